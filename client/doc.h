@@ -1,0 +1,44 @@
+/*
+ * doc.h: a session's detail as htracrctl holds it, assembled from the
+ * streamed items of the detail reply (proto/PROTOCOL.md). Every
+ * renderer (text, JSON, HAR, HTML) reads this one structure.
+ *
+ * root is a msgpack map shaped like the JSON document:
+ *   {"htracr": 1, "session": {...}, "servers": [...],
+ *    "connections": [...], "transactions": [...]}
+ * with each array holding the items of that type in the order received
+ * (ids ascending). The by-id tables give O(1) lookup; an id with no item
+ * maps to NULL.
+ */
+#ifndef HTRACR_DOC_H
+#define HTRACR_DOC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <msgpack.h>
+
+struct doc {
+	msgpack_zone		*zone;		/* owns every object below */
+	msgpack_object		 root;
+	const msgpack_object	*session;
+	const msgpack_object	*servers;	/* array objects in root */
+	const msgpack_object	*connections;
+	const msgpack_object	*transactions;
+
+	const msgpack_object	**server_by_id;	/* index: id, size n+1 */
+	size_t			 nserver_by_id;
+	const msgpack_object	**conn_by_id;
+	size_t			 nconn_by_id;
+	const msgpack_object	**txn_by_id;
+	size_t			 ntxn_by_id;
+};
+
+/* Lookups by id; NULL when out of range or absent. */
+const msgpack_object	*doc_server(const struct doc *, uint64_t);
+const msgpack_object	*doc_conn(const struct doc *, uint64_t);
+const msgpack_object	*doc_txn(const struct doc *, uint64_t);
+
+void	 doc_free(struct doc *);
+
+#endif

@@ -1,0 +1,121 @@
+/*
+ * session.h: the analysis engine's interface. A session is one capture
+ * run (live, or a file a client loaded): frames go in, a model of
+ * servers, connections, packets and HTTP transactions comes out as
+ * msgpack items (schema in proto/PROTOCOL.md, "Session detail").
+ *
+ * Runs in the analyzer (unprivileged, sandboxed). Input is hostile: any
+ * byte sequence must be counted and survived, never trusted. Memory is
+ * counted against engine_config.budget; nothing grows without bound.
+ */
+#ifndef HTRACR_SESSION_H
+#define HTRACR_SESSION_H
+
+#include <sys/types.h>
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <msgpack.h>
+
+#include "proto.h"
+
+#define SESSION_DEFAULT_BUDGET		(256UL * 1024 * 1024)
+#define SESSION_DEFAULT_BODY_KEEP	(64 * 1024)
+
+struct engine_config {
+	size_t		 budget;	/* bytes of memory for the whole session */
+	size_t		 body_keep;	/* bytes kept of each (decoded) body */
+	uint16_t	 ports[PROTO_MAX_PORTS];
+	size_t		 nports;	/* 0: any port whose bytes parse as HTTP */
+};
+
+enum session_origin {
+	SESSION_LOADED,		/* frames streamed by a client (load/analyze) */
+	SESSION_CAPTURED,	/* frames from the capture process */
+};
+
+/* Counters the capture process reports; the engine only stores them. */
+struct session_drops {
+	uint64_t	 kernel;	/* pcap_stats ps_drop */
+	uint64_t	 ifdrop;	/* pcap_stats ps_ifdrop */
+	uint64_t	 forward;	/* frames capture could not forward */
+};
+
+struct session;
+
+/*
+ * source is the file name or interface (copied), linktype a DLT_ value.
+ * Unsupported link types still make a session; its frames are counted
+ * as unhandled.
+ */
+struct session	*session_new(uint32_t id, enum session_origin, int linktype,
+		    const struct engine_config *, uid_t uid, const char *source,
+		    uint64_t start_us);
+void		 session_free(struct session *);
+
+uint32_t	 session_id(const struct session *);
+int		 session_running(const struct session *);
+size_t		 session_memory(const struct session *);
+
+/* One frame; data holds caplen bytes. Never fails: bad frames are counted. */
+void		 session_frame(struct session *, uint64_t ts_us,
+		    const u_char *data, uint32_t caplen, uint32_t len);
+void		 session_set_ports(struct session *, const uint16_t *, size_t);
+void		 session_set_drops(struct session *, const struct session_drops *);
+/* End of input: flush reassembly, finish parsers, close the session. */
+void		 session_finish(struct session *, uint64_t stop_us);
+
+/*
+ * Called once per transaction when its response completes (or when the
+ * session finishes with it unanswered), for live watchers.
+ */
+typedef void	(*session_txn_cb)(struct session *, uint32_t txn_id, void *);
+void		 session_set_txn_cb(struct session *, session_txn_cb, void *);
+
+/* The short summary map used by the sessions and status replies. */
+void		 session_pack_summary(const struct session *, msgpack_packer *);
+
+/*
+ * Streaming the detail: start with a zeroed cursor with flags set, then
+ * call session_pack_next until it returns 0. Each call packs one msgpack
+ * array of at most max items and returns how many it packed. Items come
+ * in this order: one "session", then every "server", "connection" and
+ * "transaction" (schema in PROTOCOL.md). Safe to interleave with
+ * session_frame on a running session: items added meanwhile may or may
+ * not appear, nothing appears twice.
+ */
+#define SESSION_DETAIL_PACKETS	0x1	/* include each connection's packets */
+struct session_cursor {
+	int		 flags;
+	int		 phase;
+	size_t		 index;
+	uint64_t	 count;		/* items packed so far */
+};
+size_t		 session_pack_next(struct session *, struct session_cursor *,
+		    msgpack_packer *, size_t max);
+
+/* Packs one transaction item, as in the detail; -1 if there is none. */
+int		 session_pack_txn(struct session *, uint32_t txn_id,
+		    msgpack_packer *);
+
+/*
+ * Kept body of a transaction's request (which 0) or response (which 1),
+ * decoded if it was compressed. *data points into the session and stays
+ * valid until the next session_frame/session_free. -1 if none kept.
+ */
+int		 session_body(struct session *, uint32_t txn_id, int which,
+		    const u_char **data, size_t *len, int *truncated);
+
+/*
+ * Raw frames still kept (oldest may have been evicted), in capture
+ * order, for pcap dumps: packs up to maxbytes of frames as a proto_frame
+ * blob into buf (caller-supplied, maxbytes long) starting after *pos,
+ * advancing *pos. Returns bytes written, 0 at the end.
+ */
+size_t		 session_frames_next(struct session *, uint64_t *pos,
+		    u_char *buf, size_t maxbytes);
+int		 session_linktype(const struct session *);
+uint32_t	 session_snaplen(const struct session *);
+
+#endif

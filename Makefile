@@ -79,3 +79,53 @@ clean:
 	rm -rf $(B) build-asan htracrd htracrctl tests/unit/run_unit tests/fuzz/bin
 
 .PHONY: all deps check asan fuzz bench clean
+
+# ---------------------------------------------------------------------------
+# install, uninstall: the programs, the systemd units (ExecStart pointed at
+# SBINDIR), the sysusers.d and tmpfiles.d entries, the man pages, the bash
+# completion and the example configuration. PREFIX and DESTDIR are
+# honoured and every directory below can be overridden. Nothing is started,
+# enabled or created outside DESTDIR: see htracrd(8) for the steps after.
+# "make uninstall" removes exactly the files "make install" put.
+BINDIR		?= $(PREFIX)/bin
+SBINDIR		?= $(PREFIX)/sbin
+MANDIR		?= $(PREFIX)/share/man
+SYSTEMDUNITDIR	?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR	?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR	?= $(PREFIX)/lib/tmpfiles.d
+COMPLETIONDIR	?= $(PREFIX)/share/bash-completion/completions
+DOCDIR		?= $(PREFIX)/share/doc/htracr
+
+INSTALLED = $(SBINDIR)/htracrd $(BINDIR)/htracrctl \
+	    $(SYSTEMDUNITDIR)/htracrd.service $(SYSTEMDUNITDIR)/htracrd.socket \
+	    $(SYSUSERSDIR)/htracr.conf $(TMPFILESDIR)/htracr.conf \
+	    $(MANDIR)/man8/htracrd.8 $(MANDIR)/man1/htracrctl.1 \
+	    $(COMPLETIONDIR)/htracrctl $(DOCDIR)/htracrd.conf.example
+
+install: all
+	install -d -m 0755 $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
+	    $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(SYSUSERSDIR) \
+	    $(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(MANDIR)/man8 \
+	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(COMPLETIONDIR) $(DESTDIR)$(DOCDIR)
+	install -m 0755 htracrd $(DESTDIR)$(SBINDIR)/htracrd
+	install -m 0755 htracrctl $(DESTDIR)$(BINDIR)/htracrctl
+	for u in htracrd.service htracrd.socket; do \
+		sed 's|@sbindir@|$(SBINDIR)|g' systemd/$$u \
+		    >$(DESTDIR)$(SYSTEMDUNITDIR)/$$u && \
+		chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/$$u || exit 1; \
+	done
+	install -m 0644 systemd/htracr.sysusers $(DESTDIR)$(SYSUSERSDIR)/htracr.conf
+	install -m 0644 systemd/htracr.tmpfiles $(DESTDIR)$(TMPFILESDIR)/htracr.conf
+	install -m 0644 daemon/htracrd.8 $(DESTDIR)$(MANDIR)/man8/htracrd.8
+	install -m 0644 client/htracrctl.1 $(DESTDIR)$(MANDIR)/man1/htracrctl.1
+	install -m 0644 client/htracrctl.bash-completion \
+	    $(DESTDIR)$(COMPLETIONDIR)/htracrctl
+	install -m 0644 systemd/htracrd.conf $(DESTDIR)$(DOCDIR)/htracrd.conf.example
+
+# Only DOCDIR is ours alone; the other directories are shared with the
+# rest of the system and stay.
+uninstall:
+	for f in $(INSTALLED); do rm -f $(DESTDIR)$$f || exit 1; done
+	rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null || true
+
+.PHONY: install uninstall

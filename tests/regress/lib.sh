@@ -35,7 +35,8 @@
 #	t_tmpdir		creates $T_TMP (removed at exit unless T_KEEP=1)
 #	t_atexit CMD		run the string CMD at exit (newest first)
 #	t_bg CMD...		start a program (not a function) in the background,
-#				output appended to $T_TMP/bg.log,
+#				output appended to $T_BG_LOG (default
+#				$T_TMP/bg.log),
 #				sets T_BG_PID, killed by pid at exit
 #	t_kill PID		TERM, wait up to 5 s, then KILL
 #	t_wait_for SECS CMD...	poll CMD every 0.1 s until it succeeds;
@@ -204,19 +205,31 @@ t_tmpdir() {
 	fi
 }
 
+# A child that exited stays a zombie until waited for, and kill -0
+# still succeeds on it: look at its state as well.
+_t_alive() {
+	kill -0 "$1" 2>/dev/null || return 1
+	_t_st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)
+	[ -n "$_t_st" ] && [ "$_t_st" != Z ]
+}
+
+# TERM is sent again on every poll: one sent between fork and exec is
+# lost to the shell's own trap handler in the child.
 t_kill() {
 	kill -TERM "$1" 2>/dev/null || return 0
 	_t_i=0
-	while kill -0 "$1" 2>/dev/null && [ "$_t_i" -lt 50 ]; do
+	while _t_alive "$1" && [ "$_t_i" -lt 50 ]; do
 		sleep 0.1
+		kill -TERM "$1" 2>/dev/null
 		_t_i=$((_t_i + 1))
 	done
-	kill -KILL "$1" 2>/dev/null
+	_t_alive "$1" && kill -KILL "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
 	return 0
 }
 
 t_bg() {
-	"$@" >>"${T_TMP:-/tmp}/bg.log" 2>&1 &
+	"$@" >>"${T_BG_LOG:-${T_TMP:-/tmp}/bg.log}" 2>&1 &
 	T_BG_PID=$!
 	t_atexit "t_kill $T_BG_PID"
 }
@@ -244,7 +257,7 @@ print(json.dumps(r) if not isinstance(r, str) else r)
 }
 
 _t_daemon_up() {
-	kill -0 "$T_DAEMON_PID" 2>/dev/null || return 2
+	_t_alive "$T_DAEMON_PID" || return 2
 	[ -S "$T_SOCK" ]
 }
 
@@ -270,11 +283,11 @@ t_daemon_start() {
 t_daemon_stop() {
 	kill -TERM "$T_DAEMON_PID" 2>/dev/null || return 1
 	_t_i=0
-	while kill -0 "$T_DAEMON_PID" 2>/dev/null && [ "$_t_i" -lt 100 ]; do
+	while _t_alive "$T_DAEMON_PID" && [ "$_t_i" -lt 100 ]; do
 		sleep 0.1
 		_t_i=$((_t_i + 1))
 	done
-	if kill -0 "$T_DAEMON_PID" 2>/dev/null; then
+	if _t_alive "$T_DAEMON_PID"; then
 		kill -KILL "$T_DAEMON_PID" 2>/dev/null
 		wait "$T_DAEMON_PID" 2>/dev/null
 		return 137

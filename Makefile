@@ -129,3 +129,15 @@ uninstall:
 	rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null || true
 
 .PHONY: install uninstall
+
+# Renderers. render_html.c embeds client/timeline.html with an .incbin,
+# which the compiler's dependency files do not see: name it here.
+# docrender runs the renderers over a document file, for tests/regress
+# 060, 070 and 075, without a daemon.
+RENDER_O = $(B)/client/render.o $(B)/client/render_har.o \
+	   $(B)/client/render_html.o $(B)/client/waterfall.o
+$(B)/client/render_html.o: client/timeline.html
+$(B)/docrender: tests/browser/docrender.c $(RENDER_O) $(COMMON_O)
+	$(CC) $(CPPFLAGS) -Itests/browser $(CFLAGS) $(WARN) $(HARDEN) \
+	    $(PKG_CFLAGS) -std=gnu11 $(LDFLAGS) -o $@ \
+	    tests/browser/docrender.c $(RENDER_O) $(COMMON_O) $(PKG_LIBS)

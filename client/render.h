@@ -1,0 +1,42 @@
+/*
+ * render.h: htracrctl's document renderers (HAR, HTML) and the small
+ * helpers they share for reading session detail items and writing JSON.
+ * Every renderer reads a struct doc (doc.h) and writes to a stdio stream
+ * the client opened with the user's own privileges.
+ */
+#ifndef HTRACR_RENDER_H
+#define HTRACR_RENDER_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include <msgpack.h>
+
+#include "doc.h"
+
+/* Each returns 0, or -1 if writing failed (errno from stdio). */
+int	 render_har(FILE *, const struct doc *);
+int	 render_html(FILE *, const struct doc *);
+
+/*
+ * JSON output. Strings are written as valid UTF-8 JSON that is also safe
+ * inside an HTML <script> element: '<', '>', '&', U+2028 and U+2029 are
+ * \u-escaped and bytes that are not UTF-8 become U+FFFD.
+ */
+void	 render_json_str(FILE *, const char *, size_t);
+void	 render_json_cstr(FILE *, const char *);
+/* Any msgpack value; bin values become null. -1 if nested too deep. */
+int	 render_json_value(FILE *, const msgpack_object *);
+
+/* Item fields. Absent or nil reads as the fallback / NULL. */
+int64_t	 render_int(const msgpack_object *, const char *, int64_t);
+int	 render_bool(const msgpack_object *, const char *);
+/* Points into the document; *len set; NULL if absent or not a string. */
+const char *render_str(const msgpack_object *, const char *, size_t *);
+/* Array field, or NULL. */
+const msgpack_object *render_array(const msgpack_object *, const char *);
+
+/* Number of items in one of doc's arrays (0 if absent). */
+uint32_t render_count(const msgpack_object *);
+
+#endif

@@ -1,0 +1,401 @@
+/*
+ * render_har.c: writes a session as an HTTP Archive (HAR 1.2) so browser
+ * tools and HAR viewers can open what htracr captured. Runs in htracrctl
+ * with the invoking user's privileges. One page stands for the session;
+ * every transaction becomes an entry. Times are milliseconds with
+ * fractions, -1 where the capture does not know them.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <msgpack.h>
+
+#include "doc.h"
+#include "proto.h"
+#include "render.h"
+
+/* Writes an ISO 8601 time with milliseconds and a UTC offset, quoted. */
+static void
+render_har_time(FILE *f, int64_t us)
+{
+	time_t		 t;
+	struct tm	 tm;
+	char		 buf[32];
+
+	if (us < 0)
+		us = 0;
+	t = (time_t)(us / 1000000);
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+		snprintf(buf, sizeof(buf), "1970-01-01T00:00:00");
+	fprintf(f, "\"%s.%03d+00:00\"", buf, (int)((us % 1000000) / 1000));
+}
+
+/* A duration in microseconds as HAR milliseconds; -1 when unknown. */
+static void
+render_har_ms(FILE *f, int64_t us)
+{
+	if (us < 0)
+		fputs("-1", f);
+	else
+		fprintf(f, "%.3f", (double)us / 1000.0);
+}
+
+/*
+ * Bytes that may stand in a URI as they are (RFC 3986 unreserved,
+ * sub-delims, ':', '@', '/', '?', '%'); everything else, including any
+ * byte >= 0x80 from the wire, is percent-encoded.
+ */
+static int
+render_har_uri_ok(unsigned char c)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9'))
+		return (1);
+	return (c != 0 && strchr("-._~!$&'()*+,;=:@/?%[]", c) != NULL);
+}
+
+static void
+render_har_uri_part(FILE *f, const char *s, size_t len)
+{
+	size_t	 i;
+
+	for (i = 0; i < len; i++) {
+		unsigned char	 c = (unsigned char)s[i];
+
+		if (render_har_uri_ok(c) && (c != '%' || (i + 2 < len &&
+		    strchr("0123456789abcdefABCDEF", s[i + 1]) != NULL &&
+		    strchr("0123456789abcdefABCDEF", s[i + 2]) != NULL)))
+			fputc(c, f);
+		else
+			fprintf(f, "%%%02X", c);
+	}
+}
+
+/* First header named name (any case) in a message, or NULL. */
+static const char *
+render_har_header(const msgpack_object *msg, const char *name, size_t *len)
+{
+	const msgpack_object	*hs = render_array(msg, "headers");
+	uint32_t		 i;
+
+	for (i = 0; i < render_count(hs); i++) {
+		const msgpack_object	*h = &hs->via.array.ptr[i];
+
+		if (h->type != MSGPACK_OBJECT_ARRAY || h->via.array.size != 2 ||
+		    h->via.array.ptr[0].type != MSGPACK_OBJECT_STR ||
+		    h->via.array.ptr[1].type != MSGPACK_OBJECT_STR)
+			continue;
+		if (h->via.array.ptr[0].via.str.size == strlen(name) &&
+		    strncasecmp(h->via.array.ptr[0].via.str.ptr, name,
+		    strlen(name)) == 0) {
+			*len = h->via.array.ptr[1].via.str.size;
+			return (h->via.array.ptr[1].via.str.ptr);
+		}
+	}
+	return (NULL);
+}
+
+/*
+ * The request URL: the target as sent when it is already absolute,
+ * otherwise http:// + Host (or the server address) + target.
+ */
+static void
+render_har_url(FILE *f, const msgpack_object *req, const msgpack_object *conn)
+{
+	const char	*target, *host, *addr;
+	size_t		 tlen, hlen, alen;
+	int64_t		 port;
+
+	target = render_str(req, "target", &tlen);
+	fputc('"', f);
+	if (target != NULL && tlen > 7 && strncasecmp(target, "http://", 7) == 0) {
+		render_har_uri_part(f, target, tlen);
+		fputc('"', f);
+		return;
+	}
+	fputs("http://", f);
+	if ((host = render_har_header(req, "Host", &hlen)) != NULL && hlen > 0)
+		render_har_uri_part(f, host, hlen);
+	else if ((addr = render_str(conn, "server_addr", &alen)) != NULL) {
+		port = render_int(conn, "server_port", 80);
+		if (memchr(addr, ':', alen) != NULL)
+			fputc('[', f);
+		render_har_uri_part(f, addr, alen);
+		if (memchr(addr, ':', alen) != NULL)
+			fputc(']', f);
+		if (port != 80)
+			fprintf(f, ":%lld", (long long)port);
+	} else
+		fputs("unknown", f);
+	if (target == NULL || tlen == 0 || target[0] != '/')
+		fputc('/', f);
+	if (target != NULL && !(tlen == 1 && target[0] == '*'))
+		render_har_uri_part(f, target, tlen);
+	fputc('"', f);
+}
+
+static void
+render_har_headers(FILE *f, const msgpack_object *msg)
+{
+	const msgpack_object	*hs = render_array(msg, "headers");
+	uint32_t		 i, n = 0;
+
+	fputs("\"headers\":[", f);
+	for (i = 0; i < render_count(hs); i++) {
+		const msgpack_object	*h = &hs->via.array.ptr[i];
+
+		if (h->type != MSGPACK_OBJECT_ARRAY || h->via.array.size != 2 ||
+		    h->via.array.ptr[0].type != MSGPACK_OBJECT_STR ||
+		    h->via.array.ptr[1].type != MSGPACK_OBJECT_STR)
+			continue;
+		fputs(n++ > 0 ? ",{\"name\":" : "{\"name\":", f);
+		render_json_str(f, h->via.array.ptr[0].via.str.ptr,
+		    h->via.array.ptr[0].via.str.size);
+		fputs(",\"value\":", f);
+		render_json_str(f, h->via.array.ptr[1].via.str.ptr,
+		    h->via.array.ptr[1].via.str.size);
+		fputc('}', f);
+	}
+	fputc(']', f);
+}
+
+/* name=value pairs after '?', as they were sent (not percent-decoded). */
+static void
+render_har_query(FILE *f, const msgpack_object *req)
+{
+	const char	*t, *q, *end, *amp, *eq;
+	size_t		 len;
+	int		 n = 0;
+
+	fputs("\"queryString\":[", f);
+	t = render_str(req, "target", &len);
+	if (t != NULL && (q = memchr(t, '?', len)) != NULL) {
+		end = t + len;
+		for (q++; q < end; q = amp + 1) {
+			if ((amp = memchr(q, '&', end - q)) == NULL)
+				amp = end;
+			if (amp == q)
+				continue;
+			if ((eq = memchr(q, '=', amp - q)) == NULL)
+				eq = amp;
+			fputs(n++ > 0 ? ",{\"name\":" : "{\"name\":", f);
+			render_json_str(f, q, eq - q);
+			fputs(",\"value\":", f);
+			render_json_str(f, eq < amp ? eq + 1 : amp,
+			    eq < amp ? (size_t)(amp - eq - 1) : 0);
+			fputc('}', f);
+		}
+	}
+	fputc(']', f);
+}
+
+static void
+render_har_version(FILE *f, const msgpack_object *msg)
+{
+	const char	*v;
+	size_t		 len;
+
+	fputs("\"httpVersion\":\"HTTP/", f);
+	if ((v = render_str(msg, "version", &len)) != NULL &&
+	    len <= 3 && strspn(v, "0123456789.") >= len)
+		fwrite(v, 1, len, f);
+	else
+		fputs("1.1", f);
+	fputc('"', f);
+}
+
+static void
+render_har_request(FILE *f, const msgpack_object *req,
+    const msgpack_object *conn)
+{
+	const char	*m;
+	size_t		 len;
+
+	fputs("\"request\":{\"method\":", f);
+	if ((m = render_str(req, "method", &len)) != NULL)
+		render_json_str(f, m, len);
+	else
+		fputs("\"\"", f);
+	fputs(",\"url\":", f);
+	render_har_url(f, req, conn);
+	fputc(',', f);
+	render_har_version(f, req);
+	fputs(",\"cookies\":[],", f);
+	render_har_headers(f, req);
+	fputc(',', f);
+	render_har_query(f, req);
+	fprintf(f, ",\"headersSize\":%lld,\"bodySize\":%lld}",
+	    (long long)render_int(req, "header_bytes", -1),
+	    (long long)render_int(req, "body_bytes", -1));
+}
+
+static void
+render_har_content(FILE *f, const msgpack_object *resp)
+{
+	const char	*ct;
+	size_t		 len;
+	int64_t		 wire, decoded;
+
+	wire = render_int(resp, "body_bytes", 0);
+	decoded = render_int(resp, "decoded_bytes", -1);
+	fprintf(f, "\"content\":{\"size\":%lld",
+	    (long long)(decoded >= 0 ? decoded : wire));
+	if (decoded >= 0)
+		fprintf(f, ",\"compression\":%lld", (long long)(decoded - wire));
+	fputs(",\"mimeType\":", f);
+	if ((ct = render_str(resp, "content_type", &len)) != NULL)
+		render_json_str(f, ct, len);
+	else
+		fputs("\"\"", f);
+	fputc('}', f);
+}
+
+static void
+render_har_response(FILE *f, const msgpack_object *resp)
+{
+	const char	*s;
+	size_t		 len;
+
+	if (resp == NULL || resp->type != MSGPACK_OBJECT_MAP) {
+		/* HAR has no way to say "none": an empty response, status 0. */
+		fputs("\"response\":{\"status\":0,\"statusText\":\"\","
+		    "\"httpVersion\":\"\",\"cookies\":[],\"headers\":[],"
+		    "\"content\":{\"size\":0,\"mimeType\":\"\"},"
+		    "\"redirectURL\":\"\",\"headersSize\":-1,\"bodySize\":-1,"
+		    "\"comment\":\"no response seen\"}", f);
+		return;
+	}
+	fprintf(f, "\"response\":{\"status\":%lld,\"statusText\":",
+	    (long long)render_int(resp, "status", 0));
+	s = render_str(resp, "reason", &len);
+	render_json_str(f, s != NULL ? s : "", len);
+	fputc(',', f);
+	render_har_version(f, resp);
+	fputs(",\"cookies\":[],", f);
+	render_har_headers(f, resp);
+	fputc(',', f);
+	render_har_content(f, resp);
+	fputs(",\"redirectURL\":", f);
+	s = render_har_header(resp, "Location", &len);
+	render_json_str(f, s != NULL ? s : "", s != NULL ? len : 0);
+	fprintf(f, ",\"headersSize\":%lld,\"bodySize\":%lld}",
+	    (long long)render_int(resp, "header_bytes", -1),
+	    (long long)render_int(resp, "body_bytes", -1));
+}
+
+static const char *render_har_tkeys[] = {
+	"connect_us", "send_us", "wait_us", "receive_us"
+};
+
+/* HAR's entry time is the sum of the timings that apply. */
+static int64_t
+render_har_total(const msgpack_object *tm)
+{
+	int64_t	 v, total = 0;
+	size_t	 i;
+
+	for (i = 0; i < 4; i++)
+		if ((v = render_int(tm, render_har_tkeys[i], -1)) > 0)
+			total += v;
+	return (total);
+}
+
+static void
+render_har_timings(FILE *f, const msgpack_object *tm)
+{
+	const char	*names[] = { "connect", "send", "wait", "receive" };
+	int64_t		 v;
+	size_t		 i;
+
+	fputs("\"timings\":{\"blocked\":-1,\"dns\":-1,\"ssl\":-1", f);
+	for (i = 0; i < 4; i++) {
+		v = render_int(tm, render_har_tkeys[i], -1);
+		fprintf(f, ",\"%s\":", names[i]);
+		render_har_ms(f, v);
+	}
+	fputc('}', f);
+}
+
+static void
+render_har_entry(FILE *f, const struct doc *d, const msgpack_object *txn,
+    uint64_t session)
+{
+	const msgpack_object	*req, *resp, *conn, *tm;
+	const char		*addr;
+	size_t			 alen;
+	int64_t			 start, connect, total;
+
+	req = proto_get(txn, "request");
+	resp = proto_get(txn, "response");
+	tm = proto_get(txn, "timings");
+	conn = doc_conn(d, (uint64_t)render_int(txn, "connection", 0));
+
+	start = render_int(req, "start_us", 0);
+	if ((connect = render_int(tm, "connect_us", -1)) > 0)
+		start -= connect;
+	fprintf(f, "{\"pageref\":\"session_%llu\",\"startedDateTime\":",
+	    (unsigned long long)session);
+	render_har_time(f, start);
+	total = render_har_total(tm);
+	fputs(",\"time\":", f);
+	render_har_ms(f, total);
+	fputc(',', f);
+	render_har_request(f, req, conn);
+	fputc(',', f);
+	render_har_response(f, resp);
+	fputs(",\"cache\":{},", f);
+	render_har_timings(f, tm);
+	if ((addr = render_str(conn, "server_addr", &alen)) != NULL) {
+		fputs(",\"serverIPAddress\":", f);
+		render_json_str(f, addr, alen);
+	}
+	fprintf(f, ",\"connection\":\"%lld\"}",
+	    (long long)render_int(txn, "connection", 0));
+}
+
+static void
+render_har_page(FILE *f, const msgpack_object *s, uint64_t id)
+{
+	const char	*src;
+	size_t		 len;
+	int64_t		 start;
+
+	start = render_int(s, "first_frame_us", -1);
+	if (start < 0)
+		start = render_int(s, "start_us", 0);
+	fprintf(f, "\"pages\":[{\"id\":\"session_%llu\",\"startedDateTime\":",
+	    (unsigned long long)id);
+	render_har_time(f, start);
+	fputs(",\"title\":", f);
+	if ((src = render_str(s, "source", &len)) != NULL)
+		render_json_str(f, src, len);
+	else
+		fprintf(f, "\"session %llu\"", (unsigned long long)id);
+	fputs(",\"pageTimings\":{\"onContentLoad\":-1,\"onLoad\":-1}}]", f);
+}
+
+int
+render_har(FILE *f, const struct doc *d)
+{
+	const msgpack_object	*txns = d->transactions;
+	uint64_t		 id;
+	uint32_t		 i;
+
+	id = (uint64_t)render_int(d->session, "id", 0);
+	fputs("{\"log\":{\"version\":\"1.2\",\"creator\":"
+	    "{\"name\":\"htracr\",\"version\":\"0.1\"},", f);
+	render_har_page(f, d->session, id);
+	fputs(",\"entries\":[", f);
+	for (i = 0; i < render_count(txns); i++) {
+		if (i > 0)
+			fputc(',', f);
+		fputc('\n', f);
+		render_har_entry(f, d, &txns->via.array.ptr[i], id);
+	}
+	fputs("\n]}}\n", f);
+	fflush(f);
+	return (ferror(f) ? -1 : 0);
+}

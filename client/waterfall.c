@@ -1,0 +1,1297 @@
+/*
+ * waterfall.c: the terminal views "htracrctl show" prints from a
+ * session's detail: a waterfall of servers, connections and transactions
+ * on a time axis that fits the terminal (zoomed with --scale and
+ * --from/--to like the original slider), a transaction in full, and a
+ * connection's packet list. Runs in htracrctl with the invoking user's
+ * privileges. Every string from the wire goes through esc_buf first;
+ * colour only on a terminal and never with NO_COLOR set.
+ */
+#include <sys/ioctl.h>
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <msgpack.h>
+#include <zlib.h>
+
+#include "doc.h"
+#include "esc.h"
+#include "proto.h"
+#include "render.h"
+#include "waterfall.h"
+#include "xmalloc.h"
+
+#define WF_DEFAULT_WIDTH	100
+#define WF_MIN_WIDTH		60
+#define WF_MAX_WIDTH		1000
+#define WF_BODY_MAX		(1024 * 1024)	/* decoded bytes shown at most */
+#define WF_BODY_LINES		200
+#define WF_HEX_PREVIEW		256
+
+/* ANSI colours; empty strings when colour is off. */
+#define C_RESET		"\033[0m"
+#define C_DIM		"\033[2m"
+#define C_BOLD		"\033[1m"
+#define C_RED		"\033[31m"
+#define C_GREEN		"\033[32m"
+#define C_YELLOW	"\033[33m"
+#define C_BLUE		"\033[34m"
+#define C_MAGENTA	"\033[35m"
+#define C_CYAN		"\033[36m"
+
+struct wf {
+	FILE				*f;
+	const struct doc		*d;
+	const struct waterfall_opts	*o;
+	int				 color;
+	int				 width;
+	int				 label;	/* columns left of the chart */
+	int				 cols;	/* columns of the chart */
+	int64_t				 t0;	/* first frame, offsets start here */
+	int64_t				 from;	/* absolute window */
+	int64_t				 to;
+	int64_t				 scale;	/* microseconds per column */
+};
+
+/* Figures for one summary line (per server, per session). */
+struct wf_sum {
+	uint64_t	 txns, bytes, classes[7];	/* 0 none, 1-5 Nxx, 6 other */
+	uint64_t	 packets, retrans, opened, reused;
+	int64_t		*waits;
+	size_t		 nwaits;
+};
+
+/* Packet classes: the mark drawn and how much it matters in one column. */
+static const struct {
+	const char	*name;
+	char		 mark;
+	int		 prio;
+	const char	*color;
+} wf_classes[] = {
+	{ "rst",		'R', 11, C_RED },
+	{ "retransmit",		'!', 10, C_RED },
+	{ "out-of-order",	'o', 9, C_MAGENTA },
+	{ "zero-window",	'Z', 8, C_MAGENTA },
+	{ "dup-ack",		'D', 7, C_YELLOW },
+	{ "syn",		'S', 6, C_GREEN },
+	{ "syn-ack",		's', 5, C_GREEN },
+	{ "fin",		'F', 4, C_CYAN },
+	{ "push",		'p', 3, C_BLUE },
+	{ "data",		'd', 2, C_BLUE },
+	{ "ack",		'.', 1, C_DIM },
+};
+
+/* Connection states as drawn on the connection's bar. */
+static const struct {
+	const char	*name;
+	char		 mark;
+	const char	*color;
+} wf_states[] = {
+	{ "handshaking",	'h', C_YELLOW },
+	{ "connected",		'=', C_BLUE },
+	{ "half-closed",	'~', C_MAGENTA },
+	{ "idle",		'.', C_DIM },
+	{ "closing",		'x', C_RED },
+	{ "closed",		' ', "" },
+	{ "reset",		'R', C_RED },
+};
+
+static const char *
+wf_c(const struct wf *w, const char *code)
+{
+	return (w->color ? code : "");
+}
+
+/* Escapes a wire string for the terminal into buf. */
+static const char *
+wf_esc(char *buf, size_t size, const char *s, size_t len)
+{
+	if (s == NULL)
+		return ("-");
+	return (esc_buf(buf, size, s, len));
+}
+
+static const char *
+wf_field(char *buf, size_t size, const msgpack_object *o, const char *key)
+{
+	const char	*s;
+	size_t		 len;
+
+	s = render_str(o, key, &len);
+	return (wf_esc(buf, size, s, len));
+}
+
+/* Durations for people: 850us, 12.3ms, 1.204s. */
+static const char *
+wf_dur(char *buf, size_t size, int64_t us)
+{
+	if (us < 0)
+		snprintf(buf, size, "-");
+	else if (us < 1000)
+		snprintf(buf, size, "%lldus", (long long)us);
+	else if (us < 1000000)
+		snprintf(buf, size, "%.*fms", us < 10000 ? 2 : 1, us / 1e3);
+	else
+		snprintf(buf, size, "%.3fs", us / 1e6);
+	return (buf);
+}
+
+static const char *
+wf_bytes(char *buf, size_t size, int64_t n)
+{
+	if (n < 0)
+		snprintf(buf, size, "-");
+	else if (n < 1024)
+		snprintf(buf, size, "%lldB", (long long)n);
+	else if (n < 1024 * 1024)
+		snprintf(buf, size, "%.1fK", n / 1024.0);
+	else if (n < 1024LL * 1024 * 1024)
+		snprintf(buf, size, "%.1fM", n / 1048576.0);
+	else
+		snprintf(buf, size, "%.2fG", n / 1073741824.0);
+	return (buf);
+}
+
+void
+waterfall_opts_init(struct waterfall_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->color = -1;
+	o->from_us = -1;
+	o->to_us = -1;
+	o->min_wait_us = -1;
+}
+
+static int
+wf_width(FILE *f, const struct waterfall_opts *o)
+{
+	struct winsize	 ws;
+	const char	*cols;
+	long		 n;
+	char		*end;
+
+	n = o->width;
+	if (n <= 0 && (cols = getenv("COLUMNS")) != NULL) {
+		n = strtol(cols, &end, 10);
+		if (*end != '\0')
+			n = 0;
+	}
+	if (n <= 0 && isatty(fileno(f)) &&
+	    ioctl(fileno(f), TIOCGWINSZ, &ws) == 0)
+		n = ws.ws_col;
+	if (n <= 0)
+		n = WF_DEFAULT_WIDTH;
+	if (n < WF_MIN_WIDTH)
+		n = WF_MIN_WIDTH;
+	return (n > WF_MAX_WIDTH ? WF_MAX_WIDTH : (int)n);
+}
+
+static int
+wf_color(FILE *f, const struct waterfall_opts *o)
+{
+	const char	*nc = getenv("NO_COLOR");
+
+	if (o->color >= 0)
+		return (o->color);
+	return (isatty(fileno(f)) && (nc == NULL || *nc == '\0'));
+}
+
+/* One status pattern: "404", "4xx". */
+static int
+wf_status_one(const char *p, size_t len, int64_t status)
+{
+	char	 digits[4];
+	size_t	 i;
+
+	if (len != 3)
+		return (-1);
+	for (i = 0; i < 3; i++) {
+		if (isdigit((unsigned char)p[i]))
+			continue;
+		if (i == 0 || (p[i] != 'x' && p[i] != 'X'))
+			return (-1);
+	}
+	if (status < 100 || status > 999)
+		return (0);
+	snprintf(digits, sizeof(digits), "%03d", (int)status);
+	for (i = 0; i < 3; i++)
+		if (isdigit((unsigned char)p[i]) && p[i] != digits[i])
+			return (0);
+	return (1);
+}
+
+/* 1 if status matches the comma-separated list, 0 if not, -1 if bad. */
+static int
+wf_status_match(const char *list, int64_t status)
+{
+	const char	*p = list, *comma;
+	int		 m, any = 0;
+
+	for (;;) {
+		comma = strchr(p, ',');
+		m = wf_status_one(p, comma ? (size_t)(comma - p) : strlen(p),
+		    status);
+		if (m == -1)
+			return (-1);
+		any |= m;
+		if (comma == NULL)
+			return (any);
+		p = comma + 1;
+	}
+}
+
+int
+waterfall_status_ok(const char *list)
+{
+	return (wf_status_match(list, 200) == -1 ? -1 : 0);
+}
+
+/* Case-insensitive substring of a wire string. */
+static int
+wf_contains(const char *s, size_t len, const char *needle)
+{
+	size_t	 n = strlen(needle), i;
+
+	for (i = 0; n <= len && i <= len - n; i++)
+		if (strncasecmp(s + i, needle, n) == 0)
+			return (1);
+	return (0);
+}
+
+/* The server's name for filters and labels: Host name, else address. */
+static int
+wf_host_match(const msgpack_object *srv, const char *host)
+{
+	const char	*s;
+	size_t		 len;
+
+	if ((s = render_str(srv, "name", &len)) != NULL &&
+	    wf_contains(s, len, host))
+		return (1);
+	return ((s = render_str(srv, "addr", &len)) != NULL &&
+	    wf_contains(s, len, host));
+}
+
+static int
+wf_filtered(const struct waterfall_opts *o)
+{
+	return (o->host != NULL || o->status != NULL || o->method != NULL ||
+	    o->min_wait_us >= 0);
+}
+
+/* Whether a transaction passes the filters. */
+static int
+wf_txn_ok(const struct wf *w, const msgpack_object *t)
+{
+	const struct waterfall_opts	*o = w->o;
+	const msgpack_object		*req, *resp;
+	const char			*m;
+	size_t				 len;
+
+	req = proto_get(t, "request");
+	resp = proto_get(t, "response");
+	if (o->host != NULL && !wf_host_match(doc_server(w->d,
+	    (uint64_t)render_int(t, "server", 0)), o->host))
+		return (0);
+	if (o->method != NULL && ((m = render_str(req, "method", &len)) ==
+	    NULL || len != strlen(o->method) ||
+	    strncasecmp(m, o->method, len) != 0))
+		return (0);
+	if (o->status != NULL &&
+	    wf_status_match(o->status, render_int(resp, "status", -1)) != 1)
+		return (0);
+	if (o->min_wait_us >= 0 && render_int(proto_get(t, "timings"),
+	    "wait_us", -1) < o->min_wait_us)
+		return (0);
+	return (1);
+}
+
+static int
+wf_conn_ok(const struct wf *w, const msgpack_object *c)
+{
+	const msgpack_object	*ids = render_array(c, "transactions");
+	const msgpack_object	*t;
+	uint32_t		 i;
+
+	if (!wf_filtered(w->o))
+		return (1);
+	for (i = 0; i < render_count(ids); i++) {
+		if (ids->via.array.ptr[i].type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+			continue;
+		t = doc_txn(w->d, ids->via.array.ptr[i].via.u64);
+		if (t != NULL && wf_txn_ok(w, t))
+			return (1);
+	}
+	return (0);
+}
+
+/* Column of an absolute time, or -1 left of the window, cols right. */
+static int
+wf_col(const struct wf *w, int64_t us)
+{
+	if (us < w->from)
+		return (-1);
+	if (us >= w->to)
+		return (w->cols);
+	return ((int)((us - w->from) / w->scale));
+}
+
+/* Start and end of the session's activity. */
+static void
+wf_span(const struct doc *d, int64_t *t0, int64_t *t1)
+{
+	const msgpack_object	*cs = d->connections;
+	uint32_t		 i;
+	int64_t			 a, b;
+
+	*t0 = INT64_MAX;
+	*t1 = INT64_MIN;
+	for (i = 0; i < render_count(cs); i++) {
+		a = render_int(&cs->via.array.ptr[i], "first_us", -1);
+		b = render_int(&cs->via.array.ptr[i], "last_us", -1);
+		if (a >= 0 && a < *t0)
+			*t0 = a;
+		if (b > *t1)
+			*t1 = b;
+	}
+	if (*t0 == INT64_MAX) {
+		*t0 = render_int(d->session, "first_frame_us", 0);
+		*t1 = render_int(d->session, "last_frame_us", *t0);
+	}
+	if (*t1 <= *t0)
+		*t1 = *t0 + 1000;
+}
+
+static void
+wf_setup(struct wf *w, FILE *f, const struct doc *d,
+    const struct waterfall_opts *o)
+{
+	int64_t	 t1;
+
+	memset(w, 0, sizeof(*w));
+	w->f = f;
+	w->d = d;
+	w->o = o;
+	w->color = wf_color(f, o);
+	w->width = wf_width(f, o);
+	w->label = w->width * 2 / 5;
+	if (w->label > 48)
+		w->label = 48;
+	w->cols = w->width - w->label - 1;
+	wf_span(d, &w->t0, &t1);
+	w->from = w->t0 + (o->from_us > 0 ? o->from_us : 0);
+	w->to = o->to_us > 0 ? w->t0 + o->to_us : t1 + 1;
+	if (w->to <= w->from)
+		w->to = w->from + 1000;
+	w->scale = o->scale_us > 0 ? o->scale_us :
+	    (w->to - w->from + w->cols - 1) / w->cols;
+	if (w->scale < 1)
+		w->scale = 1;
+	/* A given scale decides where the window ends. */
+	if (o->scale_us > 0)
+		w->to = w->from + w->scale * w->cols;
+}
+
+/* Prints s padded or cut to n columns (s is already escaped). */
+static void
+wf_pad(const struct wf *w, const char *s, int n)
+{
+	int	 len = (int)strlen(s);
+
+	if (len > n) {
+		fprintf(w->f, "%.*s~", n - 1, s);
+		return;
+	}
+	fprintf(w->f, "%s%*s", s, n - len, "");
+}
+
+/* Draws a chart row held in marks[] with per-column colours. */
+static void
+wf_chart(const struct wf *w, const char *marks, const char **colors)
+{
+	const char	*cur = "";
+	int		 i;
+
+	fputc(' ', w->f);
+	for (i = 0; i < w->cols; i++) {
+		if (w->color && colors[i] != cur) {
+			fputs(C_RESET, w->f);
+			fputs(colors[i], w->f);
+			cur = colors[i];
+		}
+		fputc(marks[i], w->f);
+	}
+	if (w->color)
+		fputs(C_RESET, w->f);
+	fputc('\n', w->f);
+}
+
+static void
+wf_clear(const struct wf *w, char *marks, const char **colors)
+{
+	int	 i;
+
+	for (i = 0; i < w->cols; i++) {
+		marks[i] = ' ';
+		colors[i] = "";
+	}
+}
+
+/* Fills columns [a, b) of a chart row; clipped to the window. */
+static void
+wf_fill(const struct wf *w, char *marks, const char **colors, int64_t a,
+    int64_t b, char mark, const char *color)
+{
+	int	 ca = wf_col(w, a), cb = wf_col(w, b), i;
+
+	if (b < w->from || a >= w->to)
+		return;
+	if (ca < 0)
+		ca = 0;
+	if (cb <= ca)
+		cb = ca + 1;
+	for (i = ca; i < cb && i < w->cols; i++) {
+		marks[i] = mark;
+		colors[i] = color;
+	}
+}
+
+static void
+wf_axis(const struct wf *w)
+{
+	char	*line, dur[32], tick[40];
+	int	 i, len, step = 14;
+
+	line = xmalloc(w->cols + 1);
+	memset(line, ' ', w->cols);
+	line[w->cols] = '\0';
+	for (i = 0; i + 2 < w->cols; i += step) {
+		len = snprintf(tick, sizeof(tick), "|+%s", wf_dur(dur,
+		    sizeof(dur), w->from - w->t0 + w->scale * i));
+		if (i + len > w->cols)
+			break;
+		memcpy(line + i, tick, len);
+	}
+	fprintf(w->f, "%s%*s %s%s\n", wf_c(w, C_DIM), w->label, "", line,
+	    wf_c(w, C_RESET));
+	free(line);
+}
+
+static void
+wf_header(const struct wf *w)
+{
+	const msgpack_object	*s = w->d->session;
+	char			 src[128], a[32], b[32], c[32], when[32];
+	time_t			 t = (time_t)(w->t0 / 1000000);
+	struct tm		 tm;
+
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm) == 0)
+		snprintf(when, sizeof(when), "?");
+	fprintf(w->f, "%ssession %lld%s  %s  %s UTC  %lld servers, %lld "
+	    "connections, %lld transactions\n", wf_c(w, C_BOLD),
+	    (long long)render_int(s, "id", 0), wf_c(w, C_RESET),
+	    wf_field(src, sizeof(src), s, "source"), when,
+	    (long long)render_count(w->d->servers),
+	    (long long)render_count(w->d->connections),
+	    (long long)render_count(w->d->transactions));
+	fprintf(w->f, "window +%s .. +%s, %s per column\n",
+	    wf_dur(a, sizeof(a), w->from - w->t0),
+	    wf_dur(b, sizeof(b), w->to - w->t0),
+	    wf_dur(c, sizeof(c), w->scale));
+}
+
+static void
+wf_legend(const struct wf *w)
+{
+	size_t	 i;
+
+	fputs("packets:", w->f);
+	for (i = 0; i < sizeof(wf_classes) / sizeof(wf_classes[0]); i++)
+		fprintf(w->f, " %s%c%s %s", wf_c(w, wf_classes[i].color),
+		    wf_classes[i].mark, wf_c(w, C_RESET), wf_classes[i].name);
+	fputs("\nstates: ", w->f);
+	for (i = 0; i < sizeof(wf_states) / sizeof(wf_states[0]); i++)
+		if (wf_states[i].mark != ' ')
+			fprintf(w->f, " %s%c%s %s", wf_c(w, wf_states[i].color),
+			    wf_states[i].mark, wf_c(w, C_RESET),
+			    wf_states[i].name);
+	fprintf(w->f, "\ntransactions: %sc%s connect %s>%s send %s-%s wait "
+	    "%s#%s receive\n\n", wf_c(w, C_GREEN), wf_c(w, C_RESET),
+	    wf_c(w, C_DIM), wf_c(w, C_RESET), wf_c(w, C_YELLOW),
+	    wf_c(w, C_RESET), wf_c(w, C_CYAN), wf_c(w, C_RESET));
+}
+
+/* The most telling class of the packets that share a column wins. */
+static int
+wf_class(const char *s, size_t len)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(wf_classes) / sizeof(wf_classes[0]); i++)
+		if (strlen(wf_classes[i].name) == len &&
+		    memcmp(wf_classes[i].name, s, len) == 0)
+			return ((int)i);
+	return (-1);
+}
+
+static void
+wf_state_bar(const struct wf *w, const msgpack_object *c, char *marks,
+    const char **colors)
+{
+	const msgpack_object	*st = render_array(c, "states");
+	const char		*name;
+	size_t			 len, k;
+	uint32_t		 i, n = render_count(st);
+	int64_t			 a, b;
+
+	for (i = 0; i < n; i++) {
+		name = render_str(&st->via.array.ptr[i], "state", &len);
+		a = render_int(&st->via.array.ptr[i], "us", -1);
+		b = i + 1 < n ? render_int(&st->via.array.ptr[i + 1], "us", -1) :
+		    render_int(c, "last_us", a);
+		if (name == NULL || a < 0 || b < a)
+			continue;
+		for (k = 0; k < sizeof(wf_states) / sizeof(wf_states[0]); k++)
+			if (strlen(wf_states[k].name) == len &&
+			    memcmp(wf_states[k].name, name, len) == 0)
+				wf_fill(w, marks, colors, a, b, wf_states[k].mark,
+				    wf_states[k].color);
+	}
+}
+
+/* Returns the number of packets drawn. */
+static uint32_t
+wf_packet_marks(const struct wf *w, const msgpack_object *c, char *marks,
+    const char **colors, int *prio)
+{
+	const msgpack_object	*pk = render_array(c, "packets");
+	const char		*cls;
+	size_t			 len;
+	uint32_t		 i;
+	int			 col, k;
+
+	for (i = 0; i < render_count(pk); i++) {
+		col = wf_col(w, render_int(&pk->via.array.ptr[i], "us", -1));
+		cls = render_str(&pk->via.array.ptr[i], "class", &len);
+		if (col < 0 || col >= w->cols || cls == NULL ||
+		    (k = wf_class(cls, len)) == -1 || wf_classes[k].prio <= prio[col])
+			continue;
+		prio[col] = wf_classes[k].prio;
+		marks[col] = wf_classes[k].mark;
+		colors[col] = wf_classes[k].color;
+	}
+	return (render_count(pk));
+}
+
+static const char *
+wf_type_color(const msgpack_object *resp)
+{
+	const char	*ct;
+	size_t		 len;
+
+	if ((ct = render_str(resp, "content_type", &len)) == NULL)
+		return (C_BLUE);
+	if (wf_contains(ct, len, "html") || wf_contains(ct, len, "text"))
+		return (C_CYAN);
+	if (wf_contains(ct, len, "image") || wf_contains(ct, len, "video"))
+		return (C_GREEN);
+	if (wf_contains(ct, len, "script") || wf_contains(ct, len, "css") ||
+	    wf_contains(ct, len, "json"))
+		return (C_MAGENTA);
+	return (C_BLUE);
+}
+
+static void
+wf_txn_bar(const struct wf *w, const msgpack_object *t, char *marks,
+    const char **colors)
+{
+	const msgpack_object	*req = proto_get(t, "request");
+	const msgpack_object	*resp = proto_get(t, "response");
+	const msgpack_object	*tm = proto_get(t, "timings");
+	int64_t			 rs, re, ps, pe, connect;
+
+	rs = render_int(req, "start_us", -1);
+	re = render_int(req, "end_us", rs);
+	connect = render_int(tm, "connect_us", -1);
+	if (rs < 0)
+		return;
+	if (connect > 0)
+		wf_fill(w, marks, colors, rs - connect, rs, 'c', C_GREEN);
+	ps = render_int(resp, "start_us", -1);
+	pe = render_int(resp, "end_us", ps);
+	if (ps >= 0 && ps > re)
+		wf_fill(w, marks, colors, re, ps, '-', C_YELLOW);
+	wf_fill(w, marks, colors, rs, re, '>', C_DIM);
+	if (ps >= 0)
+		wf_fill(w, marks, colors, ps, pe, '#', wf_type_color(resp));
+}
+
+static const char *
+wf_status_color(int64_t status)
+{
+	if (status >= 500)
+		return (C_RED);
+	if (status >= 400)
+		return (C_YELLOW);
+	if (status >= 300)
+		return (C_CYAN);
+	if (status >= 200)
+		return (C_GREEN);
+	return (C_DIM);
+}
+
+static void
+wf_txn_line(const struct wf *w, const msgpack_object *t, char *marks,
+    const char **colors)
+{
+	const msgpack_object	*req = proto_get(t, "request");
+	const msgpack_object	*resp = proto_get(t, "response");
+	char			 m[32], tg[256], lab[320], st[24];
+	int64_t			 status = render_int(resp, "status", -1);
+
+	if (status >= 0)
+		snprintf(st, sizeof(st), "%lld", (long long)status);
+	else
+		snprintf(st, sizeof(st), "%s", resp != NULL &&
+		    resp->type == MSGPACK_OBJECT_MAP ? "1xx" : "---");
+	wf_field(m, sizeof(m), req, "method");
+	wf_field(tg, sizeof(tg), req, "target");
+	/* Status first so a long target cannot push it out of sight. */
+	snprintf(lab, sizeof(lab), "    %lld %s %s ",
+	    (long long)render_int(t, "id", 0), m, tg);
+	fprintf(w->f, "%s%s%s ", wf_c(w, wf_status_color(status)), st,
+	    wf_c(w, C_RESET));
+	wf_pad(w, lab + 4, w->label - 4);
+	wf_clear(w, marks, colors);
+	wf_txn_bar(w, t, marks, colors);
+	wf_chart(w, marks, colors);
+}
+
+/* Sizes and timings of one transaction, under its bar. */
+static void
+wf_txn_detail(const struct wf *w, const msgpack_object *t)
+{
+	const msgpack_object	*resp = proto_get(t, "response");
+	const msgpack_object	*tm = proto_get(t, "timings");
+	char			 reason[64], ct[96], enc[32], a[32], b[32];
+	char			 c1[32], c2[32], c3[32], c4[32], c5[32];
+	int64_t			 wire, dec;
+
+	fprintf(w->f, "%*s", 8, "");
+	if (resp != NULL && resp->type == MSGPACK_OBJECT_MAP) {
+		wire = render_int(resp, "body_bytes", -1);
+		dec = render_int(resp, "decoded_bytes", -1);
+		fprintf(w->f, "%s %s  %s", wf_field(reason, sizeof(reason),
+		    resp, "reason"), wf_field(ct, sizeof(ct), resp,
+		    "content_type"), wf_bytes(a, sizeof(a), wire));
+		if (dec >= 0)
+			fprintf(w->f, " -> %s %s x%.1f", wf_bytes(b, sizeof(b),
+			    dec), wf_field(enc, sizeof(enc), resp,
+			    "content_encoding"), wire > 0 ? (double)dec / wire :
+			    0.0);
+		if (render_bool(resp, "chunked"))
+			fputs(" chunked", w->f);
+	} else
+		fputs("no response", w->f);
+	fprintf(w->f, "  %sconn %s send %s wait %s recv %s stall %s%s\n",
+	    wf_c(w, C_DIM),
+	    wf_dur(c1, sizeof(c1), render_int(tm, "connect_us", -1)),
+	    wf_dur(c2, sizeof(c2), render_int(tm, "send_us", -1)),
+	    wf_dur(c3, sizeof(c3), render_int(tm, "wait_us", -1)),
+	    wf_dur(c4, sizeof(c4), render_int(tm, "receive_us", -1)),
+	    wf_dur(c5, sizeof(c5), render_int(tm, "server_stall_us", -1)),
+	    wf_c(w, C_RESET));
+}
+
+/* Appends one note to buf, separated by "; ". */
+static void __attribute__((format(printf, 4, 5)))
+wf_note(char *buf, size_t size, size_t *off, const char *fmt, ...)
+{
+	va_list	 ap;
+	int	 n;
+
+	if (*off >= size - 1)
+		return;
+	if (*off > 0) {
+		n = snprintf(buf + *off, size - *off, "; ");
+		*off += (size_t)n < size - *off ? (size_t)n : size - *off - 1;
+	}
+	va_start(ap, fmt);
+	n = vsnprintf(buf + *off, size - *off, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		*off += (size_t)n < size - *off ? (size_t)n : size - *off - 1;
+}
+
+/* Calls out what is worth a second look, on one line if any. */
+static void
+wf_txn_notes(const struct wf *w, const msgpack_object *t)
+{
+	const msgpack_object	*req = proto_get(t, "request");
+	const msgpack_object	*resp = proto_get(t, "response");
+	const msgpack_object	*it;
+	char			 buf[512], err[96];
+	size_t			 off = 0, len;
+
+	if (render_bool(req, "headers_split"))
+		wf_note(buf, sizeof(buf), &off,
+		    "request headers split across %lld packets",
+		    (long long)render_int(req, "packets", 2));
+	if (render_bool(t, "pipelined"))
+		wf_note(buf, sizeof(buf), &off, "pipelined");
+	if (render_bool(t, "conditional"))
+		wf_note(buf, sizeof(buf), &off, "conditional%s",
+		    render_bool(t, "not_modified") ? ", answered 304" : "");
+	if (render_bool(t, "connection_close"))
+		wf_note(buf, sizeof(buf), &off, "Connection: close");
+	if (render_bool(t, "upgrade"))
+		wf_note(buf, sizeof(buf), &off, "upgrade: tunnel from here on");
+	if ((it = render_array(resp, "interim")) != NULL && it->via.array.size)
+		wf_note(buf, sizeof(buf), &off, "%u interim 1xx",
+		    (unsigned)it->via.array.size);
+	if (resp != NULL && resp->type == MSGPACK_OBJECT_MAP &&
+	    !render_bool(resp, "complete"))
+		wf_note(buf, sizeof(buf), &off, "response incomplete");
+	if (render_str(resp, "error", &len) != NULL)
+		wf_note(buf, sizeof(buf), &off, "parse error: %s",
+		    wf_field(err, sizeof(err), resp, "error"));
+	if (off > 0)
+		fprintf(w->f, "%*s%s! %s%s\n", 8, "", wf_c(w, C_YELLOW), buf,
+		    wf_c(w, C_RESET));
+}
+
+static void
+wf_sum_txn(struct wf_sum *s, const msgpack_object *t)
+{
+	int64_t	 st = render_int(proto_get(t, "response"), "status", -1);
+	int64_t	 wait = render_int(proto_get(t, "timings"), "wait_us", -1);
+
+	s->txns++;
+	if (st < 0)
+		s->classes[0]++;
+	else
+		s->classes[st >= 100 && st < 600 ? st / 100 : 6]++;
+	if (wait >= 0) {
+		s->waits = xreallocarray(s->waits, s->nwaits + 1,
+		    sizeof(*s->waits));
+		s->waits[s->nwaits++] = wait;
+	}
+}
+
+static void
+wf_sum_conn(struct wf_sum *s, const msgpack_object *c)
+{
+	const char	*dirs[] = { "c2s", "s2c" };
+	size_t		 i;
+
+	for (i = 0; i < 2; i++) {
+		const msgpack_object	*d = proto_get(c, dirs[i]);
+
+		s->bytes += (uint64_t)render_int(d, "bytes", 0);
+		s->packets += (uint64_t)render_int(d, "packets", 0);
+		s->retrans += (uint64_t)render_int(d, "retransmits", 0);
+	}
+	if (render_int(c, "syn_us", -1) >= 0)
+		s->opened++;
+	if (render_count(render_array(c, "transactions")) > 1)
+		s->reused++;
+}
+
+static int
+wf_cmp64(const void *a, const void *b)
+{
+	int64_t	 x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x < y ? -1 : x > y);
+}
+
+/* Nearest-rank quantile, the same the HTML summary uses. */
+static int64_t
+wf_quantile(const struct wf_sum *s, double q)
+{
+	size_t	 k;
+
+	if (s->nwaits == 0)
+		return (-1);
+	k = (size_t)(q * s->nwaits + 0.999999);
+	return (s->waits[k > 0 ? k - 1 : 0]);
+}
+
+static void
+wf_sum_print(const struct wf *w, struct wf_sum *s, const char *what)
+{
+	const char	*names[] = { "none", "1xx", "2xx", "3xx", "4xx", "5xx",
+			    "other" };
+	char		 b[32], m[32], p[32];
+	size_t		 i;
+
+	qsort(s->waits, s->nwaits, sizeof(*s->waits), wf_cmp64);
+	fprintf(w->f, "%s%s:%s %llu transactions, %s on the wire,",
+	    wf_c(w, C_BOLD), what, wf_c(w, C_RESET),
+	    (unsigned long long)s->txns, wf_bytes(b, sizeof(b),
+	    (int64_t)s->bytes));
+	for (i = 0; i < 7; i++)
+		if (s->classes[i] > 0)
+			fprintf(w->f, " %s %llu", names[i],
+			    (unsigned long long)s->classes[i]);
+	fprintf(w->f, "; wait median %s p95 %s; retransmissions %.2f%% "
+	    "(%llu of %llu packets); connections %llu opened, %llu reused\n",
+	    wf_dur(m, sizeof(m), wf_quantile(s, 0.5)),
+	    wf_dur(p, sizeof(p), wf_quantile(s, 0.95)),
+	    s->packets ? 100.0 * s->retrans / s->packets : 0.0,
+	    (unsigned long long)s->retrans, (unsigned long long)s->packets,
+	    (unsigned long long)s->opened, (unsigned long long)s->reused);
+	free(s->waits);
+	memset(s, 0, sizeof(*s));
+}
+
+/* Connection-level things the bars cannot show by themselves. */
+static void
+wf_conn_notes(const struct wf *w, const msgpack_object *c)
+{
+	const msgpack_object	*fl = render_array(c, "flags");
+	const msgpack_object	*c2s = proto_get(c, "c2s");
+	const msgpack_object	*s2c = proto_get(c, "s2c");
+	char			 buf[512], f[64];
+	size_t			 off = 0;
+	uint32_t		 i;
+	int64_t			 r1, r2;
+
+	for (i = 0; i < render_count(fl); i++) {
+		if (fl->via.array.ptr[i].type != MSGPACK_OBJECT_STR)
+			continue;
+		esc_buf(f, sizeof(f), fl->via.array.ptr[i].via.str.ptr,
+		    fl->via.array.ptr[i].via.str.size);
+		if (strcmp(f, "midstream") == 0)
+			wf_note(buf, sizeof(buf), &off,
+			    "picked up mid-stream (no handshake seen)");
+		else if (strcmp(f, "gap") == 0)
+			wf_note(buf, sizeof(buf), &off, "gap in stream: "
+			    "%lld + %lld bytes missing",
+			    (long long)render_int(c2s, "gap_bytes", 0),
+			    (long long)render_int(s2c, "gap_bytes", 0));
+		else
+			wf_note(buf, sizeof(buf), &off, "%s", f);
+	}
+	r1 = render_int(c2s, "retransmits", 0);
+	r2 = render_int(s2c, "retransmits", 0);
+	if (r1 > 0 || r2 > 0)
+		wf_note(buf, sizeof(buf), &off, "retransmissions: %lld from "
+		    "client, %lld from server", (long long)r1, (long long)r2);
+	if (render_int(c2s, "zero_windows", 0) +
+	    render_int(s2c, "zero_windows", 0) > 0)
+		wf_note(buf, sizeof(buf), &off, "zero windows");
+	if (off > 0)
+		fprintf(w->f, "%*s%s! %s%s\n", 4, "", wf_c(w, C_YELLOW), buf,
+		    wf_c(w, C_RESET));
+}
+
+static void
+wf_conn_head(const struct wf *w, const msgpack_object *c, char *marks,
+    const char **colors)
+{
+	char	 addr[80], lab[160], rtt[32], st[24];
+
+	wf_field(addr, sizeof(addr), c, "client_addr");
+	snprintf(lab, sizeof(lab), "  #%lld %s%s%s:%lld rtt %s %s",
+	    (long long)render_int(c, "id", 0),
+	    render_int(c, "ip_version", 4) == 6 ? "[" : "", addr,
+	    render_int(c, "ip_version", 4) == 6 ? "]" : "",
+	    (long long)render_int(c, "client_port", 0),
+	    wf_dur(rtt, sizeof(rtt), render_int(c, "rtt_us", -1)),
+	    wf_field(st, sizeof(st), c, "state"));
+	wf_pad(w, lab, w->label);
+	wf_clear(w, marks, colors);
+	wf_state_bar(w, c, marks, colors);
+	wf_chart(w, marks, colors);
+}
+
+static void
+wf_conn_block(const struct wf *w, const msgpack_object *c,
+    struct wf_sum *srv, struct wf_sum *all)
+{
+	const msgpack_object	*ids = render_array(c, "transactions");
+	const msgpack_object	*t;
+	const char		**colors;
+	char			*marks, lab[48];
+	int			*prio;
+	uint32_t		 i, n;
+
+	marks = xmalloc(w->cols + 1);
+	colors = xcalloc(w->cols, sizeof(*colors));
+	prio = xcalloc(w->cols, sizeof(*prio));
+	wf_conn_head(w, c, marks, colors);
+	wf_clear(w, marks, colors);
+	if ((n = wf_packet_marks(w, c, marks, colors, prio)) > 0) {
+		snprintf(lab, sizeof(lab), "    %u packets", n);
+		wf_pad(w, lab, w->label);
+		wf_chart(w, marks, colors);
+	}
+	wf_conn_notes(w, c);
+	wf_sum_conn(srv, c);
+	wf_sum_conn(all, c);
+	for (i = 0; i < render_count(ids); i++) {
+		if (ids->via.array.ptr[i].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+		    (t = doc_txn(w->d, ids->via.array.ptr[i].via.u64)) == NULL ||
+		    !wf_txn_ok(w, t))
+			continue;
+		wf_txn_line(w, t, marks, colors);
+		wf_txn_detail(w, t);
+		wf_txn_notes(w, t);
+		wf_sum_txn(srv, t);
+		wf_sum_txn(all, t);
+	}
+	free(prio);
+	free(colors);
+	free(marks);
+}
+
+static void
+wf_server_head(const struct wf *w, const msgpack_object *s)
+{
+	char	 name[128], addr[80];
+	size_t	 len;
+	int	 v6;
+
+	wf_field(addr, sizeof(addr), s, "addr");
+	v6 = strchr(addr, ':') != NULL;
+	if (render_str(s, "name", &len) == NULL)
+		snprintf(name, sizeof(name), "%s", addr);
+	else
+		wf_field(name, sizeof(name), s, "name");
+	fprintf(w->f, "%s%s%s (%s%s%s:%lld)\n", wf_c(w, C_BOLD), name,
+	    wf_c(w, C_RESET), v6 ? "[" : "", addr, v6 ? "]" : "",
+	    (long long)render_int(s, "port", 0));
+}
+
+/* One server: its connections in the order the session saw them. */
+static void
+wf_server(const struct wf *w, const msgpack_object *s, struct wf_sum *all)
+{
+	const msgpack_object	*cs = w->d->connections;
+	struct wf_sum		 sum;
+	uint64_t		 sid = (uint64_t)render_int(s, "id", 0);
+	uint32_t		 i;
+	int			 shown = 0;
+	char			 what[160];
+
+	memset(&sum, 0, sizeof(sum));
+	for (i = 0; i < render_count(cs); i++) {
+		const msgpack_object	*c = &cs->via.array.ptr[i];
+
+		if ((uint64_t)render_int(c, "server", 0) != sid ||
+		    !wf_conn_ok(w, c))
+			continue;
+		if (shown++ == 0)
+			wf_server_head(w, s);
+		wf_conn_block(w, c, &sum, all);
+	}
+	if (shown > 0) {
+		snprintf(what, sizeof(what), "  server %lld",
+		    (long long)sid);
+		wf_sum_print(w, &sum, what);
+		fputc('\n', w->f);
+	}
+	free(sum.waits);
+}
+
+int
+waterfall_render(FILE *f, const struct doc *d,
+    const struct waterfall_opts *o)
+{
+	struct wf	 w;
+	struct wf_sum	 all;
+	uint32_t	 i;
+
+	wf_setup(&w, f, d, o);
+	memset(&all, 0, sizeof(all));
+	wf_header(&w);
+	wf_legend(&w);
+	wf_axis(&w);
+	for (i = 0; i < render_count(d->servers); i++)
+		wf_server(&w, &d->servers->via.array.ptr[i], &all);
+	wf_sum_print(&w, &all, wf_filtered(o) ? "session (filtered)" :
+	    "session");
+	fflush(f);
+	return (ferror(f) ? -1 : 0);
+}
+
+static void
+wf_headers(FILE *f, const msgpack_object *msg)
+{
+	const msgpack_object	*hs = render_array(msg, "headers");
+	char			 k[256], v[4096];
+	uint32_t		 i;
+
+	for (i = 0; i < render_count(hs); i++) {
+		const msgpack_object	*h = &hs->via.array.ptr[i];
+
+		if (h->type != MSGPACK_OBJECT_ARRAY || h->via.array.size != 2 ||
+		    h->via.array.ptr[0].type != MSGPACK_OBJECT_STR ||
+		    h->via.array.ptr[1].type != MSGPACK_OBJECT_STR)
+			continue;
+		fprintf(f, "    %s: %s\n", esc_buf(k, sizeof(k),
+		    h->via.array.ptr[0].via.str.ptr,
+		    h->via.array.ptr[0].via.str.size), esc_buf(v, sizeof(v),
+		    h->via.array.ptr[1].via.str.ptr,
+		    h->via.array.ptr[1].via.str.size));
+	}
+}
+
+/*
+ * Inflates a gzip or deflate body into a fresh buffer of at most
+ * WF_BODY_MAX bytes. Returns NULL if it does not inflate. Caller frees.
+ */
+static char *
+wf_inflate(const char *in, size_t inlen, size_t *outlen)
+{
+	z_stream	 z;
+	char		*out;
+	int		 rc;
+
+	memset(&z, 0, sizeof(z));
+	/* 32 + 15: accept a gzip or zlib header; raw deflate is retried. */
+	if (inflateInit2(&z, 32 + 15) != Z_OK)
+		return (NULL);
+	out = xmalloc(WF_BODY_MAX);
+	z.next_in = (Bytef *)(uintptr_t)in;
+	z.avail_in = (uInt)(inlen > UINT32_MAX ? UINT32_MAX : inlen);
+	z.next_out = (Bytef *)out;
+	z.avail_out = WF_BODY_MAX;
+	rc = inflate(&z, Z_FINISH);
+	if (rc == Z_DATA_ERROR && inflateReset2(&z, -15) == Z_OK) {
+		z.next_in = (Bytef *)(uintptr_t)in;
+		z.avail_in = (uInt)(inlen > UINT32_MAX ? UINT32_MAX : inlen);
+		z.next_out = (Bytef *)out;
+		z.avail_out = WF_BODY_MAX;
+		rc = inflate(&z, Z_FINISH);
+	}
+	*outlen = z.total_out;
+	inflateEnd(&z);
+	/* A body cut short by the capture still shows what inflated. */
+	if (rc != Z_STREAM_END && rc != Z_BUF_ERROR && rc != Z_OK) {
+		free(out);
+		return (NULL);
+	}
+	return (out);
+}
+
+/* Text if nearly every byte is printable ASCII, whitespace or UTF-8. */
+static int
+wf_is_text(const char *s, size_t len)
+{
+	size_t	 i, bad = 0, n = len > 4096 ? 4096 : len;
+
+	for (i = 0; i < n; i++) {
+		unsigned char	 c = (unsigned char)s[i];
+
+		if (c < 0x20 && c != '\n' && c != '\r' && c != '\t')
+			bad++;
+	}
+	return (bad * 100 <= n);
+}
+
+static void
+wf_hex(FILE *f, const char *s, size_t len)
+{
+	size_t	 i, j, n = len > WF_HEX_PREVIEW ? WF_HEX_PREVIEW : len;
+
+	for (i = 0; i < n; i += 16) {
+		fprintf(f, "    %08zx ", i);
+		for (j = i; j < i + 16; j++)
+			if (j < n)
+				fprintf(f, " %02x", (unsigned char)s[j]);
+			else
+				fputs("   ", f);
+		fputs("  |", f);
+		for (j = i; j < i + 16 && j < n; j++)
+			fputc(s[j] >= 0x20 && s[j] < 0x7f ? s[j] : '.', f);
+		fputs("|\n", f);
+	}
+	if (len > n)
+		fprintf(f, "    ... %zu more bytes\n", len - n);
+}
+
+static void
+wf_text(FILE *f, const char *s, size_t len)
+{
+	const char	*nl, *end = s + len;
+	char		 line[1024];
+	size_t		 n;
+	int		 lines = 0;
+
+	while (s < end && lines++ < WF_BODY_LINES) {
+		nl = memchr(s, '\n', end - s);
+		n = (nl ? nl : end) - s;
+		if (n > 0 && s[n - 1] == '\r')
+			n--;
+		fprintf(f, "    %s\n", esc_buf(line, sizeof(line), s, n));
+		s = nl ? nl + 1 : end;
+	}
+	if (s < end)
+		fprintf(f, "    ... %zu more bytes\n", (size_t)(end - s));
+}
+
+static void
+wf_body(FILE *f, const msgpack_object *msg, const struct waterfall_body *b)
+{
+	const char	*enc, *data;
+	char		*dec = NULL;
+	size_t		 elen, len;
+
+	if (b == NULL || b->buf == NULL) {
+		if (render_int(msg, "body_bytes", 0) > 0)
+			fputs("    (body not fetched or not kept)\n", f);
+		return;
+	}
+	data = b->buf;
+	len = b->len;
+	if ((enc = render_str(msg, "content_encoding", &elen)) != NULL &&
+	    (wf_contains(enc, elen, "gzip") || wf_contains(enc, elen, "deflate")) &&
+	    (dec = wf_inflate(b->buf, b->len, &len)) != NULL)
+		data = dec;
+	else
+		len = b->len;
+	fprintf(f, "  body: %zu bytes%s%s\n", len, dec ? " decoded" : "",
+	    b->truncated ? ", truncated by the daemon's budget" : "");
+	if (wf_is_text(data, len))
+		wf_text(f, data, len);
+	else
+		wf_hex(f, data, len);
+	free(dec);
+}
+
+int
+waterfall_txn(FILE *f, const struct doc *d, uint64_t id,
+    const struct waterfall_body *reqb, const struct waterfall_body *respb,
+    const struct waterfall_opts *o)
+{
+	const msgpack_object	*t = doc_txn(d, id), *req, *resp;
+	struct wf		 w;
+	char			 a[32], b[256], c[32], r[128];
+
+	if (t == NULL)
+		return (1);
+	wf_setup(&w, f, d, o);
+	req = proto_get(t, "request");
+	resp = proto_get(t, "response");
+	fprintf(f, "%stransaction %llu%s on connection %lld, index %lld\n",
+	    wf_c(&w, C_BOLD), (unsigned long long)id, wf_c(&w, C_RESET),
+	    (long long)render_int(t, "connection", 0),
+	    (long long)render_int(t, "index", 0));
+	fprintf(f, "request  +%s: %s %s HTTP/%s\n",
+	    wf_dur(c, sizeof(c), render_int(req, "start_us", 0) - w.t0),
+	    wf_field(a, sizeof(a), req, "method"),
+	    wf_field(b, sizeof(b), req, "target"),
+	    wf_field(r, sizeof(r), req, "version"));
+	wf_headers(f, req);
+	wf_body(f, req, reqb);
+	if (resp != NULL && resp->type == MSGPACK_OBJECT_MAP) {
+		fprintf(f, "response +%s: HTTP/%s %lld %s\n",
+		    wf_dur(c, sizeof(c), render_int(resp, "start_us", 0) -
+		    w.t0), wf_field(a, sizeof(a), resp, "version"),
+		    (long long)render_int(resp, "status", 0),
+		    wf_field(r, sizeof(r), resp, "reason"));
+		wf_headers(f, resp);
+		wf_body(f, resp, respb);
+	} else
+		fputs("response: none seen\n", f);
+	wf_txn_detail(&w, t);
+	wf_txn_notes(&w, t);
+	fflush(f);
+	return (ferror(f) ? -1 : 0);
+}
+
+static void
+wf_dir_line(const struct wf *w, const char *name, const msgpack_object *d)
+{
+	char	 b[32];
+
+	fprintf(w->f, "  %s: %lld packets, %s, %lld payload bytes, "
+	    "retransmits %lld, out of order %lld, dup acks %lld, zero windows "
+	    "%lld, mss %lld, window scale %lld, gaps %lld (%lld bytes)\n", name,
+	    (long long)render_int(d, "packets", 0),
+	    wf_bytes(b, sizeof(b), render_int(d, "bytes", 0)),
+	    (long long)render_int(d, "payload_bytes", 0),
+	    (long long)render_int(d, "retransmits", 0),
+	    (long long)render_int(d, "out_of_order", 0),
+	    (long long)render_int(d, "dup_acks", 0),
+	    (long long)render_int(d, "zero_windows", 0),
+	    (long long)render_int(d, "mss", -1),
+	    (long long)render_int(d, "window_scale", -1),
+	    (long long)render_int(d, "gaps", 0),
+	    (long long)render_int(d, "gap_bytes", 0));
+}
+
+static void
+wf_packet_row(const struct wf *w, const msgpack_object *p)
+{
+	char	 t[32], fl[16], cls[24];
+	size_t	 len;
+	int	 k;
+
+	wf_field(cls, sizeof(cls), p, "class");
+	k = wf_class(cls, strlen(cls));
+	render_str(p, "dir", &len);
+	fprintf(w->f, "  %6lld %12s %s %-6s %10lld %10lld %6lld %6lld %s%s%s\n",
+	    (long long)render_int(p, "n", 0),
+	    wf_dur(t, sizeof(t), render_int(p, "us", w->t0) - w->t0),
+	    len == 3 && memcmp(render_str(p, "dir", &len), "c2s", 3) == 0 ?
+	    "->" : "<-", wf_field(fl, sizeof(fl), p, "flags"),
+	    (long long)render_int(p, "seq", 0),
+	    (long long)render_int(p, "ack", 0),
+	    (long long)render_int(p, "win", 0),
+	    (long long)render_int(p, "len", 0),
+	    wf_c(w, k >= 0 ? wf_classes[k].color : ""), cls, wf_c(w, C_RESET));
+}
+
+int
+waterfall_conn(FILE *f, const struct doc *d, uint64_t id,
+    const struct waterfall_opts *o)
+{
+	const msgpack_object	*c = doc_conn(d, id), *pk, *st;
+	struct wf		 w;
+	char			 a[80], b[80], s[32];
+	uint32_t		 i;
+
+	if (c == NULL)
+		return (1);
+	wf_setup(&w, f, d, o);
+	fprintf(f, "%sconnection %llu%s  %s:%lld -> %s:%lld  IPv%lld  rtt %s\n",
+	    wf_c(&w, C_BOLD), (unsigned long long)id, wf_c(&w, C_RESET),
+	    wf_field(a, sizeof(a), c, "client_addr"),
+	    (long long)render_int(c, "client_port", 0),
+	    wf_field(b, sizeof(b), c, "server_addr"),
+	    (long long)render_int(c, "server_port", 0),
+	    (long long)render_int(c, "ip_version", 4),
+	    wf_dur(s, sizeof(s), render_int(c, "rtt_us", -1)));
+	wf_dir_line(&w, "client -> server", proto_get(c, "c2s"));
+	wf_dir_line(&w, "server -> client", proto_get(c, "s2c"));
+	wf_conn_notes(&w, c);
+	st = render_array(c, "states");
+	fputs("  states:", f);
+	for (i = 0; i < render_count(st); i++)
+		fprintf(f, " +%s %s", wf_dur(a, sizeof(a),
+		    render_int(&st->via.array.ptr[i], "us", w.t0) - w.t0),
+		    wf_field(b, sizeof(b), &st->via.array.ptr[i], "state"));
+	fputc('\n', f);
+	if ((pk = render_array(c, "packets")) == NULL)
+		fputs("  (no packets in this document: fetch the detail with "
+		    "packets)\n", f);
+	else
+		fprintf(f, "  %6s %12s %s %-6s %10s %10s %6s %6s %s\n", "frame",
+		    "time", "  ", "flags", "seq", "ack", "win", "len", "class");
+	for (i = 0; i < render_count(pk); i++)
+		wf_packet_row(&w, &pk->via.array.ptr[i]);
+	fflush(f);
+	return (ferror(f) ? -1 : 0);
+}

@@ -1,0 +1,151 @@
+/*
+ * docrender.c: test driver for htracrctl's renderers. Reads a session
+ * detail document (the msgpack root described in client/doc.h, written
+ * by mkdoc.py or any other producer) and runs one renderer over it, so
+ * the HAR, HTML and waterfall output can be checked without a daemon.
+ *
+ *   docrender har|html FILE
+ *   docrender waterfall FILE [width [scale_ms [from_ms to_ms]]]
+ *   docrender txn|conn FILE ID
+ *
+ * Runs as the invoking user; it is a test tool, never installed.
+ */
+#include <err.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <msgpack.h>
+
+#include "doc.h"
+#include "proto.h"
+#include "render.h"
+#include "waterfall.h"
+
+/* The client's doc.c is not linked: these stand in for its lookups. */
+const msgpack_object *
+doc_server(const struct doc *d, uint64_t id)
+{
+	return (id < d->nserver_by_id ? d->server_by_id[id] : NULL);
+}
+
+const msgpack_object *
+doc_conn(const struct doc *d, uint64_t id)
+{
+	return (id < d->nconn_by_id ? d->conn_by_id[id] : NULL);
+}
+
+const msgpack_object *
+doc_txn(const struct doc *d, uint64_t id)
+{
+	return (id < d->ntxn_by_id ? d->txn_by_id[id] : NULL);
+}
+
+void
+doc_free(struct doc *d)
+{
+	free(d->server_by_id);
+	free(d->conn_by_id);
+	free(d->txn_by_id);
+	msgpack_zone_free(d->zone);
+}
+
+static const msgpack_object **
+docrender_index(const msgpack_object *arr, size_t *n)
+{
+	const msgpack_object	**tab;
+	uint64_t		  id, max = 0;
+	uint32_t		  i;
+
+	for (i = 0; arr != NULL && i < arr->via.array.size; i++)
+		if (proto_get_u64(&arr->via.array.ptr[i], "id", &id) == 0 &&
+		    id > max && id < 10000000)
+			max = id;
+	if ((tab = calloc(max + 1, sizeof(*tab))) == NULL)
+		err(1, "calloc");
+	for (i = 0; arr != NULL && i < arr->via.array.size; i++)
+		if (proto_get_u64(&arr->via.array.ptr[i], "id", &id) == 0 &&
+		    id <= max)
+			tab[id] = &arr->via.array.ptr[i];
+	*n = max + 1;
+	return (tab);
+}
+
+static const msgpack_object *
+docrender_array(const msgpack_object *root, const char *key)
+{
+	const msgpack_object	*o = proto_get(root, key);
+
+	return (o != NULL && o->type == MSGPACK_OBJECT_ARRAY ? o : NULL);
+}
+
+static void
+docrender_load(struct doc *d, const char *path)
+{
+	FILE	*f;
+	char	*buf;
+	long	 len;
+	size_t	 off = 0;
+
+	if ((f = fopen(path, "rb")) == NULL)
+		err(1, "%s", path);
+	if (fseek(f, 0, SEEK_END) == -1 || (len = ftell(f)) < 0)
+		err(1, "%s", path);
+	rewind(f);
+	if ((buf = malloc(len + 1)) == NULL)
+		err(1, "malloc");
+	if (fread(buf, 1, len, f) != (size_t)len)
+		errx(1, "%s: short read", path);
+	fclose(f);
+	memset(d, 0, sizeof(*d));
+	if ((d->zone = msgpack_zone_new(65536)) == NULL)
+		errx(1, "msgpack_zone_new");
+	/* Strings point into buf: it stays allocated until exit. */
+	if (msgpack_unpack(buf, len, &off, d->zone, &d->root) !=
+	    MSGPACK_UNPACK_SUCCESS || d->root.type != MSGPACK_OBJECT_MAP)
+		errx(1, "%s: not a msgpack map", path);
+	d->session = proto_get(&d->root, "session");
+	d->servers = docrender_array(&d->root, "servers");
+	d->connections = docrender_array(&d->root, "connections");
+	d->transactions = docrender_array(&d->root, "transactions");
+	d->server_by_id = docrender_index(d->servers, &d->nserver_by_id);
+	d->conn_by_id = docrender_index(d->connections, &d->nconn_by_id);
+	d->txn_by_id = docrender_index(d->transactions, &d->ntxn_by_id);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct doc		 d;
+	struct waterfall_opts	 o;
+	int			 rc;
+
+	if (argc < 3)
+		errx(2, "usage: docrender har|html|waterfall|txn|conn FILE ...");
+	docrender_load(&d, argv[2]);
+	waterfall_opts_init(&o);
+	if (strcmp(argv[1], "har") == 0)
+		rc = render_har(stdout, &d);
+	else if (strcmp(argv[1], "html") == 0)
+		rc = render_html(stdout, &d);
+	else if (strcmp(argv[1], "waterfall") == 0) {
+		if (argc > 3)
+			o.width = atoi(argv[3]);
+		if (argc > 4)
+			o.scale_us = atoll(argv[4]) * 1000;
+		if (argc > 6) {
+			o.from_us = atoll(argv[5]) * 1000;
+			o.to_us = atoll(argv[6]) * 1000;
+		}
+		rc = waterfall_render(stdout, &d, &o);
+	} else if (strcmp(argv[1], "txn") == 0 && argc > 3)
+		rc = waterfall_txn(stdout, &d, strtoull(argv[3], NULL, 10),
+		    NULL, NULL, &o);
+	else if (strcmp(argv[1], "conn") == 0 && argc > 3)
+		rc = waterfall_conn(stdout, &d, strtoull(argv[3], NULL, 10),
+		    &o);
+	else
+		errx(2, "unknown renderer %s", argv[1]);
+	doc_free(&d);
+	return (rc == 0 ? 0 : 1);
+}

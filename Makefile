@@ -3,6 +3,7 @@
 #   make deps     install the Debian packages needed to build and test
 #   make          build both programs (warnings are errors)
 #   make check    build and run every test; ends with "N passed, N failed"
+#   make demo     capture real traffic between two namespaces and analyze it
 #   make asan     build with AddressSanitizer and UBSan into build-asan/
 #   make fuzz     build the libFuzzer targets (clang)
 
@@ -75,10 +76,13 @@ fuzz:
 bench: all
 	sh tests/bench/bench.sh
 
+demo: all
+	sh tests/demo.sh
+
 clean:
 	rm -rf $(B) build-asan htracrd htracrctl tests/unit/run_unit tests/fuzz/bin
 
-.PHONY: all deps check asan fuzz bench clean
+.PHONY: all deps check asan fuzz bench demo clean
 
 # ---------------------------------------------------------------------------
 # install, uninstall: the programs, the systemd units (ExecStart pointed at

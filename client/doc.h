@@ -39,6 +39,18 @@ const msgpack_object	*doc_server(const struct doc *, uint64_t);
 const msgpack_object	*doc_conn(const struct doc *, uint64_t);
 const msgpack_object	*doc_txn(const struct doc *, uint64_t);
 
+struct client;
+
+/*
+ * Builds d from n detail items (maps with "type", PROTOCOL.md) that
+ * live in zone; d takes zone over and doc_free frees it. Items of an
+ * unknown type are skipped. -1 if there is no session item.
+ */
+int	 doc_build(struct doc *, msgpack_zone *, const msgpack_object **,
+	    size_t);
+/* Fetches a session's detail (0: the newest); -1 after reporting why. */
+int	 doc_fetch(struct doc *, struct client *, uint64_t, int);
+
 void	 doc_free(struct doc *);
 
 #endif

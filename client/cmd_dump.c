@@ -1,0 +1,219 @@
+/*
+ * cmd_dump.c: "htracrctl dump": writes a kept session as a pcap file
+ * (its raw frames) or through a renderer of the session document
+ * (json, text, and whatever the format table below lists). Runs in
+ * htracrctl with the invoking user's privileges: it opens the output
+ * file itself, as the user.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "client.h"
+#include "cmd.h"
+#include "doc.h"
+#include "json.h"
+#include "log.h"
+#include "outfile.h"
+#include "pcapfile.h"
+#include "proto.h"
+#include "text.h"
+
+static int	 cmd_dump_exec(struct cmd_ctx *, int, char **);
+
+const struct cmd_entry	cmd_dump_entry = {
+	"dump", "[--format FORMAT] [-o FILE] [--force] [--packets] [SESSION]",
+	0, cmd_dump_exec
+};
+
+/* Every output format; a renderer is one line here. */
+static const struct cmd_format	cmd_dump_formats[] = {
+	{ "pcap", 1, NULL, NULL },
+	{ "json", 0, json_render, NULL },
+	{ "text", 0, NULL, text_render },
+};
+#define CMD_DUMP_NFORMATS \
+	(sizeof(cmd_dump_formats) / sizeof(cmd_dump_formats[0]))
+
+const struct cmd_format *
+cmd_dump_find(const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < CMD_DUMP_NFORMATS; i++)
+		if (strcmp(cmd_dump_formats[i].name, name) == 0)
+			return (&cmd_dump_formats[i]);
+	log_warnx("unknown format '%s'; formats: %s", name, cmd_dump_names());
+	return (NULL);
+}
+
+const char *
+cmd_dump_names(void)
+{
+	static char	 buf[256];
+	size_t		 i, off = 0;
+
+	for (i = 0; i < CMD_DUMP_NFORMATS && off < sizeof(buf); i++)
+		off += snprintf(buf + off, sizeof(buf) - off, "%s%s",
+		    i ? ", " : "", cmd_dump_formats[i].name);
+	return (buf);
+}
+
+/* The frames op wants an id: 0 becomes the newest kept session. */
+static int
+cmd_dump_newest(struct client *c, uint64_t *session)
+{
+	msgpack_object		 res;
+	const msgpack_object	*a;
+
+	if (client_call(c, PROTO_OP_SESSIONS, &res) != CLIENT_RESULT)
+		return (-1);
+	a = proto_get(&res, "sessions");
+	if (a == NULL || a->type != MSGPACK_OBJECT_ARRAY ||
+	    a->via.array.size == 0) {
+		log_warnx("htracrd keeps no sessions");
+		return (-1);
+	}
+	if (proto_get_u64(&a->via.array.ptr[a->via.array.size - 1], "id",
+	    session) == -1) {
+		log_warnx("htracrd sent a session without an id");
+		return (-1);
+	}
+	return (0);
+}
+
+/* One streamed item: the pcap header item or a frames blob. */
+static int
+cmd_dump_item(struct pcapfile_out *po, FILE *fp, const msgpack_object *o)
+{
+	uint64_t	 linktype = 0, snaplen = 0;
+
+	if (o->type == MSGPACK_OBJECT_MAP && po->dead == NULL) {
+		if (proto_get_u64(o, "linktype", &linktype) == -1 ||
+		    linktype > INT32_MAX) {
+			log_warnx("htracrd sent no link type for the frames");
+			return (-1);
+		}
+		(void)proto_get_u64(o, "snaplen", &snaplen);
+		return (pcapfile_out_open(po, fp, (int)linktype,
+		    (uint32_t)(snaplen > UINT32_MAX ? 0 : snaplen)));
+	}
+	if (o->type != MSGPACK_OBJECT_BIN || po->dead == NULL ||
+	    pcapfile_out_blob(po, o->via.bin.ptr, o->via.bin.size) == -1) {
+		log_warnx("htracrd sent a malformed frames stream");
+		return (-1);
+	}
+	return (0);
+}
+
+static int
+cmd_dump_frames(struct client *c, uint64_t session, FILE *fp)
+{
+	struct pcapfile_out	 po;
+	msgpack_sbuffer		 sb;
+	msgpack_packer		 pk;
+	msgpack_object		 val;
+	uint64_t		 id;
+	uint32_t		 i;
+	int			 rc;
+
+	if (session == 0 && cmd_dump_newest(c, &session) == -1)
+		return (-1);
+	id = client_begin(c, &sb, &pk, PROTO_OP_FRAMES, 1);
+	proto_pack_key(&pk, "session");
+	msgpack_pack_uint64(&pk, session);
+	if (client_send(c, &sb, NULL, 0) == -1)
+		return (-1);
+	memset(&po, 0, sizeof(po));
+	while ((rc = client_read(c, id, NULL, &val)) == CLIENT_CHUNK)
+		for (i = 0; i < val.via.array.size; i++)
+			if (cmd_dump_item(&po, fp, &val.via.array.ptr[i]) == -1)
+				rc = CLIENT_FAIL;
+	if (rc == CLIENT_END && po.dead == NULL) {
+		log_warnx("htracrd ended the frames stream without a header");
+		rc = CLIENT_FAIL;
+	} else if (rc == CLIENT_END && val.via.u64 != po.frames) {
+		log_warnx("htracrd announced %llu frames but sent %llu",
+		    (unsigned long long)val.via.u64,
+		    (unsigned long long)po.frames);
+		rc = CLIENT_FAIL;
+	}
+	if (pcapfile_out_close(&po) == -1 && rc == CLIENT_END)
+		rc = CLIENT_FAIL;
+	return (rc == CLIENT_END ? 0 : -1);
+}
+
+int
+cmd_dump_write(struct client *c, const struct cmd_format *fmt,
+    uint64_t session, FILE *fp, const struct render_opts *ro)
+{
+	struct doc	 d;
+	int		 rc;
+
+	if (fmt->doc == NULL && fmt->doc_opts == NULL)
+		return (cmd_dump_frames(c, session, fp));
+	if (doc_fetch(&d, c, session, ro->packets) == -1)
+		return (-1);
+	if (fmt->doc != NULL)
+		rc = fmt->doc(fp, &d);
+	else
+		rc = fmt->doc_opts(fp, &d, ro);
+	doc_free(&d);
+	return (rc);
+}
+
+static int
+cmd_dump_exec(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	static const struct option	 opts[] = {
+		{ "format", required_argument, NULL, 'f' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "force", no_argument, NULL, 'F' },
+		{ "packets", no_argument, NULL, 'p' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const struct cmd_format	*fmt = &cmd_dump_formats[0];
+	struct render_opts	 ro;
+	struct outfile		 of;
+	struct client		 c;
+	const char		*path = NULL;
+	uint64_t		 session = 0;
+	int			 ch, force = 0, ok;
+
+	memset(&ro, 0, sizeof(ro));
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, "f:o:", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'f':
+			if ((fmt = cmd_dump_find(optarg)) == NULL)
+				return (CMD_USAGE);
+			break;
+		case 'o':
+			path = optarg;
+			break;
+		case 'F':
+			force = 1;
+			break;
+		case 'p':
+			ro.packets = 1;
+			break;
+		default:
+			return (cmd_usage(ctx->entry));
+		}
+	}
+	if (argc - optind > 1 || (argc - optind == 1 &&
+	    cmd_parse_session(argv[optind], &session) == -1))
+		return (cmd_usage(ctx->entry));
+	if (cmd_connect(ctx, &c) == -1)
+		return (CMD_ERROR);
+	if (outfile_open(&of, path, force, fmt->binary) == -1) {
+		client_close(&c);
+		return (CMD_ERROR);
+	}
+	ro.color = ctx->color && (path == NULL || strcmp(path, "-") == 0);
+	ok = cmd_dump_write(&c, fmt, session, of.fp, &ro) == 0;
+	if (outfile_close(&of, ok) == -1)
+		ok = 0;
+	client_close(&c);
+	return (ok ? CMD_OK : CMD_ERROR);
+}

@@ -1,0 +1,163 @@
+/*
+ * cmd_load.c: "htracrctl load FILE": reads a pcap or pcapng file with
+ * libpcap and streams its frames to the daemon as a new session. Runs
+ * in htracrctl with the invoking user's privileges: the file is opened
+ * here, as the user, never by the daemon.
+ */
+#include <getopt.h>
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client.h"
+#include "cmd.h"
+#include "json.h"
+#include "log.h"
+#include "pcapfile.h"
+#include "proto.h"
+#include "text.h"
+#include "xmalloc.h"
+
+static int	 cmd_load_exec(struct cmd_ctx *, int, char **);
+
+const struct cmd_entry	cmd_load_entry = {
+	"load", "FILE [--ports 80,8080] [--json]", CMD_JSON, cmd_load_exec
+};
+
+static uint64_t
+cmd_load_begin(struct client *c, struct pcapfile *pf, const char *source,
+    const uint16_t *ports, size_t nports)
+{
+	msgpack_sbuffer	 sb;
+	msgpack_packer	 pk;
+	msgpack_object	 res;
+	uint64_t	 id, session;
+	size_t		 i;
+
+	id = client_begin(c, &sb, &pk, PROTO_OP_LOAD_BEGIN, nports ? 4 : 3);
+	proto_pack_key(&pk, "linktype");
+	msgpack_pack_int(&pk, pf->linktype);
+	proto_pack_key(&pk, "snaplen");
+	msgpack_pack_uint32(&pk, pf->snaplen);
+	proto_pack_key(&pk, "source");
+	proto_pack_strn(&pk, source, strnlen(source, PROTO_MAX_STRING));
+	if (nports > 0) {
+		proto_pack_key(&pk, "ports");
+		msgpack_pack_array(&pk, nports);
+		for (i = 0; i < nports; i++)
+			msgpack_pack_uint16(&pk, ports[i]);
+	}
+	if (client_send(c, &sb, NULL, 0) == -1 ||
+	    client_read(c, id, NULL, &res) != CLIENT_RESULT)
+		return (0);
+	if (proto_get_u64(&res, "session", &session) == -1 || session == 0) {
+		log_warnx("htracrd did not name the new session");
+		return (0);
+	}
+	return (session);
+}
+
+/*
+ * One load_frames message per batch: the bin header is packed, the
+ * blob itself goes out with writev, never copied again.
+ */
+static int
+cmd_load_frames(struct client *c, const unsigned char *blob, size_t len)
+{
+	msgpack_sbuffer	 sb;
+	msgpack_packer	 pk;
+
+	(void)client_begin(c, &sb, &pk, PROTO_OP_LOAD_FRAMES, 1);
+	proto_pack_key(&pk, "frames");
+	msgpack_pack_bin(&pk, len);
+	if (client_send(c, &sb, blob, len) == -1)
+		return (-1);
+	/* No reply unless it failed: look without waiting. */
+	return (client_poll_error(c));
+}
+
+int
+cmd_load_stream(struct client *c, struct pcapfile *pf, const char *source,
+    const uint16_t *ports, size_t nports, msgpack_object *summary)
+{
+	msgpack_object		 res;
+	const msgpack_object	*s;
+	const unsigned char	*blob;
+	long			 n;
+
+	if (cmd_load_begin(c, pf, source, ports, nports) == 0)
+		return (-1);
+	while ((n = pcapfile_next(pf, &blob)) > 0)
+		if (cmd_load_frames(c, blob, (size_t)n) == -1)
+			return (-1);
+	if (n == -1)
+		return (-1);
+	if (pf->clipped > 0)
+		log_warnx("%llu frames longer than %zu bytes were cut",
+		    (unsigned long long)pf->clipped,
+		    (size_t)(PROTO_FRAMES_BATCH - sizeof(struct proto_frame)));
+	if (client_call(c, PROTO_OP_LOAD_END, &res) != CLIENT_RESULT)
+		return (-1);
+	if ((s = proto_get(&res, "session")) == NULL ||
+	    s->type != MSGPACK_OBJECT_MAP) {
+		log_warnx("htracrd sent no session summary after the load");
+		return (-1);
+	}
+	*summary = *s;
+	return (0);
+}
+
+static int
+cmd_load_exec(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	static const struct option	 opts[] = {
+		{ "ports", required_argument, NULL, 'p' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct client	 c;
+	struct pcapfile	 pf;
+	msgpack_object	 summary;
+	uint16_t	 ports[PROTO_MAX_PORTS];
+	size_t		 nports = 0;
+	char		*path, *copy;
+	int		 ch, rc = CMD_ERROR;
+
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, "p:", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'p':
+			if (cmd_parse_ports(optarg, ports, &nports) == -1)
+				return (CMD_USAGE);
+			break;
+		case 'j':
+			ctx->json = 1;
+			break;
+		default:
+			return (cmd_usage(ctx->entry));
+		}
+	}
+	if (argc - optind != 1)
+		return (cmd_usage(ctx->entry));
+	path = argv[optind];
+	if (pcapfile_open(&pf, path) == -1)
+		return (CMD_ERROR);
+	if (cmd_connect(ctx, &c) == -1) {
+		pcapfile_close(&pf);
+		return (CMD_ERROR);
+	}
+	copy = xstrdup(path);
+	if (cmd_load_stream(&c, &pf, basename(copy), ports,
+	    nports, &summary) == 0) {
+		if (ctx->json) {
+			json_write(stdout, &summary);
+			putchar('\n');
+		} else
+			text_session_line(stdout, &summary);
+		rc = CMD_OK;
+	}
+	free(copy);
+	pcapfile_close(&pf);
+	client_close(&c);
+	return (rc);
+}

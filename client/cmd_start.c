@@ -1,0 +1,101 @@
+/*
+ * cmd_start.c: "htracrctl start": asks the daemon to capture on an
+ * interface and ports. Runs in htracrctl with the invoking user's
+ * privileges; capturing is the daemon's capture process's job, and
+ * the daemon re-checks everything sent here.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "client.h"
+#include "cmd.h"
+#include "json.h"
+#include "log.h"
+#include "proto.h"
+
+static int	 cmd_start_exec(struct cmd_ctx *, int, char **);
+
+const struct cmd_entry	cmd_start_entry = {
+	"start", "[--ports 80,8080] [--interface IFACE] [--json]", CMD_JSON,
+	cmd_start_exec
+};
+
+static int
+cmd_start_send(struct client *c, const char *ifname, const uint16_t *ports,
+    size_t nports, msgpack_object *res)
+{
+	msgpack_sbuffer	 sb;
+	msgpack_packer	 pk;
+	uint64_t	 id;
+	size_t		 i;
+
+	id = client_begin(c, &sb, &pk, PROTO_OP_START, 2);
+	proto_pack_key(&pk, "interface");
+	proto_pack_str(&pk, ifname);
+	proto_pack_key(&pk, "ports");
+	msgpack_pack_array(&pk, nports);
+	for (i = 0; i < nports; i++)
+		msgpack_pack_uint16(&pk, ports[i]);
+	if (client_send(c, &sb, NULL, 0) == -1)
+		return (-1);
+	return (client_read(c, id, NULL, res) == CLIENT_RESULT ? 0 : -1);
+}
+
+static int
+cmd_start_exec(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	static const struct option	 opts[] = {
+		{ "ports", required_argument, NULL, 'p' },
+		{ "interface", required_argument, NULL, 'i' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct client	 c;
+	msgpack_object	 res;
+	uint16_t	 ports[PROTO_MAX_PORTS] = { 80 };
+	size_t		 nports = 1;
+	uint64_t	 session = 0;
+	const char	*ifname = "any";
+	int		 ch, rc = CMD_ERROR;
+
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, "p:i:", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'p':
+			if (cmd_parse_ports(optarg, ports, &nports) == -1)
+				return (CMD_USAGE);
+			break;
+		case 'i':
+			ifname = optarg;
+			break;
+		case 'j':
+			ctx->json = 1;
+			break;
+		default:
+			return (cmd_usage(ctx->entry));
+		}
+	}
+	if (optind != argc)
+		return (cmd_usage(ctx->entry));
+	if (*ifname == '\0' || strlen(ifname) > PROTO_MAX_IFNAME) {
+		log_warnx("bad interface name '%s': 1 to %d characters",
+		    ifname, PROTO_MAX_IFNAME);
+		return (CMD_USAGE);
+	}
+	if (cmd_connect(ctx, &c) == -1)
+		return (CMD_ERROR);
+	if (cmd_start_send(&c, ifname, ports, nports, &res) == 0) {
+		(void)proto_get_u64(&res, "session", &session);
+		if (ctx->json) {
+			json_write(stdout, &res);
+			putchar('\n');
+		} else
+			printf("capturing: session %llu on %s; 'htracrctl stop "
+			    "--dump FILE' ends it\n",
+			    (unsigned long long)session, ifname);
+		rc = CMD_OK;
+	}
+	client_close(&c);
+	return (rc);
+}

@@ -1,0 +1,270 @@
+/*
+ * doc.c: assembles the streamed detail of a session into one struct doc
+ * (client/doc.h) that every renderer reads. Runs in htracrctl with the
+ * invoking user's privileges. Items are kept exactly as the daemon sent
+ * them, in one msgpack zone: the reply buffers themselves live there,
+ * so strings are never copied.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "client.h"
+#include "doc.h"
+#include "log.h"
+#include "proto.h"
+#include "xmalloc.h"
+
+#define DOC_ZONE_CHUNK	(1024 * 1024)
+
+enum doc_kind {
+	DOC_SESSION,
+	DOC_SERVER,
+	DOC_CONNECTION,
+	DOC_TRANSACTION,
+	DOC_NKINDS
+};
+
+/* The "type" of each kind, and its key in the root map. */
+static const struct {
+	const char	*type;
+	const char	*key;
+} doc_kinds[DOC_NKINDS] = {
+	{ "session", "session" },
+	{ "server", "servers" },
+	{ "connection", "connections" },
+	{ "transaction", "transactions" },
+};
+
+static int
+doc_kind(const msgpack_object *item)
+{
+	const char	*s;
+	size_t		 len;
+	int		 k;
+
+	if (proto_get_str(item, "type", &s, &len) == -1)
+		return (-1);
+	for (k = 0; k < DOC_NKINDS; k++)
+		if (strlen(doc_kinds[k].type) == len &&
+		    memcmp(doc_kinds[k].type, s, len) == 0)
+			return (k);
+	return (-1);
+}
+
+static msgpack_object
+doc_str(const char *s)
+{
+	msgpack_object	 o;
+
+	memset(&o, 0, sizeof(o));
+	o.type = MSGPACK_OBJECT_STR;
+	o.via.str.ptr = s;
+	o.via.str.size = (uint32_t)strlen(s);
+	return (o);
+}
+
+/*
+ * By-id table of an array of items. Ids are expected to run 1..n; the
+ * table is bounded so that a stray huge id cannot make it huge, and
+ * such an item is simply not found by id.
+ */
+static const msgpack_object **
+doc_index(const msgpack_object *arr, size_t *size)
+{
+	const msgpack_object	**t;
+	uint64_t		  id, max = 0, limit;
+	uint32_t		  i;
+
+	limit = (uint64_t)arr->via.array.size * 2 + 1024;
+	for (i = 0; i < arr->via.array.size; i++)
+		if (proto_get_u64(&arr->via.array.ptr[i], "id", &id) == 0 &&
+		    id > max && id <= limit)
+			max = id;
+	*size = max + 1;
+	t = xcalloc(*size, sizeof(*t));
+	for (i = 0; i < arr->via.array.size; i++)
+		if (proto_get_u64(&arr->via.array.ptr[i], "id", &id) == 0 &&
+		    id <= max && t[id] == NULL)
+			t[id] = &arr->via.array.ptr[i];
+	return (t);
+}
+
+/* The root map {"htracr": 1, "session", "servers", ...} in zone. */
+static void
+doc_root(struct doc *d, const msgpack_object *session,
+    msgpack_object arrays[DOC_NKINDS])
+{
+	msgpack_object_kv	*kv;
+	int			 k;
+
+	kv = msgpack_zone_malloc(d->zone, sizeof(*kv) * (1 + DOC_NKINDS));
+	if (kv == NULL)
+		fatalx("out of memory");
+	kv[0].key = doc_str("htracr");
+	memset(&kv[0].val, 0, sizeof(kv[0].val));
+	kv[0].val.type = MSGPACK_OBJECT_POSITIVE_INTEGER;
+	kv[0].val.via.u64 = 1;
+	kv[1].key = doc_str(doc_kinds[DOC_SESSION].key);
+	kv[1].val = *session;
+	for (k = DOC_SERVER; k < DOC_NKINDS; k++) {
+		kv[1 + k].key = doc_str(doc_kinds[k].key);
+		kv[1 + k].val = arrays[k];
+	}
+	memset(&d->root, 0, sizeof(d->root));
+	d->root.type = MSGPACK_OBJECT_MAP;
+	d->root.via.map.size = 1 + DOC_NKINDS;
+	d->root.via.map.ptr = kv;
+	d->session = &kv[1].val;
+	d->servers = &kv[1 + DOC_SERVER].val;
+	d->connections = &kv[1 + DOC_CONNECTION].val;
+	d->transactions = &kv[1 + DOC_TRANSACTION].val;
+}
+
+int
+doc_build(struct doc *d, msgpack_zone *zone, const msgpack_object **items,
+    size_t n)
+{
+	msgpack_object		 arrays[DOC_NKINDS];
+	const msgpack_object	*session = NULL;
+	size_t			 i, count[DOC_NKINDS] = { 0 };
+	int			 k;
+
+	memset(d, 0, sizeof(*d));
+	d->zone = zone;
+	for (i = 0; i < n; i++)
+		if ((k = doc_kind(items[i])) != -1)
+			count[k]++;
+	for (i = 0; i < n && session == NULL; i++)
+		if (doc_kind(items[i]) == DOC_SESSION)
+			session = items[i];
+	if (session == NULL) {
+		log_warnx("htracrd sent no session item in the detail");
+		return (-1);
+	}
+	memset(arrays, 0, sizeof(arrays));
+	for (k = DOC_SERVER; k < DOC_NKINDS; k++) {
+		arrays[k].type = MSGPACK_OBJECT_ARRAY;
+		arrays[k].via.array.ptr = msgpack_zone_malloc(zone,
+		    sizeof(msgpack_object) * (count[k] + 1));
+		if (arrays[k].via.array.ptr == NULL)
+			fatalx("out of memory");
+	}
+	for (i = 0; i < n; i++) {
+		if ((k = doc_kind(items[i])) == -1 || k == DOC_SESSION)
+			continue;
+		arrays[k].via.array.ptr[arrays[k].via.array.size++] = *items[i];
+	}
+	doc_root(d, session, arrays);
+	d->server_by_id = doc_index(d->servers, &d->nserver_by_id);
+	d->conn_by_id = doc_index(d->connections, &d->nconn_by_id);
+	d->txn_by_id = doc_index(d->transactions, &d->ntxn_by_id);
+	return (0);
+}
+
+/* Appends the items of one chunk; the pointers stay valid in zone. */
+static void
+doc_collect(const msgpack_object *chunk, const msgpack_object ***items,
+    size_t *n, size_t *cap)
+{
+	uint32_t	 i;
+
+	for (i = 0; i < chunk->via.array.size; i++) {
+		if (*n == *cap) {
+			*cap = *cap == 0 ? 1024 : *cap * 2;
+			*items = xreallocarray(*items, *cap, sizeof(**items));
+		}
+		(*items)[(*n)++] = &chunk->via.array.ptr[i];
+	}
+}
+
+static uint64_t
+doc_request(struct client *c, uint64_t session, int packets)
+{
+	msgpack_sbuffer	 sb;
+	msgpack_packer	 pk;
+	uint64_t	 id;
+
+	id = client_begin(c, &sb, &pk, PROTO_OP_DETAIL, 2);
+	proto_pack_key(&pk, "session");
+	msgpack_pack_uint64(&pk, session);
+	proto_pack_key(&pk, "packets");
+	if (packets)
+		msgpack_pack_true(&pk);
+	else
+		msgpack_pack_false(&pk);
+	if (client_send(c, &sb, NULL, 0) == -1)
+		return (0);
+	return (id);
+}
+
+int
+doc_fetch(struct doc *d, struct client *c, uint64_t session, int packets)
+{
+	msgpack_zone		 *zone;
+	msgpack_object		  val;
+	const msgpack_object	**items = NULL;
+	size_t			  n = 0, cap = 0;
+	uint64_t		  id;
+	int			  rc;
+
+	memset(d, 0, sizeof(*d));
+	if ((id = doc_request(c, session, packets)) == 0)
+		return (-1);
+	if ((zone = msgpack_zone_new(DOC_ZONE_CHUNK)) == NULL)
+		fatalx("out of memory");
+	while ((rc = client_read(c, id, zone, &val)) == CLIENT_CHUNK)
+		doc_collect(&val, &items, &n, &cap);
+	if (rc == CLIENT_END && val.via.u64 != n) {
+		log_warnx("htracrd announced %llu detail items but sent %zu",
+		    (unsigned long long)val.via.u64, n);
+		rc = CLIENT_FAIL;
+	} else if (rc == CLIENT_RESULT) {
+		log_warnx("htracrd answered the detail stream with a result");
+		rc = CLIENT_FAIL;
+	}
+	if (rc != CLIENT_END) {
+		free(items);
+		msgpack_zone_free(zone);
+		return (-1);
+	}
+	rc = doc_build(d, zone, items, n);
+	free(items);
+	return (rc);
+}
+
+static const msgpack_object *
+doc_lookup(const msgpack_object **t, size_t n, uint64_t id)
+{
+	if (t == NULL || id >= n)
+		return (NULL);
+	return (t[id]);
+}
+
+const msgpack_object *
+doc_server(const struct doc *d, uint64_t id)
+{
+	return (doc_lookup(d->server_by_id, d->nserver_by_id, id));
+}
+
+const msgpack_object *
+doc_conn(const struct doc *d, uint64_t id)
+{
+	return (doc_lookup(d->conn_by_id, d->nconn_by_id, id));
+}
+
+const msgpack_object *
+doc_txn(const struct doc *d, uint64_t id)
+{
+	return (doc_lookup(d->txn_by_id, d->ntxn_by_id, id));
+}
+
+void
+doc_free(struct doc *d)
+{
+	free(d->server_by_id);
+	free(d->conn_by_id);
+	free(d->txn_by_id);
+	if (d->zone != NULL)
+		msgpack_zone_free(d->zone);
+	memset(d, 0, sizeof(*d));
+}

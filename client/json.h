@@ -1,0 +1,22 @@
+/*
+ * json.h: msgpack objects as JSON text. Always valid JSON: strings
+ * from the wire pass through when they are valid UTF-8, control
+ * characters are escaped and each byte of an invalid sequence becomes
+ * \u00XX; bin values become base64 strings.
+ */
+#ifndef HTRACR_JSON_H
+#define HTRACR_JSON_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include <msgpack.h>
+
+struct doc;
+
+void	 json_write(FILE *, const msgpack_object *);
+void	 json_write_str(FILE *, const void *, size_t);
+/* The whole document, one JSON object and a newline. */
+int	 json_render(FILE *, const struct doc *);
+
+#endif

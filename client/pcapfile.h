@@ -1,0 +1,47 @@
+/*
+ * pcapfile.h: capture files on the client side. Reading turns a pcap
+ * or pcapng file (libpcap) into frames blobs for load_frames; writing
+ * turns the frames stream of a session back into a pcap file. Runs in
+ * htracrctl with the invoking user's privileges: the daemon never
+ * opens a path.
+ */
+#ifndef HTRACR_PCAPFILE_H
+#define HTRACR_PCAPFILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <pcap/pcap.h>
+
+struct pcapfile {
+	pcap_t			*p;
+	FILE			*fp;
+	int			 linktype;	/* DLT_ */
+	uint32_t		 snaplen;
+	uint64_t		 frames;	/* read so far */
+	uint64_t		 clipped;	/* cut to fit a batch */
+	unsigned char		*batch;		/* PROTO_FRAMES_BATCH bytes */
+	struct pcap_pkthdr	*held_hdr;	/* read, did not fit the last */
+	const unsigned char	*held_data;	/* batch */
+};
+
+/* Reports what went wrong ("not a pcap or pcapng capture") and returns -1. */
+int	 pcapfile_open(struct pcapfile *, const char *);
+/* The next blob of whole frames: its length, 0 at the end, -1 reported. */
+long	 pcapfile_next(struct pcapfile *, const unsigned char **);
+void	 pcapfile_close(struct pcapfile *);
+
+struct pcapfile_out {
+	pcap_t		*dead;
+	pcap_dumper_t	*dumper;
+	uint64_t	 frames;
+};
+
+/* Starts a pcap file on fp, which the caller closes after pcapfile_out_close. */
+int	 pcapfile_out_open(struct pcapfile_out *, FILE *, int, uint32_t);
+/* Appends the records of a frames blob; -1 if the blob is malformed. */
+int	 pcapfile_out_blob(struct pcapfile_out *, const void *, size_t);
+int	 pcapfile_out_close(struct pcapfile_out *);
+
+#endif

@@ -1,0 +1,33 @@
+/*
+ * text.h: htracrctl's output for people: the session document (servers,
+ * connections, transactions, optionally packets) as aligned tables,
+ * and the smaller replies (sessions list, status, one-line summaries).
+ * Every string from the wire is escaped (common/esc.h) before printing.
+ */
+#ifndef HTRACR_TEXT_H
+#define HTRACR_TEXT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <msgpack.h>
+
+struct doc;
+struct render_opts;
+
+int	 text_render(FILE *, const struct doc *, const struct render_opts *);
+
+/* "session 3: file.pcap: 49 frames, 1 connection, 5 transactions" */
+void	 text_session_line(FILE *, const msgpack_object *);
+/* The sessions reply's array as a table. */
+void	 text_sessions(FILE *, const msgpack_object *, int);
+/* The status reply. */
+void	 text_status(FILE *, const msgpack_object *, int);
+
+/* Compact human forms; each returns buf. */
+char	*text_bytes(char *, size_t, uint64_t);
+char	*text_duration(char *, size_t, int64_t);
+char	*text_clock(char *, size_t, uint64_t);
+
+#endif

@@ -1,0 +1,299 @@
+/*
+ * engine.h: the analysis engine's private model, shared by session.c,
+ * tcp.c, http.c and pack.c. Nothing outside the engine includes it; the
+ * rest of the daemon sees only session.h.
+ *
+ * Runs in the analyzer (unprivileged, sandboxed).
+ */
+#ifndef HTRACR_ENGINE_H
+#define HTRACR_ENGINE_H
+
+#include <sys/types.h>
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "session.h"
+#include "ring.h"
+
+#define ENGINE_NOTIME		UINT64_MAX	/* "nil" for any *_us */
+#define ENGINE_IDLE_US		1000000		/* quiet time before "idle" */
+
+enum conn_state {
+	CONN_HANDSHAKING,
+	CONN_CONNECTED,
+	CONN_HALF_CLOSED,
+	CONN_IDLE,
+	CONN_CLOSING,
+	CONN_CLOSED,
+	CONN_RESET,
+};
+
+/* Connection flags, in the order PROTOCOL.md lists their names. */
+#define CONN_F_MIDSTREAM	0x01
+#define CONN_F_GAP		0x02
+#define CONN_F_TUNNEL		0x04
+#define CONN_F_NOT_HTTP		0x08
+#define CONN_F_REORDERED_HS	0x10
+
+enum pkt_class {
+	PKT_SYN,
+	PKT_SYNACK,
+	PKT_ACK,
+	PKT_DATA,
+	PKT_PUSH,
+	PKT_FIN,
+	PKT_RST,
+	PKT_RETRANSMIT,
+	PKT_OUT_OF_ORDER,
+	PKT_DUP_ACK,
+	PKT_ZERO_WINDOW,
+};
+
+#define DIR_C2S			0
+#define DIR_S2C			1
+
+/* One packet record; 32 bytes, kept per connection. */
+struct pkt {
+	uint64_t	 us;
+	uint32_t	 frame;
+	uint32_t	 seq;		/* relative to the direction's base */
+	uint32_t	 ack;		/* relative to the other direction's base */
+	uint32_t	 win;		/* scaled when the scale is known */
+	uint32_t	 len;
+	uint8_t		 flags;		/* TCP flag bits as on the wire */
+	uint8_t		 dir;
+	uint8_t		 class;
+	uint8_t		 pad;
+};
+
+struct dirstats {
+	uint64_t	 packets;
+	uint64_t	 bytes;
+	uint64_t	 payload;
+	uint64_t	 retransmits;
+	uint64_t	 out_of_order;
+	uint64_t	 dup_acks;
+	uint64_t	 zero_windows;
+	uint64_t	 gaps;
+	uint64_t	 gap_bytes;
+	int		 wscale;	/* -1: not seen */
+	int		 mss;		/* -1: not seen */
+};
+
+struct state_change {
+	uint64_t	 us;
+	uint8_t		 state;
+};
+
+struct server {
+	uint32_t	 id;
+	uint8_t		 family;
+	uint8_t		 addr[16];
+	uint16_t	 port;
+	char		*name;		/* first Host header, port stripped */
+	size_t		 namelen;
+	uint64_t	 nconns;
+	uint64_t	 ntxns;
+	struct server	*hnext;
+};
+
+struct tcp_live;
+
+struct conn {
+	uint32_t	 id;
+	struct server	*server;
+	uint8_t		 family;
+	uint8_t		 caddr[16];
+	uint8_t		 saddr[16];
+	uint16_t	 cport;
+	uint16_t	 sport;
+	uint8_t		 state;
+	uint8_t		 flags;
+	uint8_t		 pkts_evicted;	/* stop recording packets */
+	uint64_t	 first_us;
+	uint64_t	 last_us;
+	uint64_t	 syn_us;
+	uint64_t	 synack_us;
+	uint64_t	 est_us;
+
+	struct state_change *states;
+	size_t		 nstates;
+	size_t		 statecap;
+
+	struct dirstats	 d[2];
+
+	uint32_t	*txns;
+	size_t		 ntxns;
+	size_t		 txncap;
+
+	struct pkt	*pkts;
+	size_t		 npkts;
+	size_t		 pktcap;
+
+	struct tcp_live	*live;		/* NULL once released */
+};
+
+struct hdr {
+	uint32_t	 name_off;
+	uint32_t	 name_len;
+	uint32_t	 val_off;
+	uint32_t	 val_len;
+};
+
+#define MSG_MAX_TEXT		(64 * 1024)	/* target, reason, headers */
+#define MSG_MAX_HEADERS		256
+#define MSG_MAX_INTERIM		8
+
+struct msg {
+	uint64_t	 start_us;
+	uint64_t	 end_us;
+	uint32_t	 first_frame;
+	uint32_t	 last_frame;
+	uint32_t	 packets;
+	uint32_t	 seen_frame;
+	uint64_t	 start_off;	/* stream offset of the first byte */
+	uint64_t	 header_bytes;
+	uint64_t	 body_bytes;
+	uint64_t	 decoded_bytes;
+	const char	*error;		/* llhttp's static reason text */
+
+	char		*text;		/* target, reason, header names/values */
+	uint32_t	 textlen;
+	uint32_t	 textcap;
+	uint32_t	 target_off;
+	uint32_t	 target_len;
+	uint32_t	 reason_off;
+	uint32_t	 reason_len;
+	struct hdr	*hdrs;
+	uint32_t	 nhdrs;
+	uint32_t	 hdrcap;
+	int		 ct;		/* header index of Content-Type, -1 */
+	int		 ce;		/* of Content-Encoding, -1 */
+
+	u_char		*body;		/* first body_keep (decoded) bytes */
+	size_t		 bodylen;
+	size_t		 bodycap;
+
+	uint16_t	 status;	/* 0: none yet */
+	uint16_t	 interim[MSG_MAX_INTERIM];
+	uint8_t		 ninterim;
+	uint8_t		 method;
+	uint8_t		 vmajor;
+	uint8_t		 vminor;
+	uint8_t		 has_version;
+	uint8_t		 has_method;
+	uint8_t		 complete;
+	uint8_t		 chunked;
+	uint8_t		 headers_split;
+	uint8_t		 encoded;	/* gzip/deflate: decoded_bytes valid */
+	uint8_t		 body_truncated;
+	uint8_t		 body_evicted;
+	uint8_t		 in_headers;	/* header block still being parsed */
+	uint8_t		 in_value;	/* last header callback was a value */
+};
+
+struct txn {
+	uint32_t	 id;
+	uint32_t	 index;		/* position on its connection */
+	struct conn	*conn;
+	struct msg	*req;		/* NULL: response without request seen */
+	struct msg	*resp;
+	uint8_t		 pipelined;
+	uint8_t		 conditional;
+	uint8_t		 not_modified;
+	uint8_t		 conn_close;
+	uint8_t		 upgrade;
+	uint8_t		 head;		/* request method was HEAD */
+	uint8_t		 connect;	/* request method was CONNECT */
+	uint8_t		 reported;	/* txn callback already called */
+};
+
+struct counters {
+	uint64_t	 frames;
+	uint64_t	 bytes;
+	uint64_t	 evicted_frames;
+	uint64_t	 evicted_bodies;
+	uint64_t	 evicted_packets;
+	uint64_t	 dropped_connections;
+	uint64_t	 dropped_transactions;
+	uint64_t	 not_ip;
+	uint64_t	 not_tcp;
+	uint64_t	 ip_fragments;
+	uint64_t	 truncated;
+	uint64_t	 bad_header;
+	uint64_t	 parse_errors;
+	uint64_t	 gaps;
+	uint64_t	 unhandled_link;
+	uint64_t	 ignored_port;
+};
+
+enum session_state {
+	SESSION_RUNNING,
+	SESSION_FINISHED,
+	SESSION_ABORTED,
+};
+
+struct tcp_table;
+
+struct session {
+	uint32_t		 id;
+	enum session_origin	 origin;
+	enum session_state	 state;
+	int			 linktype;
+	uint32_t		 snaplen;
+	uid_t			 uid;
+	char			*source;
+	struct engine_config	 cfg;
+	uint64_t		 start_us;
+	uint64_t		 stop_us;
+	uint64_t		 first_frame_us;
+	uint64_t		 last_frame_us;
+	uint32_t		 frameno;	/* number of the current frame */
+	struct counters		 c;
+	struct session_drops	 drops;
+
+	size_t			 mem;		/* bytes counted so far */
+	int			 full;		/* budget reached: store no more */
+
+	struct ring		 ring;
+
+	struct server		**servers;
+	size_t			 nservers;
+	size_t			 servercap;
+	struct server		**srvhash;
+	size_t			 srvhashsize;
+
+	struct conn		**conns;
+	size_t			 nconns;
+	size_t			 conncap;
+
+	struct txn		**txns;
+	size_t			 ntxns;
+	size_t			 txncap;
+
+	struct tcp_table	*tcp;
+
+	size_t			 body_evict;	/* next txn whose body goes */
+	size_t			 pkt_evict;	/* next conn whose packets go */
+
+	session_txn_cb		 txn_cb;
+	void			*txn_arg;
+};
+
+/* Memory accounting (session.c). */
+void	 session_charge(struct session *, size_t);
+void	 session_uncharge(struct session *, size_t);
+int	 session_room(struct session *);
+void	*session_grow(struct session *, void *, size_t *, size_t, size_t);
+
+/* Model records (session.c). */
+struct server	*session_server(struct session *, uint8_t, const uint8_t *,
+		    uint16_t);
+struct conn	*session_conn_new(struct session *);
+void		 session_conn_state(struct session *, struct conn *, int,
+		    uint64_t);
+struct txn	*session_txn_new(struct session *, struct conn *);
+void		 session_txn_done(struct session *, struct txn *);
+
+#endif

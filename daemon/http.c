@@ -1,0 +1,868 @@
+/*
+ * http.c: HTTP/1.x on one connection. Each direction has its own llhttp
+ * parser (requests client->server, responses server->client) fed the
+ * reassembled bytes in place; callbacks build the messages, a FIFO
+ * pairs each response with the oldest unanswered request (interim 1xx
+ * responses do not advance it), and compressed bodies are inflated only
+ * to measure them and keep their first bytes. After a gap or a parse
+ * error a direction skips to the next line that starts a message.
+ *
+ * Runs in the analyzer (unprivileged, sandboxed). Every stored string
+ * and header is bounded (MSG_MAX_TEXT, MSG_MAX_HEADERS) and counted.
+ */
+#include <sys/types.h>
+
+#include <llhttp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <zlib.h>
+
+#include "http.h"
+#include "xmalloc.h"
+
+#define HTTP_ZLIB_MEM		(sizeof(z_stream) + 48 * 1024)
+#define HTTP_MAX_INFLATE	(256ULL * 1024 * 1024)	/* per body */
+#define HTTP_SCRATCH		(32 * 1024)
+
+enum http_mode {
+	HTTP_PARSE,
+	HTTP_RESYNC,		/* skipping to the next message start */
+	HTTP_TUNNEL,		/* after an upgrade: counted, not parsed */
+};
+
+enum http_zstate {
+	HTTP_Z_NONE,
+	HTTP_Z_PENDING,		/* encoded; stream opens at the first byte */
+	HTTP_Z_ACTIVE,
+	HTTP_Z_DONE,
+};
+
+struct http_conn;
+
+struct http_dir {
+	llhttp_t		 p;
+	struct http_conn	*hc;
+	int			 dir;
+	int			 mode;
+	int			 at_line;	/* last byte seen was '\n' */
+	struct msg		*msg;		/* message being parsed */
+	struct txn		*txn;		/* its transaction */
+	uint64_t		 off;		/* stream offset of buf */
+	const char		*buf;
+	uint64_t		 us;
+	uint32_t		 frame;
+	int			 zstate;
+	z_stream		*z;
+};
+
+struct http_conn {
+	struct session		*s;
+	struct conn		*c;
+	struct http_dir		 d[2];
+	struct txn		**q;		/* requests awaiting responses */
+	size_t			 qhead;
+	size_t			 qlen;
+	size_t			 qcap;
+};
+
+static const char *http_methods[] = {
+	"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS",
+	"TRACE", "PATCH", "PROPFIND", "PROPPATCH", "MKCOL", "COPY", "MOVE",
+	"LOCK", "UNLOCK", "REPORT", "SEARCH", "PURGE", "MKCALENDAR",
+};
+
+static llhttp_settings_t	 http_settings;
+static int			 http_settings_ready;
+static u_char			 http_scratch[HTTP_SCRATCH];
+
+static void	http_settings_init(void);
+
+/* A method token and a space at p, from the list above. */
+static int
+http_is_request(const u_char *p, size_t len)
+{
+	size_t	 i, n;
+
+	for (i = 0; i < sizeof(http_methods) / sizeof(http_methods[0]); i++) {
+		n = strlen(http_methods[i]);
+		if (len > n && p[n] == ' ' && memcmp(p, http_methods[i], n) == 0)
+			return (1);
+	}
+	return (0);
+}
+
+static int
+http_is_response(const u_char *p, size_t len)
+{
+	return (len >= 7 && memcmp(p, "HTTP/1.", 7) == 0);
+}
+
+int
+http_looks(const u_char *p, size_t len, int dir)
+{
+	if (dir == DIR_C2S)
+		return (http_is_request(p, len));
+	return (http_is_response(p, len));
+}
+
+/*
+ * A message starts at offset 0 (when at_start) or right after a '\n'.
+ * Returns its offset and sets *dir to who sends it, or -1.
+ */
+long
+http_find_start(const u_char *p, size_t len, int at_start, int *dir)
+{
+	const u_char	*q = p, *end = p + len;
+
+	if (!at_start) {
+		if ((q = memchr(p, '\n', len)) == NULL)
+			return (-1);
+		q++;
+	}
+	while (q < end) {
+		if (http_is_request(q, (size_t)(end - q))) {
+			*dir = DIR_C2S;
+			return (q - p);
+		}
+		if (http_is_response(q, (size_t)(end - q))) {
+			*dir = DIR_S2C;
+			return (q - p);
+		}
+		if ((q = memchr(q, '\n', (size_t)(end - q))) == NULL)
+			break;
+		q++;
+	}
+	return (-1);
+}
+
+struct http_conn *
+http_conn_new(struct session *s, struct conn *c, int midstream)
+{
+	struct http_conn	*hc;
+	int			 i;
+
+	http_settings_init();
+	hc = xcalloc(1, sizeof(*hc));
+	session_charge(s, sizeof(*hc));
+	hc->s = s;
+	hc->c = c;
+	for (i = 0; i < 2; i++) {
+		hc->d[i].hc = hc;
+		hc->d[i].dir = i;
+		hc->d[i].mode = midstream ? HTTP_RESYNC : HTTP_PARSE;
+		hc->d[i].at_line = 0;
+		llhttp_init(&hc->d[i].p, i == DIR_C2S ? HTTP_REQUEST :
+		    HTTP_RESPONSE, &http_settings);
+		llhttp_set_lenient_keep_alive(&hc->d[i].p, 1);
+		hc->d[i].p.data = &hc->d[i];
+	}
+	return (hc);
+}
+
+static void
+http_z_end(struct session *s, struct http_dir *hd)
+{
+	if (hd->z != NULL) {
+		inflateEnd(hd->z);
+		free(hd->z);
+		hd->z = NULL;
+		session_uncharge(s, HTTP_ZLIB_MEM);
+	}
+	hd->zstate = HTTP_Z_NONE;
+}
+
+void
+http_conn_free(struct session *s, struct http_conn *hc)
+{
+	http_z_end(s, &hc->d[0]);
+	http_z_end(s, &hc->d[1]);
+	session_uncharge(s, sizeof(*hc) + hc->qcap * sizeof(*hc->q));
+	free(hc->q);
+	free(hc);
+}
+
+size_t
+http_body_free(struct msg *m)
+{
+	size_t	 n = m->bodycap;
+
+	free(m->body);
+	m->body = NULL;
+	m->bodycap = 0;
+	return (n);
+}
+
+void
+http_msg_free(struct session *s, struct msg *m)
+{
+	if (m == NULL)
+		return;
+	session_uncharge(s, sizeof(*m) + m->textcap +
+	    m->hdrcap * sizeof(*m->hdrs) + m->bodycap);
+	free(m->text);
+	free(m->hdrs);
+	free(m->body);
+	free(m);
+}
+
+/* Requests awaiting a response, oldest first. */
+static void
+http_q_push(struct http_conn *hc, struct txn *t)
+{
+	struct txn	**nq;
+	size_t		 i, ncap;
+
+	if (hc->qlen == hc->qcap) {
+		ncap = hc->qcap ? hc->qcap * 2 : 4;
+		nq = xreallocarray(NULL, ncap, sizeof(*nq));
+		for (i = 0; i < hc->qlen; i++)
+			nq[i] = hc->q[(hc->qhead + i) % hc->qcap];
+		free(hc->q);
+		session_charge(hc->s, (ncap - hc->qcap) * sizeof(*nq));
+		hc->q = nq;
+		hc->qcap = ncap;
+		hc->qhead = 0;
+	}
+	hc->q[(hc->qhead + hc->qlen) % hc->qcap] = t;
+	hc->qlen++;
+}
+
+static struct txn *
+http_q_front(struct http_conn *hc)
+{
+	return (hc->qlen ? hc->q[hc->qhead] : NULL);
+}
+
+static void
+http_q_pop(struct http_conn *hc)
+{
+	if (hc->qlen == 0)
+		return;
+	hc->qhead = (hc->qhead + 1) % hc->qcap;
+	hc->qlen--;
+}
+
+static struct msg *
+http_msg_new(struct http_dir *hd)
+{
+	struct msg	*m;
+
+	m = xcalloc(1, sizeof(*m));
+	session_charge(hd->hc->s, sizeof(*m));
+	m->end_us = ENGINE_NOTIME;
+	m->ct = m->ce = -1;
+	return (m);
+}
+
+/* (Re)starts m at the current packet; interim parts are forgotten. */
+static void
+http_msg_start(struct http_dir *hd, struct msg *m)
+{
+	m->start_us = hd->us;
+	m->first_frame = hd->frame;
+	m->seen_frame = hd->frame;
+	m->packets = 1;
+	m->textlen = 0;
+	m->nhdrs = 0;
+	m->target_len = m->reason_len = 0;
+	m->ct = m->ce = -1;
+	m->in_headers = 1;
+	m->in_value = 0;
+}
+
+static void
+http_touch(struct http_dir *hd, struct msg *m)
+{
+	if (m->seen_frame != hd->frame) {
+		m->seen_frame = hd->frame;
+		m->packets++;
+	}
+}
+
+/* Appends to the message's text; 0 when the bound is reached. */
+static int
+http_text(struct http_dir *hd, struct msg *m, const char *at, size_t n)
+{
+	size_t	 ncap;
+
+	if (n > MSG_MAX_TEXT || m->textlen + n > MSG_MAX_TEXT)
+		return (0);
+	if (m->textlen + n > m->textcap) {
+		ncap = m->textcap ? m->textcap : 256;
+		while (ncap < m->textlen + n)
+			ncap *= 2;
+		m->text = xreallocarray(m->text, 1, ncap);
+		session_charge(hd->hc->s, ncap - m->textcap);
+		m->textcap = (uint32_t)ncap;
+	}
+	memcpy(m->text + m->textlen, at, n);
+	m->textlen += (uint32_t)n;
+	return (1);
+}
+
+static int
+http_on_begin(llhttp_t *p)
+{
+	struct http_dir		*hd = p->data;
+	struct http_conn	*hc = hd->hc;
+	struct txn		*t, *prev = NULL;
+
+	hd->msg = NULL;
+	hd->txn = NULL;
+	if (hd->dir == DIR_C2S) {
+		if (hc->c->ntxns > 0)
+			prev = hc->s->txns[hc->c->txns[hc->c->ntxns - 1] - 1];
+		if ((t = session_txn_new(hc->s, hc->c)) == NULL)
+			return (HPE_PAUSED);
+		t->req = http_msg_new(hd);
+		t->pipelined = prev != NULL && prev->req != NULL &&
+		    prev->resp == NULL;
+		http_q_push(hc, t);
+	} else {
+		if ((t = http_q_front(hc)) == NULL) {
+			if ((t = session_txn_new(hc->s, hc->c)) == NULL)
+				return (HPE_PAUSED);
+			http_q_push(hc, t);
+		}
+		if (t->resp == NULL)
+			t->resp = http_msg_new(hd);
+	}
+	hd->txn = t;
+	hd->msg = hd->dir == DIR_C2S ? t->req : t->resp;
+	http_msg_start(hd, hd->msg);
+	return (HPE_PAUSED);	/* so the loop learns where it starts */
+}
+
+static int
+http_on_url(llhttp_t *p, const char *at, size_t n)
+{
+	struct http_dir	*hd = p->data;
+	struct msg	*m = hd->msg;
+
+	if (m == NULL)
+		return (0);
+	m->method = p->method;
+	m->has_method = 1;
+	if (m->target_len == 0)
+		m->target_off = m->textlen;
+	if (m->target_off + m->target_len == m->textlen &&
+	    http_text(hd, m, at, n))
+		m->target_len += (uint32_t)n;
+	return (0);
+}
+
+static int
+http_on_status(llhttp_t *p, const char *at, size_t n)
+{
+	struct http_dir	*hd = p->data;
+	struct msg	*m = hd->msg;
+
+	if (m == NULL)
+		return (0);
+	if (m->reason_len == 0)
+		m->reason_off = m->textlen;
+	if (m->reason_off + m->reason_len == m->textlen &&
+	    http_text(hd, m, at, n))
+		m->reason_len += (uint32_t)n;
+	return (0);
+}
+
+static struct hdr *
+http_hdr_new(struct http_dir *hd, struct msg *m)
+{
+	size_t	 ncap;
+
+	if (m->nhdrs >= MSG_MAX_HEADERS)
+		return (NULL);
+	if (m->nhdrs == m->hdrcap) {
+		ncap = m->hdrcap ? m->hdrcap * 2 : 16;
+		m->hdrs = xreallocarray(m->hdrs, ncap, sizeof(*m->hdrs));
+		session_charge(hd->hc->s, (ncap - m->hdrcap) *
+		    sizeof(*m->hdrs));
+		m->hdrcap = (uint32_t)ncap;
+	}
+	memset(&m->hdrs[m->nhdrs], 0, sizeof(m->hdrs[0]));
+	m->hdrs[m->nhdrs].name_off = m->textlen;
+	m->hdrs[m->nhdrs].val_off = m->textlen;
+	return (&m->hdrs[m->nhdrs++]);
+}
+
+/* Names and values may arrive in pieces; each piece is appended. */
+static int
+http_on_field(llhttp_t *p, const char *at, size_t n)
+{
+	struct http_dir	*hd = p->data;
+	struct msg	*m = hd->msg;
+	struct hdr	*h;
+
+	if (m == NULL)
+		return (0);
+	if (m->in_value || m->nhdrs == 0) {
+		m->in_value = 0;
+		if ((h = http_hdr_new(hd, m)) == NULL)
+			return (0);
+	} else
+		h = &m->hdrs[m->nhdrs - 1];
+	if (h->name_off + h->name_len == m->textlen && h->val_len == 0 &&
+	    http_text(hd, m, at, n)) {
+		h->name_len += (uint32_t)n;
+		h->val_off = m->textlen;
+	}
+	return (0);
+}
+
+static int
+http_on_value(llhttp_t *p, const char *at, size_t n)
+{
+	struct http_dir	*hd = p->data;
+	struct msg	*m = hd->msg;
+	struct hdr	*h;
+
+	if (m == NULL || m->nhdrs == 0)
+		return (0);
+	h = &m->hdrs[m->nhdrs - 1];
+	if (!m->in_value) {
+		m->in_value = 1;
+		h->val_off = m->textlen;
+	}
+	if (h->val_off + h->val_len == m->textlen && http_text(hd, m, at, n))
+		h->val_len += (uint32_t)n;
+	return (0);
+}
+
+static int
+http_hdr_is(const struct msg *m, const struct hdr *h, const char *name)
+{
+	return (h->name_len == strlen(name) &&
+	    strncasecmp(m->text + h->name_off, name, h->name_len) == 0);
+}
+
+static int
+http_val_is(const struct msg *m, const struct hdr *h, const char *v)
+{
+	return (h->val_len == strlen(v) &&
+	    strncasecmp(m->text + h->val_off, v, h->val_len) == 0);
+}
+
+/* Server name from the first Host header: the port is stripped. */
+static void
+http_server_name(struct session *s, struct server *srv, const char *v,
+    size_t n)
+{
+	size_t	 i;
+
+	if (srv == NULL || srv->name != NULL || n == 0)
+		return;
+	for (i = n; i > 0 && v[i - 1] >= '0' && v[i - 1] <= '9'; i--)
+		;
+	if (i > 1 && i < n && v[i - 1] == ':' &&
+	    (memchr(v, ':', i - 1) == NULL || v[i - 2] == ']'))
+		n = i - 1;
+	if (n > 255)
+		n = 255;
+	srv->name = xmalloc(n + 1);
+	memcpy(srv->name, v, n);
+	srv->name[n] = '\0';
+	srv->namelen = n;
+	session_charge(s, n + 1);
+}
+
+static void
+http_headers_scan(struct http_dir *hd, struct msg *m, struct txn *t)
+{
+	struct conn	*c = hd->hc->c;
+	struct hdr	*h;
+	uint32_t	 i;
+
+	for (i = 0; i < m->nhdrs; i++) {
+		h = &m->hdrs[i];
+		if (m->ct < 0 && http_hdr_is(m, h, "content-type"))
+			m->ct = (int)i;
+		else if (m->ce < 0 && http_hdr_is(m, h, "content-encoding")) {
+			m->ce = (int)i;
+			if (http_val_is(m, h, "gzip") ||
+			    http_val_is(m, h, "x-gzip") ||
+			    http_val_is(m, h, "deflate"))
+				m->encoded = 1;
+		} else if (hd->dir == DIR_C2S && (http_hdr_is(m, h,
+		    "if-none-match") || http_hdr_is(m, h, "if-modified-since")))
+			t->conditional = 1;
+		else if (hd->dir == DIR_C2S && http_hdr_is(m, h, "host"))
+			http_server_name(hd->hc->s, c->server,
+			    m->text + h->val_off, h->val_len);
+	}
+}
+
+/*
+ * Pauses (so the loop learns where the header block ends) after telling
+ * llhttp what it cannot know itself: a response to HEAD has no body, a
+ * 2xx to CONNECT starts a tunnel.
+ */
+static int
+http_on_headers(llhttp_t *p)
+{
+	struct http_dir	*hd = p->data;
+	struct msg	*m = hd->msg;
+	struct txn	*t = hd->txn;
+
+	if (m == NULL)
+		return (HPE_PAUSED);
+	m->in_headers = 0;
+	m->vmajor = p->http_major;
+	m->vminor = p->http_minor;
+	m->has_version = 1;
+	m->headers_split = m->first_frame != hd->frame;
+	if (p->flags & F_CONNECTION_CLOSE)
+		t->conn_close = 1;
+	if (p->flags & F_CHUNKED)
+		m->chunked = 1;
+	if (hd->dir == DIR_C2S) {
+		m->method = p->method;
+		m->has_method = 1;
+		t->head = p->method == HTTP_HEAD;
+		t->connect = p->method == HTTP_CONNECT;
+	} else {
+		m->status = p->status_code;
+		if (t->head)
+			p->flags |= F_SKIPBODY;
+		if (t->connect && m->status >= 200 && m->status < 300) {
+			p->upgrade = 1;
+			p->flags |= F_SKIPBODY;
+		}
+	}
+	http_headers_scan(hd, m, t);
+	if (m->encoded)
+		hd->zstate = HTTP_Z_PENDING;
+	return (HPE_PAUSED);
+}
+
+static void
+http_keep(struct http_dir *hd, struct msg *m, const u_char *p, size_t n)
+{
+	size_t	 room, keep = hd->hc->s->cfg.body_keep, ncap;
+
+	if (m->body_evicted || keep == 0)
+		return;
+	room = keep > m->bodylen ? keep - m->bodylen : 0;
+	if (n > room) {
+		m->body_truncated = 1;
+		n = room;
+	}
+	if (n == 0)
+		return;
+	if (m->bodylen + n > m->bodycap) {
+		ncap = m->bodycap ? m->bodycap : 1024;
+		while (ncap < m->bodylen + n)
+			ncap *= 2;
+		if (ncap > keep)
+			ncap = keep;
+		m->body = xreallocarray(m->body, 1, ncap);
+		session_charge(hd->hc->s, ncap - m->bodycap);
+		m->bodycap = ncap;
+	}
+	memcpy(m->body + m->bodylen, p, n);
+	m->bodylen += n;
+}
+
+/* Raw deflate or a zlib/gzip header, decided from the first bytes. */
+static int
+http_z_open(struct http_dir *hd, const u_char *p, size_t n)
+{
+	int	 wbits = 15 + 32;
+
+	if (n >= 2 && !(p[0] == 0x1f && p[1] == 0x8b) &&
+	    !((p[0] & 0x0f) == 8 && ((p[0] << 8) | p[1]) % 31 == 0))
+		wbits = -15;
+	hd->z = xcalloc(1, sizeof(*hd->z));
+	if (inflateInit2(hd->z, wbits) != Z_OK) {
+		free(hd->z);
+		hd->z = NULL;
+		hd->zstate = HTTP_Z_DONE;
+		return (-1);
+	}
+	session_charge(hd->hc->s, HTTP_ZLIB_MEM);
+	hd->zstate = HTTP_Z_ACTIVE;
+	return (0);
+}
+
+static void
+http_inflate(struct http_dir *hd, struct msg *m, const u_char *p, size_t n)
+{
+	size_t	 got;
+	int	 r;
+
+	if (hd->zstate == HTTP_Z_PENDING && http_z_open(hd, p, n) == -1)
+		return;
+	if (hd->zstate != HTTP_Z_ACTIVE)
+		return;
+	hd->z->next_in = (Bytef *)(uintptr_t)p;
+	hd->z->avail_in = (uInt)n;
+	do {
+		hd->z->next_out = http_scratch;
+		hd->z->avail_out = sizeof(http_scratch);
+		r = inflate(hd->z, Z_NO_FLUSH);
+		got = sizeof(http_scratch) - hd->z->avail_out;
+		m->decoded_bytes += got;
+		http_keep(hd, m, http_scratch, got);
+	} while (r == Z_OK && hd->z->avail_out == 0 &&
+	    m->decoded_bytes < HTTP_MAX_INFLATE);
+	if (r != Z_OK || m->decoded_bytes >= HTTP_MAX_INFLATE) {
+		http_z_end(hd->hc->s, hd);
+		hd->zstate = HTTP_Z_DONE;
+	}
+}
+
+static int
+http_on_body(llhttp_t *p, const char *at, size_t n)
+{
+	struct http_dir	*hd = p->data;
+	struct msg	*m = hd->msg;
+
+	if (m == NULL)
+		return (0);
+	m->body_bytes += n;
+	if (m->encoded)
+		http_inflate(hd, m, (const u_char *)at, n);
+	else
+		http_keep(hd, m, (const u_char *)at, n);
+	return (0);
+}
+
+/* A response ends its transaction unless it was an interim 1xx. */
+static void
+http_response_done(struct http_dir *hd, struct msg *m, struct txn *t)
+{
+	struct http_conn	*hc = hd->hc;
+
+	if (m->status >= 100 && m->status < 200 && m->status != 101) {
+		if (m->ninterim < MSG_MAX_INTERIM)
+			m->interim[m->ninterim++] = m->status;
+		m->status = 0;
+		m->complete = 0;
+		m->end_us = ENGINE_NOTIME;
+		return;
+	}
+	t->not_modified = m->status == 304;
+	if (m->status == 101 || (t->connect && m->status >= 200 &&
+	    m->status < 300)) {
+		t->upgrade = 1;
+		hc->c->flags |= CONN_F_TUNNEL;
+		hc->d[0].mode = hc->d[1].mode = HTTP_TUNNEL;
+	}
+	if (http_q_front(hc) == t)
+		http_q_pop(hc);
+	session_txn_done(hc->s, t);
+}
+
+static int
+http_on_complete(llhttp_t *p)
+{
+	struct http_dir	*hd = p->data;
+	struct msg	*m = hd->msg;
+	struct txn	*t = hd->txn;
+
+	if (m == NULL)
+		return (0);
+	http_touch(hd, m);
+	m->end_us = hd->us;
+	m->last_frame = hd->frame;
+	m->complete = 1;
+	http_z_end(hd->hc->s, hd);
+	if (hd->dir == DIR_S2C)
+		http_response_done(hd, m, t);
+	hd->msg = NULL;
+	hd->txn = NULL;
+	return (0);
+}
+
+static void
+http_settings_init(void)
+{
+	if (http_settings_ready)
+		return;
+	llhttp_settings_init(&http_settings);
+	http_settings.on_message_begin = http_on_begin;
+	http_settings.on_url = http_on_url;
+	http_settings.on_status = http_on_status;
+	http_settings.on_header_field = http_on_field;
+	http_settings.on_header_value = http_on_value;
+	http_settings.on_headers_complete = http_on_headers;
+	http_settings.on_body = http_on_body;
+	http_settings.on_message_complete = http_on_complete;
+	http_settings_ready = 1;
+}
+
+/* The message in progress will not be finished (gap, error, end). */
+static void
+http_abandon(struct http_dir *hd)
+{
+	struct msg	*m = hd->msg;
+	struct txn	*t = hd->txn;
+
+	http_z_end(hd->hc->s, hd);
+	hd->msg = NULL;
+	hd->txn = NULL;
+	if (m == NULL)
+		return;
+	m->complete = 0;
+	if (hd->dir == DIR_S2C && t != NULL) {
+		if (http_q_front(hd->hc) == t)
+			http_q_pop(hd->hc);
+		session_txn_done(hd->hc->s, t);
+	}
+}
+
+static void
+http_restart(struct http_dir *hd)
+{
+	llhttp_init(&hd->p, hd->dir == DIR_C2S ? HTTP_REQUEST : HTTP_RESPONSE,
+	    &http_settings);
+	llhttp_set_lenient_keep_alive(&hd->p, 1);
+	hd->p.data = hd;
+}
+
+/*
+ * A parse error: keep the message with its reason and resync after the
+ * byte that failed. Returns the bytes of buf consumed.
+ */
+static size_t
+http_error(struct http_dir *hd, const char *buf, const char *pos)
+{
+	struct session	*s = hd->hc->s;
+
+	s->c.parse_errors++;
+	if (hd->msg != NULL)
+		hd->msg->error = llhttp_get_error_reason(&hd->p);
+	http_abandon(hd);
+	http_restart(hd);
+	hd->mode = HTTP_RESYNC;
+	hd->at_line = *pos == '\n';
+	return ((size_t)(pos - buf) + 1);
+}
+
+/*
+ * Runs llhttp over buf, handling the pauses the callbacks ask for.
+ * Returns the bytes consumed: all of them unless an error or an upgrade
+ * changed the mode.
+ */
+static size_t
+http_exec(struct http_dir *hd, const char *buf, size_t len)
+{
+	const char	*cur = buf, *end = buf + len, *pos;
+	llhttp_errno_t	 err;
+
+	while (cur < end && hd->mode == HTTP_PARSE) {
+		err = llhttp_execute(&hd->p, cur, (size_t)(end - cur));
+		if (err == HPE_OK) {
+			cur = end;
+			break;
+		}
+		pos = llhttp_get_error_pos(&hd->p);
+		if (pos == NULL || pos < cur || pos > end)
+			pos = end;
+		if (err == HPE_PAUSED) {
+			if (hd->msg != NULL && hd->msg->in_headers)
+				hd->msg->start_off = hd->off +
+				    (uint64_t)(pos - buf);
+			else if (hd->msg != NULL)
+				hd->msg->header_bytes = hd->off +
+				    (uint64_t)(pos - buf) - hd->msg->start_off;
+			llhttp_resume(&hd->p);
+		} else if (err == HPE_PAUSED_UPGRADE) {
+			if (hd->mode == HTTP_PARSE)
+				llhttp_resume_after_upgrade(&hd->p);
+		} else {
+			if (pos == end)
+				pos = end - 1;
+			return (http_error(hd, buf, pos));
+		}
+		cur = pos;
+	}
+	if (hd->msg != NULL)
+		http_touch(hd, hd->msg);
+	return ((size_t)(cur - buf));
+}
+
+/*
+ * Resync: skips to the next line that starts a message of this side
+ * and switches back to parsing there. Returns the bytes skipped.
+ */
+static size_t
+http_scan(struct http_dir *hd, const u_char *p, size_t len)
+{
+	const u_char	*q = p, *end = p + len, *nl;
+
+	while (q < end) {
+		if (hd->at_line && http_looks(q, (size_t)(end - q), hd->dir)) {
+			hd->mode = HTTP_PARSE;
+			return ((size_t)(q - p));
+		}
+		if ((nl = memchr(q, '\n', (size_t)(end - q))) == NULL) {
+			hd->at_line = 0;
+			return (len);
+		}
+		q = nl + 1;
+		hd->at_line = 1;
+	}
+	return (len);
+}
+
+void
+http_data(struct session *s, struct http_conn *hc, int dir, const u_char *p,
+    size_t len, uint64_t us, uint32_t frame)
+{
+	struct http_dir	*hd = &hc->d[dir];
+	size_t		 done = 0, n;
+	int		 mode;
+
+	hd->us = us;
+	hd->frame = frame;
+	if (hd->off == 0 && hd->mode == HTTP_RESYNC &&
+	    (hc->c->flags & CONN_F_MIDSTREAM))
+		hd->at_line = 1;	/* the capture starts here */
+	while (done < len && (mode = hd->mode) != HTTP_TUNNEL) {
+		if (mode == HTTP_PARSE)
+			n = http_exec(hd, (const char *)p + done, len - done);
+		else
+			n = http_scan(hd, p + done, len - done);
+		hd->off += n;
+		done += n;
+		if (n == 0 && hd->mode == mode)
+			break;
+	}
+	hd->off += len - done;
+}
+
+void
+http_gap(struct session *s, struct http_conn *hc, int dir)
+{
+	struct http_dir	*hd = &hc->d[dir];
+
+	if (hd->mode == HTTP_TUNNEL)
+		return;
+	http_abandon(hd);
+	http_restart(hd);
+	hd->mode = HTTP_RESYNC;
+	hd->at_line = 0;
+}
+
+/*
+ * The direction's stream ended. On a real close llhttp may finish a
+ * body delimited by it; at the end of the capture nothing is assumed.
+ */
+void
+http_eof(struct session *s, struct http_conn *hc, int dir, uint64_t us,
+    uint32_t frame, int closed)
+{
+	struct http_dir	*hd = &hc->d[dir];
+
+	if (hd->mode != HTTP_PARSE)
+		return;
+	hd->us = us;
+	hd->frame = frame;
+	if (closed && hd->msg != NULL && llhttp_finish(&hd->p) != HPE_OK &&
+	    hd->msg != NULL)
+		hd->msg->error = llhttp_get_error_reason(&hd->p);
+	http_abandon(hd);
+}

@@ -1,0 +1,34 @@
+/*
+ * http.h: HTTP/1.x on one connection: an llhttp parser per direction,
+ * request/response pairing, headers, bodies (gzip/deflate measured) and
+ * resynchronisation after gaps and errors.
+ *
+ * Runs in the analyzer (unprivileged, sandboxed).
+ */
+#ifndef HTRACR_HTTP_H
+#define HTRACR_HTTP_H
+
+#include <sys/types.h>
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine.h"
+
+struct http_conn;
+
+struct http_conn *http_conn_new(struct session *, struct conn *, int);
+void	 http_conn_free(struct session *, struct http_conn *);
+void	 http_data(struct session *, struct http_conn *, int, const u_char *,
+	    size_t, uint64_t, uint32_t);
+void	 http_gap(struct session *, struct http_conn *, int);
+void	 http_eof(struct session *, struct http_conn *, int, uint64_t,
+	    uint32_t, int);
+/* 1 if buf starts a request (dir DIR_C2S) or a response (DIR_S2C). */
+int	 http_looks(const u_char *, size_t, int);
+/* Offset of the first message start in buf, its direction in *dir; -1. */
+long	 http_find_start(const u_char *, size_t, int, int *);
+void	 http_msg_free(struct session *, struct msg *);
+size_t	 http_body_free(struct msg *);
+
+#endif

@@ -1,0 +1,186 @@
+/*
+ * ring.c: the raw-frame ring (see ring.h). Each frame costs one memcpy;
+ * a new block is allocated only every RING_BLOCK bytes, and the block
+ * evicted last is kept to be reused so a session running at its budget
+ * does not churn the allocator.
+ *
+ * Runs in the analyzer (unprivileged, sandboxed).
+ */
+#include <sys/types.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto.h"
+#include "ring.h"
+#include "xmalloc.h"
+
+void
+ring_init(struct ring *r)
+{
+	memset(r, 0, sizeof(*r));
+}
+
+void
+ring_free(struct ring *r)
+{
+	size_t	 i;
+
+	for (i = 0; i < r->nblocks; i++)
+		free(r->blocks[i]);
+	free(r->blocks);
+	free(r->spare);
+	memset(r, 0, sizeof(*r));
+}
+
+/* A block able to hold need bytes, from the spare when it is big enough. */
+static struct ring_block *
+ring_block_get(struct ring *r, size_t need, size_t *taken)
+{
+	struct ring_block	*b;
+	size_t			 size;
+
+	*taken = 0;
+	if (r->spare != NULL && r->spare->size >= need) {
+		b = r->spare;
+		r->spare = NULL;
+	} else {
+		size = need > RING_BLOCK ? need : RING_BLOCK;
+		b = xmalloc(sizeof(*b) + size);
+		b->size = size;
+		*taken = sizeof(*b) + size;
+		r->mem += *taken;
+	}
+	b->first = 0;
+	b->nframes = 0;
+	b->used = 0;
+	return (b);
+}
+
+static size_t
+ring_push(struct ring *r, struct ring_block *b)
+{
+	size_t	 grown = 0;
+
+	if (r->nblocks == r->cap) {
+		r->cap = r->cap ? r->cap * 2 : 16;
+		r->blocks = xreallocarray(r->blocks, r->cap,
+		    sizeof(*r->blocks));
+		grown = r->cap / 2 * sizeof(*r->blocks);
+		r->mem += grown;
+	}
+	r->blocks[r->nblocks++] = b;
+	return (grown);
+}
+
+size_t
+ring_add(struct ring *r, uint64_t n, uint64_t ts_us, const u_char *data,
+    uint32_t caplen, uint32_t len)
+{
+	struct proto_frame	 h;
+	struct ring_block	*b = NULL;
+	size_t			 need, taken = 0;
+
+	need = sizeof(h) + caplen;
+	if (r->nblocks > 0)
+		b = r->blocks[r->nblocks - 1];
+	if (b == NULL || b->size - b->used < need) {
+		b = ring_block_get(r, need, &taken);
+		taken += ring_push(r, b);
+	}
+	if (b->nframes == 0)
+		b->first = n;
+	h.ts_us = ts_us;
+	h.caplen = caplen;
+	h.len = len;
+	memcpy(b->data + b->used, &h, sizeof(h));
+	memcpy(b->data + b->used + sizeof(h), data, caplen);
+	b->used += need;
+	b->nframes++;
+	r->nframes++;
+	return (taken);
+}
+
+/*
+ * The evicted block becomes the spare (or replaces a smaller one); only
+ * the memory actually released is reported, so the caller's count stays
+ * exact.
+ */
+uint64_t
+ring_evict(struct ring *r, size_t *freed)
+{
+	struct ring_block	*b;
+	uint64_t		 n;
+
+	*freed = 0;
+	if (r->nblocks == 0) {
+		if (r->spare != NULL) {
+			*freed = sizeof(*r->spare) + r->spare->size;
+			r->mem -= *freed;
+			free(r->spare);
+			r->spare = NULL;
+		}
+		return (0);
+	}
+	b = r->blocks[0];
+	memmove(r->blocks, r->blocks + 1, (r->nblocks - 1) * sizeof(*r->blocks));
+	r->nblocks--;
+	n = b->nframes;
+	r->nframes -= n;
+	if (r->spare == NULL && b->size == RING_BLOCK)
+		r->spare = b;
+	else {
+		*freed = sizeof(*b) + b->size;
+		r->mem -= *freed;
+		free(b);
+	}
+	return (n);
+}
+
+/* The block holding frame number n, or the first later one. */
+static size_t
+ring_find(struct ring *r, uint64_t n)
+{
+	size_t	 lo = 0, hi = r->nblocks, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (r->blocks[mid]->first + r->blocks[mid]->nframes <= n)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return (lo);
+}
+
+/*
+ * *pos is the number of the last frame handed out (0 at the start).
+ * Copies whole records only; a record larger than max is never split,
+ * so callers pass at least sizeof(proto_frame) + PROTO_MAX_SNAPLEN.
+ */
+size_t
+ring_next(struct ring *r, uint64_t *pos, u_char *buf, size_t max)
+{
+	struct ring_block	*b;
+	struct proto_frame	 h;
+	size_t			 i, off, out = 0, rec;
+	uint64_t		 n;
+
+	for (i = ring_find(r, *pos + 1); i < r->nblocks; i++) {
+		b = r->blocks[i];
+		off = 0;
+		for (n = b->first; n < b->first + b->nframes; n++) {
+			memcpy(&h, b->data + off, sizeof(h));
+			rec = sizeof(h) + h.caplen;
+			if (n > *pos) {
+				if (max - out < rec)
+					return (out);
+				memcpy(buf + out, b->data + off, rec);
+				out += rec;
+				*pos = n;
+			}
+			off += rec;
+		}
+	}
+	return (out);
+}

@@ -1,0 +1,45 @@
+/*
+ * ring.h: the raw-frame ring of a session. Frames are copied in capture
+ * order into large blocks laid out exactly as a proto_frame blob, so a
+ * pcap dump copies whole records; the memory budget evicts the oldest
+ * block first.
+ *
+ * Runs in the analyzer (unprivileged, sandboxed).
+ */
+#ifndef HTRACR_RING_H
+#define HTRACR_RING_H
+
+#include <sys/types.h>
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define RING_BLOCK	(1024 * 1024)
+
+struct ring_block {
+	uint64_t	 first;		/* number of its first frame, from 1 */
+	uint32_t	 nframes;
+	size_t		 used;
+	size_t		 size;
+	u_char		 data[];
+};
+
+struct ring {
+	struct ring_block	**blocks;	/* oldest first */
+	size_t			  nblocks;
+	size_t			  cap;
+	struct ring_block	 *spare;	/* last evicted block, reused */
+	size_t			  mem;		/* bytes held, spare included */
+	uint64_t		  nframes;	/* frames held */
+};
+
+void	 ring_init(struct ring *);
+void	 ring_free(struct ring *);
+/* Appends frame number n; returns the bytes of memory newly taken. */
+size_t	 ring_add(struct ring *, uint64_t n, uint64_t ts_us,
+	    const u_char *, uint32_t caplen, uint32_t len);
+/* Drops the oldest block; returns its frame count and *freed bytes. */
+uint64_t ring_evict(struct ring *, size_t *freed);
+size_t	 ring_next(struct ring *, uint64_t *pos, u_char *, size_t);
+
+#endif

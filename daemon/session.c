@@ -1,0 +1,579 @@
+/*
+ * session.c: one capture run as the engine sees it: frames come in
+ * (copied into the ring, decoded, handed to tcp.c), the model records
+ * (servers, connections, transactions) are kept in arrays that only
+ * grow, and every byte they take is counted against the budget. When
+ * the budget is reached the oldest raw frames go first, then kept
+ * bodies, then packet records of the oldest connections; after that
+ * new connections and transactions are counted but not stored.
+ *
+ * Runs in the analyzer (unprivileged, sandboxed).
+ */
+#include <sys/types.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "decode.h"
+#include "engine.h"
+#include "http.h"
+#include "pack.h"
+#include "tcp.h"
+#include "xmalloc.h"
+
+struct session *
+session_new(uint32_t id, enum session_origin origin, int linktype,
+    const struct engine_config *cfg, uid_t uid, const char *source,
+    uint64_t start_us)
+{
+	struct session	*s;
+
+	s = xcalloc(1, sizeof(*s));
+	s->id = id;
+	s->origin = origin;
+	s->state = SESSION_RUNNING;
+	s->linktype = linktype;
+	s->snaplen = PROTO_MAX_SNAPLEN;
+	s->uid = uid;
+	s->source = xstrdup(source != NULL ? source : "");
+	s->cfg = *cfg;
+	if (s->cfg.budget == 0)
+		s->cfg.budget = SESSION_DEFAULT_BUDGET;
+	if (s->cfg.nports > PROTO_MAX_PORTS)
+		s->cfg.nports = PROTO_MAX_PORTS;
+	s->start_us = start_us;
+	s->stop_us = ENGINE_NOTIME;
+	s->first_frame_us = ENGINE_NOTIME;
+	s->last_frame_us = ENGINE_NOTIME;
+	s->mem = sizeof(*s);
+	ring_init(&s->ring);
+	tcp_init(s);
+	return (s);
+}
+
+static void
+session_conn_free(struct conn *c)
+{
+	free(c->states);
+	free(c->txns);
+	free(c->pkts);
+	free(c);
+}
+
+void
+session_free(struct session *s)
+{
+	size_t	 i;
+
+	if (s == NULL)
+		return;
+	tcp_free(s);
+	for (i = 0; i < s->nconns; i++)
+		session_conn_free(s->conns[i]);
+	for (i = 0; i < s->ntxns; i++) {
+		http_msg_free(s, s->txns[i]->req);
+		http_msg_free(s, s->txns[i]->resp);
+		free(s->txns[i]);
+	}
+	for (i = 0; i < s->nservers; i++) {
+		free(s->servers[i]->name);
+		free(s->servers[i]);
+	}
+	free(s->conns);
+	free(s->txns);
+	free(s->servers);
+	free(s->srvhash);
+	ring_free(&s->ring);
+	free(s->source);
+	free(s);
+}
+
+uint32_t
+session_id(const struct session *s)
+{
+	return (s->id);
+}
+
+int
+session_running(const struct session *s)
+{
+	return (s->state == SESSION_RUNNING);
+}
+
+size_t
+session_memory(const struct session *s)
+{
+	return (s->mem);
+}
+
+int
+session_linktype(const struct session *s)
+{
+	return (s->linktype);
+}
+
+uint32_t
+session_snaplen(const struct session *s)
+{
+	return (s->snaplen);
+}
+
+void
+session_charge(struct session *s, size_t n)
+{
+	s->mem += n;
+}
+
+void
+session_uncharge(struct session *s, size_t n)
+{
+	s->mem = n > s->mem ? 0 : s->mem - n;
+}
+
+/*
+ * Grows an array of size-byte elements to hold at least need, charging
+ * the difference. Returns the (moved) array; *cap is updated.
+ */
+void *
+session_grow(struct session *s, void *p, size_t *cap, size_t need,
+    size_t size)
+{
+	size_t	 ncap;
+
+	if (need <= *cap)
+		return (p);
+	ncap = *cap ? *cap * 2 : 8;
+	if (ncap < need)
+		ncap = need;
+	p = xreallocarray(p, ncap, size);
+	session_charge(s, (ncap - *cap) * size);
+	*cap = ncap;
+	return (p);
+}
+
+static void
+session_evict_frames(struct session *s)
+{
+	size_t	 freed;
+
+	while (s->mem > s->cfg.budget &&
+	    (s->ring.nblocks > 0 || s->ring.spare != NULL)) {
+		s->c.evicted_frames += ring_evict(&s->ring, &freed);
+		session_uncharge(s, freed);
+	}
+}
+
+static void
+session_evict_body(struct session *s, struct msg *m)
+{
+	if (m == NULL || m->body_evicted)
+		return;
+	m->body_evicted = 1;
+	if (m->body != NULL) {
+		session_uncharge(s, http_body_free(m));
+		m->bodylen = 0;
+		s->c.evicted_bodies++;
+	}
+}
+
+static void
+session_evict_bodies(struct session *s)
+{
+	struct txn	*t;
+
+	while (s->mem > s->cfg.budget && s->body_evict < s->ntxns) {
+		t = s->txns[s->body_evict++];
+		session_evict_body(s, t->req);
+		session_evict_body(s, t->resp);
+	}
+}
+
+static void
+session_evict_packets(struct session *s)
+{
+	struct conn	*c;
+
+	while (s->mem > s->cfg.budget && s->pkt_evict < s->nconns) {
+		c = s->conns[s->pkt_evict++];
+		c->pkts_evicted = 1;
+		s->c.evicted_packets += c->npkts;
+		session_uncharge(s, c->pktcap * sizeof(*c->pkts));
+		free(c->pkts);
+		c->pkts = NULL;
+		c->npkts = c->pktcap = 0;
+	}
+}
+
+/* Brings memory back under the budget, in the documented order. */
+static void
+session_enforce(struct session *s)
+{
+	session_evict_frames(s);
+	session_evict_bodies(s);
+	session_evict_packets(s);
+	s->full = s->mem > s->cfg.budget;
+}
+
+/* 1 if a new record may be stored. */
+int
+session_room(struct session *s)
+{
+	if (s->mem > s->cfg.budget)
+		session_enforce(s);
+	else
+		s->full = 0;
+	return (!s->full);
+}
+
+static uint32_t
+session_server_hash(uint8_t family, const uint8_t *addr, uint16_t port)
+{
+	uint32_t	 h = 2166136261u;
+	size_t		 i, n = family == 4 ? 4 : 16;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ addr[i]) * 16777619u;
+	return ((h ^ port) * 16777619u);
+}
+
+static void
+session_server_rehash(struct session *s)
+{
+	struct server	*v;
+	size_t		 i, n = s->srvhashsize ? s->srvhashsize * 2 : 64;
+
+	session_uncharge(s, s->srvhashsize * sizeof(*s->srvhash));
+	free(s->srvhash);
+	s->srvhash = xcalloc(n, sizeof(*s->srvhash));
+	s->srvhashsize = n;
+	session_charge(s, n * sizeof(*s->srvhash));
+	for (i = 0; i < s->nservers; i++) {
+		v = s->servers[i];
+		v->hnext = s->srvhash[session_server_hash(v->family, v->addr,
+		    v->port) & (n - 1)];
+		s->srvhash[session_server_hash(v->family, v->addr, v->port) &
+		    (n - 1)] = v;
+	}
+}
+
+/* The server at addr:port, created on first sight; NULL when full. */
+struct server *
+session_server(struct session *s, uint8_t family, const uint8_t *addr,
+    uint16_t port)
+{
+	struct server	*v;
+	uint32_t	 h = session_server_hash(family, addr, port);
+
+	if (s->srvhashsize > 0) {
+		for (v = s->srvhash[h & (s->srvhashsize - 1)]; v != NULL;
+		    v = v->hnext)
+			if (v->family == family && v->port == port &&
+			    memcmp(v->addr, addr, 16) == 0)
+				return (v);
+	}
+	if (!session_room(s))
+		return (NULL);
+	if (s->nservers >= s->srvhashsize)
+		session_server_rehash(s);
+	v = xcalloc(1, sizeof(*v));
+	session_charge(s, sizeof(*v));
+	v->id = (uint32_t)s->nservers + 1;
+	v->family = family;
+	memcpy(v->addr, addr, 16);
+	v->port = port;
+	s->servers = session_grow(s, s->servers, &s->servercap,
+	    s->nservers + 1, sizeof(*s->servers));
+	s->servers[s->nservers++] = v;
+	v->hnext = s->srvhash[h & (s->srvhashsize - 1)];
+	s->srvhash[h & (s->srvhashsize - 1)] = v;
+	return (v);
+}
+
+struct conn *
+session_conn_new(struct session *s)
+{
+	struct conn	*c;
+
+	if (!session_room(s)) {
+		s->c.dropped_connections++;
+		return (NULL);
+	}
+	c = xcalloc(1, sizeof(*c));
+	session_charge(s, sizeof(*c));
+	c->id = (uint32_t)s->nconns + 1;
+	c->first_us = c->last_us = ENGINE_NOTIME;
+	c->syn_us = c->synack_us = c->est_us = ENGINE_NOTIME;
+	c->d[0].wscale = c->d[1].wscale = -1;
+	c->d[0].mss = c->d[1].mss = -1;
+	s->conns = session_grow(s, s->conns, &s->conncap, s->nconns + 1,
+	    sizeof(*s->conns));
+	s->conns[s->nconns++] = c;
+	return (c);
+}
+
+void
+session_conn_state(struct session *s, struct conn *c, int state,
+    uint64_t us)
+{
+	if (c->nstates > 0 && c->state == state)
+		return;
+	c->states = session_grow(s, c->states, &c->statecap, c->nstates + 1,
+	    sizeof(*c->states));
+	c->states[c->nstates].us = us;
+	c->states[c->nstates].state = (uint8_t)state;
+	c->nstates++;
+	c->state = (uint8_t)state;
+}
+
+struct txn *
+session_txn_new(struct session *s, struct conn *c)
+{
+	struct txn	*t;
+
+	if (!session_room(s)) {
+		s->c.dropped_transactions++;
+		return (NULL);
+	}
+	t = xcalloc(1, sizeof(*t));
+	session_charge(s, sizeof(*t));
+	t->id = (uint32_t)s->ntxns + 1;
+	t->index = (uint32_t)c->ntxns;
+	t->conn = c;
+	s->txns = session_grow(s, s->txns, &s->txncap, s->ntxns + 1,
+	    sizeof(*s->txns));
+	s->txns[s->ntxns++] = t;
+	c->txns = session_grow(s, c->txns, &c->txncap, c->ntxns + 1,
+	    sizeof(*c->txns));
+	c->txns[c->ntxns++] = t->id;
+	if (c->server != NULL)
+		c->server->ntxns++;
+	return (t);
+}
+
+void
+session_txn_done(struct session *s, struct txn *t)
+{
+	if (t->reported)
+		return;
+	t->reported = 1;
+	if (s->txn_cb != NULL)
+		s->txn_cb(s, t->id, s->txn_arg);
+}
+
+void
+session_set_txn_cb(struct session *s, session_txn_cb cb, void *arg)
+{
+	s->txn_cb = cb;
+	s->txn_arg = arg;
+}
+
+void
+session_set_ports(struct session *s, const uint16_t *ports, size_t n)
+{
+	if (n > PROTO_MAX_PORTS)
+		n = PROTO_MAX_PORTS;
+	if (n > 0)
+		memcpy(s->cfg.ports, ports, n * sizeof(*ports));
+	s->cfg.nports = n;
+	tcp_set_ports(s);
+}
+
+void
+session_set_drops(struct session *s, const struct session_drops *d)
+{
+	s->drops = *d;
+}
+
+static void
+session_count(struct session *s, enum decode_result r)
+{
+	switch (r) {
+	case DECODE_TCP:
+		break;
+	case DECODE_NOT_IP:
+	case DECODE_LINK:
+		s->c.not_ip++;
+		break;
+	case DECODE_NOT_TCP:
+		s->c.not_tcp++;
+		break;
+	case DECODE_FRAGMENT:
+		s->c.ip_fragments++;
+		break;
+	case DECODE_TRUNCATED:
+		s->c.truncated++;
+		break;
+	case DECODE_BAD:
+		s->c.bad_header++;
+		break;
+	}
+}
+
+void
+session_frame(struct session *s, uint64_t ts_us, const u_char *data,
+    uint32_t caplen, uint32_t len)
+{
+	struct decode_pkt	 pk;
+	enum decode_result	 r;
+
+	if (s->state != SESSION_RUNNING)
+		return;
+	if (caplen > PROTO_MAX_SNAPLEN)
+		caplen = PROTO_MAX_SNAPLEN;
+	if (len < caplen)
+		len = caplen;
+	s->frameno++;
+	s->c.frames++;
+	s->c.bytes += len;
+	if (s->first_frame_us == ENGINE_NOTIME)
+		s->first_frame_us = ts_us;
+	s->last_frame_us = ts_us;
+	session_charge(s, ring_add(&s->ring, s->frameno, ts_us, data, caplen,
+	    len));
+	r = decode_frame(s->linktype, data, caplen, &pk);
+	session_count(s, r);
+	if (r == DECODE_TCP) {
+		pk.framelen = len;
+		tcp_packet(s, &pk, ts_us, s->frameno);
+	}
+	if (s->mem > s->cfg.budget)
+		session_enforce(s);
+}
+
+void
+session_finish(struct session *s, uint64_t stop_us)
+{
+	size_t	 i;
+
+	if (s->state != SESSION_RUNNING)
+		return;
+	tcp_finish(s, s->last_frame_us != ENGINE_NOTIME ?
+	    s->last_frame_us : stop_us);
+	s->state = SESSION_FINISHED;
+	s->stop_us = stop_us;
+	for (i = 0; i < s->ntxns; i++)
+		session_txn_done(s, s->txns[i]);
+}
+
+static struct txn *
+session_txn(struct session *s, uint32_t id)
+{
+	if (id == 0 || id > s->ntxns)
+		return (NULL);
+	return (s->txns[id - 1]);
+}
+
+int
+session_body(struct session *s, uint32_t txn_id, int which,
+    const u_char **data, size_t *len, int *truncated)
+{
+	struct txn	*t;
+	struct msg	*m;
+
+	if ((t = session_txn(s, txn_id)) == NULL)
+		return (-1);
+	m = which ? t->resp : t->req;
+	if (m == NULL || m->body == NULL || m->bodylen == 0)
+		return (-1);
+	*data = m->body;
+	*len = m->bodylen;
+	*truncated = m->body_truncated ||
+	    (m->encoded ? m->decoded_bytes : m->body_bytes) > m->bodylen;
+	return (0);
+}
+
+size_t
+session_frames_next(struct session *s, uint64_t *pos, u_char *buf,
+    size_t maxbytes)
+{
+	return (ring_next(&s->ring, pos, buf, maxbytes));
+}
+
+void
+session_pack_summary(const struct session *s, msgpack_packer *pk)
+{
+	pack_session(s, pk);
+}
+
+/* Items left in each phase: session, servers, connections, txns. */
+static size_t
+session_left(const struct session *s, int phase, size_t index)
+{
+	switch (phase) {
+	case 0:
+		return (index == 0 ? 1 : 0);
+	case 1:
+		return (s->nservers > index ? s->nservers - index : 0);
+	case 2:
+		return (s->nconns > index ? s->nconns - index : 0);
+	case 3:
+		return (s->ntxns > index ? s->ntxns - index : 0);
+	}
+	return (0);
+}
+
+static void
+session_pack_item(struct session *s, int phase, size_t index, int flags,
+    msgpack_packer *pk)
+{
+	switch (phase) {
+	case 0:
+		pack_session(s, pk);
+		break;
+	case 1:
+		pack_server(s->servers[index], pk);
+		break;
+	case 2:
+		pack_conn(s->conns[index], flags & SESSION_DETAIL_PACKETS, pk);
+		break;
+	case 3:
+		pack_txn(s->txns[index], pk);
+		break;
+	}
+}
+
+size_t
+session_pack_next(struct session *s, struct session_cursor *cur,
+    msgpack_packer *pk, size_t max)
+{
+	size_t	 n = 0, left, take, i;
+	int	 phase = cur->phase;
+	size_t	 index = cur->index;
+
+	/* Count first: the array header comes before its items. */
+	while (phase < 4 && n < max) {
+		left = session_left(s, phase, index);
+		take = left < max - n ? left : max - n;
+		n += take;
+		if (take < left)
+			break;
+		phase++;
+		index = 0;
+	}
+	if (n == 0) {
+		cur->phase = 4;
+		return (0);
+	}
+	msgpack_pack_array(pk, n);
+	for (i = 0; i < n; i++) {
+		while (session_left(s, cur->phase, cur->index) == 0) {
+			cur->phase++;
+			cur->index = 0;
+		}
+		session_pack_item(s, cur->phase, cur->index, cur->flags, pk);
+		cur->index++;
+	}
+	cur->count += n;
+	return (n);
+}
+
+int
+session_pack_txn(struct session *s, uint32_t txn_id, msgpack_packer *pk)
+{
+	struct txn	*t;
+
+	if ((t = session_txn(s, txn_id)) == NULL)
+		return (-1);
+	pack_txn(t, pk);
+	return (0);
+}

@@ -1,0 +1,896 @@
+/*
+ * tcp.c: TCP connections of a session. A hash table keyed by the
+ * 4-tuple (both directions hash alike) finds the live state of a
+ * connection in O(1); each direction reassembles its byte stream
+ * (first copy wins, a bounded out-of-order queue, gaps marked and
+ * skipped) and hands in-order bytes to http.c without copying them.
+ * The connection model (states, counters, packet records) lives in
+ * struct conn and outlives the live state, which is released some time
+ * after the connection closes so the table stays bounded.
+ *
+ * Runs in the analyzer (unprivileged, sandboxed). Sequence numbers are
+ * compared modulo 2^32 throughout.
+ */
+#include <sys/types.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "http.h"
+#include "tcp.h"
+#include "xmalloc.h"
+
+#define TCP_SCAN_PACKETS	16	/* mid-stream: packets searched for HTTP */
+#define SEQ_LT(a, b)		((int32_t)((a) - (b)) < 0)
+#define SEQ_LEQ(a, b)		((int32_t)((a) - (b)) <= 0)
+#define SEQ_GT(a, b)		((int32_t)((a) - (b)) > 0)
+
+struct tcp_seg {
+	struct tcp_seg	*next;
+	uint32_t	 seq;
+	uint32_t	 len;
+	u_char		 data[];
+};
+
+struct tcp_half {
+	uint32_t	 base;		/* ISN, or first seq seen */
+	uint32_t	 next;		/* next in-order seq */
+	uint32_t	 maxend;	/* highest seq + len seen */
+	uint32_t	 fin_seq;
+	uint32_t	 last_ack;
+	uint32_t	 last_win;
+	uint8_t		 have_base;
+	uint8_t		 have_next;
+	uint8_t		 have_fin;
+	uint8_t		 eof;		/* stream ended for the parser */
+	uint8_t		 have_ack;
+	uint8_t		 fin_seen;
+	struct tcp_seg	*ooo;		/* sorted by seq */
+	size_t		 ooo_bytes;
+	unsigned int	 ooo_n;
+};
+
+struct tcp_live {
+	struct tcp_live	*hnext;
+	struct tcp_live	*cnext;		/* on the closed list */
+	struct conn	*conn;
+	uint32_t	 hash;
+	struct tcp_half	 h[2];
+	struct http_conn *http;
+	uint64_t	 closed_us;
+	uint8_t		 sure;		/* roles known (SYN or ports) */
+	uint8_t		 decided;	/* HTTP or not decided */
+	uint8_t		 on_closed;
+	uint8_t		 scans;
+};
+
+struct tcp_table {
+	struct tcp_live	**b;
+	size_t		  size;		/* power of two */
+	size_t		  n;
+	struct tcp_live	 *closed_head;
+	struct tcp_live	 *closed_tail;
+	uint8_t		  ports[65536 / 8];
+};
+
+static void	tcp_skip_hole(struct session *, struct tcp_live *, int, uint64_t,
+		    uint32_t);
+
+static uint32_t
+tcp_fold(const uint8_t *a, uint8_t family)
+{
+	uint32_t	 w[4];
+
+	memcpy(w, a, 16);
+	if (family == 4)
+		return (w[0]);
+	return (w[0] ^ w[1] * 31 ^ w[2] * 131 ^ w[3] * 1031);
+}
+
+static uint32_t
+tcp_mix(uint32_t x)
+{
+	x ^= x >> 16;
+	x *= 0x7feb352d;
+	x ^= x >> 15;
+	x *= 0x846ca68b;
+	x ^= x >> 16;
+	return (x);
+}
+
+/* Symmetric: both directions of a connection get the same hash. */
+static uint32_t
+tcp_hash(const struct decode_pkt *pk)
+{
+	uint32_t	 a, b;
+
+	a = tcp_mix(tcp_fold(pk->src, pk->family) + pk->sport);
+	b = tcp_mix(tcp_fold(pk->dst, pk->family) + pk->dport);
+	return (tcp_mix(a ^ b));
+}
+
+void
+tcp_init(struct session *s)
+{
+	struct tcp_table	*t;
+
+	t = xcalloc(1, sizeof(*t));
+	t->size = 1024;
+	t->b = xcalloc(t->size, sizeof(*t->b));
+	s->tcp = t;
+	session_charge(s, sizeof(*t) + t->size * sizeof(*t->b));
+	tcp_set_ports(s);
+}
+
+void
+tcp_set_ports(struct session *s)
+{
+	size_t	 i;
+
+	memset(s->tcp->ports, 0, sizeof(s->tcp->ports));
+	for (i = 0; i < s->cfg.nports; i++)
+		s->tcp->ports[s->cfg.ports[i] / 8] |=
+		    1 << (s->cfg.ports[i] % 8);
+}
+
+static int
+tcp_port_listed(struct session *s, uint16_t port)
+{
+	return (s->tcp->ports[port / 8] & (1 << (port % 8)));
+}
+
+static void
+tcp_half_clear(struct session *s, struct tcp_half *h)
+{
+	struct tcp_seg	*g, *next;
+
+	for (g = h->ooo; g != NULL; g = next) {
+		next = g->next;
+		session_uncharge(s, sizeof(*g) + g->len);
+		free(g);
+	}
+	h->ooo = NULL;
+	h->ooo_bytes = 0;
+	h->ooo_n = 0;
+}
+
+static void
+tcp_unlink_closed(struct tcp_table *t, struct tcp_live *l)
+{
+	struct tcp_live	**pp, *prev = NULL;
+
+	for (pp = &t->closed_head; *pp != NULL; pp = &(*pp)->cnext) {
+		if (*pp == l) {
+			*pp = l->cnext;
+			if (t->closed_tail == l)
+				t->closed_tail = prev;
+			break;
+		}
+		prev = *pp;
+	}
+	l->on_closed = 0;
+}
+
+/* Frees the live state; the conn keeps its model record. */
+static void
+tcp_release(struct session *s, struct tcp_live *l)
+{
+	struct tcp_table	*t = s->tcp;
+	struct tcp_live		**pp;
+
+	for (pp = &t->b[l->hash & (t->size - 1)]; *pp != NULL;
+	    pp = &(*pp)->hnext) {
+		if (*pp == l) {
+			*pp = l->hnext;
+			break;
+		}
+	}
+	t->n--;
+	if (l->on_closed)
+		tcp_unlink_closed(t, l);
+	tcp_half_clear(s, &l->h[0]);
+	tcp_half_clear(s, &l->h[1]);
+	if (l->http != NULL)
+		http_conn_free(s, l->http);
+	l->conn->live = NULL;
+	session_uncharge(s, sizeof(*l));
+	free(l);
+}
+
+void
+tcp_free(struct session *s)
+{
+	struct tcp_table	*t = s->tcp;
+	struct tcp_live		*l;
+	size_t			 i;
+
+	if (t == NULL)
+		return;
+	for (i = 0; i < t->size; i++) {
+		while ((l = t->b[i]) != NULL)
+			tcp_release(s, l);
+	}
+	session_uncharge(s, sizeof(*t) + t->size * sizeof(*t->b));
+	free(t->b);
+	free(t);
+	s->tcp = NULL;
+}
+
+static void
+tcp_rehash(struct session *s)
+{
+	struct tcp_table	*t = s->tcp;
+	struct tcp_live		**nb, *l, *next;
+	size_t			 i, nsize = t->size * 2;
+
+	nb = xcalloc(nsize, sizeof(*nb));
+	for (i = 0; i < t->size; i++) {
+		for (l = t->b[i]; l != NULL; l = next) {
+			next = l->hnext;
+			l->hnext = nb[l->hash & (nsize - 1)];
+			nb[l->hash & (nsize - 1)] = l;
+		}
+	}
+	free(t->b);
+	session_charge(s, (nsize - t->size) * sizeof(*nb));
+	t->b = nb;
+	t->size = nsize;
+}
+
+/* Finds the live connection; *dir says which way pk goes. */
+static struct tcp_live *
+tcp_lookup(struct session *s, const struct decode_pkt *pk, uint32_t hash,
+    int *dir)
+{
+	struct tcp_live	*l;
+	struct conn	*c;
+	size_t		 alen = pk->family == 4 ? 4 : 16;
+
+	for (l = s->tcp->b[hash & (s->tcp->size - 1)]; l; l = l->hnext) {
+		c = l->conn;
+		if (l->hash != hash || c->family != pk->family)
+			continue;
+		if (c->cport == pk->sport && c->sport == pk->dport &&
+		    memcmp(c->caddr, pk->src, alen) == 0 &&
+		    memcmp(c->saddr, pk->dst, alen) == 0) {
+			*dir = DIR_C2S;
+			return (l);
+		}
+		if (c->cport == pk->dport && c->sport == pk->sport &&
+		    memcmp(c->caddr, pk->dst, alen) == 0 &&
+		    memcmp(c->saddr, pk->src, alen) == 0) {
+			*dir = DIR_S2C;
+			return (l);
+		}
+	}
+	return (NULL);
+}
+
+/*
+ * Who is the client of a new connection: the SYN sender, the peer of a
+ * SYN-ACK sender, the side not on a configured port, or (tentatively,
+ * until its first payload says otherwise) the side with the higher port.
+ * Returns 1 if the source of pk is the client, 0 if not, -1 to ignore.
+ */
+static int
+tcp_roles(struct session *s, const struct decode_pkt *pk, int *sure)
+{
+	int	 syn = pk->flags & TH_SYN, ack = pk->flags & TH_ACK;
+
+	*sure = 1;
+	if (s->cfg.nports > 0) {
+		if (syn && !ack)
+			return (tcp_port_listed(s, pk->dport) ? 1 : -1);
+		if (syn && ack)
+			return (tcp_port_listed(s, pk->sport) ? 0 : -1);
+		if (tcp_port_listed(s, pk->dport))
+			return (1);
+		if (tcp_port_listed(s, pk->sport))
+			return (0);
+		return (-1);
+	}
+	if (syn)
+		return (ack ? 0 : 1);
+	*sure = 0;
+	return (pk->sport >= pk->dport);
+}
+
+static void
+tcp_set_server(struct session *s, struct conn *c)
+{
+	if (c->server != NULL)
+		return;
+	c->server = session_server(s, c->family, c->saddr, c->sport);
+	if (c->server != NULL)
+		c->server->nconns++;
+}
+
+static struct tcp_live *
+tcp_create(struct session *s, const struct decode_pkt *pk, uint32_t hash,
+    uint64_t us, int *dir)
+{
+	struct tcp_live	*l;
+	struct conn	*c;
+	int		 client, sure;
+
+	if ((client = tcp_roles(s, pk, &sure)) == -1)
+		return (NULL);
+	if ((c = session_conn_new(s)) == NULL)
+		return (NULL);
+	l = xcalloc(1, sizeof(*l));
+	session_charge(s, sizeof(*l));
+	l->conn = c;
+	l->hash = hash;
+	l->sure = sure;
+	c->live = l;
+	c->family = pk->family;
+	memcpy(client ? c->caddr : c->saddr, pk->src, 16);
+	memcpy(client ? c->saddr : c->caddr, pk->dst, 16);
+	c->cport = client ? pk->sport : pk->dport;
+	c->sport = client ? pk->dport : pk->sport;
+	c->first_us = us;
+	if (!(pk->flags & TH_SYN))
+		c->flags |= CONN_F_MIDSTREAM;
+	if (sure && (s->cfg.nports > 0 || (pk->flags & TH_SYN)))
+		tcp_set_server(s, c);
+	session_conn_state(s, c, (pk->flags & TH_SYN) ? CONN_HANDSHAKING :
+	    CONN_CONNECTED, us);
+	l->hnext = s->tcp->b[hash & (s->tcp->size - 1)];
+	s->tcp->b[hash & (s->tcp->size - 1)] = l;
+	if (++s->tcp->n > s->tcp->size)
+		tcp_rehash(s);
+	*dir = client ? DIR_C2S : DIR_S2C;
+	return (l);
+}
+
+/* Client and server were guessed the wrong way round: swap them. */
+static void
+tcp_swap(struct tcp_live *l)
+{
+	struct conn	*c = l->conn;
+	struct tcp_half	 h;
+	struct dirstats	 d;
+	uint8_t		 a[16];
+	uint16_t	 p;
+	size_t		 i;
+
+	memcpy(a, c->caddr, 16);
+	memcpy(c->caddr, c->saddr, 16);
+	memcpy(c->saddr, a, 16);
+	p = c->cport;
+	c->cport = c->sport;
+	c->sport = p;
+	h = l->h[0];
+	l->h[0] = l->h[1];
+	l->h[1] = h;
+	d = c->d[0];
+	c->d[0] = c->d[1];
+	c->d[1] = d;
+	for (i = 0; i < c->npkts; i++)
+		c->pkts[i].dir ^= 1;
+}
+
+/*
+ * Decides from the first payload whether the connection carries HTTP
+ * (only asked when no ports are configured, or to orient a connection
+ * picked up mid-stream) and who the client is. Returns the direction of
+ * this payload after any swap.
+ */
+static int
+tcp_decide(struct session *s, struct tcp_live *l, int dir,
+    const struct decode_pkt *pk)
+{
+	struct conn	*c = l->conn;
+	int		 sdir;
+	long		 off;
+
+	if (l->sure) {
+		if (s->cfg.nports > 0 || http_looks(pk->payload, pk->paylen,
+		    dir)) {
+			l->decided = 1;
+			return (dir);
+		}
+		if (!(c->flags & CONN_F_MIDSTREAM)) {
+			c->flags |= CONN_F_NOT_HTTP;
+			l->decided = 1;
+			return (dir);
+		}
+	}
+	off = http_find_start(pk->payload, pk->paylen,
+	    (c->flags & CONN_F_MIDSTREAM) != 0, &sdir);
+	if (off < 0) {
+		if (++l->scans >= TCP_SCAN_PACKETS ||
+		    !(c->flags & CONN_F_MIDSTREAM)) {
+			c->flags |= CONN_F_NOT_HTTP;
+			l->decided = 1;
+		}
+		return (dir);
+	}
+	if (sdir != dir && !l->sure) {
+		tcp_swap(l);
+		dir ^= 1;
+	}
+	l->sure = 1;
+	l->decided = 1;
+	return (dir);
+}
+
+static void
+tcp_start_http(struct session *s, struct tcp_live *l)
+{
+	struct conn	*c = l->conn;
+
+	tcp_set_server(s, c);
+	if (l->http == NULL && !(c->flags & CONN_F_NOT_HTTP))
+		l->http = http_conn_new(s, c,
+		    (c->flags & CONN_F_MIDSTREAM) != 0);
+}
+
+static void
+tcp_deliver(struct session *s, struct tcp_live *l, int dir,
+    const u_char *p, size_t len, uint64_t us, uint32_t frame)
+{
+	if (l->http != NULL && len > 0)
+		http_data(s, l->http, dir, p, len, us, frame);
+}
+
+static void
+tcp_gap(struct session *s, struct tcp_live *l, int dir, uint32_t bytes)
+{
+	struct conn	*c = l->conn;
+
+	c->flags |= CONN_F_GAP;
+	c->d[dir].gaps++;
+	c->d[dir].gap_bytes += bytes;
+	s->c.gaps++;
+	if (l->http != NULL)
+		http_gap(s, l->http, dir);
+}
+
+static void
+tcp_check_eof(struct session *s, struct tcp_live *l, int dir, uint64_t us,
+    uint32_t frame)
+{
+	struct tcp_half	*h = &l->h[dir];
+
+	if (h->have_fin && !h->eof && SEQ_LEQ(h->fin_seq, h->next)) {
+		h->eof = 1;
+		if (l->http != NULL)
+			http_eof(s, l->http, dir, us, frame, 1);
+	}
+}
+
+/* The stream of dir ends: by FIN/RST (closed), or with the capture. */
+static void
+tcp_end(struct session *s, struct tcp_live *l, int dir, uint64_t us,
+    uint32_t frame, int closed)
+{
+	struct tcp_half	*h = &l->h[dir];
+
+	while (h->ooo != NULL)
+		tcp_skip_hole(s, l, dir, us, frame);
+	if (!h->eof) {
+		h->eof = 1;
+		if (l->http != NULL)
+			http_eof(s, l->http, dir, us, frame, closed);
+	}
+}
+
+/* Hands over queued segments that are now in order. */
+static void
+tcp_drain(struct session *s, struct tcp_live *l, int dir, uint64_t us,
+    uint32_t frame)
+{
+	struct tcp_half	*h = &l->h[dir];
+	struct tcp_seg	*g;
+	uint32_t	 skip;
+
+	while ((g = h->ooo) != NULL && SEQ_LEQ(g->seq, h->next)) {
+		h->ooo = g->next;
+		h->ooo_n--;
+		h->ooo_bytes -= g->len;
+		skip = h->next - g->seq;
+		if (skip < g->len) {
+			tcp_deliver(s, l, dir, g->data + skip, g->len - skip,
+			    us, frame);
+			h->next = g->seq + g->len;
+		}
+		session_uncharge(s, sizeof(*g) + g->len);
+		free(g);
+	}
+}
+
+/* Skips the hole before the first queued segment. */
+static void
+tcp_skip_hole(struct session *s, struct tcp_live *l, int dir, uint64_t us,
+    uint32_t frame)
+{
+	struct tcp_half	*h = &l->h[dir];
+
+	if (h->ooo == NULL)
+		return;
+	tcp_gap(s, l, dir, h->ooo->seq - h->next);
+	h->next = h->ooo->seq;
+	tcp_drain(s, l, dir, us, frame);
+}
+
+/* Copies an early segment into the sorted queue; 0 if it was a copy. */
+static int
+tcp_queue(struct session *s, struct tcp_half *h, uint32_t seq,
+    const u_char *p, uint32_t len)
+{
+	struct tcp_seg	**pp, *g;
+
+	for (pp = &h->ooo; *pp != NULL && SEQ_LT((*pp)->seq, seq);
+	    pp = &(*pp)->next)
+		;
+	if (*pp != NULL && (*pp)->seq == seq && (*pp)->len >= len)
+		return (0);
+	g = xmalloc(sizeof(*g) + len);
+	g->seq = seq;
+	g->len = len;
+	memcpy(g->data, p, len);
+	g->next = *pp;
+	*pp = g;
+	h->ooo_n++;
+	h->ooo_bytes += len;
+	session_charge(s, sizeof(*g) + len);
+	return (1);
+}
+
+/*
+ * Reassembles one segment of direction dir. Returns the class it earns
+ * from its sequence number (retransmit, out-of-order) or -1.
+ */
+static int
+tcp_stream(struct session *s, struct tcp_live *l, int dir,
+    const struct decode_pkt *pk, uint64_t us, uint32_t frame)
+{
+	struct tcp_half	*h = &l->h[dir];
+	struct dirstats	*d = &l->conn->d[dir];
+	uint32_t	 seq = pk->seq, skip, end;
+	int		 class = -1, fin = (pk->flags & TH_FIN) != 0;
+
+	if (pk->flags & TH_SYN)
+		seq++;
+	end = seq + pk->wirelen;
+	if (!h->have_next) {
+		h->next = seq;
+		h->maxend = seq;
+		h->have_next = 1;
+	}
+	if (fin && !h->have_fin) {
+		h->have_fin = 1;
+		h->fin_seq = end;
+	}
+	if (pk->wirelen == 0)
+		goto out;
+	if (SEQ_LEQ(end, h->next)) {
+		d->retransmits++;
+		return (PKT_RETRANSMIT);
+	}
+	if (SEQ_GT(seq, h->next)) {
+		if (!tcp_queue(s, h, seq, pk->payload, pk->paylen))
+			d->retransmits++;
+		while (h->ooo_n > TCP_OOO_SEGS || h->ooo_bytes > TCP_OOO_BYTES)
+			tcp_skip_hole(s, l, dir, us, frame);
+		goto out;
+	}
+	if (SEQ_LT(seq, h->maxend) && SEQ_LT(seq, h->next) == 0 &&
+	    h->ooo != NULL) {
+		d->out_of_order++;
+		class = PKT_OUT_OF_ORDER;
+	}
+	skip = h->next - seq;
+	if (skip < pk->paylen)
+		tcp_deliver(s, l, dir, pk->payload + skip, pk->paylen - skip,
+		    us, frame);
+	h->next = seq + (pk->paylen > skip ? pk->paylen : skip);
+	if (pk->wirelen > pk->paylen && SEQ_LT(h->next, end)) {
+		tcp_gap(s, l, dir, end - h->next);	/* cut by snaplen */
+		h->next = end;
+	}
+	tcp_drain(s, l, dir, us, frame);
+out:
+	if (SEQ_GT(end, h->maxend))
+		h->maxend = end;
+	tcp_check_eof(s, l, dir, us, frame);
+	return (class);
+}
+
+/* Handshake bookkeeping: ISNs, options, times. */
+static void
+tcp_handshake(struct session *s, struct tcp_live *l, int dir,
+    const struct decode_pkt *pk, uint64_t us)
+{
+	struct conn	*c = l->conn;
+	struct tcp_half	*h = &l->h[dir], *o = &l->h[dir ^ 1];
+
+	if (pk->flags & TH_SYN) {
+		if (!h->have_base || !h->have_next) {
+			h->base = pk->seq;
+			h->have_base = 1;
+		}
+		if (pk->mss >= 0)
+			c->d[dir].mss = pk->mss;
+		if (pk->wscale >= 0)
+			c->d[dir].wscale = pk->wscale;
+		if (!(pk->flags & TH_ACK) && c->syn_us == ENGINE_NOTIME) {
+			c->syn_us = us;
+			if (c->synack_us != ENGINE_NOTIME)
+				c->flags |= CONN_F_REORDERED_HS;
+		}
+		if ((pk->flags & TH_ACK) && c->synack_us == ENGINE_NOTIME) {
+			c->synack_us = us;
+			if (!o->have_base) {
+				o->base = pk->ack - 1;
+				o->have_base = 1;
+			}
+		}
+		return;
+	}
+	if (c->state == CONN_HANDSHAKING && dir == DIR_C2S &&
+	    (pk->flags & TH_ACK) && c->synack_us != ENGINE_NOTIME &&
+	    o->have_base && pk->ack == o->base + 1) {
+		c->est_us = us;
+		session_conn_state(s, c, CONN_CONNECTED, us);
+	}
+}
+
+static void
+tcp_closed(struct session *s, struct tcp_live *l, uint64_t us)
+{
+	struct tcp_table	*t = s->tcp;
+
+	if (l->on_closed)
+		return;
+	l->on_closed = 1;
+	l->closed_us = us;
+	l->cnext = NULL;
+	if (t->closed_tail != NULL)
+		t->closed_tail->cnext = l;
+	else
+		t->closed_head = l;
+	t->closed_tail = l;
+}
+
+/* State changes driven by FIN, RST and the ACK of the last FIN. */
+static void
+tcp_state(struct session *s, struct tcp_live *l, int dir,
+    const struct decode_pkt *pk, uint64_t us)
+{
+	struct conn	*c = l->conn;
+	int		 st = c->state;
+
+	if (st == CONN_IDLE)
+		st = CONN_CONNECTED;
+	if (pk->flags & TH_RST) {
+		if (st != CONN_RESET) {
+			session_conn_state(s, c, CONN_RESET, us);
+			tcp_closed(s, l, us);
+		}
+		return;
+	}
+	if (pk->flags & TH_FIN) {
+		l->h[dir].fin_seen = 1;
+		if (l->h[dir ^ 1].fin_seen && st != CONN_CLOSED)
+			st = CONN_CLOSING;
+		else if (st == CONN_CONNECTED || st == CONN_HANDSHAKING)
+			st = CONN_HALF_CLOSED;
+	} else if (st == CONN_CLOSING && (pk->flags & TH_ACK) &&
+	    l->h[dir ^ 1].have_fin &&
+	    pk->ack == l->h[dir ^ 1].fin_seq + 1) {
+		st = CONN_CLOSED;
+		tcp_closed(s, l, us);
+	}
+	if (st != c->state)
+		session_conn_state(s, c, st, us);
+}
+
+static void
+tcp_idle(struct session *s, struct conn *c, uint64_t us)
+{
+	if (c->state == CONN_CONNECTED && c->last_us != ENGINE_NOTIME &&
+	    us >= c->last_us + ENGINE_IDLE_US) {
+		session_conn_state(s, c, CONN_IDLE, c->last_us +
+		    ENGINE_IDLE_US);
+		session_conn_state(s, c, CONN_CONNECTED, us);
+	}
+}
+
+static int
+tcp_class(const struct decode_pkt *pk, int seqclass, int zero, int dup)
+{
+	uint8_t	 f = pk->flags;
+
+	if ((f & (TH_SYN | TH_ACK)) == (TH_SYN | TH_ACK))
+		return (PKT_SYNACK);
+	if (f & TH_SYN)
+		return (PKT_SYN);
+	if (f & TH_RST)
+		return (PKT_RST);
+	if (seqclass >= 0)
+		return (seqclass);
+	if (f & TH_FIN)
+		return (PKT_FIN);
+	if (zero)
+		return (PKT_ZERO_WINDOW);
+	if (dup)
+		return (PKT_DUP_ACK);
+	if (pk->wirelen > 0)
+		return ((f & TH_PUSH) ? PKT_PUSH : PKT_DATA);
+	return (PKT_ACK);
+}
+
+static void
+tcp_record(struct session *s, struct tcp_live *l, int dir,
+    const struct decode_pkt *pk, uint64_t us, uint32_t frame, int class,
+    uint32_t win)
+{
+	struct conn	*c = l->conn;
+	struct pkt	*p;
+
+	if (c->pkts_evicted || s->full) {
+		s->c.evicted_packets++;
+		return;
+	}
+	if (c->npkts == c->pktcap)
+		c->pkts = session_grow(s, c->pkts, &c->pktcap, c->npkts + 1,
+		    sizeof(*c->pkts));
+	p = &c->pkts[c->npkts++];
+	p->us = us;
+	p->frame = frame;
+	p->seq = pk->seq - l->h[dir].base;
+	p->ack = (pk->flags & TH_ACK) ? pk->ack - l->h[dir ^ 1].base : 0;
+	p->win = win;
+	p->len = pk->wirelen;
+	p->flags = pk->flags;
+	p->dir = dir;
+	p->class = class;
+	p->pad = 0;
+}
+
+/* Window, zero-window and duplicate-ACK bookkeeping; returns the window. */
+static uint32_t
+tcp_window(struct tcp_live *l, int dir, const struct decode_pkt *pk,
+    int *zero, int *dup)
+{
+	struct conn	*c = l->conn;
+	struct tcp_half	*h = &l->h[dir];
+	uint32_t	 win = pk->win;
+
+	*zero = *dup = 0;
+	if (!(pk->flags & TH_SYN) && c->d[0].wscale >= 0 &&
+	    c->d[1].wscale >= 0)
+		win <<= c->d[dir].wscale;
+	if (pk->flags & (TH_SYN | TH_FIN | TH_RST))
+		return (win);
+	if (win == 0) {
+		*zero = 1;
+		c->d[dir].zero_windows++;
+	} else if (pk->wirelen == 0 && h->have_ack &&
+	    pk->ack == h->last_ack && win == h->last_win &&
+	    l->h[dir ^ 1].have_next && pk->ack != l->h[dir ^ 1].maxend) {
+		*dup = 1;
+		c->d[dir].dup_acks++;
+	}
+	if (pk->flags & TH_ACK) {
+		h->last_ack = pk->ack;
+		h->last_win = win;
+		h->have_ack = 1;
+	}
+	return (win);
+}
+
+/* A new SYN on a finished connection's tuple starts a new connection. */
+static int
+tcp_reused(const struct tcp_live *l, const struct decode_pkt *pk)
+{
+	if ((pk->flags & (TH_SYN | TH_ACK)) != TH_SYN)
+		return (0);
+	if (l->h[0].have_base && l->h[0].base == pk->seq)
+		return (0);
+	return (l->h[0].fin_seen || l->h[1].fin_seen ||
+	    l->conn->state == CONN_RESET);
+}
+
+static void
+tcp_expire(struct session *s, uint64_t us)
+{
+	struct tcp_table	*t = s->tcp;
+	struct tcp_live		*l;
+
+	while ((l = t->closed_head) != NULL &&
+	    l->closed_us + TCP_LINGER_US <= us) {
+		t->closed_head = l->cnext;
+		if (t->closed_head == NULL)
+			t->closed_tail = NULL;
+		l->on_closed = 0;
+		tcp_release(s, l);
+	}
+}
+
+/* The live connection for pk, created if need be; NULL to ignore it. */
+static struct tcp_live *
+tcp_find(struct session *s, const struct decode_pkt *pk, uint64_t us,
+    int *dir)
+{
+	struct tcp_live	*l;
+	uint32_t	 hash = tcp_hash(pk);
+
+	l = tcp_lookup(s, pk, hash, dir);
+	if (l != NULL && tcp_reused(l, pk)) {
+		tcp_release(s, l);
+		l = NULL;
+	}
+	if (l == NULL)
+		l = tcp_create(s, pk, hash, us, dir);
+	return (l);
+}
+
+void
+tcp_packet(struct session *s, const struct decode_pkt *pk, uint64_t us,
+    uint32_t frame)
+{
+	struct tcp_live	*l;
+	struct conn	*c;
+	int		 dir, class, zero, dup;
+	uint32_t	 win;
+
+	if ((l = tcp_find(s, pk, us, &dir)) == NULL)
+		return;
+	c = l->conn;
+	if (!l->decided && pk->paylen > 0) {
+		dir = tcp_decide(s, l, dir, pk);
+		if (l->decided)
+			tcp_start_http(s, l);
+	}
+	tcp_idle(s, c, us);
+	c->last_us = us;
+	c->d[dir].packets++;
+	c->d[dir].bytes += pk->framelen;
+	c->d[dir].payload += pk->wirelen;
+	if (!l->h[dir].have_base) {
+		l->h[dir].base = pk->seq;
+		l->h[dir].have_base = 1;
+	}
+	if ((pk->flags & TH_ACK) && !l->h[dir ^ 1].have_base) {
+		l->h[dir ^ 1].base = pk->ack;
+		l->h[dir ^ 1].have_base = 1;
+	}
+	tcp_handshake(s, l, dir, pk, us);
+	win = tcp_window(l, dir, pk, &zero, &dup);
+	class = -1;
+	if (!(pk->flags & TH_RST))
+		class = tcp_stream(s, l, dir, pk, us, frame);
+	class = tcp_class(pk, class, zero, dup);
+	tcp_record(s, l, dir, pk, us, frame, class, win);
+	tcp_state(s, l, dir, pk, us);
+	if (pk->flags & TH_RST) {
+		tcp_end(s, l, DIR_C2S, us, frame, 1);
+		tcp_end(s, l, DIR_S2C, us, frame, 1);
+	}
+	tcp_expire(s, us);
+}
+
+/* End of capture: flush every queue, end every stream. */
+void
+tcp_finish(struct session *s, uint64_t us)
+{
+	struct tcp_table	*t = s->tcp;
+	struct tcp_live		*l;
+	struct conn		*c;
+	size_t			 i;
+
+	for (i = 0; i < t->size; i++) {
+		for (l = t->b[i]; l != NULL; l = l->hnext) {
+			c = l->conn;
+			tcp_end(s, l, DIR_C2S, us, s->frameno, 0);
+			tcp_end(s, l, DIR_S2C, us, s->frameno, 0);
+			if (c->state == CONN_CONNECTED &&
+			    us >= c->last_us + ENGINE_IDLE_US)
+				session_conn_state(s, c, CONN_IDLE,
+				    c->last_us + ENGINE_IDLE_US);
+		}
+	}
+}

@@ -1,0 +1,144 @@
+/*
+ * drive.c: runs the engine over a capture file without the daemon, for
+ * measuring, profiling and checking against other tools. Reads the file
+ * with libpcap, feeds session_frame, finishes, packs the whole detail
+ * into a buffer that is thrown away, then prints counts.
+ *
+ *   drive [-p] [-v] [-P port,...] [-b budget] file.pcap
+ *     -p  pack packet records too      -v  one line per transaction
+ */
+#include <sys/types.h>
+
+#include <err.h>
+#include <llhttp.h>
+#include <pcap/pcap.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine.h"
+#include "esc.h"
+#include "session.h"
+
+static void
+drive_ports(struct engine_config *cfg, char *list)
+{
+	char	*p;
+
+	while ((p = strsep(&list, ",")) != NULL && cfg->nports < PROTO_MAX_PORTS)
+		cfg->ports[cfg->nports++] = (uint16_t)strtoul(p, NULL, 10);
+}
+
+static void
+drive_pack(struct session *s, int flags, size_t *bytes, uint64_t *items)
+{
+	struct session_cursor	 cur;
+	msgpack_sbuffer		 sb;
+	msgpack_packer		 pk;
+
+	memset(&cur, 0, sizeof(cur));
+	cur.flags = flags;
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	while (session_pack_next(s, &cur, &pk, PROTO_CHUNK_ITEMS) > 0) {
+		*bytes += sb.size;
+		msgpack_sbuffer_clear(&sb);
+	}
+	*items = cur.count;
+	msgpack_sbuffer_destroy(&sb);
+}
+
+static void
+drive_txn(const struct txn *t)
+{
+	char	 target[256], st[64];
+	size_t	 i, n = 0;
+
+	target[0] = '\0';
+	if (t->req != NULL)
+		esc_buf(target, sizeof(target), t->req->text +
+		    t->req->target_off, t->req->target_len);
+	st[0] = '\0';
+	if (t->resp != NULL) {
+		for (i = 0; i < t->resp->ninterim; i++)
+			n += (size_t)snprintf(st + n, sizeof(st) - n, "%u ",
+			    t->resp->interim[i]);
+		snprintf(st + n, sizeof(st) - n, "%u", t->resp->status);
+	}
+	printf("txn %u conn %u %s %s -> %s%s%s\n", t->id, t->conn->id,
+	    t->req && t->req->has_method ? llhttp_method_name(t->req->method) :
+	    "-", target, t->resp ? st : "none",
+	    t->pipelined ? " pipelined" : "",
+	    t->req && t->req->error ? " req-error" : "");
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct engine_config	 cfg;
+	struct pcap_pkthdr	*h;
+	const u_char		*data;
+	char			 ebuf[PCAP_ERRBUF_SIZE];
+	struct session		*s;
+	pcap_t			*p;
+	uint64_t		 req = 0, resp = 0, retrans = 0, items;
+	size_t			 i, bytes = 0;
+	int			 ch, flags = 0, verbose = 0;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.budget = SESSION_DEFAULT_BUDGET;
+	cfg.body_keep = SESSION_DEFAULT_BODY_KEEP;
+	while ((ch = getopt(argc, argv, "b:pP:v")) != -1) {
+		switch (ch) {
+		case 'b':
+			cfg.budget = strtoull(optarg, NULL, 10);
+			break;
+		case 'p':
+			flags |= SESSION_DETAIL_PACKETS;
+			break;
+		case 'P':
+			drive_ports(&cfg, optarg);
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		default:
+			errx(2, "usage: drive [-pv] [-b budget] [-P ports] file");
+		}
+	}
+	if (optind + 1 != argc)
+		errx(2, "usage: drive [-pv] [-b budget] [-P ports] file");
+	if ((p = pcap_open_offline(argv[optind], ebuf)) == NULL)
+		errx(1, "%s", ebuf);
+	s = session_new(1, SESSION_LOADED, pcap_datalink(p), &cfg, getuid(),
+	    argv[optind], 0);
+	while (pcap_next_ex(p, &h, &data) == 1)
+		session_frame(s, (uint64_t)h->ts.tv_sec * 1000000 +
+		    (uint64_t)h->ts.tv_usec, data, h->caplen, h->len);
+	session_finish(s, s->last_frame_us);
+	drive_pack(s, flags, &bytes, &items);
+	for (i = 0; i < s->ntxns; i++) {
+		if (s->txns[i]->req != NULL)
+			req++;
+		if (s->txns[i]->resp != NULL)
+			resp += s->txns[i]->resp->ninterim +
+			    (s->txns[i]->resp->status != 0);
+		if (verbose)
+			drive_txn(s->txns[i]);
+	}
+	for (i = 0; i < s->nconns; i++)
+		retrans += s->conns[i]->d[0].retransmits +
+		    s->conns[i]->d[1].retransmits;
+	printf("frames %llu requests %llu responses %llu connections %zu "
+	    "retransmits %llu gaps %llu parse_errors %llu items %llu "
+	    "packed %zu memory %zu evicted_frames %llu\n",
+	    (unsigned long long)s->c.frames, (unsigned long long)req,
+	    (unsigned long long)resp, s->nconns, (unsigned long long)retrans,
+	    (unsigned long long)s->c.gaps,
+	    (unsigned long long)s->c.parse_errors, (unsigned long long)items,
+	    bytes, s->mem, (unsigned long long)s->c.evicted_frames);
+	session_free(s);
+	pcap_close(p);
+	return (0);
+}

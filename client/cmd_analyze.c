@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -180,6 +181,33 @@ cmd_analyze_spawn(struct analyze *a)
 	return (-1);
 }
 
+/*
+ * The private directory holds what the daemon made there (its socket,
+ * an empty directory to chroot to): one level, never following links.
+ */
+static void
+cmd_analyze_rmdir(const char *path)
+{
+	DIR		*d;
+	struct dirent	*e;
+
+	if ((d = opendir(path)) != NULL) {
+		while ((e = readdir(d)) != NULL) {
+			if (strcmp(e->d_name, ".") == 0 ||
+			    strcmp(e->d_name, "..") == 0)
+				continue;
+			if (unlinkat(dirfd(d), e->d_name, 0) == -1 &&
+			    (errno != EISDIR || unlinkat(dirfd(d), e->d_name,
+			    AT_REMOVEDIR) == -1))
+				log_warn("cannot remove %s/%s", path,
+				    e->d_name);
+		}
+		closedir(d);
+	}
+	if (rmdir(path) == -1)
+		log_warn("cannot remove %s", path);
+}
+
 /* SIGTERM, wait, and only if it will not go, SIGKILL. */
 static void
 cmd_analyze_stop(struct analyze *a)
@@ -201,10 +229,8 @@ cmd_analyze_stop(struct analyze *a)
 		}
 		a->pid = -1;
 	}
-	if (a->sock[0] != '\0')
-		(void)unlink(a->sock);
-	if (a->dir[0] != '\0' && rmdir(a->dir) == -1)
-		log_warn("cannot remove %s", a->dir);
+	if (a->dir[0] != '\0')
+		cmd_analyze_rmdir(a->dir);
 }
 
 static int

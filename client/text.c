@@ -513,12 +513,14 @@ text_transaction(const struct text_ctx *t, const msgpack_object *x)
 	const msgpack_object	*tm = proto_get(x, "timings");
 	const msgpack_object	*srv = doc_server(t->doc,
 				    text_u64(x, "server"));
-	const char		*st, *stc;
+	const char		*st, *stc, *tg;
 	char			 off[32], meth[64], rb[16], sb[40], ct[64];
 	char			 d1[16], d2[16], d3[16], fl[16];
 	char			 host[256], target[2048];
 
 	st = text_status_code(t, resp, &stc);
+	/* Origin-form targets get their host; others are whole URLs. */
+	tg = text_str(req, "target", target, sizeof(target));
 	fprintf(t->fp, "  %*llu %*llu %11s %-*s %s%6s%s %7s %13s %-20.20s "
 	    "%8s %8s %8s %-5s %s%s\n", t->wid,
 	    (unsigned long long)text_u64(x, "id"), t->wconn,
@@ -534,8 +536,7 @@ text_transaction(const struct text_ctx *t, const msgpack_object *x)
 	    text_dur_field(tm, "wait_us", d2, sizeof(d2)),
 	    text_dur_field(tm, "receive_us", d3, sizeof(d3)),
 	    text_txn_flags(x, req, resp, fl),
-	    text_host(srv, host, sizeof(host)),
-	    text_str(req, "target", target, sizeof(target)));
+	    tg[0] == '/' ? text_host(srv, host, sizeof(host)) : "", tg);
 }
 
 static void
@@ -650,7 +651,7 @@ text_sessions(FILE *fp, const msgpack_object *a, int color)
 	for (i = 0; a != NULL && i < a->via.array.size; i++) {
 		s = &a->via.array.ptr[i];
 		c = proto_get(s, "counters");
-		fprintf(fp, "%5llu  %-8s %-24s %-10s %-9s %-19s %9llu %6llu "
+		fprintf(fp, "%5llu  %-8s %-24.24s %-10s %-9s %-19s %9llu %6llu "
 		    "%7llu %7s\n", (unsigned long long)text_u64(s, "id"),
 		    text_str(s, "origin", o, sizeof(o)),
 		    text_str(s, "source", src, sizeof(src)),

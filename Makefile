@@ -139,7 +139,8 @@ uninstall:
 # docrender runs the renderers over a document file, for tests/regress
 # 060, 070 and 075, without a daemon.
 RENDER_O = $(B)/client/render.o $(B)/client/render_har.o \
-	   $(B)/client/render_html.o $(B)/client/waterfall.o
+	   $(B)/client/render_html.o $(B)/client/render_curl.o \
+	   $(B)/client/waterfall.o
 $(B)/client/render_html.o: client/timeline.html
 $(B)/docrender: tests/browser/docrender.c $(RENDER_O) $(COMMON_O)
 	$(CC) $(CPPFLAGS) -Itests/browser $(CFLAGS) $(WARN) $(HARDEN) \

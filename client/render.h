@@ -17,6 +17,12 @@
 /* Each returns 0, or -1 if writing failed (errno from stdio). */
 int	 render_har(FILE *, const struct doc *);
 int	 render_html(FILE *, const struct doc *);
+/*
+ * A curl command line that repeats transaction id's request, with body
+ * (NULL: none) fed on its standard input. 1 if there is no such id.
+ */
+int	 render_curl(FILE *, const struct doc *, uint64_t, const char *,
+	    size_t);
 
 /*
  * JSON output. Strings are written as valid UTF-8 JSON that is also safe

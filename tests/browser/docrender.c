@@ -7,6 +7,7 @@
  *   docrender har|html FILE
  *   docrender waterfall FILE [width [scale_ms [from_ms to_ms]]]
  *   docrender txn|conn FILE ID
+ *   docrender curl FILE ID [BODYFILE]
  *
  * Runs as the invoking user; it is a test tool, never installed.
  */
@@ -113,6 +114,23 @@ docrender_load(struct doc *d, const char *path)
 	d->txn_by_id = docrender_index(d->transactions, &d->ntxn_by_id);
 }
 
+/* A request body for the curl renderer, read whole from a file. */
+static int
+docrender_curl(const struct doc *d, uint64_t id, const char *path)
+{
+	FILE	*f;
+	char	 buf[65536];
+	size_t	 len = 0;
+
+	if (path == NULL)
+		return (render_curl(stdout, d, id, NULL, 0));
+	if ((f = fopen(path, "rb")) == NULL)
+		err(1, "%s", path);
+	len = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	return (render_curl(stdout, d, id, buf, len));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -141,6 +159,9 @@ main(int argc, char **argv)
 	} else if (strcmp(argv[1], "txn") == 0 && argc > 3)
 		rc = waterfall_txn(stdout, &d, strtoull(argv[3], NULL, 10),
 		    NULL, NULL, &o);
+	else if (strcmp(argv[1], "curl") == 0 && argc > 3)
+		rc = docrender_curl(&d, strtoull(argv[3], NULL, 10),
+		    argc > 4 ? argv[4] : NULL);
 	else if (strcmp(argv[1], "conn") == 0 && argc > 3)
 		rc = waterfall_conn(stdout, &d, strtoull(argv[3], NULL, 10),
 		    &o);

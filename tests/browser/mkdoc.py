@@ -119,7 +119,7 @@ class Builder:
         srv = self.servers[c["server"] - 1]
         t = c["_t"] + gap
         reqh = reqh or []
-        host = srv["name"] or srv["addr"]
+        host = srv["name"] or (b"[%s]:%d" % (srv["addr"].encode(), srv["port"]) if ":" in srv["addr"] else srv["addr"].encode())
         headers = [[b"Host", host], [b"User-Agent", b"curl/7.88.1"],
                    [b"Accept", b"*/*"]] + reqh
         hb = sum(len(k) + len(v) + 4 for k, v in headers) + \

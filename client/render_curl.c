@@ -1,0 +1,233 @@
+/*
+ * render_curl.c: writes a captured request as a curl command line that
+ * makes it again (htracrctl replay). Runs in htracrctl with the invoking
+ * user's privileges. Wire bytes can hold anything, so every word is
+ * quoted for a POSIX shell: printable ASCII inside single quotes, and a
+ * word holding any other byte is rebuilt at run time by printf from
+ * octal escapes, so no control byte ever reaches the terminal raw.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <stdlib.h>
+
+#include <msgpack.h>
+
+#include "doc.h"
+#include "proto.h"
+#include "render.h"
+#include "xmalloc.h"
+
+/* Headers that describe one hop, not the request: curl makes its own. */
+static const char *render_curl_hop[] = {
+	"connection", "keep-alive", "proxy-connection", "proxy-authenticate",
+	"proxy-authorization", "te", "trailer", "transfer-encoding",
+	"upgrade", "host", "content-length", "expect",
+};
+
+static int
+render_curl_plain(const char *s, size_t len)
+{
+	size_t	 i;
+
+	for (i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e)
+			return (0);
+	return (1);
+}
+
+/* One shell word holding exactly the bytes s[0..len). */
+static void
+render_curl_word(FILE *f, const char *s, size_t len)
+{
+	size_t	 i;
+
+	if (render_curl_plain(s, len)) {
+		fputc('\'', f);
+		for (i = 0; i < len; i++)
+			if (s[i] == '\'')
+				fputs("'\\''", f);
+			else
+				fputc(s[i], f);
+		fputc('\'', f);
+		return;
+	}
+	/* $() drops trailing newlines: neither a header nor a target has one. */
+	fputs("\"$(printf '%b' '", f);
+	for (i = 0; i < len; i++) {
+		unsigned char	 c = (unsigned char)s[i];
+
+		if (c == '\'')
+			fputs("'\\''", f);
+		else if (c == '\\')
+			fputs("\\\\", f);
+		else if (c >= 0x20 && c <= 0x7e)
+			fputc(c, f);
+		else
+			fprintf(f, "\\0%03o", c);
+	}
+	fputs("')\"", f);
+}
+
+static int
+render_curl_is_hop(const char *name, size_t len)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(render_curl_hop) / sizeof(render_curl_hop[0]);
+	    i++)
+		if (strlen(render_curl_hop[i]) == len &&
+		    strncasecmp(render_curl_hop[i], name, len) == 0)
+			return (1);
+	return (0);
+}
+
+/* The first Host header's value, or NULL. */
+static const char *
+render_curl_host(const msgpack_object *req, size_t *len)
+{
+	const msgpack_object	*hs = render_array(req, "headers");
+	uint32_t		 i;
+
+	for (i = 0; i < render_count(hs); i++) {
+		const msgpack_object	*h = &hs->via.array.ptr[i];
+
+		if (h->type == MSGPACK_OBJECT_ARRAY && h->via.array.size == 2 &&
+		    h->via.array.ptr[0].type == MSGPACK_OBJECT_STR &&
+		    h->via.array.ptr[1].type == MSGPACK_OBJECT_STR &&
+		    h->via.array.ptr[0].via.str.size == 4 &&
+		    strncasecmp(h->via.array.ptr[0].via.str.ptr, "host", 4) == 0) {
+			*len = h->via.array.ptr[1].via.str.size;
+			return (h->via.array.ptr[1].via.str.ptr);
+		}
+	}
+	return (NULL);
+}
+
+/* The URL: http://Host + target, or the server address without Host. */
+static void
+render_curl_url(FILE *f, const msgpack_object *req, const msgpack_object *c)
+{
+	const char	*host, *t, *a;
+	char		*url, pre[96];
+	size_t		 hlen, tlen, alen, plen;
+
+	if ((t = render_str(req, "target", &tlen)) == NULL) {
+		t = "/";
+		tlen = 1;
+	}
+	if (tlen > 7 && strncasecmp(t, "http://", 7) == 0) {
+		render_curl_word(f, t, tlen);
+		return;
+	}
+	if ((host = render_curl_host(req, &hlen)) == NULL) {
+		/* No Host: the address the request went to, as a host. */
+		if ((a = render_str(c, "server_addr", &alen)) == NULL ||
+		    alen > 64)
+			a = "localhost", alen = 9;
+		snprintf(pre, sizeof(pre), memchr(a, ':', alen) ?
+		    "[%.*s]:%lld" : "%.*s:%lld", (int)alen, a,
+		    (long long)render_int(c, "server_port", 80));
+		host = pre;
+		hlen = strlen(pre);
+	}
+	plen = 7 + hlen + tlen;
+	url = xmalloc(plen);
+	memcpy(url, "http://", 7);
+	memcpy(url + 7, host, hlen);
+	memcpy(url + 7 + hlen, t, tlen);
+	render_curl_word(f, url, plen);
+	free(url);
+}
+
+static void
+render_curl_headers(FILE *f, const msgpack_object *req)
+{
+	const msgpack_object	*hs = render_array(req, "headers");
+	char			*line;
+	size_t			 nlen, vlen;
+	uint32_t		 i;
+
+	for (i = 0; i < render_count(hs); i++) {
+		const msgpack_object	*h = &hs->via.array.ptr[i];
+
+		if (h->type != MSGPACK_OBJECT_ARRAY || h->via.array.size != 2 ||
+		    h->via.array.ptr[0].type != MSGPACK_OBJECT_STR ||
+		    h->via.array.ptr[1].type != MSGPACK_OBJECT_STR)
+			continue;
+		nlen = h->via.array.ptr[0].via.str.size;
+		vlen = h->via.array.ptr[1].via.str.size;
+		if (render_curl_is_hop(h->via.array.ptr[0].via.str.ptr, nlen))
+			continue;
+		/* "Name;" is how curl sends a header with an empty value. */
+		line = xmalloc(nlen + vlen + 2);
+		memcpy(line, h->via.array.ptr[0].via.str.ptr, nlen);
+		if (vlen == 0)
+			line[nlen] = ';';
+		else {
+			memcpy(line + nlen, ": ", 2);
+			memcpy(line + nlen + 2, h->via.array.ptr[1].via.str.ptr,
+			    vlen);
+		}
+		fputs(" \\\n  -H ", f);
+		render_curl_word(f, line, vlen == 0 ? nlen + 1 : nlen + 2 + vlen);
+		free(line);
+	}
+}
+
+/* The body goes through printf into curl's stdin: any byte survives. */
+static void
+render_curl_body(FILE *f, const char *body, size_t len)
+{
+	size_t	 i;
+
+	fputs("printf '%b' '", f);
+	for (i = 0; i < len; i++) {
+		unsigned char	 c = (unsigned char)body[i];
+
+		if (c == '\'')
+			fputs("'\\''", f);
+		else if (c == '\\')
+			fputs("\\\\", f);
+		else if (c >= 0x20 && c <= 0x7e)
+			fputc(c, f);
+		else
+			fprintf(f, "\\0%03o", c);
+		if (i % 64 == 63 && i + 1 < len)
+			fputs("'\\\n'", f);
+	}
+	fputs("' |\n", f);
+}
+
+int
+render_curl(FILE *f, const struct doc *d, uint64_t id, const char *body,
+    size_t len)
+{
+	const msgpack_object	*t = doc_txn(d, id), *req, *conn;
+	const char		*m;
+	size_t			 mlen;
+
+	if (t == NULL)
+		return (1);
+	req = proto_get(t, "request");
+	conn = doc_conn(d, (uint64_t)render_int(t, "connection", 0));
+	if ((m = render_str(req, "method", &mlen)) == NULL)
+		m = "GET", mlen = 3;
+	if (body != NULL)
+		render_curl_body(f, body, len);
+	fputs("curl -sS --http1.1", f);
+	if (mlen == 4 && memcmp(m, "HEAD", 4) == 0)
+		fputs(" --head", f);
+	else if (!(mlen == 3 && memcmp(m, "GET", 3) == 0 && body == NULL)) {
+		fputs(" -X ", f);
+		render_curl_word(f, m, mlen);
+	}
+	if (body != NULL)
+		fputs(" --data-binary @-", f);
+	render_curl_headers(f, req);
+	fputs(" \\\n  ", f);
+	render_curl_url(f, req, conn);
+	fputc('\n', f);
+	fflush(f);
+	return (ferror(f) ? -1 : 0);
+}

@@ -1,0 +1,135 @@
+// timeline.js: opens an htracr HTML timeline in Debian's headless
+// chromium (driven by playwright-core, no downloaded browser) and checks
+// it the way a person would use it. Prints PASS/FAIL/INFO lines.
+//
+//   node timeline.js check PAGE EXPECT.json SHOT.png
+//       EXPECT: {"targets": ["/", ...], "click": "/target"}
+//   node timeline.js perf PAGE
+//       loads a large page, scrolls it, prints the times (no asserts)
+"use strict";
+const fs = require("fs");
+const os = require("os");
+const path = require("path");
+const { chromium } = require("playwright-core");
+
+const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+	"--no-first-run", "--disable-background-networking",
+	"--disable-component-update", "--disable-sync"];
+
+function pass(n) { console.log("PASS: " + n); }
+function fail(n, why) { console.log("FAIL: " + n + ": " + why); process.exitCode = 1; }
+function check(n, ok, why) { ok ? pass(n) : fail(n, why); }
+
+async function open(page_path) {
+	const dir = fs.mkdtempSync(path.join(os.tmpdir(), "htracr-chromium-"));
+	const ctx = await chromium.launchPersistentContext(dir, {
+		executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+		headless: true, args: ARGS, viewport: { width: 1400, height: 900 },
+		offline: true
+	});
+	const page = ctx.pages()[0] || await ctx.newPage();
+	const seen = { errors: [], requests: [] };
+	const url = "file://" + path.resolve(page_path);
+	page.on("console", (m) => { if (m.type() === "error") seen.errors.push(m.text()); });
+	page.on("pageerror", (e) => seen.errors.push(String(e)));
+	page.on("request", (r) => { if (r.url() !== url) seen.requests.push(r.url()); });
+	const t = Date.now();
+	await page.goto(url, { waitUntil: "load" });
+	await page.waitForFunction(() => window.htracr !== undefined, null, { timeout: 60000 });
+	seen.loadMs = Date.now() - t;
+	return { ctx, page, seen, dir };
+}
+
+async function close(o) {
+	await o.ctx.close();
+	fs.rmSync(o.dir, { recursive: true, force: true });
+}
+
+/* The list shows a row for target once the filter narrows to it. */
+async function listed(page, target) {
+	await page.fill("#filter", target);
+	const cells = await page.$$eval("#list .row:not(.head) > span:nth-child(3)", (s) => s.map((e) => e.textContent));
+	return cells.some((c) => c.endsWith(target));
+}
+
+async function checkPage(pagePath, expectPath, shot) {
+	const expect = JSON.parse(fs.readFileSync(expectPath, "utf8"));
+	const o = await open(pagePath), page = o.page;
+	const n = await page.evaluate(() => window.htracr.data.transactions.length);
+	const shown = await page.textContent("#sum-txns");
+	check("html-summary-count", shown === String(n) && n >= expect.targets.length,
+		"summary says " + shown + ", document has " + n + ", expected at least " + expect.targets.length);
+	const missing = [];
+	for (const t of expect.targets) if (!(await listed(page, t))) missing.push(t);
+	check("html-transactions-listed", missing.length === 0, "not listed: " + JSON.stringify(missing.slice(0, 5)));
+	await page.fill("#filter", "");
+
+	/* Click the bar of the transaction whose target is expect.click. */
+	const id = await page.evaluate((t) => {
+		const x = window.htracr.data.transactions.find((u) => u.request.target === t);
+		return x ? x.id : null;
+	}, expect.click);
+	const pt = id == null ? null : await page.evaluate((i) => window.htracr.txnPoint(i), id);
+	if (pt == null) fail("html-click-inspector", "no transaction with target " + expect.click);
+	else {
+		await page.mouse.click(pt.x, pt.y);
+		const open_ = await page.$eval("#inspector", (e) => e.classList.contains("open"));
+		const tgt = open_ ? await page.textContent("#insp-target") : null;
+		check("html-click-inspector", open_ && tgt === expect.click,
+			"inspector " + (open_ ? "shows " + JSON.stringify(tgt) : "did not open"));
+	}
+
+	/* Keyboard: right moves along the connection, down to another one. */
+	const before = await page.evaluate(() => window.htracr.selected());
+	await page.keyboard.press("ArrowRight");
+	const right = await page.evaluate(() => window.htracr.selected());
+	await page.keyboard.press("ArrowDown");
+	const down = await page.evaluate(() => window.htracr.selected());
+	check("html-keyboard-moves", before != null && (right !== before || down !== before),
+		"selection stayed at " + before);
+	const z0 = await page.textContent("#scale");
+	await page.keyboard.press("+");
+	const z1 = await page.textContent("#scale");
+	check("html-keyboard-zoom", z0 !== z1, "scale stayed " + z0);
+	await page.keyboard.press("-");
+
+	/* Hostile strings must stay text: no element the page did not make. */
+	const injected = await page.evaluate(() => document.querySelectorAll("img, iframe, object, embed, script:not([id]):not([src=''])").length);
+	check("html-no-injected-markup", injected <= 1, injected + " unexpected elements");
+
+	await page.screenshot({ path: shot });
+	check("html-no-console-errors", o.seen.errors.length === 0, JSON.stringify(o.seen.errors.slice(0, 3)));
+	check("html-no-network", o.seen.requests.length === 0, JSON.stringify(o.seen.requests.slice(0, 3)));
+	await close(o);
+}
+
+async function perfPage(pagePath) {
+	const o = await open(pagePath), page = o.page;
+	const n = await page.evaluate(() => window.htracr.data.transactions.length);
+	console.log("INFO: loaded " + n + " transactions in " + o.seen.loadMs + " ms");
+	const t = await page.evaluate(() => {
+		const s = performance.now();
+		for (let i = 0; i < 200; i++) window.htracr.scrollBy(300);
+		return performance.now() - s;
+	});
+	console.log("INFO: 200 scroll steps of 300 px, each redrawn: " + t.toFixed(0) + " ms");
+	const z = await page.evaluate(() => {
+		const s = performance.now();
+		const sl = document.getElementById("zoom");
+		for (let v = 0; v <= 1000; v += 50) { sl.value = v; sl.dispatchEvent(new Event("input")); }
+		return performance.now() - s;
+	});
+	console.log("INFO: 21 zoom steps: " + z.toFixed(0) + " ms");
+	check("html-big-no-console-errors", o.seen.errors.length === 0, JSON.stringify(o.seen.errors.slice(0, 3)));
+	check("html-big-loaded", n > 0, "no transactions");
+	await close(o);
+}
+
+(async () => {
+	try {
+		if (process.argv[2] === "check") await checkPage(process.argv[3], process.argv[4], process.argv[5]);
+		else await perfPage(process.argv[3]);
+	} catch (e) {
+		fail("html-browser", String(e).split("\n")[0]);
+	}
+})();

@@ -136,6 +136,17 @@ http_find_start(const u_char *p, size_t len, int at_start, int *dir)
 	return (-1);
 }
 
+/*
+ * An observer must take what the peers accepted: bare LF line ends and
+ * data after "Connection: close" are parsed, not rejected.
+ */
+static void
+http_lenient(llhttp_t *p)
+{
+	llhttp_set_lenient_headers(p, 1);
+	llhttp_set_lenient_keep_alive(p, 1);
+}
+
 struct http_conn *
 http_conn_new(struct session *s, struct conn *c, int midstream)
 {
@@ -154,7 +165,7 @@ http_conn_new(struct session *s, struct conn *c, int midstream)
 		hc->d[i].at_line = 0;
 		llhttp_init(&hc->d[i].p, i == DIR_C2S ? HTTP_REQUEST :
 		    HTTP_RESPONSE, &http_settings);
-		llhttp_set_lenient_keep_alive(&hc->d[i].p, 1);
+		http_lenient(&hc->d[i].p);
 		hc->d[i].p.data = &hc->d[i];
 	}
 	return (hc);
@@ -718,7 +729,7 @@ http_restart(struct http_dir *hd)
 {
 	llhttp_init(&hd->p, hd->dir == DIR_C2S ? HTTP_REQUEST : HTTP_RESPONSE,
 	    &http_settings);
-	llhttp_set_lenient_keep_alive(&hd->p, 1);
+	http_lenient(&hd->p);
 	hd->p.data = hd;
 }
 
@@ -752,7 +763,12 @@ http_exec(struct http_dir *hd, const char *buf, size_t len)
 	const char	*cur = buf, *end = buf + len, *pos;
 	llhttp_errno_t	 err;
 
-	while (cur < end && hd->mode == HTTP_PARSE) {
+	/*
+	 * After a pause llhttp runs again even with nothing left: what
+	 * follows the header block (a message without body completing) must
+	 * not wait for the next packet.
+	 */
+	while (hd->mode == HTTP_PARSE) {
 		err = llhttp_execute(&hd->p, cur, (size_t)(end - cur));
 		if (err == HPE_OK) {
 			cur = end;
@@ -834,17 +850,52 @@ http_data(struct session *s, struct http_conn *hc, int dir, const u_char *p,
 	hd->off += len - done;
 }
 
+/*
+ * Inside a body whose length llhttp tracks (Content-Length, or until
+ * close) a hole can be stepped over by feeding as many zero bytes: the
+ * framing stays right and the next message parses. The body's content
+ * is then unknown, so decoding it stops.
+ */
+static int
+http_skip(struct http_dir *hd, uint64_t bytes)
+{
+	static const char	 zero[4096];
+	struct msg		*m = hd->msg;
+	size_t			 n;
+
+	if (m == NULL || m->in_headers || m->chunked)
+		return (0);
+	if (!llhttp_message_needs_eof(&hd->p) &&
+	    (!(hd->p.flags & F_CONTENT_LENGTH) ||
+	    hd->p.content_length < bytes))
+		return (0);
+	http_z_end(hd->hc->s, hd);
+	hd->zstate = HTTP_Z_DONE;
+	while (bytes > 0 && hd->mode == HTTP_PARSE) {
+		n = bytes < sizeof(zero) ? (size_t)bytes : sizeof(zero);
+		hd->off += http_exec(hd, zero, n);
+		bytes -= n;
+	}
+	return (1);
+}
+
 void
-http_gap(struct session *s, struct http_conn *hc, int dir)
+http_gap(struct session *s, struct http_conn *hc, int dir, uint64_t bytes,
+    uint64_t us, uint32_t frame)
 {
 	struct http_dir	*hd = &hc->d[dir];
 
 	if (hd->mode == HTTP_TUNNEL)
 		return;
+	hd->us = us;
+	hd->frame = frame;
+	if (hd->mode == HTTP_PARSE && http_skip(hd, bytes))
+		return;
 	http_abandon(hd);
 	http_restart(hd);
 	hd->mode = HTTP_RESYNC;
-	hd->at_line = 0;
+	hd->at_line = 1;	/* a segment after a hole often starts one */
+	hd->off += bytes;
 }
 
 /*

@@ -21,7 +21,8 @@ struct http_conn *http_conn_new(struct session *, struct conn *, int);
 void	 http_conn_free(struct session *, struct http_conn *);
 void	 http_data(struct session *, struct http_conn *, int, const u_char *,
 	    size_t, uint64_t, uint32_t);
-void	 http_gap(struct session *, struct http_conn *, int);
+void	 http_gap(struct session *, struct http_conn *, int, uint64_t,
+	    uint64_t, uint32_t);
 void	 http_eof(struct session *, struct http_conn *, int, uint64_t,
 	    uint32_t, int);
 /* 1 if buf starts a request (dir DIR_C2S) or a response (DIR_S2C). */

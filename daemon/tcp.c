@@ -45,6 +45,7 @@ struct tcp_half {
 	uint8_t		 eof;		/* stream ended for the parser */
 	uint8_t		 have_ack;
 	uint8_t		 fin_seen;
+	uint8_t		 syn_seen;
 	struct tcp_seg	*ooo;		/* sorted by seq */
 	size_t		 ooo_bytes;
 	unsigned int	 ooo_n;
@@ -435,7 +436,8 @@ tcp_deliver(struct session *s, struct tcp_live *l, int dir,
 }
 
 static void
-tcp_gap(struct session *s, struct tcp_live *l, int dir, uint32_t bytes)
+tcp_gap(struct session *s, struct tcp_live *l, int dir, uint32_t bytes,
+    uint64_t us, uint32_t frame)
 {
 	struct conn	*c = l->conn;
 
@@ -444,7 +446,7 @@ tcp_gap(struct session *s, struct tcp_live *l, int dir, uint32_t bytes)
 	c->d[dir].gap_bytes += bytes;
 	s->c.gaps++;
 	if (l->http != NULL)
-		http_gap(s, l->http, dir);
+		http_gap(s, l->http, dir, bytes, us, frame);
 }
 
 static void
@@ -509,7 +511,7 @@ tcp_skip_hole(struct session *s, struct tcp_live *l, int dir, uint64_t us,
 
 	if (h->ooo == NULL)
 		return;
-	tcp_gap(s, l, dir, h->ooo->seq - h->next);
+	tcp_gap(s, l, dir, h->ooo->seq - h->next, us, frame);
 	h->next = h->ooo->seq;
 	tcp_drain(s, l, dir, us, frame);
 }
@@ -559,6 +561,10 @@ tcp_stream(struct session *s, struct tcp_live *l, int dir,
 		h->maxend = seq;
 		h->have_next = 1;
 	}
+	if (fin && h->have_fin && pk->wirelen == 0 && seq == h->fin_seq) {
+		d->retransmits++;
+		return (PKT_RETRANSMIT);
+	}
 	if (fin && !h->have_fin) {
 		h->have_fin = 1;
 		h->fin_seq = end;
@@ -587,7 +593,7 @@ tcp_stream(struct session *s, struct tcp_live *l, int dir,
 		    us, frame);
 	h->next = seq + (pk->paylen > skip ? pk->paylen : skip);
 	if (pk->wirelen > pk->paylen && SEQ_LT(h->next, end)) {
-		tcp_gap(s, l, dir, end - h->next);	/* cut by snaplen */
+		tcp_gap(s, l, dir, end - h->next, us, frame); /* snaplen */
 		h->next = end;
 	}
 	tcp_drain(s, l, dir, us, frame);
@@ -596,6 +602,22 @@ out:
 		h->maxend = end;
 	tcp_check_eof(s, l, dir, us, frame);
 	return (class);
+}
+
+/*
+ * The peer acknowledges bytes we never saw while later ones wait in the
+ * queue: they were lost by the capture, not the network, and will not
+ * come again. Skip the hole now rather than when the queue is full.
+ */
+static void
+tcp_acked_hole(struct session *s, struct tcp_live *l, int dir,
+    const struct decode_pkt *pk, uint64_t us, uint32_t frame)
+{
+	struct tcp_half	*o = &l->h[dir ^ 1];
+
+	if ((pk->flags & TH_ACK) && o->ooo != NULL &&
+	    SEQ_GT(pk->ack, o->next) && SEQ_LEQ(o->ooo->seq, pk->ack))
+		tcp_skip_hole(s, l, dir ^ 1, us, frame);
 }
 
 /* Handshake bookkeeping: ISNs, options, times. */
@@ -607,6 +629,9 @@ tcp_handshake(struct session *s, struct tcp_live *l, int dir,
 	struct tcp_half	*h = &l->h[dir], *o = &l->h[dir ^ 1];
 
 	if (pk->flags & TH_SYN) {
+		if (h->syn_seen && h->base == pk->seq)
+			c->d[dir].retransmits++;
+		h->syn_seen = 1;
 		if (!h->have_base || !h->have_next) {
 			h->base = pk->seq;
 			h->have_base = 1;
@@ -859,6 +884,7 @@ tcp_packet(struct session *s, const struct decode_pkt *pk, uint64_t us,
 		l->h[dir ^ 1].have_base = 1;
 	}
 	tcp_handshake(s, l, dir, pk, us);
+	tcp_acked_hole(s, l, dir, pk, us, frame);
 	win = tcp_window(l, dir, pk, &zero, &dup);
 	class = -1;
 	if (!(pk->flags & TH_RST))

@@ -66,11 +66,11 @@ drive_txn(const struct txn *t)
 			    t->resp->interim[i]);
 		snprintf(st + n, sizeof(st) - n, "%u", t->resp->status);
 	}
-	printf("txn %u conn %u %s %s -> %s%s%s\n", t->id, t->conn->id,
+	printf("txn\t%u\t%u\t%s\t%s\t%s\t%s\t%s\n", t->id, t->conn->id,
 	    t->req && t->req->has_method ? llhttp_method_name(t->req->method) :
 	    "-", target, t->resp ? st : "none",
-	    t->pipelined ? " pipelined" : "",
-	    t->req && t->req->error ? " req-error" : "");
+	    t->pipelined ? "pipelined" : "",
+	    t->req && t->req->error ? t->req->error : "");
 }
 
 int

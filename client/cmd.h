@@ -43,11 +43,13 @@ extern const struct cmd_entry	 cmd_analyze_entry;
 extern const struct cmd_entry	 cmd_dump_entry;
 extern const struct cmd_entry	 cmd_load_entry;
 extern const struct cmd_entry	 cmd_ports_entry;
+extern const struct cmd_entry	 cmd_replay_entry;
 extern const struct cmd_entry	 cmd_sessions_entry;
 extern const struct cmd_entry	 cmd_show_entry;
 extern const struct cmd_entry	 cmd_start_entry;
 extern const struct cmd_entry	 cmd_status_entry;
 extern const struct cmd_entry	 cmd_stop_entry;
+extern const struct cmd_entry	 cmd_watch_entry;
 
 /* Options every renderer of a session document understands. */
 struct render_opts {

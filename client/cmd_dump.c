@@ -17,6 +17,7 @@
 #include "outfile.h"
 #include "pcapfile.h"
 #include "proto.h"
+#include "render.h"
 #include "text.h"
 
 static int	 cmd_dump_exec(struct cmd_ctx *, int, char **);
@@ -31,6 +32,8 @@ static const struct cmd_format	cmd_dump_formats[] = {
 	{ "pcap", 1, NULL, NULL },
 	{ "json", 0, json_render, NULL },
 	{ "text", 0, NULL, text_render },
+	{ "har", 0, render_har, NULL },
+	{ "html", 0, render_html, NULL },
 };
 #define CMD_DUMP_NFORMATS \
 	(sizeof(cmd_dump_formats) / sizeof(cmd_dump_formats[0]))

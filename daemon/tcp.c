@@ -54,6 +54,7 @@ struct tcp_half {
 struct tcp_live {
 	struct tcp_live	*hnext;
 	struct tcp_live	*cnext;		/* on the closed list */
+	struct tcp_live	*cprev;
 	struct conn	*conn;
 	uint32_t	 hash;
 	struct tcp_half	 h[2];
@@ -158,17 +159,15 @@ tcp_half_clear(struct session *s, struct tcp_half *h)
 static void
 tcp_unlink_closed(struct tcp_table *t, struct tcp_live *l)
 {
-	struct tcp_live	**pp, *prev = NULL;
-
-	for (pp = &t->closed_head; *pp != NULL; pp = &(*pp)->cnext) {
-		if (*pp == l) {
-			*pp = l->cnext;
-			if (t->closed_tail == l)
-				t->closed_tail = prev;
-			break;
-		}
-		prev = *pp;
-	}
+	if (l->cprev != NULL)
+		l->cprev->cnext = l->cnext;
+	else
+		t->closed_head = l->cnext;
+	if (l->cnext != NULL)
+		l->cnext->cprev = l->cprev;
+	else
+		t->closed_tail = l->cprev;
+	l->cnext = l->cprev = NULL;
 	l->on_closed = 0;
 }
 
@@ -207,6 +206,11 @@ tcp_free(struct session *s)
 
 	if (t == NULL)
 		return;
+	while ((l = t->closed_head) != NULL) {
+		t->closed_head = l->cnext;
+		l->on_closed = 0;
+	}
+	t->closed_tail = NULL;
 	for (i = 0; i < t->size; i++) {
 		while ((l = t->b[i]) != NULL)
 			tcp_release(s, l);
@@ -672,6 +676,7 @@ tcp_closed(struct session *s, struct tcp_live *l, uint64_t us)
 	l->on_closed = 1;
 	l->closed_us = us;
 	l->cnext = NULL;
+	l->cprev = t->closed_tail;
 	if (t->closed_tail != NULL)
 		t->closed_tail->cnext = l;
 	else
@@ -827,10 +832,7 @@ tcp_expire(struct session *s, uint64_t us)
 
 	while ((l = t->closed_head) != NULL &&
 	    l->closed_us + TCP_LINGER_US <= us) {
-		t->closed_head = l->cnext;
-		if (t->closed_head == NULL)
-			t->closed_tail = NULL;
-		l->on_closed = 0;
+		tcp_unlink_closed(t, l);
 		tcp_release(s, l);
 	}
 }

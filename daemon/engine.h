@@ -187,6 +187,8 @@ struct msg {
 	uint8_t		 chunked;
 	uint8_t		 headers_split;
 	uint8_t		 encoded;	/* gzip/deflate: decoded_bytes valid */
+	uint8_t		 lazy;		/* gzip kept compressed, size from trailer */
+	uint8_t		 tail[4];	/* last body bytes: the gzip ISIZE */
 	uint8_t		 body_truncated;
 	uint8_t		 body_evicted;
 	uint8_t		 in_headers;	/* header block still being parsed */
@@ -276,6 +278,8 @@ struct session {
 
 	size_t			 body_evict;	/* next txn whose body goes */
 	size_t			 pkt_evict;	/* next conn whose packets go */
+
+	u_char			*bodybuf;	/* a lazily decoded body */
 
 	session_txn_cb		 txn_cb;
 	void			*txn_arg;

@@ -564,6 +564,9 @@ http_keep(struct http_dir *hd, struct msg *m, const u_char *p, size_t n)
 		return;
 	if (m->bodylen + n > m->bodycap) {
 		ncap = m->bodycap ? m->bodycap : 1024;
+		if (m->bodycap == 0 && (hd->p.flags & F_CONTENT_LENGTH) &&
+		    hd->p.content_length < keep)
+			ncap = n + (size_t)hd->p.content_length;
 		while (ncap < m->bodylen + n)
 			ncap *= 2;
 		if (ncap > keep)
@@ -624,6 +627,23 @@ http_inflate(struct http_dir *hd, struct msg *m, const u_char *p, size_t n)
 	}
 }
 
+/* Keeps the last four body bytes: a gzip member ends with its size. */
+static void
+http_tail(struct msg *m, const u_char *p, size_t n)
+{
+	if (n >= 4)
+		memcpy(m->tail, p + n - 4, 4);
+	else {
+		memmove(m->tail, m->tail + n, 4 - n);
+		memcpy(m->tail + 4 - n, p, n);
+	}
+}
+
+/*
+ * A gzip body is not inflated while parsing: its decoded size is in its
+ * trailer, and the kept (compressed) bytes are inflated only when a
+ * client asks for them (http_body_decode).
+ */
 static int
 http_on_body(llhttp_t *p, const char *at, size_t n)
 {
@@ -632,8 +652,14 @@ http_on_body(llhttp_t *p, const char *at, size_t n)
 
 	if (m == NULL)
 		return (0);
+	if (m->encoded && hd->zstate == HTTP_Z_PENDING && m->body_bytes == 0 &&
+	    n >= 2 && (u_char)at[0] == 0x1f && (u_char)at[1] == 0x8b) {
+		m->lazy = 1;
+		hd->zstate = HTTP_Z_DONE;
+	}
 	m->body_bytes += n;
-	if (m->encoded)
+	http_tail(m, (const u_char *)at, n);
+	if (m->encoded && !m->lazy)
 		http_inflate(hd, m, (const u_char *)at, n);
 	else
 		http_keep(hd, m, (const u_char *)at, n);
@@ -679,6 +705,10 @@ http_on_complete(llhttp_t *p)
 	m->end_us = hd->us;
 	m->last_frame = hd->frame;
 	m->complete = 1;
+	if (m->lazy)
+		m->decoded_bytes = (uint64_t)m->tail[0] |
+		    (uint64_t)m->tail[1] << 8 | (uint64_t)m->tail[2] << 16 |
+		    (uint64_t)m->tail[3] << 24;
 	http_z_end(hd->hc->s, hd);
 	if (hd->dir == DIR_S2C)
 		http_response_done(hd, m, t);
@@ -916,4 +946,27 @@ http_eof(struct session *s, struct http_conn *hc, int dir, uint64_t us,
 	    hd->msg != NULL)
 		hd->msg->error = llhttp_get_error_reason(&hd->p);
 	http_abandon(hd);
+}
+
+/*
+ * Inflates a lazily kept gzip body into out (outlen bytes at most).
+ * Returns the bytes produced; a damaged stream yields what came before.
+ */
+size_t
+http_body_decode(const struct msg *m, u_char *out, size_t outlen)
+{
+	z_stream	 z;
+	size_t		 got;
+
+	memset(&z, 0, sizeof(z));
+	if (inflateInit2(&z, 15 + 32) != Z_OK)
+		return (0);
+	z.next_in = (Bytef *)(uintptr_t)m->body;
+	z.avail_in = (uInt)m->bodylen;
+	z.next_out = out;
+	z.avail_out = (uInt)outlen;
+	(void)inflate(&z, Z_SYNC_FLUSH);
+	got = outlen - z.avail_out;
+	inflateEnd(&z);
+	return (got);
 }

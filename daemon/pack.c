@@ -360,8 +360,8 @@ pack_msg_common(const struct msg *m, msgpack_packer *pk)
 	pack_headers(m, pk);
 	pack_u64(pk, "header_bytes", m->header_bytes);
 	pack_u64(pk, "body_bytes", m->body_bytes);
-	pack_time(pk, "decoded_bytes", m->encoded ? m->decoded_bytes :
-	    ENGINE_NOTIME);
+	pack_time(pk, "decoded_bytes", m->encoded && (!m->lazy ||
+	    m->complete) ? m->decoded_bytes : ENGINE_NOTIME);
 	pack_bool(pk, "chunked", m->chunked);
 	pack_hdr_value(pk, "content_type", m, m->ct);
 	pack_hdr_value(pk, "content_encoding", m, m->ce);

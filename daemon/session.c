@@ -84,6 +84,7 @@ session_free(struct session *s)
 	free(s->servers);
 	free(s->srvhash);
 	ring_free(&s->ring);
+	free(s->bodybuf);
 	free(s->source);
 	free(s);
 }
@@ -477,6 +478,16 @@ session_body(struct session *s, uint32_t txn_id, int which,
 		return (-1);
 	*data = m->body;
 	*len = m->bodylen;
+	if (m->lazy) {
+		if (s->bodybuf == NULL) {
+			s->bodybuf = xmalloc(s->cfg.body_keep);
+			session_charge(s, s->cfg.body_keep);
+		}
+		*data = s->bodybuf;
+		*len = http_body_decode(m, s->bodybuf, s->cfg.body_keep);
+		*truncated = m->decoded_bytes > *len;
+		return (0);
+	}
 	*truncated = m->body_truncated ||
 	    (m->encoded ? m->decoded_bytes : m->body_bytes) > m->bodylen;
 	return (0);

@@ -25,11 +25,7 @@
 #define HTTP_MAX_INFLATE	(256ULL * 1024 * 1024)	/* per body */
 #define HTTP_SCRATCH		(32 * 1024)
 
-enum http_mode {
-	HTTP_PARSE,
-	HTTP_RESYNC,		/* skipping to the next message start */
-	HTTP_TUNNEL,		/* after an upgrade: counted, not parsed */
-};
+#define HTTP_PROBE_BYTES	16	/* more than the longest method + SP */
 
 enum http_zstate {
 	HTTP_Z_NONE,
@@ -54,6 +50,10 @@ struct http_dir {
 	uint32_t		 frame;
 	int			 zstate;
 	z_stream		*z;
+	u_char			 probe[HTTP_PROBE_BYTES];
+	size_t			 probelen;
+	uint64_t		 probe_us;	/* when the first byte came */
+	uint32_t		 probe_frame;
 };
 
 struct http_conn {
@@ -96,6 +96,27 @@ static int
 http_is_response(const u_char *p, size_t len)
 {
 	return (len >= 7 && memcmp(p, "HTTP/1.", 7) == 0);
+}
+
+/*
+ * Whether the first bytes of a stream can start a message of this side:
+ * 1 yes, 0 no, -1 too few bytes to tell yet.
+ */
+static int
+http_prefix(const u_char *p, size_t len, int dir)
+{
+	size_t	 i, n;
+
+	if (http_looks(p, len, dir))
+		return (1);
+	if (dir == DIR_S2C)
+		return (len < 7 && memcmp(p, "HTTP/1.", len) == 0 ? -1 : 0);
+	for (i = 0; i < sizeof(http_methods) / sizeof(http_methods[0]); i++) {
+		n = strlen(http_methods[i]);
+		if (len <= n && memcmp(p, http_methods[i], len) == 0)
+			return (-1);
+	}
+	return (0);
 }
 
 int
@@ -147,8 +168,12 @@ http_lenient(llhttp_t *p)
 	llhttp_set_lenient_keep_alive(p, 1);
 }
 
+/*
+ * start: HTTP_PARSE, HTTP_RESYNC (picked up mid-stream) or HTTP_PROBE
+ * (no ports configured: the first bytes decide).
+ */
 struct http_conn *
-http_conn_new(struct session *s, struct conn *c, int midstream)
+http_conn_new(struct session *s, struct conn *c, int start)
 {
 	struct http_conn	*hc;
 	int			 i;
@@ -161,7 +186,7 @@ http_conn_new(struct session *s, struct conn *c, int midstream)
 	for (i = 0; i < 2; i++) {
 		hc->d[i].hc = hc;
 		hc->d[i].dir = i;
-		hc->d[i].mode = midstream ? HTTP_RESYNC : HTTP_PARSE;
+		hc->d[i].mode = start;
 		hc->d[i].at_line = 0;
 		llhttp_init(&hc->d[i].p, i == DIR_C2S ? HTTP_REQUEST :
 		    HTTP_RESPONSE, &http_settings);
@@ -854,9 +879,65 @@ http_scan(struct http_dir *hd, const u_char *p, size_t len)
 	return (len);
 }
 
+static void	http_feed(struct http_conn *, int, const u_char *, size_t,
+		    uint64_t, uint32_t);
+
+/*
+ * Keeps a stream's first bytes until they say whether it is HTTP. On
+ * yes, both directions replay what they kept; on no, the connection is
+ * marked not_http and nothing more is parsed. Returns the bytes of p
+ * that were kept (and so already handled).
+ */
+static size_t
+http_probe(struct http_conn *hc, int dir, const u_char *p, size_t len,
+    uint64_t us, uint32_t frame)
+{
+	struct http_dir	*hd = &hc->d[dir];
+	size_t		 n, i;
+	int		 r;
+
+	n = HTTP_PROBE_BYTES - hd->probelen;
+	if (n > len)
+		n = len;
+	if (hd->probelen == 0) {
+		hd->probe_us = us;
+		hd->probe_frame = frame;
+	}
+	memcpy(hd->probe + hd->probelen, p, n);
+	hd->probelen += n;
+	if ((r = http_prefix(hd->probe, hd->probelen, dir)) == -1)
+		return (n);
+	for (i = 0; i < 2; i++)
+		hc->d[i].mode = r ? HTTP_PARSE : HTTP_OFF;
+	if (!r) {
+		hc->c->flags |= CONN_F_NOT_HTTP;
+		return (n);
+	}
+	for (i = 0; i < 2; i++) {
+		if (hc->d[i].probelen > 0)
+			http_feed(hc, (int)i, hc->d[i].probe,
+			    hc->d[i].probelen, hc->d[i].probe_us,
+			    hc->d[i].probe_frame);
+		hc->d[i].probelen = 0;
+	}
+	return (n);
+}
+
 void
 http_data(struct session *s, struct http_conn *hc, int dir, const u_char *p,
     size_t len, uint64_t us, uint32_t frame)
+{
+	size_t	 n = 0;
+
+	if (hc->d[dir].mode == HTTP_PROBE)
+		n = http_probe(hc, dir, p, len, us, frame);
+	if (n < len)
+		http_feed(hc, dir, p + n, len - n, us, frame);
+}
+
+static void
+http_feed(struct http_conn *hc, int dir, const u_char *p, size_t len,
+    uint64_t us, uint32_t frame)
 {
 	struct http_dir	*hd = &hc->d[dir];
 	size_t		 done = 0, n;
@@ -867,7 +948,8 @@ http_data(struct session *s, struct http_conn *hc, int dir, const u_char *p,
 	if (hd->off == 0 && hd->mode == HTTP_RESYNC &&
 	    (hc->c->flags & CONN_F_MIDSTREAM))
 		hd->at_line = 1;	/* the capture starts here */
-	while (done < len && (mode = hd->mode) != HTTP_TUNNEL) {
+	while (done < len && ((mode = hd->mode) == HTTP_PARSE ||
+	    mode == HTTP_RESYNC)) {
 		if (mode == HTTP_PARSE)
 			n = http_exec(hd, (const char *)p + done, len - done);
 		else
@@ -915,7 +997,7 @@ http_gap(struct session *s, struct http_conn *hc, int dir, uint64_t bytes,
 {
 	struct http_dir	*hd = &hc->d[dir];
 
-	if (hd->mode == HTTP_TUNNEL)
+	if (hd->mode != HTTP_PARSE && hd->mode != HTTP_RESYNC)
 		return;
 	hd->us = us;
 	hd->frame = frame;

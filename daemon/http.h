@@ -17,6 +17,15 @@
 
 struct http_conn;
 
+/* What a direction does with its bytes. */
+enum http_mode {
+	HTTP_PARSE,
+	HTTP_RESYNC,		/* skipping to the next message start */
+	HTTP_TUNNEL,		/* after an upgrade: counted, not parsed */
+	HTTP_PROBE,		/* first bytes: is this HTTP at all? */
+	HTTP_OFF,		/* it was not */
+};
+
 struct http_conn *http_conn_new(struct session *, struct conn *, int);
 void	 http_conn_free(struct session *, struct http_conn *);
 void	 http_data(struct session *, struct http_conn *, int, const u_char *,

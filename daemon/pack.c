@@ -212,7 +212,7 @@ pack_pkt(const struct pkt *p, msgpack_packer *pk)
 	for (i = 0; i < sizeof(letters) / sizeof(letters[0]); i++)
 		if (p->flags & letters[i].bit)
 			flags[n++] = letters[i].letter;
-	msgpack_pack_map(pk, 10);
+	msgpack_pack_map(pk, 9);
 	pack_u64(pk, "n", p->frame);
 	pack_u64(pk, "us", p->us);
 	pack_strkey(pk, "dir", p->dir == DIR_C2S ? "c2s" : "s2c");
@@ -267,7 +267,7 @@ pack_conn(const struct conn *c, int packets, msgpack_packer *pk)
 {
 	size_t	 i;
 
-	msgpack_pack_map(pk, packets ? 22 : 21);
+	msgpack_pack_map(pk, packets ? 21 : 20);
 	pack_strkey(pk, "type", "connection");
 	pack_u64(pk, "id", c->id);
 	proto_pack_key(pk, "server");

@@ -389,17 +389,9 @@ tcp_decide(struct session *s, struct tcp_live *l, int dir,
 	int		 sdir;
 	long		 off;
 
-	if (l->sure) {
-		if (s->cfg.nports > 0 || http_looks(pk->payload, pk->paylen,
-		    dir)) {
-			l->decided = 1;
-			return (dir);
-		}
-		if (!(c->flags & CONN_F_MIDSTREAM)) {
-			c->flags |= CONN_F_NOT_HTTP;
-			l->decided = 1;
-			return (dir);
-		}
+	if (l->sure && (s->cfg.nports > 0 || !(c->flags & CONN_F_MIDSTREAM))) {
+		l->decided = 1;		/* http.c probes the first bytes */
+		return (dir);
 	}
 	off = http_find_start(pk->payload, pk->paylen,
 	    (c->flags & CONN_F_MIDSTREAM) != 0, &sdir);
@@ -425,10 +417,17 @@ tcp_start_http(struct session *s, struct tcp_live *l)
 {
 	struct conn	*c = l->conn;
 
+	int		 start = HTTP_PARSE;
+
+	if (c->flags & CONN_F_NOT_HTTP)
+		return;
+	if (c->flags & CONN_F_MIDSTREAM)
+		start = HTTP_RESYNC;
+	else if (s->cfg.nports == 0)
+		start = HTTP_PROBE;
 	tcp_set_server(s, c);
-	if (l->http == NULL && !(c->flags & CONN_F_NOT_HTTP))
-		l->http = http_conn_new(s, c,
-		    (c->flags & CONN_F_MIDSTREAM) != 0);
+	if (l->http == NULL)
+		l->http = http_conn_new(s, c, start);
 }
 
 static void

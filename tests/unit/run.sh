@@ -1,0 +1,44 @@
+#!/bin/sh
+# Builds and runs the engine's unit tests (test_engine.c, against the
+# engine objects, llhttp and the common helpers) and checks the engine
+# against tshark's view of the real captures in the corpus (corpus.py,
+# through the drive program). Prints PASS/FAIL/SKIP lines.
+cd "$(dirname "$0")/../.." || exit 1
+OBJS="build/daemon/session.o build/daemon/tcp.o build/daemon/http.o
+    build/daemon/pack.o build/daemon/ring.o build/daemon/decode.o
+    build/common/log.o build/common/xmalloc.o build/common/esc.o
+    build/proto/proto.o build/llhttp/llhttp.o build/llhttp/api.o
+    build/llhttp/http.o"
+CC=${CC:-cc}
+FLAGS="-O2 -g -D_GNU_SOURCE -Icommon -Iproto -Idaemon -I/usr/share/include/llhttp
+    -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+    -Wformat=2 -Wpointer-arith -Wcast-qual -Wwrite-strings
+    -Wno-unused-parameter -std=gnu11 $(pkg-config --cflags msgpack 2>/dev/null)"
+LIBS="-lpcap $(pkg-config --libs msgpack zlib 2>/dev/null || echo -lmsgpackc -lz)"
+BIN=tests/unit/bin
+mkdir -p "$BIN"
+
+# shellcheck disable=SC2086
+if ! make -s $OBJS >"$BIN/build.log" 2>&1; then
+	echo "FAIL: unit_build: engine objects did not build (see $BIN/build.log)"
+	exit 1
+fi
+for prog in test_engine drive; do
+	# shellcheck disable=SC2086
+	if ! $CC $FLAGS -o "$BIN/$prog" "tests/unit/$prog.c" $OBJS $LIBS \
+	    >>"$BIN/build.log" 2>&1; then
+		echo "FAIL: unit_build: $prog did not build (see $BIN/build.log)"
+		exit 1
+	fi
+done
+
+"$BIN/test_engine"
+rc=$?
+if command -v python3 >/dev/null 2>&1 && [ -d ../shared/corpus ]; then
+	python3 tests/unit/corpus.py "$BIN/drive" ../shared/corpus
+elif [ -d /work/shared/corpus ] && command -v python3 >/dev/null 2>&1; then
+	python3 tests/unit/corpus.py "$BIN/drive" /work/shared/corpus
+else
+	echo "SKIP: corpus: no corpus or no python3"
+fi
+exit $rc

@@ -1,0 +1,927 @@
+/*
+ * test_engine.c: unit tests of the analysis engine. Each case builds
+ * frames by hand (link, IP and TCP headers around chosen payloads),
+ * feeds them to a session and checks the model the engine built. One
+ * line per case: PASS, or FAIL with the first check that failed.
+ */
+#include <sys/types.h>
+
+#include <arpa/inet.h>
+#include <pcap/dlt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "engine.h"
+#include "session.h"
+
+#define T_SYN	0x02
+#define T_ACK	0x10
+#define T_FIN	0x01
+#define T_RST	0x04
+#define T_PSH	0x08
+
+struct flow {
+	struct session	*s;
+	int		 link;
+	int		 v6;
+	int		 vlan;
+	uint8_t		 caddr[16];
+	uint8_t		 saddr[16];
+	uint16_t	 cport;
+	uint16_t	 sport;
+	uint32_t	 cseq;		/* next client seq */
+	uint32_t	 sseq;		/* next server seq */
+	uint64_t	 us;
+};
+
+static int	 failed;
+static char	 why[512];
+static int	 npass, nfail;
+
+static void
+check(int ok, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	if (ok || failed)
+		return;
+	failed = 1;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+}
+
+static void
+report(const char *name)
+{
+	if (failed) {
+		printf("FAIL: %s: %s\n", name, why);
+		nfail++;
+	} else {
+		printf("PASS: %s\n", name);
+		npass++;
+	}
+	failed = 0;
+}
+
+static struct session *
+t_session(int link, size_t budget, const uint16_t *ports, size_t nports)
+{
+	struct engine_config	 cfg;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.budget = budget ? budget : SESSION_DEFAULT_BUDGET;
+	cfg.body_keep = 4096;
+	if (nports)
+		memcpy(cfg.ports, ports, nports * sizeof(*ports));
+	cfg.nports = nports;
+	return (session_new(1, SESSION_LOADED, link, &cfg, 0, "test",
+	    1000000));
+}
+
+static void
+t_flow(struct flow *f, struct session *s, int link, int v6)
+{
+	memset(f, 0, sizeof(*f));
+	f->s = s;
+	f->link = link;
+	f->v6 = v6;
+	if (v6) {
+		inet_pton(AF_INET6, "2001:db8::1", f->caddr);
+		inet_pton(AF_INET6, "2001:db8::2", f->saddr);
+	} else {
+		inet_pton(AF_INET, "192.0.2.1", f->caddr);
+		inet_pton(AF_INET, "192.0.2.2", f->saddr);
+	}
+	f->cport = 40000;
+	f->sport = 80;
+	f->cseq = 1000;
+	f->sseq = 5000;
+	f->us = 1000000;
+}
+
+static size_t
+t_link(const struct flow *f, u_char *p)
+{
+	size_t	 n = 0;
+	uint16_t type = f->v6 ? 0x86dd : 0x0800;
+
+	switch (f->link) {
+	case DLT_EN10MB:
+		memset(p, 0x02, 12);
+		n = 12;
+		if (f->vlan) {
+			p[n++] = 0x81; p[n++] = 0x00; p[n++] = 0; p[n++] = 7;
+		}
+		p[n++] = type >> 8;
+		p[n++] = type & 0xff;
+		return (n);
+	case DLT_LINUX_SLL2:
+		memset(p, 0, 20);
+		p[0] = type >> 8;
+		p[1] = type & 0xff;
+		return (20);
+	}
+	return (0);	/* raw IP */
+}
+
+/* One TCP segment from the client (c2s) or the server, with seq given. */
+static void
+t_seg(struct flow *f, int c2s, uint32_t seq, uint32_t ack, uint8_t flags,
+    const void *data, size_t len)
+{
+	u_char		 buf[70000], *ip, *tcp;
+	size_t		 l2, iphl, total;
+	const uint8_t	*src = c2s ? f->caddr : f->saddr;
+	const uint8_t	*dst = c2s ? f->saddr : f->caddr;
+	uint16_t	 sp = c2s ? f->cport : f->sport;
+	uint16_t	 dp = c2s ? f->sport : f->cport;
+
+	l2 = t_link(f, buf);
+	ip = buf + l2;
+	iphl = f->v6 ? 40 : 20;
+	total = iphl + 20 + len;
+	memset(ip, 0, iphl + 20);
+	if (f->v6) {
+		ip[0] = 0x60;
+		ip[4] = (20 + len) >> 8;
+		ip[5] = (20 + len) & 0xff;
+		ip[6] = 6;
+		ip[7] = 64;
+		memcpy(ip + 8, src, 16);
+		memcpy(ip + 24, dst, 16);
+	} else {
+		ip[0] = 0x45;
+		ip[2] = total >> 8;
+		ip[3] = total & 0xff;
+		ip[8] = 64;
+		ip[9] = 6;
+		memcpy(ip + 12, src, 4);
+		memcpy(ip + 16, dst, 4);
+	}
+	tcp = ip + iphl;
+	tcp[0] = sp >> 8; tcp[1] = sp & 0xff;
+	tcp[2] = dp >> 8; tcp[3] = dp & 0xff;
+	tcp[4] = seq >> 24; tcp[5] = seq >> 16; tcp[6] = seq >> 8; tcp[7] = seq;
+	tcp[8] = ack >> 24; tcp[9] = ack >> 16; tcp[10] = ack >> 8; tcp[11] = ack;
+	tcp[12] = 5 << 4;
+	tcp[13] = flags;
+	tcp[14] = 0xff; tcp[15] = 0xff;
+	memcpy(tcp + 20, data, len);
+	f->us += 1000;
+	session_frame(f->s, f->us, buf, (uint32_t)(l2 + total),
+	    (uint32_t)(l2 + total));
+}
+
+static void
+t_handshake(struct flow *f)
+{
+	t_seg(f, 1, f->cseq, 0, T_SYN, NULL, 0);
+	t_seg(f, 0, f->sseq, f->cseq + 1, T_SYN | T_ACK, NULL, 0);
+	f->cseq++;
+	f->sseq++;
+	t_seg(f, 1, f->cseq, f->sseq, T_ACK, NULL, 0);
+}
+
+static void
+t_send(struct flow *f, int c2s, const char *data, size_t len)
+{
+	if (c2s) {
+		t_seg(f, 1, f->cseq, f->sseq, T_ACK | T_PSH, data, len);
+		f->cseq += (uint32_t)len;
+	} else {
+		t_seg(f, 0, f->sseq, f->cseq, T_ACK | T_PSH, data, len);
+		f->sseq += (uint32_t)len;
+	}
+}
+
+static void
+t_str(struct flow *f, int c2s, const char *s)
+{
+	t_send(f, c2s, s, strlen(s));
+}
+
+static void
+t_close(struct flow *f)
+{
+	t_seg(f, 1, f->cseq, f->sseq, T_ACK | T_FIN, NULL, 0);
+	f->cseq++;
+	t_seg(f, 0, f->sseq, f->cseq, T_ACK | T_FIN, NULL, 0);
+	f->sseq++;
+	t_seg(f, 1, f->cseq, f->sseq, T_ACK, NULL, 0);
+}
+
+static struct txn *
+t_txn(struct session *s, size_t i)
+{
+	return (i < s->ntxns ? s->txns[i] : NULL);
+}
+
+static int
+t_target(const struct txn *t, const char *want)
+{
+	return (t != NULL && t->req != NULL &&
+	    t->req->target_len == strlen(want) &&
+	    memcmp(t->req->text + t->req->target_off, want,
+	    strlen(want)) == 0);
+}
+
+static int
+t_status(const struct txn *t)
+{
+	return (t != NULL && t->resp != NULL ? t->resp->status : -1);
+}
+
+static const char *resp_ok =
+    "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
+
+static void
+test_basic(void)
+{
+	struct flow	 f;
+	struct session	*s = t_session(DLT_EN10MB, 0, NULL, 0);
+	struct txn	*t;
+
+	t_flow(&f, s, DLT_EN10MB, 0);
+	t_handshake(&f);
+	t_str(&f, 1, "GET /a HTTP/1.1\r\nHost: example.com:8080\r\n\r\n");
+	t_str(&f, 0, resp_ok);
+	t_close(&f);
+	session_finish(s, f.us);
+	t = t_txn(s, 0);
+	check(s->nconns == 1, "connections %zu", s->nconns);
+	check(s->ntxns == 1, "transactions %zu", s->ntxns);
+	check(t_target(t, "/a"), "target");
+	check(t_status(t) == 200, "status %d", t_status(t));
+	check(t && t->resp->complete && t->req->complete, "complete");
+	check(t && t->resp->body_bytes == 5, "body_bytes");
+	check(t && t->req->header_bytes == 43, "request header_bytes %llu",
+	    t ? (unsigned long long)t->req->header_bytes : 0);
+	check(s->conns[0]->state == CONN_CLOSED, "state %d",
+	    s->conns[0]->state);
+	check(s->conns[0]->est_us != ENGINE_NOTIME, "established");
+	check(s->nservers == 1 && s->servers[0]->name != NULL &&
+	    strcmp(s->servers[0]->name, "example.com") == 0, "server name");
+	session_free(s);
+	report("basic_get");
+}
+
+static void
+test_retransmit(void)
+{
+	struct flow	 f;
+	struct session	*s = t_session(DLT_EN10MB, 0, NULL, 0);
+	const char	*req = "GET /r HTTP/1.1\r\nHost: h\r\n\r\n";
+
+	t_flow(&f, s, DLT_EN10MB, 0);
+	t_handshake(&f);
+	t_seg(&f, 1, f.cseq, f.sseq, T_ACK | T_PSH, req, strlen(req));
+	t_str(&f, 1, req);	/* the same bytes again */
+	t_str(&f, 0, resp_ok);
+	session_finish(s, f.us);
+	check(s->ntxns == 1, "transactions %zu", s->ntxns);
+	check(s->conns[0]->d[DIR_C2S].retransmits == 1, "retransmits %llu",
+	    (unsigned long long)s->conns[0]->d[DIR_C2S].retransmits);
+	check(t_status(t_txn(s, 0)) == 200, "status");
+	check(s->conns[0]->npkts > 0 &&
+	    s->conns[0]->pkts[4].class == PKT_RETRANSMIT, "class");
+	session_free(s);
+	report("retransmit");
+}
+
+static void
+test_overlap(void)
+{
+	struct flow	 f;
+	struct session	*s = t_session(DLT_EN10MB, 0, NULL, 0);
+	const char	*req = "GET /overlap HTTP/1.1\r\nHost: h\r\n\r\n";
+	size_t		 len = strlen(req);
+
+	t_flow(&f, s, DLT_EN10MB, 0);
+	t_handshake(&f);
+	t_seg(&f, 1, f.cseq, f.sseq, T_ACK, req, 10);
+	/* overlaps the first by 4 bytes, different content: first wins */
+	t_seg(&f, 1, f.cseq + 6, f.sseq, T_ACK, "XXXX", 4);
+	t_seg(&f, 1, f.cseq + 6, f.sseq, T_ACK | T_PSH, req + 6, len - 6);
+	f.cseq += (uint32_t)len;
+	t_str(&f, 0, resp_ok);
+	session_finish(s, f.us);
+	check(s->ntxns == 1, "transactions %zu", s->ntxns);
+	check(t_target(t_txn(s, 0), "/overlap"), "target");
+	check(s->c.parse_errors == 0, "parse errors");
+	session_free(s);
+	report("overlap");
+}
+
+static void
+test_reorder(void)
+{
+	struct flow	 f;
+	struct session	*s = t_session(DLT_EN10MB, 0, NULL, 0);
+	const char	*r = "HTTP/1.1 200 OK\r\nContent-Length: 30\r\n\r\n"
+	    "0123456789abcdefghijABCDEFGHIJ";
+	uint32_t	 base;
+	size_t		 hl = strlen(r) - 30;
+
+	t_flow(&f, s, DLT_EN10MB, 0);
+	t_handshake(&f);
+	t_str(&f, 1, "GET / HTTP/1.1\r\n\r\n");
+	base = f.sseq;
+	t_seg(&f, 0, base, f.cseq, T_ACK, r, hl);
+	t_seg(&f, 0, base + (uint32_t)hl + 10, f.cseq, T_ACK, r + hl + 10, 10);
+	t_seg(&f, 0, base + (uint32_t)hl + 20, f.cseq, T_ACK, r + hl + 20, 10);
+	check(t_txn(s, 0)->resp->complete == 0, "complete too early");
+	t_seg(&f, 0, base + (uint32_t)hl, f.cseq, T_ACK, r + hl, 10);
+	f.sseq += (uint32_t)strlen(r);
+	session_finish(s, f.us);
+	check(t_status(t_txn(s, 0)) == 200, "status");
+	check(t_txn(s, 0)->resp->complete, "complete");
+	check(t_txn(s, 0)->resp->bodylen == 30 &&
+	    memcmp(t_txn(s, 0)->resp->body, r + hl, 30) == 0, "body order");
+	check(s->conns[0]->d[DIR_S2C].out_of_order == 1, "out_of_order %llu",
+	    (unsigned long long)s->conns[0]->d[DIR_S2C].out_of_order);
+	session_free(s);
+	report("reorder");
+}
+
+static void
+test_gap_resync(void)
+{
+	struct flow	 f;
+	struct session	*s = t_session(DLT_EN10MB, 0, NULL, 0);
+	const char	*r1 = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
+	    "\r\n10\r\n0123456789abcdef\r\n0\r\n\r\n";
+
+	t_flow(&f, s, DLT_EN10MB, 0);
+	t_handshake(&f);
+	t_str(&f, 1, "GET /1 HTTP/1.1\r\n\r\n");
+	t_send(&f, 0, r1, 50);
+	f.sseq += (uint32_t)strlen(r1) - 50;	/* the rest never seen */
+	t_str(&f, 1, "GET /2 HTTP/1.1\r\n\r\n");
+	t_str(&f, 0, resp_ok);
+	t_seg(&f, 1, f.cseq, f.sseq, T_ACK, NULL, 0);	/* acks the hole */
+	session_finish(s, f.us);
+	check(s->ntxns == 2, "transactions %zu", s->ntxns);
+	check(t_txn(s, 0) && !t_txn(s, 0)->resp->complete, "first complete");
+	check(t_status(t_txn(s, 1)) == 200, "second status %d",
+	    t_status(t_txn(s, 1)));
+	check(s->c.gaps == 1, "gaps %llu", (unsigned long long)s->c.gaps);
+	check(s->conns[0]->flags & CONN_F_GAP, "gap flag");
+	check(s->conns[0]->d[DIR_S2C].gap_bytes == strlen(r1) - 50,
+	    "gap_bytes");
+	session_free(s);
+	report("gap_resync");
+}
+
+static void
+test_midstream(void)
+{
+	struct flow	 f;
+	struct session	*s = t_session(DLT_EN10MB, 0, NULL, 0);
+
+	t_flow(&f, s, DLT_EN10MB, 0);
+	t_str(&f, 0, "tail of an earlier body\r\n");
+	t_str(&f, 1, "GET /mid HTTP/1.1\r\nHost: m\r\n\r\n");
+	t_str(&f, 0, resp_ok);
+	session_finish(s, f.us);
+	check(s->nconns == 1, "connections %zu", s->nconns);
+	check(s->conns[0]->flags & CONN_F_MIDSTREAM, "midstream flag");
+	check(s->conns[0]->cport == 40000, "client side");
+	check(s->ntxns == 1 && t_target(t_txn(s, 0), "/mid"), "target");
+	check(t_status(t_txn(s, 0)) == 200, "status");
+	session_free(s);
+	report("midstream");
+}
+
+static void
+test_pipelined(void)
+{
+	struct flow	 f;
+	struct session	*s = t_session(DLT_EN10MB, 0, NULL, 0);
+	char		 req[2048], resp[2048];
+	size_t		 i, n = 0, m = 0;
+	int		 ok = 1;
+
+	t_flow(&f, s, DLT_EN10MB, 0);
+	t_handshake(&f);
+	for (i = 0; i < 10; i++) {
+		n += (size_t)snprintf(req + n, sizeof(req) - n,
+		    "GET /p%zu HTTP/1.1\r\nHost: h\r\n\r\n", i);
+		m += (size_t)snprintf(resp + m, sizeof(resp) - m,
+		    "HTTP/1.1 %zu OK\r\nContent-Length: 2\r\n\r\nok", 200 + i);
+	}
+	t_send(&f, 1, req, n);
+	t_send(&f, 0, resp, m);
+	session_finish(s, f.us);
+	check(s->ntxns == 10, "transactions %zu", s->ntxns);
+	for (i = 0; i < s->ntxns && i < 10; i++) {
+		snprintf(req, sizeof(req), "/p%zu", i);
+		ok &= t_target(t_txn(s, i), req) &&
+		    t_status(t_txn(s, i)) == (int)(200 + i) &&
+		    t_txn(s, i)->pipelined == (i > 0);
+	}
+	check(ok, "pairing or pipelined flags");
+	session_free(s);
+	report("pipelined_burst");
+}
+
+static void
+test_bytewise(void)
+{
+	struct flow	 f;
+	struct session	*s = t_session(DLT_EN10MB, 0, NULL, 0);
+	const char	*req = "GET /slow HTTP/1.1\r\nHost: b\r\nX-A: 1\r\n\r\n";
+	size_t		 i;
+
+	t_flow(&f, s, DLT_EN10MB, 0);
+	t_handshake(&f);
+	for (i = 0; i < strlen(req); i++)
+		t_send(&f, 1, req + i, 1);
+	t_str(&f, 0, resp_ok);
+	session_finish(s, f.us);
+	check(s->ntxns == 1 && t_target(t_txn(s, 0), "/slow"), "target");
+	check(t_txn(s, 0)->req->nhdrs == 2, "headers %u",
+	    t_txn(s, 0)->req->nhdrs);
+	check(t_txn(s, 0)->req->headers_split, "headers_split");
+	/* the first bytes are judged together ("GET " says HTTP) */
+	check(t_txn(s, 0)->req->packets == strlen(req) - 3, "packets %u",
+	    t_txn(s, 0)->req->packets);
+	check(t_txn(s, 0)->req->start_us == 1000000 + 4000, "start_us %llu",
+	    (unsigned long long)t_txn(s, 0)->req->start_us);
+	check(t_status(t_txn(s, 0)) == 200, "status");
+	session_free(s);
+	report("request_bytewise");
+}
+
+static void
+test_continue(void)
+{
+	struct flow	 f;
+	struct session	*s = t_session(DLT_EN10MB, 0, NULL, 0);
+	struct txn	*t;
+
+	t_flow(&f, s, DLT_EN10MB, 0);
+	t_handshake(&f);
+	t_str(&f, 1, "POST /up HTTP/1.1\r\nContent-Length: 4\r\n"
+	    "Expect: 100-continue\r\n\r\n");
+	t_str(&f, 0, "HTTP/1.1 100 Continue\r\n\r\n");
+	t_str(&f, 1, "data");
+	t_str(&f, 0, resp_ok);
+	session_finish(s, f.us);
+	t = t_txn(s, 0);
+	check(s->ntxns == 1, "transactions %zu", s->ntxns);
+	check(t && t->resp->ninterim == 1 && t->resp->interim[0] == 100,
+	    "interim");
+	check(t_status(t) == 200, "status %d", t_status(t));
+	check(t && t->req->body_bytes == 4, "request body");
+	session_free(s);
+	report("continue_100");
+}
+
+static void
+test_head(void)
+{
+	struct flow	 f;
+	struct session	*s = t_session(DLT_EN10MB, 0, NULL, 0);
+
+	t_flow(&f, s, DLT_EN10MB, 0);
+	t_handshake(&f);
+	t_str(&f, 1, "HEAD /h HTTP/1.1\r\n\r\nGET /g HTTP/1.1\r\n\r\n");
+	t_str(&f, 0, "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n");
+	t_str(&f, 0, resp_ok);
+	session_finish(s, f.us);
+	check(s->ntxns == 2, "transactions %zu", s->ntxns);
+	check(t_txn(s, 0)->resp->complete &&
+	    t_txn(s, 0)->resp->body_bytes == 0, "HEAD response body");
+	check(t_status(t_txn(s, 1)) == 200 &&
+	    t_txn(s, 1)->resp->body_bytes == 5, "next response");
+	check(s->c.parse_errors == 0, "parse errors");
+	session_free(s);
+	report("head_content_length");
+}
+
+static void
+test_304(void)
+{
+	struct flow	 f;
+	struct session	*s = t_session(DLT_EN10MB, 0, NULL, 0);
+
+	t_flow(&f, s, DLT_EN10MB, 0);
+	t_handshake(&f);
+	t_str(&f, 1, "GET /c HTTP/1.1\r\nIf-None-Match: \"x\"\r\n\r\n");
+	t_str(&f, 0, "HTTP/1.1 304 Not Modified\r\nETag: \"x\"\r\n\r\n");
+	t_str(&f, 1, "GET /d HTTP/1.1\r\nConnection: close\r\n\r\n");
+	t_str(&f, 0, resp_ok);
+	session_finish(s, f.us);
+	check(s->ntxns == 2, "transactions %zu", s->ntxns);
+	check(t_txn(s, 0)->conditional && t_txn(s, 0)->not_modified,
+	    "conditional/not_modified");
+	check(!t_txn(s, 1)->conditional && t_txn(s, 1)->conn_close,
+	    "second: connection_close");
+	check(t_status(t_txn(s, 1)) == 200, "second status");
+	session_free(s);
+	report("not_modified_304");
+}
+
+static size_t
+t_gzip(const char *in, size_t len, u_char *out, size_t outlen)
+{
+	z_stream	 z;
+	size_t		 n;
+
+	memset(&z, 0, sizeof(z));
+	deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
+	z.next_in = (Bytef *)(uintptr_t)in;
+	z.avail_in = (uInt)len;
+	z.next_out = out;
+	z.avail_out = (uInt)outlen;
+	deflate(&z, Z_FINISH);
+	n = outlen - z.avail_out;
+	deflateEnd(&z);
+	return (n);
+}
+
+static void
+test_chunked_gzip(void)
+{
+	struct flow	 f;
+	struct session	*s = t_session(DLT_EN10MB, 0, NULL, 0);
+	char		 plain[3000], resp[4096];
+	u_char		 gz[4096];
+	const u_char	*body;
+	size_t		 i, gzlen, n, half, blen;
+	int		 trunc;
+	struct msg	*m;
+
+	for (i = 0; i < sizeof(plain); i++)
+		plain[i] = "abcdefgh\n"[i % 9];
+	gzlen = t_gzip(plain, sizeof(plain), gz, sizeof(gz));
+	half = gzlen / 2;
+	n = (size_t)snprintf(resp, sizeof(resp), "HTTP/1.1 200 OK\r\n"
+	    "Content-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n"
+	    "%zx\r\n", half);
+	memcpy(resp + n, gz, half);
+	n += half;
+	n += (size_t)snprintf(resp + n, sizeof(resp) - n, "\r\n%zx\r\n",
+	    gzlen - half);
+	memcpy(resp + n, gz + half, gzlen - half);
+	n += gzlen - half;
+	n += (size_t)snprintf(resp + n, sizeof(resp) - n, "\r\n0\r\n\r\n");
+	t_flow(&f, s, DLT_EN10MB, 0);
+	t_handshake(&f);
+	t_str(&f, 1, "GET /z HTTP/1.1\r\nAccept-Encoding: gzip\r\n\r\n");
+	t_send(&f, 0, resp, n);
+	session_finish(s, f.us);
+	m = s->ntxns ? t_txn(s, 0)->resp : NULL;
+	check(m != NULL && m->complete && m->chunked, "chunked complete");
+	check(m && m->body_bytes == gzlen, "body_bytes %llu want %zu",
+	    m ? (unsigned long long)m->body_bytes : 0, gzlen);
+	check(m && m->encoded && m->decoded_bytes == sizeof(plain),
+	    "decoded_bytes %llu", m ? (unsigned long long)m->decoded_bytes : 0);
+	check(session_body(s, 1, 1, &body, &blen, &trunc) == 0 &&
+	    blen == sizeof(plain) && memcmp(body, plain, blen) == 0 && !trunc,
+	    "decoded body");
+	check(session_body(s, 1, 0, &body, &blen, &trunc) == -1,
+	    "request body should be absent");
+	session_free(s);
+	report("chunked_gzip");
+}
+
+static void
+test_close_delimited(void)
+{
+	struct flow	 f;
+	struct session	*s = t_session(DLT_EN10MB, 0, NULL, 0);
+
+	t_flow(&f, s, DLT_EN10MB, 0);
+	t_handshake(&f);
+	t_str(&f, 1, "GET /old HTTP/1.0\r\n\r\n");
+	t_str(&f, 0, "HTTP/1.0 200 OK\r\n\r\nuntil the end");
+	check(!t_txn(s, 0)->resp->complete, "complete before FIN");
+	t_seg(&f, 0, f.sseq, f.cseq, T_ACK | T_FIN, NULL, 0);
+	f.sseq++;
+	check(t_txn(s, 0)->resp->complete, "not complete at FIN");
+	check(t_txn(s, 0)->resp->body_bytes == 13, "body_bytes");
+	check(s->conns[0]->state == CONN_HALF_CLOSED, "half-closed");
+	session_finish(s, f.us);
+	session_free(s);
+	report("close_delimited_body");
+}
+
+static void
+test_upgrade(void)
+{
+	struct flow	 f;
+	struct session	*s = t_session(DLT_EN10MB, 0, NULL, 0);
+
+	t_flow(&f, s, DLT_EN10MB, 0);
+	t_handshake(&f);
+	t_str(&f, 1, "GET /ws HTTP/1.1\r\nConnection: Upgrade\r\n"
+	    "Upgrade: websocket\r\n\r\n");
+	t_str(&f, 0, "HTTP/1.1 101 Switching Protocols\r\n"
+	    "Connection: Upgrade\r\nUpgrade: websocket\r\n\r\n\x81\x02hi");
+	t_str(&f, 1, "\x81\x82zzzzGET / HTTP/1.1\r\n\r\n");
+	t_str(&f, 0, "not http at all\r\n");
+	session_finish(s, f.us);
+	check(s->ntxns == 1, "transactions %zu", s->ntxns);
+	check(t_txn(s, 0)->upgrade, "upgrade");
+	check(s->conns[0]->flags & CONN_F_TUNNEL, "tunnel flag");
+	check(s->c.parse_errors == 0, "parse errors %llu",
+	    (unsigned long long)s->c.parse_errors);
+	check(s->conns[0]->d[DIR_C2S].payload > 60, "tunnel bytes counted");
+	session_free(s);
+	report("upgrade_tunnel");
+}
+
+static void
+test_malformed(void)
+{
+	struct flow	 f;
+	struct session	*s = t_session(DLT_EN10MB, 0, NULL, 0);
+
+	t_flow(&f, s, DLT_EN10MB, 0);
+	t_handshake(&f);
+	t_str(&f, 1, "GET /bad HTTP/1.1\r\nContent-Length: zz\r\n\r\n");
+	t_str(&f, 0, "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+	t_str(&f, 1, "GET /good HTTP/1.1\r\n\r\n");
+	t_str(&f, 0, resp_ok);
+	session_finish(s, f.us);
+	check(s->ntxns == 2, "transactions %zu", s->ntxns);
+	check(s->c.parse_errors == 1, "parse_errors %llu",
+	    (unsigned long long)s->c.parse_errors);
+	check(t_txn(s, 0) && t_txn(s, 0)->req->error != NULL, "error kept");
+	check(t_status(t_txn(s, 0)) == 400, "400 paired");
+	check(t_target(t_txn(s, 1), "/good") && t_status(t_txn(s, 1)) == 200,
+	    "later request");
+	session_free(s);
+	report("malformed_request");
+}
+
+static void
+test_budget(void)
+{
+	struct flow	 f;
+	struct session	*s = t_session(DLT_EN10MB, 3 * 1024 * 1024, NULL, 0);
+	static char	 big[1400];
+	u_char		*buf;
+	uint64_t	 pos = 0, first;
+	size_t		 i, n;
+
+	memset(big, 'x', sizeof(big));
+	t_flow(&f, s, DLT_EN10MB, 0);
+	t_handshake(&f);
+	t_str(&f, 1, "POST /big HTTP/1.1\r\nContent-Length: 8400000\r\n\r\n");
+	for (i = 0; i < 6000; i++)
+		t_send(&f, 1, big, sizeof(big));
+	session_finish(s, f.us);
+	check(s->c.evicted_frames > 0, "no frames evicted");
+	check(s->c.evicted_bodies == 0, "bodies evicted before frames");
+	check(s->mem <= s->cfg.budget + RING_BLOCK, "memory %zu", s->mem);
+	buf = malloc(1 << 20);
+	n = session_frames_next(s, &pos, buf, 1 << 20);
+	memcpy(&first, buf, 8);
+	check(n > 0 && pos > 1, "frames_next: first %llu",
+	    (unsigned long long)pos);
+	check(s->ring.nframes + s->c.evicted_frames == s->c.frames,
+	    "frames kept + evicted != frames");
+	free(buf);
+	session_free(s);
+	report("budget_eviction");
+}
+
+static void
+test_linktype(int link, int v6, int vlan, const char *name)
+{
+	struct flow	 f;
+	struct session	*s = t_session(link, 0, NULL, 0);
+
+	t_flow(&f, s, link, v6);
+	f.vlan = vlan;
+	t_handshake(&f);
+	t_str(&f, 1, "GET /l HTTP/1.1\r\n\r\n");
+	t_str(&f, 0, resp_ok);
+	session_finish(s, f.us);
+	check(s->c.not_ip == 0 && s->c.truncated == 0, "undecoded frames");
+	check(s->nconns == 1 && s->conns[0]->family == (v6 ? 6 : 4),
+	    "connection");
+	check(t_status(t_txn(s, 0)) == 200, "status");
+	session_free(s);
+	report(name);
+}
+
+static void
+test_wrap(void)
+{
+	struct flow	 f;
+	struct session	*s = t_session(DLT_EN10MB, 0, NULL, 0);
+
+	t_flow(&f, s, DLT_EN10MB, 0);
+	f.cseq = 0xfffffff0u;
+	f.sseq = 0xfffffffau;
+	t_handshake(&f);
+	t_str(&f, 1, "GET /wrap HTTP/1.1\r\n\r\n");
+	t_str(&f, 0, resp_ok);
+	t_str(&f, 1, "GET /wrap2 HTTP/1.1\r\n\r\n");
+	t_str(&f, 0, resp_ok);
+	session_finish(s, f.us);
+	check(s->ntxns == 2 && t_target(t_txn(s, 1), "/wrap2"), "targets");
+	check(t_status(t_txn(s, 1)) == 200, "status");
+	check(s->conns[0]->d[0].retransmits == 0 &&
+	    s->conns[0]->d[1].out_of_order == 0, "misclassified");
+	session_free(s);
+	report("seq_wraparound");
+}
+
+static void
+test_not_http(void)
+{
+	struct flow	 f;
+	struct session	*s = t_session(DLT_EN10MB, 0, NULL, 0);
+
+	t_flow(&f, s, DLT_EN10MB, 0);
+	f.sport = 22;
+	t_handshake(&f);
+	t_str(&f, 0, "SSH-2.0-OpenSSH_9.2\r\n");
+	t_str(&f, 1, "SSH-2.0-client\r\n");
+	session_finish(s, f.us);
+	check(s->nconns == 1, "connections");
+	check(s->conns[0]->flags & CONN_F_NOT_HTTP, "not_http flag");
+	check(s->ntxns == 0, "transactions %zu", s->ntxns);
+	check(s->conns[0]->d[0].payload == 16, "still counted");
+	session_free(s);
+	report("not_http");
+}
+
+static void
+test_ports(void)
+{
+	struct flow	 f;
+	uint16_t	 ports[] = { 8080 };
+	struct session	*s = t_session(DLT_EN10MB, 0, ports, 1);
+
+	t_flow(&f, s, DLT_EN10MB, 0);
+	t_handshake(&f);
+	t_str(&f, 1, "GET /ignored HTTP/1.1\r\n\r\n");
+	check(s->nconns == 0, "port 80 analyzed with ports 8080");
+	session_set_ports(s, (uint16_t[]){ 80 }, 1);
+	f.cport++;
+	t_handshake(&f);
+	t_str(&f, 1, "GET /seen HTTP/1.1\r\n\r\n");
+	t_str(&f, 0, resp_ok);
+	session_finish(s, f.us);
+	check(s->nconns == 1, "connections %zu", s->nconns);
+	check(t_target(t_txn(s, 0), "/seen"), "target");
+	session_free(s);
+	report("ports_filter");
+}
+
+static void
+test_reordered_handshake(void)
+{
+	struct flow	 f;
+	struct session	*s = t_session(DLT_EN10MB, 0, NULL, 0);
+
+	t_flow(&f, s, DLT_EN10MB, 0);
+	t_seg(&f, 0, f.sseq, f.cseq + 1, T_SYN | T_ACK, NULL, 0);
+	t_seg(&f, 1, f.cseq, 0, T_SYN, NULL, 0);
+	f.cseq++;
+	f.sseq++;
+	t_seg(&f, 1, f.cseq, f.sseq, T_ACK, NULL, 0);
+	t_str(&f, 1, "GET /hs HTTP/1.1\r\n\r\n");
+	t_str(&f, 0, resp_ok);
+	session_finish(s, f.us);
+	check(s->nconns == 1, "connections %zu", s->nconns);
+	check(s->conns[0]->flags & CONN_F_REORDERED_HS, "flag");
+	check(s->conns[0]->cport == 40000, "client side");
+	check(t_status(t_txn(s, 0)) == 200, "status");
+	session_free(s);
+	report("reordered_handshake");
+}
+
+static void
+test_bad_frames(void)
+{
+	struct session	*s = t_session(DLT_EN10MB, 0, NULL, 0);
+	u_char		 fr[64];
+
+	memset(fr, 0, sizeof(fr));
+	fr[12] = 0x08;			/* IPv4 */
+	fr[14] = 0x45;
+	fr[16] = 0; fr[17] = 40;
+	fr[20] = 0x20;			/* more fragments */
+	fr[23] = 6;
+	session_frame(s, 1, fr, 54, 54);
+	session_frame(s, 2, fr, 20, 20);	/* truncated IP header */
+	fr[12] = 0x08; fr[13] = 0x06;	/* ARP */
+	session_frame(s, 3, fr, 60, 60);
+	session_frame(s, 4, fr, 5, 5);
+	check(s->c.ip_fragments == 1, "fragments %llu",
+	    (unsigned long long)s->c.ip_fragments);
+	check(s->c.truncated == 2, "truncated %llu",
+	    (unsigned long long)s->c.truncated);
+	check(s->c.not_ip == 1, "not_ip");
+	check(s->c.frames == 4 && s->nconns == 0, "frames/conns");
+	session_finish(s, 5);
+	session_free(s);
+	report("bad_frames_counted");
+}
+
+/* Packs the whole detail and reads it back. */
+static void
+test_pack(void)
+{
+	struct flow		 f;
+	struct session		*s = t_session(DLT_EN10MB, 0, NULL, 0);
+	struct session_cursor	 cur;
+	msgpack_sbuffer		 sb;
+	msgpack_packer		 pk;
+	msgpack_unpacked	 u;
+	size_t			 off = 0, items = 0, types[4] = { 0 };
+	const msgpack_object	*o;
+	const char		*str;
+	size_t			 len;
+	uint32_t		 i;
+
+	t_flow(&f, s, DLT_EN10MB, 0);
+	t_handshake(&f);
+	for (i = 0; i < 5; i++) {
+		t_str(&f, 1, "GET /x HTTP/1.1\r\nHost: h\r\n\r\n");
+		t_str(&f, 0, resp_ok);
+	}
+	t_close(&f);
+	session_finish(s, f.us);
+	memset(&cur, 0, sizeof(cur));
+	cur.flags = SESSION_DETAIL_PACKETS;
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	while (session_pack_next(s, &cur, &pk, 3) > 0)
+		;
+	msgpack_unpacked_init(&u);
+	while (off < sb.size && msgpack_unpack_next(&u, sb.data, sb.size,
+	    &off) > 0) {
+		for (i = 0; i < u.data.via.array.size; i++) {
+			o = &u.data.via.array.ptr[i];
+			items++;
+			if (proto_get_str(o, "type", &str, &len) != 0)
+				continue;
+			if (len == 7 && memcmp(str, "session", 7) == 0)
+				types[0]++;
+			else if (len == 6 && memcmp(str, "server", 6) == 0)
+				types[1]++;
+			else if (len == 10 && memcmp(str, "connection", 10) == 0)
+				types[2]++;
+			else if (len == 11 && memcmp(str, "transaction", 11) == 0)
+				types[3]++;
+			if (len == 10 && (o = proto_get(o, "packets")) != NULL)
+				check(o->type == MSGPACK_OBJECT_ARRAY &&
+				    o->via.array.size == s->conns[0]->npkts,
+				    "packets array");
+		}
+	}
+	check(items == cur.count && items == 8, "items %zu count %llu", items,
+	    (unsigned long long)cur.count);
+	check(types[0] == 1 && types[1] == 1 && types[2] == 1 &&
+	    types[3] == 5, "item types");
+	msgpack_sbuffer_clear(&sb);
+	check(session_pack_txn(s, 5, &pk) == 0 &&
+	    session_pack_txn(s, 6, &pk) == -1, "pack_txn");
+	msgpack_unpacked_destroy(&u);
+	msgpack_sbuffer_destroy(&sb);
+	session_free(s);
+	report("pack_detail");
+}
+
+int
+main(void)
+{
+	test_basic();
+	test_retransmit();
+	test_overlap();
+	test_reorder();
+	test_gap_resync();
+	test_midstream();
+	test_pipelined();
+	test_bytewise();
+	test_continue();
+	test_head();
+	test_304();
+	test_chunked_gzip();
+	test_close_delimited();
+	test_upgrade();
+	test_malformed();
+	test_budget();
+	test_linktype(DLT_EN10MB, 1, 0, "ipv6");
+	test_linktype(DLT_EN10MB, 0, 1, "vlan");
+	test_linktype(DLT_LINUX_SLL2, 0, 0, "sll2");
+	test_linktype(DLT_RAW, 1, 0, "raw_ipv6");
+	test_wrap();
+	test_not_http();
+	test_ports();
+	test_reordered_handshake();
+	test_bad_frames();
+	test_pack();
+	return (nfail ? 1 : 0);
+}

@@ -309,7 +309,10 @@ pack_text(msgpack_packer *pk, const char *key, const struct msg *m,
     uint32_t off, uint32_t len)
 {
 	proto_pack_key(pk, key);
-	proto_pack_strn(pk, m->text + off, len);
+	if (m->text == NULL)
+		proto_pack_strn(pk, "", 0);
+	else
+		proto_pack_strn(pk, m->text + off, len);
 }
 
 static void

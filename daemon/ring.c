@@ -1,6 +1,6 @@
 /*
  * ring.c: the raw-frame ring (see ring.h). Each frame costs one memcpy;
- * a new block is allocated only every RING_BLOCK bytes, and the block
+ * a new block is allocated only every block-size bytes, and the block
  * evicted last is kept to be reused so a session running at its budget
  * does not churn the allocator.
  *
@@ -15,10 +15,19 @@
 #include "ring.h"
 #include "xmalloc.h"
 
+/*
+ * Blocks are a sixteenth of the budget (within bounds), so eviction
+ * under a small budget drops a small part of the ring, not all of it.
+ */
 void
-ring_init(struct ring *r)
+ring_init(struct ring *r, size_t budget)
 {
 	memset(r, 0, sizeof(*r));
+	r->block = budget / 16;
+	if (r->block > RING_BLOCK)
+		r->block = RING_BLOCK;
+	if (r->block < RING_BLOCK_MIN)
+		r->block = RING_BLOCK_MIN;
 }
 
 void
@@ -30,7 +39,10 @@ ring_free(struct ring *r)
 		free(r->blocks[i]);
 	free(r->blocks);
 	free(r->spare);
-	memset(r, 0, sizeof(*r));
+	r->blocks = NULL;
+	r->spare = NULL;
+	r->nblocks = r->cap = r->mem = 0;
+	r->nframes = 0;
 }
 
 /* A block able to hold need bytes, from the spare when it is big enough. */
@@ -45,7 +57,7 @@ ring_block_get(struct ring *r, size_t need, size_t *taken)
 		b = r->spare;
 		r->spare = NULL;
 	} else {
-		size = need > RING_BLOCK ? need : RING_BLOCK;
+		size = need > r->block ? need : r->block;
 		b = xmalloc(sizeof(*b) + size);
 		b->size = size;
 		*taken = sizeof(*b) + size;
@@ -127,7 +139,7 @@ ring_evict(struct ring *r, size_t *freed)
 	r->nblocks--;
 	n = b->nframes;
 	r->nframes -= n;
-	if (r->spare == NULL && b->size == RING_BLOCK)
+	if (r->spare == NULL && b->size == r->block)
 		r->spare = b;
 	else {
 		*freed = sizeof(*b) + b->size;

@@ -14,7 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define RING_BLOCK	(1024 * 1024)
+#define RING_BLOCK	(1024 * 1024)	/* largest block */
+#define RING_BLOCK_MIN	(64 * 1024)
 
 struct ring_block {
 	uint64_t	 first;		/* number of its first frame, from 1 */
@@ -31,9 +32,10 @@ struct ring {
 	struct ring_block	 *spare;	/* last evicted block, reused */
 	size_t			  mem;		/* bytes held, spare included */
 	uint64_t		  nframes;	/* frames held */
+	size_t			  block;	/* size of a new block */
 };
 
-void	 ring_init(struct ring *);
+void	 ring_init(struct ring *, size_t);
 void	 ring_free(struct ring *);
 /* Appends frame number n; returns the bytes of memory newly taken. */
 size_t	 ring_add(struct ring *, uint64_t n, uint64_t ts_us,

@@ -46,7 +46,7 @@ session_new(uint32_t id, enum session_origin origin, int linktype,
 	s->first_frame_us = ENGINE_NOTIME;
 	s->last_frame_us = ENGINE_NOTIME;
 	s->mem = sizeof(*s);
-	ring_init(&s->ring);
+	ring_init(&s->ring, s->cfg.budget);
 	tcp_init(s);
 	return (s);
 }

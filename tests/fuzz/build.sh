@@ -1,0 +1,33 @@
+#!/bin/sh
+# Builds the libFuzzer targets into tests/fuzz/bin/ with clang,
+# AddressSanitizer and UBSan: fuzz_engine (the analysis engine: TCP
+# reassembly, HTTP parsing, packing) and fuzz_proto (the protocol
+# decoder). Exits 2 when clang or its fuzzer runtime is missing.
+cd "$(dirname "$0")/../.." || exit 1
+CC=${FUZZ_CC:-clang}
+OUT=tests/fuzz/bin
+command -v "$CC" >/dev/null 2>&1 || { echo "no $CC" >&2; exit 2; }
+mkdir -p "$OUT"
+echo 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return 0; }' \
+    >"$OUT/probe.c"
+if ! "$CC" -fsanitize=fuzzer -o "$OUT/probe" "$OUT/probe.c" 2>/dev/null; then
+	echo "no libFuzzer runtime for $CC" >&2
+	exit 2
+fi
+rm -f "$OUT/probe" "$OUT/probe.c"
+
+FLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer
+    -fno-sanitize-recover=undefined -D_GNU_SOURCE -Icommon -Iproto -Idaemon
+    -I/usr/share/include/llhttp $(pkg-config --cflags msgpack)"
+LIBS="-lpcap $(pkg-config --libs msgpack zlib)"
+ENGINE="daemon/session.c daemon/tcp.c daemon/http.c daemon/pack.c
+    daemon/ring.c daemon/decode.c"
+COMMON="common/log.c common/xmalloc.c common/esc.c proto/proto.c"
+LL="/usr/share/llhttp/llhttp.c /usr/share/llhttp/api.c /usr/share/llhttp/http.c"
+
+# shellcheck disable=SC2086
+$CC $FLAGS -o "$OUT/fuzz_engine" tests/fuzz/fuzz_engine.c $ENGINE $COMMON \
+    $LL $LIBS || exit 1
+# shellcheck disable=SC2086
+$CC $FLAGS -o "$OUT/fuzz_proto" tests/fuzz/fuzz_proto.c proto/proto.c \
+    $LIBS || exit 1

@@ -1,0 +1,38 @@
+#!/bin/sh
+# Builds the fuzz targets and runs each for FUZZ_SECS seconds (20 by
+# default) from a seed corpus, printing PASS/FAIL/SKIP per target. A
+# crash leaves its input in tests/fuzz/bin/ and fails the target.
+cd "$(dirname "$0")/../.." || exit 1
+SECS=${FUZZ_SECS:-20}
+OUT=tests/fuzz/bin
+sh tests/fuzz/build.sh >"$OUT.log" 2>&1
+rc=$?
+mkdir -p "$OUT"
+mv "$OUT.log" "$OUT/build.log"
+if [ $rc -eq 2 ]; then
+	echo "SKIP: fuzz_engine: $(tail -1 "$OUT/build.log")"
+	echo "SKIP: fuzz_proto: $(tail -1 "$OUT/build.log")"
+	exit 0
+fi
+if [ $rc -ne 0 ]; then
+	echo "FAIL: fuzz_build: see $OUT/build.log"
+	exit 1
+fi
+sh tests/fuzz/seeds.sh "$OUT/seeds_engine" "$OUT/seeds_proto"
+for t in fuzz_engine fuzz_proto; do
+	seeds=$OUT/seeds_${t#fuzz_}
+	work=$OUT/corpus_${t#fuzz_}
+	mkdir -p "$work"
+	# malloc failing is how production sees a huge declared size
+	if ASAN_OPTIONS=allocator_may_return_null=1 \
+	    "$OUT/$t" -max_total_time="$SECS" -rss_limit_mb=2048 \
+	    -max_len=65536 -timeout=10 -print_final_stats=1 \
+	    -artifact_prefix="$OUT/$t-" "$work" "$seeds" \
+	    >"$OUT/$t.log" 2>&1; then
+		runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' \
+		    "$OUT/$t.log" | grep -o '[0-9]*$')
+		echo "PASS: $t: ${runs:-?} runs in ${SECS}s, no crash"
+	else
+		echo "FAIL: $t: crashed, see $OUT/$t.log and $OUT/$t-*"
+	fi
+done

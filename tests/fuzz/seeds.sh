@@ -1,0 +1,64 @@
+#!/bin/sh
+# Writes seed inputs for the fuzz targets: for fuzz_engine, the frames of
+# the small real captures in the shared corpus (classic pcap files) in
+# the target's input format; for fuzz_proto, a few valid requests.
+#   seeds.sh ENGINE_DIR PROTO_DIR
+engine=$1
+proto=$2
+mkdir -p "$engine" "$proto"
+corpus=$(cd "$(dirname "$0")/../../.." && pwd)/shared/corpus
+command -v python3 >/dev/null 2>&1 || exit 0
+python3 - "$engine" "$proto" "$corpus" <<'PY'
+import glob, os, struct, sys
+engine, proto, corpus = sys.argv[1:4]
+
+def frames(path):
+    with open(path, "rb") as f:
+        hdr = f.read(24)
+        if len(hdr) < 24:
+            return
+        magic = struct.unpack("<I", hdr[:4])[0]
+        if magic in (0xa1b2c3d4, 0xa1b23c4d):
+            e = "<"
+        elif magic in (0xd4c3b2a1, 0x4d3cb2a1):
+            e = ">"
+        else:
+            return      # pcapng: skipped
+        if struct.unpack(e + "I", hdr[20:24])[0] != 1:
+            return      # only Ethernet captures
+        while True:
+            rec = f.read(16)
+            if len(rec) < 16:
+                return
+            incl = struct.unpack(e + "I", rec[8:12])[0]
+            yield f.read(incl)
+
+for path in glob.glob(os.path.join(corpus, "*.pcap")):
+    out = bytearray()
+    for fr in frames(path):
+        fr = fr[:1020]
+        fr += b"\0" * (-len(fr) % 4)
+        out += bytes([0, len(fr) // 4]) + fr   # link 0: Ethernet
+        if len(out) > 60000:
+            break
+    with open(os.path.join(engine, os.path.basename(path)), "wb") as f:
+        f.write(out)
+
+def s(x):
+    b = x.encode()
+    return bytes([0xa0 | len(b)]) + b
+
+seeds = {
+    "hello": b"\x84" + s("op") + b"\x01" + s("id") + b"\x01" + s("version")
+        + b"\x01" + s("client") + s("htracrctl 0.1"),
+    "detail": b"\x84" + s("op") + b"\xcc\x65" + s("id") + b"\x02"
+        + s("session") + b"\x00" + s("packets") + b"\xc3",
+    "start": b"\x84" + s("op") + b"\xcd\x01\x2c" + s("id") + b"\x03"
+        + s("interface") + s("any") + s("ports") + b"\x92\x50\xcd\x1f\x90",
+    "load": b"\x83" + s("op") + b"\xcc\xc9" + s("id") + b"\x04"
+        + s("frames") + b"\xc4\x04abcd",
+}
+for name, data in seeds.items():
+    with open(os.path.join(proto, name), "wb") as f:
+        f.write(data)
+PY

@@ -1,0 +1,600 @@
+/*
+ * analyzer.c: the analyzer process, htracrd's child. It owns the
+ * client socket (created by the parent before the split), keeps the
+ * sessions, feeds frames from the capture process or from loading
+ * clients to the engine (session.h) and streams results back with
+ * bounded output per client. Unprivileged: no capabilities, its own
+ * uid, chrooted to an empty directory when started as root, seccomp.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/listener.h>
+
+#include "analyzer.h"
+#include "esc.h"
+#include "log.h"
+#include "sandbox.h"
+#include "xmalloc.h"
+
+/*
+ * A stream produces its next chunk only while less than this is queued
+ * for the client; the write callback fires again at the low mark. This
+ * keeps every client well under PROTO_MAX_QUEUED.
+ */
+#define ANALYZER_STREAM_HIGH	(1024 * 1024)
+#define ANALYZER_STREAM_LOW	(256 * 1024)
+
+struct analyzer		 analyzer;
+
+static u_char		*analyzer_frames_buf;	/* one frames chunk */
+
+static void	analyzer_client_free(struct client *);
+static void	analyzer_stream_pump(struct client *);
+
+uint64_t
+analyzer_now_us(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ((uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000);
+}
+
+/* Frames the message in sb and queues it. Consumes sb. */
+void
+analyzer_send(struct client *c, msgpack_sbuffer *sb)
+{
+	if (proto_end(sb) == -1) {
+		log_warnx("reply of %zu bytes over the limit, not sent",
+		    sb->size);
+		msgpack_sbuffer_destroy(sb);
+		analyzer_error(c, 0, PROTO_ERR_INTERNAL,
+		    "reply too large to send");
+		return;
+	}
+	bufferevent_write(c->bev, sb->data, sb->size);
+	msgpack_sbuffer_destroy(sb);
+}
+
+void
+analyzer_error(struct client *c, uint64_t id, int code, const char *fmt, ...)
+{
+	msgpack_sbuffer	 sb;
+	msgpack_packer	 pk;
+	char		 msg[400];
+	va_list		 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_debug("client uid %lu pid %ld: error %d: %s",
+	    (unsigned long)c->uid, (long)c->pid, code, msg);
+	proto_begin(&sb, &pk);
+	proto_pack_error(&pk, id, code, "%s", msg);
+	proto_end(&sb);
+	bufferevent_write(c->bev, sb.data, sb.size);
+	msgpack_sbuffer_destroy(&sb);
+}
+
+/* Stop reading; the client goes once its last reply is written. */
+void
+analyzer_close(struct client *c)
+{
+	if (c->closing)
+		return;
+	c->closing = 1;
+	bufferevent_disable(c->bev, EV_READ);
+	bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+	bufferevent_trigger(c->bev, EV_WRITE,
+	    BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
+}
+
+void
+analyzer_engine_config(struct engine_config *ec)
+{
+	memset(ec, 0, sizeof(*ec));
+	ec->budget = analyzer.conf->budget;
+	ec->body_keep = analyzer.conf->body_keep;
+}
+
+/* Session id 0 means the newest. */
+struct ksession *
+analyzer_session_find(uint64_t id)
+{
+	struct ksession	*ks;
+
+	if (id == 0)
+		return (TAILQ_LAST(&analyzer.sessions, ksessions));
+	TAILQ_FOREACH(ks, &analyzer.sessions, entry)
+		if (session_id(ks->s) == id)
+			return (ks);
+	return (NULL);
+}
+
+/* The oldest finished session nobody is reading, to make room. */
+static int
+analyzer_session_evict(void)
+{
+	struct ksession	*ks;
+
+	TAILQ_FOREACH(ks, &analyzer.sessions, entry) {
+		if (ks->refs > 0 || session_running(ks->s))
+			continue;
+		log_info("session %u evicted to keep at most %zu",
+		    session_id(ks->s), analyzer.conf->max_sessions);
+		TAILQ_REMOVE(&analyzer.sessions, ks, entry);
+		analyzer.nsessions--;
+		session_free(ks->s);
+		free(ks);
+		return (0);
+	}
+	return (-1);
+}
+
+/* NULL when every kept session is busy and no more may be kept. */
+struct ksession *
+analyzer_session_new(enum session_origin origin, int linktype,
+    const struct engine_config *ec, uid_t uid, const char *source)
+{
+	struct ksession	*ks;
+
+	while (analyzer.nsessions >= analyzer.conf->max_sessions)
+		if (analyzer_session_evict() == -1)
+			return (NULL);
+	ks = xcalloc(1, sizeof(*ks));
+	ks->s = session_new(analyzer.next_id++, origin, linktype, ec, uid,
+	    source, analyzer_now_us());
+	TAILQ_INSERT_TAIL(&analyzer.sessions, ks, entry);
+	analyzer.nsessions++;
+	return (ks);
+}
+
+void
+analyzer_session_unref(struct ksession *ks)
+{
+	if (ks != NULL && ks->refs > 0)
+		ks->refs--;
+}
+
+/* Sends {"id", "end": count} and frees the stream's hold. */
+static void
+analyzer_stream_end(struct client *c)
+{
+	struct stream	*st = &c->stream;
+	msgpack_sbuffer	 sb;
+	msgpack_packer	 pk;
+
+	proto_begin(&sb, &pk);
+	msgpack_pack_map(&pk, 2);
+	proto_pack_key(&pk, "id");
+	msgpack_pack_uint64(&pk, st->id);
+	proto_pack_key(&pk, "end");
+	msgpack_pack_uint64(&pk, st->count);
+	analyzer_send(c, &sb);
+	analyzer_session_unref(st->ks);
+	memset(st, 0, sizeof(*st));
+}
+
+static void
+analyzer_chunk_begin(msgpack_sbuffer *sb, msgpack_packer *pk, uint64_t id)
+{
+	proto_begin(sb, pk);
+	msgpack_pack_map(pk, 2);
+	proto_pack_key(pk, "id");
+	msgpack_pack_uint64(pk, id);
+	proto_pack_key(pk, "chunk");
+}
+
+/* One detail chunk; 0 when the session had nothing more. */
+static int
+analyzer_detail_next(struct client *c)
+{
+	struct stream	*st = &c->stream;
+	msgpack_sbuffer	 sb;
+	msgpack_packer	 pk;
+	size_t		 n;
+
+	analyzer_chunk_begin(&sb, &pk, st->id);
+	n = session_pack_next(st->ks->s, &st->cursor, &pk, PROTO_CHUNK_ITEMS);
+	if (n == 0) {
+		msgpack_sbuffer_destroy(&sb);
+		return (0);
+	}
+	st->count += n;
+	analyzer_send(c, &sb);
+	return (1);
+}
+
+static uint64_t
+analyzer_blob_count(const u_char *p, size_t len)
+{
+	struct proto_frame	 f;
+	size_t			 off = 0;
+	uint64_t		 n = 0;
+
+	while (len - off >= sizeof(f)) {
+		memcpy(&f, p + off, sizeof(f));
+		if (f.caplen > len - off - sizeof(f))
+			break;
+		off += sizeof(f) + f.caplen;
+		n++;
+	}
+	return (n);
+}
+
+/* The pcap header item first, then blobs of kept frames. */
+static int
+analyzer_frames_next(struct client *c)
+{
+	struct stream	*st = &c->stream;
+	msgpack_sbuffer	 sb;
+	msgpack_packer	 pk;
+	size_t		 n;
+
+	if (analyzer_frames_buf == NULL)
+		analyzer_frames_buf = xmalloc(PROTO_FRAMES_BATCH);
+	analyzer_chunk_begin(&sb, &pk, st->id);
+	msgpack_pack_array(&pk, 1);
+	if (!st->header_sent) {
+		msgpack_pack_map(&pk, 3);
+		proto_pack_key(&pk, "type");
+		proto_pack_str(&pk, "pcap");
+		proto_pack_key(&pk, "linktype");
+		msgpack_pack_int(&pk, session_linktype(st->ks->s));
+		proto_pack_key(&pk, "snaplen");
+		msgpack_pack_uint32(&pk, session_snaplen(st->ks->s));
+		st->header_sent = 1;
+		analyzer_send(c, &sb);
+		return (1);
+	}
+	n = session_frames_next(st->ks->s, &st->pos, analyzer_frames_buf,
+	    PROTO_FRAMES_BATCH);
+	if (n == 0) {
+		msgpack_sbuffer_destroy(&sb);
+		return (0);
+	}
+	st->count += analyzer_blob_count(analyzer_frames_buf, n);
+	msgpack_pack_bin_with_body(&pk, analyzer_frames_buf, n);
+	analyzer_send(c, &sb);
+	return (1);
+}
+
+static void
+analyzer_stream_pump(struct client *c)
+{
+	struct evbuffer	*out = bufferevent_get_output(c->bev);
+	int		 more;
+
+	while (c->stream.kind != STREAM_NONE && !c->closing &&
+	    evbuffer_get_length(out) < ANALYZER_STREAM_HIGH) {
+		if (c->stream.kind == STREAM_DETAIL)
+			more = analyzer_detail_next(c);
+		else
+			more = analyzer_frames_next(c);
+		if (!more)
+			analyzer_stream_end(c);
+	}
+}
+
+void
+analyzer_stream_start(struct client *c)
+{
+	analyzer_stream_pump(c);
+}
+
+/* Decodes one request body and hands it to the request table. */
+static void
+analyzer_request(struct client *c, const char *body, size_t len)
+{
+	msgpack_zone	 zone;
+	msgpack_object	 obj;
+	const char	*why;
+
+	msgpack_zone_init(&zone, 4096);
+	if (proto_decode(body, len, &zone, &obj, 1, &why) == -1) {
+		log_warnx("client uid %lu pid %ld: malformed request: %s",
+		    (unsigned long)c->uid, (long)c->pid, why);
+		analyzer_error(c, 0, PROTO_ERR_MALFORMED, "malformed request: "
+		    "%s", why);
+		analyzer_close(c);
+	} else
+		control_dispatch(c, &obj);
+	msgpack_zone_destroy(&zone);
+}
+
+static void
+analyzer_client_read(struct bufferevent *bev, void *arg)
+{
+	struct client	*c = arg;
+	struct evbuffer	*in = bufferevent_get_input(bev);
+	uint32_t	 n;
+	u_char		*p;
+
+	while (!c->closing && evbuffer_get_length(in) >= sizeof(n)) {
+		evbuffer_copyout(in, &n, sizeof(n));
+		n = ntohl(n);
+		if (n > PROTO_MAX_REQUEST) {
+			log_warnx("client uid %lu pid %ld: request of %u bytes "
+			    "over the limit", (unsigned long)c->uid,
+			    (long)c->pid, n);
+			analyzer_error(c, 0, PROTO_ERR_LIMIT, "request of %u "
+			    "bytes is over the limit of %d", n,
+			    PROTO_MAX_REQUEST);
+			analyzer_close(c);
+			return;
+		}
+		if (evbuffer_get_length(in) < sizeof(n) + n)
+			return;
+		if (evbuffer_get_length(bufferevent_get_output(bev)) >
+		    PROTO_MAX_QUEUED) {
+			log_warnx("client uid %lu pid %ld: sends requests but "
+			    "does not read replies, disconnected",
+			    (unsigned long)c->uid, (long)c->pid);
+			analyzer_client_free(c);
+			return;
+		}
+		p = evbuffer_pullup(in, sizeof(n) + n);
+		analyzer_request(c, (const char *)p + sizeof(n), n);
+		evbuffer_drain(in, sizeof(n) + n);
+	}
+}
+
+static void
+analyzer_client_write(struct bufferevent *bev, void *arg)
+{
+	struct client	*c = arg;
+
+	if (c->closing) {
+		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+			analyzer_client_free(c);
+		return;
+	}
+	analyzer_stream_pump(c);
+}
+
+static void
+analyzer_client_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct client	*c = arg;
+
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
+		log_debug("client uid %lu pid %ld: %s",
+		    (unsigned long)c->uid, (long)c->pid,
+		    (what & BEV_EVENT_EOF) ? "disconnected" : "lost");
+		analyzer_client_free(c);
+	}
+}
+
+static void
+analyzer_client_free(struct client *c)
+{
+	control_client_gone(c);
+	if (c->stream.kind != STREAM_NONE)
+		analyzer_session_unref(c->stream.ks);
+	TAILQ_REMOVE(&analyzer.clients, c, entry);
+	analyzer.nclients--;
+	bufferevent_free(c->bev);
+	free(c);
+}
+
+/* One over the limit: tell it why and close, without a client slot. */
+static void
+analyzer_refuse(int fd)
+{
+	msgpack_sbuffer	 sb;
+	msgpack_packer	 pk;
+
+	proto_begin(&sb, &pk);
+	proto_pack_error(&pk, 0, PROTO_ERR_LIMIT, "too many clients (%d)",
+	    PROTO_MAX_CLIENTS);
+	proto_end(&sb);
+	if (write(fd, sb.data, sb.size) == -1)
+		log_debug("refused client: %s", strerror(errno));
+	msgpack_sbuffer_destroy(&sb);
+	close(fd);
+}
+
+static void
+analyzer_accept(struct evconnlistener *l, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	struct client	*c;
+	struct ucred	 cred;
+	socklen_t	 len = sizeof(cred);
+
+	memset(&cred, 0, sizeof(cred));
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1) {
+		log_warn("SO_PEERCRED");
+		close(fd);
+		return;
+	}
+	if (analyzer.nclients >= PROTO_MAX_CLIENTS) {
+		log_warnx("client uid %lu pid %ld refused: %d clients already",
+		    (unsigned long)cred.uid, (long)cred.pid, PROTO_MAX_CLIENTS);
+		analyzer_refuse(fd);
+		return;
+	}
+	c = xcalloc(1, sizeof(*c));
+	c->uid = cred.uid;
+	c->pid = cred.pid;
+	c->since_us = analyzer_now_us();
+	c->bev = bufferevent_socket_new(analyzer.base, fd,
+	    BEV_OPT_CLOSE_ON_FREE);
+	if (c->bev == NULL)
+		fatalx("bufferevent_socket_new failed");
+	bufferevent_setcb(c->bev, analyzer_client_read, analyzer_client_write,
+	    analyzer_client_event, c);
+	bufferevent_setwatermark(c->bev, EV_READ, 0, 4 + PROTO_MAX_REQUEST);
+	bufferevent_setwatermark(c->bev, EV_WRITE, ANALYZER_STREAM_LOW, 0);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	TAILQ_INSERT_TAIL(&analyzer.clients, c, entry);
+	analyzer.nclients++;
+	log_info("client connected: uid %lu pid %ld", (unsigned long)c->uid,
+	    (long)c->pid);
+}
+
+/* Feeds a frames blob from the capture process to the live session. */
+static void
+analyzer_link_frames(const u_char *p, size_t len)
+{
+	struct proto_frame	 f;
+	size_t			 off = 0;
+
+	while (off < len) {
+		if (len - off < sizeof(f))
+			fatalx("capture sent a truncated frame header");
+		memcpy(&f, p + off, sizeof(f));
+		off += sizeof(f);
+		if (f.caplen > PROTO_MAX_SNAPLEN || f.caplen > len - off)
+			fatalx("capture sent a frame overrunning its batch");
+		if (analyzer.live != NULL)
+			session_frame(analyzer.live->s, f.ts_us, p + off,
+			    f.caplen, f.len);
+		off += f.caplen;
+	}
+}
+
+static void
+analyzer_link_read(struct bufferevent *bev, void *arg)
+{
+	struct evbuffer	*in = bufferevent_get_input(bev);
+	struct ipc_hdr	 h;
+	u_char		*p;
+
+	while (evbuffer_get_length(in) >= sizeof(h)) {
+		evbuffer_copyout(in, &h, sizeof(h));
+		if (h.len > IPC_MAX_PAYLOAD)
+			fatalx("capture sent a message of %u bytes", h.len);
+		if (evbuffer_get_length(in) < sizeof(h) + h.len)
+			return;
+		p = evbuffer_pullup(in, sizeof(h) + h.len) + sizeof(h);
+		if (h.type == IPC_QUIT) {
+			log_debug("capture process asked to quit");
+			exit(0);
+		}
+		if (h.type == IPC_FRAMES)
+			analyzer_link_frames(p, h.len);
+		else
+			control_capture_reply(h.type, p, h.len);
+		evbuffer_drain(in, sizeof(h) + h.len);
+	}
+}
+
+static void
+analyzer_link_event(struct bufferevent *bev, short what, void *arg)
+{
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
+		fatalx("the capture process went away; exiting");
+}
+
+int
+analyzer_capture_cmd(uint32_t type, const void *p, size_t len)
+{
+	struct ipc_hdr	 h = { type, (uint32_t)len };
+
+	if (bufferevent_write(analyzer.link, &h, sizeof(h)) == -1 ||
+	    (len > 0 && bufferevent_write(analyzer.link, p, len) == -1))
+		return (-1);
+	return (0);
+}
+
+/* While capturing, ask for kernel and forward drop counters. */
+static void
+analyzer_tick(evutil_socket_t fd, short what, void *arg)
+{
+	if (analyzer.cstate == CAPTURE_RUNNING && analyzer.waiting_op == 0)
+		analyzer_capture_cmd(IPC_CMD_STATS, NULL, 0);
+}
+
+/*
+ * Test only (tests/regress): HTRACR_TEST_SYSCALL=openat|socket|execve
+ * makes the analyzer attempt that call once sandboxed, so a test can
+ * see seccomp kill it with SIGSYS.
+ */
+static void
+analyzer_test_syscall(const char *name)
+{
+	char *const	 argv[] = { NULL };
+
+	if (name == NULL)
+		return;
+	log_info("test: attempting %s inside the sandbox", name);
+	if (strcmp(name, "openat") == 0)
+		syscall(SYS_openat, AT_FDCWD, "/", O_RDONLY);
+	else if (strcmp(name, "socket") == 0)
+		syscall(SYS_socket, AF_INET, SOCK_STREAM, 0);
+	else if (strcmp(name, "execve") == 0)
+		syscall(SYS_execve, "/bin/true", argv, argv);
+	log_info("test: %s returned: %s", name, strerror(errno));
+}
+
+static void
+analyzer_signals(void)
+{
+	struct sigaction	 sa;
+
+	/* The parent leads shutdown; it closes the link when done. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGCHLD, &sa, NULL);
+}
+
+/* Runs the analyzer; never returns. */
+void
+analyzer_main(struct htracrd_conf *conf, int listen_fd, int link_fd)
+{
+	struct evconnlistener	*l;
+	struct event		*tick;
+	struct timeval		 sec = { 1, 0 };
+	const char		*test = getenv("HTRACR_TEST_SYSCALL");
+
+	log_procname("analyzer");
+	analyzer_signals();
+	analyzer.conf = conf;
+	analyzer.next_id = 1;
+	TAILQ_INIT(&analyzer.clients);
+	TAILQ_INIT(&analyzer.sessions);
+	if ((analyzer.base = event_base_new()) == NULL)
+		fatalx("event_base_new failed");
+	/* libevent accepts until EAGAIN: a blocking socket would hang. */
+	evutil_make_socket_nonblocking(listen_fd);
+	l = evconnlistener_new(analyzer.base, analyzer_accept, NULL,
+	    LEV_OPT_CLOSE_ON_FREE, -1, listen_fd);
+	if (l == NULL)
+		fatalx("evconnlistener_new failed");
+	evutil_make_socket_nonblocking(link_fd);
+	analyzer.link = bufferevent_socket_new(analyzer.base, link_fd,
+	    BEV_OPT_CLOSE_ON_FREE);
+	if (analyzer.link == NULL)
+		fatalx("bufferevent_socket_new failed");
+	bufferevent_setcb(analyzer.link, analyzer_link_read, NULL,
+	    analyzer_link_event, NULL);
+	bufferevent_enable(analyzer.link, EV_READ | EV_WRITE);
+	tick = event_new(analyzer.base, -1, EV_PERSIST, analyzer_tick, NULL);
+	evtimer_add(tick, &sec);
+
+	sandbox_analyzer(conf, PROTO_MAX_CLIENTS + 32);
+	analyzer_test_syscall(test);
+	log_debug("serving clients");
+	event_base_dispatch(analyzer.base);
+	fatalx("event loop ended");
+}

@@ -1,0 +1,116 @@
+/*
+ * analyzer.h: state shared by the analyzer's two halves, analyzer.c
+ * (event loop, clients, sessions, streams, the link to capture) and
+ * control.c (the request table and its handlers). Runs in the
+ * analyzer: unprivileged, chrooted, seccomp.
+ */
+#ifndef HTRACR_ANALYZER_H
+#define HTRACR_ANALYZER_H
+
+#include <sys/queue.h>
+#include <sys/types.h>
+
+#include <stdint.h>
+
+#include <event2/event.h>
+#include <event2/bufferevent.h>
+#include <msgpack.h>
+
+#include "htracrd.h"
+#include "ipc.h"
+#include "proto.h"
+#include "session.h"
+
+/* A kept session and who is using it. */
+struct ksession {
+	TAILQ_ENTRY(ksession)	 entry;
+	struct session		*s;
+	int			 refs;		/* streams and loads on it */
+};
+TAILQ_HEAD(ksessions, ksession);
+
+enum stream_kind {
+	STREAM_NONE,
+	STREAM_DETAIL,
+	STREAM_FRAMES,
+};
+
+struct stream {
+	enum stream_kind	 kind;
+	uint64_t		 id;		/* request id echoed */
+	struct ksession		*ks;
+	struct session_cursor	 cursor;	/* detail */
+	uint64_t		 pos;		/* frames */
+	int			 header_sent;	/* frames: pcap item */
+	uint64_t		 count;
+};
+
+struct client {
+	TAILQ_ENTRY(client)	 entry;
+	struct bufferevent	*bev;
+	uid_t			 uid;
+	pid_t			 pid;
+	uint64_t		 since_us;
+	int			 hello;
+	int			 closing;	/* flushing a last reply */
+	struct stream		 stream;
+	int			 watching;
+	uint64_t		 watch_id;
+	uint64_t		 watch_count;
+	uint64_t		 watch_dropped;
+	struct ksession		*load;
+};
+TAILQ_HEAD(clients, client);
+
+/* The live capture as the analyzer sees it. */
+enum capture_state {
+	CAPTURE_IDLE,
+	CAPTURE_STARTING,	/* start sent, no answer yet */
+	CAPTURE_RUNNING,
+	CAPTURE_STOPPING,
+};
+
+struct analyzer {
+	const struct htracrd_conf *conf;
+	struct event_base	*base;
+	struct clients		 clients;
+	size_t			 nclients;
+	struct ksessions	 sessions;
+	size_t			 nsessions;
+	uint32_t		 next_id;
+
+	struct bufferevent	*link;		/* socketpair to capture */
+	enum capture_state	 cstate;
+	struct ipc_start	 cstart;	/* what runs (or is asked) */
+	struct ipc_ports	 cpending;	/* ports asked, not yet set */
+	uid_t			 cuid;		/* who started it */
+	struct ksession		*live;
+	struct client		*waiting;	/* client awaiting capture */
+	uint64_t		 waiting_id;
+	int			 waiting_op;
+};
+
+extern struct analyzer	 analyzer;
+
+/* analyzer.c */
+__attribute__((noreturn))
+void		 analyzer_main(struct htracrd_conf *, int, int);
+uint64_t	 analyzer_now_us(void);
+void		 analyzer_send(struct client *, msgpack_sbuffer *);
+void		 analyzer_error(struct client *, uint64_t, int, const char *,
+		    ...) __attribute__((format(printf, 4, 5)));
+void		 analyzer_close(struct client *);
+struct ksession	*analyzer_session_find(uint64_t);
+struct ksession	*analyzer_session_new(enum session_origin, int,
+		    const struct engine_config *, uid_t, const char *);
+void		 analyzer_session_unref(struct ksession *);
+void		 analyzer_stream_start(struct client *);
+int		 analyzer_capture_cmd(uint32_t, const void *, size_t);
+void		 analyzer_engine_config(struct engine_config *);
+
+/* control.c */
+void		 control_dispatch(struct client *, const msgpack_object *);
+void		 control_capture_reply(uint32_t, const u_char *, size_t);
+void		 control_client_gone(struct client *);
+
+#endif

@@ -1,0 +1,520 @@
+/*
+ * capture.c: the capture process, htracrd's parent. Started as root
+ * (or with CAP_NET_RAW), it drops to the htracr user keeping only
+ * CAP_NET_RAW, raised into the effective set just around
+ * pcap_activate. It takes a closed set of fixed-form commands from the
+ * analyzer, re-checks each (a malformed one is fatal), builds BPF
+ * filters itself from port numbers, and forwards frames in batches over
+ * the non-blocking socketpair; what cannot be queued is counted as a
+ * forward drop, never waited for. It also watches the analyzer: if it
+ * dies, the daemon exits non-zero.
+ */
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <pcap.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "capture.h"
+#include "ipc.h"
+#include "log.h"
+#include "sandbox.h"
+
+/* Frames wait here for the analyzer; beyond it they are dropped. */
+#define CAPTURE_STAGING		(8 * 1024 * 1024)
+/* Room always left for replies, so a command is never refused. */
+#define CAPTURE_RESERVE		4096
+#define CAPTURE_FILTER_MAX	(32 + PROTO_MAX_PORTS * 16)
+
+/* From the Linux cooked headers: a loopback frame seen going out. */
+#define CAPTURE_PACKET_OUTGOING	4
+#define CAPTURE_ARPHRD_LOOPBACK	772
+
+static struct {
+	const struct htracrd_conf *conf;
+	int			 link;
+	pid_t			 child;
+	struct ipc_buf		 out;
+	pcap_t			*pcap;
+	int			 linktype;
+	struct ipc_start	 cur;
+	uint64_t		 forward_drops;
+	uint64_t		 frames;
+	u_char			 in[sizeof(struct ipc_hdr) +
+				    sizeof(struct ipc_start)];
+	size_t			 inlen;
+} capture;
+
+static volatile sig_atomic_t	capture_quit;
+static volatile sig_atomic_t	capture_chld;
+
+static void
+capture_signal(int sig)
+{
+	if (sig == SIGCHLD)
+		capture_chld = 1;
+	else
+		capture_quit = 1;
+}
+
+/* Why the analyzer ended, for the log. */
+static void
+capture_reason(int status, char *buf, size_t len)
+{
+	if (WIFSIGNALED(status))
+		snprintf(buf, len, "killed by signal SIG%s (%s)",
+		    sigabbrev_np(WTERMSIG(status)) ? sigabbrev_np(
+		    WTERMSIG(status)) : "?", strsignal(WTERMSIG(status)));
+	else if (WIFEXITED(status))
+		snprintf(buf, len, "exited with status %d",
+		    WEXITSTATUS(status));
+	else
+		snprintf(buf, len, "stopped (status %#x)", status);
+}
+
+/* The analyzer is gone or going: say why and leave non-zero. */
+static void __attribute__((noreturn))
+capture_lost(const char *what)
+{
+	char	 why[128];
+	int	 status, i;
+	pid_t	 r = 0;
+
+	for (i = 0; i < 100 && r == 0; i++) {
+		r = waitpid(capture.child, &status, WNOHANG);
+		if (r == 0)
+			poll(NULL, 0, 10);
+	}
+	if (r == capture.child) {
+		capture_reason(status, why, sizeof(why));
+		fatalx("analyzer %s: %s; exiting", what, why);
+	}
+	kill(capture.child, SIGKILL);
+	fatalx("analyzer %s; exiting", what);
+}
+
+/* Orderly end: tell the analyzer, let it go, leave with 0. */
+static void __attribute__((noreturn))
+capture_shutdown(void)
+{
+	int	 status, i;
+
+	log_info("shutting down");
+	if (capture.pcap != NULL)
+		pcap_close(capture.pcap);
+	ipc_buf_end(&capture.out);
+	ipc_buf_put(&capture.out, IPC_QUIT, NULL, 0);
+	for (i = 0; i < 100 && ipc_buf_pending(&capture.out) > 0; i++) {
+		if (ipc_buf_flush(&capture.out, capture.link) == -1)
+			break;
+		poll(NULL, 0, 10);
+	}
+	close(capture.link);
+	for (i = 0; i < 100; i++) {
+		if (waitpid(capture.child, &status, WNOHANG) != 0)
+			exit(0);
+		poll(NULL, 0, 10);
+	}
+	kill(capture.child, SIGKILL);
+	exit(0);
+}
+
+static void
+capture_reply(uint32_t type, const void *p, size_t len)
+{
+	ipc_buf_end(&capture.out);
+	if (ipc_buf_put(&capture.out, type, p, len) == -1)
+		fatalx("no room for a reply to the analyzer");
+}
+
+static void
+capture_fail(int code, const char *fmt, ...)
+{
+	struct ipc_failed	 f;
+	va_list			 ap;
+
+	memset(&f, 0, sizeof(f));
+	f.code = code;
+	va_start(ap, fmt);
+	vsnprintf(f.msg, sizeof(f.msg), fmt, ap);
+	va_end(ap);
+	log_warnx("%s", f.msg);
+	capture_reply(IPC_FAILED, &f, sizeof(f));
+}
+
+/* "tcp and (port 80 or port 8080)", from checked numbers only. */
+static void
+capture_filter_string(const struct ipc_ports *p, char *buf, size_t len)
+{
+	size_t	 off;
+	uint32_t i;
+
+	off = (size_t)snprintf(buf, len, "tcp and (");
+	for (i = 0; i < p->nports && off < len; i++)
+		off += (size_t)snprintf(buf + off, len - off, "%sport %u",
+		    i > 0 ? " or " : "", (unsigned)p->ports[i]);
+	if (off < len)
+		snprintf(buf + off, len - off, ")");
+}
+
+static int
+capture_set_filter(const struct ipc_ports *p)
+{
+	struct bpf_program	 prog;
+	char			 filter[CAPTURE_FILTER_MAX];
+
+	capture_filter_string(p, filter, sizeof(filter));
+	if (pcap_compile(capture.pcap, &prog, filter, 1,
+	    PCAP_NETMASK_UNKNOWN) == -1) {
+		capture_fail(PROTO_ERR_CAPTURE, "filter \"%s\": %s", filter,
+		    pcap_geterr(capture.pcap));
+		return (-1);
+	}
+	if (pcap_setfilter(capture.pcap, &prog) == -1) {
+		pcap_freecode(&prog);
+		capture_fail(PROTO_ERR_CAPTURE, "setting filter \"%s\": %s",
+		    filter, pcap_geterr(capture.pcap));
+		return (-1);
+	}
+	pcap_freecode(&prog);
+	log_info("filter: %s", filter);
+	return (0);
+}
+
+/* With "any", loopback traffic shows up twice: keep the incoming copy. */
+static int
+capture_duplicate(const u_char *d, uint32_t caplen)
+{
+	unsigned	 pkttype, hatype;
+
+	if (capture.linktype == DLT_LINUX_SLL && caplen >= 16) {
+		pkttype = (unsigned)d[0] << 8 | d[1];
+		hatype = (unsigned)d[2] << 8 | d[3];
+	} else if (capture.linktype == DLT_LINUX_SLL2 && caplen >= 20) {
+		hatype = (unsigned)d[8] << 8 | d[9];
+		pkttype = d[10];
+	} else
+		return (0);
+	return (pkttype == CAPTURE_PACKET_OUTGOING &&
+	    hatype == CAPTURE_ARPHRD_LOOPBACK);
+}
+
+static void
+capture_frame(u_char *arg, const struct pcap_pkthdr *h, const u_char *d)
+{
+	struct proto_frame	 f;
+	size_t			 need;
+
+	if (capture_duplicate(d, h->caplen))
+		return;
+	f.ts_us = (uint64_t)h->ts.tv_sec * 1000000 + (uint64_t)h->ts.tv_usec;
+	f.caplen = h->caplen > PROTO_MAX_SNAPLEN ? PROTO_MAX_SNAPLEN :
+	    h->caplen;
+	f.len = h->len < f.caplen ? f.caplen : h->len;
+	need = sizeof(f) + f.caplen;
+	if (ipc_buf_msglen(&capture.out) + need > PROTO_FRAMES_BATCH)
+		ipc_buf_end(&capture.out);
+	if (ipc_buf_room(&capture.out) < need + sizeof(struct ipc_hdr) +
+	    CAPTURE_RESERVE) {
+		capture.forward_drops++;
+		return;
+	}
+	if (ipc_buf_msglen(&capture.out) == 0 &&
+	    capture.out.open == SIZE_MAX)
+		ipc_buf_begin(&capture.out, IPC_FRAMES);
+	ipc_buf_append(&capture.out, &f, sizeof(f));
+	ipc_buf_append(&capture.out, d, f.caplen);
+	capture.frames++;
+}
+
+/* Reads what the ring holds now, in batches, without blocking. */
+static void
+capture_dispatch(void)
+{
+	int	 i, n;
+
+	for (i = 0; i < 64 && capture.pcap != NULL; i++) {
+		n = pcap_dispatch(capture.pcap, -1, capture_frame, NULL);
+		if (n == PCAP_ERROR)
+			fatalx("pcap_dispatch: %s", pcap_geterr(capture.pcap));
+		ipc_buf_end(&capture.out);
+		if (n <= 0)
+			break;
+		if (ipc_buf_flush(&capture.out, capture.link) == -1)
+			capture_lost("closed the link");
+	}
+}
+
+static void
+capture_stats(struct ipc_stats *st)
+{
+	struct pcap_stat	 ps;
+
+	memset(st, 0, sizeof(*st));
+	if (capture.pcap != NULL && pcap_stats(capture.pcap, &ps) == 0) {
+		st->kernel = ps.ps_drop;
+		st->ifdrop = ps.ps_ifdrop;
+	}
+	st->forward = capture.forward_drops;
+	st->frames = capture.frames;
+}
+
+static pcap_t *
+capture_open(const char *ifname)
+{
+	char	 err[PCAP_ERRBUF_SIZE];
+	pcap_t	*p;
+	int	 rc;
+
+	if ((p = pcap_create(ifname, err)) == NULL) {
+		capture_fail(PROTO_ERR_CAPTURE, "%s: %s", ifname, err);
+		return (NULL);
+	}
+	/* No promiscuous mode: nothing to restore however capture ends. */
+	if (pcap_set_snaplen(p, PROTO_MAX_SNAPLEN) != 0 ||
+	    pcap_set_promisc(p, 0) != 0 || pcap_set_timeout(p, 100) != 0 ||
+	    pcap_set_immediate_mode(p, 0) != 0 ||
+	    pcap_set_buffer_size(p, (int)(capture.conf->ring_mib << 20)) != 0)
+		fatalx("pcap_set_*: %s", pcap_geterr(p));
+	sandbox_net_raw(1);
+	rc = pcap_activate(p);
+	sandbox_net_raw(0);
+	if (rc < 0) {
+		capture_fail(PROTO_ERR_CAPTURE, "%s: %s (%s)", ifname,
+		    pcap_statustostr(rc), pcap_geterr(p));
+		pcap_close(p);
+		return (NULL);
+	}
+	if (rc > 0)
+		log_warnx("%s: %s", ifname, pcap_statustostr(rc));
+	if (pcap_setnonblock(p, 1, err) == -1)
+		fatalx("pcap_setnonblock: %s", err);
+	return (p);
+}
+
+static void
+capture_start(const struct ipc_start *st)
+{
+	struct ipc_started	 ok;
+
+	if (capture.pcap != NULL)
+		fatalx("analyzer sent start while a capture runs");
+	if (memchr(st->ifname, '\0', sizeof(st->ifname)) == NULL ||
+	    !ipc_ifname_valid(st->ifname, strlen(st->ifname)) ||
+	    !ipc_ports_valid(&st->ports))
+		fatalx("analyzer sent a malformed start command");
+	if (strcmp(st->ifname, "any") != 0 && if_nametoindex(st->ifname) == 0) {
+		capture_fail(PROTO_ERR_BAD_ARG, "no interface named %s",
+		    st->ifname);
+		return;
+	}
+	if ((capture.pcap = capture_open(st->ifname)) == NULL)
+		return;
+	capture.linktype = pcap_datalink(capture.pcap);
+	if (capture_set_filter(&st->ports) == -1) {
+		pcap_close(capture.pcap);
+		capture.pcap = NULL;
+		return;
+	}
+	capture.cur = *st;
+	capture.forward_drops = capture.frames = 0;
+	ok.linktype = capture.linktype;
+	ok.snaplen = PROTO_MAX_SNAPLEN;
+	capture_reply(IPC_STARTED, &ok, sizeof(ok));
+	log_info("capturing on %s, link type %s, ring %zu MiB", st->ifname,
+	    pcap_datalink_val_to_name(capture.linktype),
+	    capture.conf->ring_mib);
+}
+
+static void
+capture_ports(const struct ipc_ports *p)
+{
+	if (capture.pcap == NULL)
+		fatalx("analyzer sent ports while no capture runs");
+	if (!ipc_ports_valid(p))
+		fatalx("analyzer sent a malformed ports command");
+	if (capture_set_filter(p) == 0) {
+		capture.cur.ports = *p;
+		capture_reply(IPC_PORTS_SET, NULL, 0);
+	}
+}
+
+static void
+capture_stop(void)
+{
+	struct ipc_stats	 st;
+
+	if (capture.pcap == NULL)
+		fatalx("analyzer sent stop while no capture runs");
+	capture_dispatch();
+	capture_stats(&st);
+	pcap_close(capture.pcap);
+	capture.pcap = NULL;
+	capture_reply(IPC_STOPPED, &st, sizeof(st));
+	log_info("capture stopped: %llu frames forwarded, %llu dropped by "
+	    "the kernel, %llu not forwarded", (unsigned long long)st.frames,
+	    (unsigned long long)st.kernel, (unsigned long long)st.forward);
+}
+
+/* One whole command: its type fixes its size. */
+static void
+capture_command(const struct ipc_hdr *h, const u_char *p)
+{
+	struct ipc_start	 st;
+	struct ipc_ports	 ports;
+	struct ipc_stats	 stats;
+
+	switch (h->type) {
+	case IPC_CMD_START:
+		memcpy(&st, p, sizeof(st));
+		capture_start(&st);
+		break;
+	case IPC_CMD_PORTS:
+		memcpy(&ports, p, sizeof(ports));
+		capture_ports(&ports);
+		break;
+	case IPC_CMD_STOP:
+		capture_stop();
+		break;
+	case IPC_CMD_STATS:
+		capture_stats(&stats);
+		capture_reply(IPC_STATS, &stats, sizeof(stats));
+		break;
+	}
+}
+
+static size_t
+capture_command_size(uint32_t type)
+{
+	switch (type) {
+	case IPC_CMD_START:
+		return (sizeof(struct ipc_start));
+	case IPC_CMD_PORTS:
+		return (sizeof(struct ipc_ports));
+	case IPC_CMD_STOP:
+	case IPC_CMD_STATS:
+		return (0);
+	}
+	fatalx("analyzer sent unknown command type %u", type);
+}
+
+/* Reads commands; anything not exactly of its fixed form is fatal. */
+static void
+capture_read_link(void)
+{
+	struct ipc_hdr	 h;
+	size_t		 need = sizeof(h);
+	ssize_t		 n;
+
+	for (;;) {
+		if (capture.inlen >= sizeof(h)) {
+			memcpy(&h, capture.in, sizeof(h));
+			if (h.len != capture_command_size(h.type))
+				fatalx("analyzer sent command %u with %u bytes",
+				    h.type, h.len);
+			need = sizeof(h) + h.len;
+			if (capture.inlen == need) {
+				capture_command(&h, capture.in + sizeof(h));
+				capture.inlen = 0;
+				need = sizeof(h);
+				continue;
+			}
+		}
+		n = read(capture.link, capture.in + capture.inlen,
+		    need - capture.inlen);
+		if (n == 0)
+			capture_lost("closed the link");
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN)
+				return;
+			capture_lost("link failed");
+		}
+		capture.inlen += (size_t)n;
+	}
+}
+
+static void
+capture_signals(sigset_t *old)
+{
+	struct sigaction	 sa;
+	sigset_t		 block;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = capture_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGCHLD, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	/* Delivered only inside ppoll, so no wake-up is ever missed. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGHUP);
+	sigaddset(&block, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &block, old);
+}
+
+static void
+capture_loop(const sigset_t *mask)
+{
+	struct pollfd	 pfd[2];
+	struct timespec	 ts = { 1, 0 };
+	int		 n;
+
+	for (;;) {
+		if (capture_quit)
+			capture_shutdown();
+		if (capture_chld)
+			capture_lost("ended");
+		pfd[0].fd = capture.link;
+		pfd[0].events = POLLIN;
+		if (ipc_buf_pending(&capture.out) > 0)
+			pfd[0].events |= POLLOUT;
+		n = 1;
+		if (capture.pcap != NULL) {
+			pfd[1].fd = pcap_get_selectable_fd(capture.pcap);
+			pfd[1].events = POLLIN;
+			n = 2;
+		}
+		if (ppoll(pfd, (nfds_t)n, &ts, mask) == -1) {
+			if (errno == EINTR)
+				continue;
+			fatal("ppoll");
+		}
+		if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR))
+			capture_read_link();
+		capture_dispatch();
+		if (ipc_buf_flush(&capture.out, capture.link) == -1)
+			capture_lost("closed the link");
+	}
+}
+
+void
+capture_main(const struct htracrd_conf *conf, int link_fd, pid_t child)
+{
+	sigset_t	 mask;
+
+	log_procname("capture");
+	capture.conf = conf;
+	capture.link = link_fd;
+	capture.child = child;
+	capture_signals(&mask);
+	if (fcntl(link_fd, F_SETFL, O_NONBLOCK) == -1)
+		fatal("fcntl");
+	ipc_buf_init(&capture.out, CAPTURE_STAGING);
+	sandbox_capture(conf, !conf->no_capture);
+	capture_loop(&mask);
+	fatalx("capture loop ended");
+}

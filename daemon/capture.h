@@ -1,0 +1,17 @@
+/*
+ * capture.h: the capture process, htracrd's parent after the split
+ * (capture.c). Runs as the htracr user with CAP_NET_RAW in its
+ * permitted set only, under its own seccomp allow-list.
+ */
+#ifndef HTRACR_CAPTURE_H
+#define HTRACR_CAPTURE_H
+
+#include <sys/types.h>
+
+#include "htracrd.h"
+
+/* Drops privileges, serves the analyzer's commands; never returns. */
+__attribute__((noreturn))
+void	capture_main(const struct htracrd_conf *, int link_fd, pid_t child);
+
+#endif

@@ -1,0 +1,314 @@
+/*
+ * htracrd.c: htracrd's entry point. Runs as root (or as a service user
+ * holding CAP_NET_RAW and CAP_SYS_CHROOT, or as a plain user for
+ * offline analysis): reads the options, creates the client socket (or
+ * takes systemd's), splits into the capture process (this one, which
+ * then drops to CAP_NET_RAW only) and the analyzer (the child, which
+ * drops everything). Nothing here handles data from the network.
+ */
+#include <sys/types.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <grp.h>
+#include <libgen.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "analyzer.h"
+#include "capture.h"
+#include "htracrd.h"
+#include "log.h"
+#include "notify.h"
+#include "xmalloc.h"
+
+static void __attribute__((noreturn))
+htracrd_usage(int status)
+{
+	fprintf(status ? stderr : stdout,
+	    "usage: htracrd [--foreground] [--socket PATH] [--no-capture] "
+	    "[--user USER]\n"
+	    "               [--group GROUP] [--ring-mib N] [--budget MIB] "
+	    "[--body-kib N]\n"
+	    "               [--max-sessions N] [-v]\n");
+	exit(status);
+}
+
+static size_t
+htracrd_number(const char *opt, const char *arg, long long min,
+    long long max)
+{
+	char		*end;
+	long long	 n;
+
+	errno = 0;
+	n = strtoll(arg, &end, 10);
+	if (*arg == '\0' || *end != '\0' || errno != 0 || n < min ||
+	    n > max) {
+		fprintf(stderr, "htracrd: %s %s: not a number from %lld to "
+		    "%lld\n", opt, arg, min, max);
+		exit(2);
+	}
+	return ((size_t)n);
+}
+
+/* As root: who the processes become. Falls back to nobody if asked. */
+static void
+htracrd_ids(struct htracrd_conf *conf, const char *user, const char *group)
+{
+	struct passwd	*pw;
+	struct group	*gr;
+
+	if ((pw = getpwnam(user)) == NULL)
+		fatalx("no user %s: create it (useradd --system --no-create-"
+		    "home %s) or pass --user", user, user);
+	if (pw->pw_uid == 0)
+		fatalx("user %s is root; pick an unprivileged user", user);
+	conf->uid = pw->pw_uid;
+	conf->gid = pw->pw_gid;
+	if (group != NULL) {
+		if ((gr = getgrnam(group)) == NULL)
+			fatalx("no group %s", group);
+		if (gr->gr_gid == 0)
+			fatalx("group %s is gid 0; pick another", group);
+		conf->gid = gr->gr_gid;
+	}
+}
+
+/*
+ * The directory holding the socket must be a real directory owned by
+ * root or by us and writable by nobody else: otherwise someone could
+ * put their own socket where clients connect.
+ */
+static void
+htracrd_check_dir(const char *dir, const struct htracrd_conf *conf)
+{
+	struct stat	 sb;
+
+	if (lstat(dir, &sb) == -1) {
+		if (errno != ENOENT || strcmp(dir, "/run/htracr") != 0 ||
+		    !conf->as_root)
+			fatal("socket directory %s", dir);
+		if (mkdir(dir, 0750) == -1 || chown(dir, 0, conf->gid) == -1)
+			fatal("creating %s", dir);
+		if (lstat(dir, &sb) == -1)
+			fatal("%s", dir);
+	}
+	if (S_ISLNK(sb.st_mode))
+		fatalx("socket directory %s is a symbolic link; refusing to "
+		    "start", dir);
+	if (!S_ISDIR(sb.st_mode))
+		fatalx("socket directory %s is not a directory", dir);
+	if (sb.st_uid != 0 && sb.st_uid != geteuid())
+		fatalx("socket directory %s is owned by uid %lu, not by root "
+		    "or uid %lu; refusing to start", dir,
+		    (unsigned long)sb.st_uid, (unsigned long)geteuid());
+	if (sb.st_mode & (S_IWGRP | S_IWOTH))
+		fatalx("socket directory %s is writable by group or others "
+		    "(mode %04o); refusing to start", dir,
+		    (unsigned)(sb.st_mode & 07777));
+}
+
+/* A socket left by a daemon that died is replaced; a live one is not. */
+static void
+htracrd_check_path(const char *path, struct sockaddr_un *sun)
+{
+	struct stat	 sb;
+	int		 fd;
+
+	if (lstat(path, &sb) == -1) {
+		if (errno != ENOENT)
+			fatal("%s", path);
+		return;
+	}
+	if (S_ISLNK(sb.st_mode))
+		fatalx("socket path %s is a symbolic link; refusing to start",
+		    path);
+	if (!S_ISSOCK(sb.st_mode))
+		fatalx("%s exists and is not a socket; refusing to start",
+		    path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) == -1)
+		fatal("socket");
+	if (connect(fd, (struct sockaddr *)sun, sizeof(*sun)) == 0)
+		fatalx("another htracrd is listening on %s", path);
+	close(fd);
+	if (unlink(path) == -1)
+		fatal("removing stale socket %s", path);
+}
+
+static int
+htracrd_listen(const struct htracrd_conf *conf)
+{
+	struct sockaddr_un	 sun;
+	char			*copy, *dir;
+	mode_t			 old;
+	int			 fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(conf->socket_path) >= sizeof(sun.sun_path))
+		fatalx("socket path %s is too long", conf->socket_path);
+	memcpy(sun.sun_path, conf->socket_path, strlen(conf->socket_path));
+	copy = xstrdup(conf->socket_path);
+	dir = dirname(copy);
+	htracrd_check_dir(dir, conf);
+	free(copy);
+	htracrd_check_path(conf->socket_path, &sun);
+
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		fatal("socket");
+	old = umask(0117);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
+		fatal("bind %s", conf->socket_path);
+	umask(old);
+	if (conf->as_root && chown(conf->socket_path, 0, conf->gid) == -1)
+		fatal("chown %s", conf->socket_path);
+	if (chmod(conf->socket_path, 0660) == -1)
+		fatal("chmod %s", conf->socket_path);
+	if (listen(fd, 64) == -1)
+		fatal("listen");
+	return (fd);
+}
+
+/* The analyzer's root: "empty" beside the socket, made when root. */
+static void
+htracrd_chroot_dir(struct htracrd_conf *conf)
+{
+	struct stat	 sb;
+	char		*copy;
+
+	copy = xstrdup(conf->socket_path);
+	xasprintf(&conf->chroot_dir, "%s/empty", dirname(copy));
+	free(copy);
+	if (!conf->as_root || lstat(conf->chroot_dir, &sb) == 0)
+		return;
+	if (mkdir(conf->chroot_dir, 0555) == -1 && errno != EEXIST)
+		fatal("mkdir %s", conf->chroot_dir);
+}
+
+static void
+htracrd_options(int argc, char **argv, struct htracrd_conf *conf,
+    const char **user, const char **group)
+{
+	static const struct option	 opts[] = {
+		{ "foreground", no_argument, NULL, 'd' },
+		{ "socket", required_argument, NULL, 's' },
+		{ "no-capture", no_argument, NULL, 'n' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "group", required_argument, NULL, 'g' },
+		{ "ring-mib", required_argument, NULL, 'r' },
+		{ "budget", required_argument, NULL, 'b' },
+		{ "body-kib", required_argument, NULL, 'k' },
+		{ "max-sessions", required_argument, NULL, 'm' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int				 ch;
+
+	while ((ch = getopt_long(argc, argv, "ds:nu:g:vh", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'd':
+			conf->foreground = 1;
+			break;
+		case 's':
+			conf->socket_path = optarg;
+			break;
+		case 'n':
+			conf->no_capture = 1;
+			break;
+		case 'u':
+			*user = optarg;
+			break;
+		case 'g':
+			*group = optarg;
+			break;
+		case 'r':
+			conf->ring_mib = htracrd_number("--ring-mib", optarg,
+			    2, 2048);
+			break;
+		case 'b':
+			conf->budget = htracrd_number("--budget", optarg, 1,
+			    65536) << 20;
+			break;
+		case 'k':
+			conf->body_keep = htracrd_number("--body-kib", optarg,
+			    0, 65536) << 10;
+			break;
+		case 'm':
+			conf->max_sessions = htracrd_number("--max-sessions",
+			    optarg, 1, 4096);
+			break;
+		case 'v':
+			conf->verbose = 1;
+			break;
+		case 'h':
+			htracrd_usage(0);
+		default:
+			htracrd_usage(2);
+		}
+	}
+	if (optind != argc)
+		htracrd_usage(2);
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct htracrd_conf	 conf;
+	const char			*user = HTRACRD_USER, *group = NULL;
+	int				 listen_fd, sp[2];
+	pid_t				 pid;
+
+	conf.socket_path = getenv("HTRACR_SOCKET");
+	if (conf.socket_path == NULL || *conf.socket_path == '\0')
+		conf.socket_path = HTRACRD_SOCKET;
+	conf.budget = SESSION_DEFAULT_BUDGET;
+	conf.body_keep = SESSION_DEFAULT_BODY_KEEP;
+	conf.max_sessions = HTRACRD_MAX_SESSIONS;
+	conf.ring_mib = HTRACRD_RING_MIB;
+	htracrd_options(argc, argv, &conf, &user, &group);
+	log_init("htracrd", conf.verbose, conf.foreground);
+
+	/* Nothing may inherit capabilities from us across an exec. */
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) == -1)
+		fatal("PR_CAP_AMBIENT_CLEAR_ALL");
+	conf.as_root = geteuid() == 0;
+	if (conf.as_root) {
+		if (group == NULL && getgrnam(HTRACRD_GROUP) != NULL)
+			group = HTRACRD_GROUP;
+		htracrd_ids(&conf, user, group);
+	} else {
+		conf.uid = geteuid();
+		conf.gid = getegid();
+	}
+	if ((listen_fd = notify_listen_fd()) == -1)
+		listen_fd = htracrd_listen(&conf);
+	htracrd_chroot_dir(&conf);
+	if (!conf.foreground && daemon(0, 0) == -1)
+		fatal("daemon");
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1)
+		fatal("socketpair");
+	if ((pid = fork()) == -1)
+		fatal("fork");
+	if (pid == 0) {
+		close(sp[0]);
+		analyzer_main(&conf, listen_fd, sp[1]);
+	}
+	close(sp[1]);
+	close(listen_fd);
+	log_info("%s started: socket %s, analyzer pid %ld%s", HTRACRD_VERSION,
+	    conf.socket_path, (long)pid,
+	    conf.no_capture ? ", without capture" : "");
+	notify_ready();
+	capture_main(&conf, sp[0], pid);
+}

@@ -1,0 +1,36 @@
+/*
+ * htracrd.h: the daemon's settings, decided by htracrd.c from the
+ * command line while still root, before the split, and handed to
+ * both processes (capture: capture.c, analyzer: analyzer.c).
+ */
+#ifndef HTRACR_HTRACRD_H
+#define HTRACR_HTRACRD_H
+
+#include <sys/types.h>
+
+#include <stddef.h>
+
+#define HTRACRD_VERSION		"htracrd 0.1"
+#define HTRACRD_SOCKET		"/run/htracr/htracr.sock"
+#define HTRACRD_USER		"htracr"
+#define HTRACRD_GROUP		"htracr"
+#define HTRACRD_RING_MIB	32
+#define HTRACRD_MAX_SESSIONS	16
+
+struct htracrd_conf {
+	const char	*socket_path;
+	char		*chroot_dir;	/* empty directory for the analyzer */
+	int		 no_capture;
+	int		 foreground;
+	int		 verbose;
+	int		 as_root;	/* started with uid 0: drop and chroot */
+	int		 chroot_done;	/* the analyzer is chrooted */
+	uid_t		 uid;		/* user both processes run as */
+	gid_t		 gid;
+	size_t		 budget;	/* bytes per session */
+	size_t		 body_keep;	/* bytes kept per body */
+	size_t		 max_sessions;
+	size_t		 ring_mib;	/* kernel capture ring */
+};
+
+#endif

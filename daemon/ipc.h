@@ -1,0 +1,98 @@
+/*
+ * ipc.h: the private link between htracrd's two processes, a stream
+ * socketpair created before the split. Each message is a fixed header
+ * (type, length) followed by length bytes. Commands (analyzer ->
+ * capture) are fixed-size structures the capture process re-checks;
+ * replies and frame batches go the other way. Both processes use it:
+ * the capture process (CAP_NET_RAW only) and the sandboxed analyzer.
+ */
+#ifndef HTRACR_IPC_H
+#define HTRACR_IPC_H
+
+#include <sys/types.h>
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "proto.h"
+
+struct ipc_hdr {
+	uint32_t	 type;
+	uint32_t	 len;		/* payload bytes after this header */
+};
+
+enum ipc_type {
+	/* analyzer -> capture: fixed-size commands, re-checked */
+	IPC_CMD_START = 1,	/* struct ipc_start */
+	IPC_CMD_PORTS = 2,	/* struct ipc_ports */
+	IPC_CMD_STOP = 3,	/* no payload */
+	IPC_CMD_STATS = 4,	/* no payload */
+
+	/* capture -> analyzer */
+	IPC_STARTED = 100,	/* struct ipc_started */
+	IPC_FAILED = 101,	/* struct ipc_failed: start or ports refused */
+	IPC_PORTS_SET = 102,	/* no payload */
+	IPC_STOPPED = 103,	/* struct ipc_stats, the final counters */
+	IPC_STATS = 104,	/* struct ipc_stats */
+	IPC_FRAMES = 105,	/* a proto_frame blob */
+	IPC_QUIT = 106,		/* orderly shutdown: the analyzer exits 0 */
+};
+
+/* Largest payload either side accepts; anything larger is fatal. */
+#define IPC_MAX_PAYLOAD		(PROTO_FRAMES_BATCH + 4096)
+
+struct ipc_ports {
+	uint32_t	 nports;
+	uint16_t	 ports[PROTO_MAX_PORTS];
+};
+
+struct ipc_start {
+	char		 ifname[PROTO_MAX_IFNAME + 1];	/* NUL-terminated */
+	struct ipc_ports ports;
+};
+
+struct ipc_started {
+	int32_t		 linktype;
+	uint32_t	 snaplen;
+};
+
+struct ipc_failed {
+	int32_t		 code;		/* enum proto_err for the client */
+	char		 msg[256];	/* NUL-terminated */
+};
+
+struct ipc_stats {
+	uint64_t	 kernel;	/* pcap_stats ps_drop */
+	uint64_t	 ifdrop;	/* pcap_stats ps_ifdrop */
+	uint64_t	 forward;	/* frames the staging buffer refused */
+	uint64_t	 frames;	/* frames forwarded */
+};
+
+/*
+ * A bounded byte queue for a non-blocking descriptor: messages are
+ * appended whole and written out as the peer reads. Never grows past
+ * the size given to ipc_buf_init.
+ */
+struct ipc_buf {
+	u_char		*data;
+	size_t		 off;		/* first byte not yet written */
+	size_t		 used;		/* end of queued bytes */
+	size_t		 size;
+	size_t		 open;		/* header of the message being built */
+};
+
+void	 ipc_buf_init(struct ipc_buf *, size_t);
+void	 ipc_buf_free(struct ipc_buf *);
+size_t	 ipc_buf_room(struct ipc_buf *);
+int	 ipc_buf_put(struct ipc_buf *, uint32_t, const void *, size_t);
+int	 ipc_buf_begin(struct ipc_buf *, uint32_t);
+int	 ipc_buf_append(struct ipc_buf *, const void *, size_t);
+size_t	 ipc_buf_msglen(const struct ipc_buf *);
+void	 ipc_buf_end(struct ipc_buf *);
+int	 ipc_buf_flush(struct ipc_buf *, int);
+size_t	 ipc_buf_pending(const struct ipc_buf *);
+
+int	 ipc_ports_valid(const struct ipc_ports *);
+int	 ipc_ifname_valid(const char *, size_t);
+
+#endif

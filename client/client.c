@@ -23,6 +23,7 @@
 
 #define CLIENT_ZONE_CHUNK	(64 * 1024)
 #define CLIENT_SNDBUF		(4 * 1024 * 1024)
+#define CLIENT_TIMEOUT_MS	60000	/* silence before giving up */
 
 volatile sig_atomic_t	client_interrupted;
 
@@ -238,6 +239,26 @@ client_send(struct client *c, msgpack_sbuffer *sb, const void *tail,
 	return (0);
 }
 
+/* A daemon that stops answering must not hang a script for ever. */
+static int
+client_wait(struct client *c)
+{
+	struct pollfd	 pfd;
+	int		 n;
+
+	pfd.fd = c->fd;
+	pfd.events = POLLIN;
+	while ((n = poll(&pfd, 1, CLIENT_TIMEOUT_MS)) == -1 && errno == EINTR &&
+	    !client_interrupted)
+		;
+	if (n == 0)
+		log_warnx("htracrd at %s sent nothing for %d s; giving up",
+		    c->path, CLIENT_TIMEOUT_MS / 1000);
+	else if (n == -1 && errno != EINTR)
+		log_warn("poll");
+	return (n > 0 ? 0 : (n == -1 && errno == EINTR ? 0 : -1));
+}
+
 /* Reads exactly len bytes; 0 on success, -1 reported. */
 static int
 client_read_full(struct client *c, void *buf, size_t len)
@@ -250,6 +271,8 @@ client_read_full(struct client *c, void *buf, size_t len)
 			log_warnx("interrupted");
 			return (-1);
 		}
+		if (client_wait(c) == -1)
+			return (-1);
 		if ((n = read(c->fd, p, len)) == -1) {
 			if (errno == EINTR)
 				continue;

@@ -1,0 +1,271 @@
+#!/bin/sh
+# 010-cli: htracrctl as users and scripts meet it: usage errors (exit 2),
+# a missing daemon and a file that is no capture (clear errors, exit 1),
+# the JSON writer against hostile wire strings (checked by python3's json
+# module) and the text renderer (no raw control bytes), then against a
+# private htracrd: load, sessions, show, analyze of a real capture with
+# the right transactions, pcap dumps that tcpdump reads back, and output
+# files that are never clobbered or written through a symbolic link.
+. "$(dirname "$0")/lib.sh"
+
+t_need_cmd python3 cc pkg-config
+t_need_bins
+t_tmpdir
+
+ctl() {
+	"$HTRACRCTL" "$@" >"$T_TMP/out" 2>"$T_TMP/err"
+	echo $? >"$T_TMP/rc"
+}
+
+rc() {
+	cat "$T_TMP/rc"
+}
+
+# NAME WANT_RC GREP_PATTERN: the last ctl's status and stderr.
+expect() {
+	if [ "$(rc)" != "$2" ]; then
+		t_fail "$1" "exit $(rc), want $2: $(head -n 1 "$T_TMP/err")"
+	elif [ -n "$3" ] && ! grep -q -- "$3" "$T_TMP/err"; then
+		t_fail "$1" "stderr lacks '$3': $(head -n 1 "$T_TMP/err")"
+	else
+		t_pass "$1"
+	fi
+}
+
+# --- usage errors: exit 2 before anything is contacted --------------------
+ctl
+expect "$T_NAME/usage/no-command" 2 "usage:"
+ctl frobnicate
+expect "$T_NAME/usage/unknown-command" 2 "unknown command"
+ctl --frob sessions
+expect "$T_NAME/usage/unknown-global-option" 2 "unknown option"
+ctl show --frob
+expect "$T_NAME/usage/unknown-option" 2 "usage: htracrctl show"
+ctl show 1 2
+expect "$T_NAME/usage/extra-argument" 2 "usage: htracrctl show"
+ctl show abc
+expect "$T_NAME/usage/bad-session" 2 "bad session"
+ctl start --ports 0
+expect "$T_NAME/usage/port-zero" 2 "bad port"
+ctl ports 80,70000
+expect "$T_NAME/usage/port-too-big" 2 "bad port"
+ctl ports 80,,81
+expect "$T_NAME/usage/port-empty" 2 "bad port"
+ctl ports "$(seq -s, 1 65)"
+expect "$T_NAME/usage/65-ports" 2 "at most 64"
+ctl start --interface abcdefghijklmnopq
+expect "$T_NAME/usage/long-interface" 2 "interface name"
+ctl dump --format nonsense
+expect "$T_NAME/usage/unknown-format" 2 "unknown format"
+ctl analyze
+expect "$T_NAME/usage/analyze-no-file" 2 "usage: htracrctl analyze"
+ctl status --help
+expect "$T_NAME/usage/command-help" 0 ""
+grep -q "usage: htracrctl status" "$T_TMP/out" &&
+    t_pass "$T_NAME/usage/command-help-text" ||
+    t_fail "$T_NAME/usage/command-help-text" "no usage line on stdout"
+ctl help
+expect "$T_NAME/usage/help" 0 ""
+for c in analyze load sessions show dump start ports status stop; do
+	grep -q "^  $c " "$T_TMP/out" || t_fail "$T_NAME/usage/help-lists-$c" \
+	    "help does not list $c"
+done
+
+# --- no daemon --------------------------------------------------------------
+ctl --socket "$T_TMP/nothing-here" sessions
+expect "$T_NAME/no-daemon" 1 "cannot connect to $T_TMP/nothing-here: No such file or directory; is htracrd running?"
+HTRACR_SOCKET=$T_TMP/from-env; export HTRACR_SOCKET
+ctl status
+expect "$T_NAME/no-daemon/env-socket" 1 "cannot connect to $T_TMP/from-env"
+ctl --socket "$T_TMP/from-option" status
+unset HTRACR_SOCKET
+expect "$T_NAME/no-daemon/option-overrides-env" 1 \
+    "cannot connect to $T_TMP/from-option"
+
+# --- not a capture ------------------------------------------------------------
+printf 'GET / HTTP/1.1\r\n\r\n' >"$T_TMP/notcap.txt"
+ctl --socket "$T_TMP/nothing-here" load "$T_TMP/notcap.txt"
+expect "$T_NAME/not-a-capture/load" 1 \
+    "notcap.txt: not a pcap or pcapng capture: "
+ctl analyze "$T_TMP/notcap.txt"
+expect "$T_NAME/not-a-capture/analyze" 1 \
+    "notcap.txt: not a pcap or pcapng capture: "
+ctl analyze "$T_TMP/missing.pcap"
+expect "$T_NAME/not-a-capture/missing" 1 "cannot read .*missing.pcap"
+
+# --- JSON writer and text renderer on hostile strings --------------------------
+helper=$T_TMP/json-helper
+# shellcheck disable=SC2046
+if cc -D_GNU_SOURCE -I"$T_ROOT/client" -I"$T_ROOT/common" \
+    -I"$T_ROOT/proto" -o "$helper" "$T_ROOT/tests/regress/010-cli-json.c" \
+    "$T_ROOT/client/json.c" "$T_ROOT/client/doc.c" "$T_ROOT/client/text.c" \
+    "$T_ROOT/client/cmd.c" "$T_ROOT/client/client.c" \
+    "$T_ROOT/common/esc.c" "$T_ROOT/common/log.c" "$T_ROOT/common/xmalloc.c" \
+    "$T_ROOT/proto/proto.c" $(pkg-config --cflags --libs msgpack) \
+    2>"$T_TMP/cc.err"; then
+	"$helper" json >"$T_TMP/hostile.json"
+	python3 - "$T_TMP/hostile.json" "$T_NAME" <<'EOF'
+import json, sys
+path, name = sys.argv[1], sys.argv[2]
+raw = open(path, "rb").read()
+try:
+    d = json.loads(raw.decode("utf-8"))
+    print("PASS: %s/json/valid" % name)
+except Exception as e:
+    print("FAIL: %s/json/valid: %s" % (name, e))
+    sys.exit(0)
+h = dict(d["transactions"][0]["request"]["headers"])
+want = {
+    "controls": "a\x01\x02\x1b[31mred\x7f\n\r\t\b\f end",
+    "quotes": 'say "hi" \\ back\\slash / slash',
+    "utf8": "caf\u00e9 \u20ac \U0001F600",
+    "lone": "\u00ff\u00fe\u0080 x \u00c3",
+    "overlong": "\u00c0\u00af \u00e0\u0080\u00af \u00f0\u0080\u0080\u00af",
+    "surrogate": "\u00ed\u00a0\u0080\u00ed\u00bf\u00bf",
+    "toolarge": "\u00f4\u0090\u0080\u0080 \u00f5\u0080\u0080\u0080",
+    "truncated": "\u00e2\u0082",
+    "nul": "a\x00b",
+    "u2028": "\u2028\u2029",
+}
+for k, v in want.items():
+    if h.get(k) == v:
+        print("PASS: %s/json/%s" % (name, k))
+    else:
+        print("FAIL: %s/json/%s: got %r want %r" % (name, k, h.get(k), v))
+bad = [b for b in raw if b < 0x20 and b != 0x0a]
+print(("PASS: %s/json/no-raw-controls" % name) if not bad else
+      ("FAIL: %s/json/no-raw-controls: %d raw control bytes" % (name, len(bad))))
+body = d["transactions"][0]["response"]["body"]
+print(("PASS: %s/json/bin-base64" % name) if body == "AAECA/8=" else
+      ("FAIL: %s/json/bin-base64: %r" % (name, body)))
+EOF
+	"$helper" text >"$T_TMP/hostile.txt"
+	if LC_ALL=C grep -q "$(printf '[\001-\010\013-\037\177]')" \
+	    "$T_TMP/hostile.txt"; then
+		t_fail "$T_NAME/text/escaped" "raw control bytes in text output"
+	elif ! grep -q 'a\\x01\\x02\\x1b\[31mred' "$T_TMP/hostile.txt"; then
+		t_fail "$T_NAME/text/escaped" "escaped string missing"
+	else
+		t_pass "$T_NAME/text/escaped"
+	fi
+else
+	t_fail "$T_NAME/json/helper" "cannot build: $(head -n 1 "$T_TMP/cc.err")"
+fi
+
+# --- against a private daemon ----------------------------------------------------
+if ! CORPUS=$(t_shared corpus); then
+	t_skip "$T_NAME/daemon" "no ../shared/corpus beside the repository"
+	t_exit
+fi
+if ! t_daemon_start; then
+	t_fail "$T_NAME/daemon" "private htracrd did not start: $(tail -n 1 "$T_TMP/htracrd.log")"
+	t_exit
+fi
+PIPE=$CORPUS/zeek-pipelined-requests.pcap
+NG=$CORPUS/cs-http_ip4and6.pcapng
+
+ctl --socket "$T_SOCK" load "$PIPE"
+expect "$T_NAME/load" 0 ""
+grep -q "^session [0-9]*: zeek-pipelined-requests.pcap" "$T_TMP/out" &&
+    t_pass "$T_NAME/load/summary" ||
+    t_fail "$T_NAME/load/summary" "no summary line: $(head -n 1 "$T_TMP/out")"
+ctl --socket "$T_SOCK" --json load "$NG"
+expect "$T_NAME/load/pcapng" 0 ""
+NGID=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])' \
+    <"$T_TMP/out" 2>/dev/null)
+
+ctl --socket "$T_SOCK" sessions
+expect "$T_NAME/sessions" 0 ""
+n=$(grep -c "zeek-pipelined-requests\|cs-http_ip4and6" "$T_TMP/out")
+t_eq "$T_NAME/sessions/lists-both" 2 "$n"
+
+ctl --socket "$T_SOCK" --json show
+expect "$T_NAME/show/json" 0 ""
+if python3 -m json.tool "$T_TMP/out" >/dev/null 2>&1; then
+	t_pass "$T_NAME/show/json-valid"
+else
+	t_fail "$T_NAME/show/json-valid" "python3 -m json.tool refuses it"
+fi
+got=$(t_json "$T_TMP/out" '"%s %s %s" % (d["htracr"], d["session"]["id"], sorted(k for k in d))')
+t_eq "$T_NAME/show/json-shape" \
+    "1 $NGID ['connections', 'htracr', 'servers', 'session', 'transactions']" \
+    "$got"
+got=$(t_json "$T_TMP/out" 'sorted(set(c["ip_version"] for c in d["connections"]))')
+t_eq "$T_NAME/show/json-ipv6" "[4, 6]" "$got"
+
+ctl --socket "$T_SOCK" show 1 --packets
+expect "$T_NAME/show/text" 0 ""
+for s in SERVERS CONNECTIONS TRANSACTIONS; do
+	grep -q "^$s" "$T_TMP/out" || t_fail "$T_NAME/show/text-$s" "no $s table"
+done
+ctl --socket "$T_SOCK" show 999
+expect "$T_NAME/show/no-such-session" 1 "not_found"
+
+ctl --socket "$T_SOCK" --json status
+expect "$T_NAME/status/json" 0 ""
+got=$(t_json "$T_TMP/out" 'd["capture"]')
+t_eq "$T_NAME/status/no-capture" "false" "$got"
+ctl --socket "$T_SOCK" start --ports 80
+expect "$T_NAME/start/unavailable" 1 "unavailable"
+
+# pcap dumps: written by the client, read back by tcpdump.
+ctl --socket "$T_SOCK" dump --format pcap -o "$T_TMP/one.pcap" 1
+expect "$T_NAME/dump/pcap" 0 ""
+if command -v tcpdump >/dev/null 2>&1; then
+	a=$(tcpdump -nn -r "$PIPE" 2>/dev/null | md5sum)
+	b=$(tcpdump -nn -r "$T_TMP/one.pcap" 2>/dev/null | md5sum)
+	t_eq "$T_NAME/dump/pcap-same-frames" "$a" "$b"
+fi
+mode=$(stat -c %a "$T_TMP/one.pcap")
+t_eq "$T_NAME/dump/mode-0600" 600 "$mode"
+ctl --socket "$T_SOCK" dump --format pcap -o "$T_TMP/one.pcap" 1
+expect "$T_NAME/dump/refuses-existing" 1 "already exists; use --force"
+ctl --socket "$T_SOCK" dump --format pcap --force -o "$T_TMP/one.pcap" 1
+expect "$T_NAME/dump/force-overwrites" 0 ""
+ln -s "$T_TMP/victim" "$T_TMP/link.pcap"
+ctl --socket "$T_SOCK" dump --format pcap -o "$T_TMP/link.pcap" 1
+expect "$T_NAME/dump/refuses-symlink" 1 "symbolic link"
+ctl --socket "$T_SOCK" dump --format pcap --force -o "$T_TMP/link.pcap" 1
+expect "$T_NAME/dump/refuses-symlink-forced" 1 "symbolic link"
+[ -e "$T_TMP/victim" ] &&
+    t_fail "$T_NAME/dump/symlink-target-untouched" "the link's target exists" ||
+    t_pass "$T_NAME/dump/symlink-target-untouched"
+t_daemon_stop
+
+# --- analyze: a private daemon of its own ---------------------------------------
+# Its temporary directories go here, so the clean-up can be checked.
+mkdir "$T_TMP/td"
+TMPDIR=$T_TMP/td; export TMPDIR
+if [ -f "$PIPE" ]; then
+	ctl analyze "$PIPE" --json
+	expect "$T_NAME/analyze/json" 0 ""
+	got=$(t_json "$T_TMP/out" 'len(d["transactions"])')
+	t_eq "$T_NAME/analyze/5-transactions" 5 "$got"
+	want=$(tail -n +2 "$CORPUS/tshark/zeek-pipelined-requests.pcap.tsv" | cut -f4 |
+	    tr ' ' '\n' | grep -v '^$' | tr '\n' ' ')
+	got=$(t_json "$T_TMP/out" '" ".join(t["request"]["target"] for t in d["transactions"]) + " "')
+	t_eq "$T_NAME/analyze/targets" "$want" "$got"
+
+	ctl analyze "$PIPE" -o "$T_TMP/a.json" --format json
+	expect "$T_NAME/analyze/output-file" 0 ""
+	python3 -m json.tool "$T_TMP/a.json" >/dev/null 2>&1 &&
+	    t_pass "$T_NAME/analyze/output-file-json" ||
+	    t_fail "$T_NAME/analyze/output-file-json" "not valid JSON"
+	ctl analyze "$PIPE" -o "$T_TMP/a.json" --format json
+	expect "$T_NAME/analyze/output-exists" 1 "already exists"
+	ctl analyze "$PIPE" -o "$T_TMP/a.json" --format text --force
+	expect "$T_NAME/analyze/output-force" 0 ""
+	grep -q "^TRANSACTIONS" "$T_TMP/a.json" &&
+	    t_pass "$T_NAME/analyze/output-force-replaced" ||
+	    t_fail "$T_NAME/analyze/output-force-replaced" "old content kept"
+	ln -s "$T_TMP/victim2" "$T_TMP/link.json"
+	ctl analyze "$PIPE" -o "$T_TMP/link.json" --force
+	expect "$T_NAME/analyze/output-symlink" 1 "symbolic link"
+	ctl analyze "$PIPE" --format pcap -o "$T_TMP/a.pcap"
+	expect "$T_NAME/analyze/pcap" 0 ""
+	left=$(ls -A "$T_TMP/td")
+	t_eq "$T_NAME/analyze/cleans-up" "" "$left"
+else
+	t_skip "$T_NAME/analyze" "no zeek-pipelined-requests.pcap in the corpus"
+fi
+t_exit

@@ -31,28 +31,83 @@ static const char *pack_classes[] = {
 	"out-of-order", "dup-ack", "zero-window",
 };
 
+/*
+ * Keys are short literals: header and bytes go out in one write, and
+ * with an unsigned value after them, so a detail of hundreds of
+ * thousands of items costs few calls into the buffer.
+ */
+static size_t
+pack_key_buf(u_char *buf, const char *key)
+{
+	size_t	 n = strlen(key);
+
+	buf[0] = 0xa0 | (u_char)n;
+	memcpy(buf + 1, key, n);
+	return (n + 1);
+}
+
+static void
+pack_key(msgpack_packer *pk, const char *key)
+{
+	u_char	 buf[40];
+
+	pk->callback(pk->data, (const char *)buf, pack_key_buf(buf, key));
+}
+
+static size_t
+pack_uint_buf(u_char *p, uint64_t v)
+{
+	int	 i, n;
+
+	if (v < 128) {
+		p[0] = (u_char)v;
+		return (1);
+	}
+	if (v <= UINT8_MAX) {
+		p[0] = 0xcc;
+		n = 1;
+	} else if (v <= UINT16_MAX) {
+		p[0] = 0xcd;
+		n = 2;
+	} else if (v <= UINT32_MAX) {
+		p[0] = 0xce;
+		n = 4;
+	} else {
+		p[0] = 0xcf;
+		n = 8;
+	}
+	for (i = 0; i < n; i++)
+		p[1 + i] = (u_char)(v >> (8 * (n - 1 - i)));
+	return ((size_t)n + 1);
+}
+
 static void
 pack_u64(msgpack_packer *pk, const char *key, uint64_t v)
 {
-	proto_pack_key(pk, key);
-	msgpack_pack_uint64(pk, v);
+	u_char	 buf[48];
+	size_t	 n;
+
+	n = pack_key_buf(buf, key);
+	n += pack_uint_buf(buf + n, v);
+	pk->callback(pk->data, (const char *)buf, n);
 }
 
 /* A time or a duration that may be unknown. */
 static void
 pack_time(msgpack_packer *pk, const char *key, uint64_t us)
 {
-	proto_pack_key(pk, key);
-	if (us == ENGINE_NOTIME)
-		msgpack_pack_nil(pk);
-	else
-		msgpack_pack_uint64(pk, us);
+	if (us != ENGINE_NOTIME) {
+		pack_u64(pk, key, us);
+		return;
+	}
+	pack_key(pk, key);
+	msgpack_pack_nil(pk);
 }
 
 static void
 pack_bool(msgpack_packer *pk, const char *key, int v)
 {
-	proto_pack_key(pk, key);
+	pack_key(pk, key);
 	if (v)
 		msgpack_pack_true(pk);
 	else
@@ -62,7 +117,7 @@ pack_bool(msgpack_packer *pk, const char *key, int v)
 static void
 pack_strkey(msgpack_packer *pk, const char *key, const char *v)
 {
-	proto_pack_key(pk, key);
+	pack_key(pk, key);
 	if (v == NULL)
 		msgpack_pack_nil(pk);
 	else
@@ -114,7 +169,7 @@ pack_linktype(const struct session *s, msgpack_packer *pk)
 	const char	*name;
 	char		 buf[32];
 
-	proto_pack_key(pk, "linktype");
+	pack_key(pk, "linktype");
 	if ((name = pcap_datalink_val_to_name(s->linktype)) == NULL) {
 		snprintf(buf, sizeof(buf), "DLT_%d", s->linktype);
 		name = buf;
@@ -137,7 +192,7 @@ pack_session(const struct session *s, msgpack_packer *pk)
 	pack_u64(pk, "uid", s->uid);
 	pack_strkey(pk, "state", states[s->state]);
 	pack_linktype(s, pk);
-	proto_pack_key(pk, "ports");
+	pack_key(pk, "ports");
 	msgpack_pack_array(pk, s->cfg.nports);
 	for (i = 0; i < s->cfg.nports; i++)
 		msgpack_pack_uint16(pk, s->cfg.ports[i]);
@@ -148,7 +203,7 @@ pack_session(const struct session *s, msgpack_packer *pk)
 	pack_u64(pk, "servers", s->nservers);
 	pack_u64(pk, "connections", s->nconns);
 	pack_u64(pk, "transactions", s->ntxns);
-	proto_pack_key(pk, "counters");
+	pack_key(pk, "counters");
 	pack_counters(s, pk);
 }
 
@@ -160,7 +215,7 @@ pack_server(const struct server *v, msgpack_packer *pk)
 	pack_u64(pk, "id", v->id);
 	pack_addr(pk, "addr", v->family, v->addr);
 	pack_u64(pk, "port", v->port);
-	proto_pack_key(pk, "name");
+	pack_key(pk, "name");
 	if (v->name == NULL)
 		msgpack_pack_nil(pk);
 	else
@@ -172,7 +227,7 @@ pack_server(const struct server *v, msgpack_packer *pk)
 static void
 pack_int_or_nil(msgpack_packer *pk, const char *key, int v)
 {
-	proto_pack_key(pk, key);
+	pack_key(pk, key);
 	if (v < 0)
 		msgpack_pack_nil(pk);
 	else
@@ -216,7 +271,7 @@ pack_pkt(const struct pkt *p, msgpack_packer *pk)
 	pack_u64(pk, "n", p->frame);
 	pack_u64(pk, "us", p->us);
 	pack_strkey(pk, "dir", p->dir == DIR_C2S ? "c2s" : "s2c");
-	proto_pack_key(pk, "flags");
+	pack_key(pk, "flags");
 	proto_pack_strn(pk, flags, n);
 	pack_u64(pk, "seq", p->seq);
 	pack_u64(pk, "ack", p->ack);
@@ -245,7 +300,7 @@ pack_conn_lists(const struct conn *c, msgpack_packer *pk)
 {
 	size_t	 i, n = 0;
 
-	proto_pack_key(pk, "states");
+	pack_key(pk, "states");
 	msgpack_pack_array(pk, c->nstates);
 	for (i = 0; i < c->nstates; i++) {
 		msgpack_pack_map(pk, 2);
@@ -255,7 +310,7 @@ pack_conn_lists(const struct conn *c, msgpack_packer *pk)
 	for (i = 0; i < sizeof(pack_flags) / sizeof(pack_flags[0]); i++)
 		if (c->flags & (1 << i))
 			n++;
-	proto_pack_key(pk, "flags");
+	pack_key(pk, "flags");
 	msgpack_pack_array(pk, n);
 	for (i = 0; i < sizeof(pack_flags) / sizeof(pack_flags[0]); i++)
 		if (c->flags & (1 << i))
@@ -270,7 +325,7 @@ pack_conn(const struct conn *c, int packets, msgpack_packer *pk)
 	msgpack_pack_map(pk, packets ? 21 : 20);
 	pack_strkey(pk, "type", "connection");
 	pack_u64(pk, "id", c->id);
-	proto_pack_key(pk, "server");
+	pack_key(pk, "server");
 	if (c->server == NULL)
 		msgpack_pack_nil(pk);
 	else
@@ -288,16 +343,16 @@ pack_conn(const struct conn *c, int packets, msgpack_packer *pk)
 	pack_time(pk, "rtt_us", pack_rtt(c));
 	pack_strkey(pk, "state", pack_states[c->state]);
 	pack_conn_lists(c, pk);
-	proto_pack_key(pk, "c2s");
+	pack_key(pk, "c2s");
 	pack_dir(&c->d[DIR_C2S], pk);
-	proto_pack_key(pk, "s2c");
+	pack_key(pk, "s2c");
 	pack_dir(&c->d[DIR_S2C], pk);
-	proto_pack_key(pk, "transactions");
+	pack_key(pk, "transactions");
 	msgpack_pack_array(pk, c->ntxns);
 	for (i = 0; i < c->ntxns; i++)
 		msgpack_pack_uint32(pk, c->txns[i]);
 	if (packets) {
-		proto_pack_key(pk, "packets");
+		pack_key(pk, "packets");
 		msgpack_pack_array(pk, c->npkts);
 		for (i = 0; i < c->npkts; i++)
 			pack_pkt(&c->pkts[i], pk);
@@ -308,7 +363,7 @@ static void
 pack_text(msgpack_packer *pk, const char *key, const struct msg *m,
     uint32_t off, uint32_t len)
 {
-	proto_pack_key(pk, key);
+	pack_key(pk, key);
 	if (m->text == NULL)
 		proto_pack_strn(pk, "", 0);
 	else
@@ -331,7 +386,7 @@ pack_headers(const struct msg *m, msgpack_packer *pk)
 {
 	uint32_t	 i;
 
-	proto_pack_key(pk, "headers");
+	pack_key(pk, "headers");
 	msgpack_pack_array(pk, m->nhdrs);
 	for (i = 0; i < m->nhdrs; i++) {
 		msgpack_pack_array(pk, 2);
@@ -371,7 +426,7 @@ pack_msg_common(const struct msg *m, msgpack_packer *pk)
 	pack_u64(pk, "start_us", m->start_us);
 	pack_time(pk, "end_us", m->end_us);
 	pack_u64(pk, "first_frame", m->first_frame);
-	proto_pack_key(pk, "last_frame");
+	pack_key(pk, "last_frame");
 	if (m->complete)
 		msgpack_pack_uint32(pk, m->last_frame);
 	else
@@ -399,13 +454,13 @@ pack_response(const struct msg *m, msgpack_packer *pk)
 	uint8_t	 i;
 
 	msgpack_pack_map(pk, 20);
-	proto_pack_key(pk, "status");
+	pack_key(pk, "status");
 	if (m->status == 0)
 		msgpack_pack_nil(pk);
 	else
 		msgpack_pack_uint16(pk, m->status);
 	pack_text(pk, "reason", m, m->reason_off, m->reason_len);
-	proto_pack_key(pk, "interim");
+	pack_key(pk, "interim");
 	msgpack_pack_array(pk, m->ninterim);
 	for (i = 0; i < m->ninterim; i++)
 		msgpack_pack_uint16(pk, m->interim[i]);
@@ -415,7 +470,7 @@ pack_response(const struct msg *m, msgpack_packer *pk)
 static void
 pack_span(msgpack_packer *pk, const char *key, uint64_t from, uint64_t to)
 {
-	proto_pack_key(pk, key);
+	pack_key(pk, key);
 	if (from == ENGINE_NOTIME || to == ENGINE_NOTIME)
 		msgpack_pack_nil(pk);
 	else
@@ -446,13 +501,13 @@ pack_timings(const struct txn *t, msgpack_packer *pk)
 	pack_span(pk, "wait_us", reqend, rstart);
 	pack_span(pk, "receive_us", rstart, rend);
 	wait = (int64_t)(rstart - reqend);
-	proto_pack_key(pk, "server_stall_us");
+	pack_key(pk, "server_stall_us");
 	if (rtt == ENGINE_NOTIME || reqend == ENGINE_NOTIME ||
 	    rstart == ENGINE_NOTIME)
 		msgpack_pack_nil(pk);
 	else
 		msgpack_pack_int64(pk, wait - (int64_t)rtt);
-	proto_pack_key(pk, "round_trips");
+	pack_key(pk, "round_trips");
 	if (rtt == ENGINE_NOTIME || rtt == 0 || reqend == ENGINE_NOTIME ||
 	    rend == ENGINE_NOTIME || wait < 0)
 		msgpack_pack_nil(pk);
@@ -468,18 +523,18 @@ pack_txn(const struct txn *t, msgpack_packer *pk)
 	pack_strkey(pk, "type", "transaction");
 	pack_u64(pk, "id", t->id);
 	pack_u64(pk, "connection", t->conn->id);
-	proto_pack_key(pk, "server");
+	pack_key(pk, "server");
 	if (t->conn->server == NULL)
 		msgpack_pack_nil(pk);
 	else
 		msgpack_pack_uint32(pk, t->conn->server->id);
 	pack_u64(pk, "index", t->index);
-	proto_pack_key(pk, "request");
+	pack_key(pk, "request");
 	if (t->req == NULL)
 		msgpack_pack_nil(pk);
 	else
 		pack_request(t->req, pk);
-	proto_pack_key(pk, "response");
+	pack_key(pk, "response");
 	if (t->resp == NULL)
 		msgpack_pack_nil(pk);
 	else
@@ -489,6 +544,6 @@ pack_txn(const struct txn *t, msgpack_packer *pk)
 	pack_bool(pk, "not_modified", t->not_modified);
 	pack_bool(pk, "connection_close", t->conn_close);
 	pack_bool(pk, "upgrade", t->upgrade);
-	proto_pack_key(pk, "timings");
+	pack_key(pk, "timings");
 	pack_timings(t, pk);
 }

@@ -23,9 +23,12 @@ for t in fuzz_engine fuzz_proto; do
 	seeds=$OUT/seeds_${t#fuzz_}
 	work=$OUT/corpus_${t#fuzz_}
 	mkdir -p "$work"
-	# malloc failing is how production sees a huge declared size
+	# A msgpack header may declare a huge array: msgpack-c then asks
+	# for that much memory up front, untouched. As in production, a
+	# refused malloc is an error path; only real (RSS) use is bounded.
 	if ASAN_OPTIONS=allocator_may_return_null=1 \
 	    "$OUT/$t" -max_total_time="$SECS" -rss_limit_mb=2048 \
+	    -malloc_limit_mb=1048576 \
 	    -max_len=65536 -timeout=10 -print_final_stats=1 \
 	    -artifact_prefix="$OUT/$t-" "$work" "$seeds" \
 	    >"$OUT/$t.log" 2>&1; then

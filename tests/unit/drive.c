@@ -4,7 +4,7 @@
  * with libpcap, feeds session_frame, finishes, packs the whole detail
  * into a buffer that is thrown away, then prints counts.
  *
- *   drive [-p] [-v] [-P port,...] [-b budget] file.pcap
+ *   drive [-p] [-v] [-P port,...] [-b budget] [-k body_keep] file.pcap
  *     -p  pack packet records too      -v  one line per transaction
  */
 #include <sys/types.h>
@@ -15,11 +15,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "engine.h"
 #include "esc.h"
 #include "session.h"
+
+static double
+drive_now(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((double)ts.tv_sec + (double)ts.tv_nsec / 1e9);
+}
 
 static void
 drive_ports(struct engine_config *cfg, char *list)
@@ -85,12 +95,16 @@ main(int argc, char *argv[])
 	uint64_t		 req = 0, resp = 0, retrans = 0, items;
 	size_t			 i, bytes = 0;
 	int			 ch, flags = 0, verbose = 0;
+	double			 t0, t1, t2, t3;
 
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.budget = SESSION_DEFAULT_BUDGET;
 	cfg.body_keep = SESSION_DEFAULT_BODY_KEEP;
-	while ((ch = getopt(argc, argv, "b:pP:v")) != -1) {
+	while ((ch = getopt(argc, argv, "b:k:pP:v")) != -1) {
 		switch (ch) {
+		case 'k':
+			cfg.body_keep = strtoull(optarg, NULL, 10);
+			break;
 		case 'b':
 			cfg.budget = strtoull(optarg, NULL, 10);
 			break;
@@ -113,11 +127,14 @@ main(int argc, char *argv[])
 		errx(1, "%s", ebuf);
 	s = session_new(1, SESSION_LOADED, pcap_datalink(p), &cfg, getuid(),
 	    argv[optind], 0);
+	t0 = drive_now();
 	while (pcap_next_ex(p, &h, &data) == 1)
 		session_frame(s, (uint64_t)h->ts.tv_sec * 1000000 +
 		    (uint64_t)h->ts.tv_usec, data, h->caplen, h->len);
 	session_finish(s, s->last_frame_us);
+	t1 = drive_now();
 	drive_pack(s, flags, &bytes, &items);
+	t2 = drive_now();
 	for (i = 0; i < s->ntxns; i++) {
 		if (s->txns[i]->req != NULL)
 			req++;
@@ -138,7 +155,10 @@ main(int argc, char *argv[])
 	    (unsigned long long)s->c.gaps,
 	    (unsigned long long)s->c.parse_errors, (unsigned long long)items,
 	    bytes, s->mem, (unsigned long long)s->c.evicted_frames);
+	t3 = drive_now();
 	session_free(s);
+	fprintf(stderr, "read+analyze %.3f s, pack %.3f s, free %.3f s\n",
+	    t1 - t0, t2 - t1, drive_now() - t3);
 	pcap_close(p);
 	return (0);
 }

@@ -166,9 +166,25 @@ ring_find(struct ring *r, uint64_t n)
 }
 
 /*
+ * A record larger than the whole buffer goes out cut to fit, as a
+ * shorter capture of the same frame, rather than stopping the dump.
+ */
+static size_t
+ring_cut(u_char *buf, size_t max, struct proto_frame *h, const u_char *rec,
+    uint64_t *pos, uint64_t n)
+{
+	if (max <= sizeof(*h))
+		return (0);
+	h->caplen = (uint32_t)(max - sizeof(*h));
+	memcpy(buf, h, sizeof(*h));
+	memcpy(buf + sizeof(*h), rec + sizeof(*h), h->caplen);
+	*pos = n;
+	return (max);
+}
+
+/*
  * *pos is the number of the last frame handed out (0 at the start).
- * Copies whole records only; a record larger than max is never split,
- * so callers pass at least sizeof(proto_frame) + PROTO_MAX_SNAPLEN.
+ * Copies whole records; only one larger than max on its own is cut.
  */
 size_t
 ring_next(struct ring *r, uint64_t *pos, u_char *buf, size_t max)
@@ -185,8 +201,11 @@ ring_next(struct ring *r, uint64_t *pos, u_char *buf, size_t max)
 			memcpy(&h, b->data + off, sizeof(h));
 			rec = sizeof(h) + h.caplen;
 			if (n > *pos) {
-				if (max - out < rec)
+				if (max - out < rec && out > 0)
 					return (out);
+				if (max - out < rec)
+					return (ring_cut(buf, max, &h,
+					    b->data + off, pos, n));
 				memcpy(buf + out, b->data + off, rec);
 				out += rec;
 				*pos = n;

@@ -456,6 +456,15 @@ session_finish(struct session *s, uint64_t stop_us)
 		session_txn_done(s, s->txns[i]);
 }
 
+void
+session_abort(struct session *s, uint64_t stop_us)
+{
+	if (s->state != SESSION_RUNNING)
+		return;
+	session_finish(s, stop_us);
+	s->state = SESSION_ABORTED;
+}
+
 static struct txn *
 session_txn(struct session *s, uint32_t id)
 {

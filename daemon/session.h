@@ -65,6 +65,8 @@ void		 session_set_ports(struct session *, const uint16_t *, size_t);
 void		 session_set_drops(struct session *, const struct session_drops *);
 /* End of input: flush reassembly, finish parsers, close the session. */
 void		 session_finish(struct session *, uint64_t stop_us);
+/* As session_finish, for input cut short: the state says "aborted". */
+void		 session_abort(struct session *, uint64_t stop_us);
 
 /*
  * Called once per transaction when its response completes (or when the

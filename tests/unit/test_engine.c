@@ -829,6 +829,44 @@ test_bad_frames(void)
 	report("bad_frames_counted");
 }
 
+static void
+test_frames_dump(void)
+{
+	struct flow		 f;
+	struct session		*s = t_session(DLT_EN10MB, 0, NULL, 0);
+	struct proto_frame	 h;
+	static u_char		 buf[1 << 16];
+	uint64_t		 pos = 0, last = 0, n = 0;
+	size_t			 got, off;
+	int			 ordered = 1;
+
+	t_flow(&f, s, DLT_EN10MB, 0);
+	t_handshake(&f);
+	t_str(&f, 1, "GET /f HTTP/1.1\r\n\r\n");
+	t_str(&f, 0, resp_ok);
+	while ((got = session_frames_next(s, &pos, buf, 200)) > 0) {
+		for (off = 0; off < got; off += sizeof(h) + h.caplen) {
+			memcpy(&h, buf + off, sizeof(h));
+			ordered &= h.ts_us > last;
+			last = h.ts_us;
+			n++;
+		}
+	}
+	check(n == s->c.frames && n == 5, "frames dumped %llu",
+	    (unsigned long long)n);
+	check(ordered, "capture order");
+	pos = 0;
+	got = session_frames_next(s, &pos, buf, 40);
+	memcpy(&h, buf, sizeof(h));
+	check(got == 40 && h.caplen == 24 && h.len > 24 && pos == 1,
+	    "oversized frame not cut to fit");
+	session_abort(s, f.us);
+	check(s->state == SESSION_ABORTED && !session_running(s),
+	    "aborted state");
+	session_free(s);
+	report("frames_dump");
+}
+
 /* Packs the whole detail and reads it back. */
 static void
 test_pack(void)
@@ -922,6 +960,7 @@ main(void)
 	test_ports();
 	test_reordered_handshake();
 	test_bad_frames();
+	test_frames_dump();
 	test_pack();
 	return (nfail ? 1 : 0);
 }

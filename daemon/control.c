@@ -194,13 +194,13 @@ control_dispatch(struct client *c, const msgpack_object *req)
 	}
 	log_debug("client uid %lu pid %ld: %s", (unsigned long)c->uid,
 	    (long)c->pid, proto_op_name(ce->op));
-	if (control_fields(c, id, req, ce->fields) == -1)
-		return;
 	if ((ce->flags & CTL_CAPTURE) && analyzer.conf->no_capture) {
 		analyzer_error(c, id, PROTO_ERR_UNAVAILABLE,
 		    "this daemon runs without capture (--no-capture)");
 		return;
 	}
+	if (control_fields(c, id, req, ce->fields) == -1)
+		return;
 	if ((ce->flags & CTL_STREAM) &&
 	    (c->stream.kind != STREAM_NONE || c->watching)) {
 		analyzer_error(c, id, PROTO_ERR_STATE,
@@ -973,7 +973,7 @@ control_client_gone(struct client *c)
 		log_info("client uid %lu pid %ld left mid-load: session %u "
 		    "kept as aborted", (unsigned long)c->uid, (long)c->pid,
 		    session_id(c->load->s));
-		session_finish(c->load->s, analyzer_now_us());
+		session_abort(c->load->s, analyzer_now_us());
 		analyzer_session_unref(c->load);
 		c->load = NULL;
 	}

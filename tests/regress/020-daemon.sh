@@ -1,0 +1,192 @@
+#!/bin/sh
+# 020-daemon: htracrd without capture. A private daemon on a temporary
+# socket: its two processes' privileges and sandbox (/proc status), the
+# test-only hooks (a forbidden syscall kills the analyzer with SIGSYS and
+# the daemon exits non-zero; uid 0 and capabilities cannot come back),
+# and the request door: garbage, oversized lengths, deep nesting, wrong
+# versions, bad fields and bad frame blobs get errors (and a disconnect
+# where the protocol says so) while another client keeps working.
+. "$(dirname "$0")/lib.sh"
+
+t_need_bins
+t_need_cmd python3
+t_tmpdir
+RAW="python3 $T_ROOT/tests/regress/rawclient.py"
+
+# Field NAME of /proc/PID/status.
+status_field() {
+	sed -n "s/^$2:[[:space:]]*//p" "/proc/$1/status" 2>/dev/null
+}
+
+analyzer_pid() {
+	pgrep -P "$1" | head -n 1
+}
+
+if ! t_daemon_start; then
+	t_fail "$T_NAME-start" "daemon did not come up: $(tail -n 3 "$T_TMP/htracrd.log")"
+	t_exit
+fi
+t_pass "$T_NAME-start"
+A=$(analyzer_pid "$T_DAEMON_PID")
+
+# --- the sandbox, as the kernel reports it ---
+t_eq "$T_NAME-analyzer-nonewprivs" 1 "$(status_field "$A" NoNewPrivs)"
+t_eq "$T_NAME-analyzer-seccomp" 2 "$(status_field "$A" Seccomp)"
+t_eq "$T_NAME-analyzer-capeff" 0000000000000000 "$(status_field "$A" CapEff)"
+t_eq "$T_NAME-analyzer-capprm" 0000000000000000 "$(status_field "$A" CapPrm)"
+t_eq "$T_NAME-capture-seccomp" 2 "$(status_field "$T_DAEMON_PID" Seccomp)"
+t_eq "$T_NAME-capture-capprm-no-capture" 0000000000000000 \
+    "$(status_field "$T_DAEMON_PID" CapPrm)"
+if [ "$(id -u)" -eq 0 ]; then
+	for p in "$A" "$T_DAEMON_PID"; do
+		ids="$(status_field "$p" Uid) $(status_field "$p" Gid)"
+		case " $ids " in
+		*[!0-9]0[!0-9]*) t_fail "$T_NAME-no-root-$p" "uid/gid 0 left: $ids" ;;
+		*) t_pass "$T_NAME-no-root-$p" ;;
+		esac
+	done
+	t_eq "$T_NAME-analyzer-chroot" "$T_TMP/empty" "$(readlink "/proc/$A/root")"
+else
+	t_skip "$T_NAME-no-root" "not started as root"
+fi
+
+# --- the door: each bad client gets its error and is closed ---
+out=$($RAW "$T_SOCK" abuse garbage oversized deep version nohello notmap noop 2>&1)
+want() {
+	if printf '%s\n' "$out" | grep -q "^$2"; then
+		t_pass "$T_NAME-$1"
+	else
+		t_fail "$T_NAME-$1" "no line '$2' in: $(printf '%s' "$out" | tr '\n' '|')"
+	fi
+}
+want garbage "garbage: code=1 .*; then eof"
+want oversized "oversized: code=7 .*; then eof"
+want deep "deep: code=1 .*nested.*; then eof"
+want version "version: code=2 .*99.*1; then eof"
+want nohello "nohello: code=1 .*hello.*; then eof"
+want notmap "notmap: code=1 .*; then eof"
+want noop "noop: code=1 .*; then eof"
+want survivor "survivor: ok"
+
+out=$($RAW "$T_SOCK" badfield 2>&1)
+t_eq "$T_NAME-bad-fields-keep-connection" "ok|code=4|code=4|ok" \
+    "$(printf '%s\n' "$out" | cut -d' ' -f1 | paste -sd'|')"
+
+out=$($RAW "$T_SOCK" session 300 301 302 400 999 100 2>&1)
+t_eq "$T_NAME-capture-ops-unavailable" "ok|code=10|code=10|code=10|code=10|code=3|ok" \
+    "$(printf '%s\n' "$out" | cut -d' ' -f1 | paste -sd'|')"
+
+# A bad record anywhere in a blob: the whole blob is refused; the one
+# good blob sent after them is the only frame taken.
+out=$($RAW "$T_SOCK" badblob 2>&1)
+t_eq "$T_NAME-bad-blob" "ok|ok|code=4|code=4|code=7|ok" \
+    "$(printf '%s\n' "$out" | cut -d' ' -f1 | paste -sd'|')"
+t_ctl sessions --json >"$T_TMP/sessions.json" 2>&1
+frames=$(t_json "$T_TMP/sessions.json" \
+    '[s["counters"]["frames"] for s in (d["sessions"] if isinstance(d, dict) else d) if s["source"] == "raw"][0]' 2>&1)
+t_eq "$T_NAME-bad-blob-nothing-taken" 1 "$frames"
+
+# A client that goes away mid-load leaves its session, marked aborted.
+$RAW "$T_SOCK" midload >/dev/null 2>&1
+t_wait_for 5 sh -c "'$HTRACRCTL' --socket '$T_SOCK' sessions | grep -q midload"
+t_ctl sessions --json >"$T_TMP/sessions.json" 2>&1
+state=$(t_json "$T_TMP/sessions.json" \
+    '[s["state"] for s in (d["sessions"] if isinstance(d, dict) else d) if s["source"] == "midload"][0]' 2>&1)
+if grep -q session_abort "$T_ROOT/daemon/session.h"; then
+	t_eq "$T_NAME-midload-aborted" aborted "$state"
+else
+	t_eq "$T_NAME-midload-kept" finished "$state"
+	t_skip "$T_NAME-midload-aborted" "session.h has no way to mark a session aborted yet"
+fi
+
+# A client that vanishes in the middle of a stream harms nobody.
+CORPUS=$(t_shared corpus/zeek-pipelined-requests.pcap) || CORPUS=
+if [ -n "$CORPUS" ]; then
+	t_ctl load "$CORPUS" >/dev/null 2>&1
+	for op in 101 102; do
+		$RAW "$T_SOCK" vanish $op >/dev/null 2>&1
+	done
+	t_check "$T_NAME-vanish-mid-stream" t_ctl show
+else
+	t_skip "$T_NAME-vanish-mid-stream" "../shared/corpus is absent"
+fi
+
+# PROTO_MAX_CLIENTS connections are served, the next one is refused.
+out=$($RAW "$T_SOCK" many 64 2>&1)
+t_eq "$T_NAME-client-limit" "code=7|ok" \
+    "$(printf '%s\n' "$out" | cut -d' ' -f1 | paste -sd'|')"
+
+t_check "$T_NAME-still-serving" t_ctl status
+grep -q "client connected: uid $(id -u) pid [0-9]" "$T_TMP/htracrd.log" &&
+    t_pass "$T_NAME-peercred-logged" ||
+    t_fail "$T_NAME-peercred-logged" "no uid/pid line in the log"
+
+t_daemon_stop
+t_eq "$T_NAME-sigterm-exit-0" 0 "$?"
+
+# --- the analyzer dying takes the daemon down, non-zero, saying why ---
+start_private() {
+	# $1: name; the rest: environment assignments for the daemon
+	_n=$1
+	shift
+	mkdir -p "$T_TMP/$_n"
+	env "$@" "$HTRACRD" --foreground --no-capture --socket "$T_TMP/$_n/s" \
+	    >"$T_TMP/$_n.log" 2>&1 &
+	P=$!
+	t_atexit "t_kill $P"
+}
+
+start_private kill9
+t_wait_for 5 test -S "$T_TMP/kill9/s"
+kill -KILL "$(analyzer_pid "$P")"
+wait "$P"
+rc=$?
+[ "$rc" -ne 0 ] && grep -q "SIGKILL" "$T_TMP/kill9.log" &&
+    t_pass "$T_NAME-analyzer-killed" ||
+    t_fail "$T_NAME-analyzer-killed" "exit $rc: $(tail -n 1 "$T_TMP/kill9.log")"
+
+for sc in openat socket execve; do
+	start_private "sys-$sc" HTRACR_TEST_SYSCALL=$sc
+	wait "$P"
+rc=$?
+	if [ "$rc" -ne 0 ] && grep -q "SIGSYS" "$T_TMP/sys-$sc.log"; then
+		t_pass "$T_NAME-seccomp-$sc"
+	else
+		t_fail "$T_NAME-seccomp-$sc" "exit $rc: $(tail -n 1 "$T_TMP/sys-$sc.log")"
+	fi
+done
+
+start_private privs HTRACR_TEST_PRIVS=1
+t_wait_for 5 test -S "$T_TMP/privs/s"
+sleep 0.2
+kill -TERM "$P"
+wait "$P"
+for proc in analyzer capture; do
+	if grep -q "^$proc: test: setuid(0) failed, setgid(0) failed, raising CAP_SYS_ADMIN failed" \
+	    "$T_TMP/privs.log"; then
+		t_pass "$T_NAME-no-way-back-$proc"
+	else
+		t_fail "$T_NAME-no-way-back-$proc" "$(grep "^$proc: test" "$T_TMP/privs.log")"
+	fi
+done
+
+# --- offline use by an ordinary user: no chroot, the rest applies ---
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
+	mkdir -p "$T_TMP/user"
+	chown nobody "$T_TMP/user"
+	setpriv --reuid=nobody --regid=nogroup --clear-groups \
+	    "$HTRACRD" --foreground --no-capture --socket "$T_TMP/user/s" \
+	    >"$T_TMP/user.log" 2>&1 &
+	P=$!
+	t_atexit "t_kill $P"
+	if t_wait_for 5 test -S "$T_TMP/user/s"; then
+		A=$(analyzer_pid "$P")
+		t_eq "$T_NAME-user-seccomp" 2 "$(status_field "$A" Seccomp)"
+		t_check "$T_NAME-user-serves" "$HTRACRCTL" --socket "$T_TMP/user/s" status
+	else
+		t_fail "$T_NAME-user-start" "$(tail -n 1 "$T_TMP/user.log")"
+	fi
+	t_kill "$P"
+fi
+
+t_exit

@@ -1,0 +1,286 @@
+#!/usr/bin/env python3
+# rawclient.py: a client for htracrd's protocol written without the
+# project's code (and without a msgpack module), so tests can send what
+# htracrctl never would: garbage, oversized lengths, deep nesting, wrong
+# versions, bad frame blobs. Used by tests/regress/020-daemon.sh and
+# 030-capture.sh.
+#
+#   python3 rawclient.py SOCKET SCENARIO [ARGS...]
+#
+# Prints one line per reply, "code=N" for errors, "ok", "chunk", "end=N",
+# and "eof" when the daemon closes the connection.
+import socket
+import struct
+import sys
+
+
+def enc(o):
+    if o is None:
+        return b"\xc0"
+    if o is True:
+        return b"\xc3"
+    if o is False:
+        return b"\xc2"
+    if isinstance(o, int):
+        if 0 <= o < 128:
+            return bytes([o])
+        if o >= 0:
+            return b"\xcf" + struct.pack(">Q", o)
+        return b"\xd3" + struct.pack(">q", o)
+    if isinstance(o, str):
+        b = o.encode()
+        return b"\xdb" + struct.pack(">I", len(b)) + b
+    if isinstance(o, (bytes, bytearray)):
+        return b"\xc6" + struct.pack(">I", len(o)) + bytes(o)
+    if isinstance(o, list):
+        return b"\xdd" + struct.pack(">I", len(o)) + b"".join(map(enc, o))
+    if isinstance(o, dict):
+        out = b"\xdf" + struct.pack(">I", len(o))
+        for k, v in o.items():
+            out += enc(k) + enc(v)
+        return out
+    raise TypeError(o)
+
+
+def dec(b, i=0):
+    t = b[i]
+    i += 1
+    if t < 0x80:
+        return t, i
+    if t >= 0xe0:
+        return t - 256, i
+    if 0x80 <= t <= 0x8f:
+        return dec_map(b, i, t & 0x0f)
+    if 0x90 <= t <= 0x9f:
+        return dec_arr(b, i, t & 0x0f)
+    if 0xa0 <= t <= 0xbf:
+        n = t & 0x1f
+        return b[i:i + n].decode("utf-8", "replace"), i + n
+    simple = {0xc0: None, 0xc2: False, 0xc3: True}
+    if t in simple:
+        return simple[t], i
+    ints = {0xcc: ">B", 0xcd: ">H", 0xce: ">I", 0xcf: ">Q",
+            0xd0: ">b", 0xd1: ">h", 0xd2: ">i", 0xd3: ">q",
+            0xca: ">f", 0xcb: ">d"}
+    if t in ints:
+        f = ints[t]
+        n = struct.calcsize(f)
+        return struct.unpack(f, b[i:i + n])[0], i + n
+    lens = {0xc4: ">B", 0xc5: ">H", 0xc6: ">I", 0xd9: ">B", 0xda: ">H",
+            0xdb: ">I", 0xdc: ">H", 0xdd: ">I", 0xde: ">H", 0xdf: ">I"}
+    f = lens[t]
+    n = struct.calcsize(f)
+    ln = struct.unpack(f, b[i:i + n])[0]
+    i += n
+    if t in (0xc4, 0xc5, 0xc6):
+        return bytes(b[i:i + ln]), i + ln
+    if t in (0xd9, 0xda, 0xdb):
+        return b[i:i + ln].decode("utf-8", "replace"), i + ln
+    if t in (0xdc, 0xdd):
+        return dec_arr(b, i, ln)
+    return dec_map(b, i, ln)
+
+
+def dec_arr(b, i, n):
+    out = []
+    for _ in range(n):
+        v, i = dec(b, i)
+        out.append(v)
+    return out, i
+
+
+def dec_map(b, i, n):
+    out = {}
+    for _ in range(n):
+        k, i = dec(b, i)
+        v, i = dec(b, i)
+        out[k] = v
+    return out, i
+
+
+class Conn:
+    def __init__(self, path):
+        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.s.settimeout(10)
+        self.s.connect(path)
+        self.next_id = 1
+
+    def raw(self, data):
+        self.s.sendall(data)
+
+    def send(self, obj):
+        body = enc(obj)
+        self.raw(struct.pack(">I", len(body)) + body)
+
+    def req(self, op, **fields):
+        m = {"op": op, "id": self.next_id}
+        self.next_id += 1
+        m.update(fields)
+        self.send(m)
+        return m["id"]
+
+    def _exact(self, n):
+        buf = b""
+        while len(buf) < n:
+            try:
+                got = self.s.recv(n - len(buf))
+            except (ConnectionResetError, socket.timeout):
+                return None
+            if not got:
+                return None
+            buf += got
+        return buf
+
+    def recv(self):
+        h = self._exact(4)
+        if h is None:
+            return None
+        body = self._exact(struct.unpack(">I", h)[0])
+        if body is None:
+            return None
+        return dec(body)[0]
+
+    def hello(self, version=1):
+        self.req(1, version=version, client="rawclient")
+        return self.recv()
+
+
+def show(m):
+    if m is None:
+        return "eof"
+    if "error" in m:
+        return "code=%d %s" % (m["error"]["code"], m["error"]["message"])
+    if "end" in m:
+        return "end=%d" % m["end"]
+    if "chunk" in m:
+        return "chunk"
+    return "ok"
+
+
+def frame(caplen, length, data=b""):
+    return struct.pack("=QII", 1, caplen, length) + data
+
+
+def bad(path, kind):
+    """One misbehaving connection; returns its reply and what follows."""
+    c = Conn(path)
+    if kind == "garbage":
+        c.raw(struct.pack(">I", 5) + b"\xc1\xc1\xc1\xc1\xc1")
+    elif kind == "oversized":
+        c.raw(struct.pack(">I", 0x7fffffff))
+    elif kind == "deep":
+        o = 1
+        for _ in range(20):
+            o = [o]
+        c.send({"op": 1, "id": 1, "version": 1, "x": o})
+    elif kind == "version":
+        c.req(1, version=99, client="rawclient")
+    elif kind == "nohello":
+        c.req(100)
+    elif kind == "notmap":
+        c.raw(struct.pack(">I", 1) + b"\x01")
+    elif kind == "noop":
+        c.send({"id": 5})
+    return "%s: %s; then %s" % (kind, show(c.recv()), show(c.recv()))
+
+
+def main():
+    path, scen = sys.argv[1], sys.argv[2]
+    if scen == "abuse":
+        # A well-behaved client stays connected while others misbehave.
+        good = Conn(path)
+        print("first: " + show(good.hello()))
+        for kind in sys.argv[3:]:
+            print(bad(path, kind))
+        good.req(303)
+        print("survivor: " + show(good.recv()))
+        return
+    c = Conn(path)
+    if scen == "garbage":
+        c.raw(struct.pack(">I", 5) + b"\xc1\xc1\xc1\xc1\xc1")
+    elif scen == "oversized":
+        c.raw(struct.pack(">I", 0x7fffffff))
+    elif scen == "deep":
+        o = 1
+        for _ in range(20):
+            o = [o]
+        c.send({"op": 1, "id": 1, "version": 1, "x": o})
+    elif scen == "version":
+        print(show(c.hello(99)))
+        print(show(c.recv()))
+        return
+    elif scen == "nohello":
+        c.req(100)
+    elif scen == "notmap":
+        c.raw(struct.pack(">I", 1) + b"\x01")
+    elif scen == "session":
+        # hello, then each argument is one op number with no fields
+        print(show(c.hello()))
+        for op in sys.argv[3:]:
+            c.req(int(op))
+            print(show(c.recv()))
+        return
+    elif scen == "badfield":
+        print(show(c.hello()))
+        c.req(101, session="x")
+        print(show(c.recv()))
+        c.req(103, txn=1, which="sideways")
+        print(show(c.recv()))
+        c.req(303)
+        print(show(c.recv()))
+        return
+    elif scen == "badblob":
+        print(show(c.hello()))
+        c.req(200, linktype=1, snaplen=65535, source="raw")
+        print(show(c.recv()))
+        c.req(201, frames=frame(100, 50, b"x" * 100))
+        print(show(c.recv()))
+        c.req(201, frames=frame(1000, 1000, b"x" * 10))
+        print(show(c.recv()))
+        c.req(201, frames=frame(300000, 300000, b"x" * 300000))
+        print(show(c.recv()))
+        c.req(201, frames=frame(20, 60, b"z" * 20))
+        c.req(202)
+        print(show(c.recv()))
+        return
+    elif scen == "vanish":
+        # asks for a stream, reads one message, and goes away
+        print(show(c.hello()))
+        c.req(int(sys.argv[3]), session=0)
+        print(show(c.recv()))
+        c.s.close()
+        return
+    elif scen == "midload":
+        print(show(c.hello()))
+        c.req(200, linktype=1, snaplen=65535, source="midload")
+        print(show(c.recv()))
+        c.req(201, frames=frame(20, 20, b"y" * 20))
+        c.s.close()
+        return
+    elif scen == "ports":
+        print(show(c.hello()))
+        args = sys.argv[3:]
+        c.req(300, interface=args[0], ports=[int(p) for p in args[1:]])
+        print(show(c.recv()))
+        return
+    elif scen == "many":
+        # N connections that said hello, then one more: its first reply
+        conns = [c] + [Conn(path) for _ in range(int(sys.argv[3]) - 1)]
+        for k in conns:
+            k.hello()
+        extra = Conn(path)
+        try:
+            extra.req(1, version=1, client="rawclient")
+        except OSError:
+            pass
+        print(show(extra.recv()))
+        print(show(conns[0].hello()))
+        return
+    else:
+        sys.exit("unknown scenario " + scen)
+    print(show(c.recv()))
+    print(show(c.recv()))
+
+
+if __name__ == "__main__":
+    main()

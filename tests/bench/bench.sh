@@ -125,11 +125,17 @@ def items(doc, key):
 
 with open(os.path.join(out, "analyze.json"), "rb") as f:
 	doc = f.read().decode("utf-8", "surrogateescape")
-req = resp = 0
+# tshark counts a response once it is whole: so do these, and show the
+# ones cut short (by the end of the capture) apart.
+req = resp = cut = 0
 for t in items(doc, "transactions"):
 	req += 1
-	if t.get("response") is not None and t["response"].get("status") is not None:
-		resp += 1
+	r = t.get("response")
+	if r is not None and r.get("status") is not None:
+		if r.get("complete"):
+			resp += 1
+		else:
+			cut += 1
 conns = sum(1 for _ in items(doc, "connections"))
 retrans = 0
 for c in items(doc, "connections"):
@@ -174,6 +180,7 @@ print("| count | bench.pcap.meta.txt | htracr | same |")
 print("|---|---|---|---|")
 for k, v in (("requests", req), ("responses", resp), ("connections", conns)):
 	print("| %s | %s | %d | %s |" % (k, truth[k], v, "yes" if truth[k] == v else "**no**"))
+print("| responses cut short | not counted there | %d | |" % cut)
 print("| retransmitted segments | not counted there | %d | |" % retrans)
 same = all(truth[k] == v for k, v in (("requests", req), ("responses", resp), ("connections", conns)))
 print("\nCounts: %s." % ("htracr agrees with the ground truth" if same else

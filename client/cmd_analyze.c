@@ -95,9 +95,11 @@ static void
 cmd_analyze_child(struct analyze *a, const char *daemon)
 {
 	char	*argv[10];
-	int	 i = 0, fd;
+	int	 i = 0, fd, errfd;
 
 	(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
+	/* Our stderr, kept (closed by a successful exec) to say why not. */
+	errfd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
 	if ((fd = open("/dev/null", O_RDWR)) != -1) {
 		dup2(fd, STDIN_FILENO);
 		dup2(fd, STDOUT_FILENO);
@@ -122,7 +124,7 @@ cmd_analyze_child(struct analyze *a, const char *daemon)
 		execv(daemon, argv);
 	else
 		execvp(daemon, argv);
-	fprintf(stderr, "htracrctl: cannot run %s: %s; set HTRACR_DAEMON to "
+	dprintf(errfd, "htracrctl: cannot run %s: %s; set HTRACR_DAEMON to "
 	    "its path\n", daemon, strerror(errno));
 	_exit(127);
 }

@@ -15,6 +15,7 @@
 #include "log.h"
 
 #define HTRACRCTL_SOCKET	"/run/htracr/htracr.sock"
+#define HTRACRCTL_STDOUT_BUF	(1024 * 1024)
 
 static void
 usage(FILE *fp)
@@ -170,6 +171,9 @@ main(int argc, char **argv)
 	env = getenv("NO_COLOR");
 	ctx.color = !nocolor && isatty(STDOUT_FILENO) &&
 	    (env == NULL || *env == '\0');
+	/* Sessions can fill megabytes of text: write it in large pieces. */
+	if (!isatty(STDOUT_FILENO))
+		setvbuf(stdout, NULL, _IOFBF, HTRACRCTL_STDOUT_BUF);
 	signals();
 
 	rc = ctx.entry->exec(&ctx, argc - i, argv + i);

@@ -82,6 +82,45 @@ unset HTRACR_SOCKET
 expect "$T_NAME/no-daemon/option-overrides-env" 1 \
     "cannot connect to $T_TMP/from-option"
 
+# --- a daemon of another protocol version, a socket we may not use --------------
+# A hand-made daemon: answers the hello with error 2, as PROTOCOL.md says.
+cat >"$T_TMP/other-version.py" <<'EOF'
+import socket, struct, sys
+s = socket.socket(socket.AF_UNIX)
+s.bind(sys.argv[1])
+s.listen(1)
+s.settimeout(20)
+c, _ = s.accept()
+c.settimeout(10)
+n = struct.unpack(">I", c.recv(4))[0]
+c.recv(n)
+msg = b"wants version 2, got 1"
+body = (b"\x82\xa2id\x01\xa5error\x82\xa4code\x02\xa7message" +
+    bytes([0xa0 + len(msg)]) + msg)
+c.sendall(struct.pack(">I", len(body)) + body)
+c.close()
+EOF
+t_bg python3 "$T_TMP/other-version.py" "$T_TMP/v.sock"
+if t_wait_for 10 test -S "$T_TMP/v.sock"; then
+	ctl --socket "$T_TMP/v.sock" sessions
+	expect "$T_NAME/version-mismatch" 1 \
+	    "speaks another protocol version: wants version 2, got 1; this htracrctl speaks version 1"
+else
+	t_fail "$T_NAME/version-mismatch" "the stand-in daemon did not start"
+fi
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null 2>&1; then
+	python3 -c 'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' \
+	    "$T_TMP/p.sock"
+	chmod 0600 "$T_TMP/p.sock"
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$HTRACRCTL" \
+	    --socket "$T_TMP/p.sock" status >"$T_TMP/out" 2>"$T_TMP/err"
+	echo $? >"$T_TMP/rc"
+	expect "$T_NAME/permission-denied" 1 \
+	    "Permission denied; only root and members of group htracr"
+else
+	t_skip "$T_NAME/permission-denied" "needs root and setpriv"
+fi
+
 # --- not a capture ------------------------------------------------------------
 printf 'GET / HTTP/1.1\r\n\r\n' >"$T_TMP/notcap.txt"
 ctl --socket "$T_TMP/nothing-here" load "$T_TMP/notcap.txt"
@@ -263,6 +302,15 @@ if [ -f "$PIPE" ]; then
 	expect "$T_NAME/analyze/output-symlink" 1 "symbolic link"
 	ctl analyze "$PIPE" --format pcap -o "$T_TMP/a.pcap"
 	expect "$T_NAME/analyze/pcap" 0 ""
+	HTRACR_DAEMON=/bin/false; export HTRACR_DAEMON
+	ctl analyze "$PIPE"
+	expect "$T_NAME/analyze/daemon-fails" 1 \
+	    "private htracrd exited with status 1"
+	HTRACR_DAEMON=$T_TMP/no-such-daemon
+	ctl analyze "$PIPE"
+	expect "$T_NAME/analyze/daemon-missing" 1 \
+	    "cannot run $T_TMP/no-such-daemon"
+	unset HTRACR_DAEMON
 	left=$(ls -A "$T_TMP/td")
 	t_eq "$T_NAME/analyze/cleans-up" "" "$left"
 else

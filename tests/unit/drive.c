@@ -6,6 +6,7 @@
  *
  *   drive [-p] [-v] [-P port,...] [-b budget] [-k body_keep] file.pcap
  *     -p  pack packet records too      -v  one line per transaction
+ *     -d  print every packed item
  */
 #include <sys/types.h>
 
@@ -40,6 +41,27 @@ drive_ports(struct engine_config *cfg, char *list)
 		cfg->ports[cfg->nports++] = (uint16_t)strtoul(p, NULL, 10);
 }
 
+/* Prints each packed item, one per line (for eyes, not for scripts). */
+static void
+drive_print(const msgpack_sbuffer *sb)
+{
+	msgpack_unpacked	 u;
+	size_t			 off = 0;
+	uint32_t		 i;
+
+	msgpack_unpacked_init(&u);
+	if (msgpack_unpack_next(&u, sb->data, sb->size, &off) > 0 &&
+	    u.data.type == MSGPACK_OBJECT_ARRAY) {
+		for (i = 0; i < u.data.via.array.size; i++) {
+			msgpack_object_print(stdout, u.data.via.array.ptr[i]);
+			putchar('\n');
+		}
+	}
+	msgpack_unpacked_destroy(&u);
+}
+
+static int	 dump;
+
 static void
 drive_pack(struct session *s, int flags, size_t *bytes, uint64_t *items)
 {
@@ -53,6 +75,8 @@ drive_pack(struct session *s, int flags, size_t *bytes, uint64_t *items)
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
 	while (session_pack_next(s, &cur, &pk, PROTO_CHUNK_ITEMS) > 0) {
 		*bytes += sb.size;
+		if (dump)
+			drive_print(&sb);
 		msgpack_sbuffer_clear(&sb);
 	}
 	*items = cur.count;
@@ -100,8 +124,11 @@ main(int argc, char *argv[])
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.budget = SESSION_DEFAULT_BUDGET;
 	cfg.body_keep = SESSION_DEFAULT_BODY_KEEP;
-	while ((ch = getopt(argc, argv, "b:k:pP:v")) != -1) {
+	while ((ch = getopt(argc, argv, "b:dk:pP:v")) != -1) {
 		switch (ch) {
+		case 'd':
+			dump = 1;
+			break;
 		case 'k':
 			cfg.body_keep = strtoull(optarg, NULL, 10);
 			break;

@@ -4,10 +4,12 @@
  * by mkdoc.py or any other producer) and runs one renderer over it, so
  * the HAR, HTML and waterfall output can be checked without a daemon.
  *
- *   docrender har|html FILE
- *   docrender waterfall FILE [width [scale_ms [from_ms to_ms]]]
- *   docrender txn|conn FILE ID
+ *   docrender [options] har|html|waterfall FILE
+ *   docrender [options] txn|conn FILE ID
  *   docrender curl FILE ID [BODYFILE]
+ *
+ * The options are the waterfall's (-w width, -s scale, -f/-t window,
+ * -H/-S/-M/-W filters, -c colour); see docrender_usage.
  *
  * Runs as the invoking user; it is a test tool, never installed.
  */
@@ -15,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <msgpack.h>
 
@@ -131,42 +134,91 @@ docrender_curl(const struct doc *d, uint64_t id, const char *path)
 	return (render_curl(stdout, d, id, buf, len));
 }
 
+static void
+docrender_usage(void)
+{
+	fprintf(stderr, "usage: docrender [-c 0|1] [-w width] [-s scale_ms] "
+	    "[-f from_ms] [-t to_ms]\n\t[-H host] [-S status] [-M method] "
+	    "[-W min_wait_ms] har|html|waterfall|txn|conn|curl FILE [ID "
+	    "[BODYFILE]]\n");
+	exit(2);
+}
+
+static void
+docrender_opts(int argc, char **argv, struct waterfall_opts *o)
+{
+	int	 ch;
+
+	waterfall_opts_init(o);
+	while ((ch = getopt(argc, argv, "c:f:H:M:s:S:t:w:W:")) != -1) {
+		switch (ch) {
+		case 'c':
+			o->color = atoi(optarg);
+			break;
+		case 'f':
+			o->from_us = atoll(optarg) * 1000;
+			break;
+		case 'H':
+			o->host = optarg;
+			break;
+		case 'M':
+			o->method = optarg;
+			break;
+		case 's':
+			o->scale_us = atoll(optarg) * 1000;
+			break;
+		case 'S':
+			if (waterfall_status_ok(optarg) == -1)
+				errx(2, "bad status filter %s", optarg);
+			o->status = optarg;
+			break;
+		case 't':
+			o->to_us = atoll(optarg) * 1000;
+			break;
+		case 'w':
+			o->width = atoi(optarg);
+			break;
+		case 'W':
+			o->min_wait_us = atoll(optarg) * 1000;
+			break;
+		default:
+			docrender_usage();
+		}
+	}
+}
+
 int
 main(int argc, char **argv)
 {
 	struct doc		 d;
 	struct waterfall_opts	 o;
+	const char		*mode;
+	uint64_t		 id = 0;
 	int			 rc;
 
-	if (argc < 3)
-		errx(2, "usage: docrender har|html|waterfall|txn|conn FILE ...");
-	docrender_load(&d, argv[2]);
-	waterfall_opts_init(&o);
-	if (strcmp(argv[1], "har") == 0)
+	docrender_opts(argc, argv, &o);
+	argc -= optind;
+	argv += optind;
+	if (argc < 2)
+		docrender_usage();
+	mode = argv[0];
+	docrender_load(&d, argv[1]);
+	if (argc > 2)
+		id = strtoull(argv[2], NULL, 10);
+	if (strcmp(mode, "har") == 0)
 		rc = render_har(stdout, &d);
-	else if (strcmp(argv[1], "html") == 0)
+	else if (strcmp(mode, "html") == 0)
 		rc = render_html(stdout, &d);
-	else if (strcmp(argv[1], "waterfall") == 0) {
-		if (argc > 3)
-			o.width = atoi(argv[3]);
-		if (argc > 4)
-			o.scale_us = atoll(argv[4]) * 1000;
-		if (argc > 6) {
-			o.from_us = atoll(argv[5]) * 1000;
-			o.to_us = atoll(argv[6]) * 1000;
-		}
+	else if (strcmp(mode, "waterfall") == 0)
 		rc = waterfall_render(stdout, &d, &o);
-	} else if (strcmp(argv[1], "txn") == 0 && argc > 3)
-		rc = waterfall_txn(stdout, &d, strtoull(argv[3], NULL, 10),
-		    NULL, NULL, &o);
-	else if (strcmp(argv[1], "curl") == 0 && argc > 3)
-		rc = docrender_curl(&d, strtoull(argv[3], NULL, 10),
-		    argc > 4 ? argv[4] : NULL);
-	else if (strcmp(argv[1], "conn") == 0 && argc > 3)
-		rc = waterfall_conn(stdout, &d, strtoull(argv[3], NULL, 10),
-		    &o);
+	else if (strcmp(mode, "txn") == 0)
+		rc = waterfall_txn(stdout, &d, id, NULL, NULL, &o);
+	else if (strcmp(mode, "conn") == 0)
+		rc = waterfall_conn(stdout, &d, id, &o);
+	else if (strcmp(mode, "curl") == 0)
+		rc = docrender_curl(&d, id, argc > 3 ? argv[3] : NULL);
 	else
-		errx(2, "unknown renderer %s", argv[1]);
+		docrender_usage();
 	doc_free(&d);
 	return (rc == 0 ? 0 : 1);
 }

@@ -2,9 +2,12 @@
 # mkdoc.py: writes a session detail document (the msgpack root that
 # client/doc.h describes) for the renderer tests, without a daemon.
 #
-#   mkdoc.py sample OUT     a small session with every highlight and
-#                           hostile strings from the "wire"
-#   mkdoc.py big N OUT      N transactions over many connections
+#   mkdoc.py sample OUT [JSON]  a small session with every highlight
+#                               and hostile strings from the "wire"
+#   mkdoc.py big N OUT [JSON]   N transactions over many connections
+#
+# JSON, when given, receives the same document as JSON (wire bytes read
+# as Latin-1) so tests can compare a renderer's output with its input.
 #
 # The msgpack encoder is written out here so the tests need no module
 # beyond python3 itself. bytes values are packed as msgpack str, as the
@@ -293,15 +296,29 @@ def big(n):
     return b.doc()
 
 
+def plain(o):
+    if isinstance(o, bytes):
+        return o.decode("latin-1")
+    if isinstance(o, dict):
+        return {k: plain(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)):
+        return [plain(x) for x in o]
+    return o
+
+
 def main():
     if sys.argv[1] == "sample":
-        d, out = sample(), sys.argv[2]
+        d, rest = sample(), sys.argv[2:]
     else:
-        d, out = big(int(sys.argv[2])), sys.argv[3]
+        d, rest = big(int(sys.argv[2])), sys.argv[3:]
     buf = []
     pack(d, buf)
-    with open(out, "wb") as f:
+    with open(rest[0], "wb") as f:
         f.write(b"".join(buf))
+    if len(rest) > 1:
+        import json
+        with open(rest[1], "w") as f:
+            json.dump(plain(d), f)
 
 
 main()

@@ -1,0 +1,39 @@
+# prep.sh: sourced by tests/regress/060, 070 and 075 after lib.sh.
+# Builds the document-driven renderer driver and, for the checks that
+# need them, installs the npm packages pinned in package-lock.json into
+# tests/browser/node_modules (npm ci, from the npm registry only).
+#
+#	b_docrender		sets DOCRENDER, FAILs the script if it cannot build
+#	b_need_node_modules	SKIPs the script when node/npm are missing or
+#				the packages cannot be installed
+B_DIR=$T_ROOT/tests/browser
+
+b_docrender() {
+	if ! make -C "$T_ROOT" -s build/docrender >"$T_TMP/make.log" 2>&1; then
+		t_fail "$T_NAME" "make build/docrender failed: $(tail -n 1 "$T_TMP/make.log")"
+		exit 1
+	fi
+	DOCRENDER=$T_ROOT/build/docrender
+}
+
+b_need_node_modules() {
+	t_need_cmd node npm
+	[ -d "$B_DIR/node_modules/har-validator" ] &&
+	    [ -d "$B_DIR/node_modules/playwright-core" ] && return 0
+	( cd "$B_DIR" && timeout 300 npm ci --no-audit --no-fund ) \
+	    >"$T_TMP/npm.log" 2>&1 ||
+	    t_skip_all "npm ci in tests/browser failed: $(tail -n 1 "$T_TMP/npm.log")"
+}
+
+# Prints "TARGET" for every request tshark saw in a corpus capture.
+b_tshark_targets() {
+	python3 - "$1" <<'PY'
+import sys
+rows = open(sys.argv[1]).read().splitlines()[1:]
+for r in rows:
+    f = r.split("\t")
+    if len(f) > 3 and f[2]:
+        for u in f[3].split(" "):
+            print(u)
+PY
+}

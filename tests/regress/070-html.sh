@@ -1,0 +1,85 @@
+#!/bin/sh
+# 070-html: the self-contained HTML timeline, opened in real headless
+# chromium (Debian's /usr/bin/chromium driven by playwright-core). For a
+# hostile document and for a corpus capture through "htracrctl analyze
+# --format html": no console errors, no network request, every
+# transaction listed, a click opens the inspector on the right target,
+# the keyboard moves the selection and zooms. Saves the screenshot
+# tests/browser/out/timeline.png. A 10,000-transaction capture is loaded
+# and scrolled; its times are reported, not asserted.
+. "$(dirname "$0")/lib.sh"
+. "$T_ROOT/tests/browser/prep.sh"
+
+t_need_cmd python3
+t_tmpdir
+b_docrender
+CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
+[ -x "$CHROMIUM" ] || t_skip_all "$CHROMIUM is not installed (apt-get install chromium)"
+export CHROMIUM
+b_need_node_modules
+TIMELINE=$B_DIR/timeline.js
+mkdir -p "$B_DIR/out"
+
+# $1 prefix, $2 page, $3 expectations, $4 screenshot
+browse() {
+	timeout 180 node "$TIMELINE" check "$2" "$3" "$4" >"$T_TMP/b.out" 2>&1
+	rc=$?
+	sed "s#^\(PASS\|FAIL\|SKIP\): #\1: $1/#" "$T_TMP/b.out"
+	grep -q '^FAIL' "$T_TMP/b.out" && T_FAILED=1
+	if [ "$rc" -ne 0 ] && ! grep -q '^FAIL' "$T_TMP/b.out"; then
+		t_fail "$1/browser" "node exited $rc"
+	fi
+}
+
+# The hostile document: the page must keep its markup its own.
+python3 "$B_DIR/mkdoc.py" sample "$T_TMP/s.mp" "$T_TMP/s.json"
+"$DOCRENDER" html "$T_TMP/s.mp" >"$T_TMP/s.html"
+tpl=$(grep -c '</script>' "$T_ROOT/client/timeline.html")
+got=$(grep -c '</script>' "$T_TMP/s.html")
+t_eq "$T_NAME/sample-script-closed-once" "$tpl" "$got"
+if grep -q "$(printf '\342\200\250')" "$T_TMP/s.html"; then
+	t_fail "$T_NAME/sample-no-raw-u2028" "a raw U+2028 reached the page"
+else
+	t_pass "$T_NAME/sample-no-raw-u2028"
+fi
+python3 - "$T_TMP/s.json" >"$T_TMP/s.expect" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+t = [x["request"]["target"] for x in d["transactions"]]
+print(json.dumps({"targets": [x for x in t if x.isprintable()], "click": t[len(t) // 2]}))
+PY
+browse "$T_NAME/sample" "$T_TMP/s.html" "$T_TMP/s.expect" "$B_DIR/out/sample.png"
+
+# A real capture through the whole client.
+if CORPUS=$(t_shared corpus) && [ -f "$CORPUS/zeek-bro.org.pcap" ]; then
+	t_need_bins
+	if timeout 120 "$HTRACRCTL" analyze "$CORPUS/zeek-bro.org.pcap" \
+	    --format html --packets -o "$T_TMP/bro.html" >"$T_TMP/bro.err" 2>&1; then
+		b_tshark_targets "$CORPUS/tshark/zeek-bro.org.pcap.tsv" |
+		    python3 -c 'import json, sys
+t = sys.stdin.read().split()
+print(json.dumps({"targets": t, "click": t[len(t) // 2]}))' >"$T_TMP/bro.expect"
+		browse "$T_NAME/bro.org" "$T_TMP/bro.html" "$T_TMP/bro.expect" \
+		    "$B_DIR/out/timeline.png"
+	else
+		t_fail "$T_NAME/bro.org/analyze" "$(head -n 1 "$T_TMP/bro.err")"
+	fi
+else
+	t_skip "$T_NAME/bro.org" "../shared/corpus/zeek-bro.org.pcap is absent"
+fi
+
+# 10,000 transactions: a synthetic capture when analyze works, else the
+# same count as a document. Times are reported only.
+python3 "$B_DIR/mkpcap.py" 10000 "$T_TMP/big.pcap"
+if [ -x "$HTRACRCTL" ] && timeout 300 "$HTRACRCTL" analyze "$T_TMP/big.pcap" \
+    --format html --packets -o "$T_TMP/big.html" >"$T_TMP/big.err" 2>&1; then
+	echo "INFO: 10,000-transaction page from analyze: $(wc -c <"$T_TMP/big.html") bytes"
+else
+	echo "INFO: analyze failed on the synthetic capture ($(head -n 1 "$T_TMP/big.err")); using a document"
+	python3 "$B_DIR/mkdoc.py" big 10000 "$T_TMP/big.mp"
+	"$DOCRENDER" html "$T_TMP/big.mp" >"$T_TMP/big.html"
+fi
+timeout 300 node "$TIMELINE" perf "$T_TMP/big.html" >"$T_TMP/p.out" 2>&1
+sed "s#^\(PASS\|FAIL\): #\1: $T_NAME/#" "$T_TMP/p.out"
+grep -q '^FAIL' "$T_TMP/p.out" && T_FAILED=1
+t_exit

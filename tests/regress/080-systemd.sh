@@ -1,0 +1,358 @@
+#!/bin/sh
+# 080-systemd: the service files are valid and as hardened as promised,
+# and htracrd works when started exactly as htracrd.service starts it.
+#
+# There is no systemd running as PID 1 here, so the units are reproduced
+# by hand from their own lines: a small helper creates the listening
+# socket as htracrd.socket says (mode, group, non-blocking) and passes it
+# as fd 3 with LISTEN_FDS=1 and LISTEN_PID, as systemd-socket-activate
+# does; setpriv gives the service's user, group, bounding and ambient
+# capabilities and no_new_privs; a datagram listener stands in for
+# NOTIFY_SOCKET. Everything the daemon then does is traced, and every
+# system call and socket family it uses is checked against the unit's
+# SystemCallFilter= and RestrictAddressFamilies=, which systemd would
+# enforce.
+. "$(dirname "$0")/lib.sh"
+
+t_need_cmd systemd-analyze python3
+t_tmpdir
+
+UNITS=$T_ROOT/systemd
+SVC=$UNITS/htracrd.service
+
+# Prints the value of the last "Key=" line of the service unit.
+unit_value() {
+	sed -n "s/^$1=//p" "$SVC" | tail -n 1
+}
+
+# --- static checks ----------------------------------------------------
+# The units as "make install" writes them, ExecStart pointed at the
+# built daemon so that verify can check the path exists.
+if [ -x "$HTRACRD" ]; then
+	mkdir -p "$T_TMP/units"
+	for u in htracrd.service htracrd.socket; do
+		sed "s|@sbindir@|$T_ROOT|g" "$UNITS/$u" >"$T_TMP/units/$u"
+	done
+	# verify also looks up every Documentation= man page: let it find
+	# ours, or skip that part where man itself is missing.
+	man=""
+	command -v man >/dev/null 2>&1 || man="--man=no"
+	mkdir -p "$T_TMP/man/man1" "$T_TMP/man/man8"
+	cp "$T_ROOT/daemon/htracrd.8" "$T_TMP/man/man8/"
+	cp "$T_ROOT/client/htracrctl.1" "$T_TMP/man/man1/"
+	out=$(MANPATH=$T_TMP/man systemd-analyze verify $man \
+	    "$T_TMP/units/htracrd.socket" "$T_TMP/units/htracrd.service" 2>&1)
+	if [ -z "$out" ]; then
+		t_pass "$T_NAME: systemd-analyze verify"
+	else
+		t_fail "$T_NAME: systemd-analyze verify" \
+		    "$(printf '%s\n' "$out" | head -n 1)"
+	fi
+else
+	t_skip "$T_NAME: systemd-analyze verify" "htracrd is not built (make)"
+fi
+
+# The exposure score is computed from the unit alone (with a real path
+# in ExecStart).
+sed "s|@sbindir@|/usr/sbin|g" "$SVC" >"$T_TMP/htracrd.service"
+out=$(systemd-analyze security --offline=yes "$T_TMP/htracrd.service" 2>&1)
+score=$(printf '%s\n' "$out" |
+    sed -n 's/.*Overall exposure level for htracrd.service: \([0-9.]*\).*/\1/p')
+if [ -z "$score" ]; then
+	t_fail "$T_NAME: security score" \
+	    "no score in: $(printf '%s\n' "$out" | tail -n 1)"
+else
+	echo "# systemd-analyze security: htracrd.service exposure $score"
+	printf '%s\n' "$out" | grep '^✗' | sed 's/^/#   /'
+	if python3 -c "import sys; sys.exit(0 if float('$score') <= 1.5 else 1)"
+	then
+		t_pass "$T_NAME: security exposure $score <= 1.5"
+	else
+		t_fail "$T_NAME: security exposure" "$score > 1.5"
+	fi
+fi
+
+t_eq "$T_NAME: bounding set equals the ambient set" \
+    "$(unit_value CapabilityBoundingSet)" "$(unit_value AmbientCapabilities)"
+t_eq "$T_NAME: socket is root:htracr 0660" "root htracr 0660" \
+    "$(sed -n 's/^SocketUser=//p' "$UNITS/htracrd.socket") $(sed -n \
+    's/^SocketGroup=//p' "$UNITS/htracrd.socket") $(sed -n \
+    's/^SocketMode=//p' "$UNITS/htracrd.socket")"
+
+# sysusers.d and tmpfiles.d, applied to an empty root.
+R=$T_TMP/root
+mkdir -p "$R/etc"
+if command -v systemd-sysusers >/dev/null 2>&1 &&
+    systemd-sysusers --root="$R" "$UNITS/htracr.sysusers" >/dev/null 2>&1; then
+	t_eq "$T_NAME: sysusers makes user htracr, no login" \
+	    "htracr /nonexistent /usr/sbin/nologin" \
+	    "$(awk -F: '$1 == "htracr" { print $1, $6, $7 }' "$R/etc/passwd")"
+	t_eq "$T_NAME: sysusers makes group htracr" "htracr" \
+	    "$(awk -F: '$1 == "htracr" { print $1 }' "$R/etc/group")"
+else
+	t_fail "$T_NAME: sysusers" "systemd-sysusers failed on htracr.sysusers"
+fi
+if [ "$(id -u)" -eq 0 ] && command -v systemd-tmpfiles >/dev/null 2>&1; then
+	systemd-tmpfiles --root="$R" --create "$UNITS/htracr.tmpfiles" \
+	    >"$T_TMP/tmpfiles.log" 2>&1
+	rgid=$(awk -F: '$1 == "htracr" { print $3 }' "$R/etc/group")
+	t_eq "$T_NAME: tmpfiles makes /run/htracr and its empty root" \
+	    "run/htracr 750 0 $rgid
+run/htracr/empty 555 0 0" \
+	    "$(cd "$R" && find run -mindepth 1 -printf '%p %m %U %G\n' |
+	    LC_ALL=C sort)"
+else
+	t_skip "$T_NAME: tmpfiles" "needs root and systemd-tmpfiles"
+fi
+
+# --- htracrd started as the unit starts it ----------------------------
+t_need_root
+t_need_netns
+t_need_cmd setpriv systemd-sysusers \
+    systemd-tmpfiles strace curl
+t_need_bins
+if [ ! -f "$T_ROOT/daemon/htracrd.c" ]; then
+	t_skip_all "htracrd has no main yet (daemon/htracrd.c)"
+fi
+
+# The host gets the user, group and run directories the package would
+# give it; both are idempotent.
+systemd-sysusers "$UNITS/htracr.sysusers" >/dev/null 2>&1
+systemd-tmpfiles --create "$UNITS/htracr.tmpfiles" >/dev/null 2>&1
+HUID=$(id -u htracr 2>/dev/null) || t_skip_all "no user htracr on this host"
+
+# The socket: where the unit puts it would clash with an installed
+# service, so a private directory laid out the same way.
+RUN=$T_TMP/run
+mkdir -p "$RUN"
+chgrp htracr "$RUN" && chmod 0750 "$RUN"
+T_SOCK=$RUN/htracr.sock
+
+# setpriv arguments from the unit's own lines, so the test follows it.
+caps=$(unit_value AmbientCapabilities | tr 'A-Z' 'a-z' |
+    sed 's/cap_//g; s/^/+/; s/ /,+/g')
+PRIV="--reuid=$(unit_value User) --regid=$(unit_value Group) --init-groups
+--bounding-set=-all,$caps --inh-caps=-all,$caps --ambient-caps=-all,$caps
+--no-new-privs"
+OPTS=$(unit_value ExecStart | sed 's|^@sbindir@/htracrd ||; s|\$HTRACRD_OPTS||')
+t_eq "$T_NAME: the unit runs htracrd --foreground" "--foreground " "$OPTS"
+
+# Stands in for systemd's notify socket: logs each datagram on a line.
+cat >"$T_TMP/notify.py" <<'EOF'
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+with open(sys.argv[2], "a") as log:
+	while True:
+		log.write(s.recv(4096).decode("utf-8", "replace").replace("\n", " ") + "\n")
+		log.flush()
+EOF
+T_BG_LOG=$T_TMP/notify.err t_bg python3 "$T_TMP/notify.py" \
+    "$T_TMP/notify.sock" "$T_TMP/notify.log"
+t_wait_for 5 test -S "$T_TMP/notify.sock"
+chmod 0777 "$T_TMP/notify.sock"
+
+# Two namespaces: the daemon and a web server in one, curl in the other.
+t_ns_add srv >/dev/null && t_ns_add cli >/dev/null ||
+    { t_fail "$T_NAME: namespaces" "ip netns add failed"; t_exit; }
+t_veth srv 10.77.80.1/24 cli 10.77.80.2/24 ||
+    { t_fail "$T_NAME: veth" "could not link the namespaces"; t_exit; }
+IFACE=$T_VETH_A
+mkdir -p "$T_TMP/www"
+printf 'hello from htracr 080\n' >"$T_TMP/www/index.txt"
+T_BG_LOG=$T_TMP/www.log t_bg ip netns exec "$T_NS_PREFIX-srv" \
+    python3 -m http.server 8080 --bind 10.77.80.1 --directory "$T_TMP/www"
+t_wait_for 10 t_ns cli curl -s -o /dev/null http://10.77.80.1:8080/ ||
+    { t_fail "$T_NAME: web server" "python3 http.server did not answer"; t_exit; }
+
+# Socket activation as the units describe it: a listening socket with
+# the socket unit's mode and owner and the service's NonBlocking=,
+# passed as fd 3 to a process that then becomes the daemon, same pid.
+cat >"$T_TMP/activate.py" <<'EOF'
+import grp, os, socket, sys
+path, mode, group, nonblock = sys.argv[1:5]
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(path)
+os.chown(path, 0, grp.getgrnam(group).gr_gid)
+os.chmod(path, int(mode, 8))
+s.listen(128)
+s.setblocking(nonblock != "yes")
+if s.fileno() != 3:
+	os.dup2(s.fileno(), 3)
+os.set_inheritable(3, True)
+os.environ.update(LISTEN_FDS="1", LISTEN_PID=str(os.getpid()),
+    LISTEN_FDNAMES="htracrd.socket")
+os.execvp(sys.argv[5], sys.argv[5:])
+EOF
+sock_value() {
+	sed -n "s/^$1=//p" "$UNITS/htracrd.socket" | tail -n 1
+}
+
+# The daemon, traced from before its exec so nothing is missed. Its
+# standard error is a pipe, as the journal's stream is under systemd.
+T_BG_LOG=$T_TMP/htracrd.log t_bg sh -c '"$@" 2>&1 | cat' sh \
+    ip netns exec "$T_NS_PREFIX-srv" \
+    env NOTIFY_SOCKET="$T_TMP/notify.sock" \
+    strace -f -qq -o "$T_TMP/strace.log" \
+    python3 "$T_TMP/activate.py" "$T_SOCK" "$(sock_value SocketMode)" \
+    "$(sock_value SocketGroup)" "$(unit_value NonBlocking)" \
+    setpriv $PRIV "$HTRACRD" $OPTS
+t_wait_for 10 test -S "$T_SOCK"
+t_eq "$T_NAME: socket as the unit makes it" "660 root htracr" \
+    "$(stat -c '%a %U %G' "$T_SOCK")"
+
+if t_wait_for 10 grep -q '^READY=1' "$T_TMP/notify.log"; then
+	t_pass "$T_NAME: READY=1 on the notify socket"
+else
+	t_fail "$T_NAME: readiness" "no READY=1; daemon log: $(tail -n 1 \
+	    "$T_TMP/htracrd.log")"
+fi
+t_check "$T_NAME: status through the inherited socket" \
+    timeout 10 "$HTRACRCTL" --socket "$T_SOCK" status
+
+# The two processes: the first one traced became the capture process.
+CAP_PID=$(awk 'NR == 1 { print $1 }' "$T_TMP/strace.log")
+AN_PID=""
+[ -n "$CAP_PID" ] && AN_PID=$(pgrep -P "$CAP_PID" | head -n 1)
+[ -n "$CAP_PID" ] && t_atexit "kill -KILL $CAP_PID 2>/dev/null"
+field() {
+	awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"
+}
+if [ -n "$CAP_PID" ] && [ -n "$AN_PID" ]; then
+	t_eq "$T_NAME: capture runs as htracr" "$HUID" "$(field "$CAP_PID" Uid)"
+	t_eq "$T_NAME: capture keeps CAP_NET_RAW permitted only" \
+	    "0000000000002000 0000000000000000 0000000000000000" \
+	    "$(field "$CAP_PID" CapPrm) $(field "$CAP_PID" CapEff) $(field "$CAP_PID" CapAmb)"
+	t_eq "$T_NAME: capture no_new_privs, seccomp" "1 2" \
+	    "$(field "$CAP_PID" NoNewPrivs) $(field "$CAP_PID" Seccomp)"
+	t_eq "$T_NAME: analyzer runs as htracr" "$HUID" "$(field "$AN_PID" Uid)"
+	t_eq "$T_NAME: analyzer has no capability" \
+	    "0000000000000000 0000000000000000 0000000000000000 0000000000000000" \
+	    "$(field "$AN_PID" CapInh) $(field "$AN_PID" CapPrm) $(field "$AN_PID" CapEff) $(field "$AN_PID" CapAmb)"
+	t_eq "$T_NAME: analyzer no_new_privs, seccomp" "1 2" \
+	    "$(field "$AN_PID" NoNewPrivs) $(field "$AN_PID" Seccomp)"
+	root=$(readlink "/proc/$AN_PID/root")
+	if [ -n "$root" ] && [ "$root" != / ]; then
+		t_pass "$T_NAME: analyzer is chrooted ($root)"
+	else
+		t_fail "$T_NAME: analyzer chroot" "its root is '$root'"
+	fi
+else
+	t_fail "$T_NAME: processes" "capture '$CAP_PID' analyzer '$AN_PID' not \
+found; daemon log: $(tail -n 1 "$T_TMP/htracrd.log")"
+fi
+
+# Live traffic through it, once htracrctl can start a capture.
+"$HTRACRCTL" --socket "$T_SOCK" start --ports 8080 --interface "$IFACE" \
+    >"$T_TMP/start.out" 2>&1
+rc=$?
+if [ "$rc" -eq 2 ]; then
+	t_skip "$T_NAME: live capture" "htracrctl start is not there yet: \
+$(head -n 1 "$T_TMP/start.out")"
+elif [ "$rc" -ne 0 ]; then
+	t_fail "$T_NAME: start a capture" "$(head -n 1 "$T_TMP/start.out")"
+else
+	t_pass "$T_NAME: start a capture on $IFACE port 8080"
+	for p in index.txt missing index.txt; do
+		t_ns cli timeout 10 curl -s -o /dev/null \
+		    "http://10.77.80.1:8080/$p"
+	done
+	sleep 1
+	"$HTRACRCTL" --socket "$T_SOCK" stop >"$T_TMP/stop.out" 2>&1 ||
+	    t_fail "$T_NAME: stop" "$(head -n 1 "$T_TMP/stop.out")"
+	"$HTRACRCTL" --socket "$T_SOCK" --json show >"$T_TMP/show.json" \
+	    2>"$T_TMP/show.err"
+	t_eq "$T_NAME: captured method target status" \
+	    '["GET /index.txt 200", "GET /missing 404", "GET /index.txt 200"]' \
+	    "$(t_json "$T_TMP/show.json" '["%s %s %s" % (t["request"]["method"],
+	    t["request"]["target"], (t["response"] or {}).get("status"))
+	    for t in d["transactions"]]' 2>&1 | tail -n 1)"
+	grep -q 'STATUS=' "$T_TMP/notify.log" &&
+	    t_pass "$T_NAME: STATUS= sent" ||
+	    t_fail "$T_NAME: status notification" "no STATUS= line"
+fi
+
+# A clean stop, as systemctl stop does it.
+if [ -n "$CAP_PID" ]; then
+	kill -TERM "$CAP_PID" 2>/dev/null
+	t_wait_for 10 sh -c "! kill -0 $CAP_PID 2>/dev/null"
+	if kill -0 "$CAP_PID" 2>/dev/null; then
+		t_fail "$T_NAME: SIGTERM" "still running after 10 s"
+	else
+		t_pass "$T_NAME: exits on SIGTERM"
+	fi
+fi
+sleep 0.5
+
+# What systemd would have refused. SystemCallFilter= lines apply in
+# order: the first allow-list starts the set, "~" lines take from it,
+# later plain lines add back; groups expand recursively.
+cat >"$T_TMP/filter.py" <<'EOF'
+import re, subprocess, sys
+unit, trace, daemon = sys.argv[1:4]
+cache = {}
+def expand(name):
+	if not name.startswith("@"):
+		return {name}
+	if name in cache:
+		return cache[name]
+	out = subprocess.run(["systemd-analyze", "syscall-filter", name],
+	    capture_output=True, text=True).stdout
+	names = set()
+	for line in out.splitlines()[1:]:
+		w = line.strip()
+		if not w or w.startswith("#"):
+			continue
+		names |= expand(w)
+	cache[name] = names
+	return names
+allowed = None
+families = set()
+for line in open(unit):
+	line = line.strip()
+	if line.startswith("SystemCallFilter="):
+		v = line.split("=", 1)[1]
+		deny = v.startswith("~")
+		names = set()
+		for w in v.lstrip("~").split():
+			names |= expand(w)
+		if allowed is None:
+			allowed = expand("@known") if deny else set()
+		if deny:
+			allowed -= names
+		else:
+			allowed |= names
+	elif line.startswith("RestrictAddressFamilies="):
+		families |= set(line.split("=", 1)[1].split())
+used, fams, started = set(), set(), False
+for line in open(trace):
+	if not started:
+		started = re.search(r'execve\("%s"' % re.escape(daemon), line) \
+		    and "= 0" in line
+		continue
+	m = re.match(r'\d+\s+([a-z0-9_]+)\(', line)
+	if m:
+		used.add(m.group(1))
+	m = re.match(r'\d+\s+socket\((AF_[A-Z0-9]+)', line)
+	if m:
+		fams.add(m.group(1))
+if not started:
+	print("the trace never shows htracrd starting")
+	sys.exit(1)
+bad = sorted(used - allowed)
+badf = sorted(fams - families)
+print("%d system calls used; refused by the unit: %s; families used: %s, "
+    "refused: %s" % (len(used), " ".join(bad) or "none",
+    " ".join(sorted(fams)) or "none", " ".join(badf) or "none"))
+sys.exit(1 if bad or badf else 0)
+EOF
+out=$(python3 "$T_TMP/filter.py" "$SVC" "$T_TMP/strace.log" "$HTRACRD" 2>&1)
+rc=$?
+echo "# $out"
+if [ "$rc" -eq 0 ]; then
+	t_pass "$T_NAME: every system call and socket family is allowed by the unit"
+else
+	t_fail "$T_NAME: unit filters" "$out"
+fi
+
+t_exit

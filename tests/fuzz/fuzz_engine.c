@@ -1,8 +1,13 @@
 /*
- * fuzz_engine.c: libFuzzer target for the analysis engine. The input is
- * read as a sequence of frames, each a 2-byte header (link type choice,
- * length) followed by that many bytes, fed to sessions of several link
- * types under a small budget; then each session is finished, its whole
+ * fuzz_engine.c: libFuzzer target for the analysis engine. Two readings
+ * of the input, chosen by its first byte:
+ *  - raw: a sequence of frames, each a 2-byte header (link type choice,
+ *    length) followed by that many bytes, fed to sessions of several
+ *    link types;
+ *  - segments: TCP segments of one connection built around the input's
+ *    bytes (direction, flags and sequence jitter from a 3-byte header),
+ *    which reaches reassembly and HTTP parsing far more often.
+ * Sessions run under a small budget; then each is finished, its whole
  * detail packed, every transaction's body fetched and the frames dumped.
  */
 #include <sys/types.h>
@@ -52,6 +57,74 @@ fuzz_drain(struct session *s)
 		;
 }
 
+/* Ethernet + IPv4 + TCP around payload, client 10.0.0.1:1234 <-> :80. */
+static void
+fuzz_segment(struct session *s, uint64_t ts, int c2s, uint32_t seq,
+    uint32_t ack, uint8_t flags, const uint8_t *p, size_t len)
+{
+	static u_char	 f[14 + 20 + 20 + 1024];
+	u_char		*ip = f + 14, *tcp = f + 34;
+	size_t		 total = 40 + len;
+
+	memset(f, 0, 54);
+	f[12] = 0x08;
+	ip[0] = 0x45;
+	ip[2] = (u_char)(total >> 8);
+	ip[3] = (u_char)total;
+	ip[9] = 6;
+	ip[12] = 10; ip[15] = c2s ? 1 : 2;
+	ip[16] = 10; ip[19] = c2s ? 2 : 1;
+	tcp[0] = c2s ? 0x04 : 0x00; tcp[1] = c2s ? 0xd2 : 80;
+	tcp[2] = c2s ? 0x00 : 0x04; tcp[3] = c2s ? 80 : 0xd2;
+	tcp[4] = (u_char)(seq >> 24); tcp[5] = (u_char)(seq >> 16);
+	tcp[6] = (u_char)(seq >> 8); tcp[7] = (u_char)seq;
+	tcp[8] = (u_char)(ack >> 24); tcp[9] = (u_char)(ack >> 16);
+	tcp[10] = (u_char)(ack >> 8); tcp[11] = (u_char)ack;
+	tcp[12] = 5 << 4;
+	tcp[13] = flags;
+	tcp[14] = 0x10;
+	if (len > 0)
+		memcpy(tcp + 20, p, len);
+	session_frame(s, ts, f, (uint32_t)(54 + len), (uint32_t)(54 + len));
+}
+
+/*
+ * Records: [ctl][flags][len] then len bytes. ctl bit 0: direction;
+ * bits 1-3: how far to move the sequence number before sending (none,
+ * back a little, ahead a little, far); the rest pace the clock.
+ */
+static void
+fuzz_segments(struct session *s, const uint8_t *data, size_t size)
+{
+	uint32_t	 seq[2] = { 1000, 90000 }, use;
+	uint64_t	 ts = 1000000;
+	size_t		 off = 0, n;
+	int		 d;
+
+	fuzz_segment(s, ts, 1, 999, 0, 0x02, NULL, 0);
+	fuzz_segment(s, ts + 1, 0, 89999, 1000, 0x12, NULL, 0);
+	fuzz_segment(s, ts + 2, 1, 1000, 90000, 0x10, NULL, 0);
+	while (off + 3 <= size) {
+		d = data[off] & 1;
+		use = seq[d];
+		switch ((data[off] >> 1) & 7) {
+		case 1: use -= data[off + 2]; break;
+		case 2: use += data[off + 2]; break;
+		case 3: use += 70000; break;
+		}
+		n = data[off + 2] * 4 % 1024;
+		ts += (uint64_t)(data[off] >> 4) * 100000;
+		off += 3;
+		if (n > size - off)
+			n = size - off;
+		fuzz_segment(s, ts, d, use, seq[d ^ 1], data[off - 2] | 0x10,
+		    data + off, n);
+		if (use == seq[d])
+			seq[d] += (uint32_t)n;
+		off += n;
+	}
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -67,6 +140,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size > 0 && data[0] & 1) {
 		cfg.ports[0] = 80;
 		cfg.nports = 1;
+	}
+	if (size > 0 && data[0] & 2) {
+		s[0] = session_new(1, SESSION_LOADED, DLT_EN10MB, &cfg, 0,
+		    "fuzz", ts);
+		fuzz_segments(s[0], data + 1, size - 1);
+		session_finish(s[0], ts);
+		fuzz_drain(s[0]);
+		session_free(s[0]);
+		return (0);
 	}
 	for (i = 0; i < FUZZ_NLINKS; i++)
 		s[i] = session_new((uint32_t)i + 1, SESSION_LOADED,

@@ -44,6 +44,29 @@ for path in glob.glob(os.path.join(corpus, "*.pcap")):
     with open(os.path.join(engine, os.path.basename(path)), "wb") as f:
         f.write(out)
 
+def seg(c2s, payload, ctl=0, flags=0x18):
+    out = bytearray()
+    for i in range(0, len(payload), 1020):
+        part = payload[i:i + 1020]
+        part += b" " * (-len(part) % 4)
+        out += bytes([(1 if c2s else 0) | ctl, flags, len(part) // 4]) + part
+    return bytes(out)
+
+convs = {
+    "seg_get": [(1, b"GET / HTTP/1.1\r\nHost: a\r\n\r\n"),
+                (0, b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nabcd")],
+    "seg_chunked": [(1, b"POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nabcd\r\n0\r\n\r\n"),
+                    (0, b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 204 No\r\n\r\n")],
+    "seg_upgrade": [(1, b"GET /w HTTP/1.1\r\nConnection: upgrade\r\nUpgrade: ws\r\n\r\n"),
+                    (0, b"HTTP/1.1 101 S\r\nConnection: upgrade\r\nUpgrade: ws\r\n\r\nxx")],
+    "seg_gzip": [(1, b"HEAD / HTTP/1.1\r\n\r\nGET /g HTTP/1.1\r\n\r\n"),
+                 (0, b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nHTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 23\r\n\r\n\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03\xcbH\xcd\xc9\xc9\x07\x00\x86\xa6\x106\x05\x00\x00\x00")],
+}
+for name, parts in convs.items():
+    data = b"\x02" + b"".join(seg(c, p) for c, p in parts)
+    with open(os.path.join(engine, name), "wb") as f:
+        f.write(data)
+
 def s(x):
     b = x.encode()
     return bytes([0xa0 | len(b)]) + b

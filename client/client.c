@@ -135,6 +135,7 @@ client_open(struct client *c, const char *path)
 	memset(c, 0, sizeof(*c));
 	c->path = path;
 	c->next_id = 1;
+	c->timeout_ms = CLIENT_TIMEOUT_MS;
 	if ((c->fd = client_connect(path)) == -1) {
 		client_connect_error(path, errno);
 		return (-1);
@@ -165,6 +166,9 @@ client_begin(struct client *c, msgpack_sbuffer *sb, msgpack_packer *pk,
 {
 	uint64_t	 id = c->next_id++;
 
+	/* A watch stream is silent for as long as nothing happens. */
+	if (op == PROTO_OP_WATCH)
+		c->timeout_ms = -1;
 	proto_begin(sb, pk);
 	msgpack_pack_map(pk, 2 + nfields);
 	proto_pack_key(pk, "op");
@@ -230,16 +234,18 @@ client_send(struct client *c, msgpack_sbuffer *sb, const void *tail,
 	rc = client_writev(c->fd, iov, taillen > 0 ? 2 : 1);
 	msgpack_sbuffer_destroy(sb);
 	if (rc == -1) {
-		if (errno == EINTR)
-			log_warnx("interrupted");
-		else if (client_poll_error(c) == 0)
+		if (errno != EINTR && client_poll_error(c) == 0)
 			log_warn("cannot send to htracrd at %s", c->path);
 		return (-1);
 	}
 	return (0);
 }
 
-/* A daemon that stops answering must not hang a script for ever. */
+/*
+ * A daemon that stops answering must not hang a script for ever. The
+ * user's Ctrl-C (client_interrupted) ends the wait without a message:
+ * they know why.
+ */
 static int
 client_wait(struct client *c)
 {
@@ -248,15 +254,21 @@ client_wait(struct client *c)
 
 	pfd.fd = c->fd;
 	pfd.events = POLLIN;
-	while ((n = poll(&pfd, 1, CLIENT_TIMEOUT_MS)) == -1 && errno == EINTR &&
-	    !client_interrupted)
-		;
-	if (n == 0)
-		log_warnx("htracrd at %s sent nothing for %d s; giving up",
-		    c->path, CLIENT_TIMEOUT_MS / 1000);
-	else if (n == -1 && errno != EINTR)
-		log_warn("poll");
-	return (n > 0 ? 0 : (n == -1 && errno == EINTR ? 0 : -1));
+	for (;;) {
+		if (client_interrupted)
+			return (-1);
+		if ((n = poll(&pfd, 1, c->timeout_ms)) > 0)
+			return (0);
+		if (n == 0) {
+			log_warnx("htracrd at %s sent nothing for %d s; "
+			    "giving up", c->path, c->timeout_ms / 1000);
+			return (-1);
+		}
+		if (errno != EINTR) {
+			log_warn("poll");
+			return (-1);
+		}
+	}
 }
 
 /* Reads exactly len bytes; 0 on success, -1 reported. */
@@ -267,10 +279,6 @@ client_read_full(struct client *c, void *buf, size_t len)
 	ssize_t	 n;
 
 	while (len > 0) {
-		if (client_interrupted) {
-			log_warnx("interrupted");
-			return (-1);
-		}
 		if (client_wait(c) == -1)
 			return (-1);
 		if ((n = read(c->fd, p, len)) == -1) {

@@ -19,6 +19,7 @@ struct client {
 	const char	*path;		/* socket path, for messages */
 	uint64_t	 next_id;
 	int		 capture;	/* the daemon can capture live */
+	int		 timeout_ms;	/* silence before giving up; -1 never */
 	msgpack_zone	*zone;		/* replies land here unless told */
 };
 

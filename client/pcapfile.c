@@ -29,6 +29,7 @@ pcapfile_open(struct pcapfile *pf, const char *path)
 	struct stat	 st;
 
 	memset(pf, 0, sizeof(*pf));
+	pf->path = path;
 	if ((pf->fp = fopen(path, "rbe")) == NULL) {
 		log_warn("cannot read %s", path);
 		return (-1);
@@ -91,6 +92,8 @@ pcapfile_next(struct pcapfile *pf, const unsigned char **blob)
 	int			 rc;
 
 	*blob = pf->batch;
+	if (pf->cut)
+		return (0);
 	if (pf->held_hdr != NULL) {
 		(void)pcapfile_put(pf, &off, pf->held_hdr, pf->held_data);
 		pf->held_hdr = NULL;
@@ -103,10 +106,15 @@ pcapfile_next(struct pcapfile *pf, const unsigned char **blob)
 			break;
 		}
 	}
-	if (rc == PCAP_ERROR) {
-		log_warnx("cannot read the capture after frame %llu: %s",
+	/*
+	 * A capture cut short (a killed tcpdump, a full disk) still holds
+	 * frames worth analyzing, as tshark would: say so and stop there.
+	 */
+	if (rc == PCAP_ERROR && !pf->cut) {
+		log_warnx("%s: unreadable after frame %llu (%s); using the "
+		    "frames before it", pf->path,
 		    (unsigned long long)pf->frames, pcap_geterr(pf->p));
-		return (-1);
+		pf->cut = 1;
 	}
 	return ((long)off);
 }

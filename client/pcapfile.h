@@ -17,6 +17,8 @@
 struct pcapfile {
 	pcap_t			*p;
 	FILE			*fp;
+	const char		*path;		/* for messages */
+	int			 cut;		/* unreadable past frames */
 	int			 linktype;	/* DLT_ */
 	uint32_t		 snaplen;
 	uint64_t		 frames;	/* read so far */
@@ -28,7 +30,10 @@ struct pcapfile {
 
 /* Reports what went wrong ("not a pcap or pcapng capture") and returns -1. */
 int	 pcapfile_open(struct pcapfile *, const char *);
-/* The next blob of whole frames: its length, 0 at the end, -1 reported. */
+/*
+ * The next blob of whole frames: its length, 0 at the end (or where
+ * the file became unreadable, reported once).
+ */
 long	 pcapfile_next(struct pcapfile *, const unsigned char **);
 void	 pcapfile_close(struct pcapfile *);
 

@@ -302,6 +302,12 @@ if [ -f "$PIPE" ]; then
 	expect "$T_NAME/analyze/output-symlink" 1 "symbolic link"
 	ctl analyze "$PIPE" --format pcap -o "$T_TMP/a.pcap"
 	expect "$T_NAME/analyze/pcap" 0 ""
+	# Cut short, as by a killed tcpdump: the frames before the cut count.
+	head -c 30000 "$PIPE" >"$T_TMP/cut.pcap"
+	ctl analyze "$T_TMP/cut.pcap" --json
+	expect "$T_NAME/analyze/cut-short" 0 "unreadable after frame"
+	got=$(t_json "$T_TMP/out" 'd["session"]["counters"]["frames"] > 0')
+	t_eq "$T_NAME/analyze/cut-short-frames" true "$got"
 	HTRACR_DAEMON=/bin/false; export HTRACR_DAEMON
 	ctl analyze "$PIPE"
 	expect "$T_NAME/analyze/daemon-fails" 1 \

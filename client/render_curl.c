@@ -215,7 +215,8 @@ render_curl(FILE *f, const struct doc *d, uint64_t id, const char *body,
 		m = "GET", mlen = 3;
 	if (body != NULL)
 		render_curl_body(f, body, len);
-	fputs("curl -sS --http1.1", f);
+	/* -g: brackets in a URL are literal, not curl globs. */
+	fputs("curl -sS -g --http1.1", f);
 	if (mlen == 4 && memcmp(m, "HEAD", 4) == 0)
 		fputs(" --head", f);
 	else if (!(mlen == 3 && memcmp(m, "GET", 3) == 0 && body == NULL)) {

@@ -252,6 +252,10 @@ def sample():
           reqh=[[b"If-None-Match", b'"abc"']], reason=b"Not Modified")
     b.txn(c1, "GET", b"/app.js?v=3&debug", 200, b"application/javascript",
           40000, retrans=True, gap=1200000)
+    b.txn(c1, "PUT", b"/upload?name=a'b&x=[1]", 204, None, 0,
+          reqh=[[b"Content-Type", b"application/octet-stream"],
+                [b"X-Quote", b"it's \"q\" $(id) `id` \\ \x01\xff!"]],
+          reason=b"No Content")
     b.close(c1)
     c2 = b.conn(api, 40002, T0 + 30000, rtt=5000)
     b.txn(c2, "POST", b"/v1/items?x=</script><script>alert(1)</script>",

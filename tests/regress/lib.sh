@@ -60,7 +60,8 @@
 #	t_veth NAME1 ADDR1 NAME2 ADDR2
 #				a veth pair between two namespaces, addresses
 #				with prefix length (10.77.1.1/24), offloads off
-#				when ethtool is present
+#				when ethtool is present; sets T_VETH_A (the
+#				end in NAME1) and T_VETH_B (the end in NAME2)
 #
 # Everything a script starts stays bounded: use timeout(1) around clients.
 

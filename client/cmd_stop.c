@@ -99,7 +99,7 @@ cmd_stop_exec(struct cmd_ctx *ctx, int argc, char **argv)
 			ok = cmd_dump_write(&c, pcap, session, of.fp, &ro) == 0;
 		if (outfile_close(&of, ok) == -1)
 			ok = 0;
-		if (ok && strcmp(path, "-") != 0)
+		if (ok && strcmp(path, "-") != 0 && !ctx->json)
 			printf("frames written to %s\n", path);
 	}
 	client_close(&c);

@@ -66,14 +66,9 @@ else
 fi
 if [ -x "$HTRACRCTL" ]; then
 	missing=""
-	for c in $(sed -n 's/^_htracrctl_commands="//; s/"$//; /^[a-z]/p' \
-	    "$T_ROOT/client/htracrctl.bash-completion" | tr -d '"'); do
-		grep -q "^\\.It Ic $c\\b" "$T_ROOT/client/htracrctl.1" ||
-		    missing="$missing $c"
-	done
 	help=$("$HTRACRCTL" help 2>&1)
-	for c in $(printf '%s\n' "$help" | awk '/^ +[a-z]+( |$)/ { print $1 }' |
-	    sort -u); do
+	for c in help $(printf '%s\n' "$help" |
+	    awk '/^  [a-z]+/ { print $1 }'); do
 		grep -q "^\\.It Ic $c\\b" "$T_ROOT/client/htracrctl.1" ||
 		    missing="$missing $c"
 	done
@@ -82,6 +77,12 @@ if [ -x "$HTRACRCTL" ]; then
 	else
 		t_fail "$T_NAME: htracrctl.1 commands" "undocumented:$missing"
 	fi
+	missing=$(doc_options "$T_ROOT/client/htracrctl.1" "$help")
+	if [ -z "$missing" ]; then
+		t_pass "$T_NAME: htracrctl.1 documents every option of help"
+	else
+		t_fail "$T_NAME: htracrctl.1 options" "undocumented:" $missing
+	fi
 else
 	t_skip "$T_NAME: htracrctl.1 commands" "htracrctl is not built"
 fi
@@ -89,7 +90,8 @@ fi
 # --- bash completion --------------------------------------------------
 if command -v bash >/dev/null 2>&1; then
 	comp() {
-		# Prints the completions bash offers for the words given.
+		# Prints the completions bash offers for the words given,
+		# with the fallback lists: htracrctl is not in PATH here.
 		bash -c '
 		. "$1"; shift
 		COMP_WORDS=("$@"); COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
@@ -101,9 +103,9 @@ if command -v bash >/dev/null 2>&1; then
 	    "$(comp htracrctl st)"
 	t_eq "$T_NAME: complete a command after --socket PATH" "sessions " \
 	    "$(comp htracrctl --socket /tmp/x se)"
-	t_eq "$T_NAME: complete 'start --'" "--help --interface --ports " \
-	    "$(comp htracrctl start --)"
-	t_eq "$T_NAME: complete dump --format" "har html json pcap " \
+	t_eq "$T_NAME: complete 'start --'" \
+	    "--help --interface --json --ports " "$(comp htracrctl start --)"
+	t_eq "$T_NAME: complete dump --format" "har html json pcap text " \
 	    "$(comp htracrctl dump --format '')"
 	t_eq "$T_NAME: complete --interface l" "lo " \
 	    "$(comp htracrctl start --interface l)"
@@ -114,6 +116,24 @@ if command -v bash >/dev/null 2>&1; then
 	    "$T_ROOT/client/htracrctl.bash-completion" 2>&1)
 	t_eq "$T_NAME: completion is registered" \
 	    "complete -F _htracrctl htracrctl" "$out"
+
+	# With htracrctl in PATH the lists come from its own help; the
+	# fallback lists must say the same.
+	if [ -x "$HTRACRCTL" ]; then
+		want=$(comp htracrctl '')
+		got=$(PATH=$T_ROOT:$PATH comp htracrctl '')
+		t_eq "$T_NAME: completion knows every command" "$want" "$got"
+		diff=""
+		for c in $("$HTRACRCTL" help 2>&1 | awk '/^  [a-z]+/ { print $1 }'); do
+			want=$(comp htracrctl "$c" -)
+			got=$(PATH=$T_ROOT:$PATH comp htracrctl "$c" -)
+			[ "$want" = "$got" ] ||
+			    diff="$diff $c: fallback '$want', help '$got';"
+		done
+		t_eq "$T_NAME: completion knows every option" "" "$diff"
+	else
+		t_skip "$T_NAME: completion against help" "htracrctl is not built"
+	fi
 else
 	t_skip "$T_NAME: bash completion" "bash is not installed"
 fi

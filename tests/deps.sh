@@ -5,7 +5,7 @@ set -e
 PKGS="build-essential pkg-config libpcap-dev libevent-dev libmsgpack-dev
 node-llhttp libseccomp-dev zlib1g-dev libsystemd-dev
 clang libclang-rt-14-dev tshark tcpdump nginx-light curl wget iproute2
-procps util-linux python3 hyperfine wrk mandoc time ethtool openssl chromium nodejs npm"
+procps util-linux python3 hyperfine wrk mandoc systemd strace time ethtool openssl chromium nodejs npm"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

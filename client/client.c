@@ -335,6 +335,9 @@ client_report(struct client *c, const msgpack_object *err)
 
 	(void)proto_get_i64(err, "code", &code);
 	(void)proto_get_str(err, "message", &msg, &len);
+	c->last_error = code;
+	if (code != 0 && code == c->quiet_error)
+		return;
 	esc_buf(text, sizeof(text), msg, len);
 	if (code == PROTO_ERR_VERSION)
 		log_warnx("htracrd at %s speaks another protocol version: %s; "

@@ -20,6 +20,8 @@ struct client {
 	uint64_t	 next_id;
 	int		 capture;	/* the daemon can capture live */
 	int		 timeout_ms;	/* silence before giving up; -1 never */
+	int64_t		 last_error;	/* code of the last error reply */
+	int64_t		 quiet_error;	/* an expected code: not printed */
 	msgpack_zone	*zone;		/* replies land here unless told */
 };
 

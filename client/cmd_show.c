@@ -1,57 +1,285 @@
 /*
- * cmd_show.c: "htracrctl show [SESSION]": a session's servers,
- * connections and transactions for people, or one JSON document with
- * --json. Runs in htracrctl with the invoking user's privileges.
+ * cmd_show.c: "htracrctl show [SESSION]": a session for people, as
+ * tables (the default), as a waterfall on a time axis (--waterfall and
+ * its filters), one transaction in full with its kept bodies (--txn) or
+ * one connection's packets (--conn); or one JSON document with --json.
+ * Runs in htracrctl with the invoking user's privileges.
  */
+#include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "client.h"
 #include "cmd.h"
+#include "doc.h"
+#include "log.h"
+#include "proto.h"
+#include "waterfall.h"
+
+#define SHOW_ZONE_CHUNK	(64 * 1024)
 
 static int	 cmd_show_exec(struct cmd_ctx *, int, char **);
 
 const struct cmd_entry	cmd_show_entry = {
-	"show", "[SESSION] [--packets] [--json]", CMD_JSON, cmd_show_exec
+	"show", "[SESSION] [--packets] [--json] [--waterfall] [--scale MS] "
+	"[--from MS] [--to MS] [--width N] [--host NAME] [--status 5xx,404] "
+	"[--method M] [--min-wait MS] [--txn ID | --conn ID]", CMD_JSON,
+	cmd_show_exec
 };
 
+struct show {
+	struct render_opts	 ro;
+	struct waterfall_opts	 wf;
+	int			 waterfall;
+	uint64_t		 txn;	/* --txn: this transaction in full */
+	uint64_t		 conn;	/* --conn: this connection's packets */
+};
+
+/* Milliseconds as typed ("12", "0.5") into microseconds. */
 static int
-cmd_show_exec(struct cmd_ctx *ctx, int argc, char **argv)
+cmd_show_ms(const char *arg, const char *what, int64_t *us)
+{
+	char	*end;
+	double	 ms;
+
+	errno = 0;
+	ms = strtod(arg, &end);
+	if (errno != 0 || end == arg || *end != '\0' || !isfinite(ms) ||
+	    ms < 0 || ms > 1e12) {
+		log_warnx("bad %s '%s': milliseconds, such as 20 or 0.5", what,
+		    arg);
+		return (-1);
+	}
+	*us = (int64_t)(ms * 1000);
+	return (0);
+}
+
+static int
+cmd_show_id(const char *arg, const char *what, uint64_t *id)
+{
+	char		*end;
+	unsigned long	 v;
+
+	errno = 0;
+	v = strtoul(arg, &end, 10);
+	if (errno != 0 || end == arg || *end != '\0' || v == 0 ||
+	    v > UINT32_MAX || *arg == '-') {
+		log_warnx("bad %s '%s': a number from 'htracrctl show'", what,
+		    arg);
+		return (-1);
+	}
+	*id = v;
+	return (0);
+}
+
+/* The waterfall's options; anything else is a usage error. */
+static int
+cmd_show_wf_option(struct show *s, int ch, const char *arg)
+{
+	int64_t	 us;
+
+	s->waterfall = 1;
+	switch (ch) {
+	case 'S':
+		if (cmd_show_ms(arg, "scale", &us) == -1 || us == 0)
+			return (-1);
+		s->wf.scale_us = us;
+		return (0);
+	case 'f':
+		return (cmd_show_ms(arg, "start", &s->wf.from_us));
+	case 't':
+		return (cmd_show_ms(arg, "end", &s->wf.to_us));
+	case 'm':
+		return (cmd_show_ms(arg, "wait", &s->wf.min_wait_us));
+	case 'W':
+		s->wf.width = atoi(arg);
+		if (s->wf.width < 40 || s->wf.width > 1000) {
+			log_warnx("bad width '%s': 40 to 1000 columns", arg);
+			return (-1);
+		}
+		return (0);
+	case 'H':
+		s->wf.host = arg;
+		return (0);
+	case 'M':
+		s->wf.method = arg;
+		return (0);
+	case 's':
+		if (waterfall_status_ok(arg) == -1) {
+			log_warnx("bad status '%s': such as 404, 5xx or 4xx,5xx",
+			    arg);
+			return (-1);
+		}
+		s->wf.status = arg;
+		return (0);
+	}
+	return (-1);
+}
+
+static int
+cmd_show_options(struct cmd_ctx *ctx, struct show *s, int argc, char **argv)
 {
 	static const struct option	 opts[] = {
 		{ "packets", no_argument, NULL, 'p' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "waterfall", no_argument, NULL, 'w' },
+		{ "scale", required_argument, NULL, 'S' },
+		{ "from", required_argument, NULL, 'f' },
+		{ "to", required_argument, NULL, 't' },
+		{ "width", required_argument, NULL, 'W' },
+		{ "host", required_argument, NULL, 'H' },
+		{ "status", required_argument, NULL, 's' },
+		{ "method", required_argument, NULL, 'M' },
+		{ "min-wait", required_argument, NULL, 'm' },
+		{ "txn", required_argument, NULL, 'T' },
+		{ "conn", required_argument, NULL, 'C' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const struct cmd_format	*fmt;
-	struct render_opts	 ro;
-	struct client		 c;
-	uint64_t		 session = 0;
-	int			 ch, rc;
+	int	 ch;
 
-	memset(&ro, 0, sizeof(ro));
 	optind = 0;
-	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "w", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'p':
-			ro.packets = 1;
+			s->ro.packets = 1;
 			break;
 		case 'j':
 			ctx->json = 1;
 			break;
+		case 'w':
+			s->waterfall = 1;
+			break;
+		case 'T':
+			if (cmd_show_id(optarg, "transaction", &s->txn) == -1)
+				return (-1);
+			break;
+		case 'C':
+			if (cmd_show_id(optarg, "connection", &s->conn) == -1)
+				return (-1);
+			break;
+		case '?':
+			return (-1);
 		default:
-			return (cmd_usage(ctx->entry));
+			if (cmd_show_wf_option(s, ch, optarg) == -1)
+				return (-1);
+			break;
 		}
 	}
+	return (0);
+}
+
+/*
+ * A kept body of the transaction (body op). None kept is no error: the
+ * view says so. The bytes live in zone.
+ */
+static void
+cmd_show_body(struct client *c, msgpack_zone *zone, uint64_t session,
+    uint64_t txn, const char *which, struct waterfall_body *b)
+{
+	msgpack_sbuffer	 sb;
+	msgpack_packer	 pk;
+	msgpack_object	 res;
+	uint64_t	 id;
+
+	memset(b, 0, sizeof(*b));
+	id = client_begin(c, &sb, &pk, PROTO_OP_BODY, 3);
+	proto_pack_key(&pk, "session");
+	msgpack_pack_uint64(&pk, session);
+	proto_pack_key(&pk, "txn");
+	msgpack_pack_uint64(&pk, txn);
+	proto_pack_key(&pk, "which");
+	proto_pack_str(&pk, which);
+	if (client_send(c, &sb, NULL, 0) == -1)
+		return;
+	c->quiet_error = PROTO_ERR_NOT_FOUND;
+	if (client_read(c, id, zone, &res) == CLIENT_RESULT &&
+	    proto_get_bin(&res, "body", &b->buf, &b->len) == 0)
+		(void)proto_get_bool(&res, "truncated", &b->truncated);
+	c->quiet_error = 0;
+}
+
+static int
+cmd_show_txn(struct show *s, struct client *c, const struct doc *d)
+{
+	struct waterfall_body	 req, resp;
+	msgpack_zone		*zone;
+	uint64_t		 session = 0;
+	int			 rc;
+
+	if (doc_txn(d, s->txn) == NULL) {
+		log_warnx("no transaction %llu in this session",
+		    (unsigned long long)s->txn);
+		return (-1);
+	}
+	(void)proto_get_u64(d->session, "id", &session);
+	if ((zone = msgpack_zone_new(SHOW_ZONE_CHUNK)) == NULL)
+		fatalx("out of memory");
+	cmd_show_body(c, zone, session, s->txn, "request", &req);
+	cmd_show_body(c, zone, session, s->txn, "response", &resp);
+	rc = waterfall_txn(stdout, d, s->txn, &req, &resp, &s->wf);
+	msgpack_zone_free(zone);
+	return (rc == 0 ? 0 : -1);
+}
+
+/* The view the options asked for, of a fetched document. */
+static int
+cmd_show_render(struct cmd_ctx *ctx, struct show *s, struct client *c,
+    const struct doc *d)
+{
+	const struct cmd_format	*fmt;
+
+	if (s->txn != 0)
+		return (cmd_show_txn(s, c, d));
+	if (s->conn != 0) {
+		if (doc_conn(d, s->conn) == NULL) {
+			log_warnx("no connection %llu in this session",
+			    (unsigned long long)s->conn);
+			return (-1);
+		}
+		return (waterfall_conn(stdout, d, s->conn, &s->wf) == 0 ? 0 :
+		    -1);
+	}
+	if (s->waterfall)
+		return (waterfall_render(stdout, d, &s->wf) == 0 ? 0 : -1);
+	fmt = cmd_dump_find(ctx->json ? "json" : "text");
+	if (fmt->doc != NULL)
+		return (fmt->doc(stdout, d));
+	return (fmt->doc_opts(stdout, d, &s->ro));
+}
+
+static int
+cmd_show_exec(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	struct show	 s;
+	struct client	 c;
+	struct doc	 d;
+	uint64_t	 session = 0;
+	int		 rc;
+
+	memset(&s, 0, sizeof(s));
+	waterfall_opts_init(&s.wf);
+	if (cmd_show_options(ctx, &s, argc, argv) == -1)
+		return (cmd_usage(ctx->entry));
 	if (argc - optind > 1 || (argc - optind == 1 &&
 	    cmd_parse_session(argv[optind], &session) == -1))
 		return (cmd_usage(ctx->entry));
-	fmt = cmd_dump_find(ctx->json ? "json" : "text");
-	ro.color = ctx->color;
+	if ((s.txn != 0) + (s.conn != 0) + (ctx->json != 0) +
+	    (s.waterfall != 0) > 1) {
+		log_warnx("--txn, --conn, --json and the waterfall each ask for "
+		    "another view");
+		return (cmd_usage(ctx->entry));
+	}
+	s.ro.color = s.wf.color = ctx->color;
 	if (cmd_connect(ctx, &c) == -1)
 		return (CMD_ERROR);
-	rc = cmd_dump_write(&c, fmt, session, stdout, &ro);
+	rc = doc_fetch(&d, &c, session, s.ro.packets || s.conn != 0);
+	if (rc == 0) {
+		rc = cmd_show_render(ctx, &s, &c, &d);
+		doc_free(&d);
+	}
 	client_close(&c);
 	return (rc == 0 ? CMD_OK : CMD_ERROR);
 }

@@ -239,6 +239,19 @@ for s in SERVERS CONNECTIONS TRANSACTIONS; do
 done
 ctl --socket "$T_SOCK" show 999
 expect "$T_NAME/show/no-such-session" 1 "not_found"
+ctl --socket "$T_SOCK" show 1 --waterfall --width 100
+expect "$T_NAME/show/waterfall" 0 ""
+ctl --socket "$T_SOCK" show 1 --txn 2
+expect "$T_NAME/show/txn" 0 ""
+grep -q "^request .*GET /script/urchin.js HTTP/1.1" "$T_TMP/out" &&
+    t_pass "$T_NAME/show/txn-request-line" ||
+    t_fail "$T_NAME/show/txn-request-line" "$(head -n 2 "$T_TMP/out" | tail -n 1)"
+ctl --socket "$T_SOCK" show 1 --txn 99
+expect "$T_NAME/show/no-such-txn" 1 "no transaction 99"
+ctl --socket "$T_SOCK" show 1 --conn 1
+expect "$T_NAME/show/conn" 0 ""
+ctl --socket "$T_SOCK" show 1 --status nonsense
+expect "$T_NAME/show/bad-status-filter" 2 "bad status"
 
 ctl --socket "$T_SOCK" --json status
 expect "$T_NAME/status/json" 0 ""

@@ -81,6 +81,29 @@ pack_uint_buf(u_char *p, uint64_t v)
 	return ((size_t)n + 1);
 }
 
+/* A string in one write when it is short, as most from the wire are. */
+static void
+pack_strn(msgpack_packer *pk, const void *p, size_t n)
+{
+	u_char	 buf[256];
+	size_t	 h;
+
+	if (n > sizeof(buf) - 2) {
+		proto_pack_strn(pk, p, n);
+		return;
+	}
+	if (n < 32) {
+		buf[0] = 0xa0 | (u_char)n;
+		h = 1;
+	} else {
+		buf[0] = 0xd9;
+		buf[1] = (u_char)n;
+		h = 2;
+	}
+	memcpy(buf + h, p, n);
+	pk->callback(pk->data, (const char *)buf, h + n);
+}
+
 static void
 pack_u64(msgpack_packer *pk, const char *key, uint64_t v)
 {
@@ -121,7 +144,7 @@ pack_strkey(msgpack_packer *pk, const char *key, const char *v)
 	if (v == NULL)
 		msgpack_pack_nil(pk);
 	else
-		proto_pack_str(pk, v);
+		pack_strn(pk, v, strlen(v));
 }
 
 static void
@@ -365,9 +388,9 @@ pack_text(msgpack_packer *pk, const char *key, const struct msg *m,
 {
 	pack_key(pk, key);
 	if (m->text == NULL)
-		proto_pack_strn(pk, "", 0);
+		pack_strn(pk, "", 0);
 	else
-		proto_pack_strn(pk, m->text + off, len);
+		pack_strn(pk, m->text + off, len);
 }
 
 static void
@@ -390,9 +413,9 @@ pack_headers(const struct msg *m, msgpack_packer *pk)
 	msgpack_pack_array(pk, m->nhdrs);
 	for (i = 0; i < m->nhdrs; i++) {
 		msgpack_pack_array(pk, 2);
-		proto_pack_strn(pk, m->text + m->hdrs[i].name_off,
+		pack_strn(pk, m->text + m->hdrs[i].name_off,
 		    m->hdrs[i].name_len);
-		proto_pack_strn(pk, m->text + m->hdrs[i].val_off,
+		pack_strn(pk, m->text + m->hdrs[i].val_off,
 		    m->hdrs[i].val_len);
 	}
 }

@@ -315,6 +315,18 @@ if [ -f "$PIPE" ]; then
 	expect "$T_NAME/analyze/output-symlink" 1 "symbolic link"
 	ctl analyze "$PIPE" --format pcap -o "$T_TMP/a.pcap"
 	expect "$T_NAME/analyze/pcap" 0 ""
+	# No root needed: a user with nothing but the file.
+	if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null 2>&1; then
+		TMPDIR=/tmp setpriv --reuid=65534 --regid=65534 --clear-groups \
+		    "$HTRACRCTL" analyze "$PIPE" --json >"$T_TMP/out" \
+		    2>"$T_TMP/err"
+		echo $? >"$T_TMP/rc"
+		expect "$T_NAME/analyze/unprivileged" 0 ""
+		got=$(t_json "$T_TMP/out" 'len(d["transactions"])')
+		t_eq "$T_NAME/analyze/unprivileged-5-transactions" 5 "$got"
+	else
+		t_skip "$T_NAME/analyze/unprivileged" "needs root and setpriv"
+	fi
 	# Cut short, as by a killed tcpdump: the frames before the cut count.
 	head -c 30000 "$PIPE" >"$T_TMP/cut.pcap"
 	ctl analyze "$T_TMP/cut.pcap" --json

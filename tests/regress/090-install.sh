@@ -59,7 +59,7 @@ if [ -x "$HTRACRD" ]; then
 	elif [ -z "$missing" ]; then
 		t_pass "$T_NAME: htracrd.8 documents every option of --help"
 	else
-		t_fail "$T_NAME: htracrd.8 options" "undocumented:" $missing
+		t_fail "$T_NAME: htracrd.8 options" "undocumented: $(echo $missing)"
 	fi
 else
 	t_skip "$T_NAME: htracrd.8 options" "htracrd is not built"
@@ -81,7 +81,7 @@ if [ -x "$HTRACRCTL" ]; then
 	if [ -z "$missing" ]; then
 		t_pass "$T_NAME: htracrctl.1 documents every option of help"
 	else
-		t_fail "$T_NAME: htracrctl.1 options" "undocumented:" $missing
+		t_fail "$T_NAME: htracrctl.1 options" "undocumented: $(echo $missing)"
 	fi
 else
 	t_skip "$T_NAME: htracrctl.1 commands" "htracrctl is not built"

@@ -4,7 +4,7 @@
  * reassembled bytes in place; callbacks build the messages, a FIFO
  * pairs each response with the oldest unanswered request (interim 1xx
  * responses do not advance it), and compressed bodies are inflated only
- * to measure them and keep their first bytes. After a gap or a parse
+ * to measure them and keep their first bytes (body.c). After a gap or a parse
  * error a direction skips to the next line that starts a message.
  *
  * Runs in the analyzer (unprivileged, sandboxed). Every stored string
@@ -16,23 +16,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <zlib.h>
 
+#include "body.h"
 #include "http.h"
 #include "xmalloc.h"
 
-#define HTTP_ZLIB_MEM		(sizeof(z_stream) + 48 * 1024)
-#define HTTP_MAX_INFLATE	(256ULL * 1024 * 1024)	/* per body */
-#define HTTP_SCRATCH		(32 * 1024)
 
 #define HTTP_PROBE_BYTES	16	/* more than the longest method + SP */
 
-enum http_zstate {
-	HTTP_Z_NONE,
-	HTTP_Z_PENDING,		/* encoded; stream opens at the first byte */
-	HTTP_Z_ACTIVE,
-	HTTP_Z_DONE,
-};
 
 struct http_conn;
 
@@ -48,8 +39,7 @@ struct http_dir {
 	const char		*buf;
 	uint64_t		 us;
 	uint32_t		 frame;
-	int			 zstate;
-	z_stream		*z;
+	struct body_dec		 body;
 	u_char			 probe[HTTP_PROBE_BYTES];
 	size_t			 probelen;
 	uint64_t		 probe_us;	/* when the first byte came */
@@ -74,7 +64,6 @@ static const char *http_methods[] = {
 
 static llhttp_settings_t	 http_settings;
 static int			 http_settings_ready;
-static u_char			 http_scratch[HTTP_SCRATCH];
 
 static void	http_settings_init(void);
 
@@ -196,37 +185,14 @@ http_conn_new(struct session *s, struct conn *c, int start)
 	return (hc);
 }
 
-static void
-http_z_end(struct session *s, struct http_dir *hd)
-{
-	if (hd->z != NULL) {
-		inflateEnd(hd->z);
-		free(hd->z);
-		hd->z = NULL;
-		session_uncharge(s, HTTP_ZLIB_MEM);
-	}
-	hd->zstate = HTTP_Z_NONE;
-}
-
 void
 http_conn_free(struct session *s, struct http_conn *hc)
 {
-	http_z_end(s, &hc->d[0]);
-	http_z_end(s, &hc->d[1]);
+	body_stop(s, &hc->d[0].body);
+	body_stop(s, &hc->d[1].body);
 	session_uncharge(s, sizeof(*hc) + hc->qcap * sizeof(*hc->q));
 	free(hc->q);
 	free(hc);
-}
-
-size_t
-http_body_free(struct msg *m)
-{
-	size_t	 n = m->bodycap;
-
-	free(m->body);
-	m->body = NULL;
-	m->bodycap = 0;
-	return (n);
 }
 
 void
@@ -568,126 +534,18 @@ http_on_headers(llhttp_t *p)
 		}
 	}
 	http_headers_scan(hd, m, t);
-	if (m->encoded)
-		hd->zstate = HTTP_Z_PENDING;
+	body_start(&hd->body, m);
 	return (HPE_PAUSED);
 }
 
-static void
-http_keep(struct http_dir *hd, struct msg *m, const u_char *p, size_t n)
-{
-	size_t	 room, keep = hd->hc->s->cfg.body_keep, ncap;
-
-	if (m->body_evicted || keep == 0)
-		return;
-	room = keep > m->bodylen ? keep - m->bodylen : 0;
-	if (n > room) {
-		m->body_truncated = 1;
-		n = room;
-	}
-	if (n == 0)
-		return;
-	if (m->bodylen + n > m->bodycap) {
-		ncap = m->bodycap ? m->bodycap : 1024;
-		if (m->bodycap == 0 && (hd->p.flags & F_CONTENT_LENGTH) &&
-		    hd->p.content_length < keep)
-			ncap = n + (size_t)hd->p.content_length;
-		while (ncap < m->bodylen + n)
-			ncap *= 2;
-		if (ncap > keep)
-			ncap = keep;
-		m->body = xreallocarray(m->body, 1, ncap);
-		session_charge(hd->hc->s, ncap - m->bodycap);
-		m->bodycap = ncap;
-	}
-	memcpy(m->body + m->bodylen, p, n);
-	m->bodylen += n;
-}
-
-/* Raw deflate or a zlib/gzip header, decided from the first bytes. */
-static int
-http_z_open(struct http_dir *hd, const u_char *p, size_t n)
-{
-	int	 wbits = 15 + 32;
-
-	if (n >= 2 && !(p[0] == 0x1f && p[1] == 0x8b) &&
-	    !((p[0] & 0x0f) == 8 && ((p[0] << 8) | p[1]) % 31 == 0))
-		wbits = -15;
-	hd->z = xcalloc(1, sizeof(*hd->z));
-	if (inflateInit2(hd->z, wbits) != Z_OK) {
-		free(hd->z);
-		hd->z = NULL;
-		hd->zstate = HTTP_Z_DONE;
-		return (-1);
-	}
-	session_charge(hd->hc->s, HTTP_ZLIB_MEM);
-	hd->zstate = HTTP_Z_ACTIVE;
-	return (0);
-}
-
-static void
-http_inflate(struct http_dir *hd, struct msg *m, const u_char *p, size_t n)
-{
-	size_t	 got;
-	int	 r;
-
-	if (hd->zstate == HTTP_Z_PENDING && http_z_open(hd, p, n) == -1)
-		return;
-	if (hd->zstate != HTTP_Z_ACTIVE)
-		return;
-	hd->z->next_in = (Bytef *)(uintptr_t)p;
-	hd->z->avail_in = (uInt)n;
-	do {
-		hd->z->next_out = http_scratch;
-		hd->z->avail_out = sizeof(http_scratch);
-		r = inflate(hd->z, Z_NO_FLUSH);
-		got = sizeof(http_scratch) - hd->z->avail_out;
-		m->decoded_bytes += got;
-		http_keep(hd, m, http_scratch, got);
-	} while (r == Z_OK && hd->z->avail_out == 0 &&
-	    m->decoded_bytes < HTTP_MAX_INFLATE);
-	if (r != Z_OK || m->decoded_bytes >= HTTP_MAX_INFLATE) {
-		http_z_end(hd->hc->s, hd);
-		hd->zstate = HTTP_Z_DONE;
-	}
-}
-
-/* Keeps the last four body bytes: a gzip member ends with its size. */
-static void
-http_tail(struct msg *m, const u_char *p, size_t n)
-{
-	if (n >= 4)
-		memcpy(m->tail, p + n - 4, 4);
-	else {
-		memmove(m->tail, m->tail + n, 4 - n);
-		memcpy(m->tail + 4 - n, p, n);
-	}
-}
-
-/*
- * A gzip body is not inflated while parsing: its decoded size is in its
- * trailer, and the kept (compressed) bytes are inflated only when a
- * client asks for them (http_body_decode).
- */
 static int
 http_on_body(llhttp_t *p, const char *at, size_t n)
 {
 	struct http_dir	*hd = p->data;
-	struct msg	*m = hd->msg;
 
-	if (m == NULL)
-		return (0);
-	if (m->encoded && hd->zstate == HTTP_Z_PENDING && m->body_bytes == 0 &&
-	    n >= 2 && (u_char)at[0] == 0x1f && (u_char)at[1] == 0x8b) {
-		m->lazy = 1;
-		hd->zstate = HTTP_Z_DONE;
-	}
-	m->body_bytes += n;
-	http_tail(m, (const u_char *)at, n);
-	if (m->encoded && !m->lazy)
-		http_inflate(hd, m, (const u_char *)at, n);
-	else
-		http_keep(hd, m, (const u_char *)at, n);
+	if (hd->msg != NULL)
+		body_data(hd->hc->s, &hd->body, hd->msg, (const u_char *)at, n,
+		    (p->flags & F_CONTENT_LENGTH) ? p->content_length : 0);
 	return (0);
 }
 
@@ -730,11 +588,7 @@ http_on_complete(llhttp_t *p)
 	m->end_us = hd->us;
 	m->last_frame = hd->frame;
 	m->complete = 1;
-	if (m->lazy)
-		m->decoded_bytes = (uint64_t)m->tail[0] |
-		    (uint64_t)m->tail[1] << 8 | (uint64_t)m->tail[2] << 16 |
-		    (uint64_t)m->tail[3] << 24;
-	http_z_end(hd->hc->s, hd);
+	body_end(hd->hc->s, &hd->body, m);
 	if (hd->dir == DIR_S2C)
 		http_response_done(hd, m, t);
 	hd->msg = NULL;
@@ -766,7 +620,7 @@ http_abandon(struct http_dir *hd)
 	struct msg	*m = hd->msg;
 	struct txn	*t = hd->txn;
 
-	http_z_end(hd->hc->s, hd);
+	body_stop(hd->hc->s, &hd->body);
 	hd->msg = NULL;
 	hd->txn = NULL;
 	if (m == NULL)
@@ -981,8 +835,7 @@ http_skip(struct http_dir *hd, uint64_t bytes)
 	    (!(hd->p.flags & F_CONTENT_LENGTH) ||
 	    hd->p.content_length < bytes))
 		return (0);
-	http_z_end(hd->hc->s, hd);
-	hd->zstate = HTTP_Z_DONE;
+	body_stop(hd->hc->s, &hd->body);
 	while (bytes > 0 && hd->mode == HTTP_PARSE) {
 		n = bytes < sizeof(zero) ? (size_t)bytes : sizeof(zero);
 		hd->off += http_exec(hd, zero, n);
@@ -1030,25 +883,3 @@ http_eof(struct session *s, struct http_conn *hc, int dir, uint64_t us,
 	http_abandon(hd);
 }
 
-/*
- * Inflates a lazily kept gzip body into out (outlen bytes at most).
- * Returns the bytes produced; a damaged stream yields what came before.
- */
-size_t
-http_body_decode(const struct msg *m, u_char *out, size_t outlen)
-{
-	z_stream	 z;
-	size_t		 got;
-
-	memset(&z, 0, sizeof(z));
-	if (inflateInit2(&z, 15 + 32) != Z_OK)
-		return (0);
-	z.next_in = (Bytef *)(uintptr_t)m->body;
-	z.avail_in = (uInt)m->bodylen;
-	z.next_out = out;
-	z.avail_out = (uInt)outlen;
-	(void)inflate(&z, Z_SYNC_FLUSH);
-	got = outlen - z.avail_out;
-	inflateEnd(&z);
-	return (got);
-}

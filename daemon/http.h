@@ -39,7 +39,5 @@ int	 http_looks(const u_char *, size_t, int);
 /* Offset of the first message start in buf, its direction in *dir; -1. */
 long	 http_find_start(const u_char *, size_t, int, int *);
 void	 http_msg_free(struct session *, struct msg *);
-size_t	 http_body_free(struct msg *);
-size_t	 http_body_decode(const struct msg *, u_char *, size_t);
 
 #endif

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "body.h"
 #include "decode.h"
 #include "engine.h"
 #include "http.h"
@@ -193,7 +194,7 @@ session_evict_body(struct session *s, struct msg *m)
 		return;
 	m->body_evicted = 1;
 	if (m->body != NULL) {
-		session_uncharge(s, http_body_free(m));
+		session_uncharge(s, body_free(m));
 		m->bodylen = 0;
 		s->c.evicted_bodies++;
 	}
@@ -515,7 +516,7 @@ session_body(struct session *s, uint32_t txn_id, int which,
 			session_charge(s, s->cfg.body_keep);
 		}
 		*data = s->bodybuf;
-		*len = http_body_decode(m, s->bodybuf, s->cfg.body_keep);
+		*len = body_decode(m, s->bodybuf, s->cfg.body_keep);
 		*truncated = m->decoded_bytes > *len;
 		return (0);
 	}

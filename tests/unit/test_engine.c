@@ -590,6 +590,62 @@ test_chunked_gzip(void)
 	report("chunked_gzip");
 }
 
+/* level < 0: raw deflate, else zlib-wrapped ("deflate" is sent both ways) */
+static size_t
+t_deflate(const char *in, size_t len, u_char *out, size_t outlen, int raw)
+{
+	z_stream	 z;
+	size_t		 n;
+
+	memset(&z, 0, sizeof(z));
+	deflateInit2(&z, 6, Z_DEFLATED, raw ? -15 : 15, 8, Z_DEFAULT_STRATEGY);
+	z.next_in = (Bytef *)(uintptr_t)in;
+	z.avail_in = (uInt)len;
+	z.next_out = out;
+	z.avail_out = (uInt)outlen;
+	deflate(&z, Z_FINISH);
+	n = outlen - z.avail_out;
+	deflateEnd(&z);
+	return (n);
+}
+
+static void
+test_deflate(void)
+{
+	struct flow	 f;
+	struct session	*s = t_session(DLT_EN10MB, 0, NULL, 0);
+	char		 plain[5000], resp[6000];
+	u_char		 z[5000];
+	size_t		 i, n, zl;
+	int		 raw, ok = 1;
+	struct msg	*m;
+
+	for (i = 0; i < sizeof(plain); i++)
+		plain[i] = "0123456789 deflate\n"[i % 19];
+	t_flow(&f, s, DLT_EN10MB, 0);
+	t_handshake(&f);
+	for (raw = 0; raw < 2; raw++) {
+		zl = t_deflate(plain, sizeof(plain), z, sizeof(z), raw);
+		n = (size_t)snprintf(resp, sizeof(resp), "HTTP/1.1 200 OK\r\n"
+		    "Content-Encoding: deflate\r\nContent-Length: %zu\r\n"
+		    "\r\n", zl);
+		memcpy(resp + n, z, zl);
+		t_str(&f, 1, "GET /d HTTP/1.1\r\n\r\n");
+		t_send(&f, 0, resp, n + zl);
+	}
+	session_finish(s, f.us);
+	check(s->ntxns == 2, "transactions %zu", s->ntxns);
+	for (i = 0; i < s->ntxns && i < 2; i++) {
+		m = t_txn(s, i)->resp;
+		ok &= m->complete && m->encoded &&
+		    m->decoded_bytes == sizeof(plain) && m->bodylen == 4096 &&
+		    memcmp(m->body, plain, 4096) == 0 && m->body_truncated;
+	}
+	check(ok, "decoded size or kept bytes");
+	session_free(s);
+	report("deflate_zlib_and_raw");
+}
+
 static void
 test_close_delimited(void)
 {
@@ -947,6 +1003,7 @@ main(void)
 	test_head();
 	test_304();
 	test_chunked_gzip();
+	test_deflate();
 	test_close_delimited();
 	test_upgrade();
 	test_malformed();

@@ -1,0 +1,36 @@
+/*
+ * body.h: what the engine keeps of an HTTP message body: its first
+ * body_keep bytes (decoded when compressed) and its decoded size.
+ * gzip bodies are measured from their trailer and inflated only when a
+ * client asks for them; deflate bodies are inflated as they pass.
+ *
+ * Runs in the analyzer (unprivileged, sandboxed).
+ */
+#ifndef HTRACR_BODY_H
+#define HTRACR_BODY_H
+
+#include <sys/types.h>
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <zlib.h>
+
+#include "engine.h"
+
+/* Decoding state of the body being parsed in one direction. */
+struct body_dec {
+	int		 state;
+	z_stream	*z;
+};
+
+void	 body_start(struct body_dec *, const struct msg *);
+/* hint: body bytes still to come, when the framing says (else 0). */
+void	 body_data(struct session *, struct body_dec *, struct msg *,
+	    const u_char *, size_t, uint64_t);
+void	 body_end(struct session *, struct body_dec *, struct msg *);
+void	 body_stop(struct session *, struct body_dec *);
+size_t	 body_free(struct msg *);
+size_t	 body_decode(const struct msg *, u_char *, size_t);
+
+#endif

@@ -340,8 +340,22 @@ pack_conn_lists(const struct conn *c, msgpack_packer *pk)
 			proto_pack_str(pk, pack_flags[i]);
 }
 
+/*
+ * A running capture has not seen the next packet yet: a connection
+ * quiet for a second by the newest frame is idle already.
+ */
+static int
+pack_conn_state(const struct conn *c, uint64_t now)
+{
+	if (c->state == CONN_CONNECTED && now != ENGINE_NOTIME &&
+	    c->last_us != ENGINE_NOTIME && now >= c->last_us + ENGINE_IDLE_US)
+		return (CONN_IDLE);
+	return (c->state);
+}
+
 void
-pack_conn(const struct conn *c, int packets, msgpack_packer *pk)
+pack_conn(const struct conn *c, int packets, uint64_t now,
+    msgpack_packer *pk)
 {
 	size_t	 i;
 
@@ -364,7 +378,7 @@ pack_conn(const struct conn *c, int packets, msgpack_packer *pk)
 	pack_time(pk, "synack_us", c->synack_us);
 	pack_time(pk, "established_us", c->est_us);
 	pack_time(pk, "rtt_us", pack_rtt(c));
-	pack_strkey(pk, "state", pack_states[c->state]);
+	pack_strkey(pk, "state", pack_states[pack_conn_state(c, now)]);
 	pack_conn_lists(c, pk);
 	pack_key(pk, "c2s");
 	pack_dir(&c->d[DIR_C2S], pk);

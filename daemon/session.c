@@ -567,7 +567,8 @@ session_pack_item(struct session *s, int phase, size_t index, int flags,
 		pack_server(s->servers[index], pk);
 		break;
 	case 2:
-		pack_conn(s->conns[index], flags & SESSION_DETAIL_PACKETS, pk);
+		pack_conn(s->conns[index], flags & SESSION_DETAIL_PACKETS,
+		    s->last_frame_us, pk);
 		break;
 	case 3:
 		pack_txn(s->txns[index], pk);

@@ -139,7 +139,16 @@ text_offset(const struct text_ctx *t, const msgpack_object *m,
 
 	if (proto_get_u64(m, key, &us) == -1)
 		return ("-");
-	snprintf(buf, size, "%.6f", ((double)us - (double)t->base_us) / 1e6);
+	/* Integer arithmetic: this runs for every row. */
+	us -= t->base_us;
+	if ((int64_t)us < 0)
+		snprintf(buf, size, "-%llu.%06llu",
+		    (unsigned long long)(-us / 1000000),
+		    (unsigned long long)(-us % 1000000));
+	else
+		snprintf(buf, size, "%llu.%06llu",
+		    (unsigned long long)(us / 1000000),
+		    (unsigned long long)(us % 1000000));
 	return (buf);
 }
 

@@ -305,11 +305,68 @@ EOF
 	grep -q '^FAIL: ' "$res" && T_FAILED=1
 }
 
+# The same file through a long-running daemon (load, then show) must
+# give what analyze gave: one engine behind both doors.
+check_load() {
+	f=$1
+	base=$(basename "$f")
+	name="$T_NAME/$base/load_show"
+	[ -s "$T_TMP/$base.json" ] || return
+	if ! timeout 120 "$HTRACRCTL" --socket "$T_SOCK" load "$f" >/dev/null \
+	    2>"$T_TMP/$base.load.err" ||
+	    ! timeout 120 "$HTRACRCTL" --socket "$T_SOCK" show --json \
+	    >"$T_TMP/$base.show.json" 2>>"$T_TMP/$base.load.err"; then
+		t_fail "$name" "load or show failed: $(head -n 1 "$T_TMP/$base.load.err")"
+		return
+	fi
+	why=$(python3 - "$T_TMP/$base.json" "$T_TMP/$base.show.json" <<'EOF'
+import json, sys
+
+
+def key(path):
+	with open(path, "rb") as f:
+		d = json.loads(f.read().decode("utf-8", "surrogateescape"))
+	txns = [(t["connection"], t["index"], t["request"].get("method"),
+	    t["request"].get("target"), (t.get("response") or {}).get("status"),
+	    (t.get("response") or {}).get("complete"), t.get("pipelined"))
+	    for t in d.get("transactions", [])]
+	frames = ((d.get("session") or {}).get("counters") or {}).get("frames")
+	return txns, frames, len(d.get("connections", []))
+
+
+a, b = key(sys.argv[1]), key(sys.argv[2])
+if a != b:
+	print("analyze: %d transactions, %s frames, %d connections; load+show: "
+	    "%d transactions, %s frames, %d connections%s" % (len(a[0]), a[1], a[2],
+	    len(b[0]), b[1], b[2], "" if len(a[0]) != len(b[0]) else
+	    "; first difference %s vs %s" % next(((ascii(x), ascii(y))
+	    for x, y in zip(a[0], b[0]) if x != y), ("-", "-"))))
+EOF
+)
+	if [ $? -ne 0 ]; then
+		t_fail "$name" "comparison failed"
+	elif [ -n "$why" ]; then
+		t_fail "$name" "$why"
+	else
+		t_pass "$name"
+	fi
+}
+
 n=0
 for f in "$CORPUS"/*.pcap "$CORPUS"/*.pcapng; do
 	[ -f "$f" ] || continue
 	n=$((n + 1))
 	check_capture "$f"
 done
+if [ "$n" -gt 0 ]; then
+	if t_daemon_start; then
+		for f in "$CORPUS"/*.pcap "$CORPUS"/*.pcapng; do
+			[ -f "$f" ] && check_load "$f"
+		done
+		t_daemon_stop
+	else
+		t_fail "$T_NAME/daemon" "htracrd did not come up: $(tail -n 1 "$T_TMP/htracrd.log")"
+	fi
+fi
 [ "$n" -gt 0 ] || t_skip "$T_NAME" "no captures in $CORPUS"
 t_exit

@@ -226,8 +226,6 @@ struct counters {
 	uint64_t	 bad_header;
 	uint64_t	 parse_errors;
 	uint64_t	 gaps;
-	uint64_t	 unhandled_link;
-	uint64_t	 ignored_port;
 };
 
 enum session_state {

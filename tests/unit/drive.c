@@ -165,9 +165,11 @@ main(int argc, char *argv[])
 	for (i = 0; i < s->ntxns; i++) {
 		if (s->txns[i]->req != NULL)
 			req++;
+		/* as tshark counts: complete messages, interim ones too */
 		if (s->txns[i]->resp != NULL)
 			resp += s->txns[i]->resp->ninterim +
-			    (s->txns[i]->resp->status != 0);
+			    (s->txns[i]->resp->status != 0 &&
+			    s->txns[i]->resp->complete);
 		if (verbose)
 			drive_txn(s->txns[i]);
 	}

@@ -15,7 +15,7 @@
 #include "xmalloc.h"
 
 #define BODY_ZLIB_MEM		(sizeof(z_stream) + 48 * 1024)
-#define BODY_MAX_INFLATE	(256ULL * 1024 * 1024)	/* per body */
+#define BODY_MAX_INFLATE	(64ULL * 1024 * 1024)	/* per body: bombs */
 
 enum body_state {
 	BODY_PLAIN,		/* kept as it comes */

@@ -86,6 +86,8 @@ static const int sandbox_capture_calls[] = {
 	SCMP_SYS(sendmsg),	/* netlink requests in interface lookups */
 	/* raising CAP_NET_RAW around pcap_activate */
 	SCMP_SYS(capget), SCMP_SYS(capset),
+	/* libpcap 1.10 wakes its loop with an eventfd */
+	SCMP_SYS(eventfd2),
 	/* the analyzer's end */
 	SCMP_SYS(wait4), SCMP_SYS(kill),
 };

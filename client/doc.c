@@ -5,9 +5,6 @@
  * them, in one msgpack zone: the reply buffers themselves live there,
  * so strings are never copied.
  */
-#include <sys/mman.h>
-
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,13 +14,7 @@
 #include "proto.h"
 #include "xmalloc.h"
 
-/*
- * Large chunks, backed by huge pages where the kernel allows: a big
- * session's detail is hundreds of megabytes of small objects, and
- * faulting them in 4 KiB at a time took a third of show's time.
- */
-#define DOC_ZONE_CHUNK	(32 * 1024 * 1024)
-#define DOC_HUGE_PAGE	(2 * 1024 * 1024)
+#define DOC_ZONE_CHUNK	(1024 * 1024)
 
 enum doc_kind {
 	DOC_SESSION,
@@ -170,23 +161,6 @@ doc_build(struct doc *d, msgpack_zone *zone, const msgpack_object **items,
 	return (0);
 }
 
-/* Asks for huge pages on the unused rest of a fresh zone chunk. */
-static void
-doc_hugepages(msgpack_zone *zone, const void **seen)
-{
-	uintptr_t	 start, end;
-
-	if ((const void *)zone->chunk_list.head == *seen)
-		return;
-	*seen = zone->chunk_list.head;
-	start = ((uintptr_t)zone->chunk_list.ptr + DOC_HUGE_PAGE - 1) &
-	    ~(uintptr_t)(DOC_HUGE_PAGE - 1);
-	end = ((uintptr_t)zone->chunk_list.ptr + zone->chunk_list.free) &
-	    ~(uintptr_t)(DOC_HUGE_PAGE - 1);
-	if (end > start)
-		(void)madvise((void *)start, end - start, MADV_HUGEPAGE);
-}
-
 /* Appends the items of one chunk; the pointers stay valid in zone. */
 static void
 doc_collect(const msgpack_object *chunk, const msgpack_object ***items,
@@ -229,7 +203,6 @@ doc_fetch(struct doc *d, struct client *c, uint64_t session, int packets)
 	msgpack_zone		 *zone;
 	msgpack_object		  val;
 	const msgpack_object	**items = NULL;
-	const void		 *seen = NULL;
 	size_t			  n = 0, cap = 0;
 	uint64_t		  id;
 	int			  rc;
@@ -239,11 +212,8 @@ doc_fetch(struct doc *d, struct client *c, uint64_t session, int packets)
 		return (-1);
 	if ((zone = msgpack_zone_new(DOC_ZONE_CHUNK)) == NULL)
 		fatalx("out of memory");
-	doc_hugepages(zone, &seen);
-	while ((rc = client_read(c, id, zone, &val)) == CLIENT_CHUNK) {
+	while ((rc = client_read(c, id, zone, &val)) == CLIENT_CHUNK)
 		doc_collect(&val, &items, &n, &cap);
-		doc_hugepages(zone, &seen);
-	}
 	if (rc == CLIENT_END && val.via.u64 != n) {
 		log_warnx("htracrd announced %llu detail items but sent %zu",
 		    (unsigned long long)val.via.u64, n);

@@ -124,6 +124,19 @@ t_link(const struct flow *f, u_char *p)
 		p[0] = type >> 8;
 		p[1] = type & 0xff;
 		return (20);
+	case DLT_LINUX_SLL:
+		memset(p, 0, 16);
+		p[14] = type >> 8;
+		p[15] = type & 0xff;
+		return (16);
+	case DLT_NULL:		/* host order */
+		n = f->v6 ? 10 : 2;
+		memcpy(p, &(uint32_t){ (uint32_t)n }, 4);
+		return (4);
+	case DLT_LOOP:		/* network order, a BSD's AF_INET6 */
+		memset(p, 0, 4);
+		p[3] = f->v6 ? 24 : 2;
+		return (4);
 	}
 	return (0);	/* raw IP */
 }
@@ -923,6 +936,143 @@ test_frames_dump(void)
 	report("frames_dump");
 }
 
+static void
+test_connect(void)
+{
+	struct flow	 f;
+	struct session	*s = t_session(DLT_EN10MB, 0, NULL, 0);
+
+	t_flow(&f, s, DLT_EN10MB, 0);
+	f.sport = 3128;
+	t_handshake(&f);
+	t_str(&f, 1, "CONNECT example.com:443 HTTP/1.1\r\n"
+	    "Host: example.com:443\r\n\r\n");
+	t_str(&f, 0, "HTTP/1.1 200 Connection established\r\n\r\n");
+	t_str(&f, 1, "\x16\x03\x01\x02\x00 tls hello");
+	t_str(&f, 0, "\x16\x03\x03\x00\x40 tls reply");
+	session_finish(s, f.us);
+	check(s->ntxns == 1 && t_txn(s, 0)->upgrade, "upgrade");
+	check(s->conns[0]->flags & CONN_F_TUNNEL, "tunnel flag");
+	check(s->c.parse_errors == 0, "parse errors");
+	check(t_status(t_txn(s, 0)) == 200 && t_txn(s, 0)->resp->complete,
+	    "status");
+	session_free(s);
+	report("connect_tunnel");
+}
+
+static void
+test_rst_reuse(void)
+{
+	struct flow	 f;
+	struct session	*s = t_session(DLT_EN10MB, 0, NULL, 0);
+
+	t_flow(&f, s, DLT_EN10MB, 0);
+	t_handshake(&f);
+	t_str(&f, 1, "GET /1 HTTP/1.1\r\n\r\n");
+	t_seg(&f, 0, f.sseq, f.cseq, T_RST | T_ACK, NULL, 0);
+	check(s->conns[0]->state == CONN_RESET, "state %d",
+	    s->conns[0]->state);
+	f.cseq += 100000;
+	f.sseq += 300000;
+	t_handshake(&f);
+	t_str(&f, 1, "GET /2 HTTP/1.1\r\n\r\n");
+	t_str(&f, 0, resp_ok);
+	session_finish(s, f.us);
+	check(s->nconns == 2, "connections %zu", s->nconns);
+	check(s->ntxns == 2 && t_txn(s, 1)->conn->id == 2 &&
+	    t_status(t_txn(s, 1)) == 200, "second connection's transaction");
+	check(t_txn(s, 0)->resp == NULL, "reset request answered");
+	session_free(s);
+	report("rst_then_port_reuse");
+}
+
+static void
+test_idle(void)
+{
+	struct flow	 f;
+	struct session	*s = t_session(DLT_EN10MB, 0, NULL, 0);
+	struct conn	*c;
+	size_t		 i;
+	int		 idle = 0;
+
+	t_flow(&f, s, DLT_EN10MB, 0);
+	t_handshake(&f);
+	t_str(&f, 1, "GET /1 HTTP/1.1\r\n\r\n");
+	t_str(&f, 0, resp_ok);
+	f.us += 5000000;
+	t_str(&f, 1, "GET /2 HTTP/1.1\r\n\r\n");
+	t_str(&f, 0, resp_ok);
+	session_finish(s, f.us);
+	c = s->conns[0];
+	for (i = 0; i < c->nstates; i++)
+		if (c->states[i].state == CONN_IDLE)
+			idle++;
+	check(idle == 1, "idle entered %d times", idle);
+	check(c->state == CONN_CONNECTED, "state %d", c->state);
+	check(t_txn(s, 1)->index == 1 && t_txn(s, 1)->pipelined == 0,
+	    "second transaction");
+	session_free(s);
+	report("idle_state");
+}
+
+static void
+test_acks(void)
+{
+	struct flow	 f;
+	struct session	*s = t_session(DLT_EN10MB, 0, NULL, 0);
+	struct conn	*c;
+	const char	*r = "HTTP/1.1 200 OK\r\nContent-Length: 20\r\n\r\n"
+	    "01234567890123456789";
+	uint32_t	 base;
+
+	t_flow(&f, s, DLT_EN10MB, 0);
+	t_handshake(&f);
+	t_str(&f, 1, "GET / HTTP/1.1\r\n\r\n");
+	base = f.sseq;
+	t_seg(&f, 0, base, f.cseq, T_ACK, r, 10);
+	t_seg(&f, 0, base + 20, f.cseq, T_ACK, r + 20, strlen(r) - 20);
+	/* the client acks the first part three times: two duplicates */
+	t_seg(&f, 1, f.cseq, base + 10, T_ACK, NULL, 0);
+	t_seg(&f, 1, f.cseq, base + 10, T_ACK, NULL, 0);
+	t_seg(&f, 1, f.cseq, base + 10, T_ACK, NULL, 0);
+	t_seg(&f, 0, base + 10, f.cseq, T_ACK, r + 10, 10);
+	f.sseq += (uint32_t)strlen(r);
+	session_finish(s, f.us);
+	c = s->conns[0];
+	check(c->d[DIR_C2S].dup_acks == 2, "dup_acks %llu",
+	    (unsigned long long)c->d[DIR_C2S].dup_acks);
+	check(c->d[DIR_S2C].out_of_order == 1, "out_of_order");
+	check(t_status(t_txn(s, 0)) == 200 && t_txn(s, 0)->resp->complete,
+	    "response");
+	check(c->npkts >= 9 && c->pkts[c->npkts - 3].class == PKT_DUP_ACK,
+	    "class");
+	session_free(s);
+	report("dup_acks");
+}
+
+static void
+test_midstream_swap(void)
+{
+	struct flow	 f;
+	struct session	*s = t_session(DLT_EN10MB, 0, NULL, 0);
+
+	t_flow(&f, s, DLT_EN10MB, 0);
+	f.cport = 1025;		/* lower than the server's: a wrong guess */
+	f.sport = 8080;
+	t_str(&f, 1, "GET /swap HTTP/1.1\r\n\r\n");
+	t_str(&f, 0, resp_ok);
+	session_finish(s, f.us);
+	check(s->nconns == 1 && s->conns[0]->cport == 1025 &&
+	    s->conns[0]->sport == 8080, "roles");
+	check(s->conns[0]->d[DIR_C2S].packets == 1 &&
+	    s->conns[0]->pkts[0].dir == DIR_C2S, "directions");
+	check(s->ntxns == 1 && t_target(t_txn(s, 0), "/swap") &&
+	    t_status(t_txn(s, 0)) == 200, "transaction");
+	check(s->nservers == 1 && s->servers[0]->port == 8080, "server");
+	session_free(s);
+	report("midstream_roles_swapped");
+}
+
 /* Packs the whole detail and reads it back. */
 static void
 test_pack(void)
@@ -1012,11 +1162,19 @@ main(void)
 	test_linktype(DLT_EN10MB, 0, 1, "vlan");
 	test_linktype(DLT_LINUX_SLL2, 0, 0, "sll2");
 	test_linktype(DLT_RAW, 1, 0, "raw_ipv6");
+	test_linktype(DLT_LINUX_SLL, 0, 0, "sll");
+	test_linktype(DLT_NULL, 1, 0, "null_ipv6");
+	test_linktype(DLT_LOOP, 0, 0, "loop");
 	test_wrap();
 	test_not_http();
 	test_ports();
 	test_reordered_handshake();
 	test_bad_frames();
+	test_connect();
+	test_rst_reuse();
+	test_idle();
+	test_acks();
+	test_midstream_swap();
 	test_frames_dump();
 	test_pack();
 	return (nfail ? 1 : 0);

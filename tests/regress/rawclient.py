@@ -263,6 +263,11 @@ def main():
         c.req(300, interface=args[0], ports=[int(p) for p in args[1:]])
         print(show(c.recv()))
         return
+    elif scen == "portsop":
+        print(show(c.hello()))
+        c.req(302, ports=[int(p) for p in sys.argv[3:]])
+        print(show(c.recv()))
+        return
     elif scen == "many":
         # N connections that said hello, then one more: its first reply
         conns = [c] + [Conn(path) for _ in range(int(sys.argv[3]) - 1)]

@@ -32,6 +32,17 @@ expect() {
 	fi
 }
 
+# Runs as nobody, with no groups; only when root and the build is
+# reachable for nobody (a checkout under /root is not).
+as_nobody() {
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$@"
+}
+NOBODY=no
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null 2>&1 &&
+    as_nobody "$HTRACRCTL" help >/dev/null 2>&1; then
+	NOBODY=yes
+fi
+
 # --- usage errors: exit 2 before anything is contacted --------------------
 ctl
 expect "$T_NAME/usage/no-command" 2 "usage:"
@@ -108,17 +119,18 @@ if t_wait_for 10 test -S "$T_TMP/v.sock"; then
 else
 	t_fail "$T_NAME/version-mismatch" "the stand-in daemon did not start"
 fi
-if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null 2>&1; then
+if [ "$NOBODY" = yes ]; then
 	python3 -c 'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' \
 	    "$T_TMP/p.sock"
 	chmod 0600 "$T_TMP/p.sock"
-	setpriv --reuid=65534 --regid=65534 --clear-groups "$HTRACRCTL" \
-	    --socket "$T_TMP/p.sock" status >"$T_TMP/out" 2>"$T_TMP/err"
+	as_nobody "$HTRACRCTL" --socket "$T_TMP/p.sock" status \
+	    >"$T_TMP/out" 2>"$T_TMP/err"
 	echo $? >"$T_TMP/rc"
 	expect "$T_NAME/permission-denied" 1 \
 	    "Permission denied; only root and members of group htracr"
 else
-	t_skip "$T_NAME/permission-denied" "needs root and setpriv"
+	t_skip "$T_NAME/permission-denied" \
+	    "needs root, setpriv and a build nobody can run"
 fi
 
 # --- not a capture ------------------------------------------------------------
@@ -316,16 +328,16 @@ if [ -f "$PIPE" ]; then
 	ctl analyze "$PIPE" --format pcap -o "$T_TMP/a.pcap"
 	expect "$T_NAME/analyze/pcap" 0 ""
 	# No root needed: a user with nothing but the file.
-	if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null 2>&1; then
-		TMPDIR=/tmp setpriv --reuid=65534 --regid=65534 --clear-groups \
-		    "$HTRACRCTL" analyze "$PIPE" --json >"$T_TMP/out" \
-		    2>"$T_TMP/err"
+	if [ "$NOBODY" = yes ] && as_nobody test -r "$PIPE"; then
+		TMPDIR=/tmp as_nobody "$HTRACRCTL" analyze "$PIPE" --json \
+		    >"$T_TMP/out" 2>"$T_TMP/err"
 		echo $? >"$T_TMP/rc"
 		expect "$T_NAME/analyze/unprivileged" 0 ""
 		got=$(t_json "$T_TMP/out" 'len(d["transactions"])')
 		t_eq "$T_NAME/analyze/unprivileged-5-transactions" 5 "$got"
 	else
-		t_skip "$T_NAME/analyze/unprivileged" "needs root and setpriv"
+		t_skip "$T_NAME/analyze/unprivileged" \
+		    "needs root, setpriv and files nobody can read"
 	fi
 	# Cut short, as by a killed tcpdump: the frames before the cut count.
 	head -c 30000 "$PIPE" >"$T_TMP/cut.pcap"

@@ -26,6 +26,7 @@
 #include "capture.h"
 #include "ipc.h"
 #include "log.h"
+#include "notify.h"
 #include "sandbox.h"
 
 /* Frames wait here for the analyzer; beyond it they are dropped. */
@@ -108,6 +109,7 @@ capture_shutdown(void)
 	int	 status, i;
 
 	log_info("shutting down");
+	notify_stopping();
 	if (capture.pcap != NULL)
 		pcap_close(capture.pcap);
 	ipc_buf_end(&capture.out);

@@ -633,18 +633,17 @@ control_ports(struct client *c, uint64_t id, const msgpack_object *req)
 	control_wait(c, id, PROTO_OP_PORTS);
 }
 
+/* PROTOCOL.md knows two states; a command in flight counts as before. */
 static const char *
 control_state_name(void)
 {
 	switch (analyzer.cstate) {
-	case CAPTURE_IDLE:
-		return ("idle");
-	case CAPTURE_STARTING:
-		return ("starting");
 	case CAPTURE_RUNNING:
-		return ("running");
 	case CAPTURE_STOPPING:
-		return ("stopping");
+		return ("running");
+	case CAPTURE_IDLE:
+	case CAPTURE_STARTING:
+		break;
 	}
 	return ("idle");
 }
@@ -673,7 +672,8 @@ control_status(struct client *c, uint64_t id, const msgpack_object *req)
 	msgpack_packer	 pk;
 	struct ksession	*ks;
 	size_t		 mem = 0;
-	int		 idle = analyzer.cstate == CAPTURE_IDLE;
+	int		 idle = analyzer.cstate == CAPTURE_IDLE ||
+			    analyzer.cstate == CAPTURE_STARTING;
 
 	TAILQ_FOREACH(ks, &analyzer.sessions, entry)
 		mem += session_memory(ks->s);

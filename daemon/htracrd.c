@@ -306,6 +306,7 @@ main(int argc, char **argv)
 	}
 	close(sp[1]);
 	close(listen_fd);
+	log_procname("capture");
 	log_info("%s started: socket %s, analyzer pid %ld%s", HTRACRD_VERSION,
 	    conf.socket_path, (long)pid,
 	    conf.no_capture ? ", without capture" : "");

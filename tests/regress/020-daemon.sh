@@ -27,6 +27,8 @@ if ! t_daemon_start; then
 	t_exit
 fi
 t_pass "$T_NAME-start"
+# The socket exists before the split; a reply means the analyzer is up.
+t_wait_for 5 t_ctl status
 A=$(analyzer_pid "$T_DAEMON_PID")
 
 # --- the sandbox, as the kernel reports it ---
@@ -137,7 +139,7 @@ start_private() {
 }
 
 start_private kill9
-t_wait_for 5 test -S "$T_TMP/kill9/s"
+t_wait_for 5 "$HTRACRCTL" --socket "$T_TMP/kill9/s" status
 kill -KILL "$(analyzer_pid "$P")"
 wait "$P"
 rc=$?
@@ -157,8 +159,7 @@ rc=$?
 done
 
 start_private privs HTRACR_TEST_PRIVS=1
-t_wait_for 5 test -S "$T_TMP/privs/s"
-sleep 0.2
+t_wait_for 5 "$HTRACRCTL" --socket "$T_TMP/privs/s" status
 kill -TERM "$P"
 wait "$P"
 for proc in analyzer capture; do
@@ -179,7 +180,7 @@ if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
 	    >"$T_TMP/user.log" 2>&1 &
 	P=$!
 	t_atexit "t_kill $P"
-	if t_wait_for 5 test -S "$T_TMP/user/s"; then
+	if t_wait_for 5 "$HTRACRCTL" --socket "$T_TMP/user/s" status; then
 		A=$(analyzer_pid "$P")
 		t_eq "$T_NAME-user-seccomp" 2 "$(status_field "$A" Seccomp)"
 		t_check "$T_NAME-user-serves" "$HTRACRCTL" --socket "$T_TMP/user/s" status

@@ -74,6 +74,7 @@ if ! t_wait_for 10 test -S "$SOCK"; then
 	t_fail "$T_NAME-start" "daemon did not come up: $(tail -n 2 "$T_TMP/htracrd.log")"
 	t_exit
 fi
+t_wait_for 5 ctl status
 A=$(analyzer_pid "$D")
 t_wait_for 10 get 8080 / || t_skip_all "the test web server does not answer"
 
@@ -198,8 +199,7 @@ HTRACR_TEST_PRIVS=1 "$HTRACRD" --foreground --socket "$HOOKRUN/s" \
     >"$T_TMP/hook.log" 2>&1 &
 P=$!
 t_atexit "t_kill $P"
-t_wait_for 5 test -S "$HOOKRUN/s"
-sleep 0.2
+t_wait_for 5 "$HTRACRCTL" --socket "$HOOKRUN/s" status
 t_kill "$P"
 for proc in analyzer capture; do
 	if grep -q "^$proc: test: setuid(0) failed, setgid(0) failed, raising CAP_SYS_ADMIN failed" \

@@ -218,7 +218,7 @@ client_send(struct client *c, msgpack_sbuffer *sb, const void *tail,
 {
 	struct iovec	 iov[2];
 	uint32_t	 n;
-	int		 rc;
+	int		 rc, saved;
 
 	if (sb->size - 4 + taillen > PROTO_MAX_REQUEST) {
 		msgpack_sbuffer_destroy(sb);
@@ -232,10 +232,13 @@ client_send(struct client *c, msgpack_sbuffer *sb, const void *tail,
 	iov[1].iov_base = (void *)(uintptr_t)tail;
 	iov[1].iov_len = taillen;
 	rc = client_writev(c->fd, iov, taillen > 0 ? 2 : 1);
+	saved = errno;
 	msgpack_sbuffer_destroy(sb);
 	if (rc == -1) {
-		if (errno != EINTR && client_poll_error(c) == 0)
-			log_warn("cannot send to htracrd at %s", c->path);
+		/* The daemon's own error reply, if it sent one, says more. */
+		if (saved != EINTR && client_poll_error(c) == 0)
+			log_warnx("cannot send to htracrd at %s: %s", c->path,
+			    strerror(saved));
 		return (-1);
 	}
 	return (0);

@@ -37,6 +37,7 @@
  */
 #define ANALYZER_STREAM_HIGH	(1024 * 1024)
 #define ANALYZER_STREAM_LOW	(256 * 1024)
+#define ANALYZER_READ_MAX	(1024 * 1024)
 
 struct analyzer		 analyzer;
 
@@ -439,6 +440,8 @@ analyzer_accept(struct evconnlistener *l, evutil_socket_t fd,
 	bufferevent_setcb(c->bev, analyzer_client_read, analyzer_client_write,
 	    analyzer_client_event, c);
 	bufferevent_setwatermark(c->bev, EV_READ, 0, 4 + PROTO_MAX_REQUEST);
+	/* Loads arrive in 256 KiB messages: take them in few reads. */
+	bufferevent_set_max_single_read(c->bev, ANALYZER_READ_MAX);
 	bufferevent_setwatermark(c->bev, EV_WRITE, ANALYZER_STREAM_LOW, 0);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	TAILQ_INSERT_TAIL(&analyzer.clients, c, entry);
@@ -586,6 +589,7 @@ analyzer_main(struct htracrd_conf *conf, int listen_fd, int link_fd)
 	    BEV_OPT_CLOSE_ON_FREE);
 	if (analyzer.link == NULL)
 		fatalx("bufferevent_socket_new failed");
+	bufferevent_set_max_single_read(analyzer.link, ANALYZER_READ_MAX);
 	bufferevent_setcb(analyzer.link, analyzer_link_read, NULL,
 	    analyzer_link_event, NULL);
 	bufferevent_enable(analyzer.link, EV_READ | EV_WRITE);

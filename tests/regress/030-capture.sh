@@ -181,6 +181,21 @@ wait "$W"
 nwatch=$(grep -c '"request"' "$WATCH")
 t_eq "$T_NAME-watch-saw-every-transaction" 6 "$nwatch"
 
+# --- interface any: loopback frames are kept once, not twice ---
+(cd "$SRVDIR" && t_bg ip netns exec "$T_NS_PREFIX-cli" \
+    python3 -m http.server --bind 127.0.0.1 8090)
+t_wait_for 10 t_ns cli curl -s -o /dev/null --max-time 2 http://127.0.0.1:8090/
+t_check "$T_NAME-start-any" ctl start --ports 8090 --interface any
+t_ns cli curl -s -o /dev/null --max-time 5 http://127.0.0.1:8090/
+t_ns cli curl -s -o /dev/null --max-time 5 http://127.0.0.1:8090/index.html
+sleep 0.5
+ctl stop >/dev/null 2>&1
+ctl show --json >"$T_TMP/lo.json" 2>&1
+t_eq "$T_NAME-any-loopback-transactions" 2 \
+    "$(t_json "$T_TMP/lo.json" 'len(d["transactions"])' 2>&1)"
+t_eq "$T_NAME-any-loopback-no-duplicates" 0 \
+    "$(t_json "$T_TMP/lo.json" 'sum(c["c2s"]["retransmits"] + c["s2c"]["retransmits"] for c in d["connections"])' 2>&1)"
+
 # --- the analyzer killed: the daemon exits non-zero, saying why ---
 kill -KILL "$A"
 if t_wait_for 2 sh -c "! kill -0 $D 2>/dev/null || grep -q 'analyzer.*SIGKILL' '$T_TMP/htracrd.log'"; then
@@ -220,6 +235,21 @@ for sc in openat socket execve; do
 		t_fail "$T_NAME-seccomp-$sc" "exit $rc: $(tail -n 1 "$T_TMP/sys-$sc.log")"
 	fi
 done
+
+# --- the capture process killed: the analyzer goes too ---
+mkdir "$T_TMP/capkill"
+"$HTRACRD" --foreground --socket "$T_TMP/capkill/s" >"$T_TMP/capkill.log" 2>&1 &
+P=$!
+t_atexit "t_kill $P"
+t_wait_for 5 "$HTRACRCTL" --socket "$T_TMP/capkill/s" status
+CA=$(analyzer_pid "$P")
+kill -KILL "$P"
+wait "$P" 2>/dev/null
+if [ -n "$CA" ] && t_wait_for 2 sh -c "! kill -0 $CA 2>/dev/null"; then
+	t_pass "$T_NAME-capture-killed"
+else
+	t_fail "$T_NAME-capture-killed" "analyzer ${CA:-?} still running"
+fi
 
 # --- a socket directory that is not safe makes start-up fail ---
 refused() {

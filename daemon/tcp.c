@@ -17,54 +17,11 @@
 #include <string.h>
 
 #include "http.h"
+#include "stream.h"
 #include "tcp.h"
 #include "xmalloc.h"
 
 #define TCP_SCAN_PACKETS	16	/* mid-stream: packets searched for HTTP */
-#define SEQ_LT(a, b)		((int32_t)((a) - (b)) < 0)
-#define SEQ_LEQ(a, b)		((int32_t)((a) - (b)) <= 0)
-#define SEQ_GT(a, b)		((int32_t)((a) - (b)) > 0)
-
-struct tcp_seg {
-	struct tcp_seg	*next;
-	uint32_t	 seq;
-	uint32_t	 len;
-	u_char		 data[];
-};
-
-struct tcp_half {
-	uint32_t	 base;		/* ISN, or first seq seen */
-	uint32_t	 next;		/* next in-order seq */
-	uint32_t	 maxend;	/* highest seq + len seen */
-	uint32_t	 fin_seq;
-	uint32_t	 last_ack;
-	uint32_t	 last_win;
-	uint8_t		 have_base;
-	uint8_t		 have_next;
-	uint8_t		 have_fin;
-	uint8_t		 eof;		/* stream ended for the parser */
-	uint8_t		 have_ack;
-	uint8_t		 fin_seen;
-	uint8_t		 syn_seen;
-	struct tcp_seg	*ooo;		/* sorted by seq */
-	size_t		 ooo_bytes;
-	unsigned int	 ooo_n;
-};
-
-struct tcp_live {
-	struct tcp_live	*hnext;
-	struct tcp_live	*cnext;		/* on the closed list */
-	struct tcp_live	*cprev;
-	struct conn	*conn;
-	uint32_t	 hash;
-	struct tcp_half	 h[2];
-	struct http_conn *http;
-	uint64_t	 closed_us;
-	uint8_t		 sure;		/* roles known (SYN or ports) */
-	uint8_t		 decided;	/* HTTP or not decided */
-	uint8_t		 on_closed;
-	uint8_t		 scans;
-};
 
 struct tcp_table {
 	struct tcp_live	**b;
@@ -74,9 +31,6 @@ struct tcp_table {
 	struct tcp_live	 *closed_tail;
 	uint8_t		  ports[65536 / 8];
 };
-
-static void	tcp_skip_hole(struct session *, struct tcp_live *, int, uint64_t,
-		    uint32_t);
 
 static uint32_t
 tcp_fold(const uint8_t *a, uint8_t family)
@@ -142,21 +96,6 @@ tcp_port_listed(struct session *s, uint16_t port)
 }
 
 static void
-tcp_half_clear(struct session *s, struct tcp_half *h)
-{
-	struct tcp_seg	*g, *next;
-
-	for (g = h->ooo; g != NULL; g = next) {
-		next = g->next;
-		session_uncharge(s, sizeof(*g) + g->len);
-		free(g);
-	}
-	h->ooo = NULL;
-	h->ooo_bytes = 0;
-	h->ooo_n = 0;
-}
-
-static void
 tcp_unlink_closed(struct tcp_table *t, struct tcp_live *l)
 {
 	if (l->cprev != NULL)
@@ -188,8 +127,8 @@ tcp_release(struct session *s, struct tcp_live *l)
 	t->n--;
 	if (l->on_closed)
 		tcp_unlink_closed(t, l);
-	tcp_half_clear(s, &l->h[0]);
-	tcp_half_clear(s, &l->h[1]);
+	stream_clear(s, &l->h[0]);
+	stream_clear(s, &l->h[1]);
 	if (l->http != NULL)
 		http_conn_free(s, l->http);
 	l->conn->live = NULL;
@@ -353,7 +292,7 @@ static void
 tcp_swap(struct tcp_live *l)
 {
 	struct conn	*c = l->conn;
-	struct tcp_half	 h;
+	struct stream	 h;
 	struct dirstats	 d;
 	uint8_t		 a[16];
 	uint16_t	 p;
@@ -430,206 +369,13 @@ tcp_start_http(struct session *s, struct tcp_live *l)
 		l->http = http_conn_new(s, c, start);
 }
 
-static void
-tcp_deliver(struct session *s, struct tcp_live *l, int dir,
-    const u_char *p, size_t len, uint64_t us, uint32_t frame)
-{
-	if (l->http != NULL && len > 0)
-		http_data(s, l->http, dir, p, len, us, frame);
-}
-
-static void
-tcp_gap(struct session *s, struct tcp_live *l, int dir, uint32_t bytes,
-    uint64_t us, uint32_t frame)
-{
-	struct conn	*c = l->conn;
-
-	c->flags |= CONN_F_GAP;
-	c->d[dir].gaps++;
-	c->d[dir].gap_bytes += bytes;
-	s->c.gaps++;
-	if (l->http != NULL)
-		http_gap(s, l->http, dir, bytes, us, frame);
-}
-
-static void
-tcp_check_eof(struct session *s, struct tcp_live *l, int dir, uint64_t us,
-    uint32_t frame)
-{
-	struct tcp_half	*h = &l->h[dir];
-
-	if (h->have_fin && !h->eof && SEQ_LEQ(h->fin_seq, h->next)) {
-		h->eof = 1;
-		if (l->http != NULL)
-			http_eof(s, l->http, dir, us, frame, 1);
-	}
-}
-
-/* The stream of dir ends: by FIN/RST (closed), or with the capture. */
-static void
-tcp_end(struct session *s, struct tcp_live *l, int dir, uint64_t us,
-    uint32_t frame, int closed)
-{
-	struct tcp_half	*h = &l->h[dir];
-
-	while (h->ooo != NULL)
-		tcp_skip_hole(s, l, dir, us, frame);
-	if (!h->eof) {
-		h->eof = 1;
-		if (l->http != NULL)
-			http_eof(s, l->http, dir, us, frame, closed);
-	}
-}
-
-/* Hands over queued segments that are now in order. */
-static void
-tcp_drain(struct session *s, struct tcp_live *l, int dir, uint64_t us,
-    uint32_t frame)
-{
-	struct tcp_half	*h = &l->h[dir];
-	struct tcp_seg	*g;
-	uint32_t	 skip;
-
-	while ((g = h->ooo) != NULL && SEQ_LEQ(g->seq, h->next)) {
-		h->ooo = g->next;
-		h->ooo_n--;
-		h->ooo_bytes -= g->len;
-		skip = h->next - g->seq;
-		if (skip < g->len) {
-			tcp_deliver(s, l, dir, g->data + skip, g->len - skip,
-			    us, frame);
-			h->next = g->seq + g->len;
-		}
-		session_uncharge(s, sizeof(*g) + g->len);
-		free(g);
-	}
-}
-
-/* Skips the hole before the first queued segment. */
-static void
-tcp_skip_hole(struct session *s, struct tcp_live *l, int dir, uint64_t us,
-    uint32_t frame)
-{
-	struct tcp_half	*h = &l->h[dir];
-
-	if (h->ooo == NULL)
-		return;
-	tcp_gap(s, l, dir, h->ooo->seq - h->next, us, frame);
-	h->next = h->ooo->seq;
-	tcp_drain(s, l, dir, us, frame);
-}
-
-/* Copies an early segment into the sorted queue; 0 if it was a copy. */
-static int
-tcp_queue(struct session *s, struct tcp_half *h, uint32_t seq,
-    const u_char *p, uint32_t len)
-{
-	struct tcp_seg	**pp, *g;
-
-	for (pp = &h->ooo; *pp != NULL && SEQ_LT((*pp)->seq, seq);
-	    pp = &(*pp)->next)
-		;
-	if (*pp != NULL && (*pp)->seq == seq && (*pp)->len >= len)
-		return (0);
-	g = xmalloc(sizeof(*g) + len);
-	g->seq = seq;
-	g->len = len;
-	memcpy(g->data, p, len);
-	g->next = *pp;
-	*pp = g;
-	h->ooo_n++;
-	h->ooo_bytes += len;
-	session_charge(s, sizeof(*g) + len);
-	return (1);
-}
-
-/*
- * Reassembles one segment of direction dir. Returns the class it earns
- * from its sequence number (retransmit, out-of-order) or -1.
- */
-static int
-tcp_stream(struct session *s, struct tcp_live *l, int dir,
-    const struct decode_pkt *pk, uint64_t us, uint32_t frame)
-{
-	struct tcp_half	*h = &l->h[dir];
-	struct dirstats	*d = &l->conn->d[dir];
-	uint32_t	 seq = pk->seq, skip, end;
-	int		 class = -1, fin = (pk->flags & TH_FIN) != 0;
-
-	if (pk->flags & TH_SYN)
-		seq++;
-	end = seq + pk->wirelen;
-	if (!h->have_next) {
-		h->next = seq;
-		h->maxend = seq;
-		h->have_next = 1;
-	}
-	if (fin && h->have_fin && pk->wirelen == 0 && seq == h->fin_seq) {
-		d->retransmits++;
-		return (PKT_RETRANSMIT);
-	}
-	if (fin && !h->have_fin) {
-		h->have_fin = 1;
-		h->fin_seq = end;
-	}
-	if (pk->wirelen == 0)
-		goto out;
-	if (SEQ_LEQ(end, h->next)) {
-		d->retransmits++;
-		return (PKT_RETRANSMIT);
-	}
-	if (SEQ_GT(seq, h->next)) {
-		if (!tcp_queue(s, h, seq, pk->payload, pk->paylen))
-			d->retransmits++;
-		while (h->ooo_n > TCP_OOO_SEGS || h->ooo_bytes > TCP_OOO_BYTES)
-			tcp_skip_hole(s, l, dir, us, frame);
-		goto out;
-	}
-	if (SEQ_LT(seq, h->maxend) && SEQ_LT(seq, h->next) == 0 &&
-	    h->ooo != NULL) {
-		d->out_of_order++;
-		class = PKT_OUT_OF_ORDER;
-	}
-	skip = h->next - seq;
-	if (skip < pk->paylen)
-		tcp_deliver(s, l, dir, pk->payload + skip, pk->paylen - skip,
-		    us, frame);
-	h->next = seq + (pk->paylen > skip ? pk->paylen : skip);
-	if (pk->wirelen > pk->paylen && SEQ_LT(h->next, end)) {
-		tcp_gap(s, l, dir, end - h->next, us, frame); /* snaplen */
-		h->next = end;
-	}
-	tcp_drain(s, l, dir, us, frame);
-out:
-	if (SEQ_GT(end, h->maxend))
-		h->maxend = end;
-	tcp_check_eof(s, l, dir, us, frame);
-	return (class);
-}
-
-/*
- * The peer acknowledges bytes we never saw while later ones wait in the
- * queue: they were lost by the capture, not the network, and will not
- * come again. Skip the hole now rather than when the queue is full.
- */
-static void
-tcp_acked_hole(struct session *s, struct tcp_live *l, int dir,
-    const struct decode_pkt *pk, uint64_t us, uint32_t frame)
-{
-	struct tcp_half	*o = &l->h[dir ^ 1];
-
-	if ((pk->flags & TH_ACK) && o->ooo != NULL &&
-	    SEQ_GT(pk->ack, o->next) && SEQ_LEQ(o->ooo->seq, pk->ack))
-		tcp_skip_hole(s, l, dir ^ 1, us, frame);
-}
-
 /* Handshake bookkeeping: ISNs, options, times. */
 static void
 tcp_handshake(struct session *s, struct tcp_live *l, int dir,
     const struct decode_pkt *pk, uint64_t us)
 {
 	struct conn	*c = l->conn;
-	struct tcp_half	*h = &l->h[dir], *o = &l->h[dir ^ 1];
+	struct stream	*h = &l->h[dir], *o = &l->h[dir ^ 1];
 
 	if (pk->flags & TH_SYN) {
 		if (h->syn_seen && h->base == pk->seq)
@@ -785,7 +531,7 @@ tcp_window(struct tcp_live *l, int dir, const struct decode_pkt *pk,
     int *zero, int *dup)
 {
 	struct conn	*c = l->conn;
-	struct tcp_half	*h = &l->h[dir];
+	struct stream	*h = &l->h[dir];
 	uint32_t	 win = pk->win;
 
 	*zero = *dup = 0;
@@ -885,17 +631,17 @@ tcp_packet(struct session *s, const struct decode_pkt *pk, uint64_t us,
 		l->h[dir ^ 1].have_base = 1;
 	}
 	tcp_handshake(s, l, dir, pk, us);
-	tcp_acked_hole(s, l, dir, pk, us, frame);
+	stream_acked(s, l, dir, pk, us, frame);
 	win = tcp_window(l, dir, pk, &zero, &dup);
 	class = -1;
 	if (!(pk->flags & TH_RST))
-		class = tcp_stream(s, l, dir, pk, us, frame);
+		class = stream_segment(s, l, dir, pk, us, frame);
 	class = tcp_class(pk, class, zero, dup);
 	tcp_record(s, l, dir, pk, us, frame, class, win);
 	tcp_state(s, l, dir, pk, us);
 	if (pk->flags & TH_RST) {
-		tcp_end(s, l, DIR_C2S, us, frame, 1);
-		tcp_end(s, l, DIR_S2C, us, frame, 1);
+		stream_end(s, l, DIR_C2S, us, frame, 1);
+		stream_end(s, l, DIR_S2C, us, frame, 1);
 	}
 	tcp_expire(s, us);
 }
@@ -912,8 +658,8 @@ tcp_finish(struct session *s, uint64_t us)
 	for (i = 0; i < t->size; i++) {
 		for (l = t->b[i]; l != NULL; l = l->hnext) {
 			c = l->conn;
-			tcp_end(s, l, DIR_C2S, us, s->frameno, 0);
-			tcp_end(s, l, DIR_S2C, us, s->frameno, 0);
+			stream_end(s, l, DIR_C2S, us, s->frameno, 0);
+			stream_end(s, l, DIR_S2C, us, s->frameno, 0);
 			if (c->state == CONN_CONNECTED &&
 			    us >= c->last_us + ENGINE_IDLE_US)
 				session_conn_state(s, c, CONN_IDLE,

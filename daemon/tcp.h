@@ -1,6 +1,6 @@
 /*
  * tcp.h: TCP connections of a session: the table keyed by the 4-tuple,
- * per-direction reassembly and the connection model (states, counters,
+ * per-direction streams (stream.c) and the connection model (states, counters,
  * packet records). In-order bytes go to http.c.
  *
  * Runs in the analyzer (unprivileged, sandboxed).
@@ -12,10 +12,25 @@
 
 #include "decode.h"
 #include "engine.h"
+#include "stream.h"
 
-#define TCP_OOO_BYTES	(256 * 1024)	/* out-of-order bytes per direction */
-#define TCP_OOO_SEGS	64		/* out-of-order segments per direction */
 #define TCP_LINGER_US	(30ULL * 1000000) /* closed: live state kept this long */
+
+/* A connection's live state: gone some time after it closes. */
+struct tcp_live {
+	struct tcp_live	*hnext;
+	struct tcp_live	*cnext;		/* on the closed list */
+	struct tcp_live	*cprev;
+	struct conn	*conn;
+	uint32_t	 hash;
+	struct stream	 h[2];
+	struct http_conn *http;
+	uint64_t	 closed_us;
+	uint8_t		 sure;		/* roles known (SYN or ports) */
+	uint8_t		 decided;	/* HTTP or not decided */
+	uint8_t		 on_closed;
+	uint8_t		 scans;
+};
 
 void	 tcp_init(struct session *);
 void	 tcp_free(struct session *);

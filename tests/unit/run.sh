@@ -5,6 +5,7 @@
 # through the drive program). Prints PASS/FAIL/SKIP lines.
 cd "$(dirname "$0")/../.." || exit 1
 OBJS="build/daemon/session.o build/daemon/tcp.o build/daemon/http.o build/daemon/body.o
+    build/daemon/stream.o
     build/daemon/pack.o build/daemon/ring.o build/daemon/decode.o
     build/common/log.o build/common/xmalloc.o build/common/esc.o
     build/proto/proto.o build/llhttp/llhttp.o build/llhttp/api.o

@@ -1,0 +1,239 @@
+/*
+ * stream.c: reassembly of one direction of a TCP connection. In-order
+ * segments are handed to http.c where they lie, in the captured frame;
+ * only early segments are copied, into a queue bounded per direction
+ * (STREAM_OOO_BYTES, STREAM_OOO_SEGS) and counted in the budget. A hole
+ * is skipped when the queue is full, when the peer acknowledges past it
+ * (the capture lost it, the network did not) or when the stream ends.
+ *
+ * Runs in the analyzer (unprivileged, sandboxed). Sequence numbers are
+ * compared modulo 2^32 throughout.
+ */
+#include <sys/types.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "http.h"
+#include "stream.h"
+#include "tcp.h"
+#include "xmalloc.h"
+
+/* An early segment, copied: the frame it came in may be evicted. */
+struct stream_seg {
+	struct stream_seg	*next;
+	uint32_t		 seq;
+	uint32_t		 len;
+	u_char			 data[];
+};
+
+static void	stream_skip_hole(struct session *, struct tcp_live *, int,
+		    uint64_t, uint32_t);
+
+void
+stream_clear(struct session *s, struct stream *h)
+{
+	struct stream_seg	*g, *next;
+
+	for (g = h->ooo; g != NULL; g = next) {
+		next = g->next;
+		session_uncharge(s, sizeof(*g) + g->len);
+		free(g);
+	}
+	h->ooo = NULL;
+	h->ooo_bytes = 0;
+	h->ooo_n = 0;
+}
+
+static void
+stream_deliver(struct session *s, struct tcp_live *l, int dir,
+    const u_char *p, size_t len, uint64_t us, uint32_t frame)
+{
+	if (l->http != NULL && len > 0)
+		http_data(s, l->http, dir, p, len, us, frame);
+}
+
+static void
+stream_gap(struct session *s, struct tcp_live *l, int dir, uint32_t bytes,
+    uint64_t us, uint32_t frame)
+{
+	struct conn	*c = l->conn;
+
+	c->flags |= CONN_F_GAP;
+	c->d[dir].gaps++;
+	c->d[dir].gap_bytes += bytes;
+	s->c.gaps++;
+	if (l->http != NULL)
+		http_gap(s, l->http, dir, bytes, us, frame);
+}
+
+static void
+stream_check_eof(struct session *s, struct tcp_live *l, int dir, uint64_t us,
+    uint32_t frame)
+{
+	struct stream	*h = &l->h[dir];
+
+	if (h->have_fin && !h->eof && SEQ_LEQ(h->fin_seq, h->next)) {
+		h->eof = 1;
+		if (l->http != NULL)
+			http_eof(s, l->http, dir, us, frame, 1);
+	}
+}
+
+/* The stream of dir ends: by FIN/RST (closed), or with the capture. */
+void
+stream_end(struct session *s, struct tcp_live *l, int dir, uint64_t us,
+    uint32_t frame, int closed)
+{
+	struct stream	*h = &l->h[dir];
+
+	while (h->ooo != NULL)
+		stream_skip_hole(s, l, dir, us, frame);
+	if (!h->eof) {
+		h->eof = 1;
+		if (l->http != NULL)
+			http_eof(s, l->http, dir, us, frame, closed);
+	}
+}
+
+/* Hands over queued segments that are now in order. */
+static void
+stream_drain(struct session *s, struct tcp_live *l, int dir, uint64_t us,
+    uint32_t frame)
+{
+	struct stream	*h = &l->h[dir];
+	struct stream_seg	*g;
+	uint32_t	 skip;
+
+	while ((g = h->ooo) != NULL && SEQ_LEQ(g->seq, h->next)) {
+		h->ooo = g->next;
+		h->ooo_n--;
+		h->ooo_bytes -= g->len;
+		skip = h->next - g->seq;
+		if (skip < g->len) {
+			stream_deliver(s, l, dir, g->data + skip, g->len - skip,
+			    us, frame);
+			h->next = g->seq + g->len;
+		}
+		session_uncharge(s, sizeof(*g) + g->len);
+		free(g);
+	}
+}
+
+/* Skips the hole before the first queued segment. */
+static void
+stream_skip_hole(struct session *s, struct tcp_live *l, int dir, uint64_t us,
+    uint32_t frame)
+{
+	struct stream	*h = &l->h[dir];
+
+	if (h->ooo == NULL)
+		return;
+	stream_gap(s, l, dir, h->ooo->seq - h->next, us, frame);
+	h->next = h->ooo->seq;
+	stream_drain(s, l, dir, us, frame);
+}
+
+/* Copies an early segment into the sorted queue; 0 if it was a copy. */
+static int
+stream_queue(struct session *s, struct stream *h, uint32_t seq,
+    const u_char *p, uint32_t len)
+{
+	struct stream_seg	**pp, *g;
+
+	for (pp = &h->ooo; *pp != NULL && SEQ_LT((*pp)->seq, seq);
+	    pp = &(*pp)->next)
+		;
+	if (*pp != NULL && (*pp)->seq == seq && (*pp)->len >= len)
+		return (0);
+	g = xmalloc(sizeof(*g) + len);
+	g->seq = seq;
+	g->len = len;
+	memcpy(g->data, p, len);
+	g->next = *pp;
+	*pp = g;
+	h->ooo_n++;
+	h->ooo_bytes += len;
+	session_charge(s, sizeof(*g) + len);
+	return (1);
+}
+
+/*
+ * Reassembles one segment of direction dir. Returns the class it earns
+ * from its sequence number (retransmit, out-of-order) or -1.
+ */
+int
+stream_segment(struct session *s, struct tcp_live *l, int dir,
+    const struct decode_pkt *pk, uint64_t us, uint32_t frame)
+{
+	struct stream	*h = &l->h[dir];
+	struct dirstats	*d = &l->conn->d[dir];
+	uint32_t	 seq = pk->seq, skip, end;
+	int		 class = -1, fin = (pk->flags & TH_FIN) != 0;
+
+	if (pk->flags & TH_SYN)
+		seq++;
+	end = seq + pk->wirelen;
+	if (!h->have_next) {
+		h->next = seq;
+		h->maxend = seq;
+		h->have_next = 1;
+	}
+	if (fin && h->have_fin && pk->wirelen == 0 && seq == h->fin_seq) {
+		d->retransmits++;
+		return (PKT_RETRANSMIT);
+	}
+	if (fin && !h->have_fin) {
+		h->have_fin = 1;
+		h->fin_seq = end;
+	}
+	if (pk->wirelen == 0)
+		goto out;
+	if (SEQ_LEQ(end, h->next)) {
+		d->retransmits++;
+		return (PKT_RETRANSMIT);
+	}
+	if (SEQ_GT(seq, h->next)) {
+		if (!stream_queue(s, h, seq, pk->payload, pk->paylen))
+			d->retransmits++;
+		while (h->ooo_n > STREAM_OOO_SEGS || h->ooo_bytes > STREAM_OOO_BYTES)
+			stream_skip_hole(s, l, dir, us, frame);
+		goto out;
+	}
+	if (SEQ_LT(seq, h->maxend) && SEQ_LT(seq, h->next) == 0 &&
+	    h->ooo != NULL) {
+		d->out_of_order++;
+		class = PKT_OUT_OF_ORDER;
+	}
+	skip = h->next - seq;
+	if (skip < pk->paylen)
+		stream_deliver(s, l, dir, pk->payload + skip, pk->paylen - skip,
+		    us, frame);
+	h->next = seq + (pk->paylen > skip ? pk->paylen : skip);
+	if (pk->wirelen > pk->paylen && SEQ_LT(h->next, end)) {
+		stream_gap(s, l, dir, end - h->next, us, frame); /* snaplen */
+		h->next = end;
+	}
+	stream_drain(s, l, dir, us, frame);
+out:
+	if (SEQ_GT(end, h->maxend))
+		h->maxend = end;
+	stream_check_eof(s, l, dir, us, frame);
+	return (class);
+}
+
+/*
+ * The peer acknowledges bytes we never saw while later ones wait in the
+ * queue: they were lost by the capture, not the network, and will not
+ * come again. Skip the hole now rather than when the queue is full.
+ */
+void
+stream_acked(struct session *s, struct tcp_live *l, int dir,
+    const struct decode_pkt *pk, uint64_t us, uint32_t frame)
+{
+	struct stream	*o = &l->h[dir ^ 1];
+
+	if ((pk->flags & TH_ACK) && o->ooo != NULL &&
+	    SEQ_GT(pk->ack, o->next) && SEQ_LEQ(o->ooo->seq, pk->ack))
+		stream_skip_hole(s, l, dir ^ 1, us, frame);
+}

@@ -191,7 +191,12 @@ capture_set_filter(const struct ipc_ports *p)
 	return (0);
 }
 
-/* With "any", loopback traffic shows up twice: keep the incoming copy. */
+/*
+ * With "any", a loopback packet passes the tap twice, going out and
+ * coming in. libpcap 1.10 already drops the outgoing copy; this check
+ * keeps that true with a libpcap that does not, so every frame on lo
+ * is counted once.
+ */
 static int
 capture_duplicate(const u_char *d, uint32_t caplen)
 {

@@ -26,6 +26,7 @@
 
 #include "analyzer.h"
 #include "esc.h"
+#include "live.h"
 #include "log.h"
 #include "sandbox.h"
 #include "xmalloc.h"
@@ -492,7 +493,7 @@ analyzer_link_read(struct bufferevent *bev, void *arg)
 		if (h.type == IPC_FRAMES)
 			analyzer_link_frames(p, h.len);
 		else
-			control_capture_reply(h.type, p, h.len);
+			live_reply(h.type, p, h.len);
 		evbuffer_drain(in, sizeof(h) + h.len);
 	}
 }

@@ -110,7 +110,11 @@ void		 analyzer_engine_config(struct engine_config *);
 
 /* control.c */
 void		 control_dispatch(struct client *, const msgpack_object *);
-void		 control_capture_reply(uint32_t, const u_char *, size_t);
+void		 control_ok(msgpack_sbuffer *, msgpack_packer *, uint64_t,
+		    size_t);
+int		 control_parse_ports(struct client *, uint64_t,
+		    const msgpack_object *, struct ipc_ports *);
+void		 control_pack_ports(msgpack_packer *, const struct ipc_ports *);
 void		 control_client_gone(struct client *);
 
 #endif

@@ -59,14 +59,18 @@ struct render_opts {
 
 /*
  * An output format of dump and analyze: a renderer of the session
- * document (doc, or doc_opts when it needs the options), or, with
- * neither, the raw frames as a pcap file. One line each in cmd_dump.c.
+ * document (doc, or doc_opts when it needs the options; stream, when
+ * set, is used instead to print the detail as it arrives), or, with
+ * none of them, the raw frames as a pcap file. One line each in
+ * cmd_dump.c.
  */
 struct cmd_format {
 	const char	*name;
 	int		 binary;	/* never written to a terminal */
 	int		(*doc)(FILE *, const struct doc *);
 	int		(*doc_opts)(FILE *, const struct doc *,
+			    const struct render_opts *);
+	int		(*stream)(FILE *, struct client *, uint64_t,
 			    const struct render_opts *);
 };
 

@@ -27,13 +27,16 @@ const struct cmd_entry	cmd_dump_entry = {
 	0, cmd_dump_exec
 };
 
+static int	 cmd_dump_text(FILE *, struct client *, uint64_t,
+		    const struct render_opts *);
+
 /* Every output format; a renderer is one line here. */
 static const struct cmd_format	cmd_dump_formats[] = {
-	{ "pcap", 1, NULL, NULL },
-	{ "json", 0, json_render, NULL },
-	{ "text", 0, NULL, text_render },
-	{ "har", 0, render_har, NULL },
-	{ "html", 0, render_html, NULL },
+	{ "pcap", 1, NULL, NULL, NULL },
+	{ "json", 0, json_render, NULL, NULL },
+	{ "text", 0, NULL, text_render, cmd_dump_text },
+	{ "har", 0, render_har, NULL, NULL },
+	{ "html", 0, render_html, NULL, NULL },
 };
 #define CMD_DUMP_NFORMATS \
 	(sizeof(cmd_dump_formats) / sizeof(cmd_dump_formats[0]))
@@ -146,6 +149,23 @@ cmd_dump_frames(struct client *c, uint64_t session, FILE *fp)
 	return (rc == CLIENT_END ? 0 : -1);
 }
 
+/*
+ * Text for people is printed as the detail streams in: a session of
+ * tens of thousands of transactions never has to be held at once.
+ */
+static int
+cmd_dump_text(FILE *fp, struct client *c, uint64_t session,
+    const struct render_opts *ro)
+{
+	struct text_stream	*t = text_stream_new(fp, ro);
+	int			 rc;
+
+	rc = doc_stream(c, session, ro->packets, text_stream_item, t);
+	if (text_stream_free(t) == -1)
+		rc = -1;
+	return (rc);
+}
+
 int
 cmd_dump_write(struct client *c, const struct cmd_format *fmt,
     uint64_t session, FILE *fp, const struct render_opts *ro)
@@ -153,6 +173,8 @@ cmd_dump_write(struct client *c, const struct cmd_format *fmt,
 	struct doc	 d;
 	int		 rc;
 
+	if (fmt->stream != NULL)
+		return (fmt->stream(fp, c, session, ro));
 	if (fmt->doc == NULL && fmt->doc_opts == NULL)
 		return (cmd_dump_frames(c, session, fp));
 	if (doc_fetch(&d, c, session, ro->packets) == -1)

@@ -226,11 +226,8 @@ cmd_show_txn(struct show *s, struct client *c, const struct doc *d)
 
 /* The view the options asked for, of a fetched document. */
 static int
-cmd_show_render(struct cmd_ctx *ctx, struct show *s, struct client *c,
-    const struct doc *d)
+cmd_show_render(struct show *s, struct client *c, const struct doc *d)
 {
-	const struct cmd_format	*fmt;
-
 	if (s->txn != 0)
 		return (cmd_show_txn(s, c, d));
 	if (s->conn != 0) {
@@ -242,12 +239,7 @@ cmd_show_render(struct cmd_ctx *ctx, struct show *s, struct client *c,
 		return (waterfall_conn(stdout, d, s->conn, &s->wf) == 0 ? 0 :
 		    -1);
 	}
-	if (s->waterfall)
-		return (waterfall_render(stdout, d, &s->wf) == 0 ? 0 : -1);
-	fmt = cmd_dump_find(ctx->json ? "json" : "text");
-	if (fmt->doc != NULL)
-		return (fmt->doc(stdout, d));
-	return (fmt->doc_opts(stdout, d, &s->ro));
+	return (waterfall_render(stdout, d, &s->wf) == 0 ? 0 : -1);
 }
 
 static int
@@ -275,9 +267,12 @@ cmd_show_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	s.ro.color = s.wf.color = ctx->color;
 	if (cmd_connect(ctx, &c) == -1)
 		return (CMD_ERROR);
-	rc = doc_fetch(&d, &c, session, s.ro.packets || s.conn != 0);
-	if (rc == 0) {
-		rc = cmd_show_render(ctx, &s, &c, &d);
+	if (s.txn == 0 && s.conn == 0 && !s.waterfall)
+		rc = cmd_dump_write(&c, cmd_dump_find(ctx->json ? "json" :
+		    "text"), session, stdout, &s.ro);
+	else if ((rc = doc_fetch(&d, &c, session, s.ro.packets ||
+	    s.conn != 0)) == 0) {
+		rc = cmd_show_render(&s, &c, &d);
 		doc_free(&d);
 	}
 	client_close(&c);

@@ -232,6 +232,34 @@ doc_fetch(struct doc *d, struct client *c, uint64_t session, int packets)
 	return (rc);
 }
 
+int
+doc_stream(struct client *c, uint64_t session, int packets,
+    int (*fn)(void *, const msgpack_object *), void *arg)
+{
+	msgpack_object	 val;
+	uint64_t	 id, n = 0;
+	uint32_t	 i;
+	int		 rc;
+
+	if ((id = doc_request(c, session, packets)) == 0)
+		return (-1);
+	/* The client's zone is cleared for each message: memory stays flat. */
+	while ((rc = client_read(c, id, NULL, &val)) == CLIENT_CHUNK) {
+		for (i = 0; i < val.via.array.size; i++)
+			if (fn(arg, &val.via.array.ptr[i]) == -1)
+				return (-1);
+		n += val.via.array.size;
+	}
+	if (rc == CLIENT_END && val.via.u64 != n) {
+		log_warnx("htracrd announced %llu detail items but sent %llu",
+		    (unsigned long long)val.via.u64, (unsigned long long)n);
+		return (-1);
+	}
+	if (rc == CLIENT_RESULT)
+		log_warnx("htracrd answered the detail stream with a result");
+	return (rc == CLIENT_END ? 0 : -1);
+}
+
 static const msgpack_object *
 doc_lookup(const msgpack_object **t, size_t n, uint64_t id)
 {

@@ -50,6 +50,13 @@ int	 doc_build(struct doc *, msgpack_zone *, const msgpack_object **,
 	    size_t);
 /* Fetches a session's detail (0: the newest); -1 after reporting why. */
 int	 doc_fetch(struct doc *, struct client *, uint64_t, int);
+/*
+ * The same detail, handed to fn item by item without keeping it (each
+ * item is valid only during its call), for renderers that need not
+ * hold the whole session. fn returns -1 to stop.
+ */
+int	 doc_stream(struct client *, uint64_t, int,
+	    int (*)(void *, const msgpack_object *), void *);
 
 void	 doc_free(struct doc *);
 

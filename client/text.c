@@ -8,7 +8,9 @@
  * the items, widths measured from cheap fields first: sessions can
  * hold tens of thousands of transactions.
  */
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -17,6 +19,7 @@
 #include "esc.h"
 #include "proto.h"
 #include "text.h"
+#include "xmalloc.h"
 
 #define TEXT_BOLD	"\033[1m"
 #define TEXT_DIM	"\033[2m"
@@ -27,12 +30,32 @@
 #define TEXT_RESET	"\033[0m"
 
 /* What a table row needs to know beyond its item. */
-struct text_ctx {
-	FILE			*fp;
-	const struct doc	*doc;
-	int			 color;
-	uint64_t		 base_us;	/* offsets are from here */
-	int			 wid, wconn, wclient, wserver, wmethod;
+/*
+ * Column widths that need no look ahead: ids sized from the session's
+ * counts, endpoints and methods padded to their usual longest (longer
+ * ones push the rest of their row, and URLs come last).
+ */
+#define TEXT_WENDPOINT	21	/* 255.255.255.255:65535 */
+#define TEXT_WMETHOD	7	/* OPTIONS */
+#define TEXT_MAX_SERVER	(1024 * 1024)	/* ids beyond are not remembered */
+
+enum text_section {
+	TEXT_NONE,
+	TEXT_SERVERS,
+	TEXT_CONNECTIONS,
+	TEXT_TRANSACTIONS,
+};
+
+struct text_stream {
+	FILE		*fp;
+	int		 color;
+	int		 packets;
+	uint64_t	 base_us;	/* offsets are from here */
+	int		 wid, wconn;
+	int		 section;	/* heading printed last */
+	char		**hosts;	/* escaped, by server id */
+	size_t		 nhosts;
+	uint64_t	 ntxn;
 };
 
 static uint64_t
@@ -57,13 +80,13 @@ text_str(const msgpack_object *m, const char *key, char *buf, size_t size)
 }
 
 static const char *
-text_color(const struct text_ctx *t, const char *code)
+text_color(const struct text_stream *t, const char *code)
 {
 	return (t->color ? code : "");
 }
 
 static const char *
-text_reset(const struct text_ctx *t)
+text_reset(const struct text_stream *t)
 {
 	return (t->color ? TEXT_RESET : "");
 }
@@ -132,7 +155,7 @@ text_dur_field(const msgpack_object *m, const char *key, char *buf,
 
 /* Seconds since the start of the capture, for timeline columns. */
 static const char *
-text_offset(const struct text_ctx *t, const msgpack_object *m,
+text_offset(const struct text_stream *t, const msgpack_object *m,
     const char *key, char *buf, size_t size)
 {
 	uint64_t	 us;
@@ -165,7 +188,7 @@ text_digits(uint64_t v)
 }
 
 static void
-text_heading(const struct text_ctx *t, const char *title)
+text_heading(const struct text_stream *t, const char *title)
 {
 	fprintf(t->fp, "\n%s%s%s\n", text_color(t, TEXT_BOLD), title,
 	    text_reset(t));
@@ -193,7 +216,7 @@ text_ports(const msgpack_object *m, char *buf, size_t size)
 
 /* Non-zero counters beyond the ones the header already shows. */
 static void
-text_counters(const struct text_ctx *t, const msgpack_object *c)
+text_counters(const struct text_stream *t, const msgpack_object *c)
 {
 	static const char	*shown[] = { "frames", "bytes", "memory_used",
 				    "memory_budget" };
@@ -227,13 +250,33 @@ text_counters(const struct text_ctx *t, const msgpack_object *c)
 		fputc('\n', t->fp);
 }
 
+/* Column widths and the time origin come from the session item. */
 static void
-text_session(const struct text_ctx *t, const msgpack_object *s)
+text_setup(struct text_stream *t, const msgpack_object *s)
+{
+	uint64_t	 n = text_u64(s, "transactions");
+
+	if (proto_get_u64(s, "first_frame_us", &t->base_us) == -1)
+		t->base_us = text_u64(s, "start_us");
+	if (text_u64(s, "connections") > n)
+		n = text_u64(s, "connections");
+	if (text_u64(s, "servers") > n)
+		n = text_u64(s, "servers");
+	if ((int)text_digits(n) > t->wid)
+		t->wid = (int)text_digits(n);
+	if ((int)text_digits(text_u64(s, "connections")) > t->wconn)
+		t->wconn = (int)text_digits(text_u64(s, "connections"));
+}
+
+static void
+text_session(struct text_stream *t, const msgpack_object *s)
 {
 	const msgpack_object	*c = proto_get(s, "counters");
 	char			 src[256], b1[64], b2[64], b3[64], user[64];
 	char			 ports[512];
 	uint64_t		 first, last;
+
+	text_setup(t, s);
 
 	fprintf(t->fp, "%ssession %llu%s: %s %s (%s), started by %s\n",
 	    text_color(t, TEXT_BOLD), (unsigned long long)text_u64(s, "id"),
@@ -260,28 +303,6 @@ text_session(const struct text_ctx *t, const msgpack_object *s)
 	    text_bytes(b2, sizeof(b2), text_u64(c, "memory_used")),
 	    text_bytes(b3, sizeof(b3), text_u64(c, "memory_budget")));
 	text_counters(t, c);
-}
-
-static void
-text_servers(const struct text_ctx *t)
-{
-	const msgpack_object	*a = t->doc->servers, *s;
-	char			 addr[128], name[512];
-	uint32_t		 i;
-
-	text_heading(t, "SERVERS");
-	fprintf(t->fp, "  %*s  %-39s %5s %6s %6s  %s\n", t->wid, "ID",
-	    "ADDRESS", "PORT", "CONNS", "TXNS", "NAME");
-	for (i = 0; i < a->via.array.size; i++) {
-		s = &a->via.array.ptr[i];
-		fprintf(t->fp, "  %*llu  %-39s %5llu %6llu %6llu  %s\n", t->wid,
-		    (unsigned long long)text_u64(s, "id"),
-		    text_str(s, "addr", addr, sizeof(addr)),
-		    (unsigned long long)text_u64(s, "port"),
-		    (unsigned long long)text_u64(s, "connections"),
-		    (unsigned long long)text_u64(s, "transactions"),
-		    text_str(s, "name", name, sizeof(name)));
-	}
 }
 
 /* "addr:port" (IPv6 in brackets), escaped. */
@@ -325,7 +346,7 @@ text_flags(const msgpack_object *c, char *buf, size_t size)
 }
 
 static void
-text_packets(const struct text_ctx *t, const msgpack_object *c)
+text_packets(const struct text_stream *t, const msgpack_object *c)
 {
 	const msgpack_object	*a = proto_get(c, "packets"), *p;
 	char			 off[32], dir[8], fl[16], cls[32];
@@ -358,8 +379,7 @@ text_both(const msgpack_object *c, const char *key)
 }
 
 static void
-text_connection(const struct text_ctx *t, const msgpack_object *c,
-    int packets)
+text_connection(const struct text_stream *t, const msgpack_object *c)
 {
 	const msgpack_object	*up = proto_get(c, "c2s");
 	const msgpack_object	*down = proto_get(c, "s2c");
@@ -369,9 +389,9 @@ text_connection(const struct text_ctx *t, const msgpack_object *c,
 
 	fprintf(t->fp, "  %*llu  %-*s %-*s %-11s %11s %9s %8s %6llu/%-6llu "
 	    "%6s/%-6s %5llu %5llu %4llu %3llu %5u  %s\n", t->wid,
-	    (unsigned long long)text_u64(c, "id"), t->wclient,
+	    (unsigned long long)text_u64(c, "id"), TEXT_WENDPOINT,
 	    text_endpoint(c, "client_addr", "client_port", cl, sizeof(cl)),
-	    t->wserver,
+	    TEXT_WENDPOINT,
 	    text_endpoint(c, "server_addr", "server_port", sv, sizeof(sv)),
 	    text_str(c, "state", st, sizeof(st)),
 	    text_offset(t, c, "first_us", off, sizeof(off)),
@@ -388,29 +408,13 @@ text_connection(const struct text_ctx *t, const msgpack_object *c,
 	    (unsigned long long)text_both(c, "zero_windows"),
 	    txns != NULL && txns->type == MSGPACK_OBJECT_ARRAY ?
 	    txns->via.array.size : 0, text_flags(c, fl, sizeof(fl)));
-	if (packets)
+	if (t->packets)
 		text_packets(t, c);
-}
-
-static void
-text_connections(const struct text_ctx *t, int packets)
-{
-	const msgpack_object	*a = t->doc->connections;
-	uint32_t		 i;
-
-	text_heading(t, "CONNECTIONS");
-	fprintf(t->fp, "  %*s  %-*s %-*s %-11s %11s %9s %8s %13s %13s %5s %5s "
-	    "%4s %3s %5s  %s\n", t->wid, "ID", t->wclient, "CLIENT",
-	    t->wserver, "SERVER", "STATE", "START", "DURATION", "RTT",
-	    "PKTS UP/DOWN", "DATA UP/DOWN", "RETX", "OOO", "DUP", "ZW", "TXNS",
-	    "FLAGS");
-	for (i = 0; i < a->via.array.size; i++)
-		text_connection(t, &a->via.array.ptr[i], packets);
 }
 
 /* Status column: final status, "1xx" for interim only, "-" for none. */
 static const char *
-text_status_code(const struct text_ctx *t, const msgpack_object *resp,
+text_status_code(const struct text_stream *t, const msgpack_object *resp,
     const char **color)
 {
 	uint64_t	 st;
@@ -515,17 +519,16 @@ text_host(const msgpack_object *srv, char *buf, size_t size)
 }
 
 static void
-text_transaction(const struct text_ctx *t, const msgpack_object *x)
+text_transaction(const struct text_stream *t, const msgpack_object *x)
 {
 	const msgpack_object	*req = proto_get(x, "request");
 	const msgpack_object	*resp = proto_get(x, "response");
 	const msgpack_object	*tm = proto_get(x, "timings");
-	const msgpack_object	*srv = doc_server(t->doc,
-				    text_u64(x, "server"));
+	uint64_t		 srv = text_u64(x, "server");
 	const char		*st, *stc, *tg;
 	char			 off[32], meth[64], rb[16], sb[40], ct[64];
 	char			 d1[16], d2[16], d3[16], fl[16];
-	char			 host[256], target[2048];
+	char			 target[2048];
 
 	st = text_status_code(t, resp, &stc);
 	/* Origin-form targets get their host; others are whole URLs. */
@@ -534,7 +537,7 @@ text_transaction(const struct text_ctx *t, const msgpack_object *x)
 	    "%8s %8s %8s %-5s %s%s\n", t->wid,
 	    (unsigned long long)text_u64(x, "id"), t->wconn,
 	    (unsigned long long)text_u64(x, "connection"),
-	    text_offset(t, req, "start_us", off, sizeof(off)), t->wmethod,
+	    text_offset(t, req, "start_us", off, sizeof(off)), TEXT_WMETHOD,
 	    text_str(req, "method", meth, sizeof(meth)), stc, st,
 	    text_reset(t),
 	    text_bytes(rb, sizeof(rb), text_u64(req, "body_bytes")),
@@ -545,88 +548,147 @@ text_transaction(const struct text_ctx *t, const msgpack_object *x)
 	    text_dur_field(tm, "wait_us", d2, sizeof(d2)),
 	    text_dur_field(tm, "receive_us", d3, sizeof(d3)),
 	    text_txn_flags(x, req, resp, fl),
-	    tg[0] == '/' ? text_host(srv, host, sizeof(host)) : "", tg);
+	    tg[0] == '/' && srv < t->nhosts && t->hosts[srv] != NULL ?
+	    t->hosts[srv] : "", tg);
 }
 
+/*
+ * One server row; its host is remembered for the URL column of the
+ * transactions that follow.
+ */
 static void
-text_transactions(const struct text_ctx *t)
+text_server(struct text_stream *t, const msgpack_object *s)
 {
-	const msgpack_object	*a = t->doc->transactions;
-	uint32_t		 i;
+	char		 addr[128], name[512], host[512];
+	uint64_t	 id = text_u64(s, "id");
 
-	text_heading(t, "TRANSACTIONS");
-	fprintf(t->fp, "  %*s %*s %11s %-*s %6s %7s %13s %-20s %8s %8s %8s "
-	    "%-5s %s\n", t->wid, "ID", t->wconn, "CONN", "START", t->wmethod,
-	    "METHOD", "STATUS", "REQ", "RESP", "TYPE", "SEND", "WAIT",
-	    "RECEIVE", "FLAGS", "URL");
-	for (i = 0; i < a->via.array.size; i++)
-		text_transaction(t, &a->via.array.ptr[i]);
-	if (a->via.array.size > 0)
+	fprintf(t->fp, "  %*llu  %-39s %5llu %6llu %6llu  %s\n", t->wid,
+	    (unsigned long long)id, text_str(s, "addr", addr, sizeof(addr)),
+	    (unsigned long long)text_u64(s, "port"),
+	    (unsigned long long)text_u64(s, "connections"),
+	    (unsigned long long)text_u64(s, "transactions"),
+	    text_str(s, "name", name, sizeof(name)));
+	if (id == 0 || id > TEXT_MAX_SERVER)
+		return;
+	if (id >= t->nhosts) {
+		t->hosts = xreallocarray(t->hosts, id + 1, sizeof(*t->hosts));
+		memset(t->hosts + t->nhosts, 0,
+		    (id + 1 - t->nhosts) * sizeof(*t->hosts));
+		t->nhosts = id + 1;
+	}
+	if (t->hosts[id] == NULL)
+		t->hosts[id] = xstrdup(text_host(s, host, sizeof(host)));
+}
+
+/* A section's heading and column titles, once, when it begins. */
+static void
+text_section(struct text_stream *t, int section)
+{
+	if (t->section == section)
+		return;
+	t->section = section;
+	switch (section) {
+	case TEXT_SERVERS:
+		text_heading(t, "SERVERS");
+		fprintf(t->fp, "  %*s  %-39s %5s %6s %6s  %s\n", t->wid, "ID",
+		    "ADDRESS", "PORT", "CONNS", "TXNS", "NAME");
+		break;
+	case TEXT_CONNECTIONS:
+		text_heading(t, "CONNECTIONS");
+		fprintf(t->fp, "  %*s  %-*s %-*s %-11s %11s %9s %8s %13s %13s "
+		    "%5s %5s %4s %3s %5s  %s\n", t->wid, "ID", TEXT_WENDPOINT,
+		    "CLIENT", TEXT_WENDPOINT, "SERVER", "STATE", "START",
+		    "DURATION", "RTT", "PKTS UP/DOWN", "DATA UP/DOWN", "RETX",
+		    "OOO", "DUP", "ZW", "TXNS", "FLAGS");
+		break;
+	case TEXT_TRANSACTIONS:
+		text_heading(t, "TRANSACTIONS");
+		fprintf(t->fp, "  %*s %*s %11s %-*s %6s %7s %13s %-20s %8s %8s "
+		    "%8s %-5s %s\n", t->wid, "ID", t->wconn, "CONN", "START",
+		    TEXT_WMETHOD, "METHOD", "STATUS", "REQ", "RESP", "TYPE",
+		    "SEND", "WAIT", "RECEIVE", "FLAGS", "URL");
+		break;
+	}
+}
+
+struct text_stream *
+text_stream_new(FILE *fp, const struct render_opts *ro)
+{
+	struct text_stream	*t;
+
+	t = xcalloc(1, sizeof(*t));
+	t->fp = fp;
+	t->color = ro->color;
+	t->packets = ro->packets;
+	t->wid = 2;
+	t->wconn = 4;
+	return (t);
+}
+
+/*
+ * One detail item, in the order the daemon streams them: the session
+ * first (its counts size the id columns), then servers, connections
+ * and transactions. Nothing of the item is kept but a server's host.
+ */
+int
+text_stream_item(void *arg, const msgpack_object *item)
+{
+	struct text_stream	*t = arg;
+	const char		*type;
+	size_t			 len;
+
+	if (proto_get_str(item, "type", &type, &len) == -1)
+		return (0);
+	if (len == 7 && memcmp(type, "session", len) == 0)
+		text_session(t, item);
+	else if (len == 6 && memcmp(type, "server", len) == 0) {
+		text_section(t, TEXT_SERVERS);
+		text_server(t, item);
+	} else if (len == 10 && memcmp(type, "connection", len) == 0) {
+		text_section(t, TEXT_CONNECTIONS);
+		text_connection(t, item);
+	} else if (len == 11 && memcmp(type, "transaction", len) == 0) {
+		text_section(t, TEXT_TRANSACTIONS);
+		text_transaction(t, item);
+		t->ntxn++;
+	}
+	return (ferror(t->fp) ? -1 : 0);
+}
+
+int
+text_stream_free(struct text_stream *t)
+{
+	size_t	 i;
+	int	 rc;
+
+	if (t->ntxn > 0)
 		fprintf(t->fp, "  %sflags: P pipelined, C conditional, X "
 		    "connection close, U upgrade, S request headers split, "
 		    "I incomplete, E parse error; RESP wire>decoded%s\n",
 		    text_color(t, TEXT_DIM), text_reset(t));
-}
-
-/* Column widths from the widest id, address and method. */
-static void
-text_measure(struct text_ctx *t)
-{
-	const struct doc	*d = t->doc;
-	const msgpack_object	*o;
-	const char		*s;
-	char			 buf[200];
-	size_t			 len, n;
-	uint32_t		 i;
-
-	t->wid = (int)text_digits(d->ntxn_by_id + d->nconn_by_id +
-	    d->nserver_by_id);
-	if (t->wid < 2)
-		t->wid = 2;
-	t->wconn = (int)text_digits(d->nconn_by_id);
-	if (t->wconn < 4)
-		t->wconn = 4;
-	t->wclient = t->wserver = 6;
-	for (i = 0; i < d->connections->via.array.size; i++) {
-		o = &d->connections->via.array.ptr[i];
-		n = strlen(text_endpoint(o, "client_addr", "client_port", buf,
-		    sizeof(buf)));
-		if ((int)n > t->wclient)
-			t->wclient = (int)n;
-		n = strlen(text_endpoint(o, "server_addr", "server_port", buf,
-		    sizeof(buf)));
-		if ((int)n > t->wserver)
-			t->wserver = (int)n;
-	}
-	t->wmethod = 6;
-	for (i = 0; i < d->transactions->via.array.size; i++) {
-		o = proto_get(&d->transactions->via.array.ptr[i], "request");
-		if (proto_get_str(o, "method", &s, &len) == 0 &&
-		    (int)len > t->wmethod && len <= 16)
-			t->wmethod = (int)len;
-	}
+	rc = ferror(t->fp) ? -1 : 0;
+	for (i = 0; i < t->nhosts; i++)
+		free(t->hosts[i]);
+	free(t->hosts);
+	free(t);
+	return (rc);
 }
 
 int
 text_render(FILE *fp, const struct doc *d, const struct render_opts *ro)
 {
-	struct text_ctx	 t;
+	struct text_stream	*t = text_stream_new(fp, ro);
+	const msgpack_object	*a[3];
+	uint32_t		 i, k;
 
-	memset(&t, 0, sizeof(t));
-	t.fp = fp;
-	t.doc = d;
-	t.color = ro->color;
-	if (proto_get_u64(d->session, "first_frame_us", &t.base_us) == -1)
-		t.base_us = text_u64(d->session, "start_us");
-	text_measure(&t);
-	text_session(&t, d->session);
-	if (d->servers->via.array.size > 0)
-		text_servers(&t);
-	if (d->connections->via.array.size > 0)
-		text_connections(&t, ro->packets);
-	if (d->transactions->via.array.size > 0)
-		text_transactions(&t);
-	return (ferror(fp) ? -1 : 0);
+	a[0] = d->servers;
+	a[1] = d->connections;
+	a[2] = d->transactions;
+	(void)text_stream_item(t, d->session);
+	for (k = 0; k < 3; k++)
+		for (i = 0; i < a[k]->via.array.size; i++)
+			(void)text_stream_item(t, &a[k]->via.array.ptr[i]);
+	return (text_stream_free(t));
 }
 
 void

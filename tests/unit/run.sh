@@ -35,6 +35,29 @@ done
 
 "$BIN/test_engine"
 rc=$?
+
+# The same cases again under AddressSanitizer and UBSan, one line.
+if command -v clang >/dev/null 2>&1; then
+	SRCS="daemon/session.c daemon/tcp.c daemon/stream.c daemon/http.c
+	    daemon/body.c daemon/pack.c daemon/ring.c daemon/decode.c
+	    common/log.c common/xmalloc.c common/esc.c proto/proto.c
+	    /usr/share/llhttp/llhttp.c /usr/share/llhttp/api.c
+	    /usr/share/llhttp/http.c"
+	# shellcheck disable=SC2086
+	if ! clang -g -O1 -fsanitize=address,undefined \
+	    -fno-sanitize-recover=undefined -D_GNU_SOURCE -Icommon -Iproto \
+	    -Idaemon -I/usr/share/include/llhttp -o "$BIN/test_engine_asan" \
+	    tests/unit/test_engine.c $SRCS $LIBS >>"$BIN/build.log" 2>&1; then
+		echo "SKIP: unit_asan: no sanitizer build (see $BIN/build.log)"
+	elif "$BIN/test_engine_asan" >"$BIN/asan.log" 2>&1; then
+		echo "PASS: unit_asan: $(grep -c '^PASS' "$BIN/asan.log") cases clean under ASan/UBSan"
+	else
+		echo "FAIL: unit_asan: $(grep -m1 -E 'ERROR|runtime error|^FAIL' "$BIN/asan.log")"
+		rc=1
+	fi
+else
+	echo "SKIP: unit_asan: no clang"
+fi
 if command -v python3 >/dev/null 2>&1 && [ -d ../shared/corpus ]; then
 	python3 tests/unit/corpus.py "$BIN/drive" ../shared/corpus
 elif [ -d /work/shared/corpus ] && command -v python3 >/dev/null 2>&1; then

@@ -183,7 +183,8 @@ t_seg(struct flow *f, int c2s, uint32_t seq, uint32_t ack, uint8_t flags,
 	tcp[12] = 5 << 4;
 	tcp[13] = flags;
 	tcp[14] = 0xff; tcp[15] = 0xff;
-	memcpy(tcp + 20, data, len);
+	if (len > 0)
+		memcpy(tcp + 20, data, len);
 	f->us += 1000;
 	session_frame(f->s, f->us, buf, (uint32_t)(l2 + total),
 	    (uint32_t)(l2 + total));

@@ -27,13 +27,15 @@ const struct cmd_entry	cmd_dump_entry = {
 	0, cmd_dump_exec
 };
 
+static int	 cmd_dump_json(FILE *, struct client *, uint64_t,
+		    const struct render_opts *);
 static int	 cmd_dump_text(FILE *, struct client *, uint64_t,
 		    const struct render_opts *);
 
 /* Every output format; a renderer is one line here. */
 static const struct cmd_format	cmd_dump_formats[] = {
 	{ "pcap", 1, NULL, NULL, NULL },
-	{ "json", 0, json_render, NULL, NULL },
+	{ "json", 0, json_render, NULL, cmd_dump_json },
 	{ "text", 0, NULL, text_render, cmd_dump_text },
 	{ "har", 0, render_har, NULL, NULL },
 	{ "html", 0, render_html, NULL, NULL },
@@ -150,9 +152,22 @@ cmd_dump_frames(struct client *c, uint64_t session, FILE *fp)
 }
 
 /*
- * Text for people is printed as the detail streams in: a session of
- * tens of thousands of transactions never has to be held at once.
+ * JSON and text for people are written as the detail streams in: a
+ * session of tens of thousands of transactions is never held at once.
  */
+static int
+cmd_dump_json(FILE *fp, struct client *c, uint64_t session,
+    const struct render_opts *ro)
+{
+	struct json_stream	*j = json_stream_new(fp);
+	int			 rc;
+
+	rc = doc_stream(c, session, ro->packets, json_stream_item, j);
+	if (json_stream_free(j) == -1)
+		rc = -1;
+	return (rc);
+}
+
 static int
 cmd_dump_text(FILE *fp, struct client *c, uint64_t session,
     const struct render_opts *ro)

@@ -6,11 +6,15 @@
  * hold tens of thousands of transactions.
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "doc.h"
 #include "json.h"
+#include "log.h"
+#include "xmalloc.h"
 
 static void
 json_puts(FILE *fp, const char *s, size_t len)
@@ -261,6 +265,125 @@ json_write(FILE *fp, const msgpack_object *o)
 		json_puts(fp, "null", 4);
 		break;
 	}
+}
+
+/*
+ * Streaming the document: the daemon sends the session, then every
+ * server, connection and transaction, in that order (session.h), so
+ * the one JSON object can be written as the items arrive.
+ */
+enum json_section {
+	JSON_START,
+	JSON_SESSION,
+	JSON_SERVERS,
+	JSON_CONNECTIONS,
+	JSON_TRANSACTIONS,
+	JSON_NSECTIONS
+};
+
+static const char	*json_types[JSON_NSECTIONS] = {
+	NULL, "session", "server", "connection", "transaction"
+};
+static const char	*json_keys[JSON_NSECTIONS] = {
+	NULL, "session", "servers", "connections", "transactions"
+};
+
+struct json_stream {
+	FILE		*fp;
+	int		 section;	/* the one being written */
+	uint64_t	 count;		/* items in it so far */
+	uint64_t	 skipped;	/* out of order or unknown */
+};
+
+struct json_stream *
+json_stream_new(FILE *fp)
+{
+	struct json_stream	*j;
+
+	j = xcalloc(1, sizeof(*j));
+	j->fp = fp;
+	json_puts(fp, "{\"htracr\":1", 11);
+	j->section = JSON_START;
+	return (j);
+}
+
+/* Closes the current section and opens the next, up to section. */
+static void
+json_stream_advance(struct json_stream *j, int section)
+{
+	while (j->section < section) {
+		if (j->section > JSON_SESSION)
+			putc_unlocked(']', j->fp);
+		else if (j->section == JSON_SESSION && j->count == 0)
+			json_puts(j->fp, "null", 4);
+		j->section++;
+		j->count = 0;
+		putc_unlocked(',', j->fp);
+		json_write_str(j->fp, json_keys[j->section],
+		    strlen(json_keys[j->section]));
+		putc_unlocked(':', j->fp);
+		if (j->section > JSON_SESSION)
+			putc_unlocked('[', j->fp);
+	}
+}
+
+static int
+json_section_of(const msgpack_object *item)
+{
+	const msgpack_object_kv	*kv;
+	uint32_t		 i;
+	int			 k;
+
+	if (item->type != MSGPACK_OBJECT_MAP)
+		return (-1);
+	for (i = 0; i < item->via.map.size; i++) {
+		kv = &item->via.map.ptr[i];
+		if (kv->key.type != MSGPACK_OBJECT_STR ||
+		    kv->key.via.str.size != 4 ||
+		    memcmp(kv->key.via.str.ptr, "type", 4) != 0 ||
+		    kv->val.type != MSGPACK_OBJECT_STR)
+			continue;
+		for (k = JSON_SESSION; k < JSON_NSECTIONS; k++)
+			if (kv->val.via.str.size == strlen(json_types[k]) &&
+			    memcmp(kv->val.via.str.ptr, json_types[k],
+			    kv->val.via.str.size) == 0)
+				return (k);
+	}
+	return (-1);
+}
+
+int
+json_stream_item(void *arg, const msgpack_object *item)
+{
+	struct json_stream	*j = arg;
+	int			 k = json_section_of(item);
+
+	/* A second session, or an item behind its section: not ours. */
+	if (k == -1 || k < j->section ||
+	    (k == JSON_SESSION && j->section == JSON_SESSION)) {
+		j->skipped++;
+		return (0);
+	}
+	json_stream_advance(j, k);
+	if (j->count++ > 0)
+		putc_unlocked(',', j->fp);
+	json_write(j->fp, item);
+	return (ferror(j->fp) ? -1 : 0);
+}
+
+int
+json_stream_free(struct json_stream *j)
+{
+	int	 rc;
+
+	json_stream_advance(j, JSON_TRANSACTIONS);
+	json_puts(j->fp, "]}\n", 3);
+	if (j->skipped > 0)
+		log_warnx("left out %llu detail items that came out of order",
+		    (unsigned long long)j->skipped);
+	rc = ferror(j->fp) ? -1 : 0;
+	free(j);
+	return (rc);
 }
 
 int

@@ -19,4 +19,14 @@ void	 json_write_str(FILE *, const void *, size_t);
 /* The whole document, one JSON object and a newline. */
 int	 json_render(FILE *, const struct doc *);
 
+/*
+ * The same object written item by item as the detail streams in (the
+ * callback shape doc_stream wants); json_stream_free closes it and
+ * returns -1 if writing failed.
+ */
+struct json_stream;
+struct json_stream *json_stream_new(FILE *);
+int	 json_stream_item(void *, const msgpack_object *);
+int	 json_stream_free(struct json_stream *);
+
 #endif

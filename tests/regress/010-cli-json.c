@@ -2,9 +2,10 @@
  * 010-cli-json.c: test helper for 010-cli.sh, never installed. Packs a
  * session document full of hostile wire strings (control bytes, bad
  * UTF-8, quotes, escapes), assembles it with doc_build like a detail
- * stream, and prints it with the JSON writer ("json") or the text
- * renderer ("text"). The script checks the JSON with python3 and the
- * text for raw control bytes.
+ * stream, and prints it with the JSON writer ("json", or "stream" item
+ * by item as a detail stream is written) or the text renderer
+ * ("text"). The script checks the JSON with python3 and the text for
+ * raw control bytes.
  */
 #include <stdio.h>
 #include <string.h>
@@ -136,7 +137,14 @@ main(int argc, char **argv)
 		return (1);
 	if (argc > 1 && strcmp(argv[1], "text") == 0)
 		text_render(stdout, &d, &ro);
-	else
+	else if (argc > 1 && strcmp(argv[1], "stream") == 0) {
+		/* Item by item, as a detail stream would hand them over. */
+		struct json_stream	*j = json_stream_new(stdout);
+
+		for (i = 0; i < all.via.array.size; i++)
+			json_stream_item(j, &all.via.array.ptr[i]);
+		json_stream_free(j);
+	} else
 		json_render(stdout, &d);
 	doc_free(&d);
 	msgpack_sbuffer_destroy(&sb);

@@ -190,6 +190,13 @@ body = d["transactions"][0]["response"]["body"]
 print(("PASS: %s/json/bin-base64" % name) if body == "AAECA/8=" else
       ("FAIL: %s/json/bin-base64: %r" % (name, body)))
 EOF
+	"$helper" stream >"$T_TMP/hostile-stream.json"
+	if cmp -s "$T_TMP/hostile.json" "$T_TMP/hostile-stream.json"; then
+		t_pass "$T_NAME/json/stream-same-document"
+	else
+		t_fail "$T_NAME/json/stream-same-document" \
+		    "streamed JSON differs from the document's"
+	fi
 	"$helper" text >"$T_TMP/hostile.txt"
 	if LC_ALL=C grep -q "$(printf '[\001-\010\013-\037\177]')" \
 	    "$T_TMP/hostile.txt"; then

@@ -4,9 +4,9 @@
  * the sessions list and capture status. Runs in htracrctl with the
  * invoking user's privileges. Every string from the wire goes through
  * esc_buf before it reaches the terminal; colour is only used when the
- * caller says so (a terminal, NO_COLOR unset). One pass per table over
- * the items, widths measured from cheap fields first: sessions can
- * hold tens of thousands of transactions.
+ * caller says so (a terminal, NO_COLOR unset). Sessions can hold tens
+ * of thousands of transactions, so rows are printed as the items
+ * stream in, with no look ahead and nothing kept but server names.
  */
 #include <stdint.h>
 #include <stdio.h>

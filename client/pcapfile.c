@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,6 +40,8 @@ pcapfile_open(struct pcapfile *pf, const char *path)
 		goto fail;
 	}
 	setvbuf(pf->fp, NULL, _IOFBF, PCAPFILE_READBUF);
+	/* libpcap freads each record twice; one thread, so no locking. */
+	__fsetlocking(pf->fp, FSETLOCKING_BYCALLER);
 	errbuf[0] = '\0';
 	pf->p = pcap_fopen_offline_with_tstamp_precision(pf->fp,
 	    PCAP_TSTAMP_PRECISION_MICRO, errbuf);

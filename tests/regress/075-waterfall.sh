@@ -188,4 +188,67 @@ PY
 else
 	t_skip "$T_NAME/replay-roundtrip" "curl is not installed"
 fi
+# watch on a live capture between two namespaces made here: one line per
+# request while the capture runs, Ctrl-C ends one watcher cleanly, stop
+# ends the other with the stream's end.
+watch_live() {
+	WS=10.231.9.1
+	t_ns_add wsrv >/dev/null && t_ns_add wcli >/dev/null &&
+	    t_veth wsrv "$WS/24" wcli 10.231.9.2/24 || {
+		t_fail "$T_NAME/watch" "could not make the namespaces"
+		return
+	}
+	mkdir -p "$T_TMP/www" && echo hello >"$T_TMP/www/a.txt"
+	T_BG_LOG=$T_TMP/httpd.log t_bg ip netns exec "$T_NS_PREFIX-wsrv" \
+	    python3 -m http.server 80 --bind "$WS" --directory "$T_TMP/www"
+	t_wait_for 10 t_ns wcli curl -s -o /dev/null "http://$WS/a.txt" || {
+		t_fail "$T_NAME/watch" "python3 -m http.server did not come up"
+		return
+	}
+	WSOCK=$T_TMP/ws
+	T_BG_LOG=$T_TMP/wd.log t_bg ip netns exec "$T_NS_PREFIX-wsrv" \
+	    "$HTRACRD" --foreground --socket "$WSOCK"
+	t_wait_for 10 test -S "$WSOCK" &&
+	    "$HTRACRCTL" --socket "$WSOCK" start --ports 80 \
+	    --interface "$T_VETH_A" >"$T_TMP/start.out" 2>&1 || {
+		t_fail "$T_NAME/watch" "capture did not start: $(tail -n 1 "$T_TMP/start.out" "$T_TMP/wd.log" | tr '\n' ' ')"
+		return
+	}
+	"$HTRACRCTL" --socket "$WSOCK" watch >"$T_TMP/watch.out" 2>"$T_TMP/watch.err" &
+	w1=$!
+	# sh starts background jobs with SIGINT ignored: give it back, as a
+	# terminal would have it.
+	python3 -c 'import os, signal, sys
+signal.signal(signal.SIGINT, signal.SIG_DFL)
+os.execv(sys.argv[1], sys.argv[1:])' "$HTRACRCTL" --socket "$WSOCK" watch \
+	    >"$T_TMP/watch2.out" 2>&1 &
+	w2=$!
+	t_atexit "kill $w1 $w2 2>/dev/null"
+	# Both watchers must be subscribed before the traffic starts.
+	t_wait_for 10 sh -c "'$HTRACRCTL' --socket '$WSOCK' status --json |
+	    python3 -c 'import json,sys; sys.exit(len(json.load(sys.stdin)[\"clients\"]) < 3)'"
+	for i in 1 2 3 4 5; do
+		t_ns wcli curl -s -o /dev/null "http://$WS/a.txt?n=$i"
+	done
+	t_wait_for 15 sh -c "[ \$(wc -l <'$T_TMP/watch.out') -ge 5 ]"
+	kill -INT "$w2"
+	wait "$w2"
+	t_eq "$T_NAME/watch-ctrl-c" 0 "$?"
+	"$HTRACRCTL" --socket "$WSOCK" stop >/dev/null 2>&1
+	wait "$w1"
+	t_eq "$T_NAME/watch-ends-on-stop" 0 "$?"
+	n=0
+	for i in 1 2 3 4 5; do
+		grep -q " GET  *$WS/a.txt?n=$i .*200 " "$T_TMP/watch.out" && n=$((n + 1))
+	done
+	t_eq "$T_NAME/watch-lines" 5 "$n"
+}
+if [ "$(id -u)" -eq 0 ] && command -v ip >/dev/null 2>&1 &&
+    command -v curl >/dev/null 2>&1 && [ -x "$HTRACRD" ] &&
+    ip netns add "$T_NS_PREFIX-probe" >/dev/null 2>&1; then
+	ip netns del "$T_NS_PREFIX-probe"
+	watch_live
+else
+	t_skip "$T_NAME/watch" "needs root, ip netns, curl and a built htracrd"
+fi
 t_exit

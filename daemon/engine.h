@@ -134,14 +134,15 @@ struct conn {
 	struct tcp_live	*live;		/* NULL once released */
 };
 
+/* A header as offsets into its message's text (at most MSG_MAX_TEXT). */
 struct hdr {
-	uint32_t	 name_off;
-	uint32_t	 name_len;
-	uint32_t	 val_off;
-	uint32_t	 val_len;
+	uint16_t	 name_off;
+	uint16_t	 name_len;
+	uint16_t	 val_off;
+	uint16_t	 val_len;
 };
 
-#define MSG_MAX_TEXT		(64 * 1024)	/* target, reason, headers */
+#define MSG_MAX_TEXT		UINT16_MAX	/* target, reason, headers */
 #define MSG_MAX_HEADERS		256
 #define MSG_MAX_INTERIM		8
 

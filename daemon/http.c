@@ -385,8 +385,8 @@ http_hdr_new(struct http_dir *hd, struct msg *m)
 		m->hdrcap = (uint32_t)ncap;
 	}
 	memset(&m->hdrs[m->nhdrs], 0, sizeof(m->hdrs[0]));
-	m->hdrs[m->nhdrs].name_off = m->textlen;
-	m->hdrs[m->nhdrs].val_off = m->textlen;
+	m->hdrs[m->nhdrs].name_off = (uint16_t)m->textlen;
+	m->hdrs[m->nhdrs].val_off = (uint16_t)m->textlen;
 	return (&m->hdrs[m->nhdrs++]);
 }
 
@@ -408,8 +408,8 @@ http_on_field(llhttp_t *p, const char *at, size_t n)
 		h = &m->hdrs[m->nhdrs - 1];
 	if (h->name_off + h->name_len == m->textlen && h->val_len == 0 &&
 	    http_text(hd, m, at, n)) {
-		h->name_len += (uint32_t)n;
-		h->val_off = m->textlen;
+		h->name_len += (uint16_t)n;
+		h->val_off = (uint16_t)m->textlen;
 	}
 	return (0);
 }
@@ -426,10 +426,10 @@ http_on_value(llhttp_t *p, const char *at, size_t n)
 	h = &m->hdrs[m->nhdrs - 1];
 	if (!m->in_value) {
 		m->in_value = 1;
-		h->val_off = m->textlen;
+		h->val_off = (uint16_t)m->textlen;
 	}
 	if (h->val_off + h->val_len == m->textlen && http_text(hd, m, at, n))
-		h->val_len += (uint32_t)n;
+		h->val_len += (uint16_t)n;
 	return (0);
 }
 

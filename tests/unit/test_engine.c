@@ -1074,6 +1074,44 @@ test_midstream_swap(void)
 	report("midstream_roles_swapped");
 }
 
+static void
+test_header_bounds(void)
+{
+	struct flow	 f;
+	struct session	*s = t_session(DLT_EN10MB, 0, NULL, 0);
+	static char	 req[120000];
+	size_t		 n, i;
+	struct msg	*m;
+
+	n = (size_t)snprintf(req, sizeof(req), "GET /many HTTP/1.1\r\n");
+	for (i = 0; i < 300; i++)
+		n += (size_t)snprintf(req + n, sizeof(req) - n,
+		    "X-H%zu: %zu\r\n", i, i);
+	n += (size_t)snprintf(req + n, sizeof(req) - n, "X-Big: ");
+	memset(req + n, 'v', 70000);
+	n += 70000;
+	n += (size_t)snprintf(req + n, sizeof(req) - n, "\r\n\r\n");
+	t_flow(&f, s, DLT_EN10MB, 0);
+	t_handshake(&f);
+	for (i = 0; i < n; i += 1400)
+		t_send(&f, 1, req + i, n - i < 1400 ? n - i : 1400);
+	t_str(&f, 0, resp_ok);
+	t_str(&f, 1, "GET /after HTTP/1.1\r\n\r\n");
+	t_str(&f, 0, resp_ok);
+	session_finish(s, f.us);
+	m = s->ntxns ? t_txn(s, 0)->req : NULL;
+	check(s->ntxns == 2, "transactions %zu", s->ntxns);
+	check(m && m->nhdrs == MSG_MAX_HEADERS, "headers kept %u",
+	    m ? m->nhdrs : 0);
+	check(m && m->textlen <= MSG_MAX_TEXT && m->complete, "text bound");
+	check(m && m->header_bytes == n, "header_bytes %llu want %zu",
+	    m ? (unsigned long long)m->header_bytes : 0, n);
+	check(t_target(t_txn(s, 1), "/after") && t_status(t_txn(s, 1)) == 200,
+	    "next request");
+	session_free(s);
+	report("header_bounds");
+}
+
 /* Packs the whole detail and reads it back. */
 static void
 test_pack(void)
@@ -1176,6 +1214,7 @@ main(void)
 	test_idle();
 	test_acks();
 	test_midstream_swap();
+	test_header_bounds();
 	test_frames_dump();
 	test_pack();
 	return (nfail ? 1 : 0);

@@ -5,6 +5,8 @@
 #   mkdoc.py sample OUT [JSON]  a small session with every highlight
 #                               and hostile strings from the "wire"
 #   mkdoc.py big N OUT [JSON]   N transactions over many connections
+#   mkdoc.py json IN.json OUT   the JSON document htracrctl writes
+#                               (--json), packed as msgpack
 #
 # JSON, when given, receives the same document as JSON (wire bytes read
 # as Latin-1) so tests can compare a renderer's output with its input.
@@ -24,6 +26,8 @@ def pack(o, out):
         out.append(b'\xc3')
     elif o is False:
         out.append(b'\xc2')
+    elif isinstance(o, float):
+        out.append(b'\xcb' + struct.pack('>d', o))
     elif isinstance(o, int):
         if 0 <= o < 128:
             out.append(struct.pack('B', o))
@@ -311,7 +315,10 @@ def plain(o):
 
 
 def main():
-    if sys.argv[1] == "sample":
+    if sys.argv[1] == "json":
+        import json
+        d, rest = json.load(open(sys.argv[2])), sys.argv[3:]
+    elif sys.argv[1] == "sample":
         d, rest = sample(), sys.argv[2:]
     else:
         d, rest = big(int(sys.argv[2])), sys.argv[3:]

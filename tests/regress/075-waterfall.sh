@@ -188,6 +188,32 @@ PY
 else
 	t_skip "$T_NAME/replay-roundtrip" "curl is not installed"
 fi
+# Real captures: analyze's document drawn as a waterfall, one bar per
+# request tshark saw, wire bytes escaped.
+if CORPUS=$(t_shared corpus) && [ -x "$HTRACRCTL" ]; then
+	for f in "$CORPUS"/*.pcap "$CORPUS"/*.pcapng; do
+		[ -f "$f" ] || continue
+		base=$(basename "$f")
+		if ! timeout 120 "$HTRACRCTL" analyze "$f" --json --packets \
+		    >"$T_TMP/c.json" 2>"$T_TMP/c.err"; then
+			t_fail "$T_NAME/$base/analyze" "$(head -n 1 "$T_TMP/c.err")"
+			continue
+		fi
+		python3 "$B_DIR/mkdoc.py" json "$T_TMP/c.json" "$T_TMP/c.mp"
+		W -w 120 waterfall "$T_TMP/c.mp" >"$T_TMP/c.out"
+		want=$(b_tshark_targets "$CORPUS/tshark/$base.tsv" | wc -l)
+		got=$(awk '/^([0-9][0-9][0-9]|---|1xx) [0-9]+ / { n++ } END { print n + 0 }' "$T_TMP/c.out")
+		t_eq "$T_NAME/$base/bars" "$want" "$got"
+		if LC_ALL=C grep -q '[[:cntrl:]]' "$T_TMP/c.out"; then
+			t_fail "$T_NAME/$base/escaped" "control bytes in the waterfall"
+		else
+			t_pass "$T_NAME/$base/escaped"
+		fi
+	done
+else
+	t_skip "$T_NAME/corpus" "../shared/corpus or htracrctl is absent"
+fi
+
 # watch on a live capture between two namespaces made here: one line per
 # request while the capture runs, Ctrl-C ends one watcher cleanly, stop
 # ends the other with the stream's end.

@@ -219,7 +219,9 @@ render_curl(FILE *f, const struct doc *d, uint64_t id, const char *body,
 	fputs("curl -sS -g --http1.1", f);
 	if (mlen == 4 && memcmp(m, "HEAD", 4) == 0)
 		fputs(" --head", f);
-	else if (!(mlen == 3 && memcmp(m, "GET", 3) == 0 && body == NULL)) {
+	else if (!(mlen == 3 && memcmp(m, "GET", 3) == 0 && body == NULL) &&
+	    !(mlen == 4 && memcmp(m, "POST", 4) == 0 && body != NULL)) {
+		/* curl's own choice (GET, or POST with data) needs no -X. */
 		fputs(" -X ", f);
 		render_curl_word(f, m, mlen);
 	}

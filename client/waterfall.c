@@ -1076,12 +1076,18 @@ wf_inflate(const char *in, size_t inlen, size_t *outlen)
 		rc = inflate(&z, Z_FINISH);
 	}
 	*outlen = z.total_out;
-	inflateEnd(&z);
-	/* A body cut short by the capture still shows what inflated. */
-	if (rc != Z_STREAM_END && rc != Z_BUF_ERROR && rc != Z_OK) {
+	/*
+	 * Anything can start a raw deflate stream: only a stream that ends
+	 * where the body ends counts, or one cut short by the capture (all
+	 * input used, output still wanted), or one longer than we show.
+	 */
+	if (!((rc == Z_STREAM_END && z.avail_in == 0) ||
+	    (rc == Z_BUF_ERROR && (z.avail_in == 0 || z.avail_out == 0)))) {
+		inflateEnd(&z);
 		free(out);
 		return (NULL);
 	}
+	inflateEnd(&z);
 	return (out);
 }
 

@@ -15,7 +15,6 @@
 #include <string.h>
 
 #include "pack.h"
-#include "proto.h"
 
 static const char *pack_states[] = {
 	"handshaking", "connected", "half-closed", "idle", "closing",
@@ -32,123 +31,191 @@ static const char *pack_classes[] = {
 };
 
 /*
- * Keys are short literals: header and bytes go out in one write, and
- * with an unsigned value after them, so a detail of hundreds of
- * thousands of items costs few calls into the buffer.
+ * Items are encoded into a buffer on the stack and handed to the
+ * caller's packer in large pieces: a detail of hundreds of thousands of
+ * items would otherwise cost a call into the packer per key and value.
  */
-static size_t
-pack_key_buf(u_char *buf, const char *key)
-{
-	size_t	 n = strlen(key);
+struct pbuf {
+	msgpack_packer	*out;
+	size_t		 n;
+	u_char		 b[8192];
+};
 
-	buf[0] = 0xa0 | (u_char)n;
-	memcpy(buf + 1, key, n);
-	return (n + 1);
+static void
+pb_flush(struct pbuf *pb)
+{
+	if (pb->n > 0)
+		pb->out->callback(pb->out->data, (const char *)pb->b, pb->n);
+	pb->n = 0;
+}
+
+/* Room for need bytes; NULL when need exceeds the whole buffer. */
+static u_char *
+pb_room(struct pbuf *pb, size_t need)
+{
+	if (pb->n + need > sizeof(pb->b))
+		pb_flush(pb);
+	if (need > sizeof(pb->b))
+		return (NULL);
+	return (pb->b + pb->n);
 }
 
 static void
-pack_key(msgpack_packer *pk, const char *key)
+pb_raw(struct pbuf *pb, const void *p, size_t n)
 {
-	u_char	 buf[40];
+	u_char	*d;
 
-	pk->callback(pk->data, (const char *)buf, pack_key_buf(buf, key));
-}
-
-static size_t
-pack_uint_buf(u_char *p, uint64_t v)
-{
-	int	 i, n;
-
-	if (v < 128) {
-		p[0] = (u_char)v;
-		return (1);
-	}
-	if (v <= UINT8_MAX) {
-		p[0] = 0xcc;
-		n = 1;
-	} else if (v <= UINT16_MAX) {
-		p[0] = 0xcd;
-		n = 2;
-	} else if (v <= UINT32_MAX) {
-		p[0] = 0xce;
-		n = 4;
-	} else {
-		p[0] = 0xcf;
-		n = 8;
-	}
-	for (i = 0; i < n; i++)
-		p[1 + i] = (u_char)(v >> (8 * (n - 1 - i)));
-	return ((size_t)n + 1);
-}
-
-/* A string in one write when it is short, as most from the wire are. */
-static void
-pack_strn(msgpack_packer *pk, const void *p, size_t n)
-{
-	u_char	 buf[256];
-	size_t	 h;
-
-	if (n > sizeof(buf) - 2) {
-		proto_pack_strn(pk, p, n);
+	if ((d = pb_room(pb, n)) == NULL) {
+		pb->out->callback(pb->out->data, p, n);
 		return;
 	}
-	if (n < 32) {
-		buf[0] = 0xa0 | (u_char)n;
-		h = 1;
-	} else {
-		buf[0] = 0xd9;
-		buf[1] = (u_char)n;
-		h = 2;
-	}
-	memcpy(buf + h, p, n);
-	pk->callback(pk->data, (const char *)buf, h + n);
+	memcpy(d, p, n);
+	pb->n += n;
 }
 
 static void
-pack_u64(msgpack_packer *pk, const char *key, uint64_t v)
+pb_byte(struct pbuf *pb, u_char c)
 {
-	u_char	 buf[48];
-	size_t	 n;
+	pb_room(pb, 1)[0] = c;
+	pb->n++;
+}
 
-	n = pack_key_buf(buf, key);
-	n += pack_uint_buf(buf + n, v);
-	pk->callback(pk->data, (const char *)buf, n);
+/* A type byte then n big-endian bytes of v. */
+static void
+pb_be(struct pbuf *pb, u_char type, uint64_t v, int n)
+{
+	u_char	*d = pb_room(pb, (size_t)n + 1);
+	int	 i;
+
+	d[0] = type;
+	for (i = 0; i < n; i++)
+		d[1 + i] = (u_char)(v >> (8 * (n - 1 - i)));
+	pb->n += (size_t)n + 1;
+}
+
+static void
+pb_uint(struct pbuf *pb, uint64_t v)
+{
+	if (v < 128)
+		pb_byte(pb, (u_char)v);
+	else if (v <= UINT8_MAX)
+		pb_be(pb, 0xcc, v, 1);
+	else if (v <= UINT16_MAX)
+		pb_be(pb, 0xcd, v, 2);
+	else if (v <= UINT32_MAX)
+		pb_be(pb, 0xce, v, 4);
+	else
+		pb_be(pb, 0xcf, v, 8);
+}
+
+static void
+pb_int(struct pbuf *pb, int64_t v)
+{
+	if (v >= 0)
+		pb_uint(pb, (uint64_t)v);
+	else if (v >= -32)
+		pb_byte(pb, (u_char)(int8_t)v);
+	else
+		pb_be(pb, 0xd3, (uint64_t)v, 8);
+}
+
+static void
+pb_nil(struct pbuf *pb)
+{
+	pb_byte(pb, 0xc0);
+}
+
+static void
+pb_bool(struct pbuf *pb, int v)
+{
+	pb_byte(pb, v ? 0xc3 : 0xc2);
+}
+
+/* The header of a map (0x80, 0xde) or an array (0x90, 0xdc) of n. */
+static void
+pb_container(struct pbuf *pb, u_char fix, u_char big, size_t n)
+{
+	if (n < 16)
+		pb_byte(pb, fix | (u_char)n);
+	else if (n <= UINT16_MAX)
+		pb_be(pb, big, n, 2);
+	else
+		pb_be(pb, big + 1, n, 4);
+}
+
+static void
+pb_map(struct pbuf *pb, size_t n)
+{
+	pb_container(pb, 0x80, 0xde, n);
+}
+
+static void
+pb_array(struct pbuf *pb, size_t n)
+{
+	pb_container(pb, 0x90, 0xdc, n);
+}
+
+static void
+pb_str(struct pbuf *pb, const void *p, size_t n)
+{
+	if (n < 32)
+		pb_byte(pb, 0xa0 | (u_char)n);
+	else if (n <= UINT8_MAX)
+		pb_be(pb, 0xd9, n, 1);
+	else if (n <= UINT16_MAX)
+		pb_be(pb, 0xda, n, 2);
+	else
+		pb_be(pb, 0xdb, n, 4);
+	pb_raw(pb, p, n);
+}
+
+static void
+pack_key(struct pbuf *pk, const char *key)
+{
+	pb_str(pk, key, strlen(key));
+}
+
+static void
+pack_u64(struct pbuf *pk, const char *key, uint64_t v)
+{
+	pack_key(pk, key);
+	pb_uint(pk, v);
 }
 
 /* A time or a duration that may be unknown. */
 static void
-pack_time(msgpack_packer *pk, const char *key, uint64_t us)
+pack_time(struct pbuf *pk, const char *key, uint64_t us)
 {
 	if (us != ENGINE_NOTIME) {
 		pack_u64(pk, key, us);
 		return;
 	}
 	pack_key(pk, key);
-	msgpack_pack_nil(pk);
+	pb_nil(pk);
 }
 
 static void
-pack_bool(msgpack_packer *pk, const char *key, int v)
+pack_bool(struct pbuf *pk, const char *key, int v)
 {
 	pack_key(pk, key);
 	if (v)
-		msgpack_pack_true(pk);
+		pb_bool(pk, 1);
 	else
-		msgpack_pack_false(pk);
+		pb_bool(pk, 0);
 }
 
 static void
-pack_strkey(msgpack_packer *pk, const char *key, const char *v)
+pack_strkey(struct pbuf *pk, const char *key, const char *v)
 {
 	pack_key(pk, key);
 	if (v == NULL)
-		msgpack_pack_nil(pk);
+		pb_nil(pk);
 	else
-		pack_strn(pk, v, strlen(v));
+		pb_str(pk, v, strlen(v));
 }
 
 static void
-pack_addr(msgpack_packer *pk, const char *key, uint8_t family,
+pack_addr(struct pbuf *pk, const char *key, uint8_t family,
     const uint8_t *a)
 {
 	char	 buf[INET6_ADDRSTRLEN];
@@ -160,11 +227,11 @@ pack_addr(msgpack_packer *pk, const char *key, uint8_t family,
 }
 
 static void
-pack_counters(const struct session *s, msgpack_packer *pk)
+pack_counters(const struct session *s, struct pbuf *pk)
 {
 	const struct counters	*c = &s->c;
 
-	msgpack_pack_map(pk, 19);
+	pb_map(pk, 19);
 	pack_u64(pk, "frames", c->frames);
 	pack_u64(pk, "bytes", c->bytes);
 	pack_u64(pk, "kernel_drops", s->drops.kernel);
@@ -187,7 +254,7 @@ pack_counters(const struct session *s, msgpack_packer *pk)
 }
 
 static void
-pack_linktype(const struct session *s, msgpack_packer *pk)
+pack_linktype(const struct session *s, struct pbuf *pk)
 {
 	const char	*name;
 	char		 buf[32];
@@ -197,16 +264,16 @@ pack_linktype(const struct session *s, msgpack_packer *pk)
 		snprintf(buf, sizeof(buf), "DLT_%d", s->linktype);
 		name = buf;
 	}
-	proto_pack_str(pk, name);
+	pb_str(pk, name, strlen(name));
 }
 
-void
-pack_session(const struct session *s, msgpack_packer *pk)
+static void
+pack_session_items(const struct session *s, struct pbuf *pk)
 {
 	static const char	*states[] = { "running", "finished", "aborted" };
 	size_t			 i;
 
-	msgpack_pack_map(pk, 16);
+	pb_map(pk, 16);
 	pack_strkey(pk, "type", "session");
 	pack_u64(pk, "id", s->id);
 	pack_strkey(pk, "origin", s->origin == SESSION_CAPTURED ?
@@ -216,9 +283,9 @@ pack_session(const struct session *s, msgpack_packer *pk)
 	pack_strkey(pk, "state", states[s->state]);
 	pack_linktype(s, pk);
 	pack_key(pk, "ports");
-	msgpack_pack_array(pk, s->cfg.nports);
+	pb_array(pk, s->cfg.nports);
 	for (i = 0; i < s->cfg.nports; i++)
-		msgpack_pack_uint16(pk, s->cfg.ports[i]);
+		pb_uint(pk, s->cfg.ports[i]);
 	pack_u64(pk, "start_us", s->start_us);
 	pack_time(pk, "stop_us", s->stop_us);
 	pack_time(pk, "first_frame_us", s->first_frame_us);
@@ -230,37 +297,37 @@ pack_session(const struct session *s, msgpack_packer *pk)
 	pack_counters(s, pk);
 }
 
-void
-pack_server(const struct server *v, msgpack_packer *pk)
+static void
+pack_server_items(const struct server *v, struct pbuf *pk)
 {
-	msgpack_pack_map(pk, 7);
+	pb_map(pk, 7);
 	pack_strkey(pk, "type", "server");
 	pack_u64(pk, "id", v->id);
 	pack_addr(pk, "addr", v->family, v->addr);
 	pack_u64(pk, "port", v->port);
 	pack_key(pk, "name");
 	if (v->name == NULL)
-		msgpack_pack_nil(pk);
+		pb_nil(pk);
 	else
-		proto_pack_strn(pk, v->name, v->namelen);
+		pb_str(pk, v->name, v->namelen);
 	pack_u64(pk, "connections", v->nconns);
 	pack_u64(pk, "transactions", v->ntxns);
 }
 
 static void
-pack_int_or_nil(msgpack_packer *pk, const char *key, int v)
+pack_int_or_nil(struct pbuf *pk, const char *key, int v)
 {
 	pack_key(pk, key);
 	if (v < 0)
-		msgpack_pack_nil(pk);
+		pb_nil(pk);
 	else
-		msgpack_pack_int(pk, v);
+		pb_int(pk, v);
 }
 
 static void
-pack_dir(const struct dirstats *d, msgpack_packer *pk)
+pack_dir(const struct dirstats *d, struct pbuf *pk)
 {
-	msgpack_pack_map(pk, 11);
+	pb_map(pk, 11);
 	pack_u64(pk, "packets", d->packets);
 	pack_u64(pk, "bytes", d->bytes);
 	pack_u64(pk, "payload_bytes", d->payload);
@@ -275,7 +342,7 @@ pack_dir(const struct dirstats *d, msgpack_packer *pk)
 }
 
 static void
-pack_pkt(const struct pkt *p, msgpack_packer *pk)
+pack_pkt(const struct pkt *p, struct pbuf *pk)
 {
 	static const struct {
 		uint8_t	 bit;
@@ -290,12 +357,12 @@ pack_pkt(const struct pkt *p, msgpack_packer *pk)
 	for (i = 0; i < sizeof(letters) / sizeof(letters[0]); i++)
 		if (p->flags & letters[i].bit)
 			flags[n++] = letters[i].letter;
-	msgpack_pack_map(pk, 9);
+	pb_map(pk, 9);
 	pack_u64(pk, "n", p->frame);
 	pack_u64(pk, "us", p->us);
 	pack_strkey(pk, "dir", p->dir == DIR_C2S ? "c2s" : "s2c");
 	pack_key(pk, "flags");
-	proto_pack_strn(pk, flags, n);
+	pb_str(pk, flags, n);
 	pack_u64(pk, "seq", p->seq);
 	pack_u64(pk, "ack", p->ack);
 	pack_u64(pk, "win", p->win);
@@ -319,14 +386,14 @@ pack_rtt(const struct conn *c)
 }
 
 static void
-pack_conn_lists(const struct conn *c, msgpack_packer *pk)
+pack_conn_lists(const struct conn *c, struct pbuf *pk)
 {
 	size_t	 i, n = 0;
 
 	pack_key(pk, "states");
-	msgpack_pack_array(pk, c->nstates);
+	pb_array(pk, c->nstates);
 	for (i = 0; i < c->nstates; i++) {
-		msgpack_pack_map(pk, 2);
+		pb_map(pk, 2);
 		pack_strkey(pk, "state", pack_states[c->states[i].state]);
 		pack_u64(pk, "us", c->states[i].us);
 	}
@@ -334,10 +401,10 @@ pack_conn_lists(const struct conn *c, msgpack_packer *pk)
 		if (c->flags & (1 << i))
 			n++;
 	pack_key(pk, "flags");
-	msgpack_pack_array(pk, n);
+	pb_array(pk, n);
 	for (i = 0; i < sizeof(pack_flags) / sizeof(pack_flags[0]); i++)
 		if (c->flags & (1 << i))
-			proto_pack_str(pk, pack_flags[i]);
+			pb_str(pk, pack_flags[i], strlen(pack_flags[i]));
 }
 
 /*
@@ -353,20 +420,20 @@ pack_conn_state(const struct conn *c, uint64_t now)
 	return (c->state);
 }
 
-void
-pack_conn(const struct conn *c, int packets, uint64_t now,
-    msgpack_packer *pk)
+static void
+pack_conn_items(const struct conn *c, int packets, uint64_t now,
+    struct pbuf *pk)
 {
 	size_t	 i;
 
-	msgpack_pack_map(pk, packets ? 21 : 20);
+	pb_map(pk, packets ? 21 : 20);
 	pack_strkey(pk, "type", "connection");
 	pack_u64(pk, "id", c->id);
 	pack_key(pk, "server");
 	if (c->server == NULL)
-		msgpack_pack_nil(pk);
+		pb_nil(pk);
 	else
-		msgpack_pack_uint32(pk, c->server->id);
+		pb_uint(pk, c->server->id);
 	pack_addr(pk, "client_addr", c->family, c->caddr);
 	pack_u64(pk, "client_port", c->cport);
 	pack_addr(pk, "server_addr", c->family, c->saddr);
@@ -385,30 +452,30 @@ pack_conn(const struct conn *c, int packets, uint64_t now,
 	pack_key(pk, "s2c");
 	pack_dir(&c->d[DIR_S2C], pk);
 	pack_key(pk, "transactions");
-	msgpack_pack_array(pk, c->ntxns);
+	pb_array(pk, c->ntxns);
 	for (i = 0; i < c->ntxns; i++)
-		msgpack_pack_uint32(pk, c->txns[i]);
+		pb_uint(pk, c->txns[i]);
 	if (packets) {
 		pack_key(pk, "packets");
-		msgpack_pack_array(pk, c->npkts);
+		pb_array(pk, c->npkts);
 		for (i = 0; i < c->npkts; i++)
 			pack_pkt(&c->pkts[i], pk);
 	}
 }
 
 static void
-pack_text(msgpack_packer *pk, const char *key, const struct msg *m,
+pack_text(struct pbuf *pk, const char *key, const struct msg *m,
     uint32_t off, uint32_t len)
 {
 	pack_key(pk, key);
 	if (m->text == NULL)
-		pack_strn(pk, "", 0);
+		pb_str(pk, "", 0);
 	else
-		pack_strn(pk, m->text + off, len);
+		pb_str(pk, m->text + off, len);
 }
 
 static void
-pack_hdr_value(msgpack_packer *pk, const char *key, const struct msg *m,
+pack_hdr_value(struct pbuf *pk, const char *key, const struct msg *m,
     int i)
 {
 	if (i < 0) {
@@ -419,23 +486,23 @@ pack_hdr_value(msgpack_packer *pk, const char *key, const struct msg *m,
 }
 
 static void
-pack_headers(const struct msg *m, msgpack_packer *pk)
+pack_headers(const struct msg *m, struct pbuf *pk)
 {
 	uint32_t	 i;
 
 	pack_key(pk, "headers");
-	msgpack_pack_array(pk, m->nhdrs);
+	pb_array(pk, m->nhdrs);
 	for (i = 0; i < m->nhdrs; i++) {
-		msgpack_pack_array(pk, 2);
-		pack_strn(pk, m->text + m->hdrs[i].name_off,
+		pb_array(pk, 2);
+		pb_str(pk, m->text + m->hdrs[i].name_off,
 		    m->hdrs[i].name_len);
-		pack_strn(pk, m->text + m->hdrs[i].val_off,
+		pb_str(pk, m->text + m->hdrs[i].val_off,
 		    m->hdrs[i].val_len);
 	}
 }
 
 static void
-pack_version(const struct msg *m, msgpack_packer *pk)
+pack_version(const struct msg *m, struct pbuf *pk)
 {
 	char	 v[8];
 
@@ -449,7 +516,7 @@ pack_version(const struct msg *m, msgpack_packer *pk)
 
 /* The fields requests and responses share. */
 static void
-pack_msg_common(const struct msg *m, msgpack_packer *pk)
+pack_msg_common(const struct msg *m, struct pbuf *pk)
 {
 	pack_version(m, pk);
 	pack_headers(m, pk);
@@ -465,9 +532,9 @@ pack_msg_common(const struct msg *m, msgpack_packer *pk)
 	pack_u64(pk, "first_frame", m->first_frame);
 	pack_key(pk, "last_frame");
 	if (m->complete)
-		msgpack_pack_uint32(pk, m->last_frame);
+		pb_uint(pk, m->last_frame);
 	else
-		msgpack_pack_nil(pk);
+		pb_nil(pk);
 	pack_u64(pk, "packets", m->packets);
 	pack_bool(pk, "headers_split", m->headers_split);
 	pack_u64(pk, "body_kept", m->bodylen);
@@ -476,9 +543,9 @@ pack_msg_common(const struct msg *m, msgpack_packer *pk)
 }
 
 static void
-pack_request(const struct msg *m, msgpack_packer *pk)
+pack_request(const struct msg *m, struct pbuf *pk)
 {
-	msgpack_pack_map(pk, 19);
+	pb_map(pk, 19);
 	pack_strkey(pk, "method", m->has_method ?
 	    llhttp_method_name((llhttp_method_t)m->method) : NULL);
 	pack_text(pk, "target", m, m->target_off, m->target_len);
@@ -486,36 +553,36 @@ pack_request(const struct msg *m, msgpack_packer *pk)
 }
 
 static void
-pack_response(const struct msg *m, msgpack_packer *pk)
+pack_response(const struct msg *m, struct pbuf *pk)
 {
 	uint8_t	 i;
 
-	msgpack_pack_map(pk, 20);
+	pb_map(pk, 20);
 	pack_key(pk, "status");
 	if (m->status == 0)
-		msgpack_pack_nil(pk);
+		pb_nil(pk);
 	else
-		msgpack_pack_uint16(pk, m->status);
+		pb_uint(pk, m->status);
 	pack_text(pk, "reason", m, m->reason_off, m->reason_len);
 	pack_key(pk, "interim");
-	msgpack_pack_array(pk, m->ninterim);
+	pb_array(pk, m->ninterim);
 	for (i = 0; i < m->ninterim; i++)
-		msgpack_pack_uint16(pk, m->interim[i]);
+		pb_uint(pk, m->interim[i]);
 	pack_msg_common(m, pk);
 }
 
 static void
-pack_span(msgpack_packer *pk, const char *key, uint64_t from, uint64_t to)
+pack_span(struct pbuf *pk, const char *key, uint64_t from, uint64_t to)
 {
 	pack_key(pk, key);
 	if (from == ENGINE_NOTIME || to == ENGINE_NOTIME)
-		msgpack_pack_nil(pk);
+		pb_nil(pk);
 	else
-		msgpack_pack_int64(pk, (int64_t)(to - from));
+		pb_int(pk, (int64_t)(to - from));
 }
 
 static void
-pack_timings(const struct txn *t, msgpack_packer *pk)
+pack_timings(const struct txn *t, struct pbuf *pk)
 {
 	const struct conn	*c = t->conn;
 	uint64_t		 rtt = pack_rtt(c), reqend = ENGINE_NOTIME;
@@ -528,7 +595,7 @@ pack_timings(const struct txn *t, msgpack_packer *pk)
 		rstart = t->resp->start_us;
 		rend = t->resp->end_us;
 	}
-	msgpack_pack_map(pk, 6);
+	pb_map(pk, 6);
 	if (t->index == 0)
 		pack_span(pk, "connect_us", c->syn_us, c->est_us);
 	else
@@ -541,39 +608,39 @@ pack_timings(const struct txn *t, msgpack_packer *pk)
 	pack_key(pk, "server_stall_us");
 	if (rtt == ENGINE_NOTIME || reqend == ENGINE_NOTIME ||
 	    rstart == ENGINE_NOTIME)
-		msgpack_pack_nil(pk);
+		pb_nil(pk);
 	else
-		msgpack_pack_int64(pk, wait - (int64_t)rtt);
+		pb_int(pk, wait - (int64_t)rtt);
 	pack_key(pk, "round_trips");
 	if (rtt == ENGINE_NOTIME || rtt == 0 || reqend == ENGINE_NOTIME ||
 	    rend == ENGINE_NOTIME || wait < 0)
-		msgpack_pack_nil(pk);
+		pb_nil(pk);
 	else
-		msgpack_pack_uint64(pk, ((uint64_t)wait + (rend - rstart) +
+		pb_uint(pk, ((uint64_t)wait + (rend - rstart) +
 		    rtt - 1) / rtt);
 }
 
-void
-pack_txn(const struct txn *t, msgpack_packer *pk)
+static void
+pack_txn_items(const struct txn *t, struct pbuf *pk)
 {
-	msgpack_pack_map(pk, 13);
+	pb_map(pk, 13);
 	pack_strkey(pk, "type", "transaction");
 	pack_u64(pk, "id", t->id);
 	pack_u64(pk, "connection", t->conn->id);
 	pack_key(pk, "server");
 	if (t->conn->server == NULL)
-		msgpack_pack_nil(pk);
+		pb_nil(pk);
 	else
-		msgpack_pack_uint32(pk, t->conn->server->id);
+		pb_uint(pk, t->conn->server->id);
 	pack_u64(pk, "index", t->index);
 	pack_key(pk, "request");
 	if (t->req == NULL)
-		msgpack_pack_nil(pk);
+		pb_nil(pk);
 	else
 		pack_request(t->req, pk);
 	pack_key(pk, "response");
 	if (t->resp == NULL)
-		msgpack_pack_nil(pk);
+		pb_nil(pk);
 	else
 		pack_response(t->resp, pk);
 	pack_bool(pk, "pipelined", t->pipelined);
@@ -583,4 +650,49 @@ pack_txn(const struct txn *t, msgpack_packer *pk)
 	pack_bool(pk, "upgrade", t->upgrade);
 	pack_key(pk, "timings");
 	pack_timings(t, pk);
+}
+
+void
+pack_session(const struct session *s, msgpack_packer *pk)
+{
+	struct pbuf	 pb;
+
+	pb.out = pk;
+	pb.n = 0;
+	pack_session_items(s, &pb);
+	pb_flush(&pb);
+}
+
+void
+pack_server(const struct server *v, msgpack_packer *pk)
+{
+	struct pbuf	 pb;
+
+	pb.out = pk;
+	pb.n = 0;
+	pack_server_items(v, &pb);
+	pb_flush(&pb);
+}
+
+void
+pack_txn(const struct txn *t, msgpack_packer *pk)
+{
+	struct pbuf	 pb;
+
+	pb.out = pk;
+	pb.n = 0;
+	pack_txn_items(t, &pb);
+	pb_flush(&pb);
+}
+
+void
+pack_conn(const struct conn *c, int packets, uint64_t now,
+    msgpack_packer *pk)
+{
+	struct pbuf	 pb;
+
+	pb.out = pk;
+	pb.n = 0;
+	pack_conn_items(c, packets, now, &pb);
+	pb_flush(&pb);
 }

@@ -20,50 +20,23 @@
 #include <unistd.h>
 
 #include <msgpack.h>
-#include <zlib.h>
 
 #include "doc.h"
 #include "esc.h"
 #include "proto.h"
 #include "render.h"
 #include "waterfall.h"
+#include "waterfall_int.h"
 #include "xmalloc.h"
 
 #define WF_DEFAULT_WIDTH	100
 #define WF_MIN_WIDTH		60
 #define WF_MAX_WIDTH		1000
-#define WF_BODY_MAX		(1024 * 1024)	/* decoded bytes shown at most */
-#define WF_BODY_LINES		200
-#define WF_HEX_PREVIEW		256
-
-/* ANSI colours; empty strings when colour is off. */
-#define C_RESET		"\033[0m"
-#define C_DIM		"\033[2m"
-#define C_BOLD		"\033[1m"
-#define C_RED		"\033[31m"
-#define C_GREEN		"\033[32m"
-#define C_YELLOW	"\033[33m"
-#define C_BLUE		"\033[34m"
-#define C_MAGENTA	"\033[35m"
-#define C_CYAN		"\033[36m"
-
-struct wf {
-	FILE				*f;
-	const struct doc		*d;
-	const struct waterfall_opts	*o;
-	int				 color;
-	int				 width;
-	int				 label;	/* columns left of the chart */
-	int				 cols;	/* columns of the chart */
-	int64_t				 t0;	/* first frame, offsets start here */
-	int64_t				 from;	/* absolute window */
-	int64_t				 to;
-	int64_t				 scale;	/* microseconds per column */
-};
 
 /* Figures for one summary line (per server, per session). */
 struct wf_sum {
-	uint64_t	 txns, bytes, classes[7];	/* 0 none, 1-5 Nxx, 6 other */
+	uint64_t	 txns, bytes;
+	uint64_t	 classes[7];	/* 0 none, 1-5 Nxx, 6 other */
 	uint64_t	 packets, retrans, opened, reused;
 	int64_t		*waits;
 	size_t		 nwaits;
@@ -104,7 +77,7 @@ static const struct {
 	{ "reset",		'R', C_RED },
 };
 
-static const char *
+const char *
 wf_c(const struct wf *w, const char *code)
 {
 	return (w->color ? code : "");
@@ -119,7 +92,7 @@ wf_esc(char *buf, size_t size, const char *s, size_t len)
 	return (esc_buf(buf, size, s, len));
 }
 
-static const char *
+const char *
 wf_field(char *buf, size_t size, const msgpack_object *o, const char *key)
 {
 	const char	*s;
@@ -130,7 +103,7 @@ wf_field(char *buf, size_t size, const msgpack_object *o, const char *key)
 }
 
 /* Durations for people: 850us, 12.3ms, 1.204s. */
-static const char *
+const char *
 wf_dur(char *buf, size_t size, int64_t us)
 {
 	if (us < 0)
@@ -144,7 +117,7 @@ wf_dur(char *buf, size_t size, int64_t us)
 	return (buf);
 }
 
-static const char *
+const char *
 wf_bytes(char *buf, size_t size, int64_t n)
 {
 	if (n < 0)
@@ -255,7 +228,7 @@ waterfall_status_ok(const char *list)
 }
 
 /* Case-insensitive substring of a wire string. */
-static int
+int
 wf_contains(const char *s, size_t len, const char *needle)
 {
 	size_t	 n = strlen(needle), i;
@@ -324,9 +297,11 @@ wf_conn_ok(const struct wf *w, const msgpack_object *c)
 	if (!wf_filtered(w->o))
 		return (1);
 	for (i = 0; i < render_count(ids); i++) {
-		if (ids->via.array.ptr[i].type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+		const msgpack_object	*id = &ids->via.array.ptr[i];
+
+		if (id->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
 			continue;
-		t = doc_txn(w->d, ids->via.array.ptr[i].via.u64);
+		t = doc_txn(w->d, id->via.u64);
 		if (t != NULL && wf_txn_ok(w, t))
 			return (1);
 	}
@@ -370,7 +345,7 @@ wf_span(const struct doc *d, int64_t *t0, int64_t *t1)
 		*t1 = *t0 + 1000;
 }
 
-static void
+void
 wf_setup(struct wf *w, FILE *f, const struct doc *d,
     const struct waterfall_opts *o)
 {
@@ -530,8 +505,16 @@ wf_legend(const struct wf *w)
 	    wf_c(w, C_RESET), wf_c(w, C_CYAN), wf_c(w, C_RESET));
 }
 
+const char *
+wf_class_color(int k)
+{
+	if (k < 0 || (size_t)k >= sizeof(wf_classes) / sizeof(wf_classes[0]))
+		return ("");
+	return (wf_classes[k].color);
+}
+
 /* The most telling class of the packets that share a column wins. */
-static int
+int
 wf_class(const char *s, size_t len)
 {
 	size_t	 i;
@@ -556,15 +539,17 @@ wf_state_bar(const struct wf *w, const msgpack_object *c, char *marks,
 	for (i = 0; i < n; i++) {
 		name = render_str(&st->via.array.ptr[i], "state", &len);
 		a = render_int(&st->via.array.ptr[i], "us", -1);
-		b = i + 1 < n ? render_int(&st->via.array.ptr[i + 1], "us", -1) :
-		    render_int(c, "last_us", a);
+		if (i + 1 < n)
+			b = render_int(&st->via.array.ptr[i + 1], "us", -1);
+		else
+			b = render_int(c, "last_us", a);
 		if (name == NULL || a < 0 || b < a)
 			continue;
 		for (k = 0; k < sizeof(wf_states) / sizeof(wf_states[0]); k++)
 			if (strlen(wf_states[k].name) == len &&
 			    memcmp(wf_states[k].name, name, len) == 0)
-				wf_fill(w, marks, colors, a, b, wf_states[k].mark,
-				    wf_states[k].color);
+				wf_fill(w, marks, colors, a, b,
+				    wf_states[k].mark, wf_states[k].color);
 	}
 }
 
@@ -583,7 +568,8 @@ wf_packet_marks(const struct wf *w, const msgpack_object *c, char *marks,
 		col = wf_col(w, render_int(&pk->via.array.ptr[i], "us", -1));
 		cls = render_str(&pk->via.array.ptr[i], "class", &len);
 		if (col < 0 || col >= w->cols || cls == NULL ||
-		    (k = wf_class(cls, len)) == -1 || wf_classes[k].prio <= prio[col])
+		    (k = wf_class(cls, len)) == -1 ||
+		    wf_classes[k].prio <= prio[col])
 			continue;
 		prio[col] = wf_classes[k].prio;
 		marks[col] = wf_classes[k].mark;
@@ -677,7 +663,7 @@ wf_txn_line(const struct wf *w, const msgpack_object *t, char *marks,
 }
 
 /* Sizes and timings of one transaction, under its bar. */
-static void
+void
 wf_txn_detail(const struct wf *w, const msgpack_object *t)
 {
 	const msgpack_object	*resp = proto_get(t, "response");
@@ -733,7 +719,7 @@ wf_note(char *buf, size_t size, size_t *off, const char *fmt, ...)
 }
 
 /* Calls out what is worth a second look, on one line if any. */
-static void
+void
 wf_txn_notes(const struct wf *w, const msgpack_object *t)
 {
 	const msgpack_object	*req = proto_get(t, "request");
@@ -855,7 +841,7 @@ wf_sum_print(const struct wf *w, struct wf_sum *s, const char *what)
 }
 
 /* Connection-level things the bars cannot show by themselves. */
-static void
+void
 wf_conn_notes(const struct wf *w, const msgpack_object *c)
 {
 	const msgpack_object	*fl = render_array(c, "flags");
@@ -940,8 +926,10 @@ wf_conn_block(const struct wf *w, const msgpack_object *c,
 	wf_sum_conn(srv, c);
 	wf_sum_conn(all, c);
 	for (i = 0; i < render_count(ids); i++) {
-		if (ids->via.array.ptr[i].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
-		    (t = doc_txn(w->d, ids->via.array.ptr[i].via.u64)) == NULL ||
+		const msgpack_object	*id = &ids->via.array.ptr[i];
+
+		if (id->type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+		    (t = doc_txn(w->d, id->via.u64)) == NULL ||
 		    !wf_txn_ok(w, t))
 			continue;
 		wf_txn_line(w, t, marks, colors);
@@ -1021,283 +1009,6 @@ waterfall_render(FILE *f, const struct doc *d,
 		wf_server(&w, &d->servers->via.array.ptr[i], &all);
 	wf_sum_print(&w, &all, wf_filtered(o) ? "session (filtered)" :
 	    "session");
-	fflush(f);
-	return (ferror(f) ? -1 : 0);
-}
-
-static void
-wf_headers(FILE *f, const msgpack_object *msg)
-{
-	const msgpack_object	*hs = render_array(msg, "headers");
-	char			 k[256], v[4096];
-	uint32_t		 i;
-
-	for (i = 0; i < render_count(hs); i++) {
-		const msgpack_object	*h = &hs->via.array.ptr[i];
-
-		if (h->type != MSGPACK_OBJECT_ARRAY || h->via.array.size != 2 ||
-		    h->via.array.ptr[0].type != MSGPACK_OBJECT_STR ||
-		    h->via.array.ptr[1].type != MSGPACK_OBJECT_STR)
-			continue;
-		fprintf(f, "    %s: %s\n", esc_buf(k, sizeof(k),
-		    h->via.array.ptr[0].via.str.ptr,
-		    h->via.array.ptr[0].via.str.size), esc_buf(v, sizeof(v),
-		    h->via.array.ptr[1].via.str.ptr,
-		    h->via.array.ptr[1].via.str.size));
-	}
-}
-
-/*
- * Inflates a gzip or deflate body into a fresh buffer of at most
- * WF_BODY_MAX bytes. Returns NULL if it does not inflate. Caller frees.
- */
-static char *
-wf_inflate(const char *in, size_t inlen, size_t *outlen)
-{
-	z_stream	 z;
-	char		*out;
-	int		 rc;
-
-	memset(&z, 0, sizeof(z));
-	/* 32 + 15: accept a gzip or zlib header; raw deflate is retried. */
-	if (inflateInit2(&z, 32 + 15) != Z_OK)
-		return (NULL);
-	out = xmalloc(WF_BODY_MAX);
-	z.next_in = (Bytef *)(uintptr_t)in;
-	z.avail_in = (uInt)(inlen > UINT32_MAX ? UINT32_MAX : inlen);
-	z.next_out = (Bytef *)out;
-	z.avail_out = WF_BODY_MAX;
-	rc = inflate(&z, Z_FINISH);
-	if (rc == Z_DATA_ERROR && inflateReset2(&z, -15) == Z_OK) {
-		z.next_in = (Bytef *)(uintptr_t)in;
-		z.avail_in = (uInt)(inlen > UINT32_MAX ? UINT32_MAX : inlen);
-		z.next_out = (Bytef *)out;
-		z.avail_out = WF_BODY_MAX;
-		rc = inflate(&z, Z_FINISH);
-	}
-	*outlen = z.total_out;
-	/*
-	 * Anything can start a raw deflate stream: only a stream that ends
-	 * where the body ends counts, or one cut short by the capture (all
-	 * input used, output still wanted), or one longer than we show.
-	 */
-	if (!((rc == Z_STREAM_END && z.avail_in == 0) ||
-	    (rc == Z_BUF_ERROR && (z.avail_in == 0 || z.avail_out == 0)))) {
-		inflateEnd(&z);
-		free(out);
-		return (NULL);
-	}
-	inflateEnd(&z);
-	return (out);
-}
-
-/* Text if nearly every byte is printable ASCII, whitespace or UTF-8. */
-static int
-wf_is_text(const char *s, size_t len)
-{
-	size_t	 i, bad = 0, n = len > 4096 ? 4096 : len;
-
-	for (i = 0; i < n; i++) {
-		unsigned char	 c = (unsigned char)s[i];
-
-		if (c < 0x20 && c != '\n' && c != '\r' && c != '\t')
-			bad++;
-	}
-	return (bad * 100 <= n);
-}
-
-static void
-wf_hex(FILE *f, const char *s, size_t len)
-{
-	size_t	 i, j, n = len > WF_HEX_PREVIEW ? WF_HEX_PREVIEW : len;
-
-	for (i = 0; i < n; i += 16) {
-		fprintf(f, "    %08zx ", i);
-		for (j = i; j < i + 16; j++)
-			if (j < n)
-				fprintf(f, " %02x", (unsigned char)s[j]);
-			else
-				fputs("   ", f);
-		fputs("  |", f);
-		for (j = i; j < i + 16 && j < n; j++)
-			fputc(s[j] >= 0x20 && s[j] < 0x7f ? s[j] : '.', f);
-		fputs("|\n", f);
-	}
-	if (len > n)
-		fprintf(f, "    ... %zu more bytes\n", len - n);
-}
-
-static void
-wf_text(FILE *f, const char *s, size_t len)
-{
-	const char	*nl, *end = s + len;
-	char		 line[1024];
-	size_t		 n;
-	int		 lines = 0;
-
-	while (s < end && lines++ < WF_BODY_LINES) {
-		nl = memchr(s, '\n', end - s);
-		n = (nl ? nl : end) - s;
-		if (n > 0 && s[n - 1] == '\r')
-			n--;
-		fprintf(f, "    %s\n", esc_buf(line, sizeof(line), s, n));
-		s = nl ? nl + 1 : end;
-	}
-	if (s < end)
-		fprintf(f, "    ... %zu more bytes\n", (size_t)(end - s));
-}
-
-static void
-wf_body(FILE *f, const msgpack_object *msg, const struct waterfall_body *b)
-{
-	const char	*enc, *data;
-	char		*dec = NULL;
-	size_t		 elen, len;
-
-	if (b == NULL || b->buf == NULL) {
-		if (render_int(msg, "body_bytes", 0) > 0)
-			fputs("    (body not fetched or not kept)\n", f);
-		return;
-	}
-	data = b->buf;
-	len = b->len;
-	if ((enc = render_str(msg, "content_encoding", &elen)) != NULL &&
-	    (wf_contains(enc, elen, "gzip") || wf_contains(enc, elen, "deflate")) &&
-	    (dec = wf_inflate(b->buf, b->len, &len)) != NULL)
-		data = dec;
-	else
-		len = b->len;
-	fprintf(f, "  body: %zu bytes%s%s\n", len, dec ? " decoded" : "",
-	    b->truncated ? ", truncated by the daemon's budget" : "");
-	if (wf_is_text(data, len))
-		wf_text(f, data, len);
-	else
-		wf_hex(f, data, len);
-	free(dec);
-}
-
-int
-waterfall_txn(FILE *f, const struct doc *d, uint64_t id,
-    const struct waterfall_body *reqb, const struct waterfall_body *respb,
-    const struct waterfall_opts *o)
-{
-	const msgpack_object	*t = doc_txn(d, id), *req, *resp;
-	struct wf		 w;
-	char			 a[32], b[256], c[32], r[128];
-
-	if (t == NULL)
-		return (1);
-	wf_setup(&w, f, d, o);
-	req = proto_get(t, "request");
-	resp = proto_get(t, "response");
-	fprintf(f, "%stransaction %llu%s on connection %lld, index %lld\n",
-	    wf_c(&w, C_BOLD), (unsigned long long)id, wf_c(&w, C_RESET),
-	    (long long)render_int(t, "connection", 0),
-	    (long long)render_int(t, "index", 0));
-	fprintf(f, "request  +%s: %s %s HTTP/%s\n",
-	    wf_dur(c, sizeof(c), render_int(req, "start_us", 0) - w.t0),
-	    wf_field(a, sizeof(a), req, "method"),
-	    wf_field(b, sizeof(b), req, "target"),
-	    wf_field(r, sizeof(r), req, "version"));
-	wf_headers(f, req);
-	wf_body(f, req, reqb);
-	if (resp != NULL && resp->type == MSGPACK_OBJECT_MAP) {
-		fprintf(f, "response +%s: HTTP/%s %lld %s\n",
-		    wf_dur(c, sizeof(c), render_int(resp, "start_us", 0) -
-		    w.t0), wf_field(a, sizeof(a), resp, "version"),
-		    (long long)render_int(resp, "status", 0),
-		    wf_field(r, sizeof(r), resp, "reason"));
-		wf_headers(f, resp);
-		wf_body(f, resp, respb);
-	} else
-		fputs("response: none seen\n", f);
-	wf_txn_detail(&w, t);
-	wf_txn_notes(&w, t);
-	fflush(f);
-	return (ferror(f) ? -1 : 0);
-}
-
-static void
-wf_dir_line(const struct wf *w, const char *name, const msgpack_object *d)
-{
-	char	 b[32];
-
-	fprintf(w->f, "  %s: %lld packets, %s, %lld payload bytes, "
-	    "retransmits %lld, out of order %lld, dup acks %lld, zero windows "
-	    "%lld, mss %lld, window scale %lld, gaps %lld (%lld bytes)\n", name,
-	    (long long)render_int(d, "packets", 0),
-	    wf_bytes(b, sizeof(b), render_int(d, "bytes", 0)),
-	    (long long)render_int(d, "payload_bytes", 0),
-	    (long long)render_int(d, "retransmits", 0),
-	    (long long)render_int(d, "out_of_order", 0),
-	    (long long)render_int(d, "dup_acks", 0),
-	    (long long)render_int(d, "zero_windows", 0),
-	    (long long)render_int(d, "mss", -1),
-	    (long long)render_int(d, "window_scale", -1),
-	    (long long)render_int(d, "gaps", 0),
-	    (long long)render_int(d, "gap_bytes", 0));
-}
-
-static void
-wf_packet_row(const struct wf *w, const msgpack_object *p)
-{
-	char	 t[32], fl[16], cls[24];
-	size_t	 len;
-	int	 k;
-
-	wf_field(cls, sizeof(cls), p, "class");
-	k = wf_class(cls, strlen(cls));
-	render_str(p, "dir", &len);
-	fprintf(w->f, "  %6lld %12s %s %-6s %10lld %10lld %6lld %6lld %s%s%s\n",
-	    (long long)render_int(p, "n", 0),
-	    wf_dur(t, sizeof(t), render_int(p, "us", w->t0) - w->t0),
-	    len == 3 && memcmp(render_str(p, "dir", &len), "c2s", 3) == 0 ?
-	    "->" : "<-", wf_field(fl, sizeof(fl), p, "flags"),
-	    (long long)render_int(p, "seq", 0),
-	    (long long)render_int(p, "ack", 0),
-	    (long long)render_int(p, "win", 0),
-	    (long long)render_int(p, "len", 0),
-	    wf_c(w, k >= 0 ? wf_classes[k].color : ""), cls, wf_c(w, C_RESET));
-}
-
-int
-waterfall_conn(FILE *f, const struct doc *d, uint64_t id,
-    const struct waterfall_opts *o)
-{
-	const msgpack_object	*c = doc_conn(d, id), *pk, *st;
-	struct wf		 w;
-	char			 a[80], b[80], s[32];
-	uint32_t		 i;
-
-	if (c == NULL)
-		return (1);
-	wf_setup(&w, f, d, o);
-	fprintf(f, "%sconnection %llu%s  %s:%lld -> %s:%lld  IPv%lld  rtt %s\n",
-	    wf_c(&w, C_BOLD), (unsigned long long)id, wf_c(&w, C_RESET),
-	    wf_field(a, sizeof(a), c, "client_addr"),
-	    (long long)render_int(c, "client_port", 0),
-	    wf_field(b, sizeof(b), c, "server_addr"),
-	    (long long)render_int(c, "server_port", 0),
-	    (long long)render_int(c, "ip_version", 4),
-	    wf_dur(s, sizeof(s), render_int(c, "rtt_us", -1)));
-	wf_dir_line(&w, "client -> server", proto_get(c, "c2s"));
-	wf_dir_line(&w, "server -> client", proto_get(c, "s2c"));
-	wf_conn_notes(&w, c);
-	st = render_array(c, "states");
-	fputs("  states:", f);
-	for (i = 0; i < render_count(st); i++)
-		fprintf(f, " +%s %s", wf_dur(a, sizeof(a),
-		    render_int(&st->via.array.ptr[i], "us", w.t0) - w.t0),
-		    wf_field(b, sizeof(b), &st->via.array.ptr[i], "state"));
-	fputc('\n', f);
-	if ((pk = render_array(c, "packets")) == NULL)
-		fputs("  (no packets in this document: fetch the detail with "
-		    "packets)\n", f);
-	else
-		fprintf(f, "  %6s %12s %s %-6s %10s %10s %6s %6s %s\n", "frame",
-		    "time", "  ", "flags", "seq", "ack", "win", "len", "class");
-	for (i = 0; i < render_count(pk); i++)
-		wf_packet_row(&w, &pk->via.array.ptr[i]);
 	fflush(f);
 	return (ferror(f) ? -1 : 0);
 }

@@ -1,0 +1,64 @@
+/*
+ * waterfall_int.h: what waterfall.c (the chart) shares with
+ * waterfall_detail.c (one transaction, one connection): the view of a
+ * document on the terminal and the pieces both print. Private to those
+ * two files of htracrctl, so its names keep the short wf_ prefix.
+ */
+#ifndef HTRACR_WATERFALL_INT_H
+#define HTRACR_WATERFALL_INT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include <msgpack.h>
+
+#include "doc.h"
+#include "waterfall.h"
+
+/* ANSI colours; empty strings when colour is off. */
+#define C_RESET		"\033[0m"
+#define C_DIM		"\033[2m"
+#define C_BOLD		"\033[1m"
+#define C_RED		"\033[31m"
+#define C_GREEN		"\033[32m"
+#define C_YELLOW	"\033[33m"
+#define C_BLUE		"\033[34m"
+#define C_MAGENTA	"\033[35m"
+#define C_CYAN		"\033[36m"
+
+struct wf {
+	FILE				*f;
+	const struct doc		*d;
+	const struct waterfall_opts	*o;
+	int				 color;
+	int				 width;
+	int				 label;	/* columns left of the chart */
+	int				 cols;	/* columns of the chart */
+	int64_t				 t0;	/* offsets start here */
+	int64_t				 from;	/* absolute window */
+	int64_t				 to;
+	int64_t				 scale;	/* microseconds per column */
+};
+
+void	 wf_setup(struct wf *, FILE *, const struct doc *,
+	    const struct waterfall_opts *);
+/* An SGR sequence, or "" when colour is off. */
+const char *wf_c(const struct wf *, const char *);
+/* A field of an item, escaped into buf; "-" when absent. */
+const char *wf_field(char *, size_t, const msgpack_object *,
+	    const char *);
+const char *wf_dur(char *, size_t, int64_t);
+const char *wf_bytes(char *, size_t, int64_t);
+int	 wf_contains(const char *, size_t, const char *);
+/* Index of a packet class, -1 if unknown; its colour. */
+int	 wf_class(const char *, size_t);
+const char *wf_class_color(int);
+/* The lines under a transaction's bar: sizes, timings, then notes. */
+void	 wf_txn_detail(const struct wf *,
+	    const msgpack_object *);
+void	 wf_txn_notes(const struct wf *,
+	    const msgpack_object *);
+void	 wf_conn_notes(const struct wf *,
+	    const msgpack_object *);
+
+#endif

@@ -64,6 +64,10 @@ body_keep(struct session *s, struct msg *m, const u_char *p, size_t n,
 
 	if (m->body_evicted || keep == 0)
 		return;
+	if (m->gapped) {		/* what follows a hole is not kept */
+		m->body_truncated = 1;
+		return;
+	}
 	room = keep > m->bodylen ? keep - m->bodylen : 0;
 	if (n > room) {
 		m->body_truncated = 1;

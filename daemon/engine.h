@@ -185,6 +185,7 @@ struct msg {
 	uint8_t		 has_version;
 	uint8_t		 has_method;
 	uint8_t		 complete;
+	uint8_t		 gapped;	/* a hole was stepped over in it */
 	uint8_t		 chunked;
 	uint8_t		 headers_split;
 	uint8_t		 encoded;	/* gzip/deflate: decoded_bytes valid */

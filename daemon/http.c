@@ -587,7 +587,7 @@ http_on_complete(llhttp_t *p)
 	http_touch(hd, m);
 	m->end_us = hd->us;
 	m->last_frame = hd->frame;
-	m->complete = 1;
+	m->complete = !m->gapped;	/* its end, but not all its bytes */
 	body_end(hd->hc->s, &hd->body, m);
 	if (hd->dir == DIR_S2C)
 		http_response_done(hd, m, t);
@@ -836,6 +836,7 @@ http_skip(struct http_dir *hd, uint64_t bytes)
 	    hd->p.content_length < bytes))
 		return (0);
 	body_stop(hd->hc->s, &hd->body);
+	m->gapped = 1;
 	while (bytes > 0 && hd->mode == HTTP_PARSE) {
 		n = bytes < sizeof(zero) ? (size_t)bytes : sizeof(zero);
 		hd->off += http_exec(hd, zero, n);

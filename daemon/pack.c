@@ -531,7 +531,7 @@ pack_msg_common(const struct msg *m, struct pbuf *pk)
 	pack_time(pk, "end_us", m->end_us);
 	pack_u64(pk, "first_frame", m->first_frame);
 	pack_key(pk, "last_frame");
-	if (m->complete)
+	if (m->end_us != ENGINE_NOTIME)
 		pb_uint(pk, m->last_frame);
 	else
 		pb_nil(pk);

@@ -1112,6 +1112,41 @@ test_header_bounds(void)
 	report("header_bounds");
 }
 
+static void
+test_gap_in_body(void)
+{
+	struct flow	 f;
+	struct session	*s = t_session(DLT_EN10MB, 0, NULL, 0);
+	static char	 r[4000];
+	size_t		 n;
+	struct msg	*m;
+
+	n = (size_t)snprintf(r, sizeof(r), "HTTP/1.1 200 OK\r\n"
+	    "Content-Length: 3000\r\n\r\n");
+	memset(r + n, 'b', 3000);
+	n += 3000;
+	t_flow(&f, s, DLT_EN10MB, 0);
+	t_handshake(&f);
+	t_str(&f, 1, "GET /1 HTTP/1.1\r\n\r\nGET /2 HTTP/1.1\r\n\r\n");
+	t_send(&f, 0, r, 1000);
+	f.sseq += 1000;			/* lost by the capture */
+	t_send(&f, 0, r + 2000, n - 2000);
+	t_seg(&f, 1, f.cseq, f.sseq, T_ACK, NULL, 0);	/* acks the hole */
+	t_str(&f, 0, resp_ok);
+	session_finish(s, f.us);
+	m = s->ntxns ? t_txn(s, 0)->resp : NULL;
+	check(s->ntxns == 2, "transactions %zu", s->ntxns);
+	check(m && !m->complete && m->end_us != ENGINE_NOTIME,
+	    "first response: ended but not complete");
+	check(m && m->body_bytes == 3000 && m->bodylen < 1000 &&
+	    m->body_truncated, "body counted, zeros not kept");
+	check(t_status(t_txn(s, 1)) == 200 && t_txn(s, 1)->resp->complete,
+	    "second response after the hole");
+	check(s->conns[0]->d[DIR_S2C].gap_bytes == 1000, "gap_bytes");
+	session_free(s);
+	report("gap_inside_body");
+}
+
 /* Packs the whole detail and reads it back. */
 static void
 test_pack(void)
@@ -1214,6 +1249,7 @@ main(void)
 	test_idle();
 	test_acks();
 	test_midstream_swap();
+	test_gap_in_body();
 	test_header_bounds();
 	test_frames_dump();
 	test_pack();

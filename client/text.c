@@ -38,6 +38,8 @@
 #define TEXT_WENDPOINT	21	/* 255.255.255.255:65535 */
 #define TEXT_WMETHOD	7	/* OPTIONS */
 #define TEXT_MAX_SERVER	(1024 * 1024)	/* ids beyond are not remembered */
+#define TEXT_HINT_BITS	8		/* remembered key places */
+#define TEXT_HINTS	(1 << TEXT_HINT_BITS)
 
 enum text_section {
 	TEXT_NONE,
@@ -58,12 +60,104 @@ struct text_stream {
 	uint64_t	 ntxn;
 };
 
+/*
+ * Field lookup. Items of one type carry their keys in the same order,
+ * so remembering where each key sat in a map of that size makes nearly
+ * every lookup a single comparison instead of a scan: this runs a few
+ * dozen times for each of tens of thousands of rows.
+ */
+static const msgpack_object *
+text_get(const msgpack_object *m, const char *key)
+{
+	static struct {
+		const char	*key;
+		uint32_t	 size;
+		uint32_t	 idx;
+	}			 hint[TEXT_HINTS];
+	const msgpack_object_kv	*kv;
+	size_t			 h, len;
+	uint32_t		 i, j, n;
+
+	if (m == NULL || m->type != MSGPACK_OBJECT_MAP)
+		return (NULL);
+	n = m->via.map.size;
+	h = (((uintptr_t)key ^ n) * 0x9e3779b97f4a7c15ULL) >>
+	    (64 - TEXT_HINT_BITS);
+	len = strlen(key);
+	for (i = 0; i < n; i++) {
+		/* The remembered place first, then all the others. */
+		j = i;
+		if (hint[h].key == key && hint[h].size == n)
+			j = i == 0 ? hint[h].idx : i - (i <= hint[h].idx);
+		kv = &m->via.map.ptr[j];
+		if (kv->key.type == MSGPACK_OBJECT_STR &&
+		    kv->key.via.str.size == len &&
+		    memcmp(kv->key.via.str.ptr, key, len) == 0) {
+			hint[h].key = key;
+			hint[h].size = n;
+			hint[h].idx = j;
+			return (&kv->val);
+		}
+	}
+	return (NULL);
+}
+
+static int
+text_get_u64(const msgpack_object *m, const char *key, uint64_t *v)
+{
+	const msgpack_object	*o = text_get(m, key);
+
+	if (o == NULL || o->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+		return (-1);
+	*v = o->via.u64;
+	return (0);
+}
+
+static int
+text_get_i64(const msgpack_object *m, const char *key, int64_t *v)
+{
+	const msgpack_object	*o = text_get(m, key);
+
+	if (o != NULL && o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
+		*v = o->via.i64;
+	else if (o != NULL && o->type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
+	    o->via.u64 <= INT64_MAX)
+		*v = (int64_t)o->via.u64;
+	else
+		return (-1);
+	return (0);
+}
+
+static int
+text_get_bool(const msgpack_object *m, const char *key, int *v)
+{
+	const msgpack_object	*o = text_get(m, key);
+
+	if (o == NULL || o->type != MSGPACK_OBJECT_BOOLEAN)
+		return (-1);
+	*v = o->via.boolean;
+	return (0);
+}
+
+static int
+text_get_str(const msgpack_object *m, const char *key, const char **s,
+    size_t *len)
+{
+	const msgpack_object	*o = text_get(m, key);
+
+	if (o == NULL || o->type != MSGPACK_OBJECT_STR)
+		return (-1);
+	*s = o->via.str.ptr;
+	*len = o->via.str.size;
+	return (0);
+}
+
 static uint64_t
 text_u64(const msgpack_object *m, const char *key)
 {
 	uint64_t	 v = 0;
 
-	(void)proto_get_u64(m, key, &v);
+	(void)text_get_u64(m, key, &v);
 	return (v);
 }
 
@@ -74,7 +168,7 @@ text_str(const msgpack_object *m, const char *key, char *buf, size_t size)
 	const char	*s;
 	size_t		 len;
 
-	if (proto_get_str(m, key, &s, &len) == -1)
+	if (text_get_str(m, key, &s, &len) == -1)
 		return ("-");
 	return (esc_buf(buf, size, s, len));
 }
@@ -95,37 +189,43 @@ char *
 text_bytes(char *buf, size_t size, uint64_t v)
 {
 	static const char	 units[] = "KMGT";
-	double			 d = (double)v;
-	int			 u = -1;
+	unsigned long long	 scale = 1024, t;
+	int			 u = 0;
 
 	if (v < 1024) {
 		snprintf(buf, size, "%llu", (unsigned long long)v);
 		return (buf);
 	}
-	while (d >= 1024 && u < 3) {
-		d /= 1024;
+	/* Integer tenths, rounded: this runs for every row. */
+	while (v / scale >= 1024 && u < 3) {
+		scale *= 1024;
 		u++;
 	}
-	snprintf(buf, size, d < 10 ? "%.1f%c" : "%.0f%c", d, units[u]);
+	t = (v / scale) * 10 + ((v % scale) * 10 + scale / 2) / scale;
+	if (t < 100)
+		snprintf(buf, size, "%llu.%llu%c", t / 10, t % 10, units[u]);
+	else
+		snprintf(buf, size, "%llu%c", (t + 5) / 10, units[u]);
 	return (buf);
 }
 
 char *
 text_duration(char *buf, size_t size, int64_t us)
 {
-	const char	*sign = us < 0 ? "-" : "";
+	const char		*sign = us < 0 ? "-" : "";
+	unsigned long long	 u, t;
 
-	if (us < 0)
-		us = -us;
-	if (us < 1000)
-		snprintf(buf, size, "%s%lldus", sign, (long long)us);
-	else if (us < 1000000)
-		snprintf(buf, size, "%s%.1fms", sign, us / 1000.0);
-	else if (us < 60000000)
-		snprintf(buf, size, "%s%.2fs", sign, us / 1000000.0);
+	u = us < 0 ? 0ULL - (unsigned long long)us : (unsigned long long)us;
+	/* Integer arithmetic, rounded to the digits shown. */
+	if (u < 1000)
+		snprintf(buf, size, "%s%lluus", sign, u);
+	else if ((t = (u + 50) / 100) < 10000)
+		snprintf(buf, size, "%s%llu.%llums", sign, t / 10, t % 10);
+	else if ((t = (u + 5000) / 10000) < 6000)
+		snprintf(buf, size, "%s%llu.%02llus", sign, t / 100, t % 100);
 	else
-		snprintf(buf, size, "%s%lldm%02llds", sign,
-		    (long long)(us / 60000000), (long long)(us / 1000000 % 60));
+		snprintf(buf, size, "%s%llum%02llus", sign, u / 60000000,
+		    u / 1000000 % 60);
 	return (buf);
 }
 
@@ -148,7 +248,7 @@ text_dur_field(const msgpack_object *m, const char *key, char *buf,
 {
 	int64_t	 v;
 
-	if (proto_get_i64(m, key, &v) == -1)
+	if (text_get_i64(m, key, &v) == -1)
 		return ("-");
 	return (text_duration(buf, size, v));
 }
@@ -160,7 +260,7 @@ text_offset(const struct text_stream *t, const msgpack_object *m,
 {
 	uint64_t	 us;
 
-	if (proto_get_u64(m, key, &us) == -1)
+	if (text_get_u64(m, key, &us) == -1)
 		return ("-");
 	/* Integer arithmetic: this runs for every row. */
 	us -= t->base_us;
@@ -198,7 +298,7 @@ text_heading(const struct text_stream *t, const char *title)
 static char *
 text_ports(const msgpack_object *m, char *buf, size_t size)
 {
-	const msgpack_object	*a = proto_get(m, "ports");
+	const msgpack_object	*a = text_get(m, "ports");
 	size_t			 off = 0;
 	uint32_t		 i;
 
@@ -256,7 +356,7 @@ text_setup(struct text_stream *t, const msgpack_object *s)
 {
 	uint64_t	 n = text_u64(s, "transactions");
 
-	if (proto_get_u64(s, "first_frame_us", &t->base_us) == -1)
+	if (text_get_u64(s, "first_frame_us", &t->base_us) == -1)
 		t->base_us = text_u64(s, "start_us");
 	if (text_u64(s, "connections") > n)
 		n = text_u64(s, "connections");
@@ -271,7 +371,7 @@ text_setup(struct text_stream *t, const msgpack_object *s)
 static void
 text_session(struct text_stream *t, const msgpack_object *s)
 {
-	const msgpack_object	*c = proto_get(s, "counters");
+	const msgpack_object	*c = text_get(s, "counters");
 	char			 src[256], b1[64], b2[64], b3[64], user[64];
 	char			 ports[512];
 	uint64_t		 first, last;
@@ -288,8 +388,8 @@ text_session(struct text_stream *t, const msgpack_object *s)
 	    text_str(s, "linktype", b1, sizeof(b1)),
 	    text_ports(s, ports, sizeof(ports)),
 	    text_clock(b2, sizeof(b2), text_u64(s, "start_us")));
-	if (proto_get_u64(s, "first_frame_us", &first) == 0 &&
-	    proto_get_u64(s, "last_frame_us", &last) == 0)
+	if (text_get_u64(s, "first_frame_us", &first) == 0 &&
+	    text_get_u64(s, "last_frame_us", &last) == 0)
 		fprintf(t->fp, "  frames from %s, spanning %s\n",
 		    text_clock(b1, sizeof(b1), first),
 		    text_duration(b2, sizeof(b2), (int64_t)(last - first)));
@@ -326,7 +426,7 @@ text_endpoint(const msgpack_object *c, const char *akey, const char *pkey,
 static const char *
 text_flags(const msgpack_object *c, char *buf, size_t size)
 {
-	const msgpack_object	*a = proto_get(c, "flags");
+	const msgpack_object	*a = text_get(c, "flags");
 	char			 one[64];
 	size_t			 off = 0;
 	uint32_t		 i;
@@ -348,7 +448,7 @@ text_flags(const msgpack_object *c, char *buf, size_t size)
 static void
 text_packets(const struct text_stream *t, const msgpack_object *c)
 {
-	const msgpack_object	*a = proto_get(c, "packets"), *p;
+	const msgpack_object	*a = text_get(c, "packets"), *p;
 	char			 off[32], dir[8], fl[16], cls[32];
 	uint32_t		 i;
 
@@ -374,16 +474,16 @@ text_packets(const struct text_stream *t, const msgpack_object *c)
 static uint64_t
 text_both(const msgpack_object *c, const char *key)
 {
-	return (text_u64(proto_get(c, "c2s"), key) +
-	    text_u64(proto_get(c, "s2c"), key));
+	return (text_u64(text_get(c, "c2s"), key) +
+	    text_u64(text_get(c, "s2c"), key));
 }
 
 static void
 text_connection(const struct text_stream *t, const msgpack_object *c)
 {
-	const msgpack_object	*up = proto_get(c, "c2s");
-	const msgpack_object	*down = proto_get(c, "s2c");
-	const msgpack_object	*txns = proto_get(c, "transactions");
+	const msgpack_object	*up = text_get(c, "c2s");
+	const msgpack_object	*down = text_get(c, "s2c");
+	const msgpack_object	*txns = text_get(c, "transactions");
 	char			 cl[200], sv[200], st[32], off[32], dur[32];
 	char			 rtt[32], b1[16], b2[16], fl[256];
 
@@ -423,8 +523,8 @@ text_status_code(const struct text_stream *t, const msgpack_object *resp,
 	*color = "";
 	if (resp == NULL || resp->type != MSGPACK_OBJECT_MAP)
 		return ("-");
-	if (proto_get_u64(resp, "status", &st) == -1)
-		return (proto_get(resp, "interim") != NULL ? "1xx" : "?");
+	if (text_get_u64(resp, "status", &st) == -1)
+		return (text_get(resp, "interim") != NULL ? "1xx" : "?");
 	if (st >= 500)
 		*color = text_color(t, TEXT_RED);
 	else if (st >= 400)
@@ -448,27 +548,27 @@ text_txn_flags(const msgpack_object *x, const msgpack_object *req,
 {
 	int	 v, i = 0, done;
 
-	if (proto_get_bool(x, "pipelined", &v) == 0 && v)
+	if (text_get_bool(x, "pipelined", &v) == 0 && v)
 		buf[i++] = 'P';
-	if (proto_get_bool(x, "conditional", &v) == 0 && v)
+	if (text_get_bool(x, "conditional", &v) == 0 && v)
 		buf[i++] = 'C';
-	if (proto_get_bool(x, "connection_close", &v) == 0 && v)
+	if (text_get_bool(x, "connection_close", &v) == 0 && v)
 		buf[i++] = 'X';
-	if (proto_get_bool(x, "upgrade", &v) == 0 && v)
+	if (text_get_bool(x, "upgrade", &v) == 0 && v)
 		buf[i++] = 'U';
-	if (proto_get_bool(req, "headers_split", &v) == 0 && v)
+	if (text_get_bool(req, "headers_split", &v) == 0 && v)
 		buf[i++] = 'S';
-	done = proto_get_bool(req, "complete", &v) == 0 && v;
+	done = text_get_bool(req, "complete", &v) == 0 && v;
 	if (resp != NULL && resp->type == MSGPACK_OBJECT_MAP)
-		done = done && proto_get_bool(resp, "complete", &v) == 0 && v;
+		done = done && text_get_bool(resp, "complete", &v) == 0 && v;
 	else
 		done = 0;
 	if (!done)
 		buf[i++] = 'I';
-	if ((proto_get(req, "error") != NULL &&
-	    proto_get(req, "error")->type == MSGPACK_OBJECT_STR) ||
-	    (proto_get(resp, "error") != NULL &&
-	    proto_get(resp, "error")->type == MSGPACK_OBJECT_STR))
+	if ((text_get(req, "error") != NULL &&
+	    text_get(req, "error")->type == MSGPACK_OBJECT_STR) ||
+	    (text_get(resp, "error") != NULL &&
+	    text_get(resp, "error")->type == MSGPACK_OBJECT_STR))
 		buf[i++] = 'E';
 	if (i == 0)
 		buf[i++] = '-';
@@ -486,7 +586,7 @@ text_body(const msgpack_object *m, char *buf, size_t size)
 	if (m == NULL || m->type != MSGPACK_OBJECT_MAP)
 		return ("-");
 	text_bytes(w, sizeof(w), text_u64(m, "body_bytes"));
-	if (proto_get_u64(m, "decoded_bytes", &dec) == 0)
+	if (text_get_u64(m, "decoded_bytes", &dec) == 0)
 		snprintf(buf, size, "%s>%s", w, text_bytes(d, sizeof(d), dec));
 	else
 		snprintf(buf, size, "%s", w);
@@ -503,8 +603,8 @@ text_host(const msgpack_object *srv, char *buf, size_t size)
 	buf[0] = '\0';
 	if (srv == NULL)
 		return (buf);
-	if (proto_get(srv, "name") != NULL &&
-	    proto_get(srv, "name")->type == MSGPACK_OBJECT_STR)
+	if (text_get(srv, "name") != NULL &&
+	    text_get(srv, "name")->type == MSGPACK_OBJECT_STR)
 		return (text_str(srv, "name", buf, size));
 	text_str(srv, "addr", addr, sizeof(addr));
 	port = text_u64(srv, "port");
@@ -521,9 +621,9 @@ text_host(const msgpack_object *srv, char *buf, size_t size)
 static void
 text_transaction(const struct text_stream *t, const msgpack_object *x)
 {
-	const msgpack_object	*req = proto_get(x, "request");
-	const msgpack_object	*resp = proto_get(x, "response");
-	const msgpack_object	*tm = proto_get(x, "timings");
+	const msgpack_object	*req = text_get(x, "request");
+	const msgpack_object	*resp = text_get(x, "response");
+	const msgpack_object	*tm = text_get(x, "timings");
 	uint64_t		 srv = text_u64(x, "server");
 	const char		*st, *stc, *tg;
 	char			 off[32], meth[64], rb[16], sb[40], ct[64];
@@ -637,7 +737,7 @@ text_stream_item(void *arg, const msgpack_object *item)
 	const char		*type;
 	size_t			 len;
 
-	if (proto_get_str(item, "type", &type, &len) == -1)
+	if (text_get_str(item, "type", &type, &len) == -1)
 		return (0);
 	if (len == 7 && memcmp(type, "session", len) == 0)
 		text_session(t, item);
@@ -701,7 +801,7 @@ text_session_line(FILE *fp, const msgpack_object *s)
 	    (unsigned long long)text_u64(s, "id"),
 	    text_str(s, "source", src, sizeof(src)),
 	    text_str(s, "state", state, sizeof(state)),
-	    (unsigned long long)text_u64(proto_get(s, "counters"), "frames"),
+	    (unsigned long long)text_u64(text_get(s, "counters"), "frames"),
 	    (unsigned long long)text_u64(s, "servers"),
 	    (unsigned long long)text_u64(s, "connections"),
 	    (unsigned long long)text_u64(s, "transactions"));
@@ -721,7 +821,7 @@ text_sessions(FILE *fp, const msgpack_object *a, int color)
 	    "");
 	for (i = 0; a != NULL && i < a->via.array.size; i++) {
 		s = &a->via.array.ptr[i];
-		c = proto_get(s, "counters");
+		c = text_get(s, "counters");
 		fprintf(fp, "%5llu  %-8s %-24.24s %-10s %-9s %-19s %9llu %6llu "
 		    "%7llu %7s\n", (unsigned long long)text_u64(s, "id"),
 		    text_str(s, "origin", o, sizeof(o)),
@@ -761,11 +861,11 @@ text_clients(FILE *fp, const msgpack_object *a)
 void
 text_status(FILE *fp, const msgpack_object *r, int color)
 {
-	const msgpack_object	*s = proto_get(r, "session");
+	const msgpack_object	*s = text_get(r, "session");
 	char			 st[32], ifn[64], ports[512], who[64], m[16];
 	int			 capture = 0;
 
-	(void)proto_get_bool(r, "capture", &capture);
+	(void)text_get_bool(r, "capture", &capture);
 	fprintf(fp, "capture:    %s\n", capture ? "available" :
 	    "unavailable (htracrd runs with --no-capture)");
 	fprintf(fp, "state:      %s%s%s\n", color ? TEXT_BOLD : "",
@@ -781,7 +881,7 @@ text_status(FILE *fp, const msgpack_object *r, int color)
 	if (s != NULL && s->type == MSGPACK_OBJECT_MAP) {
 		fprintf(fp, "session:    ");
 		text_session_line(fp, s);
-		s = proto_get(s, "counters");
+		s = text_get(s, "counters");
 		fprintf(fp, "drops:      kernel %llu, interface %llu, "
 		    "forwarding %llu, evicted frames %llu\n",
 		    (unsigned long long)text_u64(s, "kernel_drops"),
@@ -791,5 +891,5 @@ text_status(FILE *fp, const msgpack_object *r, int color)
 	}
 	fprintf(fp, "memory:     %s\n", text_bytes(m, sizeof(m),
 	    text_u64(r, "memory")));
-	text_clients(fp, proto_get(r, "clients"));
+	text_clients(fp, text_get(r, "clients"));
 }

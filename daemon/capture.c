@@ -521,7 +521,7 @@ capture_main(const struct htracrd_conf *conf, int link_fd, pid_t child)
 	if (fcntl(link_fd, F_SETFL, O_NONBLOCK) == -1)
 		fatal("fcntl");
 	ipc_buf_init(&capture.out, CAPTURE_STAGING);
-	sandbox_capture(conf, !conf->no_capture);
+	sandbox_capture(conf, !conf->no_capture, child);
 	capture_loop(&mask);
 	fatalx("capture loop ended");
 }

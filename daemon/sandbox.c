@@ -70,8 +70,8 @@ static const int sandbox_common[] = {
 
 /*
  * The capture process's allow-list: libpcap opens AF_PACKET sockets,
- * maps the TPACKET_V3 ring, asks interfaces by ioctl and reads a few
- * files under /sys and /proc; it also reaps the analyzer.
+ * maps the TPACKET_V3 ring and asks about interfaces by ioctl, netlink
+ * and a few files under /sys, opened read-only.
  */
 static const int sandbox_capture_calls[] = {
 	/* the socketpair, the pcap descriptor, syslog */
@@ -83,18 +83,18 @@ static const int sandbox_capture_calls[] = {
 	/* pcap_create/activate/setfilter and if_nametoindex */
 	SCMP_SYS(bind), SCMP_SYS(setsockopt), SCMP_SYS(getsockopt),
 	SCMP_SYS(getsockname), SCMP_SYS(ioctl), SCMP_SYS(uname),
-	SCMP_SYS(sendmsg),	/* netlink requests in interface lookups */
+	SCMP_SYS(sendmsg),	/* netlink requests, sd_notify */
 	/* raising CAP_NET_RAW around pcap_activate */
 	SCMP_SYS(capget), SCMP_SYS(capset),
 	/* libpcap 1.10 wakes its loop with an eventfd */
 	SCMP_SYS(eventfd2),
-	/* the analyzer's end */
-	SCMP_SYS(wait4), SCMP_SYS(kill),
+	/* reaping the analyzer */
+	SCMP_SYS(wait4),
 };
 
 /* Address families the capture process may open sockets in. */
 static const int sandbox_capture_families[] = {
-	AF_PACKET, AF_UNIX, AF_INET, AF_INET6, AF_NETLINK,
+	AF_PACKET, AF_UNIX, AF_NETLINK,
 };
 
 static void
@@ -118,7 +118,19 @@ sandbox_no_exec(scmp_filter_ctx ctx)
 		fatalx("seccomp: cannot add the mmap rules");
 }
 
-/* Files only for reading: libpcap looks at /sys/class/net and /proc. */
+/* Signals only for the analyzer, when it will not go by itself. */
+static void
+sandbox_kill_child(scmp_filter_ctx ctx, pid_t child)
+{
+	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(kill), 1,
+	    SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)child)) != 0)
+		fatalx("seccomp: cannot add the kill rule");
+}
+
+/*
+ * Files only for reading: activating an Ethernet-like device, libpcap
+ * reads /sys/class/net/IFACE (DSA tagging, wireless).
+ */
 static void
 sandbox_read_only_open(scmp_filter_ctx ctx)
 {
@@ -159,8 +171,9 @@ sandbox_peercred(scmp_filter_ctx ctx)
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 
+/* child: the analyzer's pid for the capture process, else 0. */
 static void
-sandbox_seccomp(int analyzer)
+sandbox_seccomp(int analyzer, pid_t child)
 {
 	scmp_filter_ctx	 ctx;
 
@@ -177,6 +190,7 @@ sandbox_seccomp(int analyzer)
 		    NELEM(sandbox_capture_calls));
 		sandbox_read_only_open(ctx);
 		sandbox_sockets(ctx);
+		sandbox_kill_child(ctx, child);
 	}
 	if (seccomp_load(ctx) != 0)
 		fatalx("seccomp_load failed");
@@ -353,7 +367,7 @@ sandbox_analyzer(struct htracrd_conf *conf, size_t nofile)
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) == -1)
 		fatal("PR_SET_PDEATHSIG");
 	sandbox_test_hooks();
-	sandbox_seccomp(1);
+	sandbox_seccomp(1, 0);
 	log_debug("sandbox: uid %lu gid %lu, %s, no capabilities, seccomp on",
 	    (unsigned long)getuid(), (unsigned long)getgid(),
 	    conf->chroot_done ? "chrooted" : "not chrooted");
@@ -365,7 +379,8 @@ sandbox_analyzer(struct htracrd_conf *conf, size_t nofile)
  * pcap_activate needs it.
  */
 void
-sandbox_capture(const struct htracrd_conf *conf, int keep_net_raw)
+sandbox_capture(const struct htracrd_conf *conf, int keep_net_raw,
+    pid_t child)
 {
 	uint64_t	 keep;
 
@@ -392,7 +407,7 @@ sandbox_capture(const struct htracrd_conf *conf, int keep_net_raw)
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
 		fatal("PR_SET_DUMPABLE");
 	sandbox_test_hooks();
-	sandbox_seccomp(0);
+	sandbox_seccomp(0, child);
 	log_debug("sandbox: uid %lu gid %lu, permitted capabilities %#llx, "
 	    "seccomp on", (unsigned long)getuid(), (unsigned long)getgid(),
 	    (unsigned long long)keep);

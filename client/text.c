@@ -517,14 +517,27 @@ static const char *
 text_status_code(const struct text_stream *t, const msgpack_object *resp,
     const char **color)
 {
-	uint64_t	 st;
-	static char	 buf[16];
+	const msgpack_object	*im;
+	uint64_t		 st;
+	static char		 buf[32];
+	size_t			 off = 0;
 
 	*color = "";
 	if (resp == NULL || resp->type != MSGPACK_OBJECT_MAP)
 		return ("-");
-	if (text_get_u64(resp, "status", &st) == -1)
-		return (text_get(resp, "interim") != NULL ? "1xx" : "?");
+	/* An interim response shows before the final one: "100>200". */
+	im = text_get(resp, "interim");
+	if (im != NULL && im->type == MSGPACK_OBJECT_ARRAY &&
+	    im->via.array.size > 0 &&
+	    im->via.array.ptr[0].type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+		off = snprintf(buf, sizeof(buf), "%llu>",
+		    (unsigned long long)im->via.array.ptr[0].via.u64 % 1000);
+	if (text_get_u64(resp, "status", &st) == -1) {
+		if (off == 0)
+			return ("?");
+		buf[off - 1] = '\0';
+		return (buf);
+	}
 	if (st >= 500)
 		*color = text_color(t, TEXT_RED);
 	else if (st >= 400)
@@ -533,7 +546,8 @@ text_status_code(const struct text_stream *t, const msgpack_object *resp,
 		*color = text_color(t, TEXT_CYAN);
 	else if (st >= 200)
 		*color = text_color(t, TEXT_GREEN);
-	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)st);
+	snprintf(buf + off, sizeof(buf) - off, "%llu",
+	    (unsigned long long)st % 1000);
 	return (buf);
 }
 
@@ -633,7 +647,7 @@ text_transaction(const struct text_stream *t, const msgpack_object *x)
 	st = text_status_code(t, resp, &stc);
 	/* Origin-form targets get their host; others are whole URLs. */
 	tg = text_str(req, "target", target, sizeof(target));
-	fprintf(t->fp, "  %*llu %*llu %11s %-*s %s%6s%s %7s %13s %-20.20s "
+	fprintf(t->fp, "  %*llu %*llu %11s %-*s %s%7s%s %7s %13s %-20.20s "
 	    "%8s %8s %8s %-5s %s%s\n", t->wid,
 	    (unsigned long long)text_u64(x, "id"), t->wconn,
 	    (unsigned long long)text_u64(x, "connection"),
@@ -703,7 +717,7 @@ text_section(struct text_stream *t, int section)
 		break;
 	case TEXT_TRANSACTIONS:
 		text_heading(t, "TRANSACTIONS");
-		fprintf(t->fp, "  %*s %*s %11s %-*s %6s %7s %13s %-20s %8s %8s "
+		fprintf(t->fp, "  %*s %*s %11s %-*s %7s %7s %13s %-20s %8s %8s "
 		    "%8s %-5s %s\n", t->wid, "ID", t->wconn, "CONN", "START",
 		    TEXT_WMETHOD, "METHOD", "STATUS", "REQ", "RESP", "TYPE",
 		    "SEND", "WAIT", "RECEIVE", "FLAGS", "URL");

@@ -334,6 +334,13 @@ if [ -f "$PIPE" ]; then
 	expect "$T_NAME/analyze/output-symlink" 1 "symbolic link"
 	ctl analyze "$PIPE" --format pcap -o "$T_TMP/a.pcap"
 	expect "$T_NAME/analyze/pcap" 0 ""
+	if [ -f "$CORPUS/zeek-100-continue.pcap" ]; then
+		ctl analyze "$CORPUS/zeek-100-continue.pcap"
+		grep -q " POST  *100>200 " "$T_TMP/out" &&
+		    t_pass "$T_NAME/analyze/text-interim-status" ||
+		    t_fail "$T_NAME/analyze/text-interim-status" \
+		    "no 'POST 100>200' row"
+	fi
 	# No root needed: a user with nothing but the file.
 	if [ "$NOBODY" = yes ] && as_nobody test -r "$PIPE"; then
 		TMPDIR=/tmp as_nobody "$HTRACRCTL" analyze "$PIPE" --json \

@@ -60,7 +60,7 @@ pb_room(struct pbuf *pb, size_t need)
 	return (pb->b + pb->n);
 }
 
-static void
+static inline void
 pb_raw(struct pbuf *pb, const void *p, size_t n)
 {
 	u_char	*d;
@@ -73,11 +73,12 @@ pb_raw(struct pbuf *pb, const void *p, size_t n)
 	pb->n += n;
 }
 
-static void
+static inline void
 pb_byte(struct pbuf *pb, u_char c)
 {
-	pb_room(pb, 1)[0] = c;
-	pb->n++;
+	if (pb->n == sizeof(pb->b))
+		pb_flush(pb);
+	pb->b[pb->n++] = c;
 }
 
 /* A type byte then n big-endian bytes of v. */
@@ -93,7 +94,7 @@ pb_be(struct pbuf *pb, u_char type, uint64_t v, int n)
 	pb->n += (size_t)n + 1;
 }
 
-static void
+static inline void
 pb_uint(struct pbuf *pb, uint64_t v)
 {
 	if (v < 128)
@@ -155,7 +156,7 @@ pb_array(struct pbuf *pb, size_t n)
 	pb_container(pb, 0x90, 0xdc, n);
 }
 
-static void
+static inline void
 pb_str(struct pbuf *pb, const void *p, size_t n)
 {
 	if (n < 32)

@@ -4,6 +4,7 @@
  * it. Runs with the invoking user's privileges only: it never needs
  * more, and every file it writes is opened as that user.
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,6 +112,11 @@ signals(void)
 			continue;
 		sigaction(sigs[i], &sa, NULL);
 	}
+	/*
+	 * A reader that goes away ("| head") must not kill us before
+	 * analyze has stopped its private daemon: writes fail instead.
+	 */
+	signal(SIGPIPE, SIG_IGN);
 }
 
 /* Consumes the global options; returns the index of the command. */
@@ -184,7 +190,9 @@ main(int argc, char **argv)
 
 	rc = ctx.entry->exec(&ctx, argc - i, argv + i);
 	if (fflush(stdout) == EOF || ferror(stdout)) {
-		log_warn("cannot write the output");
+		/* A reader that stopped reading knows why. */
+		if (errno != EPIPE)
+			log_warn("cannot write the output");
 		if (rc == CMD_OK)
 			rc = CMD_ERROR;
 	}

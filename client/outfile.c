@@ -86,14 +86,13 @@ outfile_close(struct outfile *of, int ok)
 
 	if (of->fp == NULL)
 		return (-1);
-	if (fflush(of->fp) == EOF || ferror(of->fp)) {
-		log_warn("cannot write %s", of->name);
+	if (fflush(of->fp) == EOF || ferror(of->fp))
 		rc = -1;
-	}
-	if (fclose(of->fp) == EOF && rc == 0) {
-		log_warn("cannot write %s", of->name);
+	if (fclose(of->fp) == EOF)
 		rc = -1;
-	}
+	/* A reader of stdout that went away ("| head") knows why. */
+	if (rc == -1 && (errno != EPIPE || of->created))
+		log_warn("cannot write %s", of->name);
 	of->fp = NULL;
 	if ((rc == -1 || !ok) && of->created && unlink(of->name) == -1)
 		log_warn("cannot remove the incomplete %s", of->name);

@@ -368,8 +368,17 @@ if [ -f "$PIPE" ]; then
 	expect "$T_NAME/analyze/daemon-missing" 1 \
 	    "cannot run $T_TMP/no-such-daemon"
 	unset HTRACR_DAEMON
+	# A reader that stops early must not leave the private daemon behind.
+	"$HTRACRCTL" analyze "$CORPUS/zeek-bro.org.pcap" | head -n 1 >/dev/null
 	left=$(ls -A "$T_TMP/td")
 	t_eq "$T_NAME/analyze/cleans-up" "" "$left"
+	if pgrep -f "$T_TMP/td/" >/dev/null 2>&1; then
+		t_fail "$T_NAME/analyze/no-daemon-left" \
+		    "$(pgrep -af "$T_TMP/td/" | head -n 1)"
+		for p in $(pgrep -f "$T_TMP/td/"); do t_kill "$p"; done
+	else
+		t_pass "$T_NAME/analyze/no-daemon-left"
+	fi
 else
 	t_skip "$T_NAME/analyze" "no zeek-pipelined-requests.pcap in the corpus"
 fi

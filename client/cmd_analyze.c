@@ -98,6 +98,8 @@ cmd_analyze_child(struct analyze *a, const char *daemon)
 	int	 i = 0, fd, errfd;
 
 	(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
+	/* Ours, not the daemon's: it starts as it would on its own. */
+	signal(SIGPIPE, SIG_DFL);
 	/* Our stderr, kept (closed by a successful exec) to say why not. */
 	errfd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
 	if ((fd = open("/dev/null", O_RDWR)) != -1) {

@@ -19,6 +19,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <syslog.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -52,6 +53,9 @@ static struct {
 	u_char			 in[sizeof(struct ipc_hdr) +
 				    sizeof(struct ipc_start)];
 	size_t			 inlen;
+	int			 logfd;		/* analyzer's stderr, or -1 */
+	char			 logbuf[1024];
+	size_t			 loglen;
 } capture;
 
 static volatile sig_atomic_t	capture_quit;
@@ -450,6 +454,40 @@ capture_read_link(void)
 	}
 }
 
+/*
+ * In the background the analyzer cannot reach syslog itself (it may
+ * not open sockets), so its stderr is a pipe to us: each line it
+ * writes goes to syslog from here, already tagged "analyzer".
+ */
+static void
+capture_read_log(void)
+{
+	char	*nl;
+	ssize_t	 n;
+
+	n = read(capture.logfd, capture.logbuf + capture.loglen,
+	    sizeof(capture.logbuf) - 1 - capture.loglen);
+	if (n <= 0) {
+		if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
+			close(capture.logfd);
+			capture.logfd = -1;
+		}
+		return;
+	}
+	capture.loglen += (size_t)n;
+	capture.logbuf[capture.loglen] = '\0';
+	while ((nl = strchr(capture.logbuf, '\n')) != NULL) {
+		*nl = '\0';
+		syslog(LOG_NOTICE, "%s", capture.logbuf);
+		capture.loglen -= (size_t)(nl + 1 - capture.logbuf);
+		memmove(capture.logbuf, nl + 1, capture.loglen + 1);
+	}
+	if (capture.loglen == sizeof(capture.logbuf) - 1) {
+		syslog(LOG_NOTICE, "%s", capture.logbuf);	/* too long */
+		capture.loglen = 0;
+	}
+}
+
 static void
 capture_signals(sigset_t *old)
 {
@@ -476,9 +514,9 @@ capture_signals(sigset_t *old)
 static void
 capture_loop(const sigset_t *mask)
 {
-	struct pollfd	 pfd[2];
+	struct pollfd	 pfd[3];
 	struct timespec	 ts = { 1, 0 };
-	int		 n;
+	int		 n, logi;
 
 	for (;;) {
 		if (capture_quit)
@@ -491,15 +529,23 @@ capture_loop(const sigset_t *mask)
 			pfd[0].events |= POLLOUT;
 		n = 1;
 		if (capture.pcap != NULL) {
-			pfd[1].fd = pcap_get_selectable_fd(capture.pcap);
-			pfd[1].events = POLLIN;
-			n = 2;
+			pfd[n].fd = pcap_get_selectable_fd(capture.pcap);
+			pfd[n++].events = POLLIN;
+		}
+		logi = -1;
+		if (capture.logfd != -1) {
+			pfd[n].fd = capture.logfd;
+			pfd[n].events = POLLIN;
+			pfd[n].revents = 0;
+			logi = n++;
 		}
 		if (ppoll(pfd, (nfds_t)n, &ts, mask) == -1) {
 			if (errno == EINTR)
 				continue;
 			fatal("ppoll");
 		}
+		if (logi != -1 && pfd[logi].revents != 0)
+			capture_read_log();
 		if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR))
 			capture_read_link();
 		capture_dispatch();
@@ -509,7 +555,8 @@ capture_loop(const sigset_t *mask)
 }
 
 void
-capture_main(const struct htracrd_conf *conf, int link_fd, pid_t child)
+capture_main(const struct htracrd_conf *conf, int link_fd, pid_t child,
+    int log_fd)
 {
 	sigset_t	 mask;
 
@@ -517,6 +564,7 @@ capture_main(const struct htracrd_conf *conf, int link_fd, pid_t child)
 	capture.conf = conf;
 	capture.link = link_fd;
 	capture.child = child;
+	capture.logfd = log_fd;
 	capture_signals(&mask);
 	if (fcntl(link_fd, F_SETFL, O_NONBLOCK) == -1)
 		fatal("fcntl");

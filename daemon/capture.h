@@ -10,8 +10,12 @@
 
 #include "htracrd.h"
 
-/* Drops privileges, serves the analyzer's commands; never returns. */
+/*
+ * Drops privileges, serves the analyzer's commands; never returns.
+ * log_fd, unless -1, carries the analyzer's log lines to syslog.
+ */
 __attribute__((noreturn))
-void	capture_main(const struct htracrd_conf *, int link_fd, pid_t child);
+void	capture_main(const struct htracrd_conf *, int link_fd, pid_t child,
+	    int log_fd);
 
 #endif

@@ -13,6 +13,7 @@
 #include <sys/un.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <grp.h>
 #include <libgen.h>
@@ -21,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "analyzer.h"
@@ -178,20 +180,39 @@ htracrd_listen(const struct htracrd_conf *conf)
 	return (fd);
 }
 
-/* The analyzer's root: "empty" beside the socket, made when root. */
+/*
+ * The analyzer's root: "empty" beside the socket, made when root. An
+ * absolute path, as the daemon may chdir("/") before using it.
+ */
 static void
 htracrd_chroot_dir(struct htracrd_conf *conf)
 {
 	struct stat	 sb;
-	char		*copy;
+	char		*copy, dir[PATH_MAX];
 
 	copy = xstrdup(conf->socket_path);
-	xasprintf(&conf->chroot_dir, "%s/empty", dirname(copy));
+	if (realpath(dirname(copy), dir) == NULL)
+		fatal("socket directory of %s", conf->socket_path);
 	free(copy);
+	xasprintf(&conf->chroot_dir, "%s/empty", dir);
 	if (!conf->as_root || lstat(conf->chroot_dir, &sb) == 0)
 		return;
 	if (mkdir(conf->chroot_dir, 0555) == -1 && errno != EEXIST)
 		fatal("mkdir %s", conf->chroot_dir);
+}
+
+/* In the background the analyzer logs through a pipe to its parent. */
+static void
+htracrd_child_log(const struct htracrd_conf *conf, int logpipe[2])
+{
+	if (logpipe[1] == -1)
+		return;
+	close(logpipe[0]);
+	if (dup2(logpipe[1], STDERR_FILENO) == -1)
+		fatal("dup2");
+	close(logpipe[1]);
+	closelog();
+	log_init("analyzer", conf->verbose, 1);
 }
 
 static void
@@ -266,6 +287,7 @@ main(int argc, char **argv)
 	static struct htracrd_conf	 conf;
 	const char			*user = HTRACRD_USER, *group = NULL;
 	int				 listen_fd, sp[2];
+	int				 logpipe[2] = { -1, -1 };
 	pid_t				 pid;
 
 	conf.socket_path = getenv("HTRACR_SOCKET");
@@ -276,6 +298,9 @@ main(int argc, char **argv)
 	conf.max_sessions = HTRACRD_MAX_SESSIONS;
 	conf.ring_mib = HTRACRD_RING_MIB;
 	htracrd_options(argc, argv, &conf, &user, &group);
+	/* Only systemd's socket may be inherited; the rest is not ours. */
+	listen_fd = notify_listen_fd();
+	closefrom(listen_fd == -1 ? STDERR_FILENO + 1 : listen_fd + 1);
 	log_init("htracrd", conf.verbose, conf.foreground);
 
 	/* Nothing may inherit capabilities from us across an exec. */
@@ -290,7 +315,7 @@ main(int argc, char **argv)
 		conf.uid = geteuid();
 		conf.gid = getegid();
 	}
-	if ((listen_fd = notify_listen_fd()) == -1)
+	if (listen_fd == -1)
 		listen_fd = htracrd_listen(&conf);
 	htracrd_chroot_dir(&conf);
 	if (!conf.foreground && daemon(0, 0) == -1)
@@ -298,18 +323,23 @@ main(int argc, char **argv)
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1)
 		fatal("socketpair");
+	if (!conf.foreground && pipe2(logpipe, O_CLOEXEC) == -1)
+		fatal("pipe2");
 	if ((pid = fork()) == -1)
 		fatal("fork");
 	if (pid == 0) {
 		close(sp[0]);
+		htracrd_child_log(&conf, logpipe);
 		analyzer_main(&conf, listen_fd, sp[1]);
 	}
 	close(sp[1]);
 	close(listen_fd);
+	if (logpipe[1] != -1)
+		close(logpipe[1]);
 	log_procname("capture");
 	log_info("%s started: socket %s, analyzer pid %ld%s", HTRACRD_VERSION,
 	    conf.socket_path, (long)pid,
 	    conf.no_capture ? ", without capture" : "");
 	notify_ready();
-	capture_main(&conf, sp[0], pid);
+	capture_main(&conf, sp[0], pid, logpipe[0]);
 }

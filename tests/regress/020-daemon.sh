@@ -160,6 +160,8 @@ done
 
 start_private privs HTRACR_TEST_PRIVS=1
 t_wait_for 5 "$HTRACRCTL" --socket "$T_TMP/privs/s" status
+# Each process logs its hook as it drops: wait for both lines.
+t_wait_for 5 sh -c "[ \$(grep -c '^[a-z]*: test: setuid' '$T_TMP/privs.log') -ge 2 ]"
 kill -TERM "$P"
 wait "$P"
 for proc in analyzer capture; do

@@ -215,6 +215,8 @@ HTRACR_TEST_PRIVS=1 "$HTRACRD" --foreground --socket "$HOOKRUN/s" \
 P=$!
 t_atexit "t_kill $P"
 t_wait_for 5 "$HTRACRCTL" --socket "$HOOKRUN/s" status
+# Each process logs its hook as it drops: wait for both lines.
+t_wait_for 5 sh -c "[ \$(grep -c '^[a-z]*: test: setuid' '$T_TMP/hook.log') -ge 2 ]"
 t_kill "$P"
 for proc in analyzer capture; do
 	if grep -q "^$proc: test: setuid(0) failed, setgid(0) failed, raising CAP_SYS_ADMIN failed" \

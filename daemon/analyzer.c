@@ -39,10 +39,13 @@
 #define ANALYZER_STREAM_HIGH	(1024 * 1024)
 #define ANALYZER_STREAM_LOW	(256 * 1024)
 #define ANALYZER_READ_MAX	(1024 * 1024)
+#define ANALYZER_LINK_BUF	(4 * 1024 * 1024)
 
 struct analyzer		 analyzer;
 
 static u_char		*analyzer_frames_buf;	/* one frames chunk */
+static u_char		*analyzer_link_buf;	/* from the capture process */
+static size_t		 analyzer_link_len;
 
 static void	analyzer_client_free(struct client *);
 static void	analyzer_stream_pump(struct client *);
@@ -473,46 +476,75 @@ analyzer_link_frames(const u_char *p, size_t len)
 }
 
 static void
-analyzer_link_read(struct bufferevent *bev, void *arg)
+analyzer_link_message(const struct ipc_hdr *h, const u_char *p)
 {
-	struct evbuffer	*in = bufferevent_get_input(bev);
-	struct ipc_hdr	 h;
-	u_char		*p;
+	if (h->type == IPC_QUIT) {
+		log_debug("capture process asked to quit");
+		exit(0);
+	}
+	if (h->type == IPC_FRAMES)
+		analyzer_link_frames(p, h->len);
+	else
+		live_reply(h->type, p, h->len);
+}
 
-	while (evbuffer_get_length(in) >= sizeof(h)) {
-		evbuffer_copyout(in, &h, sizeof(h));
+/*
+ * Frames arrive at the capture rate: read them straight into one flat
+ * buffer and hand each message to the engine where it lies, so no
+ * byte is copied between the socket and session_frame.
+ */
+static void
+analyzer_link_read(evutil_socket_t fd, short what, void *arg)
+{
+	struct ipc_hdr	 h;
+	size_t		 off = 0;
+	ssize_t		 n;
+
+	n = read(fd, analyzer_link_buf + analyzer_link_len,
+	    ANALYZER_LINK_BUF - analyzer_link_len);
+	if (n == 0)
+		fatalx("the capture process went away; exiting");
+	if (n == -1) {
+		if (errno == EINTR || errno == EAGAIN)
+			return;
+		fatal("reading from the capture process");
+	}
+	analyzer_link_len += (size_t)n;
+	while (analyzer_link_len - off >= sizeof(h)) {
+		memcpy(&h, analyzer_link_buf + off, sizeof(h));
 		if (h.len > IPC_MAX_PAYLOAD)
 			fatalx("capture sent a message of %u bytes", h.len);
-		if (evbuffer_get_length(in) < sizeof(h) + h.len)
-			return;
-		p = evbuffer_pullup(in, sizeof(h) + h.len) + sizeof(h);
-		if (h.type == IPC_QUIT) {
-			log_debug("capture process asked to quit");
-			exit(0);
-		}
-		if (h.type == IPC_FRAMES)
-			analyzer_link_frames(p, h.len);
-		else
-			live_reply(h.type, p, h.len);
-		evbuffer_drain(in, sizeof(h) + h.len);
+		if (analyzer_link_len - off < sizeof(h) + h.len)
+			break;
+		analyzer_link_message(&h, analyzer_link_buf + off + sizeof(h));
+		off += sizeof(h) + h.len;
 	}
+	memmove(analyzer_link_buf, analyzer_link_buf + off,
+	    analyzer_link_len - off);
+	analyzer_link_len -= off;
 }
 
-static void
-analyzer_link_event(struct bufferevent *bev, short what, void *arg)
-{
-	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
-		fatalx("the capture process went away; exiting");
-}
-
+/*
+ * Commands are a few hundred bytes, one waiting at a time, and the
+ * capture process always reads: a link that cannot take one is broken.
+ */
 int
 analyzer_capture_cmd(uint32_t type, const void *p, size_t len)
 {
 	struct ipc_hdr	 h = { type, (uint32_t)len };
+	u_char		 msg[sizeof(h) + sizeof(struct ipc_start)];
+	ssize_t		 n;
 
-	if (bufferevent_write(analyzer.link, &h, sizeof(h)) == -1 ||
-	    (len > 0 && bufferevent_write(analyzer.link, p, len) == -1))
-		return (-1);
+	if (len > sizeof(msg) - sizeof(h))
+		fatalx("command %u too large", type);
+	memcpy(msg, &h, sizeof(h));
+	if (len > 0)
+		memcpy(msg + sizeof(h), p, len);
+	do
+		n = write(analyzer.linkfd, msg, sizeof(h) + len);
+	while (n == -1 && errno == EINTR);
+	if (n != (ssize_t)(sizeof(h) + len))
+		fatalx("cannot send a command to the capture process");
 	return (0);
 }
 
@@ -567,7 +599,7 @@ void
 analyzer_main(struct htracrd_conf *conf, int listen_fd, int link_fd)
 {
 	struct evconnlistener	*l;
-	struct event		*tick;
+	struct event		*tick, *link;
 	struct timeval		 sec = { 1, 0 };
 	const char		*test = getenv("HTRACR_TEST_SYSCALL");
 
@@ -586,14 +618,12 @@ analyzer_main(struct htracrd_conf *conf, int listen_fd, int link_fd)
 	if (l == NULL)
 		fatalx("evconnlistener_new failed");
 	evutil_make_socket_nonblocking(link_fd);
-	analyzer.link = bufferevent_socket_new(analyzer.base, link_fd,
-	    BEV_OPT_CLOSE_ON_FREE);
-	if (analyzer.link == NULL)
-		fatalx("bufferevent_socket_new failed");
-	bufferevent_set_max_single_read(analyzer.link, ANALYZER_READ_MAX);
-	bufferevent_setcb(analyzer.link, analyzer_link_read, NULL,
-	    analyzer_link_event, NULL);
-	bufferevent_enable(analyzer.link, EV_READ | EV_WRITE);
+	analyzer.linkfd = link_fd;
+	analyzer_link_buf = xmalloc(ANALYZER_LINK_BUF);
+	link = event_new(analyzer.base, link_fd, EV_READ | EV_PERSIST,
+	    analyzer_link_read, NULL);
+	if (link == NULL || event_add(link, NULL) == -1)
+		fatalx("cannot watch the capture link");
 	tick = event_new(analyzer.base, -1, EV_PERSIST, analyzer_tick, NULL);
 	evtimer_add(tick, &sec);
 

@@ -79,7 +79,7 @@ struct analyzer {
 	size_t			 nsessions;
 	uint32_t		 next_id;
 
-	struct bufferevent	*link;		/* socketpair to capture */
+	int			 linkfd;	/* socketpair to capture */
 	enum capture_state	 cstate;
 	struct ipc_start	 cstart;	/* what runs (or is asked) */
 	struct ipc_ports	 cpending;	/* ports asked, not yet set */

@@ -44,10 +44,15 @@ ipc_buf_compact(struct ipc_buf *b)
 	b->off = 0;
 }
 
+/*
+ * Bytes that can be appended. Unsent bytes move to the front only when
+ * the tail runs short, so a backlog is not copied at every append.
+ */
 size_t
 ipc_buf_room(struct ipc_buf *b)
 {
-	ipc_buf_compact(b);
+	if (b->size - b->used < b->size / 4)
+		ipc_buf_compact(b);
 	return (b->size - b->used);
 }
 

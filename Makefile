@@ -80,7 +80,7 @@ demo: all
 	sh tests/demo.sh
 
 clean:
-	rm -rf $(B) build-asan htracrd htracrctl tests/unit/run_unit tests/fuzz/bin
+	rm -rf $(B) build-asan htracrd htracrctl tests/unit/bin tests/fuzz/bin
 
 .PHONY: all deps check asan fuzz bench demo clean
 

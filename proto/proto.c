@@ -103,77 +103,183 @@ proto_pack_error(msgpack_packer *pk, uint64_t id, int code,
 	proto_pack_str(pk, msg);
 }
 
+/*
+ * Walks the raw msgpack bytes before anything is unpacked, because
+ * msgpack_unpack allocates for the element count a header declares: a
+ * 5-byte map32 header could otherwise ask for gigabytes. Every count must
+ * fit in the bytes that remain; requests must also keep the limits of
+ * proto.h and use string keys and no ext types.
+ */
+struct proto_scan {
+	const unsigned char	*p;
+	size_t			 len;
+	size_t			 off;
+	int			 request;
+	const char		*why;
+};
+
 static int
-proto_check(const msgpack_object *o, int depth, const char **why)
+proto_scan_fail(struct proto_scan *sc, const char *why)
+{
+	sc->why = why;
+	return (-1);
+}
+
+/* Reads an n-byte big-endian length at the current offset. */
+static int
+proto_scan_len(struct proto_scan *sc, size_t n, uint32_t *v)
+{
+	size_t	 i;
+
+	if (sc->len - sc->off < n)
+		return (proto_scan_fail(sc, "message truncated"));
+	*v = 0;
+	for (i = 0; i < n; i++)
+		*v = (*v << 8) | sc->p[sc->off++];
+	return (0);
+}
+
+static int
+proto_scan_skip(struct proto_scan *sc, size_t n)
+{
+	if (sc->len - sc->off < n)
+		return (proto_scan_fail(sc, "message truncated"));
+	sc->off += n;
+	return (0);
+}
+
+static int	proto_scan_obj(struct proto_scan *, int, int);
+
+static int
+proto_scan_container(struct proto_scan *sc, uint32_t n, int map, int depth)
 {
 	uint32_t	 i;
+	size_t		 need = map ? 2 * (size_t)n : n;
 
-	if (depth > PROTO_MAX_DEPTH) {
-		*why = "nested too deeply";
-		return (-1);
-	}
-	switch (o->type) {
-	case MSGPACK_OBJECT_STR:
-		if (o->via.str.size > PROTO_MAX_STRING) {
-			*why = "string too long";
+	if (need > sc->len - sc->off)
+		return (proto_scan_fail(sc, "count larger than the message"));
+	if (sc->request && n > PROTO_MAX_ITEMS)
+		return (proto_scan_fail(sc, "map or array too large"));
+	for (i = 0; i < n; i++) {
+		if (map && proto_scan_obj(sc, depth + 1, 1) == -1)
 			return (-1);
-		}
-		break;
-	case MSGPACK_OBJECT_ARRAY:
-		if (o->via.array.size > PROTO_MAX_ITEMS) {
-			*why = "array too long";
+		if (proto_scan_obj(sc, depth + 1, 0) == -1)
 			return (-1);
-		}
-		for (i = 0; i < o->via.array.size; i++)
-			if (proto_check(&o->via.array.ptr[i], depth + 1,
-			    why) == -1)
-				return (-1);
-		break;
-	case MSGPACK_OBJECT_MAP:
-		if (o->via.map.size > PROTO_MAX_ITEMS) {
-			*why = "map too large";
-			return (-1);
-		}
-		for (i = 0; i < o->via.map.size; i++) {
-			if (o->via.map.ptr[i].key.type != MSGPACK_OBJECT_STR) {
-				*why = "map key is not a string";
-				return (-1);
-			}
-			if (proto_check(&o->via.map.ptr[i].key, depth + 1,
-			    why) == -1 ||
-			    proto_check(&o->via.map.ptr[i].val, depth + 1,
-			    why) == -1)
-				return (-1);
-		}
-		break;
-	default:
-		break;
 	}
 	return (0);
+}
+
+static int
+proto_scan_str(struct proto_scan *sc, uint32_t n)
+{
+	if (sc->request && n > PROTO_MAX_STRING)
+		return (proto_scan_fail(sc, "string too long"));
+	return (proto_scan_skip(sc, n));
+}
+
+/*
+ * The types 0xc0-0xdf by kind and size: 'f' a fixed n bytes follow, 's'
+ * str and 'b' bin with an n-byte length, 'e' ext with an n-byte length,
+ * 'x' fixext of n bytes, 'a' array and 'm' map with an n-byte count.
+ */
+static const struct {
+	char		 kind;
+	unsigned char	 n;
+} proto_types[32] = {
+	{ 'f', 0 }, { '!', 0 }, { 'f', 0 }, { 'f', 0 },		/* c0 */
+	{ 'b', 1 }, { 'b', 2 }, { 'b', 4 }, { 'e', 1 },		/* c4 */
+	{ 'e', 2 }, { 'e', 4 }, { 'f', 4 }, { 'f', 8 },		/* c8 */
+	{ 'f', 1 }, { 'f', 2 }, { 'f', 4 }, { 'f', 8 },		/* cc */
+	{ 'f', 1 }, { 'f', 2 }, { 'f', 4 }, { 'f', 8 },		/* d0 */
+	{ 'x', 1 }, { 'x', 2 }, { 'x', 4 }, { 'x', 8 },		/* d4 */
+	{ 'x', 16 }, { 's', 1 }, { 's', 2 }, { 's', 4 },	/* d8 */
+	{ 'a', 2 }, { 'a', 4 }, { 'm', 2 }, { 'm', 4 },		/* dc */
+};
+
+static int
+proto_scan_obj(struct proto_scan *sc, int depth, int key)
+{
+	unsigned char	 b;
+	uint32_t	 n;
+	char		 kind;
+
+	if (depth > (sc->request ? PROTO_MAX_DEPTH : 32))
+		return (proto_scan_fail(sc, "nested too deeply"));
+	if (sc->off >= sc->len)
+		return (proto_scan_fail(sc, "message truncated"));
+	b = sc->p[sc->off++];
+	if (b <= 0x7f || b >= 0xe0)
+		kind = 'f', n = 0;	/* fixints */
+	else if (b <= 0x8f)
+		kind = 'M', n = b & 0x0f;
+	else if (b <= 0x9f)
+		kind = 'A', n = b & 0x0f;
+	else if (b <= 0xbf)
+		kind = 'S', n = b & 0x1f;
+	else {
+		kind = proto_types[b - 0xc0].kind;
+		n = proto_types[b - 0xc0].n;
+	}
+	if (key && sc->request && kind != 's' && kind != 'S')
+		return (proto_scan_fail(sc, "map key is not a string"));
+	if (sc->request && (kind == 'e' || kind == 'x'))
+		return (proto_scan_fail(sc, "ext types are not used"));
+
+	switch (kind) {
+	case '!':
+		return (proto_scan_fail(sc, "invalid type byte 0xc1"));
+	case 'f':
+		return (proto_scan_skip(sc, n));
+	case 'x':
+		return (proto_scan_skip(sc, 1 + (size_t)n));
+	case 'S':
+		return (proto_scan_str(sc, n));
+	case 'M':
+	case 'A':
+		return (proto_scan_container(sc, n, kind == 'M', depth));
+	}
+	/* The rest carry their length or count in the next n bytes. */
+	if (proto_scan_len(sc, n, &n) == -1)
+		return (-1);
+	switch (kind) {
+	case 's':
+		return (proto_scan_str(sc, n));
+	case 'b':
+		return (proto_scan_skip(sc, n));
+	case 'e':
+		return (proto_scan_skip(sc, 1 + (size_t)n));
+	default:
+		return (proto_scan_container(sc, n, kind == 'm', depth));
+	}
 }
 
 int
 proto_decode(const char *buf, size_t len, msgpack_zone *zone,
     msgpack_object *obj, int request, const char **why)
 {
-	size_t	 off = 0;
+	struct proto_scan	 sc = { (const unsigned char *)buf, len, 0,
+				    request, NULL };
+	size_t			 off = 0;
 
-	if (msgpack_unpack(buf, len, &off, zone, obj) != MSGPACK_UNPACK_SUCCESS) {
-		*why = "not a msgpack message";
-		return (-1);
-	}
-	if (off != len) {
-		*why = "trailing bytes after the message";
-		return (-1);
-	}
-	if (obj->type != MSGPACK_OBJECT_MAP) {
+	if (len == 0 || (((unsigned char)buf[0] & 0xf0) != 0x80 &&
+	    (unsigned char)buf[0] != 0xde && (unsigned char)buf[0] != 0xdf)) {
 		*why = "message is not a map";
 		return (-1);
 	}
-	/* Replies come from the daemon we trust; requests do not. */
-	if (!request)
-		return (0);
-	return (proto_check(obj, 0, why));
+	if (proto_scan_obj(&sc, 0, 0) == -1) {
+		*why = sc.why;
+		return (-1);
+	}
+	if (sc.off != len) {
+		*why = "trailing bytes after the message";
+		return (-1);
+	}
+	if (msgpack_unpack(buf, len, &off, zone, obj) != MSGPACK_UNPACK_SUCCESS ||
+	    obj->type != MSGPACK_OBJECT_MAP) {
+		*why = "not a msgpack message";
+		return (-1);
+	}
+	return (0);
 }
 
 const msgpack_object *

@@ -70,6 +70,10 @@ want notmap "notmap: code=1 .*; then eof"
 want noop "noop: code=1 .*; then eof"
 want survivor "survivor: ok"
 
+codes() {
+	printf '%s\n' "$1" | cut -d' ' -f1 | paste -sd'|'
+}
+
 out=$($RAW "$T_SOCK" badfield 2>&1)
 t_eq "$T_NAME-bad-fields-keep-connection" "ok|code=4|code=4|ok" \
     "$(printf '%s\n' "$out" | cut -d' ' -f1 | paste -sd'|')"
@@ -109,9 +113,25 @@ if [ -n "$CORPUS" ]; then
 		$RAW "$T_SOCK" vanish $op >/dev/null 2>&1
 	done
 	t_check "$T_NAME-vanish-mid-stream" t_ctl show
+	# the body op hands back the kept body, decoded when it was gzip
+	t_ctl show --json >"$T_TMP/show.json" 2>&1
+	kept=$(t_json "$T_TMP/show.json" '(lambda r: r["decoded_bytes"] if r["decoded_bytes"] is not None else r["body_kept"])(d["transactions"][0]["response"])' 2>&1)
+	t_eq "$T_NAME-body" "ok|body $kept" \
+	    "$($RAW "$T_SOCK" body 1 response 2>&1 | paste -sd'|')"
+	t_eq "$T_NAME-body-bad-which" "ok|code=4" \
+	    "$(codes "$($RAW "$T_SOCK" body 1 sideways 2>&1)")"
+	t_eq "$T_NAME-body-no-txn" "ok|code=5" \
+	    "$(codes "$($RAW "$T_SOCK" body 99999 response 2>&1)")"
 else
 	t_skip "$T_NAME-vanish-mid-stream" "../shared/corpus is absent"
 fi
+
+# A client that sends requests but never reads its replies is cut off
+# once PROTO_MAX_QUEUED bytes wait for it.
+t_eq "$T_NAME-flood-disconnected" "ok|disconnected" \
+    "$(codes "$($RAW "$T_SOCK" flood 2>&1)")"
+grep -q "does not read replies, disconnected" "$T_TMP/htracrd.log" &&
+    t_pass "$T_NAME-flood-logged" || t_fail "$T_NAME-flood-logged" "no log line"
 
 # PROTO_MAX_CLIENTS connections are served, the next one is refused.
 out=$($RAW "$T_SOCK" many 64 2>&1)

@@ -263,6 +263,30 @@ def main():
         c.req(300, interface=args[0], ports=[int(p) for p in args[1:]])
         print(show(c.recv()))
         return
+    elif scen == "flood":
+        # requests without ever reading a reply, until the daemon hangs up
+        print(show(c.hello()))
+        body = enc({"op": 100, "id": 7})
+        msg = (struct.pack(">I", len(body)) + body) * 1000
+        c.s.settimeout(30)
+        sent = 0
+        try:
+            while sent < 200000:
+                c.raw(msg)
+                sent += 1000
+            print("not disconnected after %d requests" % sent)
+        except OSError:
+            print("disconnected")
+        return
+    elif scen == "body":
+        print(show(c.hello()))
+        c.req(103, txn=int(sys.argv[3]), which=sys.argv[4])
+        m = c.recv()
+        if m is not None and "ok" in m:
+            print("body %d" % len(m["ok"]["body"]))
+        else:
+            print(show(m))
+        return
     elif scen == "portsop":
         print(show(c.hello()))
         c.req(302, ports=[int(p) for p in sys.argv[3:]])

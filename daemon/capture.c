@@ -233,13 +233,16 @@ capture_frame(u_char *arg, const struct pcap_pkthdr *h, const u_char *d)
 	need = sizeof(f) + f.caplen;
 	if (ipc_buf_msglen(&capture.out) + need > PROTO_FRAMES_BATCH)
 		ipc_buf_end(&capture.out);
-	if (ipc_buf_room(&capture.out) < need + sizeof(struct ipc_hdr) +
-	    CAPTURE_RESERVE) {
-		capture.forward_drops++;
-		return;
+	need += sizeof(struct ipc_hdr) + CAPTURE_RESERVE;
+	if (ipc_buf_room(&capture.out) < need) {
+		/* Closing the batch lets the queue compact. */
+		ipc_buf_end(&capture.out);
+		if (ipc_buf_room(&capture.out) < need) {
+			capture.forward_drops++;
+			return;
+		}
 	}
-	if (ipc_buf_msglen(&capture.out) == 0 &&
-	    capture.out.open == SIZE_MAX)
+	if (!ipc_buf_building(&capture.out))
 		ipc_buf_begin(&capture.out, IPC_FRAMES);
 	ipc_buf_append(&capture.out, &f, sizeof(f));
 	ipc_buf_append(&capture.out, d, f.caplen);

@@ -102,6 +102,13 @@ ipc_buf_append(struct ipc_buf *b, const void *p, size_t len)
 	return (0);
 }
 
+/* Whether a message begun by ipc_buf_begin is still open. */
+int
+ipc_buf_building(const struct ipc_buf *b)
+{
+	return (b->open != IPC_NONE);
+}
+
 size_t
 ipc_buf_msglen(const struct ipc_buf *b)
 {

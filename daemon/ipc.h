@@ -87,6 +87,7 @@ size_t	 ipc_buf_room(struct ipc_buf *);
 int	 ipc_buf_put(struct ipc_buf *, uint32_t, const void *, size_t);
 int	 ipc_buf_begin(struct ipc_buf *, uint32_t);
 int	 ipc_buf_append(struct ipc_buf *, const void *, size_t);
+int	 ipc_buf_building(const struct ipc_buf *);
 size_t	 ipc_buf_msglen(const struct ipc_buf *);
 void	 ipc_buf_end(struct ipc_buf *);
 int	 ipc_buf_flush(struct ipc_buf *, int);

@@ -274,7 +274,7 @@ pack_session_items(const struct session *s, struct pbuf *pk)
 	static const char	*states[] = { "running", "finished", "aborted" };
 	size_t			 i;
 
-	pb_map(pk, 16);
+	pb_map(pk, 17);
 	pack_strkey(pk, "type", "session");
 	pack_u64(pk, "id", s->id);
 	pack_strkey(pk, "origin", s->origin == SESSION_CAPTURED ?
@@ -294,6 +294,7 @@ pack_session_items(const struct session *s, struct pbuf *pk)
 	pack_u64(pk, "servers", s->nservers);
 	pack_u64(pk, "connections", s->nconns);
 	pack_u64(pk, "transactions", s->ntxns);
+	pack_bool(pk, "frames_kept", s->cfg.keep_frames);
 	pack_key(pk, "counters");
 	pack_counters(s, pk);
 }
@@ -515,12 +516,13 @@ pack_version(const struct msg *m, struct pbuf *pk)
 	pack_strkey(pk, "version", v);
 }
 
-/* The fields requests and responses share. */
+/* The fields requests and responses share (17 or 18 with headers). */
 static void
-pack_msg_common(const struct msg *m, struct pbuf *pk)
+pack_msg_common(const struct msg *m, int headers, struct pbuf *pk)
 {
 	pack_version(m, pk);
-	pack_headers(m, pk);
+	if (headers)
+		pack_headers(m, pk);
 	pack_u64(pk, "header_bytes", m->header_bytes);
 	pack_u64(pk, "body_bytes", m->body_bytes);
 	pack_time(pk, "decoded_bytes", m->encoded && (!m->lazy ||
@@ -544,21 +546,21 @@ pack_msg_common(const struct msg *m, struct pbuf *pk)
 }
 
 static void
-pack_request(const struct msg *m, struct pbuf *pk)
+pack_request(const struct msg *m, int headers, struct pbuf *pk)
 {
-	pb_map(pk, 19);
+	pb_map(pk, headers ? 19 : 18);
 	pack_strkey(pk, "method", m->has_method ?
 	    llhttp_method_name((llhttp_method_t)m->method) : NULL);
 	pack_text(pk, "target", m, m->target_off, m->target_len);
-	pack_msg_common(m, pk);
+	pack_msg_common(m, headers, pk);
 }
 
 static void
-pack_response(const struct msg *m, struct pbuf *pk)
+pack_response(const struct msg *m, int headers, struct pbuf *pk)
 {
 	uint8_t	 i;
 
-	pb_map(pk, 20);
+	pb_map(pk, headers ? 20 : 19);
 	pack_key(pk, "status");
 	if (m->status == 0)
 		pb_nil(pk);
@@ -569,7 +571,7 @@ pack_response(const struct msg *m, struct pbuf *pk)
 	pb_array(pk, m->ninterim);
 	for (i = 0; i < m->ninterim; i++)
 		pb_uint(pk, m->interim[i]);
-	pack_msg_common(m, pk);
+	pack_msg_common(m, headers, pk);
 }
 
 static void
@@ -622,7 +624,7 @@ pack_timings(const struct txn *t, struct pbuf *pk)
 }
 
 static void
-pack_txn_items(const struct txn *t, struct pbuf *pk)
+pack_txn_items(const struct txn *t, int headers, struct pbuf *pk)
 {
 	pb_map(pk, 13);
 	pack_strkey(pk, "type", "transaction");
@@ -638,12 +640,12 @@ pack_txn_items(const struct txn *t, struct pbuf *pk)
 	if (t->req == NULL)
 		pb_nil(pk);
 	else
-		pack_request(t->req, pk);
+		pack_request(t->req, headers, pk);
 	pack_key(pk, "response");
 	if (t->resp == NULL)
 		pb_nil(pk);
 	else
-		pack_response(t->resp, pk);
+		pack_response(t->resp, headers, pk);
 	pack_bool(pk, "pipelined", t->pipelined);
 	pack_bool(pk, "conditional", t->conditional);
 	pack_bool(pk, "not_modified", t->not_modified);
@@ -676,13 +678,13 @@ pack_server(const struct server *v, msgpack_packer *pk)
 }
 
 void
-pack_txn(const struct txn *t, msgpack_packer *pk)
+pack_txn(const struct txn *t, int headers, msgpack_packer *pk)
 {
 	struct pbuf	 pb;
 
 	pb.out = pk;
 	pb.n = 0;
-	pack_txn_items(t, &pb);
+	pack_txn_items(t, headers, &pb);
 	pb_flush(&pb);
 }
 

@@ -14,6 +14,7 @@
 void	 pack_session(const struct session *, msgpack_packer *);
 void	 pack_server(const struct server *, msgpack_packer *);
 void	 pack_conn(const struct conn *, int, uint64_t, msgpack_packer *);
-void	 pack_txn(const struct txn *, msgpack_packer *);
+/* headers 0: the messages' "headers" lists are left out. */
+void	 pack_txn(const struct txn *, int headers, msgpack_packer *);
 
 #endif

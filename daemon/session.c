@@ -452,8 +452,9 @@ session_frame(struct session *s, uint64_t ts_us, const u_char *data,
 	if (s->first_frame_us == ENGINE_NOTIME)
 		s->first_frame_us = ts_us;
 	s->last_frame_us = ts_us;
-	session_charge(s, ring_add(&s->ring, s->frameno, ts_us, data, caplen,
-	    len));
+	if (s->cfg.keep_frames)
+		session_charge(s, ring_add(&s->ring, s->frameno, ts_us, data,
+		    caplen, len));
 	r = decode_frame(s->linktype, data, caplen, &pk);
 	session_count(s, r);
 	if (r == DECODE_TCP) {
@@ -571,7 +572,8 @@ session_pack_item(struct session *s, int phase, size_t index, int flags,
 		    s->last_frame_us, pk);
 		break;
 	case 3:
-		pack_txn(s->txns[index], pk);
+		pack_txn(s->txns[index], !(flags & SESSION_DETAIL_NO_HEADERS),
+		    pk);
 		break;
 	}
 }
@@ -618,6 +620,6 @@ session_pack_txn(struct session *s, uint32_t txn_id, msgpack_packer *pk)
 
 	if ((t = session_txn(s, txn_id)) == NULL)
 		return (-1);
-	pack_txn(t, pk);
+	pack_txn(t, 1, pk);
 	return (0);
 }

@@ -26,6 +26,7 @@
 struct engine_config {
 	size_t		 budget;	/* bytes of memory for the whole session */
 	size_t		 body_keep;	/* bytes kept of each (decoded) body */
+	int		 keep_frames;	/* 0: raw frames are not stored */
 	uint16_t	 ports[PROTO_MAX_PORTS];
 	size_t		 nports;	/* 0: any port whose bytes parse as HTTP */
 };
@@ -88,6 +89,7 @@ void		 session_pack_summary(const struct session *, msgpack_packer *);
  * not appear, nothing appears twice.
  */
 #define SESSION_DETAIL_PACKETS	0x1	/* include each connection's packets */
+#define SESSION_DETAIL_NO_HEADERS 0x2	/* leave out messages' header lists */
 struct session_cursor {
 	int		 flags;
 	int		 phase;
@@ -110,8 +112,9 @@ int		 session_body(struct session *, uint32_t txn_id, int which,
 		    const u_char **data, size_t *len, int *truncated);
 
 /*
- * Raw frames still kept (oldest may have been evicted), in capture
- * order, for pcap dumps: packs up to maxbytes of frames as a proto_frame
+ * Raw frames still kept (oldest may have been evicted; none at all when
+ * the session was made without keep_frames), in capture order, for pcap
+ * dumps: packs up to maxbytes of frames as a proto_frame
  * blob into buf (caller-supplied, maxbytes long) starting after *pos,
  * advancing *pos. Returns bytes written, 0 at the end.
  */

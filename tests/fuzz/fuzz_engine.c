@@ -137,6 +137,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.budget = 256 * 1024;
 	cfg.body_keep = 512;
+	cfg.keep_frames = 1;
 	if (size > 0 && data[0] & 1) {
 		cfg.ports[0] = 80;
 		cfg.nports = 1;

@@ -4,9 +4,11 @@
  * with libpcap, feeds session_frame, finishes, packs the whole detail
  * into a buffer that is thrown away, then prints counts.
  *
- *   drive [-p] [-v] [-P port,...] [-b budget] [-k body_keep] file.pcap
+ *   drive [-dHnpv] [-P port,...] [-b budget] [-k body_keep] file.pcap
  *     -p  pack packet records too      -v  one line per transaction
- *     -d  print every packed item
+ *     -d  print every packed item      -n  keep no raw frames
+ *     -H  pack no header lists
+ * -n -H -k 0 is what "htracrctl analyze" asks of the engine.
  */
 #include <sys/types.h>
 
@@ -124,8 +126,15 @@ main(int argc, char *argv[])
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.budget = SESSION_DEFAULT_BUDGET;
 	cfg.body_keep = SESSION_DEFAULT_BODY_KEEP;
-	while ((ch = getopt(argc, argv, "b:dk:pP:v")) != -1) {
+	cfg.keep_frames = 1;
+	while ((ch = getopt(argc, argv, "b:dHk:npP:v")) != -1) {
 		switch (ch) {
+		case 'H':
+			flags |= SESSION_DETAIL_NO_HEADERS;
+			break;
+		case 'n':
+			cfg.keep_frames = 0;
+			break;
 		case 'd':
 			dump = 1;
 			break;
@@ -145,11 +154,13 @@ main(int argc, char *argv[])
 			verbose = 1;
 			break;
 		default:
-			errx(2, "usage: drive [-pv] [-b budget] [-P ports] file");
+			errx(2, "usage: drive [-dHnpv] [-b budget] [-k keep] "
+			    "[-P ports] file");
 		}
 	}
 	if (optind + 1 != argc)
-		errx(2, "usage: drive [-pv] [-b budget] [-P ports] file");
+		errx(2, "usage: drive [-dHnpv] [-b budget] [-k keep] "
+		    "[-P ports] file");
 	if ((p = pcap_open_offline(argv[optind], ebuf)) == NULL)
 		errx(1, "%s", ebuf);
 	s = session_new(1, SESSION_LOADED, pcap_datalink(p), &cfg, getuid(),

@@ -75,6 +75,7 @@ t_session(int link, size_t budget, const uint16_t *ports, size_t nports)
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.budget = budget ? budget : SESSION_DEFAULT_BUDGET;
 	cfg.body_keep = 4096;
+	cfg.keep_frames = 1;
 	if (nports)
 		memcpy(cfg.ports, ports, nports * sizeof(*ports));
 	cfg.nports = nports;
@@ -1212,6 +1213,94 @@ test_pack(void)
 	report("pack_detail");
 }
 
+/* Whether a packed message map has a "headers" key. */
+static int
+t_has_headers(const msgpack_object *txn, const char *which)
+{
+	const msgpack_object	*m;
+
+	if ((m = proto_get(txn, which)) == NULL ||
+	    m->type != MSGPACK_OBJECT_MAP)
+		return (-1);
+	return (proto_get(m, "headers") != NULL);
+}
+
+/*
+ * The lean session analyze asks for: no raw frames, no bodies, and a
+ * detail without header lists; what is still reported stays the same.
+ */
+static void
+test_lean(void)
+{
+	struct engine_config	 cfg;
+	struct flow		 f;
+	struct session		*s;
+	struct session_cursor	 cur;
+	msgpack_sbuffer		 sb;
+	msgpack_packer		 pk;
+	msgpack_unpacked	 u;
+	const msgpack_object	*o, *kept;
+	static u_char		 buf[1 << 16];
+	const u_char		*body;
+	size_t			 off = 0, len, txns = 0;
+	uint64_t		 pos = 0;
+	uint32_t		 i;
+	int			 trunc, with = 0, without = 0;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.budget = SESSION_DEFAULT_BUDGET;
+	s = session_new(1, SESSION_LOADED, DLT_EN10MB, &cfg, 0, "lean", 1);
+	t_flow(&f, s, DLT_EN10MB, 0);
+	t_handshake(&f);
+	for (i = 0; i < 3; i++) {
+		t_str(&f, 1, "GET /l HTTP/1.1\r\nHost: h\r\n\r\n");
+		t_str(&f, 0, resp_ok);
+	}
+	t_close(&f);
+	session_finish(s, f.us);
+	check(s->ntxns == 3 && s->txns[2]->resp != NULL &&
+	    s->txns[2]->resp->complete && s->txns[2]->resp->body_bytes > 0,
+	    "transactions not analysed");
+	check(session_frames_next(s, &pos, buf, sizeof(buf)) == 0 &&
+	    s->ring.nframes == 0, "frames kept");
+	check(session_body(s, 1, 1, &body, &len, &trunc) == -1 &&
+	    s->txns[0]->resp->body == NULL, "body kept");
+	memset(&cur, 0, sizeof(cur));
+	cur.flags = SESSION_DETAIL_NO_HEADERS;
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	while (session_pack_next(s, &cur, &pk, 100) > 0)
+		;
+	msgpack_unpacked_init(&u);
+	while (off < sb.size && msgpack_unpack_next(&u, sb.data, sb.size,
+	    &off) > 0) {
+		for (i = 0; i < u.data.via.array.size; i++) {
+			o = &u.data.via.array.ptr[i];
+			if ((kept = proto_get(o, "frames_kept")) != NULL)
+				check(kept->type == MSGPACK_OBJECT_BOOLEAN &&
+				    !kept->via.boolean, "frames_kept true");
+			if (proto_get(o, "request") == NULL)
+				continue;
+			txns++;
+			without += t_has_headers(o, "request") == 0 &&
+			    t_has_headers(o, "response") == 0;
+		}
+	}
+	check(txns == 3 && without == 3, "headers packed: %zu of %zu", 3 -
+	    (size_t)without, txns);
+	/* a single transaction asked for still shows them */
+	msgpack_sbuffer_clear(&sb);
+	off = 0;
+	if (session_pack_txn(s, 2, &pk) == 0 && msgpack_unpack_next(&u,
+	    sb.data, sb.size, &off) > 0)
+		with = t_has_headers(&u.data, "request") == 1;
+	check(with, "pack_txn without headers");
+	msgpack_unpacked_destroy(&u);
+	msgpack_sbuffer_destroy(&sb);
+	session_free(s);
+	report("lean_session");
+}
+
 int
 main(void)
 {
@@ -1253,5 +1342,6 @@ main(void)
 	test_header_bounds();
 	test_frames_dump();
 	test_pack();
+	test_lean();
 	return (nfail ? 1 : 0);
 }

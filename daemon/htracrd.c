@@ -62,13 +62,24 @@ htracrd_number(const char *opt, const char *arg, long long min,
 	return ((size_t)n);
 }
 
-/* As root: who the processes become. Falls back to nobody if asked. */
+/*
+ * As root: who the processes become. Without --user and without an
+ * htracr user (a build machine, say), nobody will do, with a warning.
+ */
 static void
 htracrd_ids(struct htracrd_conf *conf, const char *user, const char *group)
 {
 	struct passwd	*pw;
 	struct group	*gr;
 
+	if (user == NULL) {
+		user = HTRACRD_USER;
+		if (getpwnam(user) == NULL) {
+			log_warnx("no user %s (create it: useradd --system "
+			    "%s); running as nobody", user, user);
+			user = "nobody";
+		}
+	}
 	if ((pw = getpwnam(user)) == NULL)
 		fatalx("no user %s: create it (useradd --system --no-create-"
 		    "home %s) or pass --user", user, user);
@@ -285,7 +296,7 @@ int
 main(int argc, char **argv)
 {
 	static struct htracrd_conf	 conf;
-	const char			*user = HTRACRD_USER, *group = NULL;
+	const char			*user = NULL, *group = NULL;
 	int				 listen_fd, sp[2];
 	int				 logpipe[2] = { -1, -1 };
 	pid_t				 pid;

@@ -114,6 +114,7 @@ analyzer_engine_config(struct engine_config *ec)
 	memset(ec, 0, sizeof(*ec));
 	ec->budget = analyzer.conf->budget;
 	ec->body_keep = analyzer.conf->body_keep;
+	ec->keep_frames = 1;
 }
 
 /* Session id 0 means the newest. */

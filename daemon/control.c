@@ -48,7 +48,8 @@ static const struct control_field control_f_hello[] = {
 	{ "version", CF_UINT, 1 }, { "client", CF_STR, 0 }, { NULL, 0, 0 } };
 static const struct control_field control_f_none[] = { { NULL, 0, 0 } };
 static const struct control_field control_f_detail[] = {
-	{ "session", CF_UINT, 0 }, { "packets", CF_BOOL, 0 }, { NULL, 0, 0 } };
+	{ "session", CF_UINT, 0 }, { "packets", CF_BOOL, 0 },
+	{ "headers", CF_BOOL, 0 }, { NULL, 0, 0 } };
 static const struct control_field control_f_session[] = {
 	{ "session", CF_UINT, 0 }, { NULL, 0, 0 } };
 static const struct control_field control_f_body[] = {
@@ -56,7 +57,8 @@ static const struct control_field control_f_body[] = {
 	{ "which", CF_STR, 1 }, { NULL, 0, 0 } };
 static const struct control_field control_f_load_begin[] = {
 	{ "linktype", CF_INT, 1 }, { "snaplen", CF_UINT, 1 },
-	{ "source", CF_STR, 0 }, { "ports", CF_ARRAY, 0 }, { NULL, 0, 0 } };
+	{ "source", CF_STR, 0 }, { "ports", CF_ARRAY, 0 },
+	{ "frames", CF_BOOL, 0 }, { NULL, 0, 0 } };
 static const struct control_field control_f_load_frames[] = {
 	{ "frames", CF_BIN, 1 }, { NULL, 0, 0 } };
 static const struct control_field control_f_start[] = {
@@ -306,13 +308,17 @@ static void
 control_detail(struct client *c, uint64_t id, const msgpack_object *req)
 {
 	struct ksession	*ks;
-	int		 packets = 0;
+	int		 packets = 0, headers = 1, flags = 0;
 
 	if ((ks = control_session(c, id, req)) == NULL)
 		return;
 	proto_get_bool(req, "packets", &packets);
-	control_stream(c, id, ks, STREAM_DETAIL,
-	    packets ? SESSION_DETAIL_PACKETS : 0);
+	proto_get_bool(req, "headers", &headers);
+	if (packets)
+		flags |= SESSION_DETAIL_PACKETS;
+	if (!headers)
+		flags |= SESSION_DETAIL_NO_HEADERS;
+	control_stream(c, id, ks, STREAM_DETAIL, flags);
 }
 
 static void
@@ -432,6 +438,7 @@ control_load_begin(struct client *c, uint64_t id, const msgpack_object *req)
 		return;
 	}
 	analyzer_engine_config(&ec);
+	proto_get_bool(req, "frames", &ec.keep_frames);
 	if ((o = proto_get(req, "ports")) != NULL &&
 	    o->type == MSGPACK_OBJECT_ARRAY) {
 		if (control_parse_ports(c, id, o, &ports) == -1)

@@ -265,7 +265,7 @@ htracrd_options(int argc, char **argv, struct htracrd_conf *conf,
 			break;
 		case 'r':
 			conf->ring_mib = htracrd_number("--ring-mib", optarg,
-			    2, 2048);
+			    HTRACRD_RING_MIB, 2048);
 			break;
 		case 'b':
 			conf->budget = htracrd_number("--budget", optarg, 1,

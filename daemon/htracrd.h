@@ -14,7 +14,7 @@
 #define HTRACRD_SOCKET		"/run/htracr/htracr.sock"
 #define HTRACRD_USER		"htracr"
 #define HTRACRD_GROUP		"htracr"
-#define HTRACRD_RING_MIB	32
+#define HTRACRD_RING_MIB	32	/* least and default kernel ring */
 #define HTRACRD_MAX_SESSIONS	16
 
 struct htracrd_conf {

@@ -237,6 +237,7 @@ enum session_state {
 };
 
 struct tcp_table;
+struct session_chunk;
 
 struct session {
 	uint32_t		 id;
@@ -257,6 +258,10 @@ struct session {
 
 	size_t			 mem;		/* bytes counted so far */
 	int			 full;		/* budget reached: store no more */
+
+	struct session_chunk	*chunks;	/* records' arena, newest first */
+	size_t			 chunksize;
+	void			*last;		/* newest arena allocation */
 
 	struct ring		 ring;
 
@@ -290,6 +295,15 @@ void	 session_charge(struct session *, size_t);
 void	 session_uncharge(struct session *, size_t);
 int	 session_room(struct session *);
 void	*session_grow(struct session *, void *, size_t *, size_t, size_t);
+/*
+ * Records that live as long as the session (transactions, messages,
+ * their text and headers) come from an arena freed only with it.
+ * session_alloc returns zeroed memory; session_extend grows the newest
+ * allocation in place when it can, else moves it (the old room is lost
+ * until the session goes, and stays counted). Grown room is not zeroed.
+ */
+void	*session_alloc(struct session *, size_t);
+void	*session_extend(struct session *, void *, size_t, size_t);
 
 /* Model records (session.c). */
 struct server	*session_server(struct session *, uint8_t, const uint8_t *,

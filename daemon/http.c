@@ -200,12 +200,7 @@ http_msg_free(struct session *s, struct msg *m)
 {
 	if (m == NULL)
 		return;
-	session_uncharge(s, sizeof(*m) + m->textcap +
-	    m->hdrcap * sizeof(*m->hdrs) + m->bodycap);
-	free(m->text);
-	free(m->hdrs);
-	free(m->body);
-	free(m);
+	session_uncharge(s, body_free(m));
 }
 
 /* Requests awaiting a response, oldest first. */
@@ -250,8 +245,7 @@ http_msg_new(struct http_dir *hd)
 {
 	struct msg	*m;
 
-	m = xcalloc(1, sizeof(*m));
-	session_charge(hd->hc->s, sizeof(*m));
+	m = session_alloc(hd->hc->s, sizeof(*m));
 	m->end_us = ENGINE_NOTIME;
 	m->ct = m->ce = -1;
 	return (m);
@@ -294,8 +288,7 @@ http_text(struct http_dir *hd, struct msg *m, const char *at, size_t n)
 		ncap = m->textcap ? m->textcap : 256;
 		while (ncap < m->textlen + n)
 			ncap *= 2;
-		m->text = xreallocarray(m->text, 1, ncap);
-		session_charge(hd->hc->s, ncap - m->textcap);
+		m->text = session_extend(hd->hc->s, m->text, m->textcap, ncap);
 		m->textcap = (uint32_t)ncap;
 	}
 	memcpy(m->text + m->textlen, at, n);
@@ -379,9 +372,8 @@ http_hdr_new(struct http_dir *hd, struct msg *m)
 		return (NULL);
 	if (m->nhdrs == m->hdrcap) {
 		ncap = m->hdrcap ? m->hdrcap * 2 : 16;
-		m->hdrs = xreallocarray(m->hdrs, ncap, sizeof(*m->hdrs));
-		session_charge(hd->hc->s, (ncap - m->hdrcap) *
-		    sizeof(*m->hdrs));
+		m->hdrs = session_extend(hd->hc->s, m->hdrs,
+		    m->hdrcap * sizeof(*m->hdrs), ncap * sizeof(*m->hdrs));
 		m->hdrcap = (uint32_t)ncap;
 	}
 	memset(&m->hdrs[m->nhdrs], 0, sizeof(m->hdrs[0]));

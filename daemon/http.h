@@ -38,6 +38,7 @@ void	 http_eof(struct session *, struct http_conn *, int, uint64_t,
 int	 http_looks(const u_char *, size_t, int);
 /* Offset of the first message start in buf, its direction in *dir; -1. */
 long	 http_find_start(const u_char *, size_t, int, int *);
+/* Gives back a message's kept body; the record itself is the arena's. */
 void	 http_msg_free(struct session *, struct msg *);
 
 #endif

@@ -2,7 +2,9 @@
  * session.c: one capture run as the engine sees it: frames come in
  * (copied into the ring, decoded, handed to tcp.c), the model records
  * (servers, connections, transactions) are kept in arrays that only
- * grow, and every byte they take is counted against the budget. When
+ * grow, transactions and their messages in an arena of large chunks
+ * freed with the session, and every byte they take is counted against
+ * the budget. When
  * the budget is reached the oldest raw frames go first, then kept
  * bodies, then packet records of the oldest connections; after that
  * new connections and transactions are counted but not stored.
@@ -10,6 +12,7 @@
  * Runs in the analyzer (unprivileged, sandboxed).
  */
 #include <sys/types.h>
+#include <sys/mman.h>
 
 #include <malloc.h>
 #include <stdlib.h>
@@ -19,6 +22,7 @@
 #include "decode.h"
 #include "engine.h"
 #include "http.h"
+#include "log.h"
 #include "pack.h"
 #include "tcp.h"
 #include "xmalloc.h"
@@ -43,6 +47,116 @@ session_malloc_policy(void)
 	mallopt(M_TRIM_THRESHOLD, 256 * 1024 * 1024);
 }
 
+/*
+ * The arena: chunks of a sixty-fourth of the budget, so a small budget
+ * is not taken by one chunk, up to a huge page, which is asked for
+ * so that a large capture does not fault its records in 4 KiB at a time.
+ */
+#define SESSION_CHUNK_MAX	(2 * 1024 * 1024)
+#define SESSION_CHUNK_MIN	(16 * 1024)
+#define SESSION_ALIGN		16
+
+struct session_chunk {
+	struct session_chunk	*next;
+	size_t			 size;
+	size_t			 used;
+	size_t			 pad;		/* data stays 16-byte aligned */
+	u_char			 data[];
+};
+
+static size_t
+session_chunksize(size_t budget)
+{
+	size_t	 n = budget / 64;
+
+	if (n > SESSION_CHUNK_MAX)
+		n = SESSION_CHUNK_MAX;
+	if (n < SESSION_CHUNK_MIN)
+		n = SESSION_CHUNK_MIN;
+	return (n);
+}
+
+static struct session_chunk *
+session_chunk_new(struct session *s, size_t need)
+{
+	struct session_chunk	*k;
+	size_t			 size = s->chunksize;
+	void			*p;
+
+	if (need > size - sizeof(*k))
+		size = need + sizeof(*k);
+	if (size == SESSION_CHUNK_MAX) {
+		if (posix_memalign(&p, SESSION_CHUNK_MAX, size) != 0)
+			fatal("posix_memalign");
+		(void)madvise(p, size, MADV_HUGEPAGE);
+		k = p;
+	} else
+		k = xmalloc(size);
+	session_charge(s, size);
+	k->size = size - sizeof(*k);
+	k->used = 0;
+	k->next = s->chunks;
+	s->chunks = k;
+	return (k);
+}
+
+static size_t
+session_align(size_t n)
+{
+	return ((n + SESSION_ALIGN - 1) & ~(size_t)(SESSION_ALIGN - 1));
+}
+
+void *
+session_alloc(struct session *s, size_t n)
+{
+	struct session_chunk	*k = s->chunks;
+	void			*p;
+
+	n = session_align(n > 0 ? n : 1);
+	if (k == NULL || k->size - k->used < n)
+		k = session_chunk_new(s, n);
+	p = k->data + k->used;
+	k->used += n;
+	memset(p, 0, n);
+	s->last = p;
+	return (p);
+}
+
+void *
+session_extend(struct session *s, void *p, size_t old, size_t n)
+{
+	struct session_chunk	*k = s->chunks;
+	void			*q;
+	size_t			 grow;
+
+	if (p == NULL)
+		return (session_alloc(s, n));
+	if (n <= old)
+		return (p);
+	old = session_align(old);
+	grow = session_align(n) - old;
+	if (p == s->last && k != NULL && k->size - k->used >= grow) {
+		k->used += grow;
+		return (p);
+	}
+	q = session_alloc(s, n);
+	memcpy(q, p, old);
+	return (q);
+}
+
+static void
+session_chunks_free(struct session *s)
+{
+	struct session_chunk	*k, *next;
+
+	for (k = s->chunks; k != NULL; k = next) {
+		next = k->next;
+		free(k);
+	}
+	s->chunks = NULL;
+	s->last = NULL;
+}
+
 struct session *
 session_new(uint32_t id, enum session_origin origin, int linktype,
     const struct engine_config *cfg, uid_t uid, const char *source,
@@ -52,6 +166,8 @@ session_new(uint32_t id, enum session_origin origin, int linktype,
 
 	session_malloc_policy();
 	s = xcalloc(1, sizeof(*s));
+	s->chunksize = session_chunksize(cfg->budget ? cfg->budget :
+	    SESSION_DEFAULT_BUDGET);
 	s->id = id;
 	s->origin = origin;
 	s->state = SESSION_RUNNING;
@@ -96,8 +212,8 @@ session_free(struct session *s)
 	for (i = 0; i < s->ntxns; i++) {
 		http_msg_free(s, s->txns[i]->req);
 		http_msg_free(s, s->txns[i]->resp);
-		free(s->txns[i]);
 	}
+	session_chunks_free(s);
 	for (i = 0; i < s->nservers; i++) {
 		free(s->servers[i]->name);
 		free(s->servers[i]);
@@ -358,8 +474,7 @@ session_txn_new(struct session *s, struct conn *c)
 		s->c.dropped_transactions++;
 		return (NULL);
 	}
-	t = xcalloc(1, sizeof(*t));
-	session_charge(s, sizeof(*t));
+	t = session_alloc(s, sizeof(*t));
 	t->id = (uint32_t)s->ntxns + 1;
 	t->index = (uint32_t)c->ntxns;
 	t->conn = c;

@@ -39,6 +39,8 @@
 #define ANALYZER_STREAM_HIGH	(1024 * 1024)
 #define ANALYZER_STREAM_LOW	(256 * 1024)
 #define ANALYZER_READ_MAX	(1024 * 1024)
+/* Items per detail chunk with packets: each connection may hold many. */
+#define ANALYZER_PACKET_ITEMS	16
 #define ANALYZER_LINK_BUF	(4 * 1024 * 1024)
 
 struct analyzer		 analyzer;
@@ -215,10 +217,21 @@ analyzer_detail_next(struct client *c)
 	size_t		 n;
 
 	analyzer_chunk_begin(&sb, &pk, st->id);
-	n = session_pack_next(st->ks->s, &st->cursor, &pk, PROTO_CHUNK_ITEMS);
+	n = session_pack_next(st->ks->s, &st->cursor, &pk,
+	    (st->cursor.flags & SESSION_DETAIL_PACKETS) ?
+	    ANALYZER_PACKET_ITEMS : PROTO_CHUNK_ITEMS);
 	if (n == 0) {
 		msgpack_sbuffer_destroy(&sb);
 		return (0);
+	}
+	if (proto_end(&sb) == -1) {
+		/* An error ends a stream as well as its end message does. */
+		msgpack_sbuffer_destroy(&sb);
+		analyzer_error(c, st->id, PROTO_ERR_LIMIT, "detail chunk over "
+		    "%d bytes; ask without packets", PROTO_MAX_REPLY);
+		analyzer_session_unref(st->ks);
+		memset(st, 0, sizeof(*st));
+		return (1);
 	}
 	st->count += n;
 	analyzer_send(c, &sb);
@@ -291,7 +304,7 @@ analyzer_stream_pump(struct client *c)
 			more = analyzer_detail_next(c);
 		else
 			more = analyzer_frames_next(c);
-		if (!more)
+		if (!more && c->stream.kind != STREAM_NONE)
 			analyzer_stream_end(c);
 	}
 }

@@ -261,11 +261,14 @@ live_stopped(const struct ipc_stats *st)
 
 	c = live_waiter(&id);
 	analyzer.cstate = CAPTURE_IDLE;
-	live_watch_end();
-	if (analyzer.live == NULL)
+	if (analyzer.live == NULL) {
+		live_watch_end();
 		return;
+	}
 	live_drops(st);
+	/* Finishing reports transactions left unanswered: watchers first. */
 	session_finish(analyzer.live->s, analyzer_now_us());
+	live_watch_end();
 	log_info("capture stopped: session %u, %llu frames, %llu kernel "
 	    "drops, %llu forward drops", session_id(analyzer.live->s),
 	    (unsigned long long)st->frames, (unsigned long long)st->kernel,

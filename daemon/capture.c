@@ -361,6 +361,27 @@ capture_ports(const struct ipc_ports *p)
 	}
 }
 
+/*
+ * The kernel hands TPACKET_V3 blocks over when full or after the 100 ms
+ * block timeout: wait out one timeout so frames seen before the stop
+ * are in the session.
+ */
+static void
+capture_drain(void)
+{
+	struct pollfd	 pfd;
+	int		 i;
+
+	pfd.fd = pcap_get_selectable_fd(capture.pcap);
+	pfd.events = POLLIN;
+	for (i = 0; i < 3; i++) {
+		capture_dispatch();
+		if (poll(&pfd, 1, 100) <= 0)
+			break;
+	}
+	capture_dispatch();
+}
+
 static void
 capture_stop(void)
 {
@@ -368,7 +389,7 @@ capture_stop(void)
 
 	if (capture.pcap == NULL)
 		fatalx("analyzer sent stop while no capture runs");
-	capture_dispatch();
+	capture_drain();
 	capture_stats(&st);
 	pcap_close(capture.pcap);
 	capture.pcap = NULL;

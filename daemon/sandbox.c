@@ -383,7 +383,14 @@ sandbox_capture(const struct htracrd_conf *conf, int keep_net_raw,
     pid_t child)
 {
 	uint64_t	 keep;
+	int		 deathsig = 0;
 
+	/*
+	 * A parent-death signal (htracrctl analyze sets one on its private
+	 * daemon) is cleared by the change of ids: set it again after.
+	 */
+	if (prctl(PR_GET_PDEATHSIG, &deathsig, 0, 0, 0) == -1)
+		fatal("PR_GET_PDEATHSIG");
 	keep = keep_net_raw && sandbox_has_cap(SANDBOX_CAP_NET_RAW) ?
 	    (uint64_t)1 << SANDBOX_CAP_NET_RAW : 0;
 	if (conf->as_root) {
@@ -391,6 +398,12 @@ sandbox_capture(const struct htracrd_conf *conf, int keep_net_raw,
 		if (prctl(PR_SET_KEEPCAPS, keep ? 1 : 0, 0, 0, 0) == -1)
 			fatal("PR_SET_KEEPCAPS");
 		sandbox_setids(conf);
+	}
+	if (deathsig != 0) {
+		if (prctl(PR_SET_PDEATHSIG, deathsig, 0, 0, 0) == -1)
+			fatal("PR_SET_PDEATHSIG");
+		if (getppid() == 1)
+			fatalx("the process that started htracrd is gone");
 	}
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) == -1)
 		fatal("PR_CAP_AMBIENT_CLEAR_ALL");

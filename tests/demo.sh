@@ -1,14 +1,17 @@
 #!/bin/sh
 # demo.sh: `make demo`, htracr's main job on real traffic. Builds, makes
 # two network namespaces joined by a veth pair (a small nginx site in one,
-# curl in the other), captures a little real HTTP between them, and shows
-# what htracr makes of it. Needs root; removes everything it made.
+# curl in the other), runs htracrd in the server's namespace, captures a
+# little real HTTP with `htracrctl start` / `htracrctl stop --dump`, and
+# shows the session. Needs root; removes everything it made.
 #
-#   DEMO_PCAP=FILE	keep the capture there (to try htracrctl on it later)
+#   DEMO_PCAP=FILE	keep the dumped capture there (for htracrctl analyze,
+#			Wireshark, ...)
+#   DEMO_CAPTURE=tcpdump	capture with tcpdump and show it with
+#			htracrctl analyze instead of the daemon
 #
 # The capture step is one pair of functions, capture_start/capture_stop,
-# and the report is show: when htracrd captures live they become
-# `htracrctl start` / `htracrctl stop --dump` and `htracrctl show`.
+# and the report is show, one of each per way of capturing.
 . "$(dirname "$0")/regress/lib.sh"
 
 cd "$T_ROOT" || exit 1
@@ -54,16 +57,37 @@ EOF
 	t_wait_for 10 t_ns srv curl -s -o /dev/null "http://$SRV/"
 }
 
-capture_start() {
+# htracrd runs where the server's interface is; it starts as root and
+# keeps only what capturing needs (see htracrd(8)).
+daemon_capture_start() {
+	T_BG_LOG=$T_TMP/htracrd.log t_bg ip netns exec "$T_NS_PREFIX-srv" \
+	    "$HTRACRD" --foreground --socket "$T_TMP/s"
+	t_wait_for 10 test -S "$T_TMP/s" || return 1
+	"$HTRACRCTL" --socket "$T_TMP/s" start --interface "$T_VETH_A" --ports 80
+}
+
+daemon_capture_stop() {
+	"$HTRACRCTL" --socket "$T_TMP/s" stop --dump "$T_TMP/demo.pcap"
+}
+
+daemon_show() {
+	"$HTRACRCTL" --socket "$T_TMP/s" show
+}
+
+tcpdump_capture_start() {
 	T_BG_LOG=$T_TMP/tcpdump.log t_bg ip netns exec "$T_NS_PREFIX-srv" \
 	    tcpdump -i "$T_VETH_A" -s 0 -U -w "$T_TMP/demo.pcap" tcp port 80
-	CAPTURE_PID=$T_BG_PID
+	TCPDUMP_PID=$T_BG_PID
 	t_wait_for 10 grep -q 'listening on' "$T_TMP/tcpdump.log"
 }
 
-capture_stop() {
+tcpdump_capture_stop() {
 	sleep 1
-	t_kill "$CAPTURE_PID"
+	t_kill "$TCPDUMP_PID"
+}
+
+tcpdump_show() {
+	"$HTRACRCTL" analyze "$T_TMP/demo.pcap"
 }
 
 # A browser-like visit: page and its parts on one connection, a login
@@ -79,10 +103,6 @@ traffic() {
 	t_ns cli timeout 20 curl -s --max-time 10 -o /dev/null "$u/nowhere"
 }
 
-show() {
-	"$HTRACRCTL" analyze "$T_TMP/demo.pcap"
-}
-
 say "building"
 make -s all || exit 1
 t_tmpdir
@@ -90,12 +110,28 @@ say "two namespaces, $SRV (nginx) and $CLI (curl)"
 t_ns_add srv >/dev/null && t_ns_add cli >/dev/null &&
     t_veth srv "$SRV/24" cli "$CLI/24" || { echo "demo: cannot make namespaces" >&2; exit 1; }
 site || { echo "demo: nginx did not start" >&2; exit 1; }
-capture_start || { echo "demo: tcpdump did not start" >&2; exit 1; }
+case ${DEMO_CAPTURE:-daemon} in
+daemon)
+	say "htracrd in the server's namespace: htracrctl start"
+	how=daemon ;;
+tcpdump)
+	say "tcpdump in the server's namespace"
+	how=tcpdump ;;
+*)
+	echo "demo: DEMO_CAPTURE is daemon or tcpdump" >&2
+	exit 1 ;;
+esac
+${how}_capture_start || {
+	echo "demo: the capture did not start" >&2
+	tail -n 3 "$T_TMP/$how.log" "$T_TMP/htracrd.log" 2>/dev/null >&2
+	exit 1
+}
 say "traffic: curl, 6 requests on 4 connections"
 traffic
-capture_stop
-say "htracrctl analyze (capture made by tcpdump on the server side)"
-show
+say "stop"
+${how}_capture_stop || { echo "demo: stopping the capture failed" >&2; exit 1; }
+say "what htracr saw"
+${how}_show
 rc=$?
 if [ -n "${DEMO_PCAP:-}" ]; then
 	cp "$T_TMP/demo.pcap" "$DEMO_PCAP" && echo "capture kept in $DEMO_PCAP"

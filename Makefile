@@ -31,6 +31,8 @@ ALL_CFLAGS = $(CPPFLAGS) $(CFLAGS) $(WARN) $(HARDEN) $(PKG_CFLAGS) -std=gnu11 -M
 LDFLAGS	+= $(LDHARDEN)
 
 B	 = build
+# Where the programs go: here, or build-asan/ for the sanitizer build.
+O	 =
 COMMON	 = $(wildcard common/*.c) proto/proto.c
 DAEMON	 = $(wildcard daemon/*.c)
 CLIENT	 = $(wildcard client/*.c)
@@ -41,12 +43,12 @@ DAEMON_O = $(DAEMON:%.c=$(B)/%.o)
 CLIENT_O = $(CLIENT:%.c=$(B)/%.o)
 LL_O	 = $(LLSRC:%=$(B)/llhttp/%.o)
 
-all: htracrd htracrctl
+all: $(O)htracrd $(O)htracrctl
 
-htracrd: $(DAEMON_O) $(COMMON_O) $(LL_O)
+$(O)htracrd: $(DAEMON_O) $(COMMON_O) $(LL_O)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-htracrctl: $(CLIENT_O) $(COMMON_O)
+$(O)htracrctl: $(CLIENT_O) $(COMMON_O)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(B)/%.o: %.c
@@ -67,8 +69,9 @@ check: all
 	sh tests/run.sh
 
 asan:
-	$(MAKE) B=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" \
-	    LDHARDEN="-fsanitize=address,undefined" htracrd htracrctl
+	$(MAKE) B=build-asan O=build-asan/ \
+	    CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" \
+	    LDHARDEN="-fsanitize=address,undefined" all
 
 fuzz:
 	sh tests/fuzz/build.sh

@@ -314,8 +314,9 @@ cmd_analyze_run(struct cmd_ctx *ctx, struct analyze *a,
 	if (cmd_analyze_spawn(a) == -1 || client_open(&c, a->sock) == -1)
 		return (-1);
 	copy = xstrdup(a->file);
+	/* Only a pcap dump reads the raw frames back: keep them for it. */
 	rc = cmd_load_stream(&c, pf, basename(copy), a->ports, a->nports,
-	    &summary);
+	    fmt->doc == NULL && fmt->doc_opts == NULL, &summary);
 	free(copy);
 	if (rc == 0 && proto_get_u64(&summary, "id", &session) == -1) {
 		log_warnx("the private htracrd sent a summary without an id");

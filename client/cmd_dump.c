@@ -162,7 +162,8 @@ cmd_dump_json(FILE *fp, struct client *c, uint64_t session,
 	struct json_stream	*j = json_stream_new(fp);
 	int			 rc;
 
-	rc = doc_stream(c, session, ro->packets, json_stream_item, j);
+	rc = doc_stream(c, session, ro->packets ? DOC_PACKETS : 0,
+	    json_stream_item, j);
 	if (json_stream_free(j) == -1)
 		rc = -1;
 	return (rc);
@@ -175,7 +176,9 @@ cmd_dump_text(FILE *fp, struct client *c, uint64_t session,
 	struct text_stream	*t = text_stream_new(fp, ro);
 	int			 rc;
 
-	rc = doc_stream(c, session, ro->packets, text_stream_item, t);
+	/* The summary prints no header lists: they need not travel. */
+	rc = doc_stream(c, session, (ro->packets ? DOC_PACKETS : 0) |
+	    DOC_NO_HEADERS, text_stream_item, t);
 	if (text_stream_free(t) == -1)
 		rc = -1;
 	return (rc);
@@ -192,7 +195,7 @@ cmd_dump_write(struct client *c, const struct cmd_format *fmt,
 		return (fmt->stream(fp, c, session, ro));
 	if (fmt->doc == NULL && fmt->doc_opts == NULL)
 		return (cmd_dump_frames(c, session, fp));
-	if (doc_fetch(&d, c, session, ro->packets) == -1)
+	if (doc_fetch(&d, c, session, ro->packets ? DOC_PACKETS : 0) == -1)
 		return (-1);
 	if (fmt->doc != NULL)
 		rc = fmt->doc(fp, &d);

@@ -26,7 +26,7 @@ const struct cmd_entry	cmd_load_entry = {
 
 static uint64_t
 cmd_load_begin(struct client *c, struct pcapfile *pf, const char *source,
-    const uint16_t *ports, size_t nports)
+    const uint16_t *ports, size_t nports, int keep)
 {
 	msgpack_sbuffer	 sb;
 	msgpack_packer	 pk;
@@ -34,13 +34,24 @@ cmd_load_begin(struct client *c, struct pcapfile *pf, const char *source,
 	uint64_t	 id, session;
 	size_t		 i;
 
-	id = client_begin(c, &sb, &pk, PROTO_OP_LOAD_BEGIN, nports ? 4 : 3);
+	id = client_begin(c, &sb, &pk, PROTO_OP_LOAD_BEGIN, nports ? 6 : 5);
 	proto_pack_key(&pk, "linktype");
 	msgpack_pack_int(&pk, pf->linktype);
 	proto_pack_key(&pk, "snaplen");
 	msgpack_pack_uint32(&pk, pf->snaplen);
 	proto_pack_key(&pk, "source");
 	proto_pack_strn(&pk, source, strnlen(source, PROTO_MAX_STRING));
+	/* What only a later dump or show --txn reads back. */
+	proto_pack_key(&pk, "frames");
+	if (keep)
+		msgpack_pack_true(&pk);
+	else
+		msgpack_pack_false(&pk);
+	proto_pack_key(&pk, "bodies");
+	if (keep)
+		msgpack_pack_true(&pk);
+	else
+		msgpack_pack_false(&pk);
 	if (nports > 0) {
 		proto_pack_key(&pk, "ports");
 		msgpack_pack_array(&pk, nports);
@@ -78,14 +89,15 @@ cmd_load_frames(struct client *c, const unsigned char *blob, size_t len)
 
 int
 cmd_load_stream(struct client *c, struct pcapfile *pf, const char *source,
-    const uint16_t *ports, size_t nports, msgpack_object *summary)
+    const uint16_t *ports, size_t nports, int keep,
+    msgpack_object *summary)
 {
 	msgpack_object		 res;
 	const msgpack_object	*s;
 	const unsigned char	*blob;
 	long			 n;
 
-	if (cmd_load_begin(c, pf, source, ports, nports) == 0)
+	if (cmd_load_begin(c, pf, source, ports, nports, keep) == 0)
 		return (-1);
 	while ((n = pcapfile_next(pf, &blob)) > 0)
 		if (cmd_load_frames(c, blob, (size_t)n) == -1)
@@ -148,7 +160,7 @@ cmd_load_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 	copy = xstrdup(path);
 	if (cmd_load_stream(&c, &pf, basename(copy), ports,
-	    nports, &summary) == 0) {
+	    nports, 1, &summary) == 0) {
 		if (ctx->json) {
 			json_write(stdout, &summary);
 			putchar('\n');

@@ -271,7 +271,7 @@ cmd_show_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		rc = cmd_dump_write(&c, cmd_dump_find(ctx->json ? "json" :
 		    "text"), session, stdout, &s.ro);
 	else if ((rc = doc_fetch(&d, &c, session, s.ro.packets ||
-	    s.conn != 0)) == 0) {
+	    s.conn != 0 ? DOC_PACKETS : 0)) == 0) {
 		rc = cmd_show_render(&s, &c, &d);
 		doc_free(&d);
 	}

@@ -178,27 +178,32 @@ doc_collect(const msgpack_object *chunk, const msgpack_object ***items,
 }
 
 static uint64_t
-doc_request(struct client *c, uint64_t session, int packets)
+doc_request(struct client *c, uint64_t session, int flags)
 {
 	msgpack_sbuffer	 sb;
 	msgpack_packer	 pk;
 	uint64_t	 id;
 
-	id = client_begin(c, &sb, &pk, PROTO_OP_DETAIL, 2);
+	id = client_begin(c, &sb, &pk, PROTO_OP_DETAIL, 3);
 	proto_pack_key(&pk, "session");
 	msgpack_pack_uint64(&pk, session);
 	proto_pack_key(&pk, "packets");
-	if (packets)
+	if (flags & DOC_PACKETS)
 		msgpack_pack_true(&pk);
 	else
 		msgpack_pack_false(&pk);
+	proto_pack_key(&pk, "headers");
+	if (flags & DOC_NO_HEADERS)
+		msgpack_pack_false(&pk);
+	else
+		msgpack_pack_true(&pk);
 	if (client_send(c, &sb, NULL, 0) == -1)
 		return (0);
 	return (id);
 }
 
 int
-doc_fetch(struct doc *d, struct client *c, uint64_t session, int packets)
+doc_fetch(struct doc *d, struct client *c, uint64_t session, int flags)
 {
 	msgpack_zone		 *zone;
 	msgpack_object		  val;
@@ -208,7 +213,7 @@ doc_fetch(struct doc *d, struct client *c, uint64_t session, int packets)
 	int			  rc;
 
 	memset(d, 0, sizeof(*d));
-	if ((id = doc_request(c, session, packets)) == 0)
+	if ((id = doc_request(c, session, flags)) == 0)
 		return (-1);
 	if ((zone = msgpack_zone_new(DOC_ZONE_CHUNK)) == NULL)
 		fatalx("out of memory");
@@ -233,7 +238,7 @@ doc_fetch(struct doc *d, struct client *c, uint64_t session, int packets)
 }
 
 int
-doc_stream(struct client *c, uint64_t session, int packets,
+doc_stream(struct client *c, uint64_t session, int flags,
     int (*fn)(void *, const msgpack_object *), void *arg)
 {
 	msgpack_object	 val;
@@ -241,7 +246,7 @@ doc_stream(struct client *c, uint64_t session, int packets,
 	uint32_t	 i;
 	int		 rc;
 
-	if ((id = doc_request(c, session, packets)) == 0)
+	if ((id = doc_request(c, session, flags)) == 0)
 		return (-1);
 	/* The client's zone is cleared for each message: memory stays flat. */
 	while ((rc = client_read(c, id, NULL, &val)) == CLIENT_CHUNK) {

@@ -58,7 +58,7 @@ static const struct control_field control_f_body[] = {
 static const struct control_field control_f_load_begin[] = {
 	{ "linktype", CF_INT, 1 }, { "snaplen", CF_UINT, 1 },
 	{ "source", CF_STR, 0 }, { "ports", CF_ARRAY, 0 },
-	{ "frames", CF_BOOL, 0 }, { NULL, 0, 0 } };
+	{ "frames", CF_BOOL, 0 }, { "bodies", CF_BOOL, 0 }, { NULL, 0, 0 } };
 static const struct control_field control_f_load_frames[] = {
 	{ "frames", CF_BIN, 1 }, { NULL, 0, 0 } };
 static const struct control_field control_f_start[] = {
@@ -424,6 +424,7 @@ control_load_begin(struct client *c, uint64_t id, const msgpack_object *req)
 	int64_t			 linktype;
 	uint64_t		 snaplen;
 	char			*source;
+	int			 bodies;
 
 	if (c->load != NULL) {
 		analyzer_error(c, id, PROTO_ERR_STATE,
@@ -439,6 +440,8 @@ control_load_begin(struct client *c, uint64_t id, const msgpack_object *req)
 	}
 	analyzer_engine_config(&ec);
 	proto_get_bool(req, "frames", &ec.keep_frames);
+	if (proto_get_bool(req, "bodies", &bodies) == 0 && !bodies)
+		ec.body_keep = 0;
 	if ((o = proto_get(req, "ports")) != NULL &&
 	    o->type == MSGPACK_OBJECT_ARRAY) {
 		if (control_parse_ports(c, id, o, &ports) == -1)

@@ -304,6 +304,8 @@ void	*session_grow(struct session *, void *, size_t *, size_t, size_t);
  */
 void	*session_alloc(struct session *, size_t);
 void	*session_extend(struct session *, void *, size_t, size_t);
+int	 session_trim(struct session *, void *, size_t, size_t, void *,
+	    size_t, size_t, void **);
 
 /* Model records (session.c). */
 struct server	*session_server(struct session *, uint8_t, const uint8_t *,

@@ -489,6 +489,30 @@ http_headers_scan(struct http_dir *hd, struct msg *m, struct txn *t)
 }
 
 /*
+ * The header block is complete: text and headers give back the room
+ * they were grown by (most messages are done growing here; trailers
+ * grow them again).
+ */
+static void
+http_msg_trim(struct session *s, struct msg *m)
+{
+	void	*nb;
+	size_t	 hcap = m->hdrcap * sizeof(*m->hdrs);
+	size_t	 hlen = m->nhdrs * sizeof(*m->hdrs);
+
+	if (session_trim(s, m->text, m->textcap, m->textlen, m->hdrs, hcap,
+	    hlen, &nb)) {
+		m->hdrs = nb;
+	} else if (session_trim(s, m->hdrs, hcap, hlen, m->text, m->textcap,
+	    m->textlen, &nb)) {
+		m->text = nb;
+	} else
+		return;
+	m->textcap = m->textlen;
+	m->hdrcap = m->nhdrs;
+}
+
+/*
  * Pauses (so the loop learns where the header block ends) after telling
  * llhttp what it cannot know itself: a response to HEAD has no body, a
  * 2xx to CONNECT starts a tunnel.
@@ -526,6 +550,7 @@ http_on_headers(llhttp_t *p)
 		}
 	}
 	http_headers_scan(hd, m, t);
+	http_msg_trim(hd->hc->s, m);
 	body_start(&hd->body, m);
 	return (HPE_PAUSED);
 }

@@ -144,6 +144,35 @@ session_extend(struct session *s, void *p, size_t old, size_t n)
 	return (q);
 }
 
+/*
+ * A message's text and header array grow by doubling while it is
+ * parsed; once its header block is complete both are shrunk to what
+ * they hold, when they are the newest two allocations (a first, then b
+ * right after it, at the end of the newest chunk), as they are when
+ * the block came in one packet. b moves down next to a; *nb is where
+ * it went. Returns 0 when they are not placed so.
+ */
+int
+session_trim(struct session *s, void *a, size_t acap, size_t alen, void *b,
+    size_t bcap, size_t blen, void **nb)
+{
+	struct session_chunk	*k = s->chunks;
+	u_char			*to;
+
+	if (k == NULL || a == NULL || b == NULL || alen > acap ||
+	    blen > bcap ||
+	    (u_char *)a + session_align(acap > 0 ? acap : 1) != b ||
+	    (u_char *)b + session_align(bcap > 0 ? bcap : 1) !=
+	    k->data + k->used)
+		return (0);
+	to = (u_char *)a + session_align(alen > 0 ? alen : 1);
+	memmove(to, b, blen);
+	k->used = (size_t)(to - k->data) + session_align(blen > 0 ? blen : 1);
+	s->last = to;
+	*nb = to;
+	return (1);
+}
+
 static void
 session_chunks_free(struct session *s)
 {

@@ -1213,6 +1213,63 @@ test_pack(void)
 	report("pack_detail");
 }
 
+/* Header i of m is name: value. */
+static int
+t_header(const struct msg *m, uint32_t i, const char *name,
+    const char *value)
+{
+	return (m != NULL && i < m->nhdrs &&
+	    m->hdrs[i].name_len == strlen(name) &&
+	    m->hdrs[i].val_len == strlen(value) &&
+	    memcmp(m->text + m->hdrs[i].name_off, name, strlen(name)) == 0 &&
+	    memcmp(m->text + m->hdrs[i].val_off, value, strlen(value)) == 0);
+}
+
+/*
+ * Text and headers are shrunk when the header block ends; trailers and
+ * the messages that follow must still land where they belong, whether
+ * the block came in one packet or byte by byte.
+ */
+static void
+test_trim(void)
+{
+	struct flow	 f;
+	struct session	*s = t_session(DLT_EN10MB, 0, NULL, 0);
+	const char	*resp = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked"
+	    "\r\nTrailer: X-Sum\r\n\r\n3\r\nabc\r\n0\r\nX-Sum: 42\r\n\r\n";
+	const struct msg *m;
+	size_t		 i, j;
+
+	t_flow(&f, s, DLT_EN10MB, 0);
+	t_handshake(&f);
+	for (i = 0; i < 2; i++) {
+		t_str(&f, 1, "GET /t HTTP/1.1\r\nHost: h\r\nA: b\r\n\r\n");
+		if (i == 0)
+			t_str(&f, 0, resp);
+		else
+			for (j = 0; resp[j] != '\0'; j++)
+				t_send(&f, 0, resp + j, 1);
+	}
+	session_finish(s, f.us);
+	check(s->ntxns == 2, "transactions %zu", s->ntxns);
+	for (i = 0; i < s->ntxns && !failed; i++) {
+		m = t_txn(s, i)->resp;
+		check(t_target(t_txn(s, i), "/t") &&
+		    t_header(t_txn(s, i)->req, 0, "Host", "h") &&
+		    t_header(t_txn(s, i)->req, 1, "A", "b"),
+		    "request %zu headers", i);
+		check(m != NULL && m->complete && m->nhdrs == 3 &&
+		    t_header(m, 0, "Transfer-Encoding", "chunked") &&
+		    t_header(m, 1, "Trailer", "X-Sum") &&
+		    t_header(m, 2, "X-Sum", "42") &&
+		    m->reason_len == 2 &&
+		    memcmp(m->text + m->reason_off, "OK", 2) == 0,
+		    "response %zu headers and trailer", i);
+	}
+	session_free(s);
+	report("trim_headers");
+}
+
 /* Whether a packed message map has a "headers" key. */
 static int
 t_has_headers(const msgpack_object *txn, const char *which)
@@ -1343,5 +1400,6 @@ main(void)
 	test_frames_dump();
 	test_pack();
 	test_lean();
+	test_trim();
 	return (nfail ? 1 : 0);
 }

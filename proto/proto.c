@@ -266,17 +266,23 @@ proto_decode(const char *buf, size_t len, msgpack_zone *zone,
 		*why = "message is not a map";
 		return (-1);
 	}
-	if (proto_scan_obj(&sc, 0, 0) == -1) {
+	/*
+	 * Replies come from the daemon the user chose to talk to: a hostile
+	 * count there can only make msgpack_unpack fail to allocate, in the
+	 * client's own process. The scan costs as much as unpacking, on
+	 * every chunk of a detail stream, so only requests pay for it.
+	 */
+	if (request && proto_scan_obj(&sc, 0, 0) == -1) {
 		*why = sc.why;
-		return (-1);
-	}
-	if (sc.off != len) {
-		*why = "trailing bytes after the message";
 		return (-1);
 	}
 	if (msgpack_unpack(buf, len, &off, zone, obj) != MSGPACK_UNPACK_SUCCESS ||
 	    obj->type != MSGPACK_OBJECT_MAP) {
 		*why = "not a msgpack message";
+		return (-1);
+	}
+	if (off != len) {
+		*why = "trailing bytes after the message";
 		return (-1);
 	}
 	return (0);

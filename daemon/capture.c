@@ -192,6 +192,7 @@ capture_set_filter(const struct ipc_ports *p)
 	}
 	pcap_freecode(&prog);
 	log_info("filter: %s", filter);
+	notify_status("capturing: %s", filter);
 	return (0);
 }
 
@@ -397,6 +398,7 @@ capture_stop(void)
 	log_info("capture stopped: %llu frames forwarded, %llu dropped by "
 	    "the kernel, %llu not forwarded", (unsigned long long)st.frames,
 	    (unsigned long long)st.kernel, (unsigned long long)st.forward);
+	notify_status("idle");
 }
 
 /* One whole command: its type fixes its size. */

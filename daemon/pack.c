@@ -215,14 +215,42 @@ pack_strkey(struct pbuf *pk, const char *key, const char *v)
 		pb_str(pk, v, strlen(v));
 }
 
+/* Decimal digits of v (below 1000) at p; returns how many. */
+static size_t
+pack_dec(char *p, unsigned int v)
+{
+	size_t	 n = 0;
+
+	if (v >= 100)
+		p[n++] = (char)('0' + v / 100);
+	if (v >= 10)
+		p[n++] = (char)('0' + v / 10 % 10);
+	p[n++] = (char)('0' + v % 10);
+	return (n);
+}
+
+/*
+ * IPv4 addresses are written by hand: inet_ntop formats them with
+ * sprintf, two calls per connection item.
+ */
 static void
 pack_addr(struct pbuf *pk, const char *key, uint8_t family,
     const uint8_t *a)
 {
 	char	 buf[INET6_ADDRSTRLEN];
+	size_t	 i, n = 0;
 
-	if (inet_ntop(family == 4 ? AF_INET : AF_INET6, a, buf,
-	    sizeof(buf)) == NULL)
+	if (family == 4) {
+		for (i = 0; i < 4; i++) {
+			if (i > 0)
+				buf[n++] = '.';
+			n += pack_dec(buf + n, a[i]);
+		}
+		pack_key(pk, key);
+		pb_str(pk, buf, n);
+		return;
+	}
+	if (inet_ntop(AF_INET6, a, buf, sizeof(buf)) == NULL)
 		buf[0] = '\0';
 	pack_strkey(pk, key, buf);
 }
@@ -507,13 +535,17 @@ static void
 pack_version(const struct msg *m, struct pbuf *pk)
 {
 	char	 v[8];
+	size_t	 n;
 
 	if (!m->has_version) {
 		pack_strkey(pk, "version", NULL);
 		return;
 	}
-	snprintf(v, sizeof(v), "%u.%u", m->vmajor, m->vminor);
-	pack_strkey(pk, "version", v);
+	n = pack_dec(v, m->vmajor);
+	v[n++] = '.';
+	n += pack_dec(v + n, m->vminor);
+	pack_key(pk, "version");
+	pb_str(pk, v, n);
 }
 
 /* The fields requests and responses share (17 or 18 with headers). */

@@ -47,6 +47,10 @@ fuzz_drain(struct session *s)
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
 	while (session_pack_next(s, &cur, &pk, 7) > 0)
 		msgpack_sbuffer_clear(&sb);
+	memset(&cur, 0, sizeof(cur));
+	cur.flags = SESSION_DETAIL_NO_HEADERS;
+	while (session_pack_next(s, &cur, &pk, 7) > 0)
+		msgpack_sbuffer_clear(&sb);
 	for (i = 1; session_pack_txn(s, i, &pk) == 0; i++) {
 		(void)session_body(s, i, 0, &body, &len, &trunc);
 		(void)session_body(s, i, 1, &body, &len, &trunc);
@@ -138,6 +142,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg.budget = 256 * 1024;
 	cfg.body_keep = 512;
 	cfg.keep_frames = 1;
+	if (size > 0 && data[0] & 4) {	/* as analyze asks: nothing kept */
+		cfg.body_keep = 0;
+		cfg.keep_frames = 0;
+	}
 	if (size > 0 && data[0] & 1) {
 		cfg.ports[0] = 80;
 		cfg.nports = 1;

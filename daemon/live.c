@@ -128,7 +128,10 @@ live_watch(struct client *c, uint64_t id, const msgpack_object *req)
 	c->watch_dropped = 0;
 }
 
-/* Sends each watcher one chunk holding the transaction just completed. */
+/*
+ * Sends each watcher one chunk holding the transaction just completed,
+ * after its connection's item, which names the client.
+ */
 static void
 live_txn_cb(struct session *s, uint32_t txn, void *arg)
 {
@@ -138,7 +141,8 @@ live_txn_cb(struct session *s, uint32_t txn, void *arg)
 
 	msgpack_sbuffer_init(&item);
 	msgpack_packer_init(&ipk, &item, msgpack_sbuffer_write);
-	if (session_pack_txn(s, txn, &ipk) == -1) {
+	if (session_pack_txn_conn(s, txn, &ipk) == -1 ||
+	    session_pack_txn(s, txn, &ipk) == -1) {
 		msgpack_sbuffer_destroy(&item);
 		return;
 	}
@@ -155,9 +159,9 @@ live_txn_cb(struct session *s, uint32_t txn, void *arg)
 		proto_pack_key(&pk, "id");
 		msgpack_pack_uint64(&pk, c->watch_id);
 		proto_pack_key(&pk, "chunk");
-		msgpack_pack_array(&pk, 1);
+		msgpack_pack_array(&pk, 2);
 		msgpack_sbuffer_write(&sb, item.data, item.size);
-		c->watch_count++;
+		c->watch_count += 2;
 		analyzer_send(c, &sb);
 	}
 	msgpack_sbuffer_destroy(&item);

@@ -767,3 +767,15 @@ session_pack_txn(struct session *s, uint32_t txn_id, msgpack_packer *pk)
 	pack_txn(t, 1, pk);
 	return (0);
 }
+
+int
+session_pack_txn_conn(struct session *s, uint32_t txn_id,
+    msgpack_packer *pk)
+{
+	struct txn	*t;
+
+	if ((t = session_txn(s, txn_id)) == NULL)
+		return (-1);
+	pack_conn(t->conn, 0, s->last_frame_us, pk);
+	return (0);
+}

@@ -268,6 +268,9 @@ os.execv(sys.argv[1], sys.argv[1:])' "$HTRACRCTL" --socket "$WSOCK" watch \
 		grep -q " GET  *$WS/a.txt?n=$i .*200 " "$T_TMP/watch.out" && n=$((n + 1))
 	done
 	t_eq "$T_NAME/watch-lines" 5 "$n"
+	# Each line names the client by address, from the connection item.
+	t_eq "$T_NAME/watch-client" 5 \
+	    "$(grep -c ' 10\.231\.9\.2:[0-9][0-9]*  *GET ' "$T_TMP/watch.out")"
 }
 if [ "$(id -u)" -eq 0 ] && command -v ip >/dev/null 2>&1 &&
     command -v curl >/dev/null 2>&1 && [ -x "$HTRACRD" ] &&

@@ -1,8 +1,9 @@
 /*
- * cmd_show.c: "htracrctl show [SESSION]": a session for people, as
- * tables (the default), as a waterfall on a time axis (--waterfall and
- * its filters), one transaction in full with its kept bodies (--txn) or
- * one connection's packets (--conn); or one JSON document with --json.
+ * cmd_show.c: "htracrctl show [SESSION]": a session for people, as a
+ * waterfall on a time axis (the default, with its zoom and filters), as
+ * aligned tables (--table, --packets), one transaction in full with its
+ * kept bodies (--txn) or one connection's packets (--conn); or one JSON
+ * document with --json.
  * Runs in htracrctl with the invoking user's privileges.
  */
 #include <errno.h>
@@ -24,7 +25,7 @@
 static int	 cmd_show_exec(struct cmd_ctx *, int, char **);
 
 const struct cmd_entry	cmd_show_entry = {
-	"show", "[SESSION] [--packets] [--json] [--waterfall] [--scale MS] "
+	"show", "[SESSION] [--table] [--packets] [--json] [--scale MS] "
 	"[--from MS] [--to MS] [--width N] [--host NAME] [--status 5xx,404] "
 	"[--method M] [--min-wait MS] [--txn ID | --conn ID]", CMD_JSON,
 	cmd_show_exec
@@ -34,6 +35,7 @@ struct show {
 	struct render_opts	 ro;
 	struct waterfall_opts	 wf;
 	int			 waterfall;
+	int			 table;	/* --table, --packets */
 	uint64_t		 txn;	/* --txn: this transaction in full */
 	uint64_t		 conn;	/* --conn: this connection's packets */
 };
@@ -126,6 +128,7 @@ cmd_show_options(struct cmd_ctx *ctx, struct show *s, int argc, char **argv)
 		{ "packets", no_argument, NULL, 'p' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "waterfall", no_argument, NULL, 'w' },
+		{ "table", no_argument, NULL, 'b' },
 		{ "scale", required_argument, NULL, 'S' },
 		{ "from", required_argument, NULL, 'f' },
 		{ "to", required_argument, NULL, 't' },
@@ -145,6 +148,10 @@ cmd_show_options(struct cmd_ctx *ctx, struct show *s, int argc, char **argv)
 		switch (ch) {
 		case 'p':
 			s->ro.packets = 1;
+			s->table = 1;
+			break;
+		case 'b':
+			s->table = 1;
 			break;
 		case 'j':
 			ctx->json = 1;
@@ -259,15 +266,15 @@ cmd_show_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	    cmd_parse_session(argv[optind], &session) == -1))
 		return (cmd_usage(ctx->entry));
 	if ((s.txn != 0) + (s.conn != 0) + (ctx->json != 0) +
-	    (s.waterfall != 0) > 1) {
-		log_warnx("--txn, --conn, --json and the waterfall each ask for "
-		    "another view");
+	    (s.waterfall != 0) + (s.table != 0) > 1) {
+		log_warnx("--txn, --conn, --json, --table and the waterfall "
+		    "each ask for another view");
 		return (cmd_usage(ctx->entry));
 	}
 	s.ro.color = s.wf.color = ctx->color;
 	if (cmd_connect(ctx, &c) == -1)
 		return (CMD_ERROR);
-	if (s.txn == 0 && s.conn == 0 && !s.waterfall)
+	if (s.txn == 0 && s.conn == 0 && (s.table || ctx->json))
 		rc = cmd_dump_write(&c, cmd_dump_find(ctx->json ? "json" :
 		    "text"), session, stdout, &s.ro);
 	else if ((rc = doc_fetch(&d, &c, session, s.ro.packets ||

@@ -38,12 +38,33 @@
  */
 #define ANALYZER_STREAM_HIGH	(1024 * 1024)
 #define ANALYZER_STREAM_LOW	(256 * 1024)
-#define ANALYZER_READ_MAX	(1024 * 1024)
+/*
+ * Requests are read into a flat buffer per client and decoded where
+ * they lie. It starts small and grows (doubling) while a client fills
+ * it, up to room for two of the largest requests, so a loading client
+ * takes several frames messages per read; it shrinks back once the
+ * load ends. That bounds input memory at ANALYZER_IN_MAX per client.
+ */
+#define ANALYZER_IN_MIN		(64 * 1024)
+#define ANALYZER_IN_MAX		(2 * (4 + PROTO_MAX_REQUEST))
 /* Items per detail chunk with packets: each connection may hold many. */
 #define ANALYZER_PACKET_ITEMS	16
 #define ANALYZER_LINK_BUF	(4 * 1024 * 1024)
 
 struct analyzer		 analyzer;
+
+/*
+ * A client and its read side, which libevent does not see: the
+ * bufferevent only writes. Every struct client is the first member of
+ * one of these (analyzer_accept), so the one converts to the other.
+ */
+struct analyzer_conn {
+	struct client	 c;		/* first: see analyzer_conn() */
+	struct event	*rev;
+	u_char		*in;		/* unparsed requests from 0 to inlen */
+	size_t		 inlen;
+	size_t		 insize;
+};
 
 static u_char		*analyzer_frames_buf;	/* one frames chunk */
 static u_char		*analyzer_link_buf;	/* from the capture process */
@@ -51,6 +72,12 @@ static size_t		 analyzer_link_len;
 
 static void	analyzer_client_free(struct client *);
 static void	analyzer_stream_pump(struct client *);
+
+static struct analyzer_conn *
+analyzer_conn(struct client *c)
+{
+	return ((struct analyzer_conn *)c);
+}
 
 uint64_t
 analyzer_now_us(void)
@@ -104,7 +131,7 @@ analyzer_close(struct client *c)
 	if (c->closing)
 		return;
 	c->closing = 1;
-	bufferevent_disable(c->bev, EV_READ);
+	event_del(analyzer_conn(c)->rev);
 	bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
 	bufferevent_trigger(c->bev, EV_WRITE,
 	    BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
@@ -335,41 +362,97 @@ analyzer_request(struct client *c, const char *body, size_t len)
 	msgpack_zone_destroy(&zone);
 }
 
-static void
-analyzer_client_read(struct bufferevent *bev, void *arg)
+/* Refuses a request whose length is over the limit; 0 if it is fine. */
+static int
+analyzer_request_size(struct client *c, uint32_t n)
 {
-	struct client	*c = arg;
-	struct evbuffer	*in = bufferevent_get_input(bev);
-	uint32_t	 n;
-	u_char		*p;
+	if (n <= PROTO_MAX_REQUEST)
+		return (0);
+	log_warnx("client uid %lu pid %ld: request of %u bytes over the "
+	    "limit", (unsigned long)c->uid, (long)c->pid, n);
+	analyzer_error(c, 0, PROTO_ERR_LIMIT, "request of %u bytes is over "
+	    "the limit of %d", n, PROTO_MAX_REQUEST);
+	analyzer_close(c);
+	return (-1);
+}
 
-	while (!c->closing && evbuffer_get_length(in) >= sizeof(n)) {
-		evbuffer_copyout(in, &n, sizeof(n));
+/*
+ * Handles every whole request in the buffer and moves the partial
+ * one, if any, to its start. Returns -1 if the client was freed.
+ */
+static int
+analyzer_client_parse(struct analyzer_conn *ac)
+{
+	struct client	*c = &ac->c;
+	size_t		 off = 0;
+	uint32_t	 n;
+
+	while (!c->closing && ac->inlen - off >= sizeof(n)) {
+		memcpy(&n, ac->in + off, sizeof(n));
 		n = ntohl(n);
-		if (n > PROTO_MAX_REQUEST) {
-			log_warnx("client uid %lu pid %ld: request of %u bytes "
-			    "over the limit", (unsigned long)c->uid,
-			    (long)c->pid, n);
-			analyzer_error(c, 0, PROTO_ERR_LIMIT, "request of %u "
-			    "bytes is over the limit of %d", n,
-			    PROTO_MAX_REQUEST);
-			analyzer_close(c);
-			return;
-		}
-		if (evbuffer_get_length(in) < sizeof(n) + n)
-			return;
-		if (evbuffer_get_length(bufferevent_get_output(bev)) >
+		if (analyzer_request_size(c, n) == -1)
+			break;
+		if (ac->inlen - off - sizeof(n) < n)
+			break;
+		if (evbuffer_get_length(bufferevent_get_output(c->bev)) >
 		    PROTO_MAX_QUEUED) {
 			log_warnx("client uid %lu pid %ld: sends requests but "
 			    "does not read replies, disconnected",
 			    (unsigned long)c->uid, (long)c->pid);
 			analyzer_client_free(c);
-			return;
+			return (-1);
 		}
-		p = evbuffer_pullup(in, sizeof(n) + n);
-		analyzer_request(c, (const char *)p + sizeof(n), n);
-		evbuffer_drain(in, sizeof(n) + n);
+		analyzer_request(c, (const char *)ac->in + off + sizeof(n), n);
+		off += sizeof(n) + n;
 	}
+	memmove(ac->in, ac->in + off, ac->inlen - off);
+	ac->inlen -= off;
+	return (0);
+}
+
+/*
+ * Room for the next read: a full buffer doubles, so a client that keeps
+ * it full (a load) soon reads many messages at a time, and an idle one
+ * outside a load gives the large buffer back.
+ */
+static void
+analyzer_client_room(struct analyzer_conn *ac)
+{
+	size_t	 size = ac->insize;
+
+	if (ac->inlen == ac->insize && size < ANALYZER_IN_MAX)
+		size = size * 2 > ANALYZER_IN_MAX ? ANALYZER_IN_MAX : size * 2;
+	else if (ac->inlen == 0 && ac->c.load == NULL)
+		size = ANALYZER_IN_MIN;
+	if (size != ac->insize) {
+		ac->in = xreallocarray(ac->in, size, 1);
+		ac->insize = size;
+	}
+}
+
+/*
+ * Reads straight into the client's own buffer: one read(2) per wakeup,
+ * no FIONREAD, and requests are decoded where they landed.
+ */
+static void
+analyzer_client_read(evutil_socket_t fd, short what, void *arg)
+{
+	struct analyzer_conn	*ac = arg;
+	struct client		*c = &ac->c;
+	ssize_t			 n;
+
+	analyzer_client_room(ac);
+	n = read(fd, ac->in + ac->inlen, ac->insize - ac->inlen);
+	if (n == -1 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (n <= 0) {
+		log_debug("client uid %lu pid %ld: %s", (unsigned long)c->uid,
+		    (long)c->pid, n == 0 ? "disconnected" : "lost");
+		analyzer_client_free(c);
+		return;
+	}
+	ac->inlen += (size_t)n;
+	(void)analyzer_client_parse(ac);
 }
 
 static void
@@ -401,13 +484,17 @@ analyzer_client_event(struct bufferevent *bev, short what, void *arg)
 static void
 analyzer_client_free(struct client *c)
 {
+	struct analyzer_conn	*ac = analyzer_conn(c);
+
 	control_client_gone(c);
 	if (c->stream.kind != STREAM_NONE)
 		analyzer_session_unref(c->stream.ks);
 	TAILQ_REMOVE(&analyzer.clients, c, entry);
 	analyzer.nclients--;
+	event_free(ac->rev);
 	bufferevent_free(c->bev);
-	free(c);
+	free(ac->in);
+	free(ac);
 }
 
 /* One over the limit: tell it why and close, without a client slot. */
@@ -431,9 +518,10 @@ static void
 analyzer_accept(struct evconnlistener *l, evutil_socket_t fd,
     struct sockaddr *sa, int salen, void *arg)
 {
-	struct client	*c;
-	struct ucred	 cred;
-	socklen_t	 len = sizeof(cred);
+	struct analyzer_conn	*ac;
+	struct client		*c;
+	struct ucred		 cred;
+	socklen_t		 len = sizeof(cred);
 
 	memset(&cred, 0, sizeof(cred));
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1) {
@@ -447,7 +535,8 @@ analyzer_accept(struct evconnlistener *l, evutil_socket_t fd,
 		analyzer_refuse(fd);
 		return;
 	}
-	c = xcalloc(1, sizeof(*c));
+	ac = xcalloc(1, sizeof(*ac));
+	c = &ac->c;
 	c->uid = cred.uid;
 	c->pid = cred.pid;
 	c->since_us = analyzer_now_us();
@@ -455,13 +544,16 @@ analyzer_accept(struct evconnlistener *l, evutil_socket_t fd,
 	    BEV_OPT_CLOSE_ON_FREE);
 	if (c->bev == NULL)
 		fatalx("bufferevent_socket_new failed");
-	bufferevent_setcb(c->bev, analyzer_client_read, analyzer_client_write,
+	bufferevent_setcb(c->bev, NULL, analyzer_client_write,
 	    analyzer_client_event, c);
-	bufferevent_setwatermark(c->bev, EV_READ, 0, 4 + PROTO_MAX_REQUEST);
-	/* Loads arrive in 256 KiB messages: take them in few reads. */
-	bufferevent_set_max_single_read(c->bev, ANALYZER_READ_MAX);
 	bufferevent_setwatermark(c->bev, EV_WRITE, ANALYZER_STREAM_LOW, 0);
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	bufferevent_enable(c->bev, EV_WRITE);
+	ac->rev = event_new(analyzer.base, fd, EV_READ | EV_PERSIST,
+	    analyzer_client_read, ac);
+	if (ac->rev == NULL || event_add(ac->rev, NULL) == -1)
+		fatalx("cannot watch a client socket");
+	ac->insize = ANALYZER_IN_MIN;
+	ac->in = xmalloc(ac->insize);
 	TAILQ_INSERT_TAIL(&analyzer.clients, c, entry);
 	analyzer.nclients++;
 	log_info("client connected: uid %lu pid %ld", (unsigned long)c->uid,

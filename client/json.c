@@ -2,7 +2,7 @@
  * json.c: the JSON writer behind every --json and --format json. Runs
  * in htracrctl with the invoking user's privileges. Wire bytes reach
  * scripts through it, so it never emits invalid JSON whatever they
- * hold; it writes through stdio without locking because a session can
+ * hold; it writes through a buffer of its own because a session can
  * hold tens of thousands of transactions.
  */
 #include <math.h>
@@ -16,14 +16,69 @@
 #include "log.h"
 #include "xmalloc.h"
 
-static void
-json_puts(FILE *fp, const char *s, size_t len)
+/*
+ * Output goes through one buffer of our own and leaves in large
+ * fwrites: a session's JSON is tens of megabytes made of short pieces,
+ * and a stdio call per piece cost more than building the pieces.
+ */
+#define JSON_BUFSIZE	(64 * 1024)
+
+struct json_out {
+	FILE	*fp;
+	size_t	 len;
+	char	 buf[JSON_BUFSIZE];
+};
+
+static struct json_out *
+json_out_new(FILE *fp)
 {
-	fwrite_unlocked(s, 1, len, fp);
+	struct json_out	*o;
+
+	o = xmalloc(sizeof(*o));
+	o->fp = fp;
+	o->len = 0;
+	return (o);
 }
 
 static void
-json_u64(FILE *fp, unsigned long long v)
+json_flush(struct json_out *o)
+{
+	if (o->len > 0)
+		fwrite_unlocked(o->buf, 1, o->len, o->fp);
+	o->len = 0;
+}
+
+static void
+json_out_free(struct json_out *o)
+{
+	json_flush(o);
+	free(o);
+}
+
+static void
+json_puts(struct json_out *o, const void *s, size_t len)
+{
+	if (len > JSON_BUFSIZE - o->len) {
+		json_flush(o);
+		if (len >= JSON_BUFSIZE) {
+			fwrite_unlocked(s, 1, len, o->fp);
+			return;
+		}
+	}
+	memcpy(o->buf + o->len, s, len);
+	o->len += len;
+}
+
+static void
+json_putc(struct json_out *o, char c)
+{
+	if (o->len == JSON_BUFSIZE)
+		json_flush(o);
+	o->buf[o->len++] = c;
+}
+
+static void
+json_u64(struct json_out *o, unsigned long long v)
 {
 	char	 buf[24], *p = buf + sizeof(buf);
 
@@ -31,17 +86,17 @@ json_u64(FILE *fp, unsigned long long v)
 		*--p = (char)('0' + v % 10);
 		v /= 10;
 	} while (v != 0);
-	json_puts(fp, p, buf + sizeof(buf) - p);
+	json_puts(o, p, buf + sizeof(buf) - p);
 }
 
 static void
-json_i64(FILE *fp, long long v)
+json_i64(struct json_out *o, long long v)
 {
 	if (v < 0) {
-		putc_unlocked('-', fp);
-		json_u64(fp, 0ULL - (unsigned long long)v);
+		json_putc(o, '-');
+		json_u64(o, 0ULL - (unsigned long long)v);
 	} else
-		json_u64(fp, (unsigned long long)v);
+		json_u64(o, (unsigned long long)v);
 }
 
 /*
@@ -81,64 +136,69 @@ json_utf8_len(const unsigned char *p, size_t n)
 }
 
 static void
-json_escape_byte(FILE *fp, unsigned char c)
+json_escape_byte(struct json_out *o, unsigned char c)
 {
 	static const char	 hex[] = "0123456789abcdef";
 	char			 buf[6] = { '\\', 'u', '0', '0', 0, 0 };
 
 	switch (c) {
 	case '"':
-		json_puts(fp, "\\\"", 2);
+		json_puts(o, "\\\"", 2);
 		return;
 	case '\\':
-		json_puts(fp, "\\\\", 2);
+		json_puts(o, "\\\\", 2);
 		return;
 	case '\n':
-		json_puts(fp, "\\n", 2);
+		json_puts(o, "\\n", 2);
 		return;
 	case '\r':
-		json_puts(fp, "\\r", 2);
+		json_puts(o, "\\r", 2);
 		return;
 	case '\t':
-		json_puts(fp, "\\t", 2);
+		json_puts(o, "\\t", 2);
 		return;
 	}
 	buf[4] = hex[c >> 4];
 	buf[5] = hex[c & 0xf];
-	json_puts(fp, buf, sizeof(buf));
+	json_puts(o, buf, sizeof(buf));
 }
 
-void
-json_write_str(FILE *fp, const void *src, size_t len)
+static int
+json_plain(unsigned char c)
+{
+	return (c >= 0x20 && c < 0x7f && c != '"' && c != '\\');
+}
+
+static void
+json_str(struct json_out *o, const void *src, size_t len)
 {
 	const unsigned char	*s = src;
 	size_t			 i = 0, run, n;
 
-	putc_unlocked('"', fp);
+	json_putc(o, '"');
 	while (i < len) {
 		/* Plain printable ASCII goes out in one piece. */
-		for (run = i; run < len && s[run] >= 0x20 && s[run] < 0x7f &&
-		    s[run] != '"' && s[run] != '\\'; run++)
+		for (run = i; run < len && json_plain(s[run]); run++)
 			;
 		if (run > i) {
-			json_puts(fp, (const char *)s + i, run - i);
+			json_puts(o, s + i, run - i);
 			i = run;
 			continue;
 		}
 		if (s[i] >= 0x80 && (n = json_utf8_len(s + i, len - i)) > 0) {
-			json_puts(fp, (const char *)s + i, n);
+			json_puts(o, s + i, n);
 			i += n;
 			continue;
 		}
 		/* Controls, DEL, quotes and each byte of bad UTF-8. */
-		json_escape_byte(fp, s[i]);
+		json_escape_byte(o, s[i]);
 		i++;
 	}
-	putc_unlocked('"', fp);
+	json_putc(o, '"');
 }
 
 static void
-json_base64(FILE *fp, const unsigned char *p, size_t len)
+json_base64(struct json_out *o, const unsigned char *p, size_t len)
 {
 	static const char	 b64[] =
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -146,7 +206,7 @@ json_base64(FILE *fp, const unsigned char *p, size_t len)
 	size_t			 i;
 	unsigned int		 v;
 
-	putc_unlocked('"', fp);
+	json_putc(o, '"');
 	for (i = 0; i + 2 < len; i += 3) {
 		v = (unsigned int)p[i] << 16 | (unsigned int)p[i + 1] << 8 |
 		    p[i + 2];
@@ -154,7 +214,7 @@ json_base64(FILE *fp, const unsigned char *p, size_t len)
 		out[1] = b64[(v >> 12) & 63];
 		out[2] = b64[(v >> 6) & 63];
 		out[3] = b64[v & 63];
-		json_puts(fp, out, 4);
+		json_puts(o, out, 4);
 	}
 	if (i < len) {
 		v = (unsigned int)p[i] << 16;
@@ -164,107 +224,135 @@ json_base64(FILE *fp, const unsigned char *p, size_t len)
 		out[1] = b64[(v >> 12) & 63];
 		out[2] = i + 1 < len ? b64[(v >> 6) & 63] : '=';
 		out[3] = '=';
-		json_puts(fp, out, 4);
+		json_puts(o, out, 4);
 	}
-	putc_unlocked('"', fp);
+	json_putc(o, '"');
 }
 
 static void
-json_double(FILE *fp, double d)
+json_double(struct json_out *o, double d)
 {
+	char	 buf[32];
+	int	 n;
+
 	if (!isfinite(d)) {
-		json_puts(fp, "null", 4);
+		json_puts(o, "null", 4);
 		return;
 	}
-	fprintf(fp, "%.17g", d);
+	n = snprintf(buf, sizeof(buf), "%.17g", d);
+	if (n > 0 && (size_t)n < sizeof(buf))
+		json_puts(o, buf, (size_t)n);
+	else
+		json_puts(o, "null", 4);
 }
 
 /* JSON keys are strings; an integer key becomes its decimal text. */
 static void
-json_key(FILE *fp, const msgpack_object *k)
+json_key(struct json_out *o, const msgpack_object *k)
 {
 	switch (k->type) {
 	case MSGPACK_OBJECT_STR:
-		json_write_str(fp, k->via.str.ptr, k->via.str.size);
+		json_str(o, k->via.str.ptr, k->via.str.size);
 		break;
 	case MSGPACK_OBJECT_POSITIVE_INTEGER:
-		putc_unlocked('"', fp);
-		json_u64(fp, (unsigned long long)k->via.u64);
-		putc_unlocked('"', fp);
+		json_putc(o, '"');
+		json_u64(o, (unsigned long long)k->via.u64);
+		json_putc(o, '"');
 		break;
 	case MSGPACK_OBJECT_NEGATIVE_INTEGER:
-		putc_unlocked('"', fp);
-		json_i64(fp, (long long)k->via.i64);
-		putc_unlocked('"', fp);
+		json_putc(o, '"');
+		json_i64(o, (long long)k->via.i64);
+		json_putc(o, '"');
 		break;
 	default:
-		json_puts(fp, "\"\"", 2);
+		json_puts(o, "\"\"", 2);
 		break;
 	}
 }
 
+static void	 json_value(struct json_out *, const msgpack_object *);
+
 static void
-json_container(FILE *fp, const msgpack_object *o)
+json_container(struct json_out *o, const msgpack_object *v)
 {
 	uint32_t	 i;
 
-	if (o->type == MSGPACK_OBJECT_ARRAY) {
-		putc_unlocked('[', fp);
-		for (i = 0; i < o->via.array.size; i++) {
+	if (v->type == MSGPACK_OBJECT_ARRAY) {
+		json_putc(o, '[');
+		for (i = 0; i < v->via.array.size; i++) {
 			if (i > 0)
-				putc_unlocked(',', fp);
-			json_write(fp, &o->via.array.ptr[i]);
+				json_putc(o, ',');
+			json_value(o, &v->via.array.ptr[i]);
 		}
-		putc_unlocked(']', fp);
+		json_putc(o, ']');
 		return;
 	}
-	putc_unlocked('{', fp);
-	for (i = 0; i < o->via.map.size; i++) {
+	json_putc(o, '{');
+	for (i = 0; i < v->via.map.size; i++) {
 		if (i > 0)
-			putc_unlocked(',', fp);
-		json_key(fp, &o->via.map.ptr[i].key);
-		putc_unlocked(':', fp);
-		json_write(fp, &o->via.map.ptr[i].val);
+			json_putc(o, ',');
+		json_key(o, &v->via.map.ptr[i].key);
+		json_putc(o, ':');
+		json_value(o, &v->via.map.ptr[i].val);
 	}
-	putc_unlocked('}', fp);
+	json_putc(o, '}');
 }
 
-void
-json_write(FILE *fp, const msgpack_object *o)
+static void
+json_value(struct json_out *o, const msgpack_object *v)
 {
-	switch (o->type) {
+	switch (v->type) {
 	case MSGPACK_OBJECT_BOOLEAN:
-		if (o->via.boolean)
-			json_puts(fp, "true", 4);
+		if (v->via.boolean)
+			json_puts(o, "true", 4);
 		else
-			json_puts(fp, "false", 5);
+			json_puts(o, "false", 5);
 		break;
 	case MSGPACK_OBJECT_POSITIVE_INTEGER:
-		json_u64(fp, (unsigned long long)o->via.u64);
+		json_u64(o, (unsigned long long)v->via.u64);
 		break;
 	case MSGPACK_OBJECT_NEGATIVE_INTEGER:
-		json_i64(fp, (long long)o->via.i64);
+		json_i64(o, (long long)v->via.i64);
 		break;
 	case MSGPACK_OBJECT_FLOAT32:
 	case MSGPACK_OBJECT_FLOAT64:
-		json_double(fp, o->via.f64);
+		json_double(o, v->via.f64);
 		break;
 	case MSGPACK_OBJECT_STR:
-		json_write_str(fp, o->via.str.ptr, o->via.str.size);
+		json_str(o, v->via.str.ptr, v->via.str.size);
 		break;
 	case MSGPACK_OBJECT_BIN:
-		json_base64(fp, (const unsigned char *)o->via.bin.ptr,
-		    o->via.bin.size);
+		json_base64(o, (const unsigned char *)v->via.bin.ptr,
+		    v->via.bin.size);
 		break;
 	case MSGPACK_OBJECT_ARRAY:
 	case MSGPACK_OBJECT_MAP:
-		json_container(fp, o);
+		json_container(o, v);
 		break;
 	default:
 		/* nil, and ext which JSON cannot say. */
-		json_puts(fp, "null", 4);
+		json_puts(o, "null", 4);
 		break;
 	}
+}
+
+/* The public writers, each through a buffer of its own. */
+void
+json_write(FILE *fp, const msgpack_object *v)
+{
+	struct json_out	*o = json_out_new(fp);
+
+	json_value(o, v);
+	json_out_free(o);
+}
+
+void
+json_write_str(FILE *fp, const void *s, size_t len)
+{
+	struct json_out	*o = json_out_new(fp);
+
+	json_str(o, s, len);
+	json_out_free(o);
 }
 
 /*
@@ -289,7 +377,7 @@ static const char	*json_keys[JSON_NSECTIONS] = {
 };
 
 struct json_stream {
-	FILE		*fp;
+	struct json_out	*out;
 	int		 section;	/* the one being written */
 	uint64_t	 count;		/* items in it so far */
 	uint64_t	 skipped;	/* out of order or unknown */
@@ -301,8 +389,8 @@ json_stream_new(FILE *fp)
 	struct json_stream	*j;
 
 	j = xcalloc(1, sizeof(*j));
-	j->fp = fp;
-	json_puts(fp, "{\"htracr\":1", 11);
+	j->out = json_out_new(fp);
+	json_puts(j->out, "{\"htracr\":1", 11);
 	j->section = JSON_START;
 	return (j);
 }
@@ -313,17 +401,17 @@ json_stream_advance(struct json_stream *j, int section)
 {
 	while (j->section < section) {
 		if (j->section > JSON_SESSION)
-			putc_unlocked(']', j->fp);
+			json_putc(j->out, ']');
 		else if (j->section == JSON_SESSION && j->count == 0)
-			json_puts(j->fp, "null", 4);
+			json_puts(j->out, "null", 4);
 		j->section++;
 		j->count = 0;
-		putc_unlocked(',', j->fp);
-		json_write_str(j->fp, json_keys[j->section],
+		json_putc(j->out, ',');
+		json_str(j->out, json_keys[j->section],
 		    strlen(json_keys[j->section]));
-		putc_unlocked(':', j->fp);
+		json_putc(j->out, ':');
 		if (j->section > JSON_SESSION)
-			putc_unlocked('[', j->fp);
+			json_putc(j->out, '[');
 	}
 }
 
@@ -366,9 +454,9 @@ json_stream_item(void *arg, const msgpack_object *item)
 	}
 	json_stream_advance(j, k);
 	if (j->count++ > 0)
-		putc_unlocked(',', j->fp);
-	json_write(j->fp, item);
-	return (ferror(j->fp) ? -1 : 0);
+		json_putc(j->out, ',');
+	json_value(j->out, item);
+	return (ferror(j->out->fp) ? -1 : 0);
 }
 
 int
@@ -377,11 +465,13 @@ json_stream_free(struct json_stream *j)
 	int	 rc;
 
 	json_stream_advance(j, JSON_TRANSACTIONS);
-	json_puts(j->fp, "]}\n", 3);
+	json_puts(j->out, "]}\n", 3);
 	if (j->skipped > 0)
 		log_warnx("left out %llu detail items that came out of order",
 		    (unsigned long long)j->skipped);
-	rc = ferror(j->fp) ? -1 : 0;
+	json_flush(j->out);
+	rc = ferror(j->out->fp) ? -1 : 0;
+	json_out_free(j->out);
 	free(j);
 	return (rc);
 }
@@ -389,7 +479,10 @@ json_stream_free(struct json_stream *j)
 int
 json_render(FILE *fp, const struct doc *d)
 {
-	json_write(fp, &d->root);
-	putc_unlocked('\n', fp);
+	struct json_out	*o = json_out_new(fp);
+
+	json_value(o, &d->root);
+	json_putc(o, '\n');
+	json_out_free(o);
 	return (ferror(fp) ? -1 : 0);
 }

@@ -163,11 +163,10 @@ json_escape_byte(struct json_out *o, unsigned char c)
 	json_puts(o, buf, sizeof(buf));
 }
 
-static int
-json_plain(unsigned char c)
-{
-	return (c >= 0x20 && c < 0x7f && c != '"' && c != '\\');
-}
+/* Printable ASCII but the quote (0x22) and backslash (0x5c). */
+static const unsigned char	 json_plain[256] = {
+	[0x20 ... 0x21] = 1, [0x23 ... 0x5b] = 1, [0x5d ... 0x7e] = 1
+};
 
 static void
 json_str(struct json_out *o, const void *src, size_t len)
@@ -178,7 +177,7 @@ json_str(struct json_out *o, const void *src, size_t len)
 	json_putc(o, '"');
 	while (i < len) {
 		/* Plain printable ASCII goes out in one piece. */
-		for (run = i; run < len && json_plain(s[run]); run++)
+		for (run = i; run < len && json_plain[s[run]]; run++)
 			;
 		if (run > i) {
 			json_puts(o, s + i, run - i);

@@ -17,6 +17,7 @@
 #include "cmd.h"
 #include "doc.h"
 #include "esc.h"
+#include "fmt.h"
 #include "proto.h"
 #include "text.h"
 #include "xmalloc.h"
@@ -38,18 +39,19 @@
 #define TEXT_WENDPOINT	21	/* 255.255.255.255:65535 */
 #define TEXT_WMETHOD	7	/* OPTIONS */
 #define TEXT_MAX_SERVER	(1024 * 1024)	/* ids beyond are not remembered */
-#define TEXT_HINT_BITS	8		/* remembered key places */
-#define TEXT_HINTS	(1 << TEXT_HINT_BITS)
 
+/* The items' types in the order they stream, each a section. */
 enum text_section {
-	TEXT_NONE,
+	TEXT_SESSION,
 	TEXT_SERVERS,
 	TEXT_CONNECTIONS,
 	TEXT_TRANSACTIONS,
+	TEXT_NSECTIONS
 };
 
 struct text_stream {
 	FILE		*fp;
+	struct fmt	*out;		/* every line goes through here */
 	int		 color;
 	int		 packets;
 	uint64_t	 base_us;	/* offsets are from here */
@@ -60,64 +62,91 @@ struct text_stream {
 	uint64_t	 ntxn;
 };
 
-/*
- * Field lookup. Items of one type carry their keys in the same order,
- * so remembering where each key sat in a map of that size makes nearly
- * every lookup a single comparison instead of a scan: this runs a few
- * dozen times for each of tens of thousands of rows.
- */
+/* The first value at key in map m, for the items printed once. */
 static const msgpack_object *
 text_get(const msgpack_object *m, const char *key)
 {
-	static struct {
-		const char	*key;
-		uint32_t	 size;
-		uint32_t	 idx;
-	}			 hint[TEXT_HINTS];
 	const msgpack_object_kv	*kv;
-	size_t			 h, len;
-	uint32_t		 i, j, n;
+	size_t			 len = strlen(key);
+	uint32_t		 i;
 
 	if (m == NULL || m->type != MSGPACK_OBJECT_MAP)
 		return (NULL);
-	n = m->via.map.size;
-	h = (((uintptr_t)key ^ n) * 0x9e3779b97f4a7c15ULL) >>
-	    (64 - TEXT_HINT_BITS);
-	len = strlen(key);
-	for (i = 0; i < n; i++) {
-		/* The remembered place first, then all the others. */
-		j = i;
-		if (hint[h].key == key && hint[h].size == n)
-			j = i == 0 ? hint[h].idx : i - (i <= hint[h].idx);
-		kv = &m->via.map.ptr[j];
+	for (i = 0; i < m->via.map.size; i++) {
+		kv = &m->via.map.ptr[i];
 		if (kv->key.type == MSGPACK_OBJECT_STR &&
 		    kv->key.via.str.size == len &&
-		    memcmp(kv->key.via.str.ptr, key, len) == 0) {
-			hint[h].key = key;
-			hint[h].size = n;
-			hint[h].idx = j;
+		    memcmp(kv->key.via.str.ptr, key, len) == 0)
 			return (&kv->val);
-		}
 	}
 	return (NULL);
 }
 
-static int
-text_get_u64(const msgpack_object *m, const char *key, uint64_t *v)
-{
-	const msgpack_object	*o = text_get(m, key);
+/*
+ * The rows of a large session run to tens of thousands, each reading a
+ * few dozen fields: a row's fields are picked out of its map in one
+ * walk, into an array indexed like the row's table of keys. As with
+ * text_get, the first of two equal keys wins.
+ */
+struct text_key {
+	const char	*name;
+	uint32_t	 len;
+};
+#define TEXT_KEY(s)	{ s, sizeof(s) - 1 }
 
+static const struct text_key	text_types[TEXT_NSECTIONS] = {
+	[TEXT_SESSION] = TEXT_KEY("session"),
+	[TEXT_SERVERS] = TEXT_KEY("server"),
+	[TEXT_CONNECTIONS] = TEXT_KEY("connection"),
+	[TEXT_TRANSACTIONS] = TEXT_KEY("transaction"),
+};
+
+static void
+text_pick(const msgpack_object *m, const struct text_key *keys, size_t n,
+    const msgpack_object **out)
+{
+	const msgpack_object_kv	*kv;
+	uint32_t		 i;
+	size_t			 k;
+
+	memset(out, 0, n * sizeof(*out));
+	if (m == NULL || m->type != MSGPACK_OBJECT_MAP)
+		return;
+	for (i = 0; i < m->via.map.size; i++) {
+		kv = &m->via.map.ptr[i];
+		if (kv->key.type != MSGPACK_OBJECT_STR)
+			continue;
+		for (k = 0; k < n; k++)
+			if (keys[k].len == kv->key.via.str.size &&
+			    memcmp(keys[k].name, kv->key.via.str.ptr,
+			    keys[k].len) == 0) {
+				if (out[k] == NULL)
+					out[k] = &kv->val;
+				break;
+			}
+	}
+}
+
+/* What text_get_* say of a value already looked up. */
+static int
+text_val_u64(const msgpack_object *o, uint64_t *v)
+{
 	if (o == NULL || o->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
 		return (-1);
 	*v = o->via.u64;
 	return (0);
 }
 
-static int
-text_get_i64(const msgpack_object *m, const char *key, int64_t *v)
+static uint64_t
+text_val_u(const msgpack_object *o)
 {
-	const msgpack_object	*o = text_get(m, key);
+	return (o != NULL && o->type == MSGPACK_OBJECT_POSITIVE_INTEGER ?
+	    o->via.u64 : 0);
+}
 
+static int
+text_val_i64(const msgpack_object *o, int64_t *v)
+{
 	if (o != NULL && o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
 		*v = o->via.i64;
 	else if (o != NULL && o->type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
@@ -126,6 +155,35 @@ text_get_i64(const msgpack_object *m, const char *key, int64_t *v)
 	else
 		return (-1);
 	return (0);
+}
+
+/* True only for a boolean true. */
+static int
+text_val_true(const msgpack_object *o)
+{
+	return (o != NULL && o->type == MSGPACK_OBJECT_BOOLEAN &&
+	    o->via.boolean);
+}
+
+static int
+text_val_isstr(const msgpack_object *o)
+{
+	return (o != NULL && o->type == MSGPACK_OBJECT_STR);
+}
+
+/* The escaped string, or "-" when absent or not a string. */
+static const char *
+text_val_str(const msgpack_object *o, char *buf, size_t size)
+{
+	if (!text_val_isstr(o))
+		return ("-");
+	return (esc_buf(buf, size, o->via.str.ptr, o->via.str.size));
+}
+
+static int
+text_get_u64(const msgpack_object *m, const char *key, uint64_t *v)
+{
+	return (text_val_u64(text_get(m, key), v));
 }
 
 static int
@@ -139,38 +197,17 @@ text_get_bool(const msgpack_object *m, const char *key, int *v)
 	return (0);
 }
 
-static int
-text_get_str(const msgpack_object *m, const char *key, const char **s,
-    size_t *len)
-{
-	const msgpack_object	*o = text_get(m, key);
-
-	if (o == NULL || o->type != MSGPACK_OBJECT_STR)
-		return (-1);
-	*s = o->via.str.ptr;
-	*len = o->via.str.size;
-	return (0);
-}
-
 static uint64_t
 text_u64(const msgpack_object *m, const char *key)
 {
-	uint64_t	 v = 0;
-
-	(void)text_get_u64(m, key, &v);
-	return (v);
+	return (text_val_u(text_get(m, key)));
 }
 
 /* The escaped string at key, or "-" when absent or nil. */
 static const char *
 text_str(const msgpack_object *m, const char *key, char *buf, size_t size)
 {
-	const char	*s;
-	size_t		 len;
-
-	if (text_get_str(m, key, &s, &len) == -1)
-		return ("-");
-	return (esc_buf(buf, size, s, len));
+	return (text_val_str(text_get(m, key), buf, size));
 }
 
 static const char *
@@ -185,48 +222,85 @@ text_reset(const struct text_stream *t)
 	return (t->color ? TEXT_RESET : "");
 }
 
+/*
+ * The compact forms below are made by hand: they run several times for
+ * every row. Each is built in tmp and copied as snprintf would, cut to
+ * the caller's size.
+ */
+#define TEXT_NUMLEN	64
+
+static char *
+text_copy(char *buf, size_t size, const char *tmp, const char *end)
+{
+	size_t	 len = end - tmp;
+
+	if (size == 0)
+		return (buf);
+	if (len >= size)
+		len = size - 1;
+	memcpy(buf, tmp, len);
+	buf[len] = '\0';
+	return (buf);
+}
+
 char *
 text_bytes(char *buf, size_t size, uint64_t v)
 {
 	static const char	 units[] = "KMGT";
 	unsigned long long	 scale = 1024, t;
+	char			 tmp[TEXT_NUMLEN], *p = tmp;
 	int			 u = 0;
 
-	if (v < 1024) {
-		snprintf(buf, size, "%llu", (unsigned long long)v);
-		return (buf);
-	}
-	/* Integer tenths, rounded: this runs for every row. */
+	if (v < 1024)
+		return (text_copy(buf, size, tmp, fmt_uint(tmp, v, 0)));
+	/* Integer tenths, rounded. */
 	while (v / scale >= 1024 && u < 3) {
 		scale *= 1024;
 		u++;
 	}
 	t = (v / scale) * 10 + ((v % scale) * 10 + scale / 2) / scale;
-	if (t < 100)
-		snprintf(buf, size, "%llu.%llu%c", t / 10, t % 10, units[u]);
-	else
-		snprintf(buf, size, "%llu%c", (t + 5) / 10, units[u]);
-	return (buf);
+	if (t < 100) {
+		p = fmt_uint(p, t / 10, 0);
+		*p++ = '.';
+		p = fmt_uint(p, t % 10, 0);
+	} else
+		p = fmt_uint(p, (t + 5) / 10, 0);
+	*p++ = units[u];
+	return (text_copy(buf, size, tmp, p));
 }
 
 char *
 text_duration(char *buf, size_t size, int64_t us)
 {
-	const char		*sign = us < 0 ? "-" : "";
 	unsigned long long	 u, t;
+	char			 tmp[TEXT_NUMLEN], *p = tmp;
 
 	u = us < 0 ? 0ULL - (unsigned long long)us : (unsigned long long)us;
+	if (us < 0)
+		*p++ = '-';
 	/* Integer arithmetic, rounded to the digits shown. */
-	if (u < 1000)
-		snprintf(buf, size, "%s%lluus", sign, u);
-	else if ((t = (u + 50) / 100) < 10000)
-		snprintf(buf, size, "%s%llu.%llums", sign, t / 10, t % 10);
-	else if ((t = (u + 5000) / 10000) < 6000)
-		snprintf(buf, size, "%s%llu.%02llus", sign, t / 100, t % 100);
-	else
-		snprintf(buf, size, "%s%llum%02llus", sign, u / 60000000,
-		    u / 1000000 % 60);
-	return (buf);
+	if (u < 1000) {
+		p = fmt_uint(p, u, 0);
+		memcpy(p, "us", 2);
+		p += 2;
+	} else if ((t = (u + 50) / 100) < 10000) {
+		p = fmt_uint(p, t / 10, 0);
+		*p++ = '.';
+		p = fmt_uint(p, t % 10, 0);
+		memcpy(p, "ms", 2);
+		p += 2;
+	} else if ((t = (u + 5000) / 10000) < 6000) {
+		p = fmt_uint(p, t / 100, 0);
+		*p++ = '.';
+		p = fmt_uint(p, t % 100, 2);
+		*p++ = 's';
+	} else {
+		p = fmt_uint(p, u / 60000000, 0);
+		*p++ = 'm';
+		p = fmt_uint(p, u / 1000000 % 60, 2);
+		*p++ = 's';
+	}
+	return (text_copy(buf, size, tmp, p));
 }
 
 char *
@@ -241,38 +315,39 @@ text_clock(char *buf, size_t size, uint64_t us)
 	return (buf);
 }
 
-/* A duration field of m, or "-" when nil. */
+/* A duration value, or "-" when nil. */
 static const char *
-text_dur_field(const msgpack_object *m, const char *key, char *buf,
-    size_t size)
+text_dur_val(const msgpack_object *o, char *buf, size_t size)
 {
 	int64_t	 v;
 
-	if (text_get_i64(m, key, &v) == -1)
+	if (text_val_i64(o, &v) == -1)
 		return ("-");
 	return (text_duration(buf, size, v));
 }
 
-/* Seconds since the start of the capture, for timeline columns. */
+/*
+ * Seconds since the start of the capture, for timeline columns, or "-"
+ * when nil.
+ */
 static const char *
-text_offset(const struct text_stream *t, const msgpack_object *m,
-    const char *key, char *buf, size_t size)
+text_offset(const struct text_stream *t, const msgpack_object *o,
+    char *buf, size_t size)
 {
+	char		 tmp[TEXT_NUMLEN], *p = tmp;
 	uint64_t	 us;
 
-	if (text_get_u64(m, key, &us) == -1)
+	if (text_val_u64(o, &us) == -1)
 		return ("-");
-	/* Integer arithmetic: this runs for every row. */
 	us -= t->base_us;
-	if ((int64_t)us < 0)
-		snprintf(buf, size, "-%llu.%06llu",
-		    (unsigned long long)(-us / 1000000),
-		    (unsigned long long)(-us % 1000000));
-	else
-		snprintf(buf, size, "%llu.%06llu",
-		    (unsigned long long)(us / 1000000),
-		    (unsigned long long)(us % 1000000));
-	return (buf);
+	if ((int64_t)us < 0) {
+		*p++ = '-';
+		us = -us;
+	}
+	p = fmt_uint(p, us / 1000000, 0);
+	*p++ = '.';
+	p = fmt_uint(p, us % 1000000, 6);
+	return (text_copy(buf, size, tmp, p));
 }
 
 static size_t
@@ -290,7 +365,7 @@ text_digits(uint64_t v)
 static void
 text_heading(const struct text_stream *t, const char *title)
 {
-	fprintf(t->fp, "\n%s%s%s\n", text_color(t, TEXT_BOLD), title,
+	fmt_printf(t->out, "\n%s%s%s\n", text_color(t, TEXT_BOLD), title,
 	    text_reset(t));
 }
 
@@ -340,14 +415,14 @@ text_counters(const struct text_stream *t, const msgpack_object *c)
 				break;
 		if (j < sizeof(shown) / sizeof(shown[0]))
 			continue;
-		fprintf(t->fp, "%s %s%s %llu", any ? "," : "  attention:",
+		fmt_printf(t->out, "%s %s%s %llu", any ? "," : "  attention:",
 		    text_color(t, TEXT_YELLOW), key,
 		    (unsigned long long)kv->val.via.u64);
-		fputs(text_reset(t), t->fp);
+		fmt_str(t->out, text_reset(t));
 		any = 1;
 	}
 	if (any)
-		fputc('\n', t->fp);
+		fmt_char(t->out, '\n');
 }
 
 /* Column widths and the time origin come from the session item. */
@@ -378,22 +453,22 @@ text_session(struct text_stream *t, const msgpack_object *s)
 
 	text_setup(t, s);
 
-	fprintf(t->fp, "%ssession %llu%s: %s %s (%s), started by %s\n",
+	fmt_printf(t->out, "%ssession %llu%s: %s %s (%s), started by %s\n",
 	    text_color(t, TEXT_BOLD), (unsigned long long)text_u64(s, "id"),
 	    text_reset(t), text_str(s, "origin", b1, sizeof(b1)),
 	    text_str(s, "source", src, sizeof(src)),
 	    text_str(s, "state", b2, sizeof(b2)),
 	    cmd_user_name(text_u64(s, "uid"), user, sizeof(user)));
-	fprintf(t->fp, "  link %s, ports %s, started %s\n",
+	fmt_printf(t->out, "  link %s, ports %s, started %s\n",
 	    text_str(s, "linktype", b1, sizeof(b1)),
 	    text_ports(s, ports, sizeof(ports)),
 	    text_clock(b2, sizeof(b2), text_u64(s, "start_us")));
 	if (text_get_u64(s, "first_frame_us", &first) == 0 &&
 	    text_get_u64(s, "last_frame_us", &last) == 0)
-		fprintf(t->fp, "  frames from %s, spanning %s\n",
+		fmt_printf(t->out, "  frames from %s, spanning %s\n",
 		    text_clock(b1, sizeof(b1), first),
 		    text_duration(b2, sizeof(b2), (int64_t)(last - first)));
-	fprintf(t->fp, "  %llu frames (%s bytes), %llu servers, %llu "
+	fmt_printf(t->out, "  %llu frames (%s bytes), %llu servers, %llu "
 	    "connections, %llu transactions, memory %s of %s\n",
 	    (unsigned long long)text_u64(c, "frames"),
 	    text_bytes(b1, sizeof(b1), text_u64(c, "bytes")),
@@ -405,28 +480,122 @@ text_session(struct text_stream *t, const msgpack_object *s)
 	text_counters(t, c);
 }
 
-/* "addr:port" (IPv6 in brackets), escaped. */
-static const char *
-text_endpoint(const msgpack_object *c, const char *akey, const char *pkey,
-    char *buf, size_t size)
-{
-	char	 addr[128];
+/*
+ * The keys of each kind of row, in the order the daemon packs them
+ * (any order works). Enum and table go together.
+ */
+enum { CONN_ID, CONN_CADDR, CONN_CPORT, CONN_SADDR, CONN_SPORT, CONN_STATE,
+	CONN_FIRST, CONN_LAST, CONN_RTT, CONN_UP, CONN_DOWN, CONN_TXNS,
+	CONN_FLAGS, CONN_PACKETS, CONN_NKEYS };
+static const struct text_key	text_conn_keys[CONN_NKEYS] = {
+	[CONN_ID] = TEXT_KEY("id"),
+	[CONN_CADDR] = TEXT_KEY("client_addr"),
+	[CONN_CPORT] = TEXT_KEY("client_port"),
+	[CONN_SADDR] = TEXT_KEY("server_addr"),
+	[CONN_SPORT] = TEXT_KEY("server_port"),
+	[CONN_STATE] = TEXT_KEY("state"),
+	[CONN_FIRST] = TEXT_KEY("first_us"),
+	[CONN_LAST] = TEXT_KEY("last_us"),
+	[CONN_RTT] = TEXT_KEY("rtt_us"),
+	[CONN_UP] = TEXT_KEY("c2s"),
+	[CONN_DOWN] = TEXT_KEY("s2c"),
+	[CONN_TXNS] = TEXT_KEY("transactions"),
+	[CONN_FLAGS] = TEXT_KEY("flags"),
+	[CONN_PACKETS] = TEXT_KEY("packets"),
+};
 
-	text_str(c, akey, addr, sizeof(addr));
-	if (strchr(addr, ':') != NULL)
-		snprintf(buf, size, "[%s]:%llu", addr,
-		    (unsigned long long)text_u64(c, pkey));
-	else
-		snprintf(buf, size, "%s:%llu", addr,
-		    (unsigned long long)text_u64(c, pkey));
+/* One direction of a connection (PROTOCOL.md DIR). */
+enum { DIR_PACKETS, DIR_BYTES, DIR_RETX, DIR_OOO, DIR_DUP, DIR_ZW,
+	DIR_NKEYS };
+static const struct text_key	text_dir_keys[DIR_NKEYS] = {
+	[DIR_PACKETS] = TEXT_KEY("packets"),
+	[DIR_BYTES] = TEXT_KEY("payload_bytes"),
+	[DIR_RETX] = TEXT_KEY("retransmits"),
+	[DIR_OOO] = TEXT_KEY("out_of_order"),
+	[DIR_DUP] = TEXT_KEY("dup_acks"),
+	[DIR_ZW] = TEXT_KEY("zero_windows"),
+};
+
+enum { PKT_N, PKT_US, PKT_DIR, PKT_FLAGS, PKT_SEQ, PKT_ACK, PKT_WIN,
+	PKT_LEN, PKT_CLASS, PKT_NKEYS };
+static const struct text_key	text_pkt_keys[PKT_NKEYS] = {
+	[PKT_N] = TEXT_KEY("n"),
+	[PKT_US] = TEXT_KEY("us"),
+	[PKT_DIR] = TEXT_KEY("dir"),
+	[PKT_FLAGS] = TEXT_KEY("flags"),
+	[PKT_SEQ] = TEXT_KEY("seq"),
+	[PKT_ACK] = TEXT_KEY("ack"),
+	[PKT_WIN] = TEXT_KEY("win"),
+	[PKT_LEN] = TEXT_KEY("len"),
+	[PKT_CLASS] = TEXT_KEY("class"),
+};
+
+enum { TXN_ID, TXN_CONN, TXN_SERVER, TXN_REQ, TXN_RESP, TXN_TIMINGS,
+	TXN_PIPELINED, TXN_CONDITIONAL, TXN_CLOSE, TXN_UPGRADE, TXN_NKEYS };
+static const struct text_key	text_txn_keys[TXN_NKEYS] = {
+	[TXN_ID] = TEXT_KEY("id"),
+	[TXN_CONN] = TEXT_KEY("connection"),
+	[TXN_SERVER] = TEXT_KEY("server"),
+	[TXN_REQ] = TEXT_KEY("request"),
+	[TXN_RESP] = TEXT_KEY("response"),
+	[TXN_TIMINGS] = TEXT_KEY("timings"),
+	[TXN_PIPELINED] = TEXT_KEY("pipelined"),
+	[TXN_CONDITIONAL] = TEXT_KEY("conditional"),
+	[TXN_CLOSE] = TEXT_KEY("connection_close"),
+	[TXN_UPGRADE] = TEXT_KEY("upgrade"),
+};
+
+/* The fields of a request and of a response, in one table. */
+enum { MSG_START, MSG_METHOD, MSG_TARGET, MSG_BODY, MSG_SPLIT,
+	MSG_COMPLETE, MSG_ERROR, MSG_INTERIM, MSG_STATUS, MSG_DECODED,
+	MSG_CTYPE, MSG_NKEYS };
+static const struct text_key	text_msg_keys[MSG_NKEYS] = {
+	[MSG_START] = TEXT_KEY("start_us"),
+	[MSG_METHOD] = TEXT_KEY("method"),
+	[MSG_TARGET] = TEXT_KEY("target"),
+	[MSG_BODY] = TEXT_KEY("body_bytes"),
+	[MSG_SPLIT] = TEXT_KEY("headers_split"),
+	[MSG_COMPLETE] = TEXT_KEY("complete"),
+	[MSG_ERROR] = TEXT_KEY("error"),
+	[MSG_INTERIM] = TEXT_KEY("interim"),
+	[MSG_STATUS] = TEXT_KEY("status"),
+	[MSG_DECODED] = TEXT_KEY("decoded_bytes"),
+	[MSG_CTYPE] = TEXT_KEY("content_type"),
+};
+
+enum { TM_SEND, TM_WAIT, TM_RECEIVE, TM_NKEYS };
+static const struct text_key	text_tm_keys[TM_NKEYS] = {
+	[TM_SEND] = TEXT_KEY("send_us"),
+	[TM_WAIT] = TEXT_KEY("wait_us"),
+	[TM_RECEIVE] = TEXT_KEY("receive_us"),
+};
+
+/* "addr:port" (IPv6 in brackets), escaped; buf holds 160 bytes. */
+static const char *
+text_endpoint(const msgpack_object *addr, const msgpack_object *port,
+    char *buf)
+{
+	char		 ab[128];
+	const char	*a = text_val_str(addr, ab, sizeof(ab));
+	size_t		 len = strlen(a);
+	int		 v6 = memchr(a, ':', len) != NULL;
+	char		*p = buf;
+
+	if (v6)
+		*p++ = '[';
+	memcpy(p, a, len);
+	p += len;
+	if (v6)
+		*p++ = ']';
+	*p++ = ':';
+	*fmt_uint(p, text_val_u(port), 0) = '\0';
 	return (buf);
 }
 
 /* The flags array of a connection as "midstream,gap". */
 static const char *
-text_flags(const msgpack_object *c, char *buf, size_t size)
+text_flags(const msgpack_object *a, char *buf, size_t size)
 {
-	const msgpack_object	*a = text_get(c, "flags");
 	char			 one[64];
 	size_t			 off = 0;
 	uint32_t		 i;
@@ -445,109 +614,167 @@ text_flags(const msgpack_object *c, char *buf, size_t size)
 	return (buf);
 }
 
-static void
-text_packets(const struct text_stream *t, const msgpack_object *c)
+/* "dir" is "c2s" (an arrow to the server) or "s2c". */
+static const char *
+text_arrow(const msgpack_object *dir)
 {
-	const msgpack_object	*a = text_get(c, "packets"), *p;
-	char			 off[32], dir[8], fl[16], cls[32];
-	uint32_t		 i;
+	if (text_val_isstr(dir) && dir->via.str.size == 3 &&
+	    memcmp(dir->via.str.ptr, "c2s", 3) == 0)
+		return ("->");
+	return ("<-");
+}
+
+static void
+text_packet(const struct text_stream *t, const msgpack_object *p)
+{
+	const msgpack_object	*f[PKT_NKEYS];
+	struct fmt		*o = t->out;
+	char			 off[32], fl[16], cls[32];
+
+	text_pick(p, text_pkt_keys, PKT_NKEYS, f);
+	fmt_right(o, t->wid + 4, "#");
+	fmt_char(o, ' ');
+	fmt_uright(o, 8, text_val_u(f[PKT_N]));
+	fmt_char(o, ' ');
+	fmt_right(o, 11, text_offset(t, f[PKT_US], off, sizeof(off)));
+	fmt_char(o, ' ');
+	fmt_str(o, text_arrow(f[PKT_DIR]));
+	fmt_char(o, ' ');
+	fmt_left(o, 6, text_val_str(f[PKT_FLAGS], fl, sizeof(fl)));
+	fmt_str(o, " seq ");
+	fmt_uleft(o, 10, text_val_u(f[PKT_SEQ]));
+	fmt_str(o, " ack ");
+	fmt_uleft(o, 10, text_val_u(f[PKT_ACK]));
+	fmt_str(o, " win ");
+	fmt_uleft(o, 6, text_val_u(f[PKT_WIN]));
+	fmt_str(o, " len ");
+	fmt_uleft(o, 6, text_val_u(f[PKT_LEN]));
+	fmt_char(o, ' ');
+	fmt_str(o, text_val_str(f[PKT_CLASS], cls, sizeof(cls)));
+	fmt_char(o, '\n');
+}
+
+static void
+text_packets(const struct text_stream *t, const msgpack_object *a)
+{
+	uint32_t	 i;
 
 	if (a == NULL || a->type != MSGPACK_OBJECT_ARRAY)
 		return;
-	for (i = 0; i < a->via.array.size; i++) {
-		p = &a->via.array.ptr[i];
-		fprintf(t->fp, "%*s %8llu %11s %s %-6s seq %-10llu ack %-10llu "
-		    "win %-6llu len %-6llu %s\n", t->wid + 4, "#",
-		    (unsigned long long)text_u64(p, "n"),
-		    text_offset(t, p, "us", off, sizeof(off)),
-		    strcmp(text_str(p, "dir", dir, sizeof(dir)), "c2s") == 0 ?
-		    "->" : "<-", text_str(p, "flags", fl, sizeof(fl)),
-		    (unsigned long long)text_u64(p, "seq"),
-		    (unsigned long long)text_u64(p, "ack"),
-		    (unsigned long long)text_u64(p, "win"),
-		    (unsigned long long)text_u64(p, "len"),
-		    text_str(p, "class", cls, sizeof(cls)));
-	}
+	for (i = 0; i < a->via.array.size; i++)
+		text_packet(t, &a->via.array.ptr[i]);
 }
 
-/* Sum of one DIR counter over both directions. */
-static uint64_t
-text_both(const msgpack_object *c, const char *key)
+/* "up/down": the first right-aligned, the second left. */
+static void
+text_pair(struct fmt *o, const char *up, const char *down)
 {
-	return (text_u64(text_get(c, "c2s"), key) +
-	    text_u64(text_get(c, "s2c"), key));
+	fmt_right(o, 6, up);
+	fmt_char(o, '/');
+	fmt_left(o, 6, down);
+}
+
+/* The per-direction columns: packets, data, then summed counters. */
+static void
+text_dirs(struct fmt *o, const msgpack_object *up, const msgpack_object *down)
+{
+	static const int	 sums[] = { DIR_RETX, DIR_OOO, DIR_DUP, DIR_ZW };
+	static const int	 widths[] = { 5, 5, 4, 3 };
+	const msgpack_object	*u[DIR_NKEYS], *d[DIR_NKEYS];
+	char			 b1[24], b2[24];
+	size_t			 i;
+
+	text_pick(up, text_dir_keys, DIR_NKEYS, u);
+	text_pick(down, text_dir_keys, DIR_NKEYS, d);
+	*fmt_uint(b1, text_val_u(u[DIR_PACKETS]), 0) = '\0';
+	*fmt_uint(b2, text_val_u(d[DIR_PACKETS]), 0) = '\0';
+	text_pair(o, b1, b2);
+	fmt_char(o, ' ');
+	text_pair(o, text_bytes(b1, 16, text_val_u(u[DIR_BYTES])),
+	    text_bytes(b2, 16, text_val_u(d[DIR_BYTES])));
+	for (i = 0; i < sizeof(sums) / sizeof(sums[0]); i++) {
+		fmt_char(o, ' ');
+		fmt_uright(o, widths[i], text_val_u(u[sums[i]]) +
+		    text_val_u(d[sums[i]]));
+	}
 }
 
 static void
 text_connection(const struct text_stream *t, const msgpack_object *c)
 {
-	const msgpack_object	*up = text_get(c, "c2s");
-	const msgpack_object	*down = text_get(c, "s2c");
-	const msgpack_object	*txns = text_get(c, "transactions");
-	char			 cl[200], sv[200], st[32], off[32], dur[32];
-	char			 rtt[32], b1[16], b2[16], fl[256];
+	const msgpack_object	*f[CONN_NKEYS];
+	struct fmt		*o = t->out;
+	char			 cl[160], sv[160], st[32], off[32], dur[32];
+	char			 rtt[32], fl[256];
 
-	fprintf(t->fp, "  %*llu  %-*s %-*s %-11s %11s %9s %8s %6llu/%-6llu "
-	    "%6s/%-6s %5llu %5llu %4llu %3llu %5u  %s\n", t->wid,
-	    (unsigned long long)text_u64(c, "id"), TEXT_WENDPOINT,
-	    text_endpoint(c, "client_addr", "client_port", cl, sizeof(cl)),
-	    TEXT_WENDPOINT,
-	    text_endpoint(c, "server_addr", "server_port", sv, sizeof(sv)),
-	    text_str(c, "state", st, sizeof(st)),
-	    text_offset(t, c, "first_us", off, sizeof(off)),
-	    text_duration(dur, sizeof(dur), (int64_t)(text_u64(c, "last_us") -
-	    text_u64(c, "first_us"))),
-	    text_dur_field(c, "rtt_us", rtt, sizeof(rtt)),
-	    (unsigned long long)text_u64(up, "packets"),
-	    (unsigned long long)text_u64(down, "packets"),
-	    text_bytes(b1, sizeof(b1), text_u64(up, "payload_bytes")),
-	    text_bytes(b2, sizeof(b2), text_u64(down, "payload_bytes")),
-	    (unsigned long long)text_both(c, "retransmits"),
-	    (unsigned long long)text_both(c, "out_of_order"),
-	    (unsigned long long)text_both(c, "dup_acks"),
-	    (unsigned long long)text_both(c, "zero_windows"),
-	    txns != NULL && txns->type == MSGPACK_OBJECT_ARRAY ?
-	    txns->via.array.size : 0, text_flags(c, fl, sizeof(fl)));
+	text_pick(c, text_conn_keys, CONN_NKEYS, f);
+	fmt_str(o, "  ");
+	fmt_uright(o, t->wid, text_val_u(f[CONN_ID]));
+	fmt_str(o, "  ");
+	fmt_left(o, TEXT_WENDPOINT, text_endpoint(f[CONN_CADDR],
+	    f[CONN_CPORT], cl));
+	fmt_char(o, ' ');
+	fmt_left(o, TEXT_WENDPOINT, text_endpoint(f[CONN_SADDR],
+	    f[CONN_SPORT], sv));
+	fmt_char(o, ' ');
+	fmt_left(o, 11, text_val_str(f[CONN_STATE], st, sizeof(st)));
+	fmt_char(o, ' ');
+	fmt_right(o, 11, text_offset(t, f[CONN_FIRST], off, sizeof(off)));
+	fmt_char(o, ' ');
+	fmt_right(o, 9, text_duration(dur, sizeof(dur),
+	    (int64_t)(text_val_u(f[CONN_LAST]) - text_val_u(f[CONN_FIRST]))));
+	fmt_char(o, ' ');
+	fmt_right(o, 8, text_dur_val(f[CONN_RTT], rtt, sizeof(rtt)));
+	fmt_char(o, ' ');
+	text_dirs(o, f[CONN_UP], f[CONN_DOWN]);
+	fmt_char(o, ' ');
+	fmt_uright(o, 5, f[CONN_TXNS] != NULL &&
+	    f[CONN_TXNS]->type == MSGPACK_OBJECT_ARRAY ?
+	    f[CONN_TXNS]->via.array.size : 0);
+	fmt_str(o, "  ");
+	fmt_str(o, text_flags(f[CONN_FLAGS], fl, sizeof(fl)));
+	fmt_char(o, '\n');
 	if (t->packets)
-		text_packets(t, c);
+		text_packets(t, f[CONN_PACKETS]);
 }
 
-/* Status column: final status, "1xx" for interim only, "-" for none. */
+/* Colours of the status classes, from 2xx up. */
+static const char	*text_status_colors[] = {
+	TEXT_GREEN, TEXT_CYAN, TEXT_YELLOW, TEXT_RED
+};
+
+/*
+ * Status column: final status, "1xx" for interim only, "-" for none;
+ * an interim response shows before the final one: "100>200". buf
+ * holds 48 bytes.
+ */
 static const char *
 text_status_code(const struct text_stream *t, const msgpack_object *resp,
-    const char **color)
+    const msgpack_object **m, char *buf, const char **color)
 {
-	const msgpack_object	*im;
+	const msgpack_object	*im = m[MSG_INTERIM];
 	uint64_t		 st;
-	static char		 buf[32];
-	size_t			 off = 0;
+	char			*p = buf;
 
 	*color = "";
 	if (resp == NULL || resp->type != MSGPACK_OBJECT_MAP)
 		return ("-");
-	/* An interim response shows before the final one: "100>200". */
-	im = text_get(resp, "interim");
 	if (im != NULL && im->type == MSGPACK_OBJECT_ARRAY &&
 	    im->via.array.size > 0 &&
-	    im->via.array.ptr[0].type == MSGPACK_OBJECT_POSITIVE_INTEGER)
-		off = snprintf(buf, sizeof(buf), "%llu>",
-		    (unsigned long long)im->via.array.ptr[0].via.u64 % 1000);
-	if (text_get_u64(resp, "status", &st) == -1) {
-		if (off == 0)
+	    im->via.array.ptr[0].type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
+		p = fmt_uint(p, im->via.array.ptr[0].via.u64 % 1000, 0);
+		*p++ = '>';
+	}
+	if (text_val_u64(m[MSG_STATUS], &st) == -1) {
+		if (p == buf)
 			return ("?");
-		buf[off - 1] = '\0';
+		p[-1] = '\0';
 		return (buf);
 	}
-	if (st >= 500)
-		*color = text_color(t, TEXT_RED);
-	else if (st >= 400)
-		*color = text_color(t, TEXT_YELLOW);
-	else if (st >= 300)
-		*color = text_color(t, TEXT_CYAN);
-	else if (st >= 200)
-		*color = text_color(t, TEXT_GREEN);
-	snprintf(buf + off, sizeof(buf) - off, "%llu",
-	    (unsigned long long)st % 1000);
+	if (st >= 200)
+		*color = text_color(t, text_status_colors[st >= 500 ? 3 :
+		    st / 100 - 2]);
+	*fmt_uint(p, st % 1000, 0) = '\0';
 	return (buf);
 }
 
@@ -557,32 +784,26 @@ text_status_code(const struct text_stream *t, const msgpack_object *resp,
  * Incomplete, Error.
  */
 static const char *
-text_txn_flags(const msgpack_object *x, const msgpack_object *req,
-    const msgpack_object *resp, char *buf)
+text_txn_flags(const msgpack_object **x, const msgpack_object **req,
+    const msgpack_object *resp, const msgpack_object **rs, char *buf)
 {
-	int	 v, i = 0, done;
+	int	 i = 0, done;
 
-	if (text_get_bool(x, "pipelined", &v) == 0 && v)
+	if (text_val_true(x[TXN_PIPELINED]))
 		buf[i++] = 'P';
-	if (text_get_bool(x, "conditional", &v) == 0 && v)
+	if (text_val_true(x[TXN_CONDITIONAL]))
 		buf[i++] = 'C';
-	if (text_get_bool(x, "connection_close", &v) == 0 && v)
+	if (text_val_true(x[TXN_CLOSE]))
 		buf[i++] = 'X';
-	if (text_get_bool(x, "upgrade", &v) == 0 && v)
+	if (text_val_true(x[TXN_UPGRADE]))
 		buf[i++] = 'U';
-	if (text_get_bool(req, "headers_split", &v) == 0 && v)
+	if (text_val_true(req[MSG_SPLIT]))
 		buf[i++] = 'S';
-	done = text_get_bool(req, "complete", &v) == 0 && v;
-	if (resp != NULL && resp->type == MSGPACK_OBJECT_MAP)
-		done = done && text_get_bool(resp, "complete", &v) == 0 && v;
-	else
-		done = 0;
+	done = text_val_true(req[MSG_COMPLETE]) && resp != NULL &&
+	    resp->type == MSGPACK_OBJECT_MAP && text_val_true(rs[MSG_COMPLETE]);
 	if (!done)
 		buf[i++] = 'I';
-	if ((text_get(req, "error") != NULL &&
-	    text_get(req, "error")->type == MSGPACK_OBJECT_STR) ||
-	    (text_get(resp, "error") != NULL &&
-	    text_get(resp, "error")->type == MSGPACK_OBJECT_STR))
+	if (text_val_isstr(req[MSG_ERROR]) || text_val_isstr(rs[MSG_ERROR]))
 		buf[i++] = 'E';
 	if (i == 0)
 		buf[i++] = '-';
@@ -592,18 +813,19 @@ text_txn_flags(const msgpack_object *x, const msgpack_object *req,
 
 /* Response body size: wire bytes, and decoded bytes when encoded. */
 static const char *
-text_body(const msgpack_object *m, char *buf, size_t size)
+text_body(const msgpack_object *resp, const msgpack_object **m, char *buf)
 {
-	char		 w[16], d[16];
 	uint64_t	 dec;
+	size_t		 len;
 
-	if (m == NULL || m->type != MSGPACK_OBJECT_MAP)
+	if (resp == NULL || resp->type != MSGPACK_OBJECT_MAP)
 		return ("-");
-	text_bytes(w, sizeof(w), text_u64(m, "body_bytes"));
-	if (text_get_u64(m, "decoded_bytes", &dec) == 0)
-		snprintf(buf, size, "%s>%s", w, text_bytes(d, sizeof(d), dec));
-	else
-		snprintf(buf, size, "%s", w);
+	text_bytes(buf, 16, text_val_u(m[MSG_BODY]));
+	if (text_val_u64(m[MSG_DECODED], &dec) == 0) {
+		len = strlen(buf);
+		buf[len] = '>';
+		text_bytes(buf + len + 1, 16, dec);
+	}
 	return (buf);
 }
 
@@ -611,7 +833,8 @@ text_body(const msgpack_object *m, char *buf, size_t size)
 static const char *
 text_host(const msgpack_object *srv, char *buf, size_t size)
 {
-	char		 addr[128];
+	char		 ab[128];
+	const char	*addr;
 	uint64_t	 port;
 
 	buf[0] = '\0';
@@ -620,7 +843,7 @@ text_host(const msgpack_object *srv, char *buf, size_t size)
 	if (text_get(srv, "name") != NULL &&
 	    text_get(srv, "name")->type == MSGPACK_OBJECT_STR)
 		return (text_str(srv, "name", buf, size));
-	text_str(srv, "addr", addr, sizeof(addr));
+	addr = text_str(srv, "addr", ab, sizeof(ab));
 	port = text_u64(srv, "port");
 	if (strchr(addr, ':') != NULL)
 		snprintf(buf, size, "[%s]", addr);
@@ -632,38 +855,67 @@ text_host(const msgpack_object *srv, char *buf, size_t size)
 	return (buf);
 }
 
+/* The columns from START to TYPE, all from the request and response. */
+static void
+text_messages(const struct text_stream *t, const msgpack_object *resp,
+    const msgpack_object **rq, const msgpack_object **rs)
+{
+	struct fmt	*o = t->out;
+	const char	*st, *stc;
+	char		 off[32], meth[64], code[48], rb[16], sb[40], ct[64];
+
+	fmt_right(o, 11, text_offset(t, rq[MSG_START], off, sizeof(off)));
+	fmt_char(o, ' ');
+	fmt_left(o, TEXT_WMETHOD, text_val_str(rq[MSG_METHOD], meth,
+	    sizeof(meth)));
+	fmt_char(o, ' ');
+	st = text_status_code(t, resp, rs, code, &stc);
+	fmt_str(o, stc);
+	fmt_right(o, 7, st);
+	fmt_str(o, text_reset(t));
+	fmt_char(o, ' ');
+	fmt_right(o, 7, text_bytes(rb, sizeof(rb), text_val_u(rq[MSG_BODY])));
+	fmt_char(o, ' ');
+	fmt_right(o, 13, text_body(resp, rs, sb));
+	fmt_char(o, ' ');
+	fmt_cut(o, 20, text_val_str(rs[MSG_CTYPE], ct, sizeof(ct)));
+}
+
 static void
 text_transaction(const struct text_stream *t, const msgpack_object *x)
 {
-	const msgpack_object	*req = text_get(x, "request");
-	const msgpack_object	*resp = text_get(x, "response");
-	const msgpack_object	*tm = text_get(x, "timings");
-	uint64_t		 srv = text_u64(x, "server");
-	const char		*st, *stc, *tg;
-	char			 off[32], meth[64], rb[16], sb[40], ct[64];
-	char			 d1[16], d2[16], d3[16], fl[16];
-	char			 target[2048];
+	const msgpack_object	*f[TXN_NKEYS], *rq[MSG_NKEYS], *rs[MSG_NKEYS];
+	const msgpack_object	*tm[TM_NKEYS];
+	struct fmt		*o = t->out;
+	uint64_t		 srv;
+	const char		*tg;
+	char			 d[16], fl[16], target[2048];
+	int			 i;
 
-	st = text_status_code(t, resp, &stc);
+	text_pick(x, text_txn_keys, TXN_NKEYS, f);
+	text_pick(f[TXN_REQ], text_msg_keys, MSG_NKEYS, rq);
+	text_pick(f[TXN_RESP], text_msg_keys, MSG_NKEYS, rs);
+	text_pick(f[TXN_TIMINGS], text_tm_keys, TM_NKEYS, tm);
+	fmt_str(o, "  ");
+	fmt_uright(o, t->wid, text_val_u(f[TXN_ID]));
+	fmt_char(o, ' ');
+	fmt_uright(o, t->wconn, text_val_u(f[TXN_CONN]));
+	fmt_char(o, ' ');
+	text_messages(t, f[TXN_RESP], rq, rs);
+	for (i = 0; i < TM_NKEYS; i++) {
+		fmt_char(o, ' ');
+		fmt_right(o, 8, text_dur_val(tm[i], d, sizeof(d)));
+	}
+	fmt_char(o, ' ');
+	fmt_left(o, 5, text_txn_flags(f, rq, f[TXN_RESP], rs, fl));
+	fmt_char(o, ' ');
 	/* Origin-form targets get their host; others are whole URLs. */
-	tg = text_str(req, "target", target, sizeof(target));
-	fprintf(t->fp, "  %*llu %*llu %11s %-*s %s%7s%s %7s %13s %-20.20s "
-	    "%8s %8s %8s %-5s %s%s\n", t->wid,
-	    (unsigned long long)text_u64(x, "id"), t->wconn,
-	    (unsigned long long)text_u64(x, "connection"),
-	    text_offset(t, req, "start_us", off, sizeof(off)), TEXT_WMETHOD,
-	    text_str(req, "method", meth, sizeof(meth)), stc, st,
-	    text_reset(t),
-	    text_bytes(rb, sizeof(rb), text_u64(req, "body_bytes")),
-	    text_body(resp, sb, sizeof(sb)),
-	    resp != NULL ? text_str(resp, "content_type", ct, sizeof(ct)) :
-	    "-",
-	    text_dur_field(tm, "send_us", d1, sizeof(d1)),
-	    text_dur_field(tm, "wait_us", d2, sizeof(d2)),
-	    text_dur_field(tm, "receive_us", d3, sizeof(d3)),
-	    text_txn_flags(x, req, resp, fl),
-	    tg[0] == '/' && srv < t->nhosts && t->hosts[srv] != NULL ?
-	    t->hosts[srv] : "", tg);
+	tg = text_val_str(rq[MSG_TARGET], target, sizeof(target));
+	srv = text_val_u(f[TXN_SERVER]);
+	if (tg[0] == '/' && srv < t->nhosts && t->hosts[srv] != NULL)
+		fmt_str(o, t->hosts[srv]);
+	fmt_str(o, tg);
+	fmt_char(o, '\n');
 }
 
 /*
@@ -676,7 +928,7 @@ text_server(struct text_stream *t, const msgpack_object *s)
 	char		 addr[128], name[512], host[512];
 	uint64_t	 id = text_u64(s, "id");
 
-	fprintf(t->fp, "  %*llu  %-39s %5llu %6llu %6llu  %s\n", t->wid,
+	fmt_printf(t->out, "  %*llu  %-39s %5llu %6llu %6llu  %s\n", t->wid,
 	    (unsigned long long)id, text_str(s, "addr", addr, sizeof(addr)),
 	    (unsigned long long)text_u64(s, "port"),
 	    (unsigned long long)text_u64(s, "connections"),
@@ -704,12 +956,12 @@ text_section(struct text_stream *t, int section)
 	switch (section) {
 	case TEXT_SERVERS:
 		text_heading(t, "SERVERS");
-		fprintf(t->fp, "  %*s  %-39s %5s %6s %6s  %s\n", t->wid, "ID",
+		fmt_printf(t->out, "  %*s  %-39s %5s %6s %6s  %s\n", t->wid, "ID",
 		    "ADDRESS", "PORT", "CONNS", "TXNS", "NAME");
 		break;
 	case TEXT_CONNECTIONS:
 		text_heading(t, "CONNECTIONS");
-		fprintf(t->fp, "  %*s  %-*s %-*s %-11s %11s %9s %8s %13s %13s "
+		fmt_printf(t->out, "  %*s  %-*s %-*s %-11s %11s %9s %8s %13s %13s "
 		    "%5s %5s %4s %3s %5s  %s\n", t->wid, "ID", TEXT_WENDPOINT,
 		    "CLIENT", TEXT_WENDPOINT, "SERVER", "STATE", "START",
 		    "DURATION", "RTT", "PKTS UP/DOWN", "DATA UP/DOWN", "RETX",
@@ -717,7 +969,7 @@ text_section(struct text_stream *t, int section)
 		break;
 	case TEXT_TRANSACTIONS:
 		text_heading(t, "TRANSACTIONS");
-		fprintf(t->fp, "  %*s %*s %11s %-*s %7s %7s %13s %-20s %8s %8s "
+		fmt_printf(t->out, "  %*s %*s %11s %-*s %7s %7s %13s %-20s %8s %8s "
 		    "%8s %-5s %s\n", t->wid, "ID", t->wconn, "CONN", "START",
 		    TEXT_WMETHOD, "METHOD", "STATUS", "REQ", "RESP", "TYPE",
 		    "SEND", "WAIT", "RECEIVE", "FLAGS", "URL");
@@ -732,6 +984,7 @@ text_stream_new(FILE *fp, const struct render_opts *ro)
 
 	t = xcalloc(1, sizeof(*t));
 	t->fp = fp;
+	t->out = fmt_new(fp);
 	t->color = ro->color;
 	t->packets = ro->packets;
 	t->wid = 2;
@@ -747,24 +1000,36 @@ text_stream_new(FILE *fp, const struct render_opts *ro)
 int
 text_stream_item(void *arg, const msgpack_object *item)
 {
-	struct text_stream	*t = arg;
-	const char		*type;
-	size_t			 len;
+	static const struct text_key	 type_key = TEXT_KEY("type");
+	struct text_stream		*t = arg;
+	const msgpack_object		*type;
+	int				 k;
 
-	if (text_get_str(item, "type", &type, &len) == -1)
+	text_pick(item, &type_key, 1, &type);
+	if (!text_val_isstr(type))
 		return (0);
-	if (len == 7 && memcmp(type, "session", len) == 0)
+	for (k = 0; k < TEXT_NSECTIONS; k++)
+		if (type->via.str.size == text_types[k].len &&
+		    memcmp(type->via.str.ptr, text_types[k].name,
+		    text_types[k].len) == 0)
+			break;
+	switch (k) {
+	case TEXT_SESSION:
 		text_session(t, item);
-	else if (len == 6 && memcmp(type, "server", len) == 0) {
-		text_section(t, TEXT_SERVERS);
+		break;
+	case TEXT_SERVERS:
+		text_section(t, k);
 		text_server(t, item);
-	} else if (len == 10 && memcmp(type, "connection", len) == 0) {
-		text_section(t, TEXT_CONNECTIONS);
+		break;
+	case TEXT_CONNECTIONS:
+		text_section(t, k);
 		text_connection(t, item);
-	} else if (len == 11 && memcmp(type, "transaction", len) == 0) {
-		text_section(t, TEXT_TRANSACTIONS);
+		break;
+	case TEXT_TRANSACTIONS:
+		text_section(t, k);
 		text_transaction(t, item);
 		t->ntxn++;
+		break;
 	}
 	return (ferror(t->fp) ? -1 : 0);
 }
@@ -776,11 +1041,11 @@ text_stream_free(struct text_stream *t)
 	int	 rc;
 
 	if (t->ntxn > 0)
-		fprintf(t->fp, "  %sflags: P pipelined, C conditional, X "
+		fmt_printf(t->out, "  %sflags: P pipelined, C conditional, X "
 		    "connection close, U upgrade, S request headers split, "
 		    "I incomplete, E parse error; RESP wire>decoded%s\n",
 		    text_color(t, TEXT_DIM), text_reset(t));
-	rc = ferror(t->fp) ? -1 : 0;
+	rc = fmt_free(t->out);
 	for (i = 0; i < t->nhosts; i++)
 		free(t->hosts[i]);
 	free(t->hosts);

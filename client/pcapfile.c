@@ -12,6 +12,7 @@
 #include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "pcapfile.h"
@@ -22,6 +23,54 @@
 #define PCAPFILE_HDR		sizeof(struct proto_frame)
 /* The largest frame a batch can carry with its header. */
 #define PCAPFILE_MAXCAP		(PROTO_FRAMES_BATCH - PCAPFILE_HDR)
+
+/*
+ * Classic pcap read directly: the file header, the two magics (micro-
+ * and nanosecond timestamps) as a host of our byte order writes them,
+ * the chunk read at a time and the most one record can take, which a
+ * chunk always holds once topped up.
+ */
+#define PCAPFILE_FILEHDR	24
+#define PCAPFILE_MAGIC_US	0xa1b2c3d4U
+#define PCAPFILE_MAGIC_NS	0xa1b23c4dU
+#define PCAPFILE_RAWBUF		(4 * 1024 * 1024)
+#define PCAPFILE_RECMAX		(PCAPFILE_HDR + PROTO_MAX_SNAPLEN)
+
+/* A classic pcap record header, host order in the files read raw. */
+struct pcapfile_rec {
+	uint32_t	ts_sec;
+	uint32_t	ts_frac;
+	uint32_t	caplen;
+	uint32_t	len;
+};
+
+_Static_assert(sizeof(struct pcapfile_rec) == sizeof(struct proto_frame),
+    "a record header is rewritten in place as a frame header");
+_Static_assert(PCAPFILE_RAWBUF >= 2 * PCAPFILE_RECMAX,
+    "a topped-up chunk holds any whole record");
+
+/*
+ * A classic pcap file in host byte order (nearly every file tcpdump
+ * writes) is already laid out as a frames blob: 16-byte headers, each
+ * followed by its bytes. Such a file is read in large chunks and each
+ * header rewritten in place, so frames go from the file to the socket
+ * with no copy in this process. pcapng, swapped or modified formats and
+ * anything that is not a regular file go through libpcap.
+ */
+static void
+pcapfile_raw_probe(struct pcapfile *pf, const struct stat *st)
+{
+	uint32_t	 magic;
+
+	if (!S_ISREG(st->st_mode) || pread(fileno(pf->fp), &magic,
+	    sizeof(magic), 0) != (ssize_t)sizeof(magic))
+		return;
+	if (magic != PCAPFILE_MAGIC_US && magic != PCAPFILE_MAGIC_NS)
+		return;
+	pf->raw = 1;
+	pf->nsec = magic == PCAPFILE_MAGIC_NS;
+	pf->off = PCAPFILE_FILEHDR;
+}
 
 int
 pcapfile_open(struct pcapfile *pf, const char *path)
@@ -35,11 +84,18 @@ pcapfile_open(struct pcapfile *pf, const char *path)
 		log_warn("cannot read %s", path);
 		return (-1);
 	}
-	if (fstat(fileno(pf->fp), &st) == 0 && S_ISDIR(st.st_mode)) {
+	if (fstat(fileno(pf->fp), &st) == -1) {
+		log_warn("%s", path);
+		goto fail;
+	}
+	if (S_ISDIR(st.st_mode)) {
 		log_warnx("%s: is a directory, not a capture file", path);
 		goto fail;
 	}
-	setvbuf(pf->fp, NULL, _IOFBF, PCAPFILE_READBUF);
+	/* libpcap then reads only the file header, through a small buffer. */
+	pcapfile_raw_probe(pf, &st);
+	if (!pf->raw)
+		setvbuf(pf->fp, NULL, _IOFBF, PCAPFILE_READBUF);
 	/* libpcap freads each record twice; one thread, so no locking. */
 	__fsetlocking(pf->fp, FSETLOCKING_BYCALLER);
 	errbuf[0] = '\0';
@@ -54,7 +110,10 @@ pcapfile_open(struct pcapfile *pf, const char *path)
 	pf->snaplen = (uint32_t)pcap_snapshot(pf->p);
 	if (pf->snaplen == 0 || pf->snaplen > PROTO_MAX_SNAPLEN)
 		pf->snaplen = PROTO_MAX_SNAPLEN;
-	pf->batch = xmalloc(PROTO_FRAMES_BATCH);
+	if (pf->raw)
+		pf->buf = xmalloc(PCAPFILE_RAWBUF);
+	else
+		pf->batch = xmalloc(PROTO_FRAMES_BATCH);
 	return (0);
 fail:
 	fclose(pf->fp);
@@ -86,6 +145,100 @@ pcapfile_put(struct pcapfile *pf, size_t *off, const struct pcap_pkthdr *h,
 	return (1);
 }
 
+/* Stops reading at a damaged record, as the libpcap path does. */
+static void
+pcapfile_raw_cut(struct pcapfile *pf, const char *why)
+{
+	log_warnx("%s: unreadable after frame %llu (%s); using the frames "
+	    "before it", pf->path, (unsigned long long)pf->frames, why);
+	pf->cut = 1;
+}
+
+/* Moves the unread tail to the front of buf and fills the rest. */
+static void
+pcapfile_raw_fill(struct pcapfile *pf)
+{
+	ssize_t	 n;
+
+	memmove(pf->buf, pf->buf + pf->start, pf->end - pf->start);
+	pf->end -= pf->start;
+	pf->start = 0;
+	while (!pf->eof && pf->end < PCAPFILE_RAWBUF) {
+		n = pread(fileno(pf->fp), pf->buf + pf->end,
+		    PCAPFILE_RAWBUF - pf->end, pf->off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			pcapfile_raw_cut(pf, strerror(errno));
+			pf->eof = 1;
+			break;
+		}
+		if (n == 0)
+			pf->eof = 1;
+		pf->end += (size_t)n;
+		pf->off += n;
+	}
+}
+
+/* Rewrites the record header at off as a frame header of caplen bytes. */
+static void
+pcapfile_raw_frame(struct pcapfile *pf, size_t off,
+    const struct pcapfile_rec *r, uint32_t caplen)
+{
+	struct proto_frame	 fr;
+
+	fr.ts_us = (uint64_t)r->ts_sec * 1000000 +
+	    (pf->nsec ? r->ts_frac / 1000 : r->ts_frac);
+	fr.caplen = caplen;
+	fr.len = r->len < caplen ? caplen : r->len;
+	memcpy(pf->buf + off, &fr, sizeof(fr));
+	pf->frames++;
+}
+
+/*
+ * The next batch of whole records, rewritten where they lie in buf.
+ * A record too long for any batch goes alone, cut to fit.
+ */
+static long
+pcapfile_raw_next(struct pcapfile *pf, const unsigned char **blob)
+{
+	struct pcapfile_rec	 r;
+	size_t			 first, off, need;
+
+	if (pf->end - pf->start < PCAPFILE_RECMAX && !pf->eof)
+		pcapfile_raw_fill(pf);
+	first = off = pf->start;
+	*blob = pf->buf + first;
+	while (!pf->cut && pf->end - off >= sizeof(r)) {
+		memcpy(&r, pf->buf + off, sizeof(r));
+		need = sizeof(r) + (size_t)r.caplen;
+		if (r.caplen > PROTO_MAX_SNAPLEN) {
+			pcapfile_raw_cut(pf, "frame longer than any snap "
+			    "length");
+			break;
+		}
+		if (pf->end - off < need) {
+			if (pf->eof)
+				pcapfile_raw_cut(pf, "truncated frame");
+			break;
+		}
+		if (off - first + need > PROTO_FRAMES_BATCH) {
+			if (off > first)
+				break;
+			pcapfile_raw_frame(pf, off, &r, PCAPFILE_MAXCAP);
+			pf->clipped++;
+			pf->start = off + need;
+			return (PROTO_FRAMES_BATCH);
+		}
+		pcapfile_raw_frame(pf, off, &r, r.caplen);
+		off += need;
+	}
+	if (!pf->cut && pf->eof && off == first && pf->end > off)
+		pcapfile_raw_cut(pf, "truncated frame header");
+	pf->start = off;
+	return ((long)(off - first));
+}
+
 long
 pcapfile_next(struct pcapfile *pf, const unsigned char **blob)
 {
@@ -94,9 +247,11 @@ pcapfile_next(struct pcapfile *pf, const unsigned char **blob)
 	size_t			 off = 0;
 	int			 rc;
 
-	*blob = pf->batch;
 	if (pf->cut)
 		return (0);
+	if (pf->raw)
+		return (pcapfile_raw_next(pf, blob));
+	*blob = pf->batch;
 	if (pf->held_hdr != NULL) {
 		(void)pcapfile_put(pf, &off, pf->held_hdr, pf->held_data);
 		pf->held_hdr = NULL;
@@ -130,6 +285,7 @@ pcapfile_close(struct pcapfile *pf)
 	else if (pf->fp != NULL)
 		fclose(pf->fp);
 	free(pf->batch);
+	free(pf->buf);
 	memset(pf, 0, sizeof(*pf));
 }
 

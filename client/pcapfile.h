@@ -8,6 +8,8 @@
 #ifndef HTRACR_PCAPFILE_H
 #define HTRACR_PCAPFILE_H
 
+#include <sys/types.h>
+
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -26,6 +28,15 @@ struct pcapfile {
 	unsigned char		*batch;		/* PROTO_FRAMES_BATCH bytes */
 	struct pcap_pkthdr	*held_hdr;	/* read, did not fit the last */
 	const unsigned char	*held_data;	/* batch */
+
+	/* Classic pcap in host order, read without libpcap: see pcapfile.c */
+	int			 raw;
+	int			 nsec;		/* fractions are nanoseconds */
+	unsigned char		*buf;		/* file bytes, rewritten in place */
+	size_t			 start;		/* next record in buf */
+	size_t			 end;		/* bytes read into buf */
+	off_t			 off;		/* file offset of buf + end */
+	int			 eof;
 };
 
 /* Reports what went wrong ("not a pcap or pcapng capture") and returns -1. */

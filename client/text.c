@@ -256,14 +256,25 @@ text_get(const msgpack_object *m, const char *key)
 /*
  * The rows of a large session run to tens of thousands, each reading a
  * few dozen fields: a row's fields are picked out of its map in one
- * walk, into an array indexed like the row's table of keys. As with
- * text_get, the first of two equal keys wins.
+ * walk, into an array indexed like the row's table of keys. Each map
+ * key is found in the table through a small open-addressed hash of its
+ * length and end bytes, so that the many keys a row does not show cost
+ * one probe. As with text_get, the first of two equal keys wins.
  */
 struct text_key {
 	const char	*name;
 	uint32_t	 len;
 };
 #define TEXT_KEY(s)	{ s, sizeof(s) - 1 }
+#define TEXT_SLOTS	64		/* more than twice any table */
+
+struct text_keys {
+	const struct text_key	*key;
+	size_t			 n;
+	int			 built;
+	uint8_t			 slot[TEXT_SLOTS];	/* index + 1; 0: free */
+};
+#define TEXT_KEYS(t)	{ t, sizeof(t) / sizeof(t[0]), 0, { 0 } }
 
 static const struct text_key	text_types[TEXT_NSECTIONS] = {
 	[TEXT_SESSION] = TEXT_KEY("session"),
@@ -272,29 +283,63 @@ static const struct text_key	text_types[TEXT_NSECTIONS] = {
 	[TEXT_TRANSACTIONS] = TEXT_KEY("transaction"),
 };
 
+static size_t
+text_hash(const char *s, size_t len)
+{
+	return ((len * 7 + (unsigned char)s[0] * 3 +
+	    (unsigned char)s[len - 1]) % TEXT_SLOTS);
+}
+
 static void
-text_pick(const msgpack_object *m, const struct text_key *keys, size_t n,
+text_keys_build(struct text_keys *t)
+{
+	size_t	 k, h;
+
+	for (k = 0; k < t->n; k++) {
+		h = text_hash(t->key[k].name, t->key[k].len);
+		while (t->slot[h] != 0)
+			h = (h + 1) % TEXT_SLOTS;
+		t->slot[h] = (uint8_t)(k + 1);
+	}
+	t->built = 1;
+}
+
+/* The index of key s in t, or -1. */
+static int
+text_keys_find(const struct text_keys *t, const char *s, size_t len)
+{
+	const struct text_key	*key;
+	size_t			 h;
+
+	if (len == 0)
+		return (-1);
+	for (h = text_hash(s, len); t->slot[h] != 0; h = (h + 1) % TEXT_SLOTS) {
+		key = &t->key[t->slot[h] - 1];
+		if (key->len == len && memcmp(key->name, s, len) == 0)
+			return (t->slot[h] - 1);
+	}
+	return (-1);
+}
+
+static void
+text_pick(const msgpack_object *m, struct text_keys *t,
     const msgpack_object **out)
 {
 	const msgpack_object_kv	*kv;
 	uint32_t		 i;
-	size_t			 k;
+	int			 k;
 
-	memset(out, 0, n * sizeof(*out));
+	if (!t->built)
+		text_keys_build(t);
+	memset(out, 0, t->n * sizeof(*out));
 	if (m == NULL || m->type != MSGPACK_OBJECT_MAP)
 		return;
 	for (i = 0; i < m->via.map.size; i++) {
 		kv = &m->via.map.ptr[i];
-		if (kv->key.type != MSGPACK_OBJECT_STR)
-			continue;
-		for (k = 0; k < n; k++)
-			if (keys[k].len == kv->key.via.str.size &&
-			    memcmp(keys[k].name, kv->key.via.str.ptr,
-			    keys[k].len) == 0) {
-				if (out[k] == NULL)
-					out[k] = &kv->val;
-				break;
-			}
+		if (kv->key.type == MSGPACK_OBJECT_STR &&
+		    (k = text_keys_find(t, kv->key.via.str.ptr,
+		    kv->key.via.str.size)) != -1 && out[k] == NULL)
+			out[k] = &kv->val;
 	}
 }
 
@@ -658,7 +703,7 @@ text_session(struct text_stream *t, const msgpack_object *s)
 enum { CONN_ID, CONN_CADDR, CONN_CPORT, CONN_SADDR, CONN_SPORT, CONN_STATE,
 	CONN_FIRST, CONN_LAST, CONN_RTT, CONN_UP, CONN_DOWN, CONN_TXNS,
 	CONN_FLAGS, CONN_PACKETS, CONN_NKEYS };
-static const struct text_key	text_conn_keys[CONN_NKEYS] = {
+static const struct text_key	text_conn_names[CONN_NKEYS] = {
 	[CONN_ID] = TEXT_KEY("id"),
 	[CONN_CADDR] = TEXT_KEY("client_addr"),
 	[CONN_CPORT] = TEXT_KEY("client_port"),
@@ -674,11 +719,12 @@ static const struct text_key	text_conn_keys[CONN_NKEYS] = {
 	[CONN_FLAGS] = TEXT_KEY("flags"),
 	[CONN_PACKETS] = TEXT_KEY("packets"),
 };
+static struct text_keys	text_conn_keys = TEXT_KEYS(text_conn_names);
 
 /* One direction of a connection (PROTOCOL.md DIR). */
 enum { DIR_PACKETS, DIR_BYTES, DIR_RETX, DIR_OOO, DIR_DUP, DIR_ZW,
 	DIR_NKEYS };
-static const struct text_key	text_dir_keys[DIR_NKEYS] = {
+static const struct text_key	text_dir_names[DIR_NKEYS] = {
 	[DIR_PACKETS] = TEXT_KEY("packets"),
 	[DIR_BYTES] = TEXT_KEY("payload_bytes"),
 	[DIR_RETX] = TEXT_KEY("retransmits"),
@@ -686,10 +732,11 @@ static const struct text_key	text_dir_keys[DIR_NKEYS] = {
 	[DIR_DUP] = TEXT_KEY("dup_acks"),
 	[DIR_ZW] = TEXT_KEY("zero_windows"),
 };
+static struct text_keys	text_dir_keys = TEXT_KEYS(text_dir_names);
 
 enum { PKT_N, PKT_US, PKT_DIR, PKT_FLAGS, PKT_SEQ, PKT_ACK, PKT_WIN,
 	PKT_LEN, PKT_CLASS, PKT_NKEYS };
-static const struct text_key	text_pkt_keys[PKT_NKEYS] = {
+static const struct text_key	text_pkt_names[PKT_NKEYS] = {
 	[PKT_N] = TEXT_KEY("n"),
 	[PKT_US] = TEXT_KEY("us"),
 	[PKT_DIR] = TEXT_KEY("dir"),
@@ -700,10 +747,11 @@ static const struct text_key	text_pkt_keys[PKT_NKEYS] = {
 	[PKT_LEN] = TEXT_KEY("len"),
 	[PKT_CLASS] = TEXT_KEY("class"),
 };
+static struct text_keys	text_pkt_keys = TEXT_KEYS(text_pkt_names);
 
 enum { TXN_ID, TXN_CONN, TXN_SERVER, TXN_REQ, TXN_RESP, TXN_TIMINGS,
 	TXN_PIPELINED, TXN_CONDITIONAL, TXN_CLOSE, TXN_UPGRADE, TXN_NKEYS };
-static const struct text_key	text_txn_keys[TXN_NKEYS] = {
+static const struct text_key	text_txn_names[TXN_NKEYS] = {
 	[TXN_ID] = TEXT_KEY("id"),
 	[TXN_CONN] = TEXT_KEY("connection"),
 	[TXN_SERVER] = TEXT_KEY("server"),
@@ -715,12 +763,13 @@ static const struct text_key	text_txn_keys[TXN_NKEYS] = {
 	[TXN_CLOSE] = TEXT_KEY("connection_close"),
 	[TXN_UPGRADE] = TEXT_KEY("upgrade"),
 };
+static struct text_keys	text_txn_keys = TEXT_KEYS(text_txn_names);
 
 /* The fields of a request and of a response, in one table. */
 enum { MSG_START, MSG_METHOD, MSG_TARGET, MSG_BODY, MSG_SPLIT,
 	MSG_COMPLETE, MSG_ERROR, MSG_INTERIM, MSG_STATUS, MSG_DECODED,
 	MSG_CTYPE, MSG_NKEYS };
-static const struct text_key	text_msg_keys[MSG_NKEYS] = {
+static const struct text_key	text_msg_names[MSG_NKEYS] = {
 	[MSG_START] = TEXT_KEY("start_us"),
 	[MSG_METHOD] = TEXT_KEY("method"),
 	[MSG_TARGET] = TEXT_KEY("target"),
@@ -733,13 +782,15 @@ static const struct text_key	text_msg_keys[MSG_NKEYS] = {
 	[MSG_DECODED] = TEXT_KEY("decoded_bytes"),
 	[MSG_CTYPE] = TEXT_KEY("content_type"),
 };
+static struct text_keys	text_msg_keys = TEXT_KEYS(text_msg_names);
 
 enum { TM_SEND, TM_WAIT, TM_RECEIVE, TM_NKEYS };
-static const struct text_key	text_tm_keys[TM_NKEYS] = {
+static const struct text_key	text_tm_names[TM_NKEYS] = {
 	[TM_SEND] = TEXT_KEY("send_us"),
 	[TM_WAIT] = TEXT_KEY("wait_us"),
 	[TM_RECEIVE] = TEXT_KEY("receive_us"),
 };
+static struct text_keys	text_tm_keys = TEXT_KEYS(text_tm_names);
 
 /* "addr:port" (IPv6 in brackets), escaped; buf holds 160 bytes. */
 static const char *
@@ -802,7 +853,7 @@ text_packet(const struct text_stream *t, const msgpack_object *p)
 	struct text_out		*o = t->out;
 	char			 off[32], fl[16], cls[32];
 
-	text_pick(p, text_pkt_keys, PKT_NKEYS, f);
+	text_pick(p, &text_pkt_keys, f);
 	text_right(o, t->wid + 4, "#");
 	text_putc(o, ' ');
 	text_uright(o, 8, text_val_u(f[PKT_N]));
@@ -855,8 +906,8 @@ text_dirs(struct text_out *o, const msgpack_object *up, const msgpack_object *do
 	char			 b1[24], b2[24];
 	size_t			 i;
 
-	text_pick(up, text_dir_keys, DIR_NKEYS, u);
-	text_pick(down, text_dir_keys, DIR_NKEYS, d);
+	text_pick(up, &text_dir_keys, u);
+	text_pick(down, &text_dir_keys, d);
 	*text_uint(b1, text_val_u(u[DIR_PACKETS]), 0) = '\0';
 	*text_uint(b2, text_val_u(d[DIR_PACKETS]), 0) = '\0';
 	text_pair(o, b1, b2);
@@ -878,7 +929,7 @@ text_connection(const struct text_stream *t, const msgpack_object *c)
 	char			 cl[160], sv[160], st[32], off[32], dur[32];
 	char			 rtt[32], fl[256];
 
-	text_pick(c, text_conn_keys, CONN_NKEYS, f);
+	text_pick(c, &text_conn_keys, f);
 	text_puts(o, "  ");
 	text_uright(o, t->wid, text_val_u(f[CONN_ID]));
 	text_puts(o, "  ");
@@ -1063,10 +1114,10 @@ text_transaction(const struct text_stream *t, const msgpack_object *x)
 	char			 d[16], fl[16], target[2048];
 	int			 i;
 
-	text_pick(x, text_txn_keys, TXN_NKEYS, f);
-	text_pick(f[TXN_REQ], text_msg_keys, MSG_NKEYS, rq);
-	text_pick(f[TXN_RESP], text_msg_keys, MSG_NKEYS, rs);
-	text_pick(f[TXN_TIMINGS], text_tm_keys, TM_NKEYS, tm);
+	text_pick(x, &text_txn_keys, f);
+	text_pick(f[TXN_REQ], &text_msg_keys, rq);
+	text_pick(f[TXN_RESP], &text_msg_keys, rs);
+	text_pick(f[TXN_TIMINGS], &text_tm_keys, tm);
 	text_puts(o, "  ");
 	text_uright(o, t->wid, text_val_u(f[TXN_ID]));
 	text_putc(o, ' ');
@@ -1171,19 +1222,16 @@ text_stream_new(FILE *fp, const struct render_opts *ro)
 int
 text_stream_item(void *arg, const msgpack_object *item)
 {
-	static const struct text_key	 type_key = TEXT_KEY("type");
-	struct text_stream		*t = arg;
-	const msgpack_object		*type;
-	int				 k;
+	static struct text_keys	 types = TEXT_KEYS(text_types);
+	struct text_stream	*t = arg;
+	const msgpack_object	*type = text_get(item, "type");
+	int			 k;
 
-	text_pick(item, &type_key, 1, &type);
 	if (!text_val_isstr(type))
 		return (0);
-	for (k = 0; k < TEXT_NSECTIONS; k++)
-		if (type->via.str.size == text_types[k].len &&
-		    memcmp(type->via.str.ptr, text_types[k].name,
-		    text_types[k].len) == 0)
-			break;
+	if (!types.built)
+		text_keys_build(&types);
+	k = text_keys_find(&types, type->via.str.ptr, type->via.str.size);
 	switch (k) {
 	case TEXT_SESSION:
 		text_session(t, item);

@@ -88,10 +88,23 @@ analyzer_now_us(void)
 	return ((uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000);
 }
 
-/* Frames the message in sb and queues it. Consumes sb. */
+static void
+analyzer_send_done(const void *data, size_t len, void *arg)
+{
+	free((void *)(uintptr_t)data);
+}
+
+/*
+ * Frames the message in sb and queues it. Consumes sb: its buffer is
+ * handed to the output queue as it is, not copied, since detail
+ * streams run to tens of megabytes.
+ */
 void
 analyzer_send(struct client *c, msgpack_sbuffer *sb)
 {
+	size_t	 len;
+	char	*data;
+
 	if (proto_end(sb) == -1) {
 		log_warnx("reply of %zu bytes over the limit, not sent",
 		    sb->size);
@@ -100,8 +113,11 @@ analyzer_send(struct client *c, msgpack_sbuffer *sb)
 		    "reply too large to send");
 		return;
 	}
-	bufferevent_write(c->bev, sb->data, sb->size);
-	msgpack_sbuffer_destroy(sb);
+	len = sb->size;
+	data = msgpack_sbuffer_release(sb);
+	if (evbuffer_add_reference(bufferevent_get_output(c->bev), data, len,
+	    analyzer_send_done, NULL) == -1)
+		fatalx("cannot queue a reply");
 }
 
 void

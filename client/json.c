@@ -135,32 +135,32 @@ json_utf8_len(const unsigned char *p, size_t n)
 	return (need + 1);
 }
 
-static void
-json_escape_byte(struct json_out *o, unsigned char c)
+/* The escaped form of c at d, at most 6 bytes; returns the end. */
+static char *
+json_escape_byte(char *d, unsigned char c)
 {
 	static const char	 hex[] = "0123456789abcdef";
-	char			 buf[6] = { '\\', 'u', '0', '0', 0, 0 };
 
+	*d++ = '\\';
 	switch (c) {
 	case '"':
-		json_puts(o, "\\\"", 2);
-		return;
 	case '\\':
-		json_puts(o, "\\\\", 2);
-		return;
+		*d++ = (char)c;
+		return (d);
 	case '\n':
-		json_puts(o, "\\n", 2);
-		return;
+		*d++ = 'n';
+		return (d);
 	case '\r':
-		json_puts(o, "\\r", 2);
-		return;
+		*d++ = 'r';
+		return (d);
 	case '\t':
-		json_puts(o, "\\t", 2);
-		return;
+		*d++ = 't';
+		return (d);
 	}
-	buf[4] = hex[c >> 4];
-	buf[5] = hex[c & 0xf];
-	json_puts(o, buf, sizeof(buf));
+	memcpy(d, "u00", 3);
+	d[3] = hex[c >> 4];
+	d[4] = hex[c & 0xf];
+	return (d + 5);
 }
 
 /* Printable ASCII but the quote (0x22) and backslash (0x5c). */
@@ -168,31 +168,76 @@ static const unsigned char	 json_plain[256] = {
 	[0x20 ... 0x21] = 1, [0x23 ... 0x5b] = 1, [0x5d ... 0x7e] = 1
 };
 
+/*
+ * Whether all eight bytes of w are plain, tested at once: no byte
+ * below 0x20, none equal to '"', '\\' or DEL, no high bit. Each test is
+ * the classic "has a zero byte" trick, exact about whether any byte
+ * matches.
+ */
+#define JSON_ONES	0x0101010101010101ULL
+#define JSON_HIGHS	0x8080808080808080ULL
+
+static int
+json_plain8(uint64_t w)
+{
+	uint64_t	 q = w ^ (JSON_ONES * '"');
+	uint64_t	 b = w ^ (JSON_ONES * '\\');
+	uint64_t	 del = w ^ (JSON_ONES * 0x7f);
+	uint64_t	 bad;
+
+	bad = ((w - JSON_ONES * 0x20) & ~w) |
+	    ((q - JSON_ONES) & ~q) | ((b - JSON_ONES) & ~b) |
+	    ((del - JSON_ONES) & ~del) | w;
+	return ((bad & JSON_HIGHS) == 0);
+}
+
+/*
+ * Escapes s[i..len) straight into the buffer while it has room for the
+ * longest piece (8 bytes); returns where it stopped.
+ */
+static size_t
+json_str_some(struct json_out *o, const unsigned char *s, size_t i,
+    size_t len)
+{
+	char		*d = o->buf + o->len;
+	const char	*end = o->buf + JSON_BUFSIZE - 8;
+	uint64_t	 w;
+	size_t		 n;
+
+	while (i < len && d <= end) {
+		if (len - i >= 8) {
+			memcpy(&w, s + i, 8);
+			if (json_plain8(w)) {
+				memcpy(d, &w, 8);
+				d += 8;
+				i += 8;
+				continue;
+			}
+		}
+		if (json_plain[s[i]])
+			*d++ = (char)s[i++];
+		else if (s[i] >= 0x80 &&
+		    (n = json_utf8_len(s + i, len - i)) > 0) {
+			memcpy(d, s + i, n);
+			d += n;
+			i += n;
+		} else {
+			/* Controls, DEL, quotes and each byte of bad UTF-8. */
+			d = json_escape_byte(d, s[i++]);
+		}
+	}
+	o->len = d - o->buf;
+	return (i);
+}
+
 static void
 json_str(struct json_out *o, const void *src, size_t len)
 {
-	const unsigned char	*s = src;
-	size_t			 i = 0, run, n;
+	size_t	 i = 0;
 
 	json_putc(o, '"');
-	while (i < len) {
-		/* Plain printable ASCII goes out in one piece. */
-		for (run = i; run < len && json_plain[s[run]]; run++)
-			;
-		if (run > i) {
-			json_puts(o, s + i, run - i);
-			i = run;
-			continue;
-		}
-		if (s[i] >= 0x80 && (n = json_utf8_len(s + i, len - i)) > 0) {
-			json_puts(o, s + i, n);
-			i += n;
-			continue;
-		}
-		/* Controls, DEL, quotes and each byte of bad UTF-8. */
-		json_escape_byte(o, s[i]);
-		i++;
-	}
+	while ((i = json_str_some(o, src, i, len)) < len)
+		json_flush(o);
 	json_putc(o, '"');
 }
 

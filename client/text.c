@@ -18,6 +18,7 @@
 #include "cmd.h"
 #include "doc.h"
 #include "esc.h"
+#include "log.h"
 #include "text.h"
 #include "xmalloc.h"
 
@@ -151,7 +152,7 @@ text_printf(struct text_out *f, const char *format, ...)
 	n = vasprintf(&s, format, ap);
 	va_end(ap);
 	if (n == -1)
-		return;
+		fatalx("out of memory");
 	text_mem(f, s, (size_t)n);
 	free(s);
 }

@@ -95,21 +95,12 @@ watch_client(struct watch *w, const msgpack_object *t, char *buf,
 static const char *
 watch_host(const msgpack_object *req, char *buf, size_t size)
 {
-	const msgpack_object	*hs = render_array(req, "headers");
-	uint32_t		 i;
+	const char	*host;
+	size_t		 len;
 
-	for (i = 0; i < render_count(hs); i++) {
-		const msgpack_object	*h = &hs->via.array.ptr[i];
-
-		if (h->type == MSGPACK_OBJECT_ARRAY && h->via.array.size == 2 &&
-		    h->via.array.ptr[0].type == MSGPACK_OBJECT_STR &&
-		    h->via.array.ptr[1].type == MSGPACK_OBJECT_STR &&
-		    h->via.array.ptr[0].via.str.size == 4 &&
-		    strncasecmp(h->via.array.ptr[0].via.str.ptr, "host", 4) == 0)
-			return (esc_buf(buf, size, h->via.array.ptr[1].via.str.ptr,
-			    h->via.array.ptr[1].via.str.size));
-	}
-	return ("-");
+	if ((host = render_header(req, "host", &len)) == NULL)
+		return ("-");
+	return (esc_buf(buf, size, host, len));
 }
 
 static const char *

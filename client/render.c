@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include <msgpack.h>
 
@@ -205,4 +206,43 @@ render_count(const msgpack_object *arr)
 	if (arr == NULL || arr->type != MSGPACK_OBJECT_ARRAY)
 		return (0);
 	return (arr->via.array.size);
+}
+
+int
+render_header_at(const msgpack_object *hs, uint32_t i,
+    struct render_header *h)
+{
+	const msgpack_object	*p;
+
+	if (i >= render_count(hs))
+		return (-1);
+	p = &hs->via.array.ptr[i];
+	if (p->type != MSGPACK_OBJECT_ARRAY || p->via.array.size != 2 ||
+	    p->via.array.ptr[0].type != MSGPACK_OBJECT_STR ||
+	    p->via.array.ptr[1].type != MSGPACK_OBJECT_STR)
+		return (-1);
+	h->name = p->via.array.ptr[0].via.str.ptr;
+	h->nlen = p->via.array.ptr[0].via.str.size;
+	h->value = p->via.array.ptr[1].via.str.ptr;
+	h->vlen = p->via.array.ptr[1].via.str.size;
+	return (0);
+}
+
+const char *
+render_header(const msgpack_object *msg, const char *name, size_t *len)
+{
+	const msgpack_object	*hs = render_array(msg, "headers");
+	struct render_header	 h;
+	size_t			 n = strlen(name);
+	uint32_t		 i;
+
+	for (i = 0; i < render_count(hs); i++) {
+		if (render_header_at(hs, i, &h) == 0 && h.nlen == n &&
+		    strncasecmp(h.name, name, n) == 0) {
+			*len = h.vlen;
+			return (h.value);
+		}
+	}
+	*len = 0;
+	return (NULL);
 }

@@ -45,4 +45,17 @@ const msgpack_object *render_array(const msgpack_object *, const char *);
 /* Number of items in one of doc's arrays (0 if absent). */
 uint32_t render_count(const msgpack_object *);
 
+/* One header of a message, as sent; points into the document. */
+struct render_header {
+	const char	*name;
+	size_t		 nlen;
+	const char	*value;
+	size_t		 vlen;
+};
+/* Header i of a "headers" array; -1 if it is not a pair of strings. */
+int	 render_header_at(const msgpack_object *, uint32_t,
+	    struct render_header *);
+/* Value of a message's first header named name, any case, or NULL. */
+const char *render_header(const msgpack_object *, const char *, size_t *);
+
 #endif

@@ -82,28 +82,6 @@ render_curl_is_hop(const char *name, size_t len)
 	return (0);
 }
 
-/* The first Host header's value, or NULL. */
-static const char *
-render_curl_host(const msgpack_object *req, size_t *len)
-{
-	const msgpack_object	*hs = render_array(req, "headers");
-	uint32_t		 i;
-
-	for (i = 0; i < render_count(hs); i++) {
-		const msgpack_object	*h = &hs->via.array.ptr[i];
-
-		if (h->type == MSGPACK_OBJECT_ARRAY && h->via.array.size == 2 &&
-		    h->via.array.ptr[0].type == MSGPACK_OBJECT_STR &&
-		    h->via.array.ptr[1].type == MSGPACK_OBJECT_STR &&
-		    h->via.array.ptr[0].via.str.size == 4 &&
-		    strncasecmp(h->via.array.ptr[0].via.str.ptr, "host", 4) == 0) {
-			*len = h->via.array.ptr[1].via.str.size;
-			return (h->via.array.ptr[1].via.str.ptr);
-		}
-	}
-	return (NULL);
-}
-
 /* The URL: http://Host + target, or the server address without Host. */
 static void
 render_curl_url(FILE *f, const msgpack_object *req, const msgpack_object *c)
@@ -120,7 +98,7 @@ render_curl_url(FILE *f, const msgpack_object *req, const msgpack_object *c)
 		render_curl_word(f, t, tlen);
 		return;
 	}
-	if ((host = render_curl_host(req, &hlen)) == NULL) {
+	if ((host = render_header(req, "host", &hlen)) == NULL) {
 		/* No Host: the address the request went to, as a host. */
 		if ((a = render_str(c, "server_addr", &alen)) == NULL ||
 		    alen > 64)
@@ -144,33 +122,26 @@ static void
 render_curl_headers(FILE *f, const msgpack_object *req)
 {
 	const msgpack_object	*hs = render_array(req, "headers");
+	struct render_header	 h;
 	char			*line;
-	size_t			 nlen, vlen;
 	uint32_t		 i;
 
 	for (i = 0; i < render_count(hs); i++) {
-		const msgpack_object	*h = &hs->via.array.ptr[i];
-
-		if (h->type != MSGPACK_OBJECT_ARRAY || h->via.array.size != 2 ||
-		    h->via.array.ptr[0].type != MSGPACK_OBJECT_STR ||
-		    h->via.array.ptr[1].type != MSGPACK_OBJECT_STR)
-			continue;
-		nlen = h->via.array.ptr[0].via.str.size;
-		vlen = h->via.array.ptr[1].via.str.size;
-		if (render_curl_is_hop(h->via.array.ptr[0].via.str.ptr, nlen))
+		if (render_header_at(hs, i, &h) == -1 ||
+		    render_curl_is_hop(h.name, h.nlen))
 			continue;
 		/* "Name;" is how curl sends a header with an empty value. */
-		line = xmalloc(nlen + vlen + 2);
-		memcpy(line, h->via.array.ptr[0].via.str.ptr, nlen);
-		if (vlen == 0)
-			line[nlen] = ';';
+		line = xmalloc(h.nlen + h.vlen + 2);
+		memcpy(line, h.name, h.nlen);
+		if (h.vlen == 0)
+			line[h.nlen] = ';';
 		else {
-			memcpy(line + nlen, ": ", 2);
-			memcpy(line + nlen + 2, h->via.array.ptr[1].via.str.ptr,
-			    vlen);
+			memcpy(line + h.nlen, ": ", 2);
+			memcpy(line + h.nlen + 2, h.value, h.vlen);
 		}
 		fputs(" \\\n  -H ", f);
-		render_curl_word(f, line, vlen == 0 ? nlen + 1 : nlen + 2 + vlen);
+		render_curl_word(f, line, h.vlen == 0 ? h.nlen + 1 :
+		    h.nlen + 2 + h.vlen);
 		free(line);
 	}
 }

@@ -74,30 +74,6 @@ render_har_uri_part(FILE *f, const char *s, size_t len)
 	}
 }
 
-/* First header named name (any case) in a message, or NULL. */
-static const char *
-render_har_header(const msgpack_object *msg, const char *name, size_t *len)
-{
-	const msgpack_object	*hs = render_array(msg, "headers");
-	uint32_t		 i;
-
-	for (i = 0; i < render_count(hs); i++) {
-		const msgpack_object	*h = &hs->via.array.ptr[i];
-
-		if (h->type != MSGPACK_OBJECT_ARRAY || h->via.array.size != 2 ||
-		    h->via.array.ptr[0].type != MSGPACK_OBJECT_STR ||
-		    h->via.array.ptr[1].type != MSGPACK_OBJECT_STR)
-			continue;
-		if (h->via.array.ptr[0].via.str.size == strlen(name) &&
-		    strncasecmp(h->via.array.ptr[0].via.str.ptr, name,
-		    strlen(name)) == 0) {
-			*len = h->via.array.ptr[1].via.str.size;
-			return (h->via.array.ptr[1].via.str.ptr);
-		}
-	}
-	return (NULL);
-}
-
 /*
  * The request URL: the target as sent when it is already absolute,
  * otherwise http:// + Host (or the server address) + target.
@@ -117,7 +93,7 @@ render_har_url(FILE *f, const msgpack_object *req, const msgpack_object *conn)
 		return;
 	}
 	fputs("http://", f);
-	if ((host = render_har_header(req, "Host", &hlen)) != NULL && hlen > 0)
+	if ((host = render_header(req, "Host", &hlen)) != NULL && hlen > 0)
 		render_har_uri_part(f, host, hlen);
 	else if ((addr = render_str(conn, "server_addr", &alen)) != NULL) {
 		port = render_int(conn, "server_port", 80);
@@ -141,22 +117,17 @@ static void
 render_har_headers(FILE *f, const msgpack_object *msg)
 {
 	const msgpack_object	*hs = render_array(msg, "headers");
+	struct render_header	 h;
 	uint32_t		 i, n = 0;
 
 	fputs("\"headers\":[", f);
 	for (i = 0; i < render_count(hs); i++) {
-		const msgpack_object	*h = &hs->via.array.ptr[i];
-
-		if (h->type != MSGPACK_OBJECT_ARRAY || h->via.array.size != 2 ||
-		    h->via.array.ptr[0].type != MSGPACK_OBJECT_STR ||
-		    h->via.array.ptr[1].type != MSGPACK_OBJECT_STR)
+		if (render_header_at(hs, i, &h) == -1)
 			continue;
 		fputs(n++ > 0 ? ",{\"name\":" : "{\"name\":", f);
-		render_json_str(f, h->via.array.ptr[0].via.str.ptr,
-		    h->via.array.ptr[0].via.str.size);
+		render_json_str(f, h.name, h.nlen);
 		fputs(",\"value\":", f);
-		render_json_str(f, h->via.array.ptr[1].via.str.ptr,
-		    h->via.array.ptr[1].via.str.size);
+		render_json_str(f, h.value, h.vlen);
 		fputc('}', f);
 	}
 	fputc(']', f);
@@ -279,7 +250,7 @@ render_har_response(FILE *f, const msgpack_object *resp)
 	fputc(',', f);
 	render_har_content(f, resp);
 	fputs(",\"redirectURL\":", f);
-	s = render_har_header(resp, "Location", &len);
+	s = render_header(resp, "Location", &len);
 	render_json_str(f, s != NULL ? s : "", s != NULL ? len : 0);
 	fprintf(f, ",\"headersSize\":%lld,\"bodySize\":%lld}",
 	    (long long)render_int(resp, "header_bytes", -1),

@@ -30,21 +30,15 @@ static void
 wf_headers(FILE *f, const msgpack_object *msg)
 {
 	const msgpack_object	*hs = render_array(msg, "headers");
+	struct render_header	 h;
 	char			 k[256], v[4096];
 	uint32_t		 i;
 
 	for (i = 0; i < render_count(hs); i++) {
-		const msgpack_object	*h = &hs->via.array.ptr[i];
-
-		if (h->type != MSGPACK_OBJECT_ARRAY || h->via.array.size != 2 ||
-		    h->via.array.ptr[0].type != MSGPACK_OBJECT_STR ||
-		    h->via.array.ptr[1].type != MSGPACK_OBJECT_STR)
+		if (render_header_at(hs, i, &h) == -1)
 			continue;
-		fprintf(f, "    %s: %s\n", esc_buf(k, sizeof(k),
-		    h->via.array.ptr[0].via.str.ptr,
-		    h->via.array.ptr[0].via.str.size), esc_buf(v, sizeof(v),
-		    h->via.array.ptr[1].via.str.ptr,
-		    h->via.array.ptr[1].via.str.size));
+		fprintf(f, "    %s: %s\n", esc_buf(k, sizeof(k), h.name, h.nlen),
+		    esc_buf(v, sizeof(v), h.value, h.vlen));
 	}
 }
 

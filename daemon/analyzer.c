@@ -394,9 +394,9 @@ analyzer_request_size(struct client *c, uint32_t n)
 
 /*
  * Handles every whole request in the buffer and moves the partial
- * one, if any, to its start. Returns -1 if the client was freed.
+ * one, if any, to its start. The client may be gone afterwards.
  */
-static int
+static void
 analyzer_client_parse(struct analyzer_conn *ac)
 {
 	struct client	*c = &ac->c;
@@ -416,14 +416,13 @@ analyzer_client_parse(struct analyzer_conn *ac)
 			    "does not read replies, disconnected",
 			    (unsigned long)c->uid, (long)c->pid);
 			analyzer_client_free(c);
-			return (-1);
+			return;
 		}
 		analyzer_request(c, (const char *)ac->in + off + sizeof(n), n);
 		off += sizeof(n) + n;
 	}
 	memmove(ac->in, ac->in + off, ac->inlen - off);
 	ac->inlen -= off;
-	return (0);
 }
 
 /*
@@ -468,7 +467,7 @@ analyzer_client_read(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	ac->inlen += (size_t)n;
-	(void)analyzer_client_parse(ac);
+	analyzer_client_parse(ac);
 }
 
 static void

@@ -1,9 +1,11 @@
 /*
  * pcapfile.c: reading capture files into frames blobs and writing the
- * frames a daemon kept back into pcap files, both with libpcap. Runs
- * in htracrctl with the invoking user's privileges. Loading streams
- * hundreds of megabytes, so frames are copied once into one reused
- * batch buffer and never allocated one by one.
+ * frames a daemon kept back into pcap files. Runs in htracrctl with
+ * the invoking user's privileges. Loading streams hundreds of
+ * megabytes: classic pcap files are read in large chunks and become
+ * blobs where they lie; other formats go through libpcap and are
+ * copied once into one reused batch buffer. Nothing is allocated per
+ * frame.
  */
 #include <sys/stat.h>
 

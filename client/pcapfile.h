@@ -1,6 +1,6 @@
 /*
  * pcapfile.h: capture files on the client side. Reading turns a pcap
- * or pcapng file (libpcap) into frames blobs for load_frames; writing
+ * or pcapng file into frames blobs for load_frames; writing
  * turns the frames stream of a session back into a pcap file. Runs in
  * htracrctl with the invoking user's privileges: the daemon never
  * opens a path.

@@ -150,20 +150,46 @@ proto_scan_skip(struct proto_scan *sc, size_t n)
 
 static int	proto_scan_obj(struct proto_scan *, int, int);
 
+/*
+ * Steps over a reply's one-byte scalars and short strings in place: they
+ * are most of a detail chunk, and a call each made the scan cost as much
+ * as unpacking. Requests take the full path, which checks keys.
+ */
+static int
+proto_scan_leaf(struct proto_scan *sc)
+{
+	unsigned char	 b;
+	size_t		 n;
+
+	if (sc->request || sc->off >= sc->len)
+		return (0);
+	b = sc->p[sc->off];
+	if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3)
+		n = 1;
+	else if (b >= 0xa0 && b <= 0xbf)
+		n = 1 + (b & 0x1f);
+	else
+		return (0);
+	if (sc->len - sc->off < n)
+		return (0);	/* the full path says why */
+	sc->off += n;
+	return (1);
+}
+
 static int
 proto_scan_container(struct proto_scan *sc, uint32_t n, int map, int depth)
 {
-	uint32_t	 i;
+	size_t		 i;
 	size_t		 need = map ? 2 * (size_t)n : n;
 
 	if (need > sc->len - sc->off)
 		return (proto_scan_fail(sc, "count larger than the message"));
 	if (sc->request && n > PROTO_MAX_ITEMS)
 		return (proto_scan_fail(sc, "map or array too large"));
-	for (i = 0; i < n; i++) {
-		if (map && proto_scan_obj(sc, depth + 1, 1) == -1)
-			return (-1);
-		if (proto_scan_obj(sc, depth + 1, 0) == -1)
+	for (i = 0; i < need; i++) {
+		if (proto_scan_leaf(sc))
+			continue;
+		if (proto_scan_obj(sc, depth + 1, map && i % 2 == 0) == -1)
 			return (-1);
 	}
 	return (0);
@@ -266,13 +292,7 @@ proto_decode(const char *buf, size_t len, msgpack_zone *zone,
 		*why = "message is not a map";
 		return (-1);
 	}
-	/*
-	 * Replies come from the daemon the user chose to talk to: a hostile
-	 * count there can only make msgpack_unpack fail to allocate, in the
-	 * client's own process. The scan costs as much as unpacking, on
-	 * every chunk of a detail stream, so only requests pay for it.
-	 */
-	if (request && proto_scan_obj(&sc, 0, 0) == -1) {
+	if (proto_scan_obj(&sc, 0, 0) == -1) {
 		*why = sc.why;
 		return (-1);
 	}

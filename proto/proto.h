@@ -96,9 +96,9 @@ void	 proto_pack_error(msgpack_packer *, uint64_t, int, const char *, ...)
 
 /*
  * Decoding: buf holds one message body (without the length). Returns 0
- * and fills obj (allocated in zone) if it is one map (and, when request
- * is set, every count fits the bytes and the depth, string and item
- * limits above hold, checked before anything is allocated), otherwise
+ * and fills obj (allocated in zone) if it is one map whose every count
+ * fits the bytes (and, when request is set, within the depth, string and
+ * item limits above), checked before anything is allocated, otherwise
  * -1 with *why set to a static explanation.
  */
 int	 proto_decode(const char *, size_t, msgpack_zone *, msgpack_object *,

@@ -25,7 +25,7 @@
 static int	 cmd_show_exec(struct cmd_ctx *, int, char **);
 
 const struct cmd_entry	cmd_show_entry = {
-	"show", "[SESSION] [--table] [--packets] [--json] [--scale MS] "
+	"show", "[SESSION] [--waterfall | --table] [--packets] [--json] [--scale MS] "
 	"[--from MS] [--to MS] [--width N] [--host NAME] [--status 5xx,404] "
 	"[--method M] [--min-wait MS] [--txn ID | --conn ID]", CMD_JSON,
 	cmd_show_exec

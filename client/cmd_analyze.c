@@ -169,8 +169,9 @@ cmd_analyze_spawn(struct analyze *a)
 	if (a->pid == 0)
 		cmd_analyze_child(a, daemon);
 	free(daemon);
+	/* It is up within milliseconds: look often, it costs a syscall. */
 	for (waited = 0; waited < ANALYZE_WAIT_MS && !client_interrupted;
-	    waited += 10) {
+	    waited++) {
 		if (waitpid(a->pid, &status, WNOHANG) == a->pid) {
 			a->pid = -1;
 			cmd_analyze_exited(status);
@@ -178,7 +179,7 @@ cmd_analyze_spawn(struct analyze *a)
 		}
 		if (client_probe(a->sock) == 0)
 			return (0);
-		cmd_analyze_sleep(10);
+		cmd_analyze_sleep(1);
 	}
 	log_warnx("the private htracrd did not open %s within %d s",
 	    a->sock, ANALYZE_WAIT_MS / 1000);
@@ -220,10 +221,10 @@ cmd_analyze_stop(struct analyze *a)
 
 	if (a->pid > 0) {
 		kill(a->pid, SIGTERM);
-		for (waited = 0; waited < ANALYZE_STOP_MS; waited += 5) {
+		for (waited = 0; waited < ANALYZE_STOP_MS; waited++) {
 			if (waitpid(a->pid, &status, WNOHANG) == a->pid)
 				break;
-			cmd_analyze_sleep(5);
+			cmd_analyze_sleep(1);
 		}
 		if (waited >= ANALYZE_STOP_MS) {
 			log_warnx("the private htracrd ignored SIGTERM; "

@@ -196,13 +196,21 @@ t_eq "$T_NAME-any-loopback-transactions" 2 \
 t_eq "$T_NAME-any-loopback-no-duplicates" 0 \
     "$(t_json "$T_TMP/lo.json" 'sum(c["c2s"]["retransmits"] + c["s2c"]["retransmits"] for c in d["connections"])' 2>&1)"
 
-# --- the analyzer killed: the daemon exits non-zero, saying why ---
+# --- the analyzer killed mid-capture: the daemon exits non-zero, saying
+# why, and leaves the interface out of promiscuous mode ---
+promisc() {
+	t_ns cli ip -d link show "$T_VETH_B" | grep -o 'promiscuity [0-9]*'
+}
+t_check "$T_NAME-start-before-kill" ctl start --ports 8080 \
+    --interface "$T_VETH_B"
+t_eq "$T_NAME-not-promiscuous-while-capturing" "promiscuity 0" "$(promisc)"
 kill -KILL "$A"
 if t_wait_for 2 sh -c "! kill -0 $D 2>/dev/null || grep -q 'analyzer.*SIGKILL' '$T_TMP/htracrd.log'"; then
 	wait "$D"
 	rc=$?
 	[ "$rc" -ne 0 ] && t_pass "$T_NAME-analyzer-killed" ||
 	    t_fail "$T_NAME-analyzer-killed" "daemon exited $rc"
+	t_eq "$T_NAME-not-promiscuous-after-kill" "promiscuity 0" "$(promisc)"
 else
 	t_fail "$T_NAME-analyzer-killed" "daemon still running"
 fi

@@ -159,6 +159,11 @@ $RAW "$SOCK" vanish 102 >/dev/null 2>&1
 $RAW "$SOCK" vanish 101 >/dev/null 2>&1
 t_check "$T_NAME-serving-after-vanish" ctl status
 
+# Dropping a port: its traffic stops appearing, the other's goes on.
+t_check "$T_NAME-ports-drop-8080" ctl ports 8081
+get 8080 /after-8080-dropped
+get 8081 /only-8081
+
 sleep 0.5
 t_check "$T_NAME-stop-dump" ctl stop --dump "$T_TMP/live.pcap"
 ctl show --json >"$T_TMP/live.json" 2>&1
@@ -167,7 +172,7 @@ got=$(t_json "$T_TMP/live.json" '" ".join("%s:%s%s=%s" % (
     t["request"]["method"], t["request"]["target"],
     t["response"] and t["response"]["status"]) for t in d["transactions"])' 2>&1)
 t_eq "$T_NAME-transactions" \
-    "8080:GET/=200 8080:GET/index.html=200 8080:GET/=200 8081:GET/=200 8081:GET/index.html=200 8080:GET/missing-page=404" \
+    "8080:GET/=200 8080:GET/index.html=200 8080:GET/=200 8081:GET/=200 8081:GET/index.html=200 8080:GET/missing-page=404 8081:GET/only-8081=404" \
     "$got"
 
 frames=$(t_json "$T_TMP/live.json" 'd["session"]["counters"]["frames"]' 2>&1)
@@ -175,11 +180,11 @@ tframes=$(tshark -r "$T_TMP/live.pcap" 2>/dev/null | wc -l)
 t_eq "$T_NAME-dump-frames-match-tshark" "$frames" "$tframes"
 treqs=$(tshark -r "$T_TMP/live.pcap" -d tcp.port==8081,http -Y http.request \
     -T fields -e http.request.uri 2>/dev/null | paste -sd' ')
-t_eq "$T_NAME-dump-requests-tshark" "/ /index.html / / /index.html /missing-page" "$treqs"
+t_eq "$T_NAME-dump-requests-tshark" "/ /index.html / / /index.html /missing-page /only-8081" "$treqs"
 
 wait "$W"
 nwatch=$(grep -c '"request"' "$WATCH")
-t_eq "$T_NAME-watch-saw-every-transaction" 6 "$nwatch"
+t_eq "$T_NAME-watch-saw-every-transaction" 7 "$nwatch"
 
 # --- interface any: loopback frames are kept once, not twice ---
 (cd "$SRVDIR" && t_bg ip netns exec "$T_NS_PREFIX-cli" \

@@ -6,7 +6,8 @@
  * esc_buf before it reaches the terminal; colour is only used when the
  * caller says so (a terminal, NO_COLOR unset). Sessions can hold tens
  * of thousands of transactions, so rows are printed as the items
- * stream in, with no look ahead and nothing kept but server names.
+ * stream in, with no look ahead and nothing kept but server names, and
+ * are laid out by hand into one output buffer rather than by printf.
  */
 #include <stdarg.h>
 #include <stdint.h>
@@ -30,7 +31,6 @@
 #define TEXT_CYAN	"\033[36m"
 #define TEXT_RESET	"\033[0m"
 
-/* What a table row needs to know beyond its item. */
 /*
  * Column widths that need no look ahead: ids sized from the session's
  * counts, endpoints and methods padded to their usual longest (longer

@@ -678,8 +678,8 @@ analyzer_tick(evutil_socket_t fd, short what, void *arg)
 }
 
 /*
- * Test only (tests/regress): HTRACR_TEST_SYSCALL=openat|socket|execve
- * makes the analyzer attempt that call once sandboxed, so a test can
+ * Test only (tests/regress): HTRACR_TEST_SYSCALL=openat|socket|execve|
+ * tgkill makes the analyzer attempt that call once sandboxed, so a test can
  * see seccomp kill it with SIGSYS.
  */
 static void
@@ -696,6 +696,8 @@ analyzer_test_syscall(const char *name)
 		syscall(SYS_socket, AF_INET, SOCK_STREAM, 0);
 	else if (strcmp(name, "execve") == 0)
 		syscall(SYS_execve, "/bin/true", argv, argv);
+	else if (strcmp(name, "tgkill") == 0)
+		syscall(SYS_tgkill, getppid(), getppid(), 0);
 	log_info("test: %s returned: %s", name, strerror(errno));
 }
 

@@ -62,8 +62,6 @@ static const int sandbox_common[] = {
 	SCMP_SYS(rt_sigreturn), SCMP_SYS(rt_sigprocmask),
 	SCMP_SYS(restart_syscall),
 	SCMP_SYS(rt_sigaction),
-	/* abort() in a failed assertion, so it dies with SIGABRT */
-	SCMP_SYS(tgkill),
 	/* leaving */
 	SCMP_SYS(exit), SCMP_SYS(exit_group),
 };
@@ -116,6 +114,19 @@ sandbox_no_exec(scmp_filter_ctx ctx)
 	    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1,
 	    SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)) != 0)
 		fatalx("seccomp: cannot add the mmap rules");
+}
+
+/*
+ * abort() in a failed assertion signals its own thread, so it dies with
+ * SIGABRT; any other process of the same uid (the invoking user's, when
+ * run for offline analysis) is out of reach.
+ */
+static void
+sandbox_abort_only(scmp_filter_ctx ctx)
+{
+	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
+	    SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid())) != 0)
+		fatalx("seccomp: cannot add the tgkill rule");
 }
 
 /* Signals only for the analyzer, when it will not go by itself. */
@@ -181,6 +192,7 @@ sandbox_seccomp(int analyzer, pid_t child)
 		fatalx("seccomp_init failed");
 	sandbox_allow(ctx, sandbox_common, NELEM(sandbox_common));
 	sandbox_no_exec(ctx);
+	sandbox_abort_only(ctx);
 	if (analyzer) {
 		sandbox_allow(ctx, sandbox_analyzer_io,
 		    NELEM(sandbox_analyzer_io));

@@ -178,6 +178,17 @@ rc=$?
 	fi
 done
 
+# Signals only to itself: tgkill on another process is fatal too. The
+# hook logs when the call returned, so an open door cannot hang here.
+start_private sys-tgkill HTRACR_TEST_SYSCALL=tgkill
+t_wait_for 5 grep -q -e SIGSYS -e "test: tgkill returned" "$T_TMP/sys-tgkill.log"
+if grep -q "SIGSYS" "$T_TMP/sys-tgkill.log"; then
+	t_pass "$T_NAME-seccomp-tgkill"
+else
+	t_fail "$T_NAME-seccomp-tgkill" "$(tail -n 1 "$T_TMP/sys-tgkill.log")"
+fi
+t_kill "$P"
+
 start_private privs HTRACR_TEST_PRIVS=1
 t_wait_for 5 "$HTRACRCTL" --socket "$T_TMP/privs/s" status
 # Each process logs its hook as it drops: wait for both lines.

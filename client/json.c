@@ -193,14 +193,17 @@ json_plain8(uint64_t w)
 
 /*
  * Escapes s[i..len) straight into the buffer while it has room for the
- * longest piece (8 bytes); returns where it stopped.
+ * longest step (seven plain bytes and a six-byte escape); returns where
+ * it stopped.
  */
+#define JSON_STEP	16
+
 static size_t
 json_str_some(struct json_out *o, const unsigned char *s, size_t i,
     size_t len)
 {
 	char		*d = o->buf + o->len;
-	const char	*end = o->buf + JSON_BUFSIZE - 8;
+	const char	*end = o->buf + JSON_BUFSIZE - JSON_STEP;
 	uint64_t	 w;
 	size_t		 n;
 
@@ -214,10 +217,12 @@ json_str_some(struct json_out *o, const unsigned char *s, size_t i,
 				continue;
 			}
 		}
-		if (json_plain[s[i]])
+		/* Fewer than eight plain bytes, up to the next other one. */
+		while (i < len && json_plain[s[i]])
 			*d++ = (char)s[i++];
-		else if (s[i] >= 0x80 &&
-		    (n = json_utf8_len(s + i, len - i)) > 0) {
+		if (i == len)
+			break;
+		if (s[i] >= 0x80 && (n = json_utf8_len(s + i, len - i)) > 0) {
 			memcpy(d, s + i, n);
 			d += n;
 			i += n;

@@ -80,7 +80,7 @@ static const int sandbox_capture_calls[] = {
 	SCMP_SYS(connect),	/* syslog(3) reconnecting to /dev/log */
 	/* pcap_create/activate/setfilter and if_nametoindex */
 	SCMP_SYS(bind), SCMP_SYS(setsockopt), SCMP_SYS(getsockopt),
-	SCMP_SYS(getsockname), SCMP_SYS(ioctl), SCMP_SYS(uname),
+	SCMP_SYS(getsockname), SCMP_SYS(uname),
 	SCMP_SYS(sendmsg),	/* netlink requests, sd_notify */
 	/* raising CAP_NET_RAW around pcap_activate */
 	SCMP_SYS(capget), SCMP_SYS(capset),
@@ -151,6 +151,25 @@ sandbox_read_only_open(scmp_filter_ctx ctx)
 		fatalx("seccomp: cannot add the openat rule");
 }
 
+/*
+ * libpcap's interface ioctls differ by kernel and device, so ioctl stays
+ * open, but for the two that push input into a terminal: the capture
+ * process keeps the stderr of whoever started it in the foreground, often
+ * root's shell. The kernel reads the command as 32 bits, so only those
+ * are compared; the refusal takes precedence over the allow.
+ */
+static void
+sandbox_no_tty_input(scmp_filter_ctx ctx)
+{
+	if (seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ioctl), 1,
+	    SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffUL, TIOCSTI)) != 0 ||
+	    seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ioctl), 1,
+	    SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffUL, TIOCLINUX)) != 0 ||
+	    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+	    SCMP_A0(SCMP_CMP_GE, 0)) != 0)
+		fatalx("seccomp: cannot add the ioctl rules");
+}
+
 static void
 sandbox_sockets(scmp_filter_ctx ctx)
 {
@@ -201,6 +220,7 @@ sandbox_seccomp(int analyzer, pid_t child)
 		sandbox_allow(ctx, sandbox_capture_calls,
 		    NELEM(sandbox_capture_calls));
 		sandbox_read_only_open(ctx);
+		sandbox_no_tty_input(ctx);
 		sandbox_sockets(ctx);
 		sandbox_kill_child(ctx, child);
 	}
@@ -386,6 +406,23 @@ sandbox_analyzer(struct htracrd_conf *conf, size_t nofile)
 }
 
 /*
+ * Test only (tests/regress): HTRACR_TEST_TIOCSTI makes the sandboxed
+ * capture process try to push a space into its terminal on stderr.
+ */
+static void
+sandbox_test_tty(void)
+{
+	char	 c = ' ';
+
+	if (getenv("HTRACR_TEST_TIOCSTI") == NULL)
+		return;
+	if (ioctl(STDERR_FILENO, TIOCSTI, &c) == -1)
+		log_info("test: TIOCSTI failed: %s", strerror(errno));
+	else
+		log_info("test: TIOCSTI succeeded");
+}
+
+/*
  * KEEPCAPS carries the permitted set across setresuid; then everything
  * but CAP_NET_RAW goes, and even that leaves the effective set until
  * pcap_activate needs it.
@@ -433,6 +470,7 @@ sandbox_capture(const struct htracrd_conf *conf, int keep_net_raw,
 		fatal("PR_SET_DUMPABLE");
 	sandbox_test_hooks();
 	sandbox_seccomp(0, child);
+	sandbox_test_tty();
 	log_debug("sandbox: uid %lu gid %lu, permitted capabilities %#llx, "
 	    "seccomp on", (unsigned long)getuid(), (unsigned long)getgid(),
 	    (unsigned long long)keep);

@@ -189,6 +189,30 @@ else
 fi
 t_kill "$P"
 
+# The capture process keeps a foreground daemon's terminal: it must not
+# be able to type into it (TIOCSTI). script(1) gives it one to try.
+if command -v script >/dev/null; then
+	mkdir -p "$T_TMP/tty"
+	HTRACR_TEST_TIOCSTI=1 script -qec "exec '$HTRACRD' --foreground \
+	    --no-capture --socket '$T_TMP/tty/s'" /dev/null \
+	    </dev/null >"$T_TMP/tty.log" 2>&1 &
+	P=$!
+	t_atexit "t_kill $P"
+	t_wait_for 5 grep -q "test: TIOCSTI" "$T_TMP/tty.log"
+	if grep -q "test: TIOCSTI failed: Operation not permitted" \
+	    "$T_TMP/tty.log"; then
+		t_pass "$T_NAME-capture-no-tiocsti"
+	else
+		t_fail "$T_NAME-capture-no-tiocsti" \
+		    "$(grep -a "test:" "$T_TMP/tty.log" | tr -d '\r')"
+	fi
+	D=$(pgrep -P "$P" | head -n 1)
+	[ -n "$D" ] && t_kill "$D"
+	t_kill "$P"
+else
+	t_skip "$T_NAME-capture-no-tiocsti" "no script(1)"
+fi
+
 start_private privs HTRACR_TEST_PRIVS=1
 t_wait_for 5 "$HTRACRCTL" --socket "$T_TMP/privs/s" status
 # Each process logs its hook as it drops: wait for both lines.

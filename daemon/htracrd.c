@@ -226,6 +226,24 @@ htracrd_child_log(const struct htracrd_conf *conf, int logpipe[2])
 	log_init("analyzer", conf->verbose, 1);
 }
 
+/*
+ * Descriptors 0-2 must be taken before any socket is made: the listening
+ * socket would otherwise become stdin and daemon(3) would put /dev/null
+ * over it, or the analyzer's link would become stderr and its log lines
+ * would reach the capture process as commands.
+ */
+static void
+htracrd_stdio(void)
+{
+	int	 fd;
+
+	do {
+		if ((fd = open("/dev/null", O_RDWR)) == -1)
+			exit(1);
+	} while (fd <= STDERR_FILENO);
+	close(fd);
+}
+
 static void
 htracrd_options(int argc, char **argv, struct htracrd_conf *conf,
     const char **user, const char **group)
@@ -312,6 +330,7 @@ main(int argc, char **argv)
 	/* Only systemd's socket may be inherited; the rest is not ours. */
 	listen_fd = notify_listen_fd();
 	closefrom(listen_fd == -1 ? STDERR_FILENO + 1 : listen_fd + 1);
+	htracrd_stdio();
 	log_init("htracrd", conf.verbose, conf.foreground);
 
 	/* Nothing may inherit capabilities from us across an exec. */

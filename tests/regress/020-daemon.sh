@@ -213,6 +213,16 @@ else
 	t_skip "$T_NAME-capture-no-tiocsti" "no script(1)"
 fi
 
+# Started with stdin, stdout and stderr closed, it still serves.
+mkdir -p "$T_TMP/nostdio"
+"$HTRACRD" --foreground --no-capture --socket "$T_TMP/nostdio/s" \
+    <&- >&- 2>&- &
+P=$!
+t_atexit "t_kill $P"
+t_wait_for 5 "$HTRACRCTL" --socket "$T_TMP/nostdio/s" status
+t_check "$T_NAME-closed-stdio" "$HTRACRCTL" --socket "$T_TMP/nostdio/s" status
+t_kill "$P"
+
 start_private privs HTRACR_TEST_PRIVS=1
 t_wait_for 5 "$HTRACRCTL" --socket "$T_TMP/privs/s" status
 # Each process logs its hook as it drops: wait for both lines.

@@ -19,6 +19,7 @@
 #include "cmd.h"
 #include "doc.h"
 #include "esc.h"
+#include "fmt.h"
 #include "log.h"
 #include "text.h"
 #include "xmalloc.h"
@@ -51,7 +52,7 @@ enum text_section {
 
 struct text_stream {
 	FILE		*fp;
-	struct text_out	*out;		/* every line goes through here */
+	struct fmt_out	*out;		/* every line goes through here */
 	int		 color;
 	int		 packets;
 	uint64_t	 base_us;	/* offsets are from here */
@@ -61,178 +62,6 @@ struct text_stream {
 	size_t		 nhosts;
 	uint64_t	 ntxn;
 };
-
-/*
- * Output. Rows are laid out by hand, padded columns and decimal numbers
- * alike, into one buffer that leaves in large fwrites: printf's format
- * parsing and padding were most of the time of a large session's
- * tables. Only strings already escaped are laid out here.
- */
-#define TEXT_BUFSIZE	(64 * 1024)
-#define TEXT_NSPACES	64
-
-struct text_out {
-	FILE	*fp;
-	size_t	 len;
-	char	 buf[TEXT_BUFSIZE];
-};
-
-static const char	 text_spaces[TEXT_NSPACES + 1] =
-    "                                                                ";
-
-static struct text_out *
-text_out_new(FILE *fp)
-{
-	struct text_out	*f;
-
-	f = xmalloc(sizeof(*f));
-	f->fp = fp;
-	f->len = 0;
-	return (f);
-}
-
-static int
-text_out_flush(struct text_out *f)
-{
-	if (f->len > 0)
-		fwrite_unlocked(f->buf, 1, f->len, f->fp);
-	f->len = 0;
-	return (ferror(f->fp) ? -1 : 0);
-}
-
-static int
-text_out_free(struct text_out *f)
-{
-	int	 rc = text_out_flush(f);
-
-	free(f);
-	return (rc);
-}
-
-static void
-text_mem(struct text_out *f, const char *s, size_t len)
-{
-	if (len > TEXT_BUFSIZE - f->len) {
-		text_out_flush(f);
-		if (len >= TEXT_BUFSIZE) {
-			fwrite_unlocked(s, 1, len, f->fp);
-			return;
-		}
-	}
-	memcpy(f->buf + f->len, s, len);
-	f->len += len;
-}
-
-static void
-text_puts(struct text_out *f, const char *s)
-{
-	text_mem(f, s, strlen(s));
-}
-
-static void
-text_putc(struct text_out *f, char c)
-{
-	if (f->len == TEXT_BUFSIZE)
-		text_out_flush(f);
-	f->buf[f->len++] = c;
-}
-
-/* For the few lines that are not rows: headings, the session header. */
-static void	 text_printf(struct text_out *, const char *, ...)
-		    __attribute__((format(printf, 2, 3)));
-
-static void
-text_printf(struct text_out *f, const char *format, ...)
-{
-	va_list	 ap;
-	char	*s;
-	int	 n;
-
-	va_start(ap, format);
-	n = vasprintf(&s, format, ap);
-	va_end(ap);
-	if (n == -1)
-		fatalx("out of memory");
-	text_mem(f, s, (size_t)n);
-	free(s);
-}
-
-static void
-text_pad(struct text_out *f, size_t n)
-{
-	size_t	 k;
-
-	while (n > 0) {
-		k = n < TEXT_NSPACES ? n : TEXT_NSPACES;
-		text_mem(f, text_spaces, k);
-		n -= k;
-	}
-}
-
-static void
-text_column(struct text_out *f, int width, const char *s, size_t len, int left)
-{
-	size_t	 w = width > 0 ? (size_t)width : 0;
-
-	if (!left && len < w)
-		text_pad(f, w - len);
-	text_mem(f, s, len);
-	if (left && len < w)
-		text_pad(f, w - len);
-}
-
-static void
-text_right(struct text_out *f, int width, const char *s)
-{
-	text_column(f, width, s, strlen(s), 0);
-}
-
-static void
-text_left(struct text_out *f, int width, const char *s)
-{
-	text_column(f, width, s, strlen(s), 1);
-}
-
-/* At most width bytes of s, padded to width. */
-static void
-text_cut(struct text_out *f, int width, const char *s)
-{
-	size_t	 w = width > 0 ? (size_t)width : 0;
-
-	text_column(f, width, s, strnlen(s, w), 1);
-}
-
-static char *
-text_uint(char *p, uint64_t v, int min)
-{
-	char	 tmp[20], *q = tmp + sizeof(tmp);
-	int	 n;
-
-	do {
-		*--q = (char)('0' + v % 10);
-		v /= 10;
-	} while (v != 0);
-	for (n = (int)(tmp + sizeof(tmp) - q); n < min; n++)
-		*p++ = '0';
-	memcpy(p, q, tmp + sizeof(tmp) - q);
-	return (p + (tmp + sizeof(tmp) - q));
-}
-
-static void
-text_uright(struct text_out *f, int width, uint64_t v)
-{
-	char	 buf[24];
-
-	text_column(f, width, buf, text_uint(buf, v, 0) - buf, 0);
-}
-
-static void
-text_uleft(struct text_out *f, int width, uint64_t v)
-{
-	char	 buf[24];
-
-	text_column(f, width, buf, text_uint(buf, v, 0) - buf, 1);
-}
 
 /* The first value at key in map m, for the items printed once. */
 static const msgpack_object *
@@ -439,99 +268,6 @@ text_reset(const struct text_stream *t)
 	return (t->color ? TEXT_RESET : "");
 }
 
-/*
- * The compact forms below are made by hand: they run several times for
- * every row. Each is built in tmp and copied as snprintf would, cut to
- * the caller's size.
- */
-#define TEXT_NUMLEN	64
-
-static char *
-text_copy(char *buf, size_t size, const char *tmp, const char *end)
-{
-	size_t	 len = end - tmp;
-
-	if (size == 0)
-		return (buf);
-	if (len >= size)
-		len = size - 1;
-	memcpy(buf, tmp, len);
-	buf[len] = '\0';
-	return (buf);
-}
-
-char *
-text_bytes(char *buf, size_t size, uint64_t v)
-{
-	static const char	 units[] = "KMGT";
-	unsigned long long	 scale = 1024, t;
-	char			 tmp[TEXT_NUMLEN], *p = tmp;
-	int			 u = 0;
-
-	if (v < 1024)
-		return (text_copy(buf, size, tmp, text_uint(tmp, v, 0)));
-	/* Integer tenths, rounded. */
-	while (v / scale >= 1024 && u < 3) {
-		scale *= 1024;
-		u++;
-	}
-	t = (v / scale) * 10 + ((v % scale) * 10 + scale / 2) / scale;
-	if (t < 100) {
-		p = text_uint(p, t / 10, 0);
-		*p++ = '.';
-		p = text_uint(p, t % 10, 0);
-	} else
-		p = text_uint(p, (t + 5) / 10, 0);
-	*p++ = units[u];
-	return (text_copy(buf, size, tmp, p));
-}
-
-char *
-text_duration(char *buf, size_t size, int64_t us)
-{
-	unsigned long long	 u, t;
-	char			 tmp[TEXT_NUMLEN], *p = tmp;
-
-	u = us < 0 ? 0ULL - (unsigned long long)us : (unsigned long long)us;
-	if (us < 0)
-		*p++ = '-';
-	/* Integer arithmetic, rounded to the digits shown. */
-	if (u < 1000) {
-		p = text_uint(p, u, 0);
-		memcpy(p, "us", 2);
-		p += 2;
-	} else if ((t = (u + 50) / 100) < 10000) {
-		p = text_uint(p, t / 10, 0);
-		*p++ = '.';
-		p = text_uint(p, t % 10, 0);
-		memcpy(p, "ms", 2);
-		p += 2;
-	} else if ((t = (u + 5000) / 10000) < 6000) {
-		p = text_uint(p, t / 100, 0);
-		*p++ = '.';
-		p = text_uint(p, t % 100, 2);
-		*p++ = 's';
-	} else {
-		p = text_uint(p, u / 60000000, 0);
-		*p++ = 'm';
-		p = text_uint(p, u / 1000000 % 60, 2);
-		*p++ = 's';
-	}
-	return (text_copy(buf, size, tmp, p));
-}
-
-char *
-text_clock(char *buf, size_t size, uint64_t us)
-{
-	time_t		 t = (time_t)(us / 1000000);
-	struct tm	 tm;
-
-	if (localtime_r(&t, &tm) == NULL ||
-	    strftime(buf, size, "%Y-%m-%d %H:%M:%S", &tm) == 0)
-		snprintf(buf, size, "%llu", (unsigned long long)us);
-	return (buf);
-}
-
 /* A duration value, or "-" when nil. */
 static const char *
 text_dur_val(const msgpack_object *o, char *buf, size_t size)
@@ -540,7 +276,7 @@ text_dur_val(const msgpack_object *o, char *buf, size_t size)
 
 	if (text_val_i64(o, &v) == -1)
 		return ("-");
-	return (text_duration(buf, size, v));
+	return (fmt_duration(buf, size, v));
 }
 
 /*
@@ -551,7 +287,7 @@ static const char *
 text_offset(const struct text_stream *t, const msgpack_object *o,
     char *buf, size_t size)
 {
-	char		 tmp[TEXT_NUMLEN], *p = tmp;
+	char		 tmp[FMT_NUMLEN], *p = tmp;
 	uint64_t	 us;
 
 	if (text_val_u64(o, &us) == -1)
@@ -561,28 +297,16 @@ text_offset(const struct text_stream *t, const msgpack_object *o,
 		*p++ = '-';
 		us = -us;
 	}
-	p = text_uint(p, us / 1000000, 0);
+	p = fmt_uint(p, us / 1000000, 0);
 	*p++ = '.';
-	p = text_uint(p, us % 1000000, 6);
-	return (text_copy(buf, size, tmp, p));
-}
-
-static size_t
-text_digits(uint64_t v)
-{
-	size_t	 n = 1;
-
-	while (v >= 10) {
-		v /= 10;
-		n++;
-	}
-	return (n);
+	p = fmt_uint(p, us % 1000000, 6);
+	return (fmt_copy(buf, size, tmp, p));
 }
 
 static void
 text_heading(const struct text_stream *t, const char *title)
 {
-	text_printf(t->out, "\n%s%s%s\n", text_color(t, TEXT_BOLD), title,
+	fmt_printf(t->out, "\n%s%s%s\n", text_color(t, TEXT_BOLD), title,
 	    text_reset(t));
 }
 
@@ -632,14 +356,14 @@ text_counters(const struct text_stream *t, const msgpack_object *c)
 				break;
 		if (j < sizeof(shown) / sizeof(shown[0]))
 			continue;
-		text_printf(t->out, "%s %s%s %llu", any ? "," : "  attention:",
+		fmt_printf(t->out, "%s %s%s %llu", any ? "," : "  attention:",
 		    text_color(t, TEXT_YELLOW), key,
 		    (unsigned long long)kv->val.via.u64);
-		text_puts(t->out, text_reset(t));
+		fmt_puts(t->out, text_reset(t));
 		any = 1;
 	}
 	if (any)
-		text_putc(t->out, '\n');
+		fmt_putc(t->out, '\n');
 }
 
 /* Column widths and the time origin come from the session item. */
@@ -654,10 +378,10 @@ text_setup(struct text_stream *t, const msgpack_object *s)
 		n = text_u64(s, "connections");
 	if (text_u64(s, "servers") > n)
 		n = text_u64(s, "servers");
-	if ((int)text_digits(n) > t->wid)
-		t->wid = (int)text_digits(n);
-	if ((int)text_digits(text_u64(s, "connections")) > t->wconn)
-		t->wconn = (int)text_digits(text_u64(s, "connections"));
+	if ((int)fmt_digits(n) > t->wid)
+		t->wid = (int)fmt_digits(n);
+	if ((int)fmt_digits(text_u64(s, "connections")) > t->wconn)
+		t->wconn = (int)fmt_digits(text_u64(s, "connections"));
 }
 
 static void
@@ -670,30 +394,30 @@ text_session(struct text_stream *t, const msgpack_object *s)
 
 	text_setup(t, s);
 
-	text_printf(t->out, "%ssession %llu%s: %s %s (%s), started by %s\n",
+	fmt_printf(t->out, "%ssession %llu%s: %s %s (%s), started by %s\n",
 	    text_color(t, TEXT_BOLD), (unsigned long long)text_u64(s, "id"),
 	    text_reset(t), text_str(s, "origin", b1, sizeof(b1)),
 	    text_str(s, "source", src, sizeof(src)),
 	    text_str(s, "state", b2, sizeof(b2)),
 	    cmd_user_name(text_u64(s, "uid"), user, sizeof(user)));
-	text_printf(t->out, "  link %s, ports %s, started %s\n",
+	fmt_printf(t->out, "  link %s, ports %s, started %s\n",
 	    text_str(s, "linktype", b1, sizeof(b1)),
 	    text_ports(s, ports, sizeof(ports)),
-	    text_clock(b2, sizeof(b2), text_u64(s, "start_us")));
+	    fmt_clock(b2, sizeof(b2), text_u64(s, "start_us")));
 	if (text_get_u64(s, "first_frame_us", &first) == 0 &&
 	    text_get_u64(s, "last_frame_us", &last) == 0)
-		text_printf(t->out, "  frames from %s, spanning %s\n",
-		    text_clock(b1, sizeof(b1), first),
-		    text_duration(b2, sizeof(b2), (int64_t)(last - first)));
-	text_printf(t->out, "  %llu frames (%s bytes), %llu servers, %llu "
+		fmt_printf(t->out, "  frames from %s, spanning %s\n",
+		    fmt_clock(b1, sizeof(b1), first),
+		    fmt_duration(b2, sizeof(b2), (int64_t)(last - first)));
+	fmt_printf(t->out, "  %llu frames (%s bytes), %llu servers, %llu "
 	    "connections, %llu transactions, memory %s of %s\n",
 	    (unsigned long long)text_u64(c, "frames"),
-	    text_bytes(b1, sizeof(b1), text_u64(c, "bytes")),
+	    fmt_bytes(b1, sizeof(b1), text_u64(c, "bytes")),
 	    (unsigned long long)text_u64(s, "servers"),
 	    (unsigned long long)text_u64(s, "connections"),
 	    (unsigned long long)text_u64(s, "transactions"),
-	    text_bytes(b2, sizeof(b2), text_u64(c, "memory_used")),
-	    text_bytes(b3, sizeof(b3), text_u64(c, "memory_budget")));
+	    fmt_bytes(b2, sizeof(b2), text_u64(c, "memory_used")),
+	    fmt_bytes(b3, sizeof(b3), text_u64(c, "memory_budget")));
 	text_counters(t, c);
 }
 
@@ -811,7 +535,7 @@ text_endpoint(const msgpack_object *addr, const msgpack_object *port,
 	if (v6)
 		*p++ = ']';
 	*p++ = ':';
-	*text_uint(p, text_val_u(port), 0) = '\0';
+	*fmt_uint(p, text_val_u(port), 0) = '\0';
 	return (buf);
 }
 
@@ -851,30 +575,30 @@ static void
 text_packet(const struct text_stream *t, const msgpack_object *p)
 {
 	const msgpack_object	*f[PKT_NKEYS];
-	struct text_out		*o = t->out;
+	struct fmt_out		*o = t->out;
 	char			 off[32], fl[16], cls[32];
 
 	text_pick(p, &text_pkt_keys, f);
-	text_right(o, t->wid + 4, "#");
-	text_putc(o, ' ');
-	text_uright(o, 8, text_val_u(f[PKT_N]));
-	text_putc(o, ' ');
-	text_right(o, 11, text_offset(t, f[PKT_US], off, sizeof(off)));
-	text_putc(o, ' ');
-	text_puts(o, text_arrow(f[PKT_DIR]));
-	text_putc(o, ' ');
-	text_left(o, 6, text_val_str(f[PKT_FLAGS], fl, sizeof(fl)));
-	text_puts(o, " seq ");
-	text_uleft(o, 10, text_val_u(f[PKT_SEQ]));
-	text_puts(o, " ack ");
-	text_uleft(o, 10, text_val_u(f[PKT_ACK]));
-	text_puts(o, " win ");
-	text_uleft(o, 6, text_val_u(f[PKT_WIN]));
-	text_puts(o, " len ");
-	text_uleft(o, 6, text_val_u(f[PKT_LEN]));
-	text_putc(o, ' ');
-	text_puts(o, text_val_str(f[PKT_CLASS], cls, sizeof(cls)));
-	text_putc(o, '\n');
+	fmt_right(o, t->wid + 4, "#");
+	fmt_putc(o, ' ');
+	fmt_uright(o, 8, text_val_u(f[PKT_N]));
+	fmt_putc(o, ' ');
+	fmt_right(o, 11, text_offset(t, f[PKT_US], off, sizeof(off)));
+	fmt_putc(o, ' ');
+	fmt_puts(o, text_arrow(f[PKT_DIR]));
+	fmt_putc(o, ' ');
+	fmt_left(o, 6, text_val_str(f[PKT_FLAGS], fl, sizeof(fl)));
+	fmt_puts(o, " seq ");
+	fmt_uleft(o, 10, text_val_u(f[PKT_SEQ]));
+	fmt_puts(o, " ack ");
+	fmt_uleft(o, 10, text_val_u(f[PKT_ACK]));
+	fmt_puts(o, " win ");
+	fmt_uleft(o, 6, text_val_u(f[PKT_WIN]));
+	fmt_puts(o, " len ");
+	fmt_uleft(o, 6, text_val_u(f[PKT_LEN]));
+	fmt_putc(o, ' ');
+	fmt_puts(o, text_val_str(f[PKT_CLASS], cls, sizeof(cls)));
+	fmt_putc(o, '\n');
 }
 
 static void
@@ -890,16 +614,16 @@ text_packets(const struct text_stream *t, const msgpack_object *a)
 
 /* "up/down": the first right-aligned, the second left. */
 static void
-text_pair(struct text_out *o, const char *up, const char *down)
+text_pair(struct fmt_out *o, const char *up, const char *down)
 {
-	text_right(o, 6, up);
-	text_putc(o, '/');
-	text_left(o, 6, down);
+	fmt_right(o, 6, up);
+	fmt_putc(o, '/');
+	fmt_left(o, 6, down);
 }
 
 /* The per-direction columns: packets, data, then summed counters. */
 static void
-text_dirs(struct text_out *o, const msgpack_object *up, const msgpack_object *down)
+text_dirs(struct fmt_out *o, const msgpack_object *up, const msgpack_object *down)
 {
 	static const int	 sums[] = { DIR_RETX, DIR_OOO, DIR_DUP, DIR_ZW };
 	static const int	 widths[] = { 5, 5, 4, 3 };
@@ -909,15 +633,15 @@ text_dirs(struct text_out *o, const msgpack_object *up, const msgpack_object *do
 
 	text_pick(up, &text_dir_keys, u);
 	text_pick(down, &text_dir_keys, d);
-	*text_uint(b1, text_val_u(u[DIR_PACKETS]), 0) = '\0';
-	*text_uint(b2, text_val_u(d[DIR_PACKETS]), 0) = '\0';
+	*fmt_uint(b1, text_val_u(u[DIR_PACKETS]), 0) = '\0';
+	*fmt_uint(b2, text_val_u(d[DIR_PACKETS]), 0) = '\0';
 	text_pair(o, b1, b2);
-	text_putc(o, ' ');
-	text_pair(o, text_bytes(b1, 16, text_val_u(u[DIR_BYTES])),
-	    text_bytes(b2, 16, text_val_u(d[DIR_BYTES])));
+	fmt_putc(o, ' ');
+	text_pair(o, fmt_bytes(b1, 16, text_val_u(u[DIR_BYTES])),
+	    fmt_bytes(b2, 16, text_val_u(d[DIR_BYTES])));
 	for (i = 0; i < sizeof(sums) / sizeof(sums[0]); i++) {
-		text_putc(o, ' ');
-		text_uright(o, widths[i], text_val_u(u[sums[i]]) +
+		fmt_putc(o, ' ');
+		fmt_uright(o, widths[i], text_val_u(u[sums[i]]) +
 		    text_val_u(d[sums[i]]));
 	}
 }
@@ -926,37 +650,37 @@ static void
 text_connection(const struct text_stream *t, const msgpack_object *c)
 {
 	const msgpack_object	*f[CONN_NKEYS];
-	struct text_out		*o = t->out;
+	struct fmt_out		*o = t->out;
 	char			 cl[160], sv[160], st[32], off[32], dur[32];
 	char			 rtt[32], fl[256];
 
 	text_pick(c, &text_conn_keys, f);
-	text_puts(o, "  ");
-	text_uright(o, t->wid, text_val_u(f[CONN_ID]));
-	text_puts(o, "  ");
-	text_left(o, TEXT_WENDPOINT, text_endpoint(f[CONN_CADDR],
+	fmt_puts(o, "  ");
+	fmt_uright(o, t->wid, text_val_u(f[CONN_ID]));
+	fmt_puts(o, "  ");
+	fmt_left(o, TEXT_WENDPOINT, text_endpoint(f[CONN_CADDR],
 	    f[CONN_CPORT], cl));
-	text_putc(o, ' ');
-	text_left(o, TEXT_WENDPOINT, text_endpoint(f[CONN_SADDR],
+	fmt_putc(o, ' ');
+	fmt_left(o, TEXT_WENDPOINT, text_endpoint(f[CONN_SADDR],
 	    f[CONN_SPORT], sv));
-	text_putc(o, ' ');
-	text_left(o, 11, text_val_str(f[CONN_STATE], st, sizeof(st)));
-	text_putc(o, ' ');
-	text_right(o, 11, text_offset(t, f[CONN_FIRST], off, sizeof(off)));
-	text_putc(o, ' ');
-	text_right(o, 9, text_duration(dur, sizeof(dur),
+	fmt_putc(o, ' ');
+	fmt_left(o, 11, text_val_str(f[CONN_STATE], st, sizeof(st)));
+	fmt_putc(o, ' ');
+	fmt_right(o, 11, text_offset(t, f[CONN_FIRST], off, sizeof(off)));
+	fmt_putc(o, ' ');
+	fmt_right(o, 9, fmt_duration(dur, sizeof(dur),
 	    (int64_t)(text_val_u(f[CONN_LAST]) - text_val_u(f[CONN_FIRST]))));
-	text_putc(o, ' ');
-	text_right(o, 8, text_dur_val(f[CONN_RTT], rtt, sizeof(rtt)));
-	text_putc(o, ' ');
+	fmt_putc(o, ' ');
+	fmt_right(o, 8, text_dur_val(f[CONN_RTT], rtt, sizeof(rtt)));
+	fmt_putc(o, ' ');
 	text_dirs(o, f[CONN_UP], f[CONN_DOWN]);
-	text_putc(o, ' ');
-	text_uright(o, 5, f[CONN_TXNS] != NULL &&
+	fmt_putc(o, ' ');
+	fmt_uright(o, 5, f[CONN_TXNS] != NULL &&
 	    f[CONN_TXNS]->type == MSGPACK_OBJECT_ARRAY ?
 	    f[CONN_TXNS]->via.array.size : 0);
-	text_puts(o, "  ");
-	text_puts(o, text_flags(f[CONN_FLAGS], fl, sizeof(fl)));
-	text_putc(o, '\n');
+	fmt_puts(o, "  ");
+	fmt_puts(o, text_flags(f[CONN_FLAGS], fl, sizeof(fl)));
+	fmt_putc(o, '\n');
 	if (t->packets)
 		text_packets(t, f[CONN_PACKETS]);
 }
@@ -985,7 +709,7 @@ text_status_code(const struct text_stream *t, const msgpack_object *resp,
 	if (im != NULL && im->type == MSGPACK_OBJECT_ARRAY &&
 	    im->via.array.size > 0 &&
 	    im->via.array.ptr[0].type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
-		p = text_uint(p, im->via.array.ptr[0].via.u64 % 1000, 0);
+		p = fmt_uint(p, im->via.array.ptr[0].via.u64 % 1000, 0);
 		*p++ = '>';
 	}
 	if (text_val_u64(m[MSG_STATUS], &st) == -1) {
@@ -997,7 +721,7 @@ text_status_code(const struct text_stream *t, const msgpack_object *resp,
 	if (st >= 200)
 		*color = text_color(t, text_status_colors[st >= 500 ? 3 :
 		    st / 100 - 2]);
-	*text_uint(p, st % 1000, 0) = '\0';
+	*fmt_uint(p, st % 1000, 0) = '\0';
 	return (buf);
 }
 
@@ -1043,11 +767,11 @@ text_body(const msgpack_object *resp, const msgpack_object **m, char *buf)
 
 	if (resp == NULL || resp->type != MSGPACK_OBJECT_MAP)
 		return ("-");
-	text_bytes(buf, 16, text_val_u(m[MSG_BODY]));
+	fmt_bytes(buf, 16, text_val_u(m[MSG_BODY]));
 	if (text_val_u64(m[MSG_DECODED], &dec) == 0) {
 		len = strlen(buf);
 		buf[len] = '>';
-		text_bytes(buf + len + 1, 16, dec);
+		fmt_bytes(buf + len + 1, 16, dec);
 	}
 	return (buf);
 }
@@ -1083,25 +807,25 @@ static void
 text_messages(const struct text_stream *t, const msgpack_object *resp,
     const msgpack_object **rq, const msgpack_object **rs)
 {
-	struct text_out	*o = t->out;
+	struct fmt_out	*o = t->out;
 	const char	*st, *stc;
 	char		 off[32], meth[64], code[48], rb[16], sb[40], ct[64];
 
-	text_right(o, 11, text_offset(t, rq[MSG_START], off, sizeof(off)));
-	text_putc(o, ' ');
-	text_left(o, TEXT_WMETHOD, text_val_str(rq[MSG_METHOD], meth,
+	fmt_right(o, 11, text_offset(t, rq[MSG_START], off, sizeof(off)));
+	fmt_putc(o, ' ');
+	fmt_left(o, TEXT_WMETHOD, text_val_str(rq[MSG_METHOD], meth,
 	    sizeof(meth)));
-	text_putc(o, ' ');
+	fmt_putc(o, ' ');
 	st = text_status_code(t, resp, rs, code, &stc);
-	text_puts(o, stc);
-	text_right(o, 7, st);
-	text_puts(o, text_reset(t));
-	text_putc(o, ' ');
-	text_right(o, 7, text_bytes(rb, sizeof(rb), text_val_u(rq[MSG_BODY])));
-	text_putc(o, ' ');
-	text_right(o, 13, text_body(resp, rs, sb));
-	text_putc(o, ' ');
-	text_cut(o, 20, text_val_str(rs[MSG_CTYPE], ct, sizeof(ct)));
+	fmt_puts(o, stc);
+	fmt_right(o, 7, st);
+	fmt_puts(o, text_reset(t));
+	fmt_putc(o, ' ');
+	fmt_right(o, 7, fmt_bytes(rb, sizeof(rb), text_val_u(rq[MSG_BODY])));
+	fmt_putc(o, ' ');
+	fmt_right(o, 13, text_body(resp, rs, sb));
+	fmt_putc(o, ' ');
+	fmt_cut(o, 20, text_val_str(rs[MSG_CTYPE], ct, sizeof(ct)));
 }
 
 static void
@@ -1109,7 +833,7 @@ text_transaction(const struct text_stream *t, const msgpack_object *x)
 {
 	const msgpack_object	*f[TXN_NKEYS], *rq[MSG_NKEYS], *rs[MSG_NKEYS];
 	const msgpack_object	*tm[TM_NKEYS];
-	struct text_out		*o = t->out;
+	struct fmt_out		*o = t->out;
 	uint64_t		 srv;
 	const char		*tg;
 	char			 d[16], fl[16], target[2048];
@@ -1119,26 +843,26 @@ text_transaction(const struct text_stream *t, const msgpack_object *x)
 	text_pick(f[TXN_REQ], &text_msg_keys, rq);
 	text_pick(f[TXN_RESP], &text_msg_keys, rs);
 	text_pick(f[TXN_TIMINGS], &text_tm_keys, tm);
-	text_puts(o, "  ");
-	text_uright(o, t->wid, text_val_u(f[TXN_ID]));
-	text_putc(o, ' ');
-	text_uright(o, t->wconn, text_val_u(f[TXN_CONN]));
-	text_putc(o, ' ');
+	fmt_puts(o, "  ");
+	fmt_uright(o, t->wid, text_val_u(f[TXN_ID]));
+	fmt_putc(o, ' ');
+	fmt_uright(o, t->wconn, text_val_u(f[TXN_CONN]));
+	fmt_putc(o, ' ');
 	text_messages(t, f[TXN_RESP], rq, rs);
 	for (i = 0; i < TM_NKEYS; i++) {
-		text_putc(o, ' ');
-		text_right(o, 8, text_dur_val(tm[i], d, sizeof(d)));
+		fmt_putc(o, ' ');
+		fmt_right(o, 8, text_dur_val(tm[i], d, sizeof(d)));
 	}
-	text_putc(o, ' ');
-	text_left(o, 5, text_txn_flags(f, rq, f[TXN_RESP], rs, fl));
-	text_putc(o, ' ');
+	fmt_putc(o, ' ');
+	fmt_left(o, 5, text_txn_flags(f, rq, f[TXN_RESP], rs, fl));
+	fmt_putc(o, ' ');
 	/* Origin-form targets get their host; others are whole URLs. */
 	tg = text_val_str(rq[MSG_TARGET], target, sizeof(target));
 	srv = text_val_u(f[TXN_SERVER]);
 	if (tg[0] == '/' && srv < t->nhosts && t->hosts[srv] != NULL)
-		text_puts(o, t->hosts[srv]);
-	text_puts(o, tg);
-	text_putc(o, '\n');
+		fmt_puts(o, t->hosts[srv]);
+	fmt_puts(o, tg);
+	fmt_putc(o, '\n');
 }
 
 /*
@@ -1151,7 +875,7 @@ text_server(struct text_stream *t, const msgpack_object *s)
 	char		 addr[128], name[512], host[512];
 	uint64_t	 id = text_u64(s, "id");
 
-	text_printf(t->out, "  %*llu  %-39s %5llu %6llu %6llu  %s\n", t->wid,
+	fmt_printf(t->out, "  %*llu  %-39s %5llu %6llu %6llu  %s\n", t->wid,
 	    (unsigned long long)id, text_str(s, "addr", addr, sizeof(addr)),
 	    (unsigned long long)text_u64(s, "port"),
 	    (unsigned long long)text_u64(s, "connections"),
@@ -1179,12 +903,12 @@ text_section(struct text_stream *t, int section)
 	switch (section) {
 	case TEXT_SERVERS:
 		text_heading(t, "SERVERS");
-		text_printf(t->out, "  %*s  %-39s %5s %6s %6s  %s\n", t->wid, "ID",
+		fmt_printf(t->out, "  %*s  %-39s %5s %6s %6s  %s\n", t->wid, "ID",
 		    "ADDRESS", "PORT", "CONNS", "TXNS", "NAME");
 		break;
 	case TEXT_CONNECTIONS:
 		text_heading(t, "CONNECTIONS");
-		text_printf(t->out, "  %*s  %-*s %-*s %-11s %11s %9s %8s %13s %13s "
+		fmt_printf(t->out, "  %*s  %-*s %-*s %-11s %11s %9s %8s %13s %13s "
 		    "%5s %5s %4s %3s %5s  %s\n", t->wid, "ID", TEXT_WENDPOINT,
 		    "CLIENT", TEXT_WENDPOINT, "SERVER", "STATE", "START",
 		    "DURATION", "RTT", "PKTS UP/DOWN", "DATA UP/DOWN", "RETX",
@@ -1192,7 +916,7 @@ text_section(struct text_stream *t, int section)
 		break;
 	case TEXT_TRANSACTIONS:
 		text_heading(t, "TRANSACTIONS");
-		text_printf(t->out, "  %*s %*s %11s %-*s %7s %7s %13s %-20s %8s %8s "
+		fmt_printf(t->out, "  %*s %*s %11s %-*s %7s %7s %13s %-20s %8s %8s "
 		    "%8s %-5s %s\n", t->wid, "ID", t->wconn, "CONN", "START",
 		    TEXT_WMETHOD, "METHOD", "STATUS", "REQ", "RESP", "TYPE",
 		    "SEND", "WAIT", "RECEIVE", "FLAGS", "URL");
@@ -1207,7 +931,7 @@ text_stream_new(FILE *fp, const struct render_opts *ro)
 
 	t = xcalloc(1, sizeof(*t));
 	t->fp = fp;
-	t->out = text_out_new(fp);
+	t->out = fmt_out_new(fp);
 	t->color = ro->color;
 	t->packets = ro->packets;
 	t->wid = 2;
@@ -1261,11 +985,11 @@ text_stream_free(struct text_stream *t)
 	int	 rc;
 
 	if (t->ntxn > 0)
-		text_printf(t->out, "  %sflags: P pipelined, C conditional, X "
+		fmt_printf(t->out, "  %sflags: P pipelined, C conditional, X "
 		    "connection close, U upgrade, S request headers split, "
 		    "I incomplete, E parse error; RESP wire>decoded%s\n",
 		    text_color(t, TEXT_DIM), text_reset(t));
-	rc = text_out_free(t->out);
+	rc = fmt_out_free(t->out);
 	for (i = 0; i < t->nhosts; i++)
 		free(t->hosts[i]);
 	free(t->hosts);
@@ -1327,11 +1051,11 @@ text_sessions(FILE *fp, const msgpack_object *a, int color)
 		    text_str(s, "source", src, sizeof(src)),
 		    cmd_user_name(text_u64(s, "uid"), who, sizeof(who)),
 		    text_str(s, "state", st, sizeof(st)),
-		    text_clock(start, sizeof(start), text_u64(s, "start_us")),
+		    fmt_clock(start, sizeof(start), text_u64(s, "start_us")),
 		    (unsigned long long)text_u64(c, "frames"),
 		    (unsigned long long)text_u64(s, "connections"),
 		    (unsigned long long)text_u64(s, "transactions"),
-		    text_bytes(mem, sizeof(mem), text_u64(c, "memory_used")));
+		    fmt_bytes(mem, sizeof(mem), text_u64(c, "memory_used")));
 	}
 	if (a == NULL || a->via.array.size == 0)
 		fprintf(fp, "(no sessions kept; 'htracrctl start' captures, "
@@ -1353,7 +1077,7 @@ text_clients(FILE *fp, const msgpack_object *a)
 		fprintf(fp, "  %-10s pid %-8llu since %s\n",
 		    cmd_user_name(text_u64(c, "uid"), who, sizeof(who)),
 		    (unsigned long long)text_u64(c, "pid"),
-		    text_clock(since, sizeof(since), text_u64(c, "since_us")));
+		    fmt_clock(since, sizeof(since), text_u64(c, "since_us")));
 	}
 }
 
@@ -1388,7 +1112,7 @@ text_status(FILE *fp, const msgpack_object *r, int color)
 		    (unsigned long long)text_u64(s, "forward_drops"),
 		    (unsigned long long)text_u64(s, "evicted_frames"));
 	}
-	fprintf(fp, "memory:     %s\n", text_bytes(m, sizeof(m),
+	fprintf(fp, "memory:     %s\n", fmt_bytes(m, sizeof(m),
 	    text_u64(r, "memory")));
 	text_clients(fp, text_get(r, "clients"));
 }

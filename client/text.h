@@ -37,8 +37,5 @@ void	 text_sessions(FILE *, const msgpack_object *, int);
 void	 text_status(FILE *, const msgpack_object *, int);
 
 /* Compact human forms; each returns buf. */
-char	*text_bytes(char *, size_t, uint64_t);
-char	*text_duration(char *, size_t, int64_t);
-char	*text_clock(char *, size_t, uint64_t);
 
 #endif

@@ -679,7 +679,7 @@ analyzer_tick(evutil_socket_t fd, short what, void *arg)
 
 /*
  * Test only (tests/regress): HTRACR_TEST_SYSCALL=openat|socket|execve|
- * tgkill makes the analyzer attempt that call once sandboxed, so a test can
+ * tgkill|fcntl makes the analyzer attempt that call once sandboxed, so a test can
  * see seccomp kill it with SIGSYS.
  */
 static void
@@ -698,6 +698,8 @@ analyzer_test_syscall(const char *name)
 		syscall(SYS_execve, "/bin/true", argv, argv);
 	else if (strcmp(name, "tgkill") == 0)
 		syscall(SYS_tgkill, getppid(), getppid(), 0);
+	else if (strcmp(name, "fcntl") == 0)
+		syscall(SYS_fcntl, STDIN_FILENO, F_SETOWN, getppid());
 	log_info("test: %s returned: %s", name, strerror(errno));
 }
 

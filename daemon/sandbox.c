@@ -41,7 +41,7 @@ static const int sandbox_analyzer_io[] = {
 	SCMP_SYS(read), SCMP_SYS(write), SCMP_SYS(readv), SCMP_SYS(writev),
 	SCMP_SYS(recvfrom), SCMP_SYS(sendto), SCMP_SYS(recvmsg),
 	SCMP_SYS(sendmsg), SCMP_SYS(accept4), SCMP_SYS(accept),
-	SCMP_SYS(close), SCMP_SYS(shutdown), SCMP_SYS(fcntl),
+	SCMP_SYS(close), SCMP_SYS(shutdown),
 	/* the event loop */
 	SCMP_SYS(epoll_wait), SCMP_SYS(epoll_pwait), SCMP_SYS(epoll_ctl),
 	SCMP_SYS(poll), SCMP_SYS(ppoll),
@@ -75,7 +75,7 @@ static const int sandbox_capture_calls[] = {
 	/* the socketpair, the pcap descriptor, syslog */
 	SCMP_SYS(read), SCMP_SYS(write), SCMP_SYS(writev), SCMP_SYS(readv),
 	SCMP_SYS(recvfrom), SCMP_SYS(sendto), SCMP_SYS(recvmsg),
-	SCMP_SYS(close), SCMP_SYS(poll), SCMP_SYS(ppoll), SCMP_SYS(fcntl),
+	SCMP_SYS(close), SCMP_SYS(poll), SCMP_SYS(ppoll),
 	SCMP_SYS(clock_gettime), SCMP_SYS(gettimeofday),
 	SCMP_SYS(connect),	/* syslog(3) reconnecting to /dev/log */
 	/* pcap_create/activate/setfilter and if_nametoindex */
@@ -127,6 +127,23 @@ sandbox_abort_only(scmp_filter_ctx ctx)
 	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
 	    SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid())) != 0)
 		fatalx("seccomp: cannot add the tgkill rule");
+}
+
+/*
+ * fcntl only reads and sets descriptor and status flags (non-blocking,
+ * close-on-exec): F_SETOWN with F_SETSIG would have the kernel deliver
+ * any signal to another process of the same uid, which tgkill may not.
+ */
+static void
+sandbox_fcntl(scmp_filter_ctx ctx)
+{
+	static const int	 cmds[] = { F_GETFL, F_SETFL, F_GETFD, F_SETFD };
+	size_t			 i;
+
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 1,
+		    SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffUL, cmds[i])) != 0)
+			fatalx("seccomp: cannot add the fcntl rules");
 }
 
 /* Signals only for the analyzer, when it will not go by itself. */
@@ -212,6 +229,7 @@ sandbox_seccomp(int analyzer, pid_t child)
 	sandbox_allow(ctx, sandbox_common, NELEM(sandbox_common));
 	sandbox_no_exec(ctx);
 	sandbox_abort_only(ctx);
+	sandbox_fcntl(ctx);
 	if (analyzer) {
 		sandbox_allow(ctx, sandbox_analyzer_io,
 		    NELEM(sandbox_analyzer_io));

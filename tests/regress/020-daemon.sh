@@ -178,16 +178,20 @@ rc=$?
 	fi
 done
 
-# Signals only to itself: tgkill on another process is fatal too. The
-# hook logs when the call returned, so an open door cannot hang here.
-start_private sys-tgkill HTRACR_TEST_SYSCALL=tgkill
-t_wait_for 5 grep -q -e SIGSYS -e "test: tgkill returned" "$T_TMP/sys-tgkill.log"
-if grep -q "SIGSYS" "$T_TMP/sys-tgkill.log"; then
-	t_pass "$T_NAME-seccomp-tgkill"
-else
-	t_fail "$T_NAME-seccomp-tgkill" "$(tail -n 1 "$T_TMP/sys-tgkill.log")"
-fi
-t_kill "$P"
+# Signals only to itself: tgkill on another process, or F_SETOWN (the
+# kernel's SIGIO to another process), is fatal too. The hook logs when
+# the call returned, so an open door cannot hang here.
+for sc in tgkill fcntl; do
+	start_private "sys-$sc" HTRACR_TEST_SYSCALL=$sc
+	t_wait_for 5 grep -q -e SIGSYS -e "test: $sc returned" \
+	    "$T_TMP/sys-$sc.log"
+	if grep -q "SIGSYS" "$T_TMP/sys-$sc.log"; then
+		t_pass "$T_NAME-seccomp-$sc"
+	else
+		t_fail "$T_NAME-seccomp-$sc" "$(tail -n 1 "$T_TMP/sys-$sc.log")"
+	fi
+	t_kill "$P"
+done
 
 # The capture process keeps a foreground daemon's terminal: it must not
 # be able to type into it (TIOCSTI). script(1) gives it one to try.

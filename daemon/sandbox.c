@@ -170,19 +170,26 @@ sandbox_read_only_open(scmp_filter_ctx ctx)
 
 /*
  * libpcap's interface ioctls differ by kernel and device, so ioctl stays
- * open, but for the two that push input into a terminal: the capture
+ * open, but for those that push input into a terminal (the capture
  * process keeps the stderr of whoever started it in the foreground, often
- * root's shell. The kernel reads the command as 32 bits, so only those
- * are compared; the refusal takes precedence over the allow.
+ * root's shell) and those that, like F_SETOWN, name another process for
+ * the kernel to signal. The kernel reads the command as 32 bits, so only
+ * those are compared; the refusals take precedence over the allow.
  */
 static void
 sandbox_no_tty_input(scmp_filter_ctx ctx)
 {
-	if (seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ioctl), 1,
-	    SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffUL, TIOCSTI)) != 0 ||
-	    seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ioctl), 1,
-	    SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffUL, TIOCLINUX)) != 0 ||
-	    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+	static const unsigned long	 deny[] = {
+		TIOCSTI, TIOCLINUX, FIOSETOWN, SIOCSPGRP,
+	};
+	size_t				 i;
+
+	for (i = 0; i < sizeof(deny) / sizeof(deny[0]); i++)
+		if (seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM),
+		    SCMP_SYS(ioctl), 1, SCMP_A1(SCMP_CMP_MASKED_EQ,
+		    0xffffffffUL, deny[i])) != 0)
+			fatalx("seccomp: cannot add the ioctl rules");
+	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
 	    SCMP_A0(SCMP_CMP_GE, 0)) != 0)
 		fatalx("seccomp: cannot add the ioctl rules");
 }
@@ -425,12 +432,14 @@ sandbox_analyzer(struct htracrd_conf *conf, size_t nofile)
 
 /*
  * Test only (tests/regress): HTRACR_TEST_TIOCSTI makes the sandboxed
- * capture process try to push a space into its terminal on stderr.
+ * capture process try to push a space into its terminal on stderr, and
+ * to name a process for SIGIO on a socket of its own.
  */
 static void
 sandbox_test_tty(void)
 {
 	char	 c = ' ';
+	int	 fd, pid = getpid();
 
 	if (getenv("HTRACR_TEST_TIOCSTI") == NULL)
 		return;
@@ -438,6 +447,13 @@ sandbox_test_tty(void)
 		log_info("test: TIOCSTI failed: %s", strerror(errno));
 	else
 		log_info("test: TIOCSTI succeeded");
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM, 0)) == -1)
+		return;
+	if (ioctl(fd, FIOSETOWN, &pid) == -1)
+		log_info("test: FIOSETOWN failed: %s", strerror(errno));
+	else
+		log_info("test: FIOSETOWN succeeded");
+	close(fd);
 }
 
 /*

@@ -202,19 +202,21 @@ if command -v script >/dev/null; then
 	    </dev/null >"$T_TMP/tty.log" 2>&1 &
 	P=$!
 	t_atexit "t_kill $P"
-	t_wait_for 5 grep -q "test: TIOCSTI" "$T_TMP/tty.log"
-	if grep -q "test: TIOCSTI failed: Operation not permitted" \
-	    "$T_TMP/tty.log"; then
-		t_pass "$T_NAME-capture-no-tiocsti"
-	else
-		t_fail "$T_NAME-capture-no-tiocsti" \
-		    "$(grep -a "test:" "$T_TMP/tty.log" | tr -d '\r')"
-	fi
+	t_wait_for 5 grep -q "test: FIOSETOWN" "$T_TMP/tty.log"
+	for io in TIOCSTI FIOSETOWN; do
+		if grep -q "test: $io failed: Operation not permitted" \
+		    "$T_TMP/tty.log"; then
+			t_pass "$T_NAME-capture-no-$io"
+		else
+			t_fail "$T_NAME-capture-no-$io" \
+			    "$(grep -a "test: $io" "$T_TMP/tty.log" | tr -d '\r')"
+		fi
+	done
 	D=$(pgrep -P "$P" | head -n 1)
 	[ -n "$D" ] && t_kill "$D"
 	t_kill "$P"
 else
-	t_skip "$T_NAME-capture-no-tiocsti" "no script(1)"
+	t_skip "$T_NAME-capture-no-TIOCSTI" "no script(1)"
 fi
 
 # Started with stdin, stdout and stderr closed, it still serves.

@@ -4,6 +4,7 @@
  * Runs in htracrctl with the invoking user's privileges.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,4 +109,33 @@ cmd_user_name(uint64_t uid, char *buf, size_t size)
 	else
 		snprintf(buf, size, "%llu", (unsigned long long)uid);
 	return (buf);
+}
+
+int
+cmd_json_only(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	static const struct option	 opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int				 ch;
+
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (ch != 'j')
+			return (-1);
+		ctx->json = 1;
+	}
+	return (optind == argc ? 0 : -1);
+}
+
+void
+cmd_pack_ports(msgpack_packer *pk, const uint16_t *ports, size_t nports)
+{
+	size_t	 i;
+
+	proto_pack_key(pk, "ports");
+	msgpack_pack_array(pk, nports);
+	for (i = 0; i < nports; i++)
+		msgpack_pack_uint16(pk, ports[i]);
 }

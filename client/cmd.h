@@ -95,6 +95,10 @@ int	 cmd_usage(const struct cmd_entry *);
 int	 cmd_parse_ports(const char *, uint16_t *, size_t *);
 int	 cmd_parse_session(const char *, uint64_t *);
 int	 cmd_connect(struct cmd_ctx *, struct client *);
+/* Parses a command that takes no option but --json; -1 on a usage error. */
+int	 cmd_json_only(struct cmd_ctx *, int, char **);
+/* Packs "ports": [...] into a request map. */
+void	 cmd_pack_ports(msgpack_packer *, const uint16_t *, size_t);
 const char	*cmd_user_name(uint64_t, char *, size_t);
 
 #endif

@@ -32,7 +32,6 @@ cmd_load_begin(struct client *c, struct pcapfile *pf, const char *source,
 	msgpack_packer	 pk;
 	msgpack_object	 res;
 	uint64_t	 id, session;
-	size_t		 i;
 
 	id = client_begin(c, &sb, &pk, PROTO_OP_LOAD_BEGIN, nports ? 6 : 5);
 	proto_pack_key(&pk, "linktype");
@@ -43,21 +42,11 @@ cmd_load_begin(struct client *c, struct pcapfile *pf, const char *source,
 	proto_pack_strn(&pk, source, strnlen(source, PROTO_MAX_STRING));
 	/* What only a later dump or show --txn reads back. */
 	proto_pack_key(&pk, "frames");
-	if (keep)
-		msgpack_pack_true(&pk);
-	else
-		msgpack_pack_false(&pk);
+	proto_pack_bool(&pk, keep);
 	proto_pack_key(&pk, "bodies");
-	if (keep)
-		msgpack_pack_true(&pk);
-	else
-		msgpack_pack_false(&pk);
-	if (nports > 0) {
-		proto_pack_key(&pk, "ports");
-		msgpack_pack_array(&pk, nports);
-		for (i = 0; i < nports; i++)
-			msgpack_pack_uint16(&pk, ports[i]);
-	}
+	proto_pack_bool(&pk, keep);
+	if (nports > 0)
+		cmd_pack_ports(&pk, ports, nports);
 	if (client_send(c, &sb, NULL, 0) == -1 ||
 	    client_read(c, id, NULL, &res) != CLIENT_RESULT)
 		return (0);

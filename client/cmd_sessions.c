@@ -2,7 +2,6 @@
  * cmd_sessions.c: "htracrctl sessions": the sessions the daemon keeps,
  * oldest first. Runs in htracrctl with the invoking user's privileges.
  */
-#include <getopt.h>
 #include <stdio.h>
 
 #include "client.h"
@@ -21,22 +20,12 @@ const struct cmd_entry	cmd_sessions_entry = {
 static int
 cmd_sessions_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	static const struct option	 opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct client		 c;
 	msgpack_object		 res;
 	const msgpack_object	*a;
-	int			 ch, rc = CMD_ERROR;
+	int			 rc = CMD_ERROR;
 
-	optind = 0;
-	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (ch != 'j')
-			return (cmd_usage(ctx->entry));
-		ctx->json = 1;
-	}
-	if (optind != argc)
+	if (cmd_json_only(ctx, argc, argv) == -1)
 		return (cmd_usage(ctx->entry));
 	if (cmd_connect(ctx, &c) == -1)
 		return (CMD_ERROR);

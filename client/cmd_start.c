@@ -28,15 +28,11 @@ cmd_start_send(struct client *c, const char *ifname, const uint16_t *ports,
 	msgpack_sbuffer	 sb;
 	msgpack_packer	 pk;
 	uint64_t	 id;
-	size_t		 i;
 
 	id = client_begin(c, &sb, &pk, PROTO_OP_START, 2);
 	proto_pack_key(&pk, "interface");
 	proto_pack_str(&pk, ifname);
-	proto_pack_key(&pk, "ports");
-	msgpack_pack_array(&pk, nports);
-	for (i = 0; i < nports; i++)
-		msgpack_pack_uint16(&pk, ports[i]);
+	cmd_pack_ports(&pk, ports, nports);
 	if (client_send(c, &sb, NULL, 0) == -1)
 		return (-1);
 	return (client_read(c, id, NULL, res) == CLIENT_RESULT ? 0 : -1);

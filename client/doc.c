@@ -188,15 +188,9 @@ doc_request(struct client *c, uint64_t session, int flags)
 	proto_pack_key(&pk, "session");
 	msgpack_pack_uint64(&pk, session);
 	proto_pack_key(&pk, "packets");
-	if (flags & DOC_PACKETS)
-		msgpack_pack_true(&pk);
-	else
-		msgpack_pack_false(&pk);
+	proto_pack_bool(&pk, flags & DOC_PACKETS);
 	proto_pack_key(&pk, "headers");
-	if (flags & DOC_NO_HEADERS)
-		msgpack_pack_false(&pk);
-	else
-		msgpack_pack_true(&pk);
+	proto_pack_bool(&pk, !(flags & DOC_NO_HEADERS));
 	if (client_send(c, &sb, NULL, 0) == -1)
 		return (0);
 	return (id);

@@ -80,6 +80,15 @@ proto_pack_key(msgpack_packer *pk, const char *key)
 	proto_pack_strn(pk, key, strlen(key));
 }
 
+void
+proto_pack_bool(msgpack_packer *pk, int v)
+{
+	if (v)
+		msgpack_pack_true(pk);
+	else
+		msgpack_pack_false(pk);
+}
+
 /* Packs a whole {"id": id, "error": {"code", "message"}} map. */
 void
 proto_pack_error(msgpack_packer *pk, uint64_t id, int code,

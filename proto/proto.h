@@ -91,6 +91,7 @@ int	 proto_end(msgpack_sbuffer *);	/* -1 if larger than PROTO_MAX_REPLY */
 void	 proto_pack_str(msgpack_packer *, const char *);
 void	 proto_pack_strn(msgpack_packer *, const void *, size_t);
 void	 proto_pack_key(msgpack_packer *, const char *);
+void	 proto_pack_bool(msgpack_packer *, int);
 void	 proto_pack_error(msgpack_packer *, uint64_t, int, const char *, ...)
 	    __attribute__((format(printf, 4, 5)));
 

@@ -50,6 +50,8 @@
 /* Items per detail chunk with packets: each connection may hold many. */
 #define ANALYZER_PACKET_ITEMS	16
 #define ANALYZER_LINK_BUF	(4 * 1024 * 1024)
+/* A closed client that does not take its last replies goes anyway. */
+#define ANALYZER_CLOSE_GRACE	5	/* seconds */
 
 struct analyzer		 analyzer;
 
@@ -61,6 +63,7 @@ struct analyzer		 analyzer;
 struct analyzer_conn {
 	struct client	 c;		/* first: see analyzer_conn() */
 	struct event	*rev;
+	struct event	*closer;	/* ANALYZER_CLOSE_GRACE after close */
 	u_char		*in;		/* unparsed requests from 0 to inlen */
 	size_t		 inlen;
 	size_t		 insize;
@@ -140,14 +143,35 @@ analyzer_error(struct client *c, uint64_t id, int code, const char *fmt, ...)
 	msgpack_sbuffer_destroy(&sb);
 }
 
-/* Stop reading; the client goes once its last reply is written. */
+static void
+analyzer_close_timeout(evutil_socket_t fd, short ev, void *arg)
+{
+	struct client	*c = arg;
+
+	log_info("client uid %lu pid %ld did not read its last replies "
+	    "within %d s; dropped", (unsigned long)c->uid, (long)c->pid,
+	    ANALYZER_CLOSE_GRACE);
+	analyzer_client_free(c);
+}
+
+/*
+ * Stop reading; the client goes once its last reply is written, or
+ * after ANALYZER_CLOSE_GRACE if it never reads them, so that a stuck
+ * peer cannot keep its slot and its sessions forever.
+ */
 void
 analyzer_close(struct client *c)
 {
+	struct analyzer_conn	*ac = analyzer_conn(c);
+	struct timeval		 grace = { ANALYZER_CLOSE_GRACE, 0 };
+
 	if (c->closing)
 		return;
 	c->closing = 1;
-	event_del(analyzer_conn(c)->rev);
+	event_del(ac->rev);
+	if ((ac->closer = evtimer_new(analyzer.base, analyzer_close_timeout,
+	    c)) == NULL || evtimer_add(ac->closer, &grace) == -1)
+		fatalx("cannot arm a client's close timer");
 	bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
 	bufferevent_trigger(c->bev, EV_WRITE,
 	    BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
@@ -507,6 +531,8 @@ analyzer_client_free(struct client *c)
 	TAILQ_REMOVE(&analyzer.clients, c, entry);
 	analyzer.nclients--;
 	event_free(ac->rev);
+	if (ac->closer != NULL)
+		event_free(ac->closer);
 	bufferevent_free(c->bev);
 	free(ac->in);
 	free(ac);

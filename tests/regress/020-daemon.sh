@@ -98,12 +98,7 @@ t_wait_for 5 sh -c "'$HTRACRCTL' --socket '$T_SOCK' sessions | grep -q midload"
 t_ctl sessions --json >"$T_TMP/sessions.json" 2>&1
 state=$(t_json "$T_TMP/sessions.json" \
     '[s["state"] for s in (d["sessions"] if isinstance(d, dict) else d) if s["source"] == "midload"][0]' 2>&1)
-if grep -q session_abort "$T_ROOT/daemon/session.h"; then
-	t_eq "$T_NAME-midload-aborted" aborted "$state"
-else
-	t_eq "$T_NAME-midload-kept" finished "$state"
-	t_skip "$T_NAME-midload-aborted" "session.h has no way to mark a session aborted yet"
-fi
+t_eq "$T_NAME-midload-aborted" aborted "$state"
 
 # A client that vanishes in the middle of a stream harms nobody.
 CORPUS=$(t_shared corpus/zeek-pipelined-requests.pcap) || CORPUS=
@@ -122,6 +117,15 @@ if [ -n "$CORPUS" ]; then
 	    "$(codes "$($RAW "$T_SOCK" body 1 sideways 2>&1)")"
 	t_eq "$T_NAME-body-no-txn" "ok|code=5" \
 	    "$(codes "$($RAW "$T_SOCK" body 99999 response 2>&1)")"
+	# A client closed for a bad request that never reads the replies
+	# still queued for it loses its slot after the grace period: the
+	# frames of bro.org (480 KB) are more than a socket holds.
+	t_ctl load "$(t_shared corpus/zeek-bro.org.pcap)" >/dev/null 2>&1
+	t_eq "$T_NAME-stuck-client-dropped" "ok|dropped" \
+	    "$(codes "$($RAW "$T_SOCK" stuck 2>&1)")"
+	grep -q "did not read its last replies" "$T_TMP/htracrd.log" &&
+	    t_pass "$T_NAME-stuck-client-logged" ||
+	    t_fail "$T_NAME-stuck-client-logged" "no log line"
 else
 	t_skip "$T_NAME-vanish-mid-stream" "../shared/corpus is absent"
 fi

@@ -11,6 +11,7 @@
 # and "eof" when the daemon closes the connection.
 import socket
 import struct
+import time
 import sys
 
 
@@ -249,6 +250,25 @@ def main():
         c.req(int(sys.argv[3]), session=0)
         print(show(c.recv()))
         c.s.close()
+        return
+    elif scen == "stuck":
+        # a frames stream larger than the socket holds, left unread, then
+        # a bad request: the daemon closes us; we still read nothing and
+        # watch the client count from a second connection
+        print(show(c.hello()))
+        c.s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        c.req(102, session=0)
+        c.raw(struct.pack(">I", 1) + b"\x01")
+        other = Conn(path)
+        other.hello()
+        for _ in range(40):
+            other.req(303)
+            n = len(other.recv()["ok"]["clients"])
+            if n == 1:
+                print("dropped")
+                return
+            time.sleep(0.25)
+        print("still there with %d clients" % n)
         return
     elif scen == "midload":
         print(show(c.hello()))

@@ -16,6 +16,27 @@
 
 #define OUTFILE_BUFSIZE	(1024 * 1024)
 
+/*
+ * An existing file taken over with --force: opened without blocking (a
+ * FIFO with no reader fails instead of hanging), and a regular file gets
+ * the mode a new one would have, since it will hold captured traffic.
+ */
+static int
+outfile_forced(const char *path, int fd)
+{
+	struct stat	 st;
+
+	if (fstat(fd, &st) == -1 ||
+	    (S_ISREG(st.st_mode) && (st.st_mode & 07777) != 0600 &&
+	    fchmod(fd, 0600) == -1) ||
+	    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) == -1) {
+		log_warn("%s", path);
+		close(fd);
+		return (-1);
+	}
+	return (fd);
+}
+
 static int
 outfile_fd(const char *path, int force, int *created)
 {
@@ -31,9 +52,9 @@ outfile_fd(const char *path, int force, int *created)
 	}
 	if (errno == EEXIST && force)
 		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
-		    O_CLOEXEC, 0600);
+		    O_NONBLOCK | O_CLOEXEC, 0600);
 	if (fd != -1)
-		return (fd);
+		return (outfile_forced(path, fd));
 	saved = errno;
 	if ((saved == EEXIST || saved == ELOOP) && lstat(path, &st) == 0 &&
 	    S_ISLNK(st.st_mode))

@@ -292,8 +292,16 @@ mode=$(stat -c %a "$T_TMP/one.pcap")
 t_eq "$T_NAME/dump/mode-0600" 600 "$mode"
 ctl --socket "$T_SOCK" dump --format pcap -o "$T_TMP/one.pcap" 1
 expect "$T_NAME/dump/refuses-existing" 1 "already exists; use --force"
+chmod 0644 "$T_TMP/one.pcap"
 ctl --socket "$T_SOCK" dump --format pcap --force -o "$T_TMP/one.pcap" 1
 expect "$T_NAME/dump/force-overwrites" 0 ""
+t_eq "$T_NAME/dump/force-mode-0600" 600 "$(stat -c %a "$T_TMP/one.pcap")"
+mkfifo "$T_TMP/fifo.pcap"
+# (a FIFO with no reader must fail, not hang: bounded all the same)
+timeout 10 "$HTRACRCTL" --socket "$T_SOCK" dump --format pcap --force \
+    -o "$T_TMP/fifo.pcap" 1 >"$T_TMP/out" 2>"$T_TMP/err"
+echo $? >"$T_TMP/rc"
+expect "$T_NAME/dump/force-fifo-without-reader" 1 "No such device"
 ln -s "$T_TMP/victim" "$T_TMP/link.pcap"
 ctl --socket "$T_SOCK" dump --format pcap -o "$T_TMP/link.pcap" 1
 expect "$T_NAME/dump/refuses-symlink" 1 "symbolic link"

@@ -37,6 +37,32 @@ render_curl_plain(const char *s, size_t len)
 }
 
 /* One shell word holding exactly the bytes s[0..len). */
+/*
+ * The inside of a single-quoted printf %b argument: printable bytes as
+ * they are, a quote closed and reopened, everything else as \0NNN. With
+ * wrap, a line break every 64 bytes keeps long bodies readable.
+ */
+static void
+render_curl_octal(FILE *f, const char *s, size_t len, int wrap)
+{
+	size_t	 i;
+
+	for (i = 0; i < len; i++) {
+		unsigned char	 c = (unsigned char)s[i];
+
+		if (c == '\'')
+			fputs("'\\''", f);
+		else if (c == '\\')
+			fputs("\\\\", f);
+		else if (c >= 0x20 && c <= 0x7e)
+			fputc(c, f);
+		else
+			fprintf(f, "\\0%03o", c);
+		if (wrap && i % 64 == 63 && i + 1 < len)
+			fputs("'\\\n'", f);
+	}
+}
+
 static void
 render_curl_word(FILE *f, const char *s, size_t len)
 {
@@ -54,18 +80,7 @@ render_curl_word(FILE *f, const char *s, size_t len)
 	}
 	/* $() drops trailing newlines: neither a header nor a target has one. */
 	fputs("\"$(printf '%b' '", f);
-	for (i = 0; i < len; i++) {
-		unsigned char	 c = (unsigned char)s[i];
-
-		if (c == '\'')
-			fputs("'\\''", f);
-		else if (c == '\\')
-			fputs("\\\\", f);
-		else if (c >= 0x20 && c <= 0x7e)
-			fputc(c, f);
-		else
-			fprintf(f, "\\0%03o", c);
-	}
+	render_curl_octal(f, s, len, 0);
 	fputs("')\"", f);
 }
 
@@ -150,23 +165,8 @@ render_curl_headers(FILE *f, const msgpack_object *req)
 static void
 render_curl_body(FILE *f, const char *body, size_t len)
 {
-	size_t	 i;
-
 	fputs("printf '%b' '", f);
-	for (i = 0; i < len; i++) {
-		unsigned char	 c = (unsigned char)body[i];
-
-		if (c == '\'')
-			fputs("'\\''", f);
-		else if (c == '\\')
-			fputs("\\\\", f);
-		else if (c >= 0x20 && c <= 0x7e)
-			fputc(c, f);
-		else
-			fprintf(f, "\\0%03o", c);
-		if (i % 64 == 63 && i + 1 < len)
-			fputs("'\\\n'", f);
-	}
+	render_curl_octal(f, body, len, 1);
 	fputs("' |\n", f);
 }
 

@@ -563,6 +563,7 @@ analyzer_accept(struct evconnlistener *l, evutil_socket_t fd,
 	struct client		*c;
 	struct ucred		 cred;
 	socklen_t		 len = sizeof(cred);
+	int			 sndbuf = ANALYZER_STREAM_HIGH;
 
 	memset(&cred, 0, sizeof(cred));
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1) {
@@ -576,6 +577,10 @@ analyzer_accept(struct evconnlistener *l, evutil_socket_t fd,
 		analyzer_refuse(fd);
 		return;
 	}
+	/* Room for a whole stream high mark: fewer wake-ups both sides. */
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf,
+	    sizeof(sndbuf)) == -1)
+		log_debug("SO_SNDBUF: %s", strerror(errno));
 	ac = xcalloc(1, sizeof(*ac));
 	c = &ac->c;
 	c->uid = cred.uid;

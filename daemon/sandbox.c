@@ -208,11 +208,12 @@ sandbox_sockets(scmp_filter_ctx ctx)
 }
 
 /*
- * Only SO_PEERCRED: the analyzer asks who each client is; and FIONREAD,
- * by which libevent sizes its reads.
+ * Only SO_PEERCRED: the analyzer asks who each client is; SO_SNDBUF,
+ * which it raises on each client socket; and FIONREAD, by which
+ * libevent sizes its reads.
  */
 static void
-sandbox_peercred(scmp_filter_ctx ctx)
+sandbox_client_sockets(scmp_filter_ctx ctx)
 {
 	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
 	    SCMP_A1(SCMP_CMP_EQ, FIONREAD)) != 0)
@@ -221,6 +222,10 @@ sandbox_peercred(scmp_filter_ctx ctx)
 	    SCMP_A1(SCMP_CMP_EQ, SOL_SOCKET),
 	    SCMP_A2(SCMP_CMP_EQ, SO_PEERCRED)) != 0)
 		fatalx("seccomp: cannot add the getsockopt rule");
+	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(setsockopt), 2,
+	    SCMP_A1(SCMP_CMP_EQ, SOL_SOCKET),
+	    SCMP_A2(SCMP_CMP_EQ, SO_SNDBUF)) != 0)
+		fatalx("seccomp: cannot add the setsockopt rule");
 }
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
@@ -240,7 +245,7 @@ sandbox_seccomp(int analyzer, pid_t child)
 	if (analyzer) {
 		sandbox_allow(ctx, sandbox_analyzer_io,
 		    NELEM(sandbox_analyzer_io));
-		sandbox_peercred(ctx);
+		sandbox_client_sockets(ctx);
 	} else {
 		sandbox_allow(ctx, sandbox_capture_calls,
 		    NELEM(sandbox_capture_calls));

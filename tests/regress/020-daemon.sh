@@ -117,18 +117,17 @@ if [ -n "$CORPUS" ]; then
 	    "$(codes "$($RAW "$T_SOCK" body 1 sideways 2>&1)")"
 	t_eq "$T_NAME-body-no-txn" "ok|code=5" \
 	    "$(codes "$($RAW "$T_SOCK" body 99999 response 2>&1)")"
-	# A client closed for a bad request that never reads the replies
-	# still queued for it loses its slot after the grace period: the
-	# frames of bro.org (480 KB) are more than a socket holds.
-	t_ctl load "$(t_shared corpus/zeek-bro.org.pcap)" >/dev/null 2>&1
-	t_eq "$T_NAME-stuck-client-dropped" "ok|dropped" \
-	    "$(codes "$($RAW "$T_SOCK" stuck 2>&1)")"
-	grep -q "did not read its last replies" "$T_TMP/htracrd.log" &&
-	    t_pass "$T_NAME-stuck-client-logged" ||
-	    t_fail "$T_NAME-stuck-client-logged" "no log line"
 else
 	t_skip "$T_NAME-vanish-mid-stream" "../shared/corpus is absent"
 fi
+
+# A client closed for a bad request that never reads the replies
+# still queued for it loses its slot after the grace period.
+t_eq "$T_NAME-stuck-client-dropped" "ok|dropped" \
+    "$(codes "$($RAW "$T_SOCK" stuck 2>&1)")"
+grep -q "did not read its last replies" "$T_TMP/htracrd.log" &&
+    t_pass "$T_NAME-stuck-client-logged" ||
+    t_fail "$T_NAME-stuck-client-logged" "no log line"
 
 # A client that sends requests but never reads its replies is cut off
 # once PROTO_MAX_QUEUED bytes wait for it.

@@ -256,8 +256,17 @@ def main():
         # a bad request: the daemon closes us; we still read nothing and
         # watch the client count from a second connection
         print(show(c.hello()))
+        # 8 MiB of kept frames: more than the daemon queues plus what
+        # its socket buffer holds
+        c.req(200, linktype=1, snaplen=65535, source="stuck")
+        sid = c.recv()["ok"]["session"]
+        blob = frame(60000, 60000, b"s" * 60000) * 4
+        for _ in range(35):
+            c.req(201, frames=blob)
+        c.req(202)
+        c.recv()
         c.s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-        c.req(102, session=0)
+        c.req(102, session=sid)
         c.raw(struct.pack(">I", 1) + b"\x01")
         other = Conn(path)
         other.hello()

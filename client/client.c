@@ -5,6 +5,7 @@
  * daemon but carry wire bytes, so every daemon message is escaped
  * before it is printed.
  */
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
@@ -217,36 +218,84 @@ client_writev(int fd, struct iovec *iov, int iovcnt)
 	return (0);
 }
 
-int
-client_send(struct client *c, msgpack_sbuffer *sb, const void *tail,
-    size_t taillen)
+/* Sends len bytes of fd from off; -1 with errno, ENODATA if fd ends early. */
+static int
+client_sendfile(struct client *c, int fd, off_t off, size_t len)
+{
+	ssize_t	 n;
+
+	while (len > 0) {
+		if (client_interrupted) {
+			errno = EINTR;
+			return (-1);
+		}
+		if ((n = sendfile(c->fd, fd, &off, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return (-1);
+		}
+		if (n == 0) {
+			errno = ENODATA;
+			return (-1);
+		}
+		len -= (size_t)n;
+	}
+	return (0);
+}
+
+/*
+ * Sends the message in sb with len more bytes as the tail of its last
+ * field: from memory at data, or when data is NULL, from fd at off
+ * without passing through this process.
+ */
+static int
+client_send_tail(struct client *c, msgpack_sbuffer *sb, const void *data,
+    int fd, off_t off, size_t len)
 {
 	struct iovec	 iov[2];
 	uint32_t	 n;
 	int		 rc, saved;
 
-	if (sb->size - 4 + taillen > PROTO_MAX_REQUEST) {
+	if (sb->size - 4 + len > PROTO_MAX_REQUEST) {
 		msgpack_sbuffer_destroy(sb);
 		log_warnx("request too large for the protocol");
 		return (-1);
 	}
-	n = htonl((uint32_t)(sb->size - 4 + taillen));
+	n = htonl((uint32_t)(sb->size - 4 + len));
 	memcpy(sb->data, &n, sizeof(n));
 	iov[0].iov_base = sb->data;
 	iov[0].iov_len = sb->size;
-	iov[1].iov_base = (void *)(uintptr_t)tail;
-	iov[1].iov_len = taillen;
-	rc = client_writev(c->fd, iov, taillen > 0 ? 2 : 1);
+	iov[1].iov_base = (void *)(uintptr_t)data;
+	iov[1].iov_len = len;
+	rc = client_writev(c->fd, iov, data != NULL && len > 0 ? 2 : 1);
+	if (rc == 0 && data == NULL && len > 0)
+		rc = client_sendfile(c, fd, off, len);
 	saved = errno;
 	msgpack_sbuffer_destroy(sb);
-	if (rc == -1) {
+	if (rc == -1 && saved == ENODATA)
+		log_warnx("the capture file became shorter while it was read");
+	else if (rc == -1) {
 		/* The daemon's own error reply, if it sent one, says more. */
 		if (saved != EINTR && client_poll_error(c) == 0)
 			log_warnx("cannot send to htracrd at %s: %s", c->path,
 			    strerror(saved));
-		return (-1);
 	}
-	return (0);
+	return (rc);
+}
+
+int
+client_send(struct client *c, msgpack_sbuffer *sb, const void *tail,
+    size_t taillen)
+{
+	return (client_send_tail(c, sb, tail, -1, 0, tail != NULL ? taillen :
+	    0));
+}
+
+int
+client_send_file(struct client *c, msgpack_sbuffer *sb, int fd, off_t off,
+    size_t len)
+{
+	return (client_send_tail(c, sb, NULL, fd, off, len));
 }
 
 /*

@@ -48,6 +48,9 @@ uint64_t client_begin(struct client *, msgpack_sbuffer *, msgpack_packer *,
  * of the message: the body of a bin whose header ends sb). Frees sb.
  */
 int	 client_send(struct client *, msgpack_sbuffer *, const void *, size_t);
+/* The same with len bytes of a file at off as the tail, by sendfile. */
+int	 client_send_file(struct client *, msgpack_sbuffer *, int, off_t,
+	    size_t);
 
 /*
  * Reads the next reply to id. Objects live in zone (the client's own,

@@ -1,9 +1,11 @@
 /*
- * cmd_load.c: "htracrctl load FILE": reads a pcap or pcapng file with
- * libpcap and streams its frames to the daemon as a new session. Runs
+ * cmd_load.c: "htracrctl load FILE": reads a pcap or pcapng file
+ * (pcapfile.c) and streams its frames to the daemon as a new session. Runs
  * in htracrctl with the invoking user's privileges: the file is opened
  * here, as the user, never by the daemon.
  */
+#include <sys/socket.h>
+
 #include <getopt.h>
 #include <libgen.h>
 #include <stdlib.h>
@@ -17,6 +19,9 @@
 #include "proto.h"
 #include "text.h"
 #include "xmalloc.h"
+
+/* Socket send buffer while loading (the kernel may give less). */
+#define CMD_LOAD_SNDBUF	(2 * 1024 * 1024)
 
 static int	 cmd_load_exec(struct cmd_ctx *, int, char **);
 
@@ -33,13 +38,15 @@ cmd_load_begin(struct client *c, struct pcapfile *pf, const char *source,
 	msgpack_object	 res;
 	uint64_t	 id, session;
 
-	id = client_begin(c, &sb, &pk, PROTO_OP_LOAD_BEGIN, nports ? 6 : 5);
+	id = client_begin(c, &sb, &pk, PROTO_OP_LOAD_BEGIN, nports ? 7 : 6);
 	proto_pack_key(&pk, "linktype");
 	msgpack_pack_int(&pk, pf->linktype);
 	proto_pack_key(&pk, "snaplen");
 	msgpack_pack_uint32(&pk, pf->snaplen);
 	proto_pack_key(&pk, "source");
 	proto_pack_strn(&pk, source, strnlen(source, PROTO_MAX_STRING));
+	proto_pack_key(&pk, "format");
+	proto_pack_str(&pk, proto_format_name(pf->format));
 	/* What only a later dump or show --txn reads back. */
 	proto_pack_key(&pk, "frames");
 	proto_pack_bool(&pk, keep);
@@ -59,18 +66,25 @@ cmd_load_begin(struct client *c, struct pcapfile *pf, const char *source,
 
 /*
  * One load_frames message per batch: the bin header is packed, the
- * blob itself goes out with writev, never copied again.
+ * blob itself goes out with writev, or from the file with sendfile,
+ * never copied again.
  */
 static int
-cmd_load_frames(struct client *c, const unsigned char *blob, size_t len)
+cmd_load_frames(struct client *c, struct pcapfile *pf,
+    const struct pcapfile_blob *b)
 {
 	msgpack_sbuffer	 sb;
 	msgpack_packer	 pk;
+	int		 rc;
 
 	(void)client_begin(c, &sb, &pk, PROTO_OP_LOAD_FRAMES, 1);
 	proto_pack_key(&pk, "frames");
-	msgpack_pack_bin(&pk, len);
-	if (client_send(c, &sb, blob, len) == -1)
+	msgpack_pack_bin(&pk, b->len);
+	if (b->data != NULL)
+		rc = client_send(c, &sb, b->data, b->len);
+	else
+		rc = client_send_file(c, &sb, pcapfile_fd(pf), b->off, b->len);
+	if (rc == -1)
 		return (-1);
 	/* No reply unless it failed: look without waiting. */
 	return (client_poll_error(c));
@@ -83,16 +97,17 @@ cmd_load_stream(struct client *c, struct pcapfile *pf, const char *source,
 {
 	msgpack_object		 res;
 	const msgpack_object	*s;
-	const unsigned char	*blob;
-	long			 n;
+	struct pcapfile_blob	 b;
+	int			 sndbuf = CMD_LOAD_SNDBUF;
 
 	if (cmd_load_begin(c, pf, source, ports, nports, keep) == 0)
 		return (-1);
-	while ((n = pcapfile_next(pf, &blob)) > 0)
-		if (cmd_load_frames(c, blob, (size_t)n) == -1)
+	/* Several batches in flight: neither side waits for the other. */
+	(void)setsockopt(c->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf,
+	    sizeof(sndbuf));
+	while (pcapfile_next(pf, &b))
+		if (cmd_load_frames(c, pf, &b) == -1)
 			return (-1);
-	if (n == -1)
-		return (-1);
 	if (pf->clipped > 0)
 		log_warnx("%llu frames longer than %zu bytes were cut",
 		    (unsigned long long)pf->clipped,

@@ -2,10 +2,11 @@
  * pcapfile.c: reading capture files into frames blobs and writing the
  * frames a daemon kept back into pcap files. Runs in htracrctl with
  * the invoking user's privileges. Loading streams hundreds of
- * megabytes: classic pcap files are read in large chunks and become
- * blobs where they lie; other formats go through libpcap and are
- * copied once into one reused batch buffer. Nothing is allocated per
- * frame.
+ * megabytes: a classic pcap file in host order is walked in large
+ * chunks to find where its batches of whole records end, and those
+ * ranges of the file go to the daemon as they are; other formats go
+ * through libpcap and are copied once into one reused batch buffer.
+ * Nothing is allocated per frame.
  */
 #include <sys/stat.h>
 
@@ -27,7 +28,7 @@
 #define PCAPFILE_MAXCAP		(PROTO_FRAMES_BATCH - PCAPFILE_HDR)
 
 /*
- * Classic pcap read directly: the file header, the two magics (micro-
+ * Classic pcap walked directly: the file header, the two magics (micro-
  * and nanosecond timestamps) as a host of our byte order writes them,
  * the chunk read at a time and the most one record can take, which a
  * chunk always holds once topped up.
@@ -38,26 +39,16 @@
 #define PCAPFILE_RAWBUF		(4 * 1024 * 1024)
 #define PCAPFILE_RECMAX		(PCAPFILE_HDR + PROTO_MAX_SNAPLEN)
 
-/* A classic pcap record header, host order in the files read raw. */
-struct pcapfile_rec {
-	uint32_t	ts_sec;
-	uint32_t	ts_frac;
-	uint32_t	caplen;
-	uint32_t	len;
-};
-
-_Static_assert(sizeof(struct pcapfile_rec) == sizeof(struct proto_frame),
-    "a record header is rewritten in place as a frame header");
 _Static_assert(PCAPFILE_RAWBUF >= 2 * PCAPFILE_RECMAX,
     "a topped-up chunk holds any whole record");
 
 /*
  * A classic pcap file in host byte order (nearly every file tcpdump
- * writes) is already laid out as a frames blob: 16-byte headers, each
- * followed by its bytes. Such a file is read in large chunks and each
- * header rewritten in place, so frames go from the file to the socket
- * with no copy in this process. pcapng, swapped or modified formats and
- * anything that is not a regular file go through libpcap.
+ * writes) is already laid out as the daemon's "pcap" blobs: 16-byte
+ * headers, each followed by its bytes. Such a file is only walked here
+ * and the kernel moves its bytes from the page cache to the socket;
+ * pcapng, swapped or modified formats and anything that is not a
+ * regular file go through libpcap.
  */
 static void
 pcapfile_raw_probe(struct pcapfile *pf, const struct stat *st)
@@ -67,10 +58,12 @@ pcapfile_raw_probe(struct pcapfile *pf, const struct stat *st)
 	if (!S_ISREG(st->st_mode) || pread(fileno(pf->fp), &magic,
 	    sizeof(magic), 0) != (ssize_t)sizeof(magic))
 		return;
-	if (magic != PCAPFILE_MAGIC_US && magic != PCAPFILE_MAGIC_NS)
+	if (magic == PCAPFILE_MAGIC_US)
+		pf->format = PROTO_FORMAT_PCAP;
+	else if (magic == PCAPFILE_MAGIC_NS)
+		pf->format = PROTO_FORMAT_PCAP_NS;
+	else
 		return;
-	pf->raw = 1;
-	pf->nsec = magic == PCAPFILE_MAGIC_NS;
 	pf->off = PCAPFILE_FILEHDR;
 }
 
@@ -96,7 +89,7 @@ pcapfile_open(struct pcapfile *pf, const char *path)
 	}
 	/* libpcap then reads only the file header, through a small buffer. */
 	pcapfile_raw_probe(pf, &st);
-	if (!pf->raw)
+	if (pf->format == PROTO_FORMAT_FRAMES)
 		setvbuf(pf->fp, NULL, _IOFBF, PCAPFILE_READBUF);
 	/* libpcap freads each record twice; one thread, so no locking. */
 	__fsetlocking(pf->fp, FSETLOCKING_BYCALLER);
@@ -112,10 +105,9 @@ pcapfile_open(struct pcapfile *pf, const char *path)
 	pf->snaplen = (uint32_t)pcap_snapshot(pf->p);
 	if (pf->snaplen == 0 || pf->snaplen > PROTO_MAX_SNAPLEN)
 		pf->snaplen = PROTO_MAX_SNAPLEN;
-	if (pf->raw)
+	if (pf->format != PROTO_FORMAT_FRAMES)
 		pf->buf = xmalloc(PCAPFILE_RAWBUF);
-	else
-		pf->batch = xmalloc(PROTO_FRAMES_BATCH);
+	pf->batch = xmalloc(PROTO_FRAMES_BATCH);
 	return (0);
 fail:
 	fclose(pf->fp);
@@ -182,35 +174,36 @@ pcapfile_raw_fill(struct pcapfile *pf)
 	}
 }
 
-/* Rewrites the record header at off as a frame header of caplen bytes. */
+/*
+ * A record too long for any batch goes alone, copied with its
+ * captured length cut to fit.
+ */
 static void
-pcapfile_raw_frame(struct pcapfile *pf, size_t off,
-    const struct pcapfile_rec *r, uint32_t caplen)
+pcapfile_raw_clip(struct pcapfile *pf, size_t off,
+    struct proto_pcap_record *r, struct pcapfile_blob *b)
 {
-	struct proto_frame	 fr;
-
-	fr.ts_us = (uint64_t)r->ts_sec * 1000000 +
-	    (pf->nsec ? r->ts_frac / 1000 : r->ts_frac);
-	fr.caplen = caplen;
-	fr.len = r->len < caplen ? caplen : r->len;
-	memcpy(pf->buf + off, &fr, sizeof(fr));
+	if (r->len < r->caplen)
+		r->len = r->caplen;
+	r->caplen = PCAPFILE_MAXCAP;
+	memcpy(pf->batch, r, sizeof(*r));
+	memcpy(pf->batch + sizeof(*r), pf->buf + off + sizeof(*r),
+	    PCAPFILE_MAXCAP);
+	b->data = pf->batch;
+	b->len = PROTO_FRAMES_BATCH;
+	pf->clipped++;
 	pf->frames++;
 }
 
-/*
- * The next batch of whole records, rewritten where they lie in buf.
- * A record too long for any batch goes alone, cut to fit.
- */
-static long
-pcapfile_raw_next(struct pcapfile *pf, const unsigned char **blob)
+/* The next range of whole records in buf, checked as the daemon will. */
+static int
+pcapfile_raw_next(struct pcapfile *pf, struct pcapfile_blob *b)
 {
-	struct pcapfile_rec	 r;
+	struct proto_pcap_record r;
 	size_t			 first, off, need;
 
 	if (pf->end - pf->start < PCAPFILE_RECMAX && !pf->eof)
 		pcapfile_raw_fill(pf);
 	first = off = pf->start;
-	*blob = pf->buf + first;
 	while (!pf->cut && pf->end - off >= sizeof(r)) {
 		memcpy(&r, pf->buf + off, sizeof(r));
 		need = sizeof(r) + (size_t)r.caplen;
@@ -227,22 +220,24 @@ pcapfile_raw_next(struct pcapfile *pf, const unsigned char **blob)
 		if (off - first + need > PROTO_FRAMES_BATCH) {
 			if (off > first)
 				break;
-			pcapfile_raw_frame(pf, off, &r, PCAPFILE_MAXCAP);
-			pf->clipped++;
+			pcapfile_raw_clip(pf, off, &r, b);
 			pf->start = off + need;
-			return (PROTO_FRAMES_BATCH);
+			return (1);
 		}
-		pcapfile_raw_frame(pf, off, &r, r.caplen);
+		pf->frames++;
 		off += need;
 	}
 	if (!pf->cut && pf->eof && off == first && pf->end > off)
 		pcapfile_raw_cut(pf, "truncated frame header");
 	pf->start = off;
-	return ((long)(off - first));
+	b->data = NULL;
+	b->off = pf->off - (off_t)(pf->end - first);
+	b->len = off - first;
+	return (b->len > 0);
 }
 
-long
-pcapfile_next(struct pcapfile *pf, const unsigned char **blob)
+int
+pcapfile_next(struct pcapfile *pf, struct pcapfile_blob *b)
 {
 	struct pcap_pkthdr	*h;
 	const unsigned char	*data;
@@ -251,9 +246,8 @@ pcapfile_next(struct pcapfile *pf, const unsigned char **blob)
 
 	if (pf->cut)
 		return (0);
-	if (pf->raw)
-		return (pcapfile_raw_next(pf, blob));
-	*blob = pf->batch;
+	if (pf->format != PROTO_FORMAT_FRAMES)
+		return (pcapfile_raw_next(pf, b));
 	if (pf->held_hdr != NULL) {
 		(void)pcapfile_put(pf, &off, pf->held_hdr, pf->held_data);
 		pf->held_hdr = NULL;
@@ -276,7 +270,16 @@ pcapfile_next(struct pcapfile *pf, const unsigned char **blob)
 		    (unsigned long long)pf->frames, pcap_geterr(pf->p));
 		pf->cut = 1;
 	}
-	return ((long)off);
+	b->data = pf->batch;
+	b->off = 0;
+	b->len = off;
+	return (off > 0);
+}
+
+int
+pcapfile_fd(const struct pcapfile *pf)
+{
+	return (fileno(pf->fp));
 }
 
 void

@@ -1,6 +1,7 @@
 /*
  * pcapfile.h: capture files on the client side. Reading turns a pcap
- * or pcapng file into frames blobs for load_frames; writing
+ * or pcapng file into frames blobs for load_frames (a classic pcap
+ * file in host order into ranges of its own bytes); writing
  * turns the frames stream of a session back into a pcap file. Runs in
  * htracrctl with the invoking user's privileges: the daemon never
  * opens a path.
@@ -30,22 +31,33 @@ struct pcapfile {
 	const unsigned char	*held_data;	/* batch */
 
 	/* Classic pcap in host order, read without libpcap: see pcapfile.c */
-	int			 raw;
-	int			 nsec;		/* fractions are nanoseconds */
-	unsigned char		*buf;		/* file bytes, rewritten in place */
+	int			 format;	/* enum proto_format of blobs */
+	unsigned char		*buf;		/* file bytes, walked */
 	size_t			 start;		/* next record in buf */
 	size_t			 end;		/* bytes read into buf */
 	off_t			 off;		/* file offset of buf + end */
 	int			 eof;
 };
 
+/*
+ * One blob of whole records, of the file's format: len bytes at data,
+ * or when data is NULL, len bytes of the file at off, to be sent as
+ * they lie (sendfile).
+ */
+struct pcapfile_blob {
+	const unsigned char	*data;
+	off_t			 off;
+	size_t			 len;
+};
+
 /* Reports what went wrong ("not a pcap or pcapng capture") and returns -1. */
 int	 pcapfile_open(struct pcapfile *, const char *);
 /*
- * The next blob of whole frames: its length, 0 at the end (or where
- * the file became unreadable, reported once).
+ * The next blob: 1, or 0 at the end (or where the file became
+ * unreadable, reported once).
  */
-long	 pcapfile_next(struct pcapfile *, const unsigned char **);
+int	 pcapfile_next(struct pcapfile *, struct pcapfile_blob *);
+int	 pcapfile_fd(const struct pcapfile *);
 void	 pcapfile_close(struct pcapfile *);
 
 struct pcapfile_out {

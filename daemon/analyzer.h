@@ -59,6 +59,7 @@ struct client {
 	uint64_t		 watch_count;
 	uint64_t		 watch_dropped;
 	struct ksession		*load;
+	int			 load_format;	/* enum proto_format */
 };
 TAILQ_HEAD(clients, client);
 

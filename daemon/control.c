@@ -58,7 +58,8 @@ static const struct control_field control_f_body[] = {
 static const struct control_field control_f_load_begin[] = {
 	{ "linktype", CF_INT, 1 }, { "snaplen", CF_UINT, 1 },
 	{ "source", CF_STR, 0 }, { "ports", CF_ARRAY, 0 },
-	{ "frames", CF_BOOL, 0 }, { "bodies", CF_BOOL, 0 }, { NULL, 0, 0 } };
+	{ "frames", CF_BOOL, 0 }, { "bodies", CF_BOOL, 0 },
+	{ "format", CF_STR, 0 }, { NULL, 0, 0 } };
 static const struct control_field control_f_load_frames[] = {
 	{ "frames", CF_BIN, 1 }, { NULL, 0, 0 } };
 static const struct control_field control_f_start[] = {
@@ -419,12 +420,12 @@ control_load_begin(struct client *c, uint64_t id, const msgpack_object *req)
 	struct engine_config	 ec;
 	struct ipc_ports	 ports;
 	const msgpack_object	*o;
-	const char		*src = "client";
-	size_t			 srclen = 6;
+	const char		*src = "client", *fmt = "frames";
+	size_t			 srclen = 6, fmtlen = 6;
 	int64_t			 linktype;
 	uint64_t		 snaplen;
 	char			*source;
-	int			 bodies;
+	int			 bodies, format;
 
 	if (c->load != NULL) {
 		analyzer_error(c, id, PROTO_ERR_STATE,
@@ -436,6 +437,12 @@ control_load_begin(struct client *c, uint64_t id, const msgpack_object *req)
 	if (linktype < 0 || linktype > 65535 || snaplen > INT32_MAX) {
 		analyzer_error(c, id, PROTO_ERR_BAD_ARG,
 		    "bad linktype or snaplen");
+		return;
+	}
+	proto_get_str(req, "format", &fmt, &fmtlen);
+	if ((format = proto_format_find(fmt, fmtlen)) == -1) {
+		analyzer_error(c, id, PROTO_ERR_BAD_ARG, "unknown frames "
+		    "format; known: frames, pcap, pcap-ns");
 		return;
 	}
 	analyzer_engine_config(&ec);
@@ -460,17 +467,41 @@ control_load_begin(struct client *c, uint64_t id, const msgpack_object *req)
 		return;
 	}
 	c->load->refs++;
-	log_info("client uid %lu pid %ld loads session %u",
-	    (unsigned long)c->uid, (long)c->pid, session_id(c->load->s));
+	c->load_format = format;
+	log_info("client uid %lu pid %ld loads session %u (%s records)",
+	    (unsigned long)c->uid, (long)c->pid, session_id(c->load->s),
+	    proto_format_name(format));
 	control_ok(&sb, &pk, id, 1);
 	proto_pack_key(&pk, "session");
 	msgpack_pack_uint32(&pk, session_id(c->load->s));
 	analyzer_send(c, &sb);
 }
 
+/*
+ * The record header at p as a frame header. A pcap record whose
+ * original length is below its captured length is taken at the
+ * captured length, as libpcap's readers do; a frames record keeps what
+ * it says, for control_blob_valid to refuse.
+ */
+static void
+control_record(int format, const u_char *p, struct proto_frame *f)
+{
+	struct proto_pcap_record	 r;
+
+	if (format == PROTO_FORMAT_FRAMES) {
+		memcpy(f, p, sizeof(*f));
+		return;
+	}
+	memcpy(&r, p, sizeof(r));
+	f->ts_us = (uint64_t)r.ts_sec * 1000000 +
+	    (format == PROTO_FORMAT_PCAP_NS ? r.ts_frac / 1000 : r.ts_frac);
+	f->caplen = r.caplen;
+	f->len = r.len < r.caplen ? r.caplen : r.len;
+}
+
 /* Every record fits, is within the snap length and caplen <= len. */
 static int
-control_blob_valid(const u_char *p, size_t len)
+control_blob_valid(int format, const u_char *p, size_t len)
 {
 	struct proto_frame	 f;
 	size_t			 off = 0;
@@ -478,7 +509,7 @@ control_blob_valid(const u_char *p, size_t len)
 	while (off < len) {
 		if (len - off < sizeof(f))
 			return (0);
-		memcpy(&f, p + off, sizeof(f));
+		control_record(format, p + off, &f);
 		off += sizeof(f);
 		if (f.caplen > PROTO_MAX_SNAPLEN || f.caplen > f.len ||
 		    f.caplen > len - off)
@@ -508,13 +539,13 @@ control_load_frames(struct client *c, uint64_t id, const msgpack_object *req)
 		    "bytes over the limit of %d", len, PROTO_FRAMES_BATCH);
 		return;
 	}
-	if (!control_blob_valid(p, len)) {
+	if (!control_blob_valid(c->load_format, p, len)) {
 		analyzer_error(c, id, PROTO_ERR_BAD_ARG, "frames blob has a "
 		    "bad record; none of it was taken");
 		return;
 	}
 	for (off = 0; off < len; off += sizeof(f) + f.caplen) {
-		memcpy(&f, p + off, sizeof(f));
+		control_record(c->load_format, p + off, &f);
 		session_frame(c->load->s, f.ts_us, p + off + sizeof(f),
 		    f.caplen, f.len);
 	}

@@ -39,6 +39,34 @@ proto_op_name(int op)
 	return ("unknown");
 }
 
+static const char *proto_formats[] = {
+	[PROTO_FORMAT_FRAMES] = "frames",
+	[PROTO_FORMAT_PCAP] = "pcap",
+	[PROTO_FORMAT_PCAP_NS] = "pcap-ns",
+};
+
+const char *
+proto_format_name(int format)
+{
+	if (format < 0 || (size_t)format >=
+	    sizeof(proto_formats) / sizeof(proto_formats[0]))
+		return ("unknown");
+	return (proto_formats[format]);
+}
+
+/* The format named by the first len bytes of s; -1 if none is. */
+int
+proto_format_find(const char *s, size_t len)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(proto_formats) / sizeof(proto_formats[0]); i++)
+		if (strlen(proto_formats[i]) == len &&
+		    memcmp(proto_formats[i], s, len) == 0)
+			return ((int)i);
+	return (-1);
+}
+
 /* Leaves room for the length, filled in by proto_end. */
 void
 proto_begin(msgpack_sbuffer *sb, msgpack_packer *pk)

@@ -83,7 +83,32 @@ struct proto_frame {
 	uint32_t	len;		/* length on the wire */
 };
 
+/*
+ * What a load's frames blobs hold (load_begin "format"): proto_frame
+ * records, or the records of a classic pcap file as it lies on disk,
+ * host byte order, micro- or nanosecond fractions. A client sends such
+ * a file's bytes without touching them.
+ */
+enum proto_format {
+	PROTO_FORMAT_FRAMES,
+	PROTO_FORMAT_PCAP,
+	PROTO_FORMAT_PCAP_NS,
+};
+
+/* A classic pcap record header: as long as a proto_frame header. */
+struct proto_pcap_record {
+	uint32_t	ts_sec;
+	uint32_t	ts_frac;	/* micro- or nanoseconds */
+	uint32_t	caplen;
+	uint32_t	len;
+};
+
+_Static_assert(sizeof(struct proto_pcap_record) == sizeof(struct proto_frame),
+    "both record headers are 16 bytes");
+
 const char	*proto_op_name(int);
+const char	*proto_format_name(int);
+int		 proto_format_find(const char *, size_t);
 
 /* Encoding: every message starts with proto_begin, ends with proto_end. */
 void	 proto_begin(msgpack_sbuffer *, msgpack_packer *);

@@ -368,6 +368,25 @@ if [ -f "$PIPE" ]; then
 	expect "$T_NAME/analyze/cut-short" 0 "unreadable after frame"
 	got=$(t_json "$T_TMP/out" 'd["session"]["counters"]["frames"] > 0')
 	t_eq "$T_NAME/analyze/cut-short-frames" true "$got"
+	# A nanosecond pcap as the daemon takes it straight from the file:
+	# a frame too long for one message is cut, alone, and said so; a
+	# length below the captured length is taken as the captured one
+	# (bytes counts lengths on the wire: 60 + 262140 + 60).
+	python3 - "$T_TMP/ns.pcap" <<'EOF2'
+import struct, sys
+with open(sys.argv[1], "wb") as f:
+    f.write(struct.pack("=IHHiIII", 0xa1b23c4d, 2, 4, 0, 0, 262144, 1))
+    for sec, ns, cap, length in ((1700000000, 987654321, 60, 60),
+                                 (1700000001, 5000, 262140, 262140),
+                                 (1700000002, 0, 60, 20)):
+        f.write(struct.pack("=IIII", sec, ns, cap, length) + b"\0" * cap)
+EOF2
+	ctl analyze "$T_TMP/ns.pcap" --json
+	expect "$T_NAME/analyze/pcap-ns-long-frame" 0 \
+	    "1 frames longer than 262128 bytes were cut"
+	got=$(t_json "$T_TMP/out" '[d["session"]["counters"]["frames"], d["session"]["counters"]["bytes"], d["session"]["first_frame_us"], d["session"]["last_frame_us"]]')
+	t_eq "$T_NAME/analyze/pcap-ns-frames" \
+	    "[3, 262260, 1700000000987654, 1700000002000000]" "$got"
 	HTRACR_DAEMON=/bin/false; export HTRACR_DAEMON
 	ctl analyze "$PIPE"
 	expect "$T_NAME/analyze/daemon-fails" 1 \

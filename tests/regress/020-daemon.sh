@@ -92,6 +92,13 @@ frames=$(t_json "$T_TMP/sessions.json" \
     '[s["counters"]["frames"] for s in (d["sessions"] if isinstance(d, dict) else d) if s["source"] == "raw"][0]' 2>&1)
 t_eq "$T_NAME-bad-blob-nothing-taken" 1 "$frames"
 
+# Blobs of classic pcap records, as htracrctl sends a pcap file's bytes.
+out=$($RAW "$T_SOCK" pcapblob 2>&1)
+t_eq "$T_NAME-pcap-blob" "ok|code=4|ok|code=4|code=4|ok|frames=2" \
+    "$(printf '%s\n' "$out" | cut -d' ' -f1 | paste -sd'|')"
+t_eq "$T_NAME-pcap-blob-nanoseconds" "first_us=1700000000123456" \
+    "$(printf '%s\n' "$out" | tail -n 1 | cut -d' ' -f2)"
+
 # A client that goes away mid-load leaves its session, marked aborted.
 $RAW "$T_SOCK" midload >/dev/null 2>&1
 t_wait_for 5 sh -c "'$HTRACRCTL' --socket '$T_SOCK' sessions | grep -q midload"

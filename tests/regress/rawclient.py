@@ -244,6 +244,33 @@ def main():
         c.req(202)
         print(show(c.recv()))
         return
+    elif scen == "pcapblob":
+        # records as a classic pcap file holds them: an unknown format
+        # is refused; nanoseconds become microseconds; a len below
+        # caplen is taken as caplen; a bad record refuses its blob
+        def rec(sec, frac, caplen, length, data):
+            return struct.pack("=IIII", sec, frac, caplen, length) + data
+        print(show(c.hello()))
+        c.req(200, linktype=1, snaplen=65535, source="pcapns",
+              format="pcap-us")
+        print(show(c.recv()))
+        c.req(200, linktype=1, snaplen=65535, source="pcapns",
+              format="pcap-ns")
+        print(show(c.recv()))
+        c.req(201, frames=rec(1, 0, 300000, 300000, b"x" * 10))
+        print(show(c.recv()))
+        c.req(201, frames=rec(1, 0, 20, 20, b"y" * 20) +
+              rec(1, 0, 100, 100, b"x" * 10))
+        print(show(c.recv()))
+        c.req(201, frames=rec(1700000000, 123456789, 20, 10, b"z" * 20) +
+              rec(1700000001, 0, 20, 60, b"z" * 20))
+        c.req(202)
+        r = c.recv()
+        print(show(r))
+        sess = r["ok"]["session"]
+        print("frames=%d first_us=%d" % (sess["counters"]["frames"],
+                                         sess["first_frame_us"]))
+        return
     elif scen == "vanish":
         # asks for a stream, reads one message, and goes away
         print(show(c.hello()))

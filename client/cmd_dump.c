@@ -176,9 +176,9 @@ cmd_dump_text(FILE *fp, struct client *c, uint64_t session,
 	struct text_stream	*t = text_stream_new(fp, ro);
 	int			 rc;
 
-	/* The summary prints no header lists: they need not travel. */
+	/* Only the fields the summary prints need travel. */
 	rc = doc_stream(c, session, (ro->packets ? DOC_PACKETS : 0) |
-	    DOC_NO_HEADERS, text_stream_item, t);
+	    DOC_NO_HEADERS | DOC_BRIEF, text_stream_item, t);
 	if (text_stream_free(t) == -1)
 		rc = -1;
 	return (rc);

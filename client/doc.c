@@ -184,13 +184,15 @@ doc_request(struct client *c, uint64_t session, int flags)
 	msgpack_packer	 pk;
 	uint64_t	 id;
 
-	id = client_begin(c, &sb, &pk, PROTO_OP_DETAIL, 3);
+	id = client_begin(c, &sb, &pk, PROTO_OP_DETAIL, 4);
 	proto_pack_key(&pk, "session");
 	msgpack_pack_uint64(&pk, session);
 	proto_pack_key(&pk, "packets");
 	proto_pack_bool(&pk, flags & DOC_PACKETS);
 	proto_pack_key(&pk, "headers");
 	proto_pack_bool(&pk, !(flags & DOC_NO_HEADERS));
+	proto_pack_key(&pk, "brief");
+	proto_pack_bool(&pk, flags & DOC_BRIEF);
 	if (client_send(c, &sb, NULL, 0) == -1)
 		return (0);
 	return (id);

@@ -50,7 +50,8 @@ int	 doc_build(struct doc *, msgpack_zone *, const msgpack_object **,
 	    size_t);
 /* What a detail request asks for (the flags of doc_fetch/doc_stream). */
 #define DOC_PACKETS	0x1	/* each connection's packets */
-#define DOC_NO_HEADERS	0x2	/* leave out header lists (text summary) */
+#define DOC_NO_HEADERS	0x2	/* leave out header lists */
+#define DOC_BRIEF	0x4	/* only the fields the text summary prints */
 
 /* Fetches a session's detail (0: the newest); -1 after reporting why. */
 int	 doc_fetch(struct doc *, struct client *, uint64_t, int);

@@ -49,7 +49,7 @@ static const struct control_field control_f_hello[] = {
 static const struct control_field control_f_none[] = { { NULL, 0, 0 } };
 static const struct control_field control_f_detail[] = {
 	{ "session", CF_UINT, 0 }, { "packets", CF_BOOL, 0 },
-	{ "headers", CF_BOOL, 0 }, { NULL, 0, 0 } };
+	{ "headers", CF_BOOL, 0 }, { "brief", CF_BOOL, 0 }, { NULL, 0, 0 } };
 static const struct control_field control_f_session[] = {
 	{ "session", CF_UINT, 0 }, { NULL, 0, 0 } };
 static const struct control_field control_f_body[] = {
@@ -309,16 +309,19 @@ static void
 control_detail(struct client *c, uint64_t id, const msgpack_object *req)
 {
 	struct ksession	*ks;
-	int		 packets = 0, headers = 1, flags = 0;
+	int		 packets = 0, headers = 1, brief = 0, flags = 0;
 
 	if ((ks = control_session(c, id, req)) == NULL)
 		return;
 	proto_get_bool(req, "packets", &packets);
 	proto_get_bool(req, "headers", &headers);
+	proto_get_bool(req, "brief", &brief);
 	if (packets)
 		flags |= SESSION_DETAIL_PACKETS;
 	if (!headers)
 		flags |= SESSION_DETAIL_NO_HEADERS;
+	if (brief)
+		flags |= SESSION_DETAIL_BRIEF;
 	control_stream(c, id, ks, STREAM_DETAIL, flags);
 }
 

@@ -354,17 +354,21 @@ pack_int_or_nil(struct pbuf *pk, const char *key, int v)
 		pb_int(pk, v);
 }
 
+/* PROTOCOL.md DIR; brief: the six counters a summary prints. */
 static void
-pack_dir(const struct dirstats *d, struct pbuf *pk)
+pack_dir(const struct dirstats *d, int full, struct pbuf *pk)
 {
-	pb_map(pk, 11);
+	pb_map(pk, full ? 11 : 6);
 	pack_u64(pk, "packets", d->packets);
-	pack_u64(pk, "bytes", d->bytes);
+	if (full)
+		pack_u64(pk, "bytes", d->bytes);
 	pack_u64(pk, "payload_bytes", d->payload);
 	pack_u64(pk, "retransmits", d->retransmits);
 	pack_u64(pk, "out_of_order", d->out_of_order);
 	pack_u64(pk, "dup_acks", d->dup_acks);
 	pack_u64(pk, "zero_windows", d->zero_windows);
+	if (!full)
+		return;
 	pack_int_or_nil(pk, "window_scale", d->wscale);
 	pack_int_or_nil(pk, "mss", d->mss);
 	pack_u64(pk, "gaps", d->gaps);
@@ -416,9 +420,9 @@ pack_rtt(const struct conn *c)
 }
 
 static void
-pack_conn_lists(const struct conn *c, struct pbuf *pk)
+pack_conn_states(const struct conn *c, struct pbuf *pk)
 {
-	size_t	 i, n = 0;
+	size_t	 i;
 
 	pack_key(pk, "states");
 	pb_array(pk, c->nstates);
@@ -427,6 +431,13 @@ pack_conn_lists(const struct conn *c, struct pbuf *pk)
 		pack_strkey(pk, "state", pack_states[c->states[i].state]);
 		pack_u64(pk, "us", c->states[i].us);
 	}
+}
+
+static void
+pack_conn_flags(const struct conn *c, struct pbuf *pk)
+{
+	size_t	 i, n = 0;
+
 	for (i = 0; i < sizeof(pack_flags) / sizeof(pack_flags[0]); i++)
 		if (c->flags & (1 << i))
 			n++;
@@ -450,37 +461,49 @@ pack_conn_state(const struct conn *c, uint64_t now)
 	return (c->state);
 }
 
+/*
+ * Brief (without PACK_FULL): what a summary row shows, 14 fields; full:
+ * 20. Both add "packets" when asked.
+ */
 static void
-pack_conn_items(const struct conn *c, int packets, uint64_t now,
+pack_conn_items(const struct conn *c, int flags, uint64_t now,
     struct pbuf *pk)
 {
+	int	 full = flags & PACK_FULL, packets = flags & PACK_PACKETS;
 	size_t	 i;
 
-	pb_map(pk, packets ? 21 : 20);
+	pb_map(pk, (full ? 20 : 14) + (packets ? 1 : 0));
 	pack_strkey(pk, "type", "connection");
 	pack_u64(pk, "id", c->id);
-	pack_key(pk, "server");
-	if (c->server == NULL)
-		pb_nil(pk);
-	else
-		pb_uint(pk, c->server->id);
+	if (full) {
+		pack_key(pk, "server");
+		if (c->server == NULL)
+			pb_nil(pk);
+		else
+			pb_uint(pk, c->server->id);
+	}
 	pack_addr(pk, "client_addr", c->family, c->caddr);
 	pack_u64(pk, "client_port", c->cport);
 	pack_addr(pk, "server_addr", c->family, c->saddr);
 	pack_u64(pk, "server_port", c->sport);
-	pack_u64(pk, "ip_version", c->family);
+	if (full)
+		pack_u64(pk, "ip_version", c->family);
 	pack_time(pk, "first_us", c->first_us);
 	pack_time(pk, "last_us", c->last_us);
-	pack_time(pk, "syn_us", c->syn_us);
-	pack_time(pk, "synack_us", c->synack_us);
-	pack_time(pk, "established_us", c->est_us);
+	if (full) {
+		pack_time(pk, "syn_us", c->syn_us);
+		pack_time(pk, "synack_us", c->synack_us);
+		pack_time(pk, "established_us", c->est_us);
+	}
 	pack_time(pk, "rtt_us", pack_rtt(c));
 	pack_strkey(pk, "state", pack_states[pack_conn_state(c, now)]);
-	pack_conn_lists(c, pk);
+	if (full)
+		pack_conn_states(c, pk);
+	pack_conn_flags(c, pk);
 	pack_key(pk, "c2s");
-	pack_dir(&c->d[DIR_C2S], pk);
+	pack_dir(&c->d[DIR_C2S], full, pk);
 	pack_key(pk, "s2c");
-	pack_dir(&c->d[DIR_S2C], pk);
+	pack_dir(&c->d[DIR_S2C], full, pk);
 	pack_key(pk, "transactions");
 	pb_array(pk, c->ntxns);
 	for (i = 0; i < c->ntxns; i++)
@@ -548,7 +571,26 @@ pack_version(const struct msg *m, struct pbuf *pk)
 	pb_str(pk, v, n);
 }
 
-/* The fields requests and responses share (17 or 18 with headers). */
+/* Known once a lazily inflated body is whole. */
+static void
+pack_decoded(const struct msg *m, struct pbuf *pk)
+{
+	pack_time(pk, "decoded_bytes", m->encoded && (!m->lazy ||
+	    m->complete) ? m->decoded_bytes : ENGINE_NOTIME);
+}
+
+/* The brief fields requests and responses share (5). */
+static void
+pack_msg_brief(const struct msg *m, struct pbuf *pk)
+{
+	pack_u64(pk, "start_us", m->start_us);
+	pack_u64(pk, "body_bytes", m->body_bytes);
+	pack_bool(pk, "headers_split", m->headers_split);
+	pack_bool(pk, "complete", m->complete);
+	pack_strkey(pk, "error", m->error);
+}
+
+/* The fields requests and responses share (16 or 17 with headers). */
 static void
 pack_msg_common(const struct msg *m, int headers, struct pbuf *pk)
 {
@@ -557,8 +599,7 @@ pack_msg_common(const struct msg *m, int headers, struct pbuf *pk)
 		pack_headers(m, pk);
 	pack_u64(pk, "header_bytes", m->header_bytes);
 	pack_u64(pk, "body_bytes", m->body_bytes);
-	pack_time(pk, "decoded_bytes", m->encoded && (!m->lazy ||
-	    m->complete) ? m->decoded_bytes : ENGINE_NOTIME);
+	pack_decoded(m, pk);
 	pack_bool(pk, "chunked", m->chunked);
 	pack_hdr_value(pk, "content_type", m, m->ct);
 	pack_hdr_value(pk, "content_encoding", m, m->ce);
@@ -577,33 +618,54 @@ pack_msg_common(const struct msg *m, int headers, struct pbuf *pk)
 	pack_strkey(pk, "error", m->error);
 }
 
+/* Brief: 7 fields; full: 18, or 19 with headers. */
 static void
-pack_request(const struct msg *m, int headers, struct pbuf *pk)
+pack_request(const struct msg *m, int flags, struct pbuf *pk)
 {
-	pb_map(pk, headers ? 19 : 18);
+	int	 headers = (flags & PACK_HEADERS) != 0;
+
+	if (flags & PACK_FULL)
+		pb_map(pk, headers ? 19 : 18);
+	else
+		pb_map(pk, 7);
 	pack_strkey(pk, "method", m->has_method ?
 	    llhttp_method_name((llhttp_method_t)m->method) : NULL);
 	pack_text(pk, "target", m, m->target_off, m->target_len);
-	pack_msg_common(m, headers, pk);
+	if (flags & PACK_FULL)
+		pack_msg_common(m, headers, pk);
+	else
+		pack_msg_brief(m, pk);
 }
 
+/* Brief: 9 fields; full: 19, or 20 with headers. */
 static void
-pack_response(const struct msg *m, int headers, struct pbuf *pk)
+pack_response(const struct msg *m, int flags, struct pbuf *pk)
 {
+	int	 headers = (flags & PACK_HEADERS) != 0;
 	uint8_t	 i;
 
-	pb_map(pk, headers ? 20 : 19);
+	if (flags & PACK_FULL)
+		pb_map(pk, headers ? 20 : 19);
+	else
+		pb_map(pk, 9);
 	pack_key(pk, "status");
 	if (m->status == 0)
 		pb_nil(pk);
 	else
 		pb_uint(pk, m->status);
-	pack_text(pk, "reason", m, m->reason_off, m->reason_len);
+	if (flags & PACK_FULL)
+		pack_text(pk, "reason", m, m->reason_off, m->reason_len);
 	pack_key(pk, "interim");
 	pb_array(pk, m->ninterim);
 	for (i = 0; i < m->ninterim; i++)
 		pb_uint(pk, m->interim[i]);
-	pack_msg_common(m, headers, pk);
+	if (flags & PACK_FULL) {
+		pack_msg_common(m, headers, pk);
+		return;
+	}
+	pack_decoded(m, pk);
+	pack_hdr_value(pk, "content_type", m, m->ct);
+	pack_msg_brief(m, pk);
 }
 
 static void
@@ -616,8 +678,9 @@ pack_span(struct pbuf *pk, const char *key, uint64_t from, uint64_t to)
 		pb_int(pk, (int64_t)(to - from));
 }
 
+/* Brief: send, wait and receive; full: 6 fields. */
 static void
-pack_timings(const struct txn *t, struct pbuf *pk)
+pack_timings(const struct txn *t, int full, struct pbuf *pk)
 {
 	const struct conn	*c = t->conn;
 	uint64_t		 rtt = pack_rtt(c), reqend = ENGINE_NOTIME;
@@ -630,15 +693,17 @@ pack_timings(const struct txn *t, struct pbuf *pk)
 		rstart = t->resp->start_us;
 		rend = t->resp->end_us;
 	}
-	pb_map(pk, 6);
-	if (t->index == 0)
+	pb_map(pk, full ? 6 : 3);
+	if (full && t->index == 0)
 		pack_span(pk, "connect_us", c->syn_us, c->est_us);
-	else
+	else if (full)
 		pack_span(pk, "connect_us", 0, ENGINE_NOTIME);
 	pack_span(pk, "send_us", t->req ? t->req->start_us : ENGINE_NOTIME,
 	    reqend);
 	pack_span(pk, "wait_us", reqend, rstart);
 	pack_span(pk, "receive_us", rstart, rend);
+	if (!full)
+		return;
 	wait = (int64_t)(rstart - reqend);
 	pack_key(pk, "server_stall_us");
 	if (rtt == ENGINE_NOTIME || reqend == ENGINE_NOTIME ||
@@ -655,10 +720,13 @@ pack_timings(const struct txn *t, struct pbuf *pk)
 		    rtt - 1) / rtt);
 }
 
+/* Brief: 11 fields; full: 13. */
 static void
-pack_txn_items(const struct txn *t, int headers, struct pbuf *pk)
+pack_txn_items(const struct txn *t, int flags, struct pbuf *pk)
 {
-	pb_map(pk, 13);
+	int	 full = flags & PACK_FULL;
+
+	pb_map(pk, full ? 13 : 11);
 	pack_strkey(pk, "type", "transaction");
 	pack_u64(pk, "id", t->id);
 	pack_u64(pk, "connection", t->conn->id);
@@ -667,24 +735,26 @@ pack_txn_items(const struct txn *t, int headers, struct pbuf *pk)
 		pb_nil(pk);
 	else
 		pb_uint(pk, t->conn->server->id);
-	pack_u64(pk, "index", t->index);
+	if (full)
+		pack_u64(pk, "index", t->index);
 	pack_key(pk, "request");
 	if (t->req == NULL)
 		pb_nil(pk);
 	else
-		pack_request(t->req, headers, pk);
+		pack_request(t->req, flags, pk);
 	pack_key(pk, "response");
 	if (t->resp == NULL)
 		pb_nil(pk);
 	else
-		pack_response(t->resp, headers, pk);
+		pack_response(t->resp, flags, pk);
 	pack_bool(pk, "pipelined", t->pipelined);
 	pack_bool(pk, "conditional", t->conditional);
-	pack_bool(pk, "not_modified", t->not_modified);
+	if (full)
+		pack_bool(pk, "not_modified", t->not_modified);
 	pack_bool(pk, "connection_close", t->conn_close);
 	pack_bool(pk, "upgrade", t->upgrade);
 	pack_key(pk, "timings");
-	pack_timings(t, pk);
+	pack_timings(t, full, pk);
 }
 
 void
@@ -710,24 +780,24 @@ pack_server(const struct server *v, msgpack_packer *pk)
 }
 
 void
-pack_txn(const struct txn *t, int headers, msgpack_packer *pk)
+pack_txn(const struct txn *t, int flags, msgpack_packer *pk)
 {
 	struct pbuf	 pb;
 
 	pb.out = pk;
 	pb.n = 0;
-	pack_txn_items(t, headers, &pb);
+	pack_txn_items(t, flags, &pb);
 	pb_flush(&pb);
 }
 
 void
-pack_conn(const struct conn *c, int packets, uint64_t now,
+pack_conn(const struct conn *c, int flags, uint64_t now,
     msgpack_packer *pk)
 {
 	struct pbuf	 pb;
 
 	pb.out = pk;
 	pb.n = 0;
-	pack_conn_items(c, packets, now, &pb);
+	pack_conn_items(c, flags, now, &pb);
 	pb_flush(&pb);
 }

@@ -13,8 +13,12 @@
 
 void	 pack_session(const struct session *, msgpack_packer *);
 void	 pack_server(const struct server *, msgpack_packer *);
+/* What pack_conn and pack_txn put in beyond the brief fields. */
+#define PACK_PACKETS	0x1	/* a connection's packet records */
+#define PACK_HEADERS	0x2	/* the messages' header lists */
+#define PACK_FULL	0x4	/* every field, not only the brief ones */
+
 void	 pack_conn(const struct conn *, int, uint64_t, msgpack_packer *);
-/* headers 0: the messages' "headers" lists are left out. */
-void	 pack_txn(const struct txn *, int headers, msgpack_packer *);
+void	 pack_txn(const struct txn *, int, msgpack_packer *);
 
 #endif

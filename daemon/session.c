@@ -700,6 +700,21 @@ session_left(const struct session *s, int phase, size_t index)
 	return (0);
 }
 
+static int
+session_pack_flags(int flags)
+{
+	int	 pf = 0;
+
+	if (flags & SESSION_DETAIL_PACKETS)
+		pf |= PACK_PACKETS;
+	if (!(flags & SESSION_DETAIL_BRIEF)) {
+		pf |= PACK_FULL;
+		if (!(flags & SESSION_DETAIL_NO_HEADERS))
+			pf |= PACK_HEADERS;
+	}
+	return (pf);
+}
+
 static void
 session_pack_item(struct session *s, int phase, size_t index, int flags,
     msgpack_packer *pk)
@@ -712,12 +727,11 @@ session_pack_item(struct session *s, int phase, size_t index, int flags,
 		pack_server(s->servers[index], pk);
 		break;
 	case 2:
-		pack_conn(s->conns[index], flags & SESSION_DETAIL_PACKETS,
+		pack_conn(s->conns[index], session_pack_flags(flags),
 		    s->last_frame_us, pk);
 		break;
 	case 3:
-		pack_txn(s->txns[index], !(flags & SESSION_DETAIL_NO_HEADERS),
-		    pk);
+		pack_txn(s->txns[index], session_pack_flags(flags), pk);
 		break;
 	}
 }
@@ -764,7 +778,7 @@ session_pack_txn(struct session *s, uint32_t txn_id, msgpack_packer *pk)
 
 	if ((t = session_txn(s, txn_id)) == NULL)
 		return (-1);
-	pack_txn(t, 1, pk);
+	pack_txn(t, PACK_FULL | PACK_HEADERS, pk);
 	return (0);
 }
 
@@ -776,6 +790,6 @@ session_pack_txn_conn(struct session *s, uint32_t txn_id,
 
 	if ((t = session_txn(s, txn_id)) == NULL)
 		return (-1);
-	pack_conn(t->conn, 0, s->last_frame_us, pk);
+	pack_conn(t->conn, PACK_FULL, s->last_frame_us, pk);
 	return (0);
 }

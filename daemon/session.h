@@ -90,6 +90,7 @@ void		 session_pack_summary(const struct session *, msgpack_packer *);
  */
 #define SESSION_DETAIL_PACKETS	0x1	/* include each connection's packets */
 #define SESSION_DETAIL_NO_HEADERS 0x2	/* leave out messages' header lists */
+#define SESSION_DETAIL_BRIEF	0x4	/* only what a summary prints */
 struct session_cursor {
 	int		 flags;
 	int		 phase;

@@ -1358,10 +1358,135 @@ test_lean(void)
 	report("lean_session");
 }
 
+/* Whether map m has exactly the keys of the NULL-ended list. */
+static int
+t_keys(const msgpack_object *m, const char **keys)
+{
+	uint32_t	 n = 0;
+
+	if (m == NULL || m->type != MSGPACK_OBJECT_MAP)
+		return (0);
+	for (; keys[n] != NULL; n++)
+		if (proto_get(m, keys[n]) == NULL)
+			return (0);
+	return (m->via.map.size == n);
+}
+
+/* Packs the whole detail of s with flags into sb. */
+static void
+t_pack_all(struct session *s, int flags, msgpack_sbuffer *sb)
+{
+	struct session_cursor	 cur;
+	msgpack_packer		 pk;
+
+	memset(&cur, 0, sizeof(cur));
+	cur.flags = flags;
+	msgpack_sbuffer_init(sb);
+	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
+	while (session_pack_next(s, &cur, &pk, 100) > 0)
+		;
+}
+
+/*
+ * The brief detail carries exactly the fields PROTOCOL.md lists, with
+ * the values the full one has, in fewer bytes.
+ */
+static void
+test_brief(void)
+{
+	static const char	*conn[] = { "type", "id", "client_addr",
+		"client_port", "server_addr", "server_port", "first_us",
+		"last_us", "rtt_us", "state", "flags", "c2s", "s2c",
+		"transactions", NULL };
+	static const char	*dir[] = { "packets", "payload_bytes",
+		"retransmits", "out_of_order", "dup_acks", "zero_windows",
+		NULL };
+	static const char	*txn[] = { "type", "id", "connection",
+		"server", "request", "response", "pipelined", "conditional",
+		"connection_close", "upgrade", "timings", NULL };
+	static const char	*req[] = { "method", "target", "start_us",
+		"body_bytes", "headers_split", "complete", "error", NULL };
+	static const char	*resp[] = { "status", "interim",
+		"decoded_bytes", "content_type", "start_us", "body_bytes",
+		"headers_split", "complete", "error", NULL };
+	static const char	*tm[] = { "send_us", "wait_us", "receive_us",
+		NULL };
+	struct engine_config	 cfg;
+	struct flow		 f;
+	struct session		*s;
+	msgpack_sbuffer		 full, brief;
+	msgpack_unpacked	 u, v;
+	const msgpack_object	*o, *w, *r;
+	size_t			 off = 0, voff = 0, conns = 0, txns = 0;
+	uint64_t		 a, b;
+	uint32_t		 i;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.budget = SESSION_DEFAULT_BUDGET;
+	s = session_new(1, SESSION_LOADED, DLT_EN10MB, &cfg, 0, "brief", 1);
+	t_flow(&f, s, DLT_EN10MB, 0);
+	t_handshake(&f);
+	t_str(&f, 1, "GET /b HTTP/1.1\r\nHost: h\r\n\r\n");
+	t_str(&f, 0, resp_ok);
+	t_str(&f, 1, "POST /p HTTP/1.1\r\nHost: h\r\n"
+	    "Content-Length: 3\r\n\r\nabc");
+	t_close(&f);
+	session_finish(s, f.us);
+	t_pack_all(s, SESSION_DETAIL_BRIEF, &brief);
+	t_pack_all(s, 0, &full);
+	check(brief.size * 3 < full.size * 2, "brief %zu bytes, full %zu",
+	    brief.size, full.size);
+	msgpack_unpacked_init(&u);
+	msgpack_unpacked_init(&v);
+	while (msgpack_unpack_next(&u, brief.data, brief.size, &off) > 0 &&
+	    msgpack_unpack_next(&v, full.data, full.size, &voff) > 0) {
+		for (i = 0; i < u.data.via.array.size &&
+		    i < v.data.via.array.size; i++) {
+			o = &u.data.via.array.ptr[i];
+			w = &v.data.via.array.ptr[i];
+			if (proto_get(o, "c2s") != NULL) {
+				conns++;
+				check(t_keys(o, conn) &&
+				    t_keys(proto_get(o, "c2s"), dir) &&
+				    t_keys(proto_get(o, "s2c"), dir),
+				    "connection fields");
+				proto_get_u64(proto_get(o, "s2c"),
+				    "payload_bytes", &a);
+				proto_get_u64(proto_get(w, "s2c"),
+				    "payload_bytes", &b);
+				check(a == b && a > 0, "payload %llu, full "
+				    "%llu", (unsigned long long)a,
+				    (unsigned long long)b);
+			}
+			if (proto_get(o, "timings") == NULL)
+				continue;
+			txns++;
+			check(t_keys(o, txn) && t_keys(proto_get(o,
+			    "request"), req) && t_keys(proto_get(o,
+			    "timings"), tm), "transaction fields");
+			r = proto_get(o, "response");
+			check(r->type == MSGPACK_OBJECT_NIL ||
+			    t_keys(r, resp), "response fields");
+			proto_get_u64(proto_get(o, "request"), "start_us", &a);
+			proto_get_u64(proto_get(w, "request"), "start_us", &b);
+			check(a == b, "request start differs");
+		}
+	}
+	check(conns == 1 && txns == 2, "%zu connections, %zu transactions",
+	    conns, txns);
+	msgpack_unpacked_destroy(&u);
+	msgpack_unpacked_destroy(&v);
+	msgpack_sbuffer_destroy(&brief);
+	msgpack_sbuffer_destroy(&full);
+	session_free(s);
+	report("brief_detail");
+}
+
 int
 main(void)
 {
 	test_basic();
+	test_brief();
 	test_retransmit();
 	test_overlap();
 	test_reorder();

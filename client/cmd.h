@@ -83,12 +83,13 @@ int	 cmd_dump_write(struct client *, const struct cmd_format *, uint64_t,
 struct pcapfile;
 /*
  * Streams an opened capture file to the daemon as a new session (load
- * and analyze), keeping its raw frames and body bytes in the daemon if
- * keep is set; *summary is the session summary, valid until the next reply is
- * read.
+ * and analyze), keeping in the daemon what keep says (below); *summary
+ * is the session summary, valid until the next reply is read.
  */
 int	 cmd_load_stream(struct client *, struct pcapfile *, const char *,
 	    const uint16_t *, size_t, int, msgpack_object *);
+#define CMD_KEEP_FRAMES		0x1	/* raw frames and body bytes */
+#define CMD_KEEP_PACKETS	0x2	/* each connection's packet records */
 
 /* Helpers shared by the commands (cmd.c). */
 int	 cmd_usage(const struct cmd_entry *);

@@ -38,7 +38,7 @@ cmd_load_begin(struct client *c, struct pcapfile *pf, const char *source,
 	msgpack_object	 res;
 	uint64_t	 id, session;
 
-	id = client_begin(c, &sb, &pk, PROTO_OP_LOAD_BEGIN, nports ? 7 : 6);
+	id = client_begin(c, &sb, &pk, PROTO_OP_LOAD_BEGIN, nports ? 8 : 7);
 	proto_pack_key(&pk, "linktype");
 	msgpack_pack_int(&pk, pf->linktype);
 	proto_pack_key(&pk, "snaplen");
@@ -49,9 +49,11 @@ cmd_load_begin(struct client *c, struct pcapfile *pf, const char *source,
 	proto_pack_str(&pk, proto_format_name(pf->format));
 	/* What only a later dump or show --txn reads back. */
 	proto_pack_key(&pk, "frames");
-	proto_pack_bool(&pk, keep);
+	proto_pack_bool(&pk, keep & CMD_KEEP_FRAMES);
 	proto_pack_key(&pk, "bodies");
-	proto_pack_bool(&pk, keep);
+	proto_pack_bool(&pk, keep & CMD_KEEP_FRAMES);
+	proto_pack_key(&pk, "packets");
+	proto_pack_bool(&pk, keep & CMD_KEEP_PACKETS);
 	if (nports > 0)
 		cmd_pack_ports(&pk, ports, nports);
 	if (client_send(c, &sb, NULL, 0) == -1 ||
@@ -164,7 +166,7 @@ cmd_load_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 	copy = xstrdup(path);
 	if (cmd_load_stream(&c, &pf, basename(copy), ports,
-	    nports, 1, &summary) == 0) {
+	    nports, CMD_KEEP_FRAMES | CMD_KEEP_PACKETS, &summary) == 0) {
 		if (ctx->json) {
 			json_write(stdout, &summary);
 			putchar('\n');

@@ -27,6 +27,7 @@ struct engine_config {
 	size_t		 budget;	/* bytes of memory for the whole session */
 	size_t		 body_keep;	/* bytes kept of each (decoded) body */
 	int		 keep_frames;	/* 0: raw frames are not stored */
+	int		 no_packets;	/* 1: no per-packet records either */
 	uint16_t	 ports[PROTO_MAX_PORTS];
 	size_t		 nports;	/* 0: any port whose bytes parse as HTTP */
 };

@@ -505,6 +505,8 @@ tcp_record(struct session *s, struct tcp_live *l, int dir,
 	struct conn	*c = l->conn;
 	struct pkt	*p;
 
+	if (s->cfg.no_packets)
+		return;
 	if (c->pkts_evicted || s->full) {
 		s->c.evicted_packets++;
 		return;

@@ -362,6 +362,13 @@ if [ -f "$PIPE" ]; then
 		t_skip "$T_NAME/analyze/unprivileged" \
 		    "needs root, setpriv and files nobody can read"
 	fi
+	# The private daemon keeps packet records only when they are shown.
+	ctl analyze "$PIPE" --json
+	got=$(t_json "$T_TMP/out" '[d["session"]["packets_kept"], sum(len(c.get("packets", [])) for c in d["connections"])]')
+	t_eq "$T_NAME/analyze/no-packet-records" "[false, 0]" "$got"
+	ctl analyze "$PIPE" --json --packets
+	got=$(t_json "$T_TMP/out" '[d["session"]["packets_kept"], sum(len(c["packets"]) for c in d["connections"]) == d["session"]["counters"]["frames"]]')
+	t_eq "$T_NAME/analyze/packet-records" "[true, true]" "$got"
 	# Cut short, as by a killed tcpdump: the frames before the cut count.
 	head -c 30000 "$PIPE" >"$T_TMP/cut.pcap"
 	ctl analyze "$T_TMP/cut.pcap" --json

@@ -67,6 +67,7 @@ struct render_opts {
 struct cmd_format {
 	const char	*name;
 	int		 binary;	/* never written to a terminal */
+	int		 headers;	/* shows messages' header lists */
 	int		(*doc)(FILE *, const struct doc *);
 	int		(*doc_opts)(FILE *, const struct doc *,
 			    const struct render_opts *);
@@ -90,6 +91,7 @@ int	 cmd_load_stream(struct client *, struct pcapfile *, const char *,
 	    const uint16_t *, size_t, int, msgpack_object *);
 #define CMD_KEEP_FRAMES		0x1	/* raw frames and body bytes */
 #define CMD_KEEP_PACKETS	0x2	/* each connection's packet records */
+#define CMD_KEEP_HEADERS	0x4	/* every header of every message */
 
 /* Helpers shared by the commands (cmd.c). */
 int	 cmd_usage(const struct cmd_entry *);

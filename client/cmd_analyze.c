@@ -316,12 +316,14 @@ cmd_analyze_run(struct cmd_ctx *ctx, struct analyze *a,
 		return (-1);
 	copy = xstrdup(a->file);
 	/*
-	 * Only a pcap dump reads the raw frames back, and only --packets
-	 * the packet records: the daemon keeps nothing else.
+	 * Only a pcap dump reads the raw frames back, only --packets the
+	 * packet records, and only some formats show header lists: the
+	 * daemon keeps nothing else.
 	 */
 	rc = cmd_load_stream(&c, pf, basename(copy), a->ports, a->nports,
 	    (fmt->doc == NULL && fmt->doc_opts == NULL ? CMD_KEEP_FRAMES : 0) |
-	    (a->packets ? CMD_KEEP_PACKETS : 0), &summary);
+	    (a->packets ? CMD_KEEP_PACKETS : 0) |
+	    (fmt->headers ? CMD_KEEP_HEADERS : 0), &summary);
 	free(copy);
 	if (rc == 0 && proto_get_u64(&summary, "id", &session) == -1) {
 		log_warnx("the private htracrd sent a summary without an id");

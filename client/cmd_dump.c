@@ -34,11 +34,11 @@ static int	 cmd_dump_text(FILE *, struct client *, uint64_t,
 
 /* Every output format; a renderer is one line here. */
 static const struct cmd_format	cmd_dump_formats[] = {
-	{ "pcap", 1, NULL, NULL, NULL },
-	{ "json", 0, json_render, NULL, cmd_dump_json },
-	{ "text", 0, NULL, text_render, cmd_dump_text },
-	{ "har", 0, render_har, NULL, NULL },
-	{ "html", 0, render_html, NULL, NULL },
+	{ "pcap", 1, 0, NULL, NULL, NULL },
+	{ "json", 0, 1, json_render, NULL, cmd_dump_json },
+	{ "text", 0, 0, NULL, text_render, cmd_dump_text },
+	{ "har", 0, 1, render_har, NULL, NULL },
+	{ "html", 0, 1, render_html, NULL, NULL },
 };
 #define CMD_DUMP_NFORMATS \
 	(sizeof(cmd_dump_formats) / sizeof(cmd_dump_formats[0]))

@@ -38,7 +38,7 @@ cmd_load_begin(struct client *c, struct pcapfile *pf, const char *source,
 	msgpack_object	 res;
 	uint64_t	 id, session;
 
-	id = client_begin(c, &sb, &pk, PROTO_OP_LOAD_BEGIN, nports ? 8 : 7);
+	id = client_begin(c, &sb, &pk, PROTO_OP_LOAD_BEGIN, nports ? 9 : 8);
 	proto_pack_key(&pk, "linktype");
 	msgpack_pack_int(&pk, pf->linktype);
 	proto_pack_key(&pk, "snaplen");
@@ -54,6 +54,8 @@ cmd_load_begin(struct client *c, struct pcapfile *pf, const char *source,
 	proto_pack_bool(&pk, keep & CMD_KEEP_FRAMES);
 	proto_pack_key(&pk, "packets");
 	proto_pack_bool(&pk, keep & CMD_KEEP_PACKETS);
+	proto_pack_key(&pk, "headers");
+	proto_pack_bool(&pk, keep & CMD_KEEP_HEADERS);
 	if (nports > 0)
 		cmd_pack_ports(&pk, ports, nports);
 	if (client_send(c, &sb, NULL, 0) == -1 ||
@@ -166,7 +168,8 @@ cmd_load_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 	copy = xstrdup(path);
 	if (cmd_load_stream(&c, &pf, basename(copy), ports,
-	    nports, CMD_KEEP_FRAMES | CMD_KEEP_PACKETS, &summary) == 0) {
+	    nports, CMD_KEEP_FRAMES | CMD_KEEP_PACKETS | CMD_KEEP_HEADERS,
+	    &summary) == 0) {
 		if (ctx->json) {
 			json_write(stdout, &summary);
 			putchar('\n');

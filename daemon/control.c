@@ -59,7 +59,8 @@ static const struct control_field control_f_load_begin[] = {
 	{ "linktype", CF_INT, 1 }, { "snaplen", CF_UINT, 1 },
 	{ "source", CF_STR, 0 }, { "ports", CF_ARRAY, 0 },
 	{ "frames", CF_BOOL, 0 }, { "bodies", CF_BOOL, 0 },
-	{ "packets", CF_BOOL, 0 }, { "format", CF_STR, 0 }, { NULL, 0, 0 } };
+	{ "packets", CF_BOOL, 0 }, { "headers", CF_BOOL, 0 },
+	{ "format", CF_STR, 0 }, { NULL, 0, 0 } };
 static const struct control_field control_f_load_frames[] = {
 	{ "frames", CF_BIN, 1 }, { NULL, 0, 0 } };
 static const struct control_field control_f_start[] = {
@@ -428,7 +429,7 @@ control_load_begin(struct client *c, uint64_t id, const msgpack_object *req)
 	int64_t			 linktype;
 	uint64_t		 snaplen;
 	char			*source;
-	int			 bodies, packets, format;
+	int			 bodies, packets, headers, format;
 
 	if (c->load != NULL) {
 		analyzer_error(c, id, PROTO_ERR_STATE,
@@ -454,6 +455,8 @@ control_load_begin(struct client *c, uint64_t id, const msgpack_object *req)
 		ec.body_keep = 0;
 	if (proto_get_bool(req, "packets", &packets) == 0 && !packets)
 		ec.no_packets = 1;
+	if (proto_get_bool(req, "headers", &headers) == 0 && !headers)
+		ec.no_headers = 1;
 	if ((o = proto_get(req, "ports")) != NULL &&
 	    o->type == MSGPACK_OBJECT_ARRAY) {
 		if (control_parse_ports(c, id, o, &ports) == -1)

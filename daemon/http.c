@@ -489,6 +489,47 @@ http_headers_scan(struct http_dir *hd, struct msg *m, struct txn *t)
 }
 
 /*
+ * A session that keeps no header lists (for a summary) holds on to the
+ * start line and the two headers a summary shows, Content-Type and
+ * Content-Encoding, moved down over the others.
+ */
+static void
+http_msg_lean(struct msg *m)
+{
+	struct hdr	 h;
+	uint32_t	 end, i, n = 0;
+	int		 keep[2];
+
+	end = m->target_off + m->target_len;
+	if (m->reason_off + m->reason_len > end)
+		end = m->reason_off + m->reason_len;
+	if (m->ct >= 0)
+		keep[n++] = m->ct;
+	if (m->ce >= 0)
+		keep[n++] = m->ce;
+	if (n == 2 && keep[0] > keep[1]) {
+		keep[0] = m->ce;
+		keep[1] = m->ct;
+	}
+	for (i = 0; i < n; i++) {
+		h = m->hdrs[keep[i]];
+		memmove(m->text + end, m->text + h.name_off, h.name_len);
+		h.name_off = (uint16_t)end;
+		end += h.name_len;
+		memmove(m->text + end, m->text + h.val_off, h.val_len);
+		h.val_off = (uint16_t)end;
+		end += h.val_len;
+		if (keep[i] == m->ct)
+			m->ct = (int)i;
+		else
+			m->ce = (int)i;
+		m->hdrs[i] = h;
+	}
+	m->nhdrs = n;
+	m->textlen = end;
+}
+
+/*
  * The header block is complete: text and headers give back the room
  * they were grown by (most messages are done growing here; trailers
  * grow them again).
@@ -550,6 +591,8 @@ http_on_headers(llhttp_t *p)
 		}
 	}
 	http_headers_scan(hd, m, t);
+	if (hd->hc->s->cfg.no_headers)
+		http_msg_lean(m);
 	http_msg_trim(hd->hc->s, m);
 	body_start(&hd->body, m);
 	return (HPE_PAUSED);

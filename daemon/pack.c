@@ -302,7 +302,7 @@ pack_session_items(const struct session *s, struct pbuf *pk)
 	static const char	*states[] = { "running", "finished", "aborted" };
 	size_t			 i;
 
-	pb_map(pk, 18);
+	pb_map(pk, 19);
 	pack_strkey(pk, "type", "session");
 	pack_u64(pk, "id", s->id);
 	pack_strkey(pk, "origin", s->origin == SESSION_CAPTURED ?
@@ -324,6 +324,7 @@ pack_session_items(const struct session *s, struct pbuf *pk)
 	pack_u64(pk, "transactions", s->ntxns);
 	pack_bool(pk, "frames_kept", s->cfg.keep_frames);
 	pack_bool(pk, "packets_kept", !s->cfg.no_packets);
+	pack_bool(pk, "headers_kept", !s->cfg.no_headers);
 	pack_key(pk, "counters");
 	pack_counters(s, pk);
 }

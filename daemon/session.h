@@ -28,6 +28,8 @@ struct engine_config {
 	size_t		 body_keep;	/* bytes kept of each (decoded) body */
 	int		 keep_frames;	/* 0: raw frames are not stored */
 	int		 no_packets;	/* 1: no per-packet records either */
+	int		 no_headers;	/* 1: of the headers only Content-Type
+					   and Content-Encoding */
 	uint16_t	 ports[PROTO_MAX_PORTS];
 	size_t		 nports;	/* 0: any port whose bytes parse as HTTP */
 };

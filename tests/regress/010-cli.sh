@@ -366,6 +366,8 @@ if [ -f "$PIPE" ]; then
 	ctl analyze "$PIPE" --json
 	got=$(t_json "$T_TMP/out" '[d["session"]["packets_kept"], sum(len(c.get("packets", [])) for c in d["connections"])]')
 	t_eq "$T_NAME/analyze/no-packet-records" "[false, 0]" "$got"
+	got=$(t_json "$T_TMP/out" '[d["session"]["headers_kept"], all(len(t["request"]["headers"]) > 1 for t in d["transactions"])]')
+	t_eq "$T_NAME/analyze/json-keeps-headers" "[true, true]" "$got"
 	ctl analyze "$PIPE" --json --packets
 	got=$(t_json "$T_TMP/out" '[d["session"]["packets_kept"], sum(len(c["packets"]) for c in d["connections"]) == d["session"]["counters"]["frames"]]')
 	t_eq "$T_NAME/analyze/packet-records" "[true, true]" "$got"

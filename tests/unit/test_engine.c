@@ -1358,6 +1358,69 @@ test_lean(void)
 	report("lean_session");
 }
 
+/* Whether header i of m is name: value. */
+static int
+t_hdr(const struct msg *m, uint32_t i, const char *name, const char *value)
+{
+	return (i < m->nhdrs && m->hdrs[i].name_len == strlen(name) &&
+	    memcmp(m->text + m->hdrs[i].name_off, name,
+	    m->hdrs[i].name_len) == 0 && m->hdrs[i].val_len == strlen(value) &&
+	    memcmp(m->text + m->hdrs[i].val_off, value,
+	    m->hdrs[i].val_len) == 0);
+}
+
+/*
+ * A session that keeps no header lists still learns from all of them
+ * (server name, conditional request, encoding) and keeps the start
+ * line, Content-Type and Content-Encoding, in either order.
+ */
+static void
+test_no_headers(void)
+{
+	struct engine_config	 cfg;
+	struct flow		 f;
+	struct session		*s;
+	const struct msg	*rq, *rs, *rs2;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.budget = SESSION_DEFAULT_BUDGET;
+	cfg.no_headers = 1;
+	s = session_new(1, SESSION_LOADED, DLT_EN10MB, &cfg, 0, "lean", 1);
+	t_flow(&f, s, DLT_EN10MB, 0);
+	t_handshake(&f);
+	t_str(&f, 1, "GET /lean?q=1 HTTP/1.1\r\nUser-Agent: t\r\n"
+	    "Host: lean.example\r\nIf-None-Match: \"x\"\r\n\r\n");
+	t_str(&f, 0, "HTTP/1.1 200 Fine\r\nServer: s\r\nContent-Encoding: "
+	    "gzip\r\nX-A: b\r\nContent-Type: text/plain\r\n"
+	    "Content-Length: 0\r\n\r\n");
+	t_str(&f, 1, "GET /two HTTP/1.1\r\nHost: lean.example\r\n\r\n");
+	t_str(&f, 0, "HTTP/1.1 204 No Content\r\nContent-Type: a/b\r\n"
+	    "Date: now\r\n\r\n");
+	t_close(&f);
+	session_finish(s, f.us);
+	check(s->ntxns == 2 && s->txns[0]->resp != NULL &&
+	    s->txns[1]->resp != NULL, "transactions not analysed");
+	rq = s->txns[0]->req;
+	rs = s->txns[0]->resp;
+	rs2 = s->txns[1]->resp;
+	check(rq->nhdrs == 0 && rq->target_len == 9 &&
+	    memcmp(rq->text + rq->target_off, "/lean?q=1", 9) == 0,
+	    "request kept %u headers", rq->nhdrs);
+	check(s->txns[0]->conditional && s->nservers == 1 &&
+	    s->servers[0]->name != NULL &&
+	    strcmp(s->servers[0]->name, "lean.example") == 0,
+	    "what the headers said was lost");
+	check(rs->nhdrs == 2 && rs->ce == 0 && rs->ct == 1 &&
+	    t_hdr(rs, 0, "Content-Encoding", "gzip") &&
+	    t_hdr(rs, 1, "Content-Type", "text/plain") && rs->encoded &&
+	    rs->reason_len == 4 && memcmp(rs->text + rs->reason_off,
+	    "Fine", 4) == 0, "response headers not reduced to two");
+	check(rs2->nhdrs == 1 && rs2->ct == 0 && rs2->ce == -1 &&
+	    t_hdr(rs2, 0, "Content-Type", "a/b"), "second response");
+	session_free(s);
+	report("no_headers");
+}
+
 /* Whether map m has exactly the keys of the NULL-ended list. */
 static int
 t_keys(const msgpack_object *m, const char **keys)
@@ -1487,6 +1550,7 @@ main(void)
 {
 	test_basic();
 	test_brief();
+	test_no_headers();
 	test_retransmit();
 	test_overlap();
 	test_reorder();

@@ -141,204 +141,271 @@ proto_pack_error(msgpack_packer *pk, uint64_t id, int code,
 }
 
 /*
- * Walks the raw msgpack bytes before anything is unpacked, because
- * msgpack_unpack allocates for the element count a header declares: a
- * 5-byte map32 header could otherwise ask for gigabytes. Every count must
- * fit in the bytes that remain; requests must also keep the limits of
- * proto.h and use string keys and no ext types.
+ * Messages are decoded here rather than by msgpack_unpack, in one pass
+ * that checks as it goes: msgpack_unpack allocates for the element
+ * count a header declares (a 5-byte map32 header could ask for
+ * gigabytes), so every count must fit in the bytes that remain, and all
+ * counts together in the message: each element takes a byte at least,
+ * so nothing is allocated for more objects than the message has bytes.
+ * Requests must also keep the limits of proto.h and use string keys
+ * and no ext types. Objects are msgpack_objects in the caller's zone;
+ * strings and bins point into the message.
  */
-struct proto_scan {
+struct proto_dec {
 	const unsigned char	*p;
 	size_t			 len;
 	size_t			 off;
+	size_t			 elems;		/* left to claim: len at first */
+	msgpack_zone		*zone;
 	int			 request;
 	const char		*why;
 };
 
 static int
-proto_scan_fail(struct proto_scan *sc, const char *why)
+proto_dec_fail(struct proto_dec *d, const char *why)
 {
-	sc->why = why;
+	d->why = why;
 	return (-1);
 }
 
-/* Reads an n-byte big-endian length at the current offset. */
+/* The n-byte big-endian number at the current offset (n <= 8). */
 static int
-proto_scan_len(struct proto_scan *sc, size_t n, uint32_t *v)
+proto_dec_be(struct proto_dec *d, size_t n, uint64_t *v)
 {
 	size_t	 i;
 
-	if (sc->len - sc->off < n)
-		return (proto_scan_fail(sc, "message truncated"));
+	if (d->len - d->off < n)
+		return (proto_dec_fail(d, "message truncated"));
 	*v = 0;
 	for (i = 0; i < n; i++)
-		*v = (*v << 8) | sc->p[sc->off++];
+		*v = (*v << 8) | d->p[d->off++];
 	return (0);
 }
 
+/* n bytes from the current offset, for a str, bin or ext body. */
 static int
-proto_scan_skip(struct proto_scan *sc, size_t n)
+proto_dec_bytes(struct proto_dec *d, uint64_t n, const char **ptr)
 {
-	if (sc->len - sc->off < n)
-		return (proto_scan_fail(sc, "message truncated"));
-	sc->off += n;
+	if (d->len - d->off < n)
+		return (proto_dec_fail(d, "message truncated"));
+	*ptr = (const char *)d->p + d->off;
+	d->off += (size_t)n;
 	return (0);
 }
 
-static int	proto_scan_obj(struct proto_scan *, int, int);
-
-/*
- * Steps over a reply's one-byte scalars and short strings in place: they
- * are most of a detail chunk, and a call each made the scan cost as much
- * as unpacking. Requests take the full path, which checks keys.
- */
-static int
-proto_scan_leaf(struct proto_scan *sc)
-{
-	unsigned char	 b;
-	size_t		 n;
-
-	if (sc->request || sc->off >= sc->len)
-		return (0);
-	b = sc->p[sc->off];
-	if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3)
-		n = 1;
-	else if (b >= 0xa0 && b <= 0xbf)
-		n = 1 + (b & 0x1f);
-	else
-		return (0);
-	if (sc->len - sc->off < n)
-		return (0);	/* the full path says why */
-	sc->off += n;
-	return (1);
-}
+static int	proto_dec_obj(struct proto_dec *, msgpack_object *, int, int);
 
 static int
-proto_scan_container(struct proto_scan *sc, uint32_t n, int map, int depth)
+proto_dec_container(struct proto_dec *d, msgpack_object *o, uint64_t n,
+    int map, int depth)
 {
-	size_t		 i;
-	size_t		 need = map ? 2 * (size_t)n : n;
+	msgpack_object_kv	*kv = NULL;
+	msgpack_object		*a = NULL;
+	uint64_t		 i, need = map ? 2 * n : n;
 
-	if (need > sc->len - sc->off)
-		return (proto_scan_fail(sc, "count larger than the message"));
-	if (sc->request && n > PROTO_MAX_ITEMS)
-		return (proto_scan_fail(sc, "map or array too large"));
-	for (i = 0; i < need; i++) {
-		if (proto_scan_leaf(sc))
-			continue;
-		if (proto_scan_obj(sc, depth + 1, map && i % 2 == 0) == -1)
+	if (need > d->len - d->off || need > d->elems)
+		return (proto_dec_fail(d, "count larger than the message"));
+	d->elems -= (size_t)need;
+	if (d->request && n > PROTO_MAX_ITEMS)
+		return (proto_dec_fail(d, "map or array too large"));
+	if (n > 0 && (map ? (void *)(kv = msgpack_zone_malloc(d->zone,
+	    n * sizeof(*kv))) : (void *)(a = msgpack_zone_malloc(d->zone,
+	    n * sizeof(*a)))) == NULL)
+		return (proto_dec_fail(d, "out of memory"));
+	for (i = 0; i < n; i++) {
+		if (map && (proto_dec_obj(d, &kv[i].key, depth + 1, 1) == -1 ||
+		    proto_dec_obj(d, &kv[i].val, depth + 1, 0) == -1))
+			return (-1);
+		if (!map && proto_dec_obj(d, &a[i], depth + 1, 0) == -1)
 			return (-1);
 	}
+	if (map) {
+		o->type = MSGPACK_OBJECT_MAP;
+		o->via.map.size = (uint32_t)n;
+		o->via.map.ptr = kv;
+	} else {
+		o->type = MSGPACK_OBJECT_ARRAY;
+		o->via.array.size = (uint32_t)n;
+		o->via.array.ptr = a;
+	}
 	return (0);
 }
 
 static int
-proto_scan_str(struct proto_scan *sc, uint32_t n)
+proto_dec_str(struct proto_dec *d, msgpack_object *o, uint64_t n)
 {
-	if (sc->request && n > PROTO_MAX_STRING)
-		return (proto_scan_fail(sc, "string too long"));
-	return (proto_scan_skip(sc, n));
+	if (d->request && n > PROTO_MAX_STRING)
+		return (proto_dec_fail(d, "string too long"));
+	o->type = MSGPACK_OBJECT_STR;
+	o->via.str.size = (uint32_t)n;
+	return (proto_dec_bytes(d, n, &o->via.str.ptr));
 }
 
-/*
- * The types 0xc0-0xdf by kind and size: 'f' a fixed n bytes follow, 's'
- * str and 'b' bin with an n-byte length, 'e' ext with an n-byte length,
- * 'x' fixext of n bytes, 'a' array and 'm' map with an n-byte count.
- */
-static const struct {
-	char		 kind;
-	unsigned char	 n;
-} proto_types[32] = {
-	{ 'f', 0 }, { '!', 0 }, { 'f', 0 }, { 'f', 0 },		/* c0 */
-	{ 'b', 1 }, { 'b', 2 }, { 'b', 4 }, { 'e', 1 },		/* c4 */
-	{ 'e', 2 }, { 'e', 4 }, { 'f', 4 }, { 'f', 8 },		/* c8 */
-	{ 'f', 1 }, { 'f', 2 }, { 'f', 4 }, { 'f', 8 },		/* cc */
-	{ 'f', 1 }, { 'f', 2 }, { 'f', 4 }, { 'f', 8 },		/* d0 */
-	{ 'x', 1 }, { 'x', 2 }, { 'x', 4 }, { 'x', 8 },		/* d4 */
-	{ 'x', 16 }, { 's', 1 }, { 's', 2 }, { 's', 4 },	/* d8 */
-	{ 'a', 2 }, { 'a', 4 }, { 'm', 2 }, { 'm', 4 },		/* dc */
-};
+static int
+proto_dec_ext(struct proto_dec *d, msgpack_object *o, uint64_t n)
+{
+	const char	*t;
+
+	if (d->request)
+		return (proto_dec_fail(d, "ext types are not used"));
+	if (proto_dec_bytes(d, 1, &t) == -1)
+		return (-1);
+	o->type = MSGPACK_OBJECT_EXT;
+	o->via.ext.type = (int8_t)*t;
+	o->via.ext.size = (uint32_t)n;
+	return (proto_dec_bytes(d, n, &o->via.ext.ptr));
+}
+
+/* An integer of n bytes; signed ones below zero are negative. */
+static int
+proto_dec_int(struct proto_dec *d, msgpack_object *o, size_t n, int sign)
+{
+	uint64_t	 v;
+	int64_t		 i;
+
+	if (proto_dec_be(d, n, &v) == -1)
+		return (-1);
+	if (sign && n < 8 && (v >> (8 * n - 1)) != 0)
+		i = (int64_t)(v - ((uint64_t)1 << (8 * n)));
+	else
+		i = (int64_t)v;
+	if (sign && i < 0) {
+		o->type = MSGPACK_OBJECT_NEGATIVE_INTEGER;
+		o->via.i64 = i;
+	} else {
+		o->type = MSGPACK_OBJECT_POSITIVE_INTEGER;
+		o->via.u64 = v;
+	}
+	return (0);
+}
 
 static int
-proto_scan_obj(struct proto_scan *sc, int depth, int key)
+proto_dec_float(struct proto_dec *d, msgpack_object *o, size_t n)
+{
+	uint64_t	 v;
+	uint32_t	 w;
+	float		 f;
+
+	if (proto_dec_be(d, n, &v) == -1)
+		return (-1);
+	if (n == 4) {
+		w = (uint32_t)v;
+		memcpy(&f, &w, sizeof(f));
+		o->type = MSGPACK_OBJECT_FLOAT32;
+		o->via.f64 = f;
+	} else {
+		o->type = MSGPACK_OBJECT_FLOAT64;
+		memcpy(&o->via.f64, &v, sizeof(v));
+	}
+	return (0);
+}
+
+static int
+proto_dec_obj(struct proto_dec *d, msgpack_object *o, int depth, int key)
 {
 	unsigned char	 b;
-	uint32_t	 n;
-	char		 kind;
+	uint64_t	 n;
 
-	if (depth > (sc->request ? PROTO_MAX_DEPTH : 32))
-		return (proto_scan_fail(sc, "nested too deeply"));
-	if (sc->off >= sc->len)
-		return (proto_scan_fail(sc, "message truncated"));
-	b = sc->p[sc->off++];
-	if (b <= 0x7f || b >= 0xe0)
-		kind = 'f', n = 0;	/* fixints */
-	else if (b <= 0x8f)
-		kind = 'M', n = b & 0x0f;
-	else if (b <= 0x9f)
-		kind = 'A', n = b & 0x0f;
-	else if (b <= 0xbf)
-		kind = 'S', n = b & 0x1f;
-	else {
-		kind = proto_types[b - 0xc0].kind;
-		n = proto_types[b - 0xc0].n;
+	if (depth > (d->request ? PROTO_MAX_DEPTH : PROTO_MAX_REPLY_DEPTH))
+		return (proto_dec_fail(d, "nested too deeply"));
+	if (d->off >= d->len)
+		return (proto_dec_fail(d, "message truncated"));
+	b = d->p[d->off++];
+	if (key && d->request && (b < 0xa0 || b > 0xbf) && (b < 0xd9 ||
+	    b > 0xdb))
+		return (proto_dec_fail(d, "map key is not a string"));
+	if (b <= 0x7f) {
+		o->type = MSGPACK_OBJECT_POSITIVE_INTEGER;
+		o->via.u64 = b;
+		return (0);
 	}
-	if (key && sc->request && kind != 's' && kind != 'S')
-		return (proto_scan_fail(sc, "map key is not a string"));
-	if (sc->request && (kind == 'e' || kind == 'x'))
-		return (proto_scan_fail(sc, "ext types are not used"));
-
-	switch (kind) {
-	case '!':
-		return (proto_scan_fail(sc, "invalid type byte 0xc1"));
-	case 'f':
-		return (proto_scan_skip(sc, n));
-	case 'x':
-		return (proto_scan_skip(sc, 1 + (size_t)n));
-	case 'S':
-		return (proto_scan_str(sc, n));
-	case 'M':
-	case 'A':
-		return (proto_scan_container(sc, n, kind == 'M', depth));
+	if (b >= 0xe0) {
+		o->type = MSGPACK_OBJECT_NEGATIVE_INTEGER;
+		o->via.i64 = (int8_t)b;
+		return (0);
 	}
-	/* The rest carry their length or count in the next n bytes. */
-	if (proto_scan_len(sc, n, &n) == -1)
-		return (-1);
-	switch (kind) {
-	case 's':
-		return (proto_scan_str(sc, n));
-	case 'b':
-		return (proto_scan_skip(sc, n));
-	case 'e':
-		return (proto_scan_skip(sc, 1 + (size_t)n));
-	default:
-		return (proto_scan_container(sc, n, kind == 'm', depth));
+	if (b <= 0x8f)
+		return (proto_dec_container(d, o, b & 0x0f, 1, depth));
+	if (b <= 0x9f)
+		return (proto_dec_container(d, o, b & 0x0f, 0, depth));
+	if (b <= 0xbf)
+		return (proto_dec_str(d, o, b & 0x1f));
+	switch (b) {
+	case 0xc0:
+		o->type = MSGPACK_OBJECT_NIL;
+		return (0);
+	case 0xc2:
+	case 0xc3:
+		o->type = MSGPACK_OBJECT_BOOLEAN;
+		o->via.boolean = b == 0xc3;
+		return (0);
+	case 0xc4:
+	case 0xc5:
+	case 0xc6:
+		if (proto_dec_be(d, (size_t)1 << (b - 0xc4), &n) == -1)
+			return (-1);
+		o->type = MSGPACK_OBJECT_BIN;
+		o->via.bin.size = (uint32_t)n;
+		return (proto_dec_bytes(d, n, &o->via.bin.ptr));
+	case 0xc7:
+	case 0xc8:
+	case 0xc9:
+		if (proto_dec_be(d, (size_t)1 << (b - 0xc7), &n) == -1)
+			return (-1);
+		return (proto_dec_ext(d, o, n));
+	case 0xca:
+	case 0xcb:
+		return (proto_dec_float(d, o, b == 0xca ? 4 : 8));
+	case 0xcc:
+	case 0xcd:
+	case 0xce:
+	case 0xcf:
+		return (proto_dec_int(d, o, (size_t)1 << (b - 0xcc), 0));
+	case 0xd0:
+	case 0xd1:
+	case 0xd2:
+	case 0xd3:
+		return (proto_dec_int(d, o, (size_t)1 << (b - 0xd0), 1));
+	case 0xd4:
+	case 0xd5:
+	case 0xd6:
+	case 0xd7:
+	case 0xd8:
+		return (proto_dec_ext(d, o, (uint64_t)1 << (b - 0xd4)));
+	case 0xd9:
+	case 0xda:
+	case 0xdb:
+		if (proto_dec_be(d, (size_t)1 << (b - 0xd9), &n) == -1)
+			return (-1);
+		return (proto_dec_str(d, o, n));
+	case 0xdc:
+	case 0xdd:
+	case 0xde:
+	case 0xdf:
+		if (proto_dec_be(d, (b & 1) ? 4 : 2, &n) == -1)
+			return (-1);
+		return (proto_dec_container(d, o, n, b >= 0xde, depth));
 	}
+	return (proto_dec_fail(d, "invalid type byte 0xc1"));
 }
 
 int
 proto_decode(const char *buf, size_t len, msgpack_zone *zone,
     msgpack_object *obj, int request, const char **why)
 {
-	struct proto_scan	 sc = { (const unsigned char *)buf, len, 0,
-				    request, NULL };
-	size_t			 off = 0;
+	struct proto_dec	 d = { (const unsigned char *)buf, len, 0, len,
+				    zone, request, NULL };
 
 	if (len == 0 || (((unsigned char)buf[0] & 0xf0) != 0x80 &&
 	    (unsigned char)buf[0] != 0xde && (unsigned char)buf[0] != 0xdf)) {
 		*why = "message is not a map";
 		return (-1);
 	}
-	if (proto_scan_obj(&sc, 0, 0) == -1) {
-		*why = sc.why;
+	if (proto_dec_obj(&d, obj, 0, 0) == -1) {
+		*why = d.why;
 		return (-1);
 	}
-	if (msgpack_unpack(buf, len, &off, zone, obj) != MSGPACK_UNPACK_SUCCESS ||
-	    obj->type != MSGPACK_OBJECT_MAP) {
-		*why = "not a msgpack message";
-		return (-1);
-	}
-	if (off != len) {
+	if (d.off != len) {
 		*why = "trailing bytes after the message";
 		return (-1);
 	}

@@ -20,6 +20,7 @@
 #define PROTO_MAX_REQUEST	(1024 * 1024)	/* bytes, client -> daemon */
 #define PROTO_MAX_REPLY		(16 * 1024 * 1024) /* bytes, daemon -> client */
 #define PROTO_MAX_DEPTH		8		/* nesting of maps/arrays */
+#define PROTO_MAX_REPLY_DEPTH	16		/* the same in replies */
 #define PROTO_MAX_STRING	4096		/* bytes in one str value */
 #define PROTO_MAX_ITEMS		4096		/* entries in one map/array */
 #define PROTO_MAX_CLIENTS	64		/* connections per daemon */

@@ -1,9 +1,13 @@
 /*
  * fuzz_proto.c: libFuzzer target for the client protocol decoder: any
  * byte string given to proto_decode, as a request and as a reply, then
- * the field accessors on whatever it accepted.
+ * the field accessors on whatever it accepted. proto_decode is checked
+ * against msgpack-c's own unpacker: what one accepts as a reply the
+ * other reads as the same objects (unless it nests deeper than a reply
+ * may), and what it accepts as a request it also accepts as a reply.
  */
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "proto.h"
@@ -28,20 +32,60 @@ fuzz_fields(const msgpack_object *o)
 	(void)proto_get(o, "ports");
 }
 
+/* Whether a and b pack to the same bytes. */
+static int
+fuzz_same(const msgpack_object *a, const msgpack_object *b)
+{
+	msgpack_sbuffer	 sa, sb;
+	msgpack_packer	 pa, pb;
+	int		 same;
+
+	msgpack_sbuffer_init(&sa);
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pa, &sa, msgpack_sbuffer_write);
+	msgpack_packer_init(&pb, &sb, msgpack_sbuffer_write);
+	msgpack_pack_object(&pa, *a);
+	msgpack_pack_object(&pb, *b);
+	same = sa.size == sb.size && memcmp(sa.data, sb.data, sa.size) == 0;
+	msgpack_sbuffer_destroy(&sa);
+	msgpack_sbuffer_destroy(&sb);
+	return (same);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	msgpack_zone		 zone;
-	msgpack_object		 obj;
-	const char		*why;
-	int			 request;
+	msgpack_zone		 zone[2], rzone;
+	msgpack_object		 obj[2], ref;
+	const char		*why[2] = { "", "" };
+	size_t			 off = 0;
+	int			 ok[2], refok, request;
 
 	for (request = 0; request < 2; request++) {
-		msgpack_zone_init(&zone, 4096);
-		if (proto_decode((const char *)data, size, &zone, &obj,
-		    request, &why) == 0)
-			fuzz_fields(&obj);
-		msgpack_zone_destroy(&zone);
+		msgpack_zone_init(&zone[request], 4096);
+		ok[request] = proto_decode((const char *)data, size,
+		    &zone[request], &obj[request], request, &why[request]) == 0;
+		if (ok[request])
+			fuzz_fields(&obj[request]);
 	}
+	if (ok[1] && !ok[0])
+		abort();
+	/*
+	 * msgpack-c's view, where it cannot be led to allocate much: the
+	 * counts it meets first fit the bytes unless proto_decode said not.
+	 */
+	if (strcmp(why[0], "count larger than the message") != 0 &&
+	    strcmp(why[0], "nested too deeply") != 0) {
+		msgpack_zone_init(&rzone, 4096);
+		refok = size > 0 && ((data[0] & 0xf0) == 0x80 ||
+		    data[0] == 0xde || data[0] == 0xdf) &&
+		    msgpack_unpack((const char *)data, size, &off, &rzone,
+		    &ref) == MSGPACK_UNPACK_SUCCESS && off == size;
+		if (refok != ok[0] || (ok[0] && !fuzz_same(&obj[0], &ref)))
+			abort();
+		msgpack_zone_destroy(&rzone);
+	}
+	for (request = 0; request < 2; request++)
+		msgpack_zone_destroy(&zone[request]);
 	return (0);
 }

@@ -184,7 +184,6 @@ tcp_rehash(struct session *s)
 	t->size = nsize;
 }
 
-/* Finds the live connection; *dir says which way pk goes. */
 /* Whether l is pk's connection, and in which direction pk goes. */
 static int
 tcp_match(const struct tcp_live *l, const struct decode_pkt *pk,
@@ -211,8 +210,9 @@ tcp_match(const struct tcp_live *l, const struct decode_pkt *pk,
 }
 
 /*
- * The connection found last is tried first: segments of one response
- * tend to come back to back, and it spares a walk of cold memory.
+ * Finds the live connection; *dir says which way pk goes. The one
+ * found last is tried first: segments of one response tend to come
+ * back to back, and it spares a walk of cold memory.
  */
 static struct tcp_live *
 tcp_lookup(struct session *s, const struct decode_pkt *pk, uint32_t hash,

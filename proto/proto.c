@@ -195,13 +195,58 @@ proto_dec_bytes(struct proto_dec *d, uint64_t n, const char **ptr)
 
 static int	proto_dec_obj(struct proto_dec *, msgpack_object *, int, int);
 
+/*
+ * Short strings and one-byte scalars, most of a detail chunk, decoded
+ * in place; 0 leaves the object (and any error) to proto_dec_obj.
+ * Where only a string may stand (a request's map key) nothing else is
+ * taken here.
+ */
+static inline int
+proto_dec_leaf(struct proto_dec *d, msgpack_object *o, int strings_only)
+{
+	unsigned char	 b;
+	size_t		 n;
+
+	if (d->off >= d->len)
+		return (0);
+	b = d->p[d->off];
+	if (b >= 0xa0 && b <= 0xbf) {
+		n = b & 0x1f;
+		if (d->len - d->off - 1 < n)
+			return (0);
+		o->type = MSGPACK_OBJECT_STR;
+		o->via.str.size = (uint32_t)n;
+		o->via.str.ptr = (const char *)d->p + d->off + 1;
+		d->off += 1 + n;
+		return (1);
+	}
+	if (strings_only)
+		return (0);
+	if (b <= 0x7f) {
+		o->type = MSGPACK_OBJECT_POSITIVE_INTEGER;
+		o->via.u64 = b;
+	} else if (b >= 0xe0) {
+		o->type = MSGPACK_OBJECT_NEGATIVE_INTEGER;
+		o->via.i64 = (int8_t)b;
+	} else if (b == 0xc0)
+		o->type = MSGPACK_OBJECT_NIL;
+	else if (b == 0xc2 || b == 0xc3) {
+		o->type = MSGPACK_OBJECT_BOOLEAN;
+		o->via.boolean = b == 0xc3;
+	} else
+		return (0);
+	d->off++;
+	return (1);
+}
+
 static int
 proto_dec_container(struct proto_dec *d, msgpack_object *o, uint64_t n,
     int map, int depth)
 {
 	msgpack_object_kv	*kv = NULL;
-	msgpack_object		*a = NULL;
+	msgpack_object		*a = NULL, *v;
 	uint64_t		 i, need = map ? 2 * n : n;
+	int			 leaf;
 
 	if (need > d->len - d->off || need > d->elems)
 		return (proto_dec_fail(d, "count larger than the message"));
@@ -212,11 +257,17 @@ proto_dec_container(struct proto_dec *d, msgpack_object *o, uint64_t n,
 	    n * sizeof(*kv))) : (void *)(a = msgpack_zone_malloc(d->zone,
 	    n * sizeof(*a)))) == NULL)
 		return (proto_dec_fail(d, "out of memory"));
+	/* Below the depth limit, leaves may take the short way. */
+	leaf = depth + 1 <= (d->request ? PROTO_MAX_DEPTH :
+	    PROTO_MAX_REPLY_DEPTH);
 	for (i = 0; i < n; i++) {
-		if (map && (proto_dec_obj(d, &kv[i].key, depth + 1, 1) == -1 ||
-		    proto_dec_obj(d, &kv[i].val, depth + 1, 0) == -1))
+		if (map && !(leaf && proto_dec_leaf(d, &kv[i].key,
+		    d->request)) && proto_dec_obj(d, &kv[i].key, depth + 1,
+		    1) == -1)
 			return (-1);
-		if (!map && proto_dec_obj(d, &a[i], depth + 1, 0) == -1)
+		v = map ? &kv[i].val : &a[i];
+		if (!(leaf && proto_dec_leaf(d, v, 0)) &&
+		    proto_dec_obj(d, v, depth + 1, 0) == -1)
 			return (-1);
 	}
 	if (map) {

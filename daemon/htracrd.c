@@ -97,6 +97,54 @@ htracrd_ids(struct htracrd_conf *conf, const char *user, const char *group)
 }
 
 /*
+ * One directory above the socket's: owned by root or by us, and either
+ * writable by nobody else or sticky (there others cannot move what is
+ * ours). A symbolic link on the way is judged by its owner; where it
+ * leads is checked as part of the real path.
+ */
+static void
+htracrd_check_parent(const char *path, const char *dir)
+{
+	struct stat	 sb;
+
+	if (lstat(path, &sb) == -1)
+		fatal("%s, above socket directory %s", path, dir);
+	if (sb.st_uid != 0 && sb.st_uid != geteuid())
+		fatalx("%s, above socket directory %s, is owned by uid %lu, not "
+		    "by root or uid %lu; refusing to start", path, dir,
+		    (unsigned long)sb.st_uid, (unsigned long)geteuid());
+	if (!S_ISLNK(sb.st_mode) && (sb.st_mode & (S_IWGRP | S_IWOTH)) &&
+	    !(sb.st_mode & S_ISVTX))
+		fatalx("%s, above socket directory %s, is writable by group or "
+		    "others (mode %04o); refusing to start", path, dir,
+		    (unsigned)(sb.st_mode & 07777));
+}
+
+/* Every directory above dir, as written (when absolute) and as it is. */
+static void
+htracrd_check_parents(const char *dir)
+{
+	char	 path[PATH_MAX], *p;
+	int	 pass;
+
+	for (pass = 0; pass < 2; pass++) {
+		if (pass == 0 && dir[0] != '/')
+			continue;
+		if (pass == 0 && (size_t)snprintf(path, sizeof(path), "%s",
+		    dir) >= sizeof(path))
+			fatalx("socket directory %s: path too long", dir);
+		if (pass == 1 && realpath(dir, path) == NULL)
+			fatal("socket directory %s", dir);
+		while ((p = strrchr(path, '/')) != NULL) {
+			p[p == path ? 1 : 0] = '\0';
+			htracrd_check_parent(path, dir);
+			if (p == path)
+				break;
+		}
+	}
+}
+
+/*
  * The directory holding the socket must be a real directory owned by
  * root or by us and writable by nobody else: otherwise someone could
  * put their own socket where clients connect.
@@ -128,6 +176,7 @@ htracrd_check_dir(const char *dir, const struct htracrd_conf *conf)
 		fatalx("socket directory %s is writable by group or others "
 		    "(mode %04o); refusing to start", dir,
 		    (unsigned)(sb.st_mode & 07777));
+	htracrd_check_parents(dir);
 }
 
 /* A socket left by a daemon that died is replaced; a live one is not. */

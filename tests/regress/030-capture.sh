@@ -285,5 +285,29 @@ refused foreign-dir "$T_TMP/foreign/s" "owned by uid"
 mkdir -m 0755 "$T_TMP/sl"
 ln -s /tmp/htracr-nowhere "$T_TMP/sl/s"
 refused symlinked-socket "$T_TMP/sl/s" "symbolic link"
+# The directories above count too: one others may write to (not
+# sticky), or one another user owns, could have ours swapped.
+mkdir -m 0777 "$T_TMP/open"
+chmod 0777 "$T_TMP/open"
+mkdir -m 0700 "$T_TMP/open/inner"
+refused open-parent "$T_TMP/open/inner/s" "above socket directory.*writable"
+mkdir "$T_TMP/theirs"
+chown nobody "$T_TMP/theirs"
+mkdir -m 0700 "$T_TMP/theirs/inner"
+refused foreign-parent "$T_TMP/theirs/inner/s" "above socket directory.*owned"
+ln -s "$T_TMP/open" "$T_TMP/via"
+refused open-parent-via-link "$T_TMP/via/inner/s" "$T_TMP/open, above"
+# ... while a sticky one, as /tmp is, is fine.
+mkdir -m 1777 "$T_TMP/sticky"
+chmod 1777 "$T_TMP/sticky"
+mkdir -m 0700 "$T_TMP/sticky/inner"
+timeout 10 "$HTRACRD" --foreground --no-capture \
+    --socket "$T_TMP/sticky/inner/s" >"$T_TMP/sticky.log" 2>&1 &
+STICKY=$!
+t_wait_for 5 test -S "$T_TMP/sticky/inner/s" &&
+    t_pass "$T_NAME-sticky-parent" ||
+    t_fail "$T_NAME-sticky-parent" "$(tail -n 1 "$T_TMP/sticky.log")"
+kill "$STICKY" 2>/dev/null
+wait "$STICKY" 2>/dev/null
 
 t_exit

@@ -49,12 +49,39 @@ log_getverbose(void)
 	return (log_verbose);
 }
 
+/*
+ * The last guard for whatever a message quotes: control bytes, DEL and
+ * bytes above ASCII become \xNN, so no string can end a log line early,
+ * forge another or drive a terminal. Backslashes pass: text escaped
+ * before it got here (esc_buf) reads the same.
+ */
+static void
+log_clean(char *dst, size_t size, const char *src)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	const unsigned char	*p = (const unsigned char *)src;
+	size_t			 n = 0;
+
+	for (; *p != '\0' && n + 5 < size; p++) {
+		if (*p >= 0x20 && *p < 0x7f) {
+			dst[n++] = (char)*p;
+			continue;
+		}
+		dst[n++] = '\\';
+		dst[n++] = 'x';
+		dst[n++] = hex[*p >> 4];
+		dst[n++] = hex[*p & 0xf];
+	}
+	dst[n] = '\0';
+}
+
 static void
 log_vwrite(int pri, const char *fmt, va_list ap, const char *suffix)
 {
-	char	 msg[1024];
+	char	 raw[1024], msg[1024];
 
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	log_clean(msg, sizeof(msg), raw);
 	if (log_stderr) {
 		if (suffix != NULL)
 			fprintf(stderr, "%s: %s: %s\n", log_name, msg, suffix);

@@ -143,6 +143,15 @@ expect "$T_NAME/not-a-capture/analyze" 1 \
     "notcap.txt: not a pcap or pcapng capture: "
 ctl analyze "$T_TMP/missing.pcap"
 expect "$T_NAME/not-a-capture/missing" 1 "cannot read .*missing.pcap"
+# Whatever a message quotes reaches the terminal escaped: a name with a
+# newline and an escape sequence stays on one line, and inert.
+ctl analyze "$T_TMP/$(printf 'a\nb\033[31mc')"
+if [ "$(wc -l <"$T_TMP/err")" -eq 1 ] &&
+    grep -q 'a\\x0ab\\x1b\[31mc' "$T_TMP/err"; then
+	t_pass "$T_NAME/log-escapes-control-bytes"
+else
+	t_fail "$T_NAME/log-escapes-control-bytes" "$(od -c "$T_TMP/err" | head -n 3)"
+fi
 
 # --- JSON writer and text renderer on hostile strings --------------------------
 helper=$T_TMP/json-helper

@@ -476,6 +476,7 @@ control_load_begin(struct client *c, uint64_t id, const msgpack_object *req)
 	}
 	c->load->refs++;
 	c->load_format = format;
+	session_set_snaplen(c->load->s, (uint32_t)snaplen);
 	log_info("client uid %lu pid %ld loads session %u (%s records)",
 	    (unsigned long)c->uid, (long)c->pid, session_id(c->load->s),
 	    proto_format_name(format));

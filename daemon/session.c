@@ -287,6 +287,14 @@ session_snaplen(const struct session *s)
 	return (s->snaplen);
 }
 
+/* What a loaded file said; a dump of its frames says it again. */
+void
+session_set_snaplen(struct session *s, uint32_t snaplen)
+{
+	if (snaplen > 0 && snaplen <= PROTO_MAX_SNAPLEN)
+		s->snaplen = snaplen;
+}
+
 void
 session_charge(struct session *s, size_t n)
 {

@@ -129,5 +129,6 @@ size_t		 session_frames_next(struct session *, uint64_t *pos,
 		    u_char *buf, size_t maxbytes);
 int		 session_linktype(const struct session *);
 uint32_t	 session_snaplen(const struct session *);
+void		 session_set_snaplen(struct session *, uint32_t);
 
 #endif

@@ -296,6 +296,10 @@ if command -v tcpdump >/dev/null 2>&1; then
 	a=$(tcpdump -nn -r "$PIPE" 2>/dev/null | md5sum)
 	b=$(tcpdump -nn -r "$T_TMP/one.pcap" 2>/dev/null | md5sum)
 	t_eq "$T_NAME/dump/pcap-same-frames" "$a" "$b"
+	# and the snap length the file had (65535, not the daemon's own)
+	snaps=$(python3 -c 'import struct, sys
+print(*[struct.unpack("<I", open(f, "rb").read(20)[16:20])[0] for f in sys.argv[1:]])' "$PIPE" "$T_TMP/one.pcap")
+	t_eq "$T_NAME/dump/pcap-same-snaplen" "65535 65535" "$snaps"
 fi
 mode=$(stat -c %a "$T_TMP/one.pcap")
 t_eq "$T_NAME/dump/mode-0600" 600 "$mode"

@@ -23,6 +23,7 @@
 
 #include "doc.h"
 #include "esc.h"
+#include "fmt.h"
 #include "proto.h"
 #include "render.h"
 #include "waterfall.h"
@@ -102,35 +103,28 @@ wf_field(char *buf, size_t size, const msgpack_object *o, const char *key)
 	return (wf_esc(buf, size, s, len));
 }
 
-/* Durations for people: 850us, 12.3ms, 1.204s. */
+/*
+ * Durations and sizes read as in every other view (fmt.c); "-" where
+ * the value is not known (negative).
+ */
 const char *
 wf_dur(char *buf, size_t size, int64_t us)
 {
-	if (us < 0)
+	if (us < 0) {
 		snprintf(buf, size, "-");
-	else if (us < 1000)
-		snprintf(buf, size, "%lldus", (long long)us);
-	else if (us < 1000000)
-		snprintf(buf, size, "%.*fms", us < 10000 ? 2 : 1, us / 1e3);
-	else
-		snprintf(buf, size, "%.3fs", us / 1e6);
-	return (buf);
+		return (buf);
+	}
+	return (fmt_duration(buf, size, us));
 }
 
 const char *
 wf_bytes(char *buf, size_t size, int64_t n)
 {
-	if (n < 0)
+	if (n < 0) {
 		snprintf(buf, size, "-");
-	else if (n < 1024)
-		snprintf(buf, size, "%lldB", (long long)n);
-	else if (n < 1024 * 1024)
-		snprintf(buf, size, "%.1fK", n / 1024.0);
-	else if (n < 1024LL * 1024 * 1024)
-		snprintf(buf, size, "%.1fM", n / 1048576.0);
-	else
-		snprintf(buf, size, "%.2fG", n / 1073741824.0);
-	return (buf);
+		return (buf);
+	}
+	return (fmt_bytes(buf, size, (uint64_t)n));
 }
 
 void

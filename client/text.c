@@ -21,6 +21,7 @@
 #include "esc.h"
 #include "fmt.h"
 #include "log.h"
+#include "pick.h"
 #include "text.h"
 #include "xmalloc.h"
 
@@ -63,198 +64,12 @@ struct text_stream {
 	uint64_t	 ntxn;
 };
 
-/* The first value at key in map m, for the items printed once. */
-static const msgpack_object *
-text_get(const msgpack_object *m, const char *key)
-{
-	const msgpack_object_kv	*kv;
-	size_t			 len = strlen(key);
-	uint32_t		 i;
-
-	if (m == NULL || m->type != MSGPACK_OBJECT_MAP)
-		return (NULL);
-	for (i = 0; i < m->via.map.size; i++) {
-		kv = &m->via.map.ptr[i];
-		if (kv->key.type == MSGPACK_OBJECT_STR &&
-		    kv->key.via.str.size == len &&
-		    memcmp(kv->key.via.str.ptr, key, len) == 0)
-			return (&kv->val);
-	}
-	return (NULL);
-}
-
-/*
- * The rows of a large session run to tens of thousands, each reading a
- * few dozen fields: a row's fields are picked out of its map in one
- * walk, into an array indexed like the row's table of keys. Each map
- * key is found in the table through a small open-addressed hash of its
- * length and end bytes, so that the many keys a row does not show cost
- * one probe. As with text_get, the first of two equal keys wins.
- */
-struct text_key {
-	const char	*name;
-	uint32_t	 len;
+static const struct pick_key	text_types[TEXT_NSECTIONS] = {
+	[TEXT_SESSION] = PICK_KEY("session"),
+	[TEXT_SERVERS] = PICK_KEY("server"),
+	[TEXT_CONNECTIONS] = PICK_KEY("connection"),
+	[TEXT_TRANSACTIONS] = PICK_KEY("transaction"),
 };
-#define TEXT_KEY(s)	{ s, sizeof(s) - 1 }
-#define TEXT_SLOTS	64		/* more than twice any table */
-
-struct text_keys {
-	const struct text_key	*key;
-	size_t			 n;
-	int			 built;
-	uint8_t			 slot[TEXT_SLOTS];	/* index + 1; 0: free */
-};
-#define TEXT_KEYS(t)	{ t, sizeof(t) / sizeof(t[0]), 0, { 0 } }
-
-static const struct text_key	text_types[TEXT_NSECTIONS] = {
-	[TEXT_SESSION] = TEXT_KEY("session"),
-	[TEXT_SERVERS] = TEXT_KEY("server"),
-	[TEXT_CONNECTIONS] = TEXT_KEY("connection"),
-	[TEXT_TRANSACTIONS] = TEXT_KEY("transaction"),
-};
-
-static size_t
-text_hash(const char *s, size_t len)
-{
-	return ((len * 7 + (unsigned char)s[0] * 3 +
-	    (unsigned char)s[len - 1]) % TEXT_SLOTS);
-}
-
-static void
-text_keys_build(struct text_keys *t)
-{
-	size_t	 k, h;
-
-	for (k = 0; k < t->n; k++) {
-		h = text_hash(t->key[k].name, t->key[k].len);
-		while (t->slot[h] != 0)
-			h = (h + 1) % TEXT_SLOTS;
-		t->slot[h] = (uint8_t)(k + 1);
-	}
-	t->built = 1;
-}
-
-/* The index of key s in t, or -1. Inline: it runs for every map key. */
-static inline int
-text_keys_find(const struct text_keys *t, const char *s, size_t len)
-{
-	const struct text_key	*key;
-	size_t			 h;
-
-	if (len == 0)
-		return (-1);
-	for (h = text_hash(s, len); t->slot[h] != 0; h = (h + 1) % TEXT_SLOTS) {
-		key = &t->key[t->slot[h] - 1];
-		if (key->len == len && memcmp(key->name, s, len) == 0)
-			return (t->slot[h] - 1);
-	}
-	return (-1);
-}
-
-static void
-text_pick(const msgpack_object *m, struct text_keys *t,
-    const msgpack_object **out)
-{
-	const msgpack_object_kv	*kv;
-	uint32_t		 i;
-	int			 k;
-
-	if (!t->built)
-		text_keys_build(t);
-	memset(out, 0, t->n * sizeof(*out));
-	if (m == NULL || m->type != MSGPACK_OBJECT_MAP)
-		return;
-	for (i = 0; i < m->via.map.size; i++) {
-		kv = &m->via.map.ptr[i];
-		if (kv->key.type == MSGPACK_OBJECT_STR &&
-		    (k = text_keys_find(t, kv->key.via.str.ptr,
-		    kv->key.via.str.size)) != -1 && out[k] == NULL)
-			out[k] = &kv->val;
-	}
-}
-
-/* What text_get_* say of a value already looked up. */
-static int
-text_val_u64(const msgpack_object *o, uint64_t *v)
-{
-	if (o == NULL || o->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
-		return (-1);
-	*v = o->via.u64;
-	return (0);
-}
-
-static uint64_t
-text_val_u(const msgpack_object *o)
-{
-	return (o != NULL && o->type == MSGPACK_OBJECT_POSITIVE_INTEGER ?
-	    o->via.u64 : 0);
-}
-
-static int
-text_val_i64(const msgpack_object *o, int64_t *v)
-{
-	if (o != NULL && o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
-		*v = o->via.i64;
-	else if (o != NULL && o->type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
-	    o->via.u64 <= INT64_MAX)
-		*v = (int64_t)o->via.u64;
-	else
-		return (-1);
-	return (0);
-}
-
-/* True only for a boolean true. */
-static int
-text_val_true(const msgpack_object *o)
-{
-	return (o != NULL && o->type == MSGPACK_OBJECT_BOOLEAN &&
-	    o->via.boolean);
-}
-
-static int
-text_val_isstr(const msgpack_object *o)
-{
-	return (o != NULL && o->type == MSGPACK_OBJECT_STR);
-}
-
-/* The escaped string, or "-" when absent or not a string. */
-static const char *
-text_val_str(const msgpack_object *o, char *buf, size_t size)
-{
-	if (!text_val_isstr(o))
-		return ("-");
-	return (esc_buf(buf, size, o->via.str.ptr, o->via.str.size));
-}
-
-static int
-text_get_u64(const msgpack_object *m, const char *key, uint64_t *v)
-{
-	return (text_val_u64(text_get(m, key), v));
-}
-
-static int
-text_get_bool(const msgpack_object *m, const char *key, int *v)
-{
-	const msgpack_object	*o = text_get(m, key);
-
-	if (o == NULL || o->type != MSGPACK_OBJECT_BOOLEAN)
-		return (-1);
-	*v = o->via.boolean;
-	return (0);
-}
-
-static uint64_t
-text_u64(const msgpack_object *m, const char *key)
-{
-	return (text_val_u(text_get(m, key)));
-}
-
-/* The escaped string at key, or "-" when absent or nil. */
-static const char *
-text_str(const msgpack_object *m, const char *key, char *buf, size_t size)
-{
-	return (text_val_str(text_get(m, key), buf, size));
-}
 
 static const char *
 text_color(const struct text_stream *t, const char *code)
@@ -274,7 +89,7 @@ text_dur_val(const msgpack_object *o, char *buf, size_t size)
 {
 	int64_t	 v;
 
-	if (text_val_i64(o, &v) == -1)
+	if (pick_val_i64(o, &v) == -1)
 		return ("-");
 	return (fmt_duration(buf, size, v));
 }
@@ -290,7 +105,7 @@ text_offset(const struct text_stream *t, const msgpack_object *o,
 	char		 tmp[FMT_NUMLEN], *p = tmp;
 	uint64_t	 us;
 
-	if (text_val_u64(o, &us) == -1)
+	if (pick_val_u64(o, &us) == -1)
 		return ("-");
 	us -= t->base_us;
 	if ((int64_t)us < 0) {
@@ -314,7 +129,7 @@ text_heading(const struct text_stream *t, const char *title)
 static char *
 text_ports(const msgpack_object *m, char *buf, size_t size)
 {
-	const msgpack_object	*a = text_get(m, "ports");
+	const msgpack_object	*a = pick_get(m, "ports");
 	size_t			 off = 0;
 	uint32_t		 i;
 
@@ -370,24 +185,24 @@ text_counters(const struct text_stream *t, const msgpack_object *c)
 static void
 text_setup(struct text_stream *t, const msgpack_object *s)
 {
-	uint64_t	 n = text_u64(s, "transactions");
+	uint64_t	 n = pick_u64(s, "transactions");
 
-	if (text_get_u64(s, "first_frame_us", &t->base_us) == -1)
-		t->base_us = text_u64(s, "start_us");
-	if (text_u64(s, "connections") > n)
-		n = text_u64(s, "connections");
-	if (text_u64(s, "servers") > n)
-		n = text_u64(s, "servers");
+	if (pick_get_u64(s, "first_frame_us", &t->base_us) == -1)
+		t->base_us = pick_u64(s, "start_us");
+	if (pick_u64(s, "connections") > n)
+		n = pick_u64(s, "connections");
+	if (pick_u64(s, "servers") > n)
+		n = pick_u64(s, "servers");
 	if ((int)fmt_digits(n) > t->wid)
 		t->wid = (int)fmt_digits(n);
-	if ((int)fmt_digits(text_u64(s, "connections")) > t->wconn)
-		t->wconn = (int)fmt_digits(text_u64(s, "connections"));
+	if ((int)fmt_digits(pick_u64(s, "connections")) > t->wconn)
+		t->wconn = (int)fmt_digits(pick_u64(s, "connections"));
 }
 
 static void
 text_session(struct text_stream *t, const msgpack_object *s)
 {
-	const msgpack_object	*c = text_get(s, "counters");
+	const msgpack_object	*c = pick_get(s, "counters");
 	char			 src[256], b1[64], b2[64], b3[64], user[64];
 	char			 ports[512];
 	uint64_t		 first, last;
@@ -395,29 +210,29 @@ text_session(struct text_stream *t, const msgpack_object *s)
 	text_setup(t, s);
 
 	fmt_printf(t->out, "%ssession %llu%s: %s %s (%s), started by %s\n",
-	    text_color(t, TEXT_BOLD), (unsigned long long)text_u64(s, "id"),
-	    text_reset(t), text_str(s, "origin", b1, sizeof(b1)),
-	    text_str(s, "source", src, sizeof(src)),
-	    text_str(s, "state", b2, sizeof(b2)),
-	    cmd_user_name(text_u64(s, "uid"), user, sizeof(user)));
+	    text_color(t, TEXT_BOLD), (unsigned long long)pick_u64(s, "id"),
+	    text_reset(t), pick_str(s, "origin", b1, sizeof(b1)),
+	    pick_str(s, "source", src, sizeof(src)),
+	    pick_str(s, "state", b2, sizeof(b2)),
+	    cmd_user_name(pick_u64(s, "uid"), user, sizeof(user)));
 	fmt_printf(t->out, "  link %s, ports %s, started %s\n",
-	    text_str(s, "linktype", b1, sizeof(b1)),
+	    pick_str(s, "linktype", b1, sizeof(b1)),
 	    text_ports(s, ports, sizeof(ports)),
-	    fmt_clock(b2, sizeof(b2), text_u64(s, "start_us")));
-	if (text_get_u64(s, "first_frame_us", &first) == 0 &&
-	    text_get_u64(s, "last_frame_us", &last) == 0)
+	    fmt_clock(b2, sizeof(b2), pick_u64(s, "start_us")));
+	if (pick_get_u64(s, "first_frame_us", &first) == 0 &&
+	    pick_get_u64(s, "last_frame_us", &last) == 0)
 		fmt_printf(t->out, "  frames from %s, spanning %s\n",
 		    fmt_clock(b1, sizeof(b1), first),
 		    fmt_duration(b2, sizeof(b2), (int64_t)(last - first)));
 	fmt_printf(t->out, "  %llu frames (%s bytes), %llu servers, %llu "
 	    "connections, %llu transactions, memory %s of %s\n",
-	    (unsigned long long)text_u64(c, "frames"),
-	    fmt_bytes(b1, sizeof(b1), text_u64(c, "bytes")),
-	    (unsigned long long)text_u64(s, "servers"),
-	    (unsigned long long)text_u64(s, "connections"),
-	    (unsigned long long)text_u64(s, "transactions"),
-	    fmt_bytes(b2, sizeof(b2), text_u64(c, "memory_used")),
-	    fmt_bytes(b3, sizeof(b3), text_u64(c, "memory_budget")));
+	    (unsigned long long)pick_u64(c, "frames"),
+	    fmt_bytes(b1, sizeof(b1), pick_u64(c, "bytes")),
+	    (unsigned long long)pick_u64(s, "servers"),
+	    (unsigned long long)pick_u64(s, "connections"),
+	    (unsigned long long)pick_u64(s, "transactions"),
+	    fmt_bytes(b2, sizeof(b2), pick_u64(c, "memory_used")),
+	    fmt_bytes(b3, sizeof(b3), pick_u64(c, "memory_budget")));
 	text_counters(t, c);
 }
 
@@ -428,94 +243,94 @@ text_session(struct text_stream *t, const msgpack_object *s)
 enum { CONN_ID, CONN_CADDR, CONN_CPORT, CONN_SADDR, CONN_SPORT, CONN_STATE,
 	CONN_FIRST, CONN_LAST, CONN_RTT, CONN_UP, CONN_DOWN, CONN_TXNS,
 	CONN_FLAGS, CONN_PACKETS, CONN_NKEYS };
-static const struct text_key	text_conn_names[CONN_NKEYS] = {
-	[CONN_ID] = TEXT_KEY("id"),
-	[CONN_CADDR] = TEXT_KEY("client_addr"),
-	[CONN_CPORT] = TEXT_KEY("client_port"),
-	[CONN_SADDR] = TEXT_KEY("server_addr"),
-	[CONN_SPORT] = TEXT_KEY("server_port"),
-	[CONN_STATE] = TEXT_KEY("state"),
-	[CONN_FIRST] = TEXT_KEY("first_us"),
-	[CONN_LAST] = TEXT_KEY("last_us"),
-	[CONN_RTT] = TEXT_KEY("rtt_us"),
-	[CONN_UP] = TEXT_KEY("c2s"),
-	[CONN_DOWN] = TEXT_KEY("s2c"),
-	[CONN_TXNS] = TEXT_KEY("transactions"),
-	[CONN_FLAGS] = TEXT_KEY("flags"),
-	[CONN_PACKETS] = TEXT_KEY("packets"),
+static const struct pick_key	text_conn_names[CONN_NKEYS] = {
+	[CONN_ID] = PICK_KEY("id"),
+	[CONN_CADDR] = PICK_KEY("client_addr"),
+	[CONN_CPORT] = PICK_KEY("client_port"),
+	[CONN_SADDR] = PICK_KEY("server_addr"),
+	[CONN_SPORT] = PICK_KEY("server_port"),
+	[CONN_STATE] = PICK_KEY("state"),
+	[CONN_FIRST] = PICK_KEY("first_us"),
+	[CONN_LAST] = PICK_KEY("last_us"),
+	[CONN_RTT] = PICK_KEY("rtt_us"),
+	[CONN_UP] = PICK_KEY("c2s"),
+	[CONN_DOWN] = PICK_KEY("s2c"),
+	[CONN_TXNS] = PICK_KEY("transactions"),
+	[CONN_FLAGS] = PICK_KEY("flags"),
+	[CONN_PACKETS] = PICK_KEY("packets"),
 };
-static struct text_keys	text_conn_keys = TEXT_KEYS(text_conn_names);
+static struct pick_keys	text_conn_keys = PICK_KEYS(text_conn_names);
 
 /* One direction of a connection (PROTOCOL.md DIR). */
 enum { DIR_PACKETS, DIR_BYTES, DIR_RETX, DIR_OOO, DIR_DUP, DIR_ZW,
 	DIR_NKEYS };
-static const struct text_key	text_dir_names[DIR_NKEYS] = {
-	[DIR_PACKETS] = TEXT_KEY("packets"),
-	[DIR_BYTES] = TEXT_KEY("payload_bytes"),
-	[DIR_RETX] = TEXT_KEY("retransmits"),
-	[DIR_OOO] = TEXT_KEY("out_of_order"),
-	[DIR_DUP] = TEXT_KEY("dup_acks"),
-	[DIR_ZW] = TEXT_KEY("zero_windows"),
+static const struct pick_key	text_dir_names[DIR_NKEYS] = {
+	[DIR_PACKETS] = PICK_KEY("packets"),
+	[DIR_BYTES] = PICK_KEY("payload_bytes"),
+	[DIR_RETX] = PICK_KEY("retransmits"),
+	[DIR_OOO] = PICK_KEY("out_of_order"),
+	[DIR_DUP] = PICK_KEY("dup_acks"),
+	[DIR_ZW] = PICK_KEY("zero_windows"),
 };
-static struct text_keys	text_dir_keys = TEXT_KEYS(text_dir_names);
+static struct pick_keys	text_dir_keys = PICK_KEYS(text_dir_names);
 
 enum { PKT_N, PKT_US, PKT_DIR, PKT_FLAGS, PKT_SEQ, PKT_ACK, PKT_WIN,
 	PKT_LEN, PKT_CLASS, PKT_NKEYS };
-static const struct text_key	text_pkt_names[PKT_NKEYS] = {
-	[PKT_N] = TEXT_KEY("n"),
-	[PKT_US] = TEXT_KEY("us"),
-	[PKT_DIR] = TEXT_KEY("dir"),
-	[PKT_FLAGS] = TEXT_KEY("flags"),
-	[PKT_SEQ] = TEXT_KEY("seq"),
-	[PKT_ACK] = TEXT_KEY("ack"),
-	[PKT_WIN] = TEXT_KEY("win"),
-	[PKT_LEN] = TEXT_KEY("len"),
-	[PKT_CLASS] = TEXT_KEY("class"),
+static const struct pick_key	text_pkt_names[PKT_NKEYS] = {
+	[PKT_N] = PICK_KEY("n"),
+	[PKT_US] = PICK_KEY("us"),
+	[PKT_DIR] = PICK_KEY("dir"),
+	[PKT_FLAGS] = PICK_KEY("flags"),
+	[PKT_SEQ] = PICK_KEY("seq"),
+	[PKT_ACK] = PICK_KEY("ack"),
+	[PKT_WIN] = PICK_KEY("win"),
+	[PKT_LEN] = PICK_KEY("len"),
+	[PKT_CLASS] = PICK_KEY("class"),
 };
-static struct text_keys	text_pkt_keys = TEXT_KEYS(text_pkt_names);
+static struct pick_keys	text_pkt_keys = PICK_KEYS(text_pkt_names);
 
 enum { TXN_ID, TXN_CONN, TXN_SERVER, TXN_REQ, TXN_RESP, TXN_TIMINGS,
 	TXN_PIPELINED, TXN_CONDITIONAL, TXN_CLOSE, TXN_UPGRADE, TXN_NKEYS };
-static const struct text_key	text_txn_names[TXN_NKEYS] = {
-	[TXN_ID] = TEXT_KEY("id"),
-	[TXN_CONN] = TEXT_KEY("connection"),
-	[TXN_SERVER] = TEXT_KEY("server"),
-	[TXN_REQ] = TEXT_KEY("request"),
-	[TXN_RESP] = TEXT_KEY("response"),
-	[TXN_TIMINGS] = TEXT_KEY("timings"),
-	[TXN_PIPELINED] = TEXT_KEY("pipelined"),
-	[TXN_CONDITIONAL] = TEXT_KEY("conditional"),
-	[TXN_CLOSE] = TEXT_KEY("connection_close"),
-	[TXN_UPGRADE] = TEXT_KEY("upgrade"),
+static const struct pick_key	text_txn_names[TXN_NKEYS] = {
+	[TXN_ID] = PICK_KEY("id"),
+	[TXN_CONN] = PICK_KEY("connection"),
+	[TXN_SERVER] = PICK_KEY("server"),
+	[TXN_REQ] = PICK_KEY("request"),
+	[TXN_RESP] = PICK_KEY("response"),
+	[TXN_TIMINGS] = PICK_KEY("timings"),
+	[TXN_PIPELINED] = PICK_KEY("pipelined"),
+	[TXN_CONDITIONAL] = PICK_KEY("conditional"),
+	[TXN_CLOSE] = PICK_KEY("connection_close"),
+	[TXN_UPGRADE] = PICK_KEY("upgrade"),
 };
-static struct text_keys	text_txn_keys = TEXT_KEYS(text_txn_names);
+static struct pick_keys	text_txn_keys = PICK_KEYS(text_txn_names);
 
 /* The fields of a request and of a response, in one table. */
 enum { MSG_START, MSG_METHOD, MSG_TARGET, MSG_BODY, MSG_SPLIT,
 	MSG_COMPLETE, MSG_ERROR, MSG_INTERIM, MSG_STATUS, MSG_DECODED,
 	MSG_CTYPE, MSG_NKEYS };
-static const struct text_key	text_msg_names[MSG_NKEYS] = {
-	[MSG_START] = TEXT_KEY("start_us"),
-	[MSG_METHOD] = TEXT_KEY("method"),
-	[MSG_TARGET] = TEXT_KEY("target"),
-	[MSG_BODY] = TEXT_KEY("body_bytes"),
-	[MSG_SPLIT] = TEXT_KEY("headers_split"),
-	[MSG_COMPLETE] = TEXT_KEY("complete"),
-	[MSG_ERROR] = TEXT_KEY("error"),
-	[MSG_INTERIM] = TEXT_KEY("interim"),
-	[MSG_STATUS] = TEXT_KEY("status"),
-	[MSG_DECODED] = TEXT_KEY("decoded_bytes"),
-	[MSG_CTYPE] = TEXT_KEY("content_type"),
+static const struct pick_key	text_msg_names[MSG_NKEYS] = {
+	[MSG_START] = PICK_KEY("start_us"),
+	[MSG_METHOD] = PICK_KEY("method"),
+	[MSG_TARGET] = PICK_KEY("target"),
+	[MSG_BODY] = PICK_KEY("body_bytes"),
+	[MSG_SPLIT] = PICK_KEY("headers_split"),
+	[MSG_COMPLETE] = PICK_KEY("complete"),
+	[MSG_ERROR] = PICK_KEY("error"),
+	[MSG_INTERIM] = PICK_KEY("interim"),
+	[MSG_STATUS] = PICK_KEY("status"),
+	[MSG_DECODED] = PICK_KEY("decoded_bytes"),
+	[MSG_CTYPE] = PICK_KEY("content_type"),
 };
-static struct text_keys	text_msg_keys = TEXT_KEYS(text_msg_names);
+static struct pick_keys	text_msg_keys = PICK_KEYS(text_msg_names);
 
 enum { TM_SEND, TM_WAIT, TM_RECEIVE, TM_NKEYS };
-static const struct text_key	text_tm_names[TM_NKEYS] = {
-	[TM_SEND] = TEXT_KEY("send_us"),
-	[TM_WAIT] = TEXT_KEY("wait_us"),
-	[TM_RECEIVE] = TEXT_KEY("receive_us"),
+static const struct pick_key	text_tm_names[TM_NKEYS] = {
+	[TM_SEND] = PICK_KEY("send_us"),
+	[TM_WAIT] = PICK_KEY("wait_us"),
+	[TM_RECEIVE] = PICK_KEY("receive_us"),
 };
-static struct text_keys	text_tm_keys = TEXT_KEYS(text_tm_names);
+static struct pick_keys	text_tm_keys = PICK_KEYS(text_tm_names);
 
 /* "addr:port" (IPv6 in brackets), escaped; buf holds 160 bytes. */
 static const char *
@@ -523,7 +338,7 @@ text_endpoint(const msgpack_object *addr, const msgpack_object *port,
     char *buf)
 {
 	char		 ab[128];
-	const char	*a = text_val_str(addr, ab, sizeof(ab));
+	const char	*a = pick_val_str(addr, ab, sizeof(ab));
 	size_t		 len = strlen(a);
 	int		 v6 = memchr(a, ':', len) != NULL;
 	char		*p = buf;
@@ -535,7 +350,7 @@ text_endpoint(const msgpack_object *addr, const msgpack_object *port,
 	if (v6)
 		*p++ = ']';
 	*p++ = ':';
-	*fmt_uint(p, text_val_u(port), 0) = '\0';
+	*fmt_uint(p, pick_val_u(port), 0) = '\0';
 	return (buf);
 }
 
@@ -565,7 +380,7 @@ text_flags(const msgpack_object *a, char *buf, size_t size)
 static const char *
 text_arrow(const msgpack_object *dir)
 {
-	if (text_val_isstr(dir) && dir->via.str.size == 3 &&
+	if (pick_val_isstr(dir) && dir->via.str.size == 3 &&
 	    memcmp(dir->via.str.ptr, "c2s", 3) == 0)
 		return ("->");
 	return ("<-");
@@ -578,26 +393,26 @@ text_packet(const struct text_stream *t, const msgpack_object *p)
 	struct fmt_out		*o = t->out;
 	char			 off[32], fl[16], cls[32];
 
-	text_pick(p, &text_pkt_keys, f);
+	pick_fields(p, &text_pkt_keys, f);
 	fmt_right(o, t->wid + 4, "#");
 	fmt_putc(o, ' ');
-	fmt_uright(o, 8, text_val_u(f[PKT_N]));
+	fmt_uright(o, 8, pick_val_u(f[PKT_N]));
 	fmt_putc(o, ' ');
 	fmt_right(o, 11, text_offset(t, f[PKT_US], off, sizeof(off)));
 	fmt_putc(o, ' ');
 	fmt_puts(o, text_arrow(f[PKT_DIR]));
 	fmt_putc(o, ' ');
-	fmt_left(o, 6, text_val_str(f[PKT_FLAGS], fl, sizeof(fl)));
+	fmt_left(o, 6, pick_val_str(f[PKT_FLAGS], fl, sizeof(fl)));
 	fmt_puts(o, " seq ");
-	fmt_uleft(o, 10, text_val_u(f[PKT_SEQ]));
+	fmt_uleft(o, 10, pick_val_u(f[PKT_SEQ]));
 	fmt_puts(o, " ack ");
-	fmt_uleft(o, 10, text_val_u(f[PKT_ACK]));
+	fmt_uleft(o, 10, pick_val_u(f[PKT_ACK]));
 	fmt_puts(o, " win ");
-	fmt_uleft(o, 6, text_val_u(f[PKT_WIN]));
+	fmt_uleft(o, 6, pick_val_u(f[PKT_WIN]));
 	fmt_puts(o, " len ");
-	fmt_uleft(o, 6, text_val_u(f[PKT_LEN]));
+	fmt_uleft(o, 6, pick_val_u(f[PKT_LEN]));
 	fmt_putc(o, ' ');
-	fmt_puts(o, text_val_str(f[PKT_CLASS], cls, sizeof(cls)));
+	fmt_puts(o, pick_val_str(f[PKT_CLASS], cls, sizeof(cls)));
 	fmt_putc(o, '\n');
 }
 
@@ -631,18 +446,18 @@ text_dirs(struct fmt_out *o, const msgpack_object *up, const msgpack_object *dow
 	char			 b1[24], b2[24];
 	size_t			 i;
 
-	text_pick(up, &text_dir_keys, u);
-	text_pick(down, &text_dir_keys, d);
-	*fmt_uint(b1, text_val_u(u[DIR_PACKETS]), 0) = '\0';
-	*fmt_uint(b2, text_val_u(d[DIR_PACKETS]), 0) = '\0';
+	pick_fields(up, &text_dir_keys, u);
+	pick_fields(down, &text_dir_keys, d);
+	*fmt_uint(b1, pick_val_u(u[DIR_PACKETS]), 0) = '\0';
+	*fmt_uint(b2, pick_val_u(d[DIR_PACKETS]), 0) = '\0';
 	text_pair(o, b1, b2);
 	fmt_putc(o, ' ');
-	text_pair(o, fmt_bytes(b1, 16, text_val_u(u[DIR_BYTES])),
-	    fmt_bytes(b2, 16, text_val_u(d[DIR_BYTES])));
+	text_pair(o, fmt_bytes(b1, 16, pick_val_u(u[DIR_BYTES])),
+	    fmt_bytes(b2, 16, pick_val_u(d[DIR_BYTES])));
 	for (i = 0; i < sizeof(sums) / sizeof(sums[0]); i++) {
 		fmt_putc(o, ' ');
-		fmt_uright(o, widths[i], text_val_u(u[sums[i]]) +
-		    text_val_u(d[sums[i]]));
+		fmt_uright(o, widths[i], pick_val_u(u[sums[i]]) +
+		    pick_val_u(d[sums[i]]));
 	}
 }
 
@@ -654,9 +469,9 @@ text_connection(const struct text_stream *t, const msgpack_object *c)
 	char			 cl[160], sv[160], st[32], off[32], dur[32];
 	char			 rtt[32], fl[256];
 
-	text_pick(c, &text_conn_keys, f);
+	pick_fields(c, &text_conn_keys, f);
 	fmt_puts(o, "  ");
-	fmt_uright(o, t->wid, text_val_u(f[CONN_ID]));
+	fmt_uright(o, t->wid, pick_val_u(f[CONN_ID]));
 	fmt_puts(o, "  ");
 	fmt_left(o, TEXT_WENDPOINT, text_endpoint(f[CONN_CADDR],
 	    f[CONN_CPORT], cl));
@@ -664,12 +479,12 @@ text_connection(const struct text_stream *t, const msgpack_object *c)
 	fmt_left(o, TEXT_WENDPOINT, text_endpoint(f[CONN_SADDR],
 	    f[CONN_SPORT], sv));
 	fmt_putc(o, ' ');
-	fmt_left(o, 11, text_val_str(f[CONN_STATE], st, sizeof(st)));
+	fmt_left(o, 11, pick_val_str(f[CONN_STATE], st, sizeof(st)));
 	fmt_putc(o, ' ');
 	fmt_right(o, 11, text_offset(t, f[CONN_FIRST], off, sizeof(off)));
 	fmt_putc(o, ' ');
 	fmt_right(o, 9, fmt_duration(dur, sizeof(dur),
-	    (int64_t)(text_val_u(f[CONN_LAST]) - text_val_u(f[CONN_FIRST]))));
+	    (int64_t)(pick_val_u(f[CONN_LAST]) - pick_val_u(f[CONN_FIRST]))));
 	fmt_putc(o, ' ');
 	fmt_right(o, 8, text_dur_val(f[CONN_RTT], rtt, sizeof(rtt)));
 	fmt_putc(o, ' ');
@@ -712,7 +527,7 @@ text_status_code(const struct text_stream *t, const msgpack_object *resp,
 		p = fmt_uint(p, im->via.array.ptr[0].via.u64 % 1000, 0);
 		*p++ = '>';
 	}
-	if (text_val_u64(m[MSG_STATUS], &st) == -1) {
+	if (pick_val_u64(m[MSG_STATUS], &st) == -1) {
 		if (p == buf)
 			return ("?");
 		p[-1] = '\0';
@@ -736,21 +551,21 @@ text_txn_flags(const msgpack_object **x, const msgpack_object **req,
 {
 	int	 i = 0, done;
 
-	if (text_val_true(x[TXN_PIPELINED]))
+	if (pick_val_true(x[TXN_PIPELINED]))
 		buf[i++] = 'P';
-	if (text_val_true(x[TXN_CONDITIONAL]))
+	if (pick_val_true(x[TXN_CONDITIONAL]))
 		buf[i++] = 'C';
-	if (text_val_true(x[TXN_CLOSE]))
+	if (pick_val_true(x[TXN_CLOSE]))
 		buf[i++] = 'X';
-	if (text_val_true(x[TXN_UPGRADE]))
+	if (pick_val_true(x[TXN_UPGRADE]))
 		buf[i++] = 'U';
-	if (text_val_true(req[MSG_SPLIT]))
+	if (pick_val_true(req[MSG_SPLIT]))
 		buf[i++] = 'S';
-	done = text_val_true(req[MSG_COMPLETE]) && resp != NULL &&
-	    resp->type == MSGPACK_OBJECT_MAP && text_val_true(rs[MSG_COMPLETE]);
+	done = pick_val_true(req[MSG_COMPLETE]) && resp != NULL &&
+	    resp->type == MSGPACK_OBJECT_MAP && pick_val_true(rs[MSG_COMPLETE]);
 	if (!done)
 		buf[i++] = 'I';
-	if (text_val_isstr(req[MSG_ERROR]) || text_val_isstr(rs[MSG_ERROR]))
+	if (pick_val_isstr(req[MSG_ERROR]) || pick_val_isstr(rs[MSG_ERROR]))
 		buf[i++] = 'E';
 	if (i == 0)
 		buf[i++] = '-';
@@ -767,8 +582,8 @@ text_body(const msgpack_object *resp, const msgpack_object **m, char *buf)
 
 	if (resp == NULL || resp->type != MSGPACK_OBJECT_MAP)
 		return ("-");
-	fmt_bytes(buf, 16, text_val_u(m[MSG_BODY]));
-	if (text_val_u64(m[MSG_DECODED], &dec) == 0) {
+	fmt_bytes(buf, 16, pick_val_u(m[MSG_BODY]));
+	if (pick_val_u64(m[MSG_DECODED], &dec) == 0) {
 		len = strlen(buf);
 		buf[len] = '>';
 		fmt_bytes(buf + len + 1, 16, dec);
@@ -787,11 +602,11 @@ text_host(const msgpack_object *srv, char *buf, size_t size)
 	buf[0] = '\0';
 	if (srv == NULL)
 		return (buf);
-	if (text_get(srv, "name") != NULL &&
-	    text_get(srv, "name")->type == MSGPACK_OBJECT_STR)
-		return (text_str(srv, "name", buf, size));
-	addr = text_str(srv, "addr", ab, sizeof(ab));
-	port = text_u64(srv, "port");
+	if (pick_get(srv, "name") != NULL &&
+	    pick_get(srv, "name")->type == MSGPACK_OBJECT_STR)
+		return (pick_str(srv, "name", buf, size));
+	addr = pick_str(srv, "addr", ab, sizeof(ab));
+	port = pick_u64(srv, "port");
 	if (strchr(addr, ':') != NULL)
 		snprintf(buf, size, "[%s]", addr);
 	else
@@ -813,7 +628,7 @@ text_messages(const struct text_stream *t, const msgpack_object *resp,
 
 	fmt_right(o, 11, text_offset(t, rq[MSG_START], off, sizeof(off)));
 	fmt_putc(o, ' ');
-	fmt_left(o, TEXT_WMETHOD, text_val_str(rq[MSG_METHOD], meth,
+	fmt_left(o, TEXT_WMETHOD, pick_val_str(rq[MSG_METHOD], meth,
 	    sizeof(meth)));
 	fmt_putc(o, ' ');
 	st = text_status_code(t, resp, rs, code, &stc);
@@ -821,11 +636,11 @@ text_messages(const struct text_stream *t, const msgpack_object *resp,
 	fmt_right(o, 7, st);
 	fmt_puts(o, text_reset(t));
 	fmt_putc(o, ' ');
-	fmt_right(o, 7, fmt_bytes(rb, sizeof(rb), text_val_u(rq[MSG_BODY])));
+	fmt_right(o, 7, fmt_bytes(rb, sizeof(rb), pick_val_u(rq[MSG_BODY])));
 	fmt_putc(o, ' ');
 	fmt_right(o, 13, text_body(resp, rs, sb));
 	fmt_putc(o, ' ');
-	fmt_cut(o, 20, text_val_str(rs[MSG_CTYPE], ct, sizeof(ct)));
+	fmt_cut(o, 20, pick_val_str(rs[MSG_CTYPE], ct, sizeof(ct)));
 }
 
 static void
@@ -839,14 +654,14 @@ text_transaction(const struct text_stream *t, const msgpack_object *x)
 	char			 d[16], fl[16], target[2048];
 	int			 i;
 
-	text_pick(x, &text_txn_keys, f);
-	text_pick(f[TXN_REQ], &text_msg_keys, rq);
-	text_pick(f[TXN_RESP], &text_msg_keys, rs);
-	text_pick(f[TXN_TIMINGS], &text_tm_keys, tm);
+	pick_fields(x, &text_txn_keys, f);
+	pick_fields(f[TXN_REQ], &text_msg_keys, rq);
+	pick_fields(f[TXN_RESP], &text_msg_keys, rs);
+	pick_fields(f[TXN_TIMINGS], &text_tm_keys, tm);
 	fmt_puts(o, "  ");
-	fmt_uright(o, t->wid, text_val_u(f[TXN_ID]));
+	fmt_uright(o, t->wid, pick_val_u(f[TXN_ID]));
 	fmt_putc(o, ' ');
-	fmt_uright(o, t->wconn, text_val_u(f[TXN_CONN]));
+	fmt_uright(o, t->wconn, pick_val_u(f[TXN_CONN]));
 	fmt_putc(o, ' ');
 	text_messages(t, f[TXN_RESP], rq, rs);
 	for (i = 0; i < TM_NKEYS; i++) {
@@ -857,8 +672,8 @@ text_transaction(const struct text_stream *t, const msgpack_object *x)
 	fmt_left(o, 5, text_txn_flags(f, rq, f[TXN_RESP], rs, fl));
 	fmt_putc(o, ' ');
 	/* Origin-form targets get their host; others are whole URLs. */
-	tg = text_val_str(rq[MSG_TARGET], target, sizeof(target));
-	srv = text_val_u(f[TXN_SERVER]);
+	tg = pick_val_str(rq[MSG_TARGET], target, sizeof(target));
+	srv = pick_val_u(f[TXN_SERVER]);
 	if (tg[0] == '/' && srv < t->nhosts && t->hosts[srv] != NULL)
 		fmt_puts(o, t->hosts[srv]);
 	fmt_puts(o, tg);
@@ -873,14 +688,14 @@ static void
 text_server(struct text_stream *t, const msgpack_object *s)
 {
 	char		 addr[128], name[512], host[512];
-	uint64_t	 id = text_u64(s, "id");
+	uint64_t	 id = pick_u64(s, "id");
 
 	fmt_printf(t->out, "  %*llu  %-39s %5llu %6llu %6llu  %s\n", t->wid,
-	    (unsigned long long)id, text_str(s, "addr", addr, sizeof(addr)),
-	    (unsigned long long)text_u64(s, "port"),
-	    (unsigned long long)text_u64(s, "connections"),
-	    (unsigned long long)text_u64(s, "transactions"),
-	    text_str(s, "name", name, sizeof(name)));
+	    (unsigned long long)id, pick_str(s, "addr", addr, sizeof(addr)),
+	    (unsigned long long)pick_u64(s, "port"),
+	    (unsigned long long)pick_u64(s, "connections"),
+	    (unsigned long long)pick_u64(s, "transactions"),
+	    pick_str(s, "name", name, sizeof(name)));
 	if (id == 0 || id > TEXT_MAX_SERVER)
 		return;
 	if (id >= t->nhosts) {
@@ -947,16 +762,14 @@ text_stream_new(FILE *fp, const struct render_opts *ro)
 int
 text_stream_item(void *arg, const msgpack_object *item)
 {
-	static struct text_keys	 types = TEXT_KEYS(text_types);
+	static struct pick_keys	 types = PICK_KEYS(text_types);
 	struct text_stream	*t = arg;
-	const msgpack_object	*type = text_get(item, "type");
+	const msgpack_object	*type = pick_get(item, "type");
 	int			 k;
 
-	if (!text_val_isstr(type))
+	if (!pick_val_isstr(type))
 		return (0);
-	if (!types.built)
-		text_keys_build(&types);
-	k = text_keys_find(&types, type->via.str.ptr, type->via.str.size);
+	k = pick_find(&types, type->via.str.ptr, type->via.str.size);
 	switch (k) {
 	case TEXT_SESSION:
 		text_session(t, item);
@@ -1021,13 +834,13 @@ text_session_line(FILE *fp, const msgpack_object *s)
 
 	fprintf(fp, "session %llu: %s (%s): %llu frames, %llu servers, %llu "
 	    "connections, %llu transactions\n",
-	    (unsigned long long)text_u64(s, "id"),
-	    text_str(s, "source", src, sizeof(src)),
-	    text_str(s, "state", state, sizeof(state)),
-	    (unsigned long long)text_u64(text_get(s, "counters"), "frames"),
-	    (unsigned long long)text_u64(s, "servers"),
-	    (unsigned long long)text_u64(s, "connections"),
-	    (unsigned long long)text_u64(s, "transactions"));
+	    (unsigned long long)pick_u64(s, "id"),
+	    pick_str(s, "source", src, sizeof(src)),
+	    pick_str(s, "state", state, sizeof(state)),
+	    (unsigned long long)pick_u64(pick_get(s, "counters"), "frames"),
+	    (unsigned long long)pick_u64(s, "servers"),
+	    (unsigned long long)pick_u64(s, "connections"),
+	    (unsigned long long)pick_u64(s, "transactions"));
 }
 
 void
@@ -1044,18 +857,18 @@ text_sessions(FILE *fp, const msgpack_object *a, int color)
 	    "");
 	for (i = 0; a != NULL && i < a->via.array.size; i++) {
 		s = &a->via.array.ptr[i];
-		c = text_get(s, "counters");
+		c = pick_get(s, "counters");
 		fprintf(fp, "%5llu  %-8s %-24.24s %-10s %-9s %-19s %9llu %6llu "
-		    "%7llu %7s\n", (unsigned long long)text_u64(s, "id"),
-		    text_str(s, "origin", o, sizeof(o)),
-		    text_str(s, "source", src, sizeof(src)),
-		    cmd_user_name(text_u64(s, "uid"), who, sizeof(who)),
-		    text_str(s, "state", st, sizeof(st)),
-		    fmt_clock(start, sizeof(start), text_u64(s, "start_us")),
-		    (unsigned long long)text_u64(c, "frames"),
-		    (unsigned long long)text_u64(s, "connections"),
-		    (unsigned long long)text_u64(s, "transactions"),
-		    fmt_bytes(mem, sizeof(mem), text_u64(c, "memory_used")));
+		    "%7llu %7s\n", (unsigned long long)pick_u64(s, "id"),
+		    pick_str(s, "origin", o, sizeof(o)),
+		    pick_str(s, "source", src, sizeof(src)),
+		    cmd_user_name(pick_u64(s, "uid"), who, sizeof(who)),
+		    pick_str(s, "state", st, sizeof(st)),
+		    fmt_clock(start, sizeof(start), pick_u64(s, "start_us")),
+		    (unsigned long long)pick_u64(c, "frames"),
+		    (unsigned long long)pick_u64(s, "connections"),
+		    (unsigned long long)pick_u64(s, "transactions"),
+		    fmt_bytes(mem, sizeof(mem), pick_u64(c, "memory_used")));
 	}
 	if (a == NULL || a->via.array.size == 0)
 		fprintf(fp, "(no sessions kept; 'htracrctl start' captures, "
@@ -1075,44 +888,44 @@ text_clients(FILE *fp, const msgpack_object *a)
 	for (i = 0; i < a->via.array.size; i++) {
 		c = &a->via.array.ptr[i];
 		fprintf(fp, "  %-10s pid %-8llu since %s\n",
-		    cmd_user_name(text_u64(c, "uid"), who, sizeof(who)),
-		    (unsigned long long)text_u64(c, "pid"),
-		    fmt_clock(since, sizeof(since), text_u64(c, "since_us")));
+		    cmd_user_name(pick_u64(c, "uid"), who, sizeof(who)),
+		    (unsigned long long)pick_u64(c, "pid"),
+		    fmt_clock(since, sizeof(since), pick_u64(c, "since_us")));
 	}
 }
 
 void
 text_status(FILE *fp, const msgpack_object *r, int color)
 {
-	const msgpack_object	*s = text_get(r, "session");
+	const msgpack_object	*s = pick_get(r, "session");
 	char			 st[32], ifn[64], ports[512], who[64], m[16];
 	int			 capture = 0;
 
-	(void)text_get_bool(r, "capture", &capture);
+	(void)pick_get_bool(r, "capture", &capture);
 	fprintf(fp, "capture:    %s\n", capture ? "available" :
 	    "unavailable (htracrd runs with --no-capture)");
 	fprintf(fp, "state:      %s%s%s\n", color ? TEXT_BOLD : "",
-	    text_str(r, "state", st, sizeof(st)), color ? TEXT_RESET : "");
+	    pick_str(r, "state", st, sizeof(st)), color ? TEXT_RESET : "");
 	if (strcmp(st, "running") == 0) {
-		fprintf(fp, "interface:  %s\n", text_str(r, "interface", ifn,
+		fprintf(fp, "interface:  %s\n", pick_str(r, "interface", ifn,
 		    sizeof(ifn)));
 		fprintf(fp, "ports:      %s\n", text_ports(r, ports,
 		    sizeof(ports)));
-		fprintf(fp, "started by: %s\n", cmd_user_name(text_u64(r,
+		fprintf(fp, "started by: %s\n", cmd_user_name(pick_u64(r,
 		    "started_by"), who, sizeof(who)));
 	}
 	if (s != NULL && s->type == MSGPACK_OBJECT_MAP) {
 		fprintf(fp, "session:    ");
 		text_session_line(fp, s);
-		s = text_get(s, "counters");
+		s = pick_get(s, "counters");
 		fprintf(fp, "drops:      kernel %llu, interface %llu, "
 		    "forwarding %llu, evicted frames %llu\n",
-		    (unsigned long long)text_u64(s, "kernel_drops"),
-		    (unsigned long long)text_u64(s, "ifdrops"),
-		    (unsigned long long)text_u64(s, "forward_drops"),
-		    (unsigned long long)text_u64(s, "evicted_frames"));
+		    (unsigned long long)pick_u64(s, "kernel_drops"),
+		    (unsigned long long)pick_u64(s, "ifdrops"),
+		    (unsigned long long)pick_u64(s, "forward_drops"),
+		    (unsigned long long)pick_u64(s, "evicted_frames"));
 	}
 	fprintf(fp, "memory:     %s\n", fmt_bytes(m, sizeof(m),
-	    text_u64(r, "memory")));
-	text_clients(fp, text_get(r, "clients"));
+	    pick_u64(r, "memory")));
+	text_clients(fp, pick_get(r, "clients"));
 }

@@ -6,8 +6,9 @@
  *
  *   drive [-dHnpv] [-P port,...] [-b budget] [-k body_keep] file.pcap
  *     -p  pack packet records too      -v  one line per transaction
- *     -d  print every packed item      -n  keep no raw frames
- *     -H  pack no header lists
+ *     -d  print every packed item      -n  keep no raw frames or
+ *     -H  keep two headers a message,       packet records
+ *         pack the brief detail
  * -n -H -k 0 is what "htracrctl analyze" asks of the engine.
  */
 #include <sys/types.h>
@@ -130,10 +131,13 @@ main(int argc, char *argv[])
 	while ((ch = getopt(argc, argv, "b:dHk:npP:v")) != -1) {
 		switch (ch) {
 		case 'H':
-			flags |= SESSION_DETAIL_NO_HEADERS;
+			flags |= SESSION_DETAIL_NO_HEADERS |
+			    SESSION_DETAIL_BRIEF;
+			cfg.no_headers = 1;
 			break;
 		case 'n':
 			cfg.keep_frames = 0;
+			cfg.no_packets = 1;
 			break;
 		case 'd':
 			dump = 1;

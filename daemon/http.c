@@ -19,6 +19,7 @@
 
 #include "body.h"
 #include "http.h"
+#include "msg.h"
 #include "xmalloc.h"
 
 
@@ -276,26 +277,6 @@ http_touch(struct http_dir *hd, struct msg *m)
 	}
 }
 
-/* Appends to the message's text; 0 when the bound is reached. */
-static int
-http_text(struct http_dir *hd, struct msg *m, const char *at, size_t n)
-{
-	size_t	 ncap;
-
-	if (n > MSG_MAX_TEXT || m->textlen + n > MSG_MAX_TEXT)
-		return (0);
-	if (m->textlen + n > m->textcap) {
-		ncap = m->textcap ? m->textcap : 256;
-		while (ncap < m->textlen + n)
-			ncap *= 2;
-		m->text = session_extend(hd->hc->s, m->text, m->textcap, ncap);
-		m->textcap = (uint32_t)ncap;
-	}
-	memcpy(m->text + m->textlen, at, n);
-	m->textlen += (uint32_t)n;
-	return (1);
-}
-
 static int
 http_on_begin(llhttp_t *p)
 {
@@ -342,7 +323,7 @@ http_on_url(llhttp_t *p, const char *at, size_t n)
 	if (m->target_len == 0)
 		m->target_off = m->textlen;
 	if (m->target_off + m->target_len == m->textlen &&
-	    http_text(hd, m, at, n))
+	    msg_text(hd->hc->s, m, at, n))
 		m->target_len += (uint32_t)n;
 	return (0);
 }
@@ -358,28 +339,9 @@ http_on_status(llhttp_t *p, const char *at, size_t n)
 	if (m->reason_len == 0)
 		m->reason_off = m->textlen;
 	if (m->reason_off + m->reason_len == m->textlen &&
-	    http_text(hd, m, at, n))
+	    msg_text(hd->hc->s, m, at, n))
 		m->reason_len += (uint32_t)n;
 	return (0);
-}
-
-static struct hdr *
-http_hdr_new(struct http_dir *hd, struct msg *m)
-{
-	size_t	 ncap;
-
-	if (m->nhdrs >= MSG_MAX_HEADERS)
-		return (NULL);
-	if (m->nhdrs == m->hdrcap) {
-		ncap = m->hdrcap ? m->hdrcap * 2 : 16;
-		m->hdrs = session_extend(hd->hc->s, m->hdrs,
-		    m->hdrcap * sizeof(*m->hdrs), ncap * sizeof(*m->hdrs));
-		m->hdrcap = (uint32_t)ncap;
-	}
-	memset(&m->hdrs[m->nhdrs], 0, sizeof(m->hdrs[0]));
-	m->hdrs[m->nhdrs].name_off = (uint16_t)m->textlen;
-	m->hdrs[m->nhdrs].val_off = (uint16_t)m->textlen;
-	return (&m->hdrs[m->nhdrs++]);
 }
 
 /* Names and values may arrive in pieces; each piece is appended. */
@@ -394,12 +356,12 @@ http_on_field(llhttp_t *p, const char *at, size_t n)
 		return (0);
 	if (m->in_value || m->nhdrs == 0) {
 		m->in_value = 0;
-		if ((h = http_hdr_new(hd, m)) == NULL)
+		if ((h = msg_hdr_new(hd->hc->s, m)) == NULL)
 			return (0);
 	} else
 		h = &m->hdrs[m->nhdrs - 1];
 	if (h->name_off + h->name_len == m->textlen && h->val_len == 0 &&
-	    http_text(hd, m, at, n)) {
+	    msg_text(hd->hc->s, m, at, n)) {
 		h->name_len += (uint16_t)n;
 		h->val_off = (uint16_t)m->textlen;
 	}
@@ -420,23 +382,9 @@ http_on_value(llhttp_t *p, const char *at, size_t n)
 		m->in_value = 1;
 		h->val_off = (uint16_t)m->textlen;
 	}
-	if (h->val_off + h->val_len == m->textlen && http_text(hd, m, at, n))
+	if (h->val_off + h->val_len == m->textlen && msg_text(hd->hc->s, m, at, n))
 		h->val_len += (uint16_t)n;
 	return (0);
-}
-
-static int
-http_hdr_is(const struct msg *m, const struct hdr *h, const char *name)
-{
-	return (h->name_len == strlen(name) &&
-	    strncasecmp(m->text + h->name_off, name, h->name_len) == 0);
-}
-
-static int
-http_val_is(const struct msg *m, const struct hdr *h, const char *v)
-{
-	return (h->val_len == strlen(v) &&
-	    strncasecmp(m->text + h->val_off, v, h->val_len) == 0);
 }
 
 /* Server name from the first Host header: the port is stripped. */
@@ -471,86 +419,21 @@ http_headers_scan(struct http_dir *hd, struct msg *m, struct txn *t)
 
 	for (i = 0; i < m->nhdrs; i++) {
 		h = &m->hdrs[i];
-		if (m->ct < 0 && http_hdr_is(m, h, "content-type"))
+		if (m->ct < 0 && msg_hdr_is(m, h, "content-type"))
 			m->ct = (int)i;
-		else if (m->ce < 0 && http_hdr_is(m, h, "content-encoding")) {
+		else if (m->ce < 0 && msg_hdr_is(m, h, "content-encoding")) {
 			m->ce = (int)i;
-			if (http_val_is(m, h, "gzip") ||
-			    http_val_is(m, h, "x-gzip") ||
-			    http_val_is(m, h, "deflate"))
+			if (msg_val_is(m, h, "gzip") ||
+			    msg_val_is(m, h, "x-gzip") ||
+			    msg_val_is(m, h, "deflate"))
 				m->encoded = 1;
-		} else if (hd->dir == DIR_C2S && (http_hdr_is(m, h,
-		    "if-none-match") || http_hdr_is(m, h, "if-modified-since")))
+		} else if (hd->dir == DIR_C2S && (msg_hdr_is(m, h,
+		    "if-none-match") || msg_hdr_is(m, h, "if-modified-since")))
 			t->conditional = 1;
-		else if (hd->dir == DIR_C2S && http_hdr_is(m, h, "host"))
+		else if (hd->dir == DIR_C2S && msg_hdr_is(m, h, "host"))
 			http_server_name(hd->hc->s, c->server,
 			    m->text + h->val_off, h->val_len);
 	}
-}
-
-/*
- * A session that keeps no header lists (for a summary) holds on to the
- * start line and the two headers a summary shows, Content-Type and
- * Content-Encoding, moved down over the others.
- */
-static void
-http_msg_lean(struct msg *m)
-{
-	struct hdr	 h;
-	uint32_t	 end, i, n = 0;
-	int		 keep[2];
-
-	end = m->target_off + m->target_len;
-	if (m->reason_off + m->reason_len > end)
-		end = m->reason_off + m->reason_len;
-	if (m->ct >= 0)
-		keep[n++] = m->ct;
-	if (m->ce >= 0)
-		keep[n++] = m->ce;
-	if (n == 2 && keep[0] > keep[1]) {
-		keep[0] = m->ce;
-		keep[1] = m->ct;
-	}
-	for (i = 0; i < n; i++) {
-		h = m->hdrs[keep[i]];
-		memmove(m->text + end, m->text + h.name_off, h.name_len);
-		h.name_off = (uint16_t)end;
-		end += h.name_len;
-		memmove(m->text + end, m->text + h.val_off, h.val_len);
-		h.val_off = (uint16_t)end;
-		end += h.val_len;
-		if (keep[i] == m->ct)
-			m->ct = (int)i;
-		else
-			m->ce = (int)i;
-		m->hdrs[i] = h;
-	}
-	m->nhdrs = n;
-	m->textlen = end;
-}
-
-/*
- * The header block is complete: text and headers give back the room
- * they were grown by (most messages are done growing here; trailers
- * grow them again).
- */
-static void
-http_msg_trim(struct session *s, struct msg *m)
-{
-	void	*nb;
-	size_t	 hcap = m->hdrcap * sizeof(*m->hdrs);
-	size_t	 hlen = m->nhdrs * sizeof(*m->hdrs);
-
-	if (session_trim(s, m->text, m->textcap, m->textlen, m->hdrs, hcap,
-	    hlen, &nb)) {
-		m->hdrs = nb;
-	} else if (session_trim(s, m->hdrs, hcap, hlen, m->text, m->textcap,
-	    m->textlen, &nb)) {
-		m->text = nb;
-	} else
-		return;
-	m->textcap = m->textlen;
-	m->hdrcap = m->nhdrs;
 }
 
 /*
@@ -592,8 +475,8 @@ http_on_headers(llhttp_t *p)
 	}
 	http_headers_scan(hd, m, t);
 	if (hd->hc->s->cfg.no_headers)
-		http_msg_lean(m);
-	http_msg_trim(hd->hc->s, m);
+		msg_lean(m);
+	msg_trim(hd->hc->s, m);
 	body_start(&hd->body, m);
 	return (HPE_PAUSED);
 }

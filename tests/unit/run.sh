@@ -4,7 +4,7 @@
 # against tshark's view of the real captures in the corpus (corpus.py,
 # through the drive program). Prints PASS/FAIL/SKIP lines.
 cd "$(dirname "$0")/../.." || exit 1
-OBJS="build/daemon/session.o build/daemon/tcp.o build/daemon/http.o build/daemon/body.o
+OBJS="build/daemon/session.o build/daemon/tcp.o build/daemon/http.o build/daemon/msg.o build/daemon/body.o
     build/daemon/stream.o
     build/daemon/pack.o build/daemon/ring.o build/daemon/decode.o
     build/common/log.o build/common/xmalloc.o build/common/esc.o
@@ -38,7 +38,7 @@ rc=$?
 
 # The same cases again under AddressSanitizer and UBSan, one line.
 if command -v clang >/dev/null 2>&1; then
-	SRCS="daemon/session.c daemon/tcp.c daemon/stream.c daemon/http.c
+	SRCS="daemon/session.c daemon/tcp.c daemon/stream.c daemon/http.c daemon/msg.c
 	    daemon/body.c daemon/pack.c daemon/ring.c daemon/decode.c
 	    common/log.c common/xmalloc.c common/esc.c proto/proto.c
 	    /usr/share/llhttp/llhttp.c /usr/share/llhttp/api.c

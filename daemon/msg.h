@@ -1,0 +1,24 @@
+/*
+ * msg.h: the text of an HTTP message as sent (msg.c): start line and
+ * headers in one bounded block per message, in the session's arena.
+ *
+ * Runs in the analyzer (unprivileged, sandboxed).
+ */
+#ifndef HTRACR_MSG_H
+#define HTRACR_MSG_H
+
+#include "engine.h"
+
+/* Appends n bytes to m's text; 0 when the bound is reached. */
+int		 msg_text(struct session *, struct msg *, const char *, size_t);
+/* A new, empty header at the end of m's text; NULL past the bound. */
+struct hdr	*msg_hdr_new(struct session *, struct msg *);
+/* Whether h's name, or its value, is the given one, case folded. */
+int		 msg_hdr_is(const struct msg *, const struct hdr *, const char *);
+int		 msg_val_is(const struct msg *, const struct hdr *, const char *);
+/* Keeps the start line, Content-Type and Content-Encoding only. */
+void		 msg_lean(struct msg *);
+/* Gives back the room text and headers grew by, where it can. */
+void		 msg_trim(struct session *, struct msg *);
+
+#endif

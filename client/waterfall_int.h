@@ -61,4 +61,24 @@ void	 wf_txn_notes(const struct wf *,
 void	 wf_conn_notes(const struct wf *,
 	    const msgpack_object *);
 
+/* The filters (waterfall_filter.c). */
+int	 wf_status_match(const char *, int64_t);	/* 1, 0, -1 bad */
+int	 wf_filtered(const struct waterfall_opts *);
+int	 wf_txn_ok(const struct wf *, const msgpack_object *);
+int	 wf_conn_ok(const struct wf *, const msgpack_object *);
+
+/* The summary lines (waterfall_sum.c). */
+/* Figures for one summary line (per server, per session). */
+struct wf_sum {
+	uint64_t	 txns, bytes;
+	uint64_t	 classes[7];	/* 0 none, 1-5 Nxx, 6 other */
+	uint64_t	 packets, retrans, opened, reused;
+	int64_t		*waits;
+	size_t		 nwaits;
+};
+void	 wf_sum_txn(struct wf_sum *, const msgpack_object *);
+void	 wf_sum_conn(struct wf_sum *, const msgpack_object *);
+/* Prints the line for what and clears s. */
+void	 wf_sum_print(const struct wf *, struct wf_sum *, const char *);
+
 #endif

@@ -1,0 +1,144 @@
+/*
+ * waterfall_filter.c: which transactions and connections the waterfall
+ * shows under --host, --status, --method and --min-wait. Runs in
+ * htracrctl; it only reads the document.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "proto.h"
+#include "render.h"
+#include "waterfall_int.h"
+
+/* One status pattern: "404", "4xx". */
+static int
+wf_status_one(const char *p, size_t len, int64_t status)
+{
+	char	 digits[4];
+	size_t	 i;
+
+	if (len != 3)
+		return (-1);
+	for (i = 0; i < 3; i++) {
+		if (isdigit((unsigned char)p[i]))
+			continue;
+		if (i == 0 || (p[i] != 'x' && p[i] != 'X'))
+			return (-1);
+	}
+	if (status < 100 || status > 999)
+		return (0);
+	snprintf(digits, sizeof(digits), "%03d", (int)status);
+	for (i = 0; i < 3; i++)
+		if (isdigit((unsigned char)p[i]) && p[i] != digits[i])
+			return (0);
+	return (1);
+}
+
+/* 1 if status matches the comma-separated list, 0 if not, -1 if bad. */
+int
+wf_status_match(const char *list, int64_t status)
+{
+	const char	*p = list, *comma;
+	int		 m, any = 0;
+
+	for (;;) {
+		comma = strchr(p, ',');
+		m = wf_status_one(p, comma ? (size_t)(comma - p) : strlen(p),
+		    status);
+		if (m == -1)
+			return (-1);
+		any |= m;
+		if (comma == NULL)
+			return (any);
+		p = comma + 1;
+	}
+}
+
+int
+waterfall_status_ok(const char *list)
+{
+	return (wf_status_match(list, 200) == -1 ? -1 : 0);
+}
+
+/* Case-insensitive substring of a wire string. */
+int
+wf_contains(const char *s, size_t len, const char *needle)
+{
+	size_t	 n = strlen(needle), i;
+
+	for (i = 0; n <= len && i <= len - n; i++)
+		if (strncasecmp(s + i, needle, n) == 0)
+			return (1);
+	return (0);
+}
+
+/* The server's name for filters and labels: Host name, else address. */
+static int
+wf_host_match(const msgpack_object *srv, const char *host)
+{
+	const char	*s;
+	size_t		 len;
+
+	if ((s = render_str(srv, "name", &len)) != NULL &&
+	    wf_contains(s, len, host))
+		return (1);
+	return ((s = render_str(srv, "addr", &len)) != NULL &&
+	    wf_contains(s, len, host));
+}
+
+int
+wf_filtered(const struct waterfall_opts *o)
+{
+	return (o->host != NULL || o->status != NULL || o->method != NULL ||
+	    o->min_wait_us >= 0);
+}
+
+/* Whether a transaction passes the filters. */
+int
+wf_txn_ok(const struct wf *w, const msgpack_object *t)
+{
+	const struct waterfall_opts	*o = w->o;
+	const msgpack_object		*req, *resp;
+	const char			*m;
+	size_t				 len;
+
+	req = proto_get(t, "request");
+	resp = proto_get(t, "response");
+	if (o->host != NULL && !wf_host_match(doc_server(w->d,
+	    (uint64_t)render_int(t, "server", 0)), o->host))
+		return (0);
+	if (o->method != NULL && ((m = render_str(req, "method", &len)) ==
+	    NULL || len != strlen(o->method) ||
+	    strncasecmp(m, o->method, len) != 0))
+		return (0);
+	if (o->status != NULL &&
+	    wf_status_match(o->status, render_int(resp, "status", -1)) != 1)
+		return (0);
+	if (o->min_wait_us >= 0 && render_int(proto_get(t, "timings"),
+	    "wait_us", -1) < o->min_wait_us)
+		return (0);
+	return (1);
+}
+
+int
+wf_conn_ok(const struct wf *w, const msgpack_object *c)
+{
+	const msgpack_object	*ids = render_array(c, "transactions");
+	const msgpack_object	*t;
+	uint32_t		 i;
+
+	if (!wf_filtered(w->o))
+		return (1);
+	for (i = 0; i < render_count(ids); i++) {
+		const msgpack_object	*id = &ids->via.array.ptr[i];
+
+		if (id->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+			continue;
+		t = doc_txn(w->d, id->via.u64);
+		if (t != NULL && wf_txn_ok(w, t))
+			return (1);
+	}
+	return (0);
+}

@@ -4,8 +4,6 @@
  * in htracrctl with the invoking user's privileges: the file is opened
  * here, as the user, never by the daemon.
  */
-#include <sys/socket.h>
-
 #include <getopt.h>
 #include <libgen.h>
 #include <stdlib.h>
@@ -19,9 +17,6 @@
 #include "proto.h"
 #include "text.h"
 #include "xmalloc.h"
-
-/* Socket send buffer while loading (the kernel may give less). */
-#define CMD_LOAD_SNDBUF	(2 * 1024 * 1024)
 
 static int	 cmd_load_exec(struct cmd_ctx *, int, char **);
 
@@ -102,13 +97,9 @@ cmd_load_stream(struct client *c, struct pcapfile *pf, const char *source,
 	msgpack_object		 res;
 	const msgpack_object	*s;
 	struct pcapfile_blob	 b;
-	int			 sndbuf = CMD_LOAD_SNDBUF;
 
 	if (cmd_load_begin(c, pf, source, ports, nports, keep) == 0)
 		return (-1);
-	/* Several batches in flight: neither side waits for the other. */
-	(void)setsockopt(c->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf,
-	    sizeof(sndbuf));
 	while (pcapfile_next(pf, &b))
 		if (cmd_load_frames(c, pf, &b) == -1)
 			return (-1);

@@ -7,26 +7,7 @@
 
 #include "esc.h"
 #include "pick.h"
-
-/* The first value at key in map m, for the items read once. */
-const msgpack_object *
-pick_get(const msgpack_object *m, const char *key)
-{
-	const msgpack_object_kv	*kv;
-	size_t			 len = strlen(key);
-	uint32_t		 i;
-
-	if (m == NULL || m->type != MSGPACK_OBJECT_MAP)
-		return (NULL);
-	for (i = 0; i < m->via.map.size; i++) {
-		kv = &m->via.map.ptr[i];
-		if (kv->key.type == MSGPACK_OBJECT_STR &&
-		    kv->key.via.str.size == len &&
-		    memcmp(kv->key.via.str.ptr, key, len) == 0)
-			return (&kv->val);
-	}
-	return (NULL);
-}
+#include "proto.h"
 
 /*
  * The rows of a large session run to tens of thousands, each reading a
@@ -34,7 +15,7 @@ pick_get(const msgpack_object *m, const char *key)
  * walk, into an array indexed like the row's table of keys. Each map
  * key is found in the table through a small open-addressed hash of its
  * length and end bytes, so that the many keys a row does not show cost
- * one probe. As with pick_get, the first of two equal keys wins.
+ * one probe. As with proto_get, the first of two equal keys wins.
  */
 static size_t
 pick_hash(const char *s, size_t len)
@@ -104,7 +85,7 @@ pick_fields(const msgpack_object *m, struct pick_keys *t,
 	}
 }
 
-/* What pick_get_* say of a value already looked up. */
+/* What a value already picked says, by its type. */
 int
 pick_val_u64(const msgpack_object *o, uint64_t *v)
 {
@@ -157,32 +138,15 @@ pick_val_str(const msgpack_object *o, char *buf, size_t size)
 	return (esc_buf(buf, size, o->via.str.ptr, o->via.str.size));
 }
 
-int
-pick_get_u64(const msgpack_object *m, const char *key, uint64_t *v)
-{
-	return (pick_val_u64(pick_get(m, key), v));
-}
-
-int
-pick_get_bool(const msgpack_object *m, const char *key, int *v)
-{
-	const msgpack_object	*o = pick_get(m, key);
-
-	if (o == NULL || o->type != MSGPACK_OBJECT_BOOLEAN)
-		return (-1);
-	*v = o->via.boolean;
-	return (0);
-}
-
 uint64_t
 pick_u64(const msgpack_object *m, const char *key)
 {
-	return (pick_val_u(pick_get(m, key)));
+	return (pick_val_u(proto_get(m, key)));
 }
 
 /* The escaped string at key, or "-" when absent or nil. */
 const char *
 pick_str(const msgpack_object *m, const char *key, char *buf, size_t size)
 {
-	return (pick_val_str(pick_get(m, key), buf, size));
+	return (pick_val_str(proto_get(m, key), buf, size));
 }

@@ -38,8 +38,6 @@ int	 pick_find(struct pick_keys *, const char *, size_t);
  */
 void	 pick_fields(const msgpack_object *, struct pick_keys *,
 	    const msgpack_object **);
-/* The first value at key in map m; for the items read once. */
-const msgpack_object *pick_get(const msgpack_object *, const char *);
 
 /* A value already picked: 0, or -1 if absent or of another type. */
 int	 pick_val_u64(const msgpack_object *, uint64_t *);
@@ -50,9 +48,7 @@ int	 pick_val_isstr(const msgpack_object *);
 /* The escaped string, or "-" when absent or not a string. */
 const char *pick_val_str(const msgpack_object *, char *, size_t);
 
-/* The same, looked up by key in map m. */
-int	 pick_get_u64(const msgpack_object *, const char *, uint64_t *);
-int	 pick_get_bool(const msgpack_object *, const char *, int *);
+/* The same, looked up by key in map m (proto_get). */
 uint64_t pick_u64(const msgpack_object *, const char *);
 const char *pick_str(const msgpack_object *, const char *, char *, size_t);
 

@@ -22,6 +22,7 @@
 #include "fmt.h"
 #include "log.h"
 #include "pick.h"
+#include "proto.h"
 #include "text.h"
 #include "text_int.h"
 #include "xmalloc.h"
@@ -160,7 +161,7 @@ text_setup(struct text_stream *t, const msgpack_object *s)
 {
 	uint64_t	 n = pick_u64(s, "transactions");
 
-	if (pick_get_u64(s, "first_frame_us", &t->base_us) == -1)
+	if (proto_get_u64(s, "first_frame_us", &t->base_us) == -1)
 		t->base_us = pick_u64(s, "start_us");
 	if (pick_u64(s, "connections") > n)
 		n = pick_u64(s, "connections");
@@ -175,7 +176,7 @@ text_setup(struct text_stream *t, const msgpack_object *s)
 static void
 text_session(struct text_stream *t, const msgpack_object *s)
 {
-	const msgpack_object	*c = pick_get(s, "counters");
+	const msgpack_object	*c = proto_get(s, "counters");
 	char			 src[256], b1[64], b2[64], b3[64], user[64];
 	char			 ports[512];
 	uint64_t		 first, last;
@@ -192,8 +193,8 @@ text_session(struct text_stream *t, const msgpack_object *s)
 	    pick_str(s, "linktype", b1, sizeof(b1)),
 	    text_ports(s, ports, sizeof(ports)),
 	    fmt_clock(b2, sizeof(b2), pick_u64(s, "start_us")));
-	if (pick_get_u64(s, "first_frame_us", &first) == 0 &&
-	    pick_get_u64(s, "last_frame_us", &last) == 0)
+	if (proto_get_u64(s, "first_frame_us", &first) == 0 &&
+	    proto_get_u64(s, "last_frame_us", &last) == 0)
 		fmt_printf(t->out, "  frames from %s, spanning %s\n",
 		    fmt_clock(b1, sizeof(b1), first),
 		    fmt_duration(b2, sizeof(b2), (int64_t)(last - first)));
@@ -575,8 +576,8 @@ text_host(const msgpack_object *srv, char *buf, size_t size)
 	buf[0] = '\0';
 	if (srv == NULL)
 		return (buf);
-	if (pick_get(srv, "name") != NULL &&
-	    pick_get(srv, "name")->type == MSGPACK_OBJECT_STR)
+	if (proto_get(srv, "name") != NULL &&
+	    proto_get(srv, "name")->type == MSGPACK_OBJECT_STR)
 		return (pick_str(srv, "name", buf, size));
 	addr = pick_str(srv, "addr", ab, sizeof(ab));
 	port = pick_u64(srv, "port");
@@ -737,7 +738,7 @@ text_stream_item(void *arg, const msgpack_object *item)
 {
 	static struct pick_keys	 types = PICK_KEYS(text_types);
 	struct text_stream	*t = arg;
-	const msgpack_object	*type = pick_get(item, "type");
+	const msgpack_object	*type = proto_get(item, "type");
 	int			 k;
 
 	if (!pick_val_isstr(type))

@@ -11,6 +11,7 @@
 #include "cmd.h"
 #include "fmt.h"
 #include "pick.h"
+#include "proto.h"
 #include "text.h"
 #include "text_int.h"
 
@@ -18,7 +19,7 @@
 char *
 text_ports(const msgpack_object *m, char *buf, size_t size)
 {
-	const msgpack_object	*a = pick_get(m, "ports");
+	const msgpack_object	*a = proto_get(m, "ports");
 	size_t			 off = 0;
 	uint32_t		 i;
 
@@ -44,7 +45,7 @@ text_session_line(FILE *fp, const msgpack_object *s)
 	    (unsigned long long)pick_u64(s, "id"),
 	    pick_str(s, "source", src, sizeof(src)),
 	    pick_str(s, "state", state, sizeof(state)),
-	    (unsigned long long)pick_u64(pick_get(s, "counters"), "frames"),
+	    (unsigned long long)pick_u64(proto_get(s, "counters"), "frames"),
 	    (unsigned long long)pick_u64(s, "servers"),
 	    (unsigned long long)pick_u64(s, "connections"),
 	    (unsigned long long)pick_u64(s, "transactions"));
@@ -64,7 +65,7 @@ text_sessions(FILE *fp, const msgpack_object *a, int color)
 	    "");
 	for (i = 0; a != NULL && i < a->via.array.size; i++) {
 		s = &a->via.array.ptr[i];
-		c = pick_get(s, "counters");
+		c = proto_get(s, "counters");
 		fprintf(fp, "%5llu  %-8s %-24.24s %-10s %-9s %-19s %9llu %6llu "
 		    "%7llu %7s\n", (unsigned long long)pick_u64(s, "id"),
 		    pick_str(s, "origin", o, sizeof(o)),
@@ -104,11 +105,11 @@ text_clients(FILE *fp, const msgpack_object *a)
 void
 text_status(FILE *fp, const msgpack_object *r, int color)
 {
-	const msgpack_object	*s = pick_get(r, "session");
+	const msgpack_object	*s = proto_get(r, "session");
 	char			 st[32], ifn[64], ports[512], who[64], m[16];
 	int			 capture = 0;
 
-	(void)pick_get_bool(r, "capture", &capture);
+	(void)proto_get_bool(r, "capture", &capture);
 	fprintf(fp, "capture:    %s\n", capture ? "available" :
 	    "unavailable (htracrd runs with --no-capture)");
 	fprintf(fp, "state:      %s%s%s\n", color ? TEXT_BOLD : "",
@@ -124,7 +125,7 @@ text_status(FILE *fp, const msgpack_object *r, int color)
 	if (s != NULL && s->type == MSGPACK_OBJECT_MAP) {
 		fprintf(fp, "session:    ");
 		text_session_line(fp, s);
-		s = pick_get(s, "counters");
+		s = proto_get(s, "counters");
 		fprintf(fp, "drops:      kernel %llu, interface %llu, "
 		    "forwarding %llu, evicted frames %llu\n",
 		    (unsigned long long)pick_u64(s, "kernel_drops"),
@@ -134,5 +135,5 @@ text_status(FILE *fp, const msgpack_object *r, int color)
 	}
 	fprintf(fp, "memory:     %s\n", fmt_bytes(m, sizeof(m),
 	    pick_u64(r, "memory")));
-	text_clients(fp, pick_get(r, "clients"));
+	text_clients(fp, proto_get(r, "clients"));
 }

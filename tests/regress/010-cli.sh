@@ -391,6 +391,40 @@ if [ -f "$PIPE" ]; then
 	expect "$T_NAME/analyze/cut-short" 0 "unreadable after frame"
 	got=$(t_json "$T_TMP/out" 'd["session"]["counters"]["frames"] > 0')
 	t_eq "$T_NAME/analyze/cut-short-frames" true "$got"
+	# A file cut short by someone else between htracrctl's walk and the
+	# send: a preloaded sendfile truncates it first, as a writer could.
+	cat >"$T_TMP/shrink.c" <<'EOF2'
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <stdio.h>
+#include <sys/sendfile.h>
+#include <sys/types.h>
+#include <unistd.h>
+ssize_t
+sendfile(int out, int in, off_t *off, size_t n)
+{
+	static ssize_t (*real)(int, int, off_t *, size_t);
+	char path[64];
+	if (real == NULL)
+		real = (ssize_t (*)(int, int, off_t *, size_t))dlsym(RTLD_NEXT,
+		    "sendfile");
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", in);
+	(void)truncate(path, *off);
+	return (real(out, in, off, n));
+}
+EOF2
+	cp "$PIPE" "$T_TMP/shrink.pcap"
+	chmod 0644 "$T_TMP/shrink.pcap"
+	if cc -shared -fPIC -o "$T_TMP/shrink.so" "$T_TMP/shrink.c" -ldl \
+	    2>"$T_TMP/cc.err"; then
+		env LD_PRELOAD="$T_TMP/shrink.so" "$HTRACRCTL" analyze \
+		    "$T_TMP/shrink.pcap" >"$T_TMP/out" 2>"$T_TMP/err"
+		echo $? >"$T_TMP/rc"
+		expect "$T_NAME/analyze/file-shrank" 1 \
+		    "the capture file became shorter while it was read"
+	else
+		t_fail "$T_NAME/analyze/file-shrank" "$(head -n 1 "$T_TMP/cc.err")"
+	fi
 	# A nanosecond pcap as the daemon takes it straight from the file:
 	# a frame too long for one message is cut, alone, and said so; a
 	# length below the captured length is taken as the captured one

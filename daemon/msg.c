@@ -20,6 +20,8 @@ msg_text(struct session *s, struct msg *m, const char *at, size_t n)
 {
 	size_t	 ncap;
 
+	if (n == 0)
+		return (1);	/* llhttp may hand over an empty span */
 	if (n > MSG_MAX_TEXT || m->textlen + n > MSG_MAX_TEXT)
 		return (0);
 	if (m->textlen + n > m->textcap) {

@@ -7,8 +7,10 @@
  *  - segments: TCP segments of one connection built around the input's
  *    bytes (direction, flags and sequence jitter from a 3-byte header),
  *    which reaches reassembly and HTTP parsing far more often.
- * Sessions run under a small budget; then each is finished, its whole
- * detail packed, every transaction's body fetched and the frames dumped.
+ * Sessions run under a small budget, some keeping as little as analyze
+ * asks for; then each is finished, its whole detail packed in every
+ * form (each chunk checked to be whole msgpack), every transaction's
+ * body fetched and the frames dumped.
  */
 #include <sys/types.h>
 
@@ -28,10 +30,41 @@ static const int fuzz_links[] = {
 };
 #define FUZZ_NLINKS	(sizeof(fuzz_links) / sizeof(fuzz_links[0]))
 
+/*
+ * Each chunk packed must be one msgpack array, whole: a map's count
+ * that disagrees with the keys packed after it shows up here.
+ */
+static void
+fuzz_chunk(msgpack_sbuffer *sb)
+{
+	msgpack_unpacked	 u;
+	size_t			 off = 0;
+
+	msgpack_unpacked_init(&u);
+	if (msgpack_unpack_next(&u, sb->data, sb->size, &off) !=
+	    MSGPACK_UNPACK_SUCCESS || off != sb->size ||
+	    u.data.type != MSGPACK_OBJECT_ARRAY)
+		abort();
+	msgpack_unpacked_destroy(&u);
+	msgpack_sbuffer_clear(sb);
+}
+
+/* Packs the whole detail with flags, chunk by chunk. */
+static void
+fuzz_pack(struct session *s, int flags, msgpack_sbuffer *sb,
+    msgpack_packer *pk)
+{
+	struct session_cursor	 cur;
+
+	memset(&cur, 0, sizeof(cur));
+	cur.flags = flags;
+	while (session_pack_next(s, &cur, pk, 7) > 0)
+		fuzz_chunk(sb);
+}
+
 static void
 fuzz_drain(struct session *s)
 {
-	struct session_cursor	 cur;
 	msgpack_sbuffer		 sb;
 	msgpack_packer		 pk;
 	static u_char		 frames[PROTO_MAX_SNAPLEN + 64];
@@ -41,16 +74,11 @@ fuzz_drain(struct session *s)
 	uint32_t		 i;
 	int			 trunc;
 
-	memset(&cur, 0, sizeof(cur));
-	cur.flags = SESSION_DETAIL_PACKETS;
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	while (session_pack_next(s, &cur, &pk, 7) > 0)
-		msgpack_sbuffer_clear(&sb);
-	memset(&cur, 0, sizeof(cur));
-	cur.flags = SESSION_DETAIL_NO_HEADERS;
-	while (session_pack_next(s, &cur, &pk, 7) > 0)
-		msgpack_sbuffer_clear(&sb);
+	fuzz_pack(s, SESSION_DETAIL_PACKETS, &sb, &pk);
+	fuzz_pack(s, SESSION_DETAIL_NO_HEADERS, &sb, &pk);
+	fuzz_pack(s, SESSION_DETAIL_BRIEF | SESSION_DETAIL_PACKETS, &sb, &pk);
 	for (i = 1; session_pack_txn(s, i, &pk) == 0; i++) {
 		(void)session_body(s, i, 0, &body, &len, &trunc);
 		(void)session_body(s, i, 1, &body, &len, &trunc);
@@ -145,6 +173,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size > 0 && data[0] & 4) {	/* as analyze asks: nothing kept */
 		cfg.body_keep = 0;
 		cfg.keep_frames = 0;
+		cfg.no_packets = 1;
+		cfg.no_headers = (data[0] & 8) != 0;
 	}
 	if (size > 0 && data[0] & 1) {
 		cfg.ports[0] = 80;

@@ -141,8 +141,8 @@ class Conn:
             return None
         return dec(body)[0]
 
-    def hello(self, version=1):
-        self.req(1, version=version, client="rawclient")
+    def hello(self):
+        self.req(1, version=1, client="rawclient")
         return self.recv()
 
 
@@ -162,9 +162,8 @@ def frame(caplen, length, data=b""):
     return struct.pack("=QII", 1, caplen, length) + data
 
 
-def bad(path, kind):
-    """One misbehaving connection; returns its reply and what follows."""
-    c = Conn(path)
+def misbehave(c, kind):
+    """Sends one kind of bad request; False if kind is not one."""
     if kind == "garbage":
         c.raw(struct.pack(">I", 5) + b"\xc1\xc1\xc1\xc1\xc1")
     elif kind == "oversized":
@@ -182,6 +181,15 @@ def bad(path, kind):
         c.raw(struct.pack(">I", 1) + b"\x01")
     elif kind == "noop":
         c.send({"id": 5})
+    else:
+        return False
+    return True
+
+
+def bad(path, kind):
+    """One misbehaving connection; returns its reply and what follows."""
+    c = Conn(path)
+    misbehave(c, kind)
     return "%s: %s; then %s" % (kind, show(c.recv()), show(c.recv()))
 
 
@@ -197,23 +205,8 @@ def main():
         print("survivor: " + show(good.recv()))
         return
     c = Conn(path)
-    if scen == "garbage":
-        c.raw(struct.pack(">I", 5) + b"\xc1\xc1\xc1\xc1\xc1")
-    elif scen == "oversized":
-        c.raw(struct.pack(">I", 0x7fffffff))
-    elif scen == "deep":
-        o = 1
-        for _ in range(20):
-            o = [o]
-        c.send({"op": 1, "id": 1, "version": 1, "x": o})
-    elif scen == "version":
-        print(show(c.hello(99)))
-        print(show(c.recv()))
-        return
-    elif scen == "nohello":
-        c.req(100)
-    elif scen == "notmap":
-        c.raw(struct.pack(">I", 1) + b"\x01")
+    if misbehave(c, scen):
+        pass    # its reply and what follows are printed below
     elif scen == "session":
         # hello, then each argument is one op number with no fields
         print(show(c.hello()))

@@ -541,14 +541,19 @@ test_304(void)
 	report("not_modified_304");
 }
 
+
+/*
+ * in compressed as zlib's windowBits say: 15 + 16 gzip, 15 zlib-wrapped
+ * deflate, -15 raw deflate ("deflate" is sent both ways).
+ */
 static size_t
-t_gzip(const char *in, size_t len, u_char *out, size_t outlen)
+t_compress(const char *in, size_t len, u_char *out, size_t outlen, int wbits)
 {
 	z_stream	 z;
 	size_t		 n;
 
 	memset(&z, 0, sizeof(z));
-	deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
+	deflateInit2(&z, 6, Z_DEFLATED, wbits, 8, Z_DEFAULT_STRATEGY);
 	z.next_in = (Bytef *)(uintptr_t)in;
 	z.avail_in = (uInt)len;
 	z.next_out = out;
@@ -573,7 +578,7 @@ test_chunked_gzip(void)
 
 	for (i = 0; i < sizeof(plain); i++)
 		plain[i] = "abcdefgh\n"[i % 9];
-	gzlen = t_gzip(plain, sizeof(plain), gz, sizeof(gz));
+	gzlen = t_compress(plain, sizeof(plain), gz, sizeof(gz), 15 + 16);
 	half = gzlen / 2;
 	n = (size_t)snprintf(resp, sizeof(resp), "HTTP/1.1 200 OK\r\n"
 	    "Content-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n"
@@ -605,24 +610,6 @@ test_chunked_gzip(void)
 	report("chunked_gzip");
 }
 
-/* level < 0: raw deflate, else zlib-wrapped ("deflate" is sent both ways) */
-static size_t
-t_deflate(const char *in, size_t len, u_char *out, size_t outlen, int raw)
-{
-	z_stream	 z;
-	size_t		 n;
-
-	memset(&z, 0, sizeof(z));
-	deflateInit2(&z, 6, Z_DEFLATED, raw ? -15 : 15, 8, Z_DEFAULT_STRATEGY);
-	z.next_in = (Bytef *)(uintptr_t)in;
-	z.avail_in = (uInt)len;
-	z.next_out = out;
-	z.avail_out = (uInt)outlen;
-	deflate(&z, Z_FINISH);
-	n = outlen - z.avail_out;
-	deflateEnd(&z);
-	return (n);
-}
 
 static void
 test_deflate(void)
@@ -640,7 +627,8 @@ test_deflate(void)
 	t_flow(&f, s, DLT_EN10MB, 0);
 	t_handshake(&f);
 	for (raw = 0; raw < 2; raw++) {
-		zl = t_deflate(plain, sizeof(plain), z, sizeof(z), raw);
+		zl = t_compress(plain, sizeof(plain), z, sizeof(z),
+		    raw ? -15 : 15);
 		n = (size_t)snprintf(resp, sizeof(resp), "HTTP/1.1 200 OK\r\n"
 		    "Content-Encoding: deflate\r\nContent-Length: %zu\r\n"
 		    "\r\n", zl);

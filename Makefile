@@ -13,6 +13,8 @@ CC	?= cc
 CFLAGS	?= -O2 -g
 
 PKGS	 = libpcap libevent msgpack libseccomp zlib libsystemd
+# Only the analyzer's TLS and HTTP/2 layers use these.
+DPKGS	 = libcrypto libnghttp2
 LLHTTP	 = /usr/share/llhttp
 LLINC	 = /usr/share/include/llhttp
 
@@ -21,10 +23,15 @@ WARN	 = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	   -Wwrite-strings -Wno-unused-parameter
 HARDEN	 = -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE \
 	   -fstack-clash-protection
-LDHARDEN = -pie -Wl,-z,relro,-z,now -Wl,-z,noexecstack
+LDHARDEN = -pie -Wl,-z,relro,-z,now -Wl,-z,noexecstack -Wl,--as-needed
 
-PKG_CFLAGS != pkg-config --cflags $(PKGS) 2>/dev/null || echo
-PKG_LIBS   != pkg-config --libs $(PKGS) 2>/dev/null || echo
+# What the system provides is asked for when a recipe first needs it, not
+# when this file is read: "make deps check" builds with the packages that
+# deps has just installed. memo runs a command once and keeps its output.
+memo	 = $(eval $1 := $$(shell $2))$($1)
+PKG_CFLAGS = $(call memo,PKG_CFLAGS,pkg-config --cflags $(PKGS) $(DPKGS))
+PKG_LIBS   = $(call memo,PKG_LIBS,pkg-config --libs $(PKGS))
+DPKG_LIBS  = $(call memo,DPKG_LIBS,pkg-config --libs $(DPKGS))
 
 CPPFLAGS += -D_GNU_SOURCE -Icommon -Iproto -Idaemon -Iclient -I$(LLINC)
 ALL_CFLAGS = $(CPPFLAGS) $(CFLAGS) $(WARN) $(HARDEN) $(PKG_CFLAGS) -std=gnu11 -MMD -MP
@@ -46,19 +53,26 @@ LL_O	 = $(LLSRC:%=$(B)/llhttp/%.o)
 all: $(O)htracrd $(O)htracrctl
 
 $(O)htracrd: $(DAEMON_O) $(COMMON_O) $(LL_O)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(DPKG_LIBS)
 
 $(O)htracrctl: $(CLIENT_O) $(COMMON_O)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(B)/%.o: %.c
+$(B)/%.o: %.c | buildcheck
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 # llhttp is Debian's copy (node-llhttp), compiled as it is: not our code.
-$(B)/llhttp/%.o: $(LLHTTP)/%.c
+# Its sources are named in the recipe, not as prerequisites, so that make
+# does not look for them (and remember them missing) before deps ran.
+$(LL_O): $(B)/llhttp/%.o: | buildcheck
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(HARDEN) -I$(LLINC) -w -c -o $@ $<
+	$(CC) $(CFLAGS) $(HARDEN) -I$(LLINC) -w -c -o $@ $(LLHTTP)/$*.c
+
+# Says which Debian packages are missing, and "make deps", instead of
+# failing later on a header or a library. After deps when both are asked.
+buildcheck: $(filter deps,$(MAKECMDGOALS))
+	@sh tests/deps.sh --check-build
 
 -include $(wildcard $(B)/*/*.d $(B)/*/*/*.d)
 
@@ -85,7 +99,7 @@ demo: all
 clean:
 	rm -rf $(B) build-asan htracrd htracrctl tests/unit/bin tests/fuzz/bin
 
-.PHONY: all deps check asan fuzz bench demo clean
+.PHONY: all buildcheck deps check asan fuzz bench demo clean
 
 # ---------------------------------------------------------------------------
 # install, uninstall: the programs, the systemd units (ExecStart pointed at

@@ -499,6 +499,7 @@ analyzer_client_read(evutil_socket_t fd, short what, void *arg)
 		analyzer_client_free(c);
 		return;
 	}
+	c->heard = 1;
 	ac->inlen += (size_t)n;
 	analyzer_client_parse(ac);
 }
@@ -539,29 +540,13 @@ analyzer_client_free(struct client *c)
 		analyzer_session_unref(c->stream.ks);
 	TAILQ_REMOVE(&analyzer.clients, c, entry);
 	analyzer.nclients--;
+	limit_release(c->uid);
 	event_free(ac->rev);
 	if (ac->closer != NULL)
 		event_free(ac->closer);
 	bufferevent_free(c->bev);
 	free(ac->in);
 	free(ac);
-}
-
-/* One over the limit: tell it why and close, without a client slot. */
-static void
-analyzer_refuse(int fd)
-{
-	msgpack_sbuffer	 sb;
-	msgpack_packer	 pk;
-
-	proto_begin(&sb, &pk);
-	proto_pack_error(&pk, 0, PROTO_ERR_LIMIT, "too many clients (%d)",
-	    PROTO_MAX_CLIENTS);
-	proto_end(&sb);
-	if (write(fd, sb.data, sb.size) == -1)
-		log_debug("refused client: %s", strerror(errno));
-	msgpack_sbuffer_destroy(&sb);
-	close(fd);
 }
 
 static void
@@ -580,12 +565,8 @@ analyzer_accept(struct evconnlistener *l, evutil_socket_t fd,
 		close(fd);
 		return;
 	}
-	if (analyzer.nclients >= PROTO_MAX_CLIENTS) {
-		log_warnx("client uid %lu pid %ld refused: %d clients already",
-		    (unsigned long)cred.uid, (long)cred.pid, PROTO_MAX_CLIENTS);
-		analyzer_refuse(fd);
+	if (limit_admit(fd, cred.uid, cred.pid) == -1)
 		return;
-	}
 	/* Room for a whole stream high mark: fewer wake-ups both sides. */
 	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf,
 	    sizeof(sndbuf)) == -1)
@@ -595,6 +576,7 @@ analyzer_accept(struct evconnlistener *l, evutil_socket_t fd,
 	c->uid = cred.uid;
 	c->pid = cred.pid;
 	c->since_us = analyzer_now_us();
+	c->heard = 1;		/* idle from the next sweep on */
 	c->bev = bufferevent_socket_new(analyzer.base, fd,
 	    BEV_OPT_CLOSE_ON_FREE);
 	if (c->bev == NULL)
@@ -709,10 +691,14 @@ analyzer_capture_cmd(uint32_t type, const void *p, size_t len)
 	return (0);
 }
 
-/* While capturing, ask for kernel and forward drop counters. */
+/*
+ * Every second: idle clients go; while capturing, ask for kernel and
+ * forward drop counters.
+ */
 static void
 analyzer_tick(evutil_socket_t fd, short what, void *arg)
 {
+	limit_sweep();
 	if (analyzer.cstate == CAPTURE_RUNNING && analyzer.waiting_op == 0)
 		analyzer_capture_cmd(IPC_CMD_STATS, NULL, 0);
 }
@@ -792,7 +778,7 @@ analyzer_main(struct htracrd_conf *conf, int listen_fd, int link_fd)
 	tick = event_new(analyzer.base, -1, EV_PERSIST, analyzer_tick, NULL);
 	evtimer_add(tick, &sec);
 
-	sandbox_analyzer(conf, PROTO_MAX_CLIENTS + 32);
+	sandbox_analyzer(conf, conf->max_clients + HTRACRD_SPARE_FDS);
 	analyzer_test_syscall(test);
 	log_debug("serving clients");
 	event_base_dispatch(analyzer.base);

@@ -1,8 +1,9 @@
 /*
- * analyzer.h: state shared by the analyzer's two halves, analyzer.c
- * (event loop, clients, sessions, streams, the link to capture) and
- * control.c (the request table and its handlers). Runs in the
- * analyzer: unprivileged, chrooted, seccomp.
+ * analyzer.h: state shared by the analyzer's parts: analyzer.c (event
+ * loop, clients, sessions, streams, the link to capture), control.c
+ * (the request table and its handlers) and limit.c (who may connect,
+ * and for how long). Runs in the analyzer: unprivileged, chrooted,
+ * seccomp.
  */
 #ifndef HTRACR_ANALYZER_H
 #define HTRACR_ANALYZER_H
@@ -53,6 +54,9 @@ struct client {
 	uint64_t		 since_us;
 	int			 hello;
 	int			 closing;	/* flushing a last reply */
+	int			 heard;		/* read from since limit_sweep */
+	size_t			 out_seen;	/* queued bytes at limit_sweep */
+	uint64_t		 quiet_since;	/* when last heard from, seconds */
 	struct stream		 stream;
 	int			 watching;
 	uint64_t		 watch_id;
@@ -108,6 +112,11 @@ void		 analyzer_session_unref(struct ksession *);
 void		 analyzer_stream_start(struct client *);
 int		 analyzer_capture_cmd(uint32_t, const void *, size_t);
 void		 analyzer_engine_config(struct engine_config *);
+
+/* limit.c */
+int		 limit_admit(int, uid_t, pid_t);
+void		 limit_release(uid_t);
+void		 limit_sweep(void);
 
 /* control.c */
 void		 control_dispatch(struct client *, const msgpack_object *);

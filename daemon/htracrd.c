@@ -8,6 +8,7 @@
  */
 #include <sys/types.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -40,7 +41,9 @@ htracrd_usage(int status)
 	    "[--user USER]\n"
 	    "               [--group GROUP] [--ring-mib N] [--budget MIB] "
 	    "[--body-kib N]\n"
-	    "               [--max-sessions N] [-v]\n");
+	    "               [--max-sessions N] [--max-clients N] "
+	    "[--max-per-uid N]\n"
+	    "               [--idle-timeout SECS] [-v]\n");
 	exit(status);
 }
 
@@ -307,11 +310,14 @@ htracrd_options(int argc, char **argv, struct htracrd_conf *conf,
 		{ "budget", required_argument, NULL, 'b' },
 		{ "body-kib", required_argument, NULL, 'k' },
 		{ "max-sessions", required_argument, NULL, 'm' },
+		{ "max-clients", required_argument, NULL, 'c' },
+		{ "max-per-uid", required_argument, NULL, 'p' },
+		{ "idle-timeout", required_argument, NULL, 'i' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	int				 ch;
+	int				 ch, per_uid = 0;
 
 	while ((ch = getopt_long(argc, argv, "ds:nu:g:vh", opts, NULL)) != -1) {
 		switch (ch) {
@@ -346,6 +352,19 @@ htracrd_options(int argc, char **argv, struct htracrd_conf *conf,
 			conf->max_sessions = htracrd_number("--max-sessions",
 			    optarg, 1, 4096);
 			break;
+		case 'c':
+			conf->max_clients = htracrd_number("--max-clients",
+			    optarg, 1, 65536);
+			break;
+		case 'p':
+			conf->max_per_uid = htracrd_number("--max-per-uid",
+			    optarg, 1, 65536);
+			per_uid = 1;
+			break;
+		case 'i':
+			conf->idle_secs = htracrd_number("--idle-timeout",
+			    optarg, 0, 86400);
+			break;
 		case 'v':
 			conf->verbose = 1;
 			break;
@@ -357,6 +376,43 @@ htracrd_options(int argc, char **argv, struct htracrd_conf *conf,
 	}
 	if (optind != argc)
 		htracrd_usage(2);
+	/* A lower --max-clients alone lowers the default per uid too. */
+	if (!per_uid && conf->max_per_uid > conf->max_clients)
+		conf->max_per_uid = conf->max_clients;
+	if (conf->max_per_uid > conf->max_clients) {
+		fprintf(stderr, "htracrd: --max-per-uid %zu is above "
+		    "--max-clients %zu\n", conf->max_per_uid,
+		    conf->max_clients);
+		exit(2);
+	}
+}
+
+/*
+ * The analyzer holds a descriptor per client besides its own few, and
+ * needs one more to accept a client it refuses: with fewer, accept(2)
+ * would fail with EMFILE and the listening socket would stay readable
+ * forever. It sets its limit to exactly that after dropping privilege,
+ * when it can no longer raise the hard limit: raise it here while we
+ * may, or say what to change.
+ */
+static void
+htracrd_nofile(const struct htracrd_conf *conf)
+{
+	struct rlimit	 rl;
+	rlim_t		 need = conf->max_clients + HTRACRD_SPARE_FDS, hard;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		fatal("getrlimit RLIMIT_NOFILE");
+	if (rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= need)
+		return;
+	hard = rl.rlim_max;
+	rl.rlim_max = need;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+		fatalx("--max-clients %zu needs %llu open files, above the "
+		    "hard limit of %llu: raise it (LimitNOFILE= of the "
+		    "service, ulimit -Hn) or lower --max-clients",
+		    conf->max_clients, (unsigned long long)need,
+		    (unsigned long long)hard);
 }
 
 int
@@ -375,6 +431,9 @@ main(int argc, char **argv)
 	conf.body_keep = SESSION_DEFAULT_BODY_KEEP;
 	conf.max_sessions = HTRACRD_MAX_SESSIONS;
 	conf.ring_mib = HTRACRD_RING_MIB;
+	conf.max_clients = PROTO_MAX_CLIENTS;
+	conf.max_per_uid = PROTO_MAX_CLIENTS_UID;
+	conf.idle_secs = PROTO_IDLE_SECS;
 	htracrd_options(argc, argv, &conf, &user, &group);
 	/* Only systemd's socket may be inherited; the rest is not ours. */
 	listen_fd = notify_listen_fd();
@@ -385,6 +444,7 @@ main(int argc, char **argv)
 	/* Nothing may inherit capabilities from us across an exec. */
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) == -1)
 		fatal("PR_CAP_AMBIENT_CLEAR_ALL");
+	htracrd_nofile(&conf);
 	conf.as_root = geteuid() == 0;
 	if (conf.as_root) {
 		if (group == NULL && getgrnam(HTRACRD_GROUP) != NULL)

@@ -16,6 +16,8 @@
 #define HTRACRD_GROUP		"htracr"
 #define HTRACRD_RING_MIB	32	/* least and default kernel ring */
 #define HTRACRD_MAX_SESSIONS	16
+/* The analyzer's descriptors besides its clients: stdio, link, epoll... */
+#define HTRACRD_SPARE_FDS	32
 
 struct htracrd_conf {
 	const char	*socket_path;
@@ -31,6 +33,9 @@ struct htracrd_conf {
 	size_t		 body_keep;	/* bytes kept per body */
 	size_t		 max_sessions;
 	size_t		 ring_mib;	/* kernel capture ring */
+	size_t		 max_clients;	/* connections in all */
+	size_t		 max_per_uid;	/* connections of one uid */
+	unsigned int	 idle_secs;	/* 0: never closed for silence */
 };
 
 #endif

@@ -23,7 +23,10 @@
 #define PROTO_MAX_REPLY_DEPTH	16		/* the same in replies */
 #define PROTO_MAX_STRING	4096		/* bytes in one str value */
 #define PROTO_MAX_ITEMS		4096		/* entries in one map/array */
-#define PROTO_MAX_CLIENTS	64		/* connections per daemon */
+/* Connections: the defaults of --max-clients, --max-per-uid, --idle-timeout. */
+#define PROTO_MAX_CLIENTS	1024		/* per daemon */
+#define PROTO_MAX_CLIENTS_UID	16		/* per uid (SO_PEERCRED) */
+#define PROTO_IDLE_SECS		30		/* sending and reading nothing */
 #define PROTO_MAX_QUEUED	(8 * 1024 * 1024) /* reply bytes queued per client */
 #define PROTO_MAX_PORTS		64
 #define PROTO_MAX_IFNAME	15		/* IFNAMSIZ - 1 */

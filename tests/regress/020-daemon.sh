@@ -143,8 +143,9 @@ t_eq "$T_NAME-flood-disconnected" "ok|disconnected" \
 grep -q "does not read replies, disconnected" "$T_TMP/htracrd.log" &&
     t_pass "$T_NAME-flood-logged" || t_fail "$T_NAME-flood-logged" "no log line"
 
-# PROTO_MAX_CLIENTS connections are served, the next one is refused.
-out=$($RAW "$T_SOCK" many 64 2>&1)
+# One uid's PROTO_MAX_CLIENTS_UID connections are served, its next one
+# is refused (tests/regress/025-limits.sh has the rest of the limits).
+out=$($RAW "$T_SOCK" many 16 2>&1)
 t_eq "$T_NAME-client-limit" "code=7|ok" \
     "$(printf '%s\n' "$out" | cut -d' ' -f1 | paste -sd'|')"
 

@@ -2,13 +2,14 @@
 # rawclient.py: a client for htracrd's protocol written without the
 # project's code (and without a msgpack module), so tests can send what
 # htracrctl never would: garbage, oversized lengths, deep nesting, wrong
-# versions, bad frame blobs. Used by tests/regress/020-daemon.sh and
-# 030-capture.sh.
+# versions, bad frame blobs, a thousand connections at once. Used by
+# tests/regress/020-daemon.sh, 025-limits.sh and 030-capture.sh.
 #
 #   python3 rawclient.py SOCKET SCENARIO [ARGS...]
 #
 # Prints one line per reply, "code=N" for errors, "ok", "chunk", "end=N",
 # and "eof" when the daemon closes the connection.
+import os
 import socket
 import struct
 import time
@@ -103,7 +104,18 @@ class Conn:
     def __init__(self, path):
         self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.s.settimeout(10)
-        self.s.connect(path)
+        # A Unix socket with a timeout is non-blocking: while the
+        # daemon's listen queue is full, connect fails with EAGAIN
+        # instead of waiting. Wait, as a blocking connect would.
+        deadline = time.time() + 10
+        while True:
+            try:
+                self.s.connect(path)
+                break
+            except BlockingIOError:
+                if time.time() > deadline:
+                    raise
+                time.sleep(0.01)
         self.next_id = 1
 
     def raw(self, data):
@@ -193,8 +205,70 @@ def bad(path, kind):
     return "%s: %s; then %s" % (kind, show(c.recv()), show(c.recv()))
 
 
+def hold(path, n, release):
+    """
+    Opens n connections, saying hello on each, and holds them all; then
+    reads their replies: prints how many were accepted and each refusal
+    message with its count. Keeps
+    the accepted ones busy (a status request each half second, so none
+    is idle) until the file release exists, then prints how many of
+    them answered every time.
+    """
+    try:
+        import resource
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if soft < n + 64 <= hard:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (n + 64, hard))
+    except (ImportError, ValueError, OSError):
+        pass
+    conns = []
+    for _ in range(n):
+        k = Conn(path)
+        try:
+            k.req(1, version=1, client="rawclient")
+        except OSError:
+            pass    # refused and closed: its error is still to be read
+        conns.append(k)
+    held, refusals, silent = [], {}, 0
+    for k in conns:
+        m = k.recv()
+        if m is not None and "ok" in m:
+            held.append(k)
+        elif m is not None and "error" in m:
+            refusals[show(m)] = refusals.get(show(m), 0) + 1
+            k.s.close()
+        else:
+            silent += 1
+            k.s.close()
+    print("accepted=%d refused=%d silent=%d" % (len(held),
+          sum(refusals.values()), silent))
+    for msg, count in sorted(refusals.items()):
+        print("refusal x%d: %s" % (count, msg))
+    sys.stdout.flush()
+    deadline = time.time() + 50
+    lost = set()
+    while time.time() < deadline:
+        for i, k in enumerate(held):
+            if i in lost:
+                continue
+            try:
+                k.req(303)
+                m = k.recv()
+            except OSError:
+                m = None
+            if m is None or "ok" not in m:
+                lost.add(i)
+        if os.path.exists(release):
+            break
+        time.sleep(0.5)
+    print("kept=%d" % (len(held) - len(lost)))
+
+
 def main():
     path, scen = sys.argv[1], sys.argv[2]
+    if scen == "hold":
+        hold(path, int(sys.argv[3]), sys.argv[4])
+        return
     if scen == "abuse":
         # A well-behaved client stays connected while others misbehave.
         good = Conn(path)
@@ -353,6 +427,13 @@ def main():
             pass
         print(show(extra.recv()))
         print(show(conns[0].hello()))
+        return
+    elif scen == "idle":
+        # says hello, then nothing: what the daemon sends, then eof
+        print(show(c.hello()))
+        c.s.settimeout(60)
+        print(show(c.recv()))
+        print(show(c.recv()))
         return
     else:
         sys.exit("unknown scenario " + scen)

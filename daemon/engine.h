@@ -99,6 +99,7 @@ struct server {
 };
 
 struct tcp_live;
+struct tls_info;
 
 struct conn {
 	uint32_t	 id;
@@ -131,7 +132,77 @@ struct conn {
 	size_t		 npkts;
 	size_t		 pktcap;
 
+	struct tls_info	*tls;		/* NULL: not a TLS connection */
 	struct tcp_live	*live;		/* NULL once released */
+};
+
+/*
+ * What a TLS connection shows without keys (tls.c, tlsmsg.c; packed by
+ * tlspack.c as the connection's "tls" object). It lives in the session's
+ * arena, as do its strings; every string is as received (escape it).
+ */
+#define TLS_CT_CCS		20	/* record content types */
+#define TLS_CT_ALERT		21
+#define TLS_CT_HANDSHAKE	22
+#define TLS_CT_APPDATA		23
+#define TLS_MAX_ALERTS		8	/* alerts kept; more are only counted */
+#define TLS_MAX_OFFERED		8	/* supported_versions kept */
+
+/* Records and their bytes (5-byte headers included), by content type. */
+struct tls_dirstats {
+	uint64_t	 records[4];	/* CCS, alert, handshake, application */
+	uint64_t	 bytes[4];
+	uint64_t	 other;		/* records of another content type */
+};
+
+struct tls_alert {
+	uint64_t	 us;
+	uint8_t		 dir;
+	uint8_t		 level;		/* both 0 and encrypted 1: unreadable */
+	uint8_t		 desc;
+	uint8_t		 encrypted;
+};
+
+/* Tri-state answers: unknown until the message that says was seen. */
+#define TLS_UNKNOWN		2
+
+struct tls_info {
+	uint64_t	 hello_us;	/* first byte of the ClientHello */
+	uint64_t	 server_hello_us;
+	uint64_t	 done_us;	/* the server's Finished, see PROTOCOL.md */
+	uint16_t	 client_version;	/* ClientHello legacy_version, 0 */
+	uint16_t	 server_version;	/* ServerHello legacy_version, 0 */
+	uint16_t	 version;	/* negotiated; 0: unknown */
+	uint16_t	 cipher;
+	uint16_t	 offered[TLS_MAX_OFFERED];	/* supported_versions */
+	uint8_t		 noffered;
+	uint8_t		 has_offered;	/* the extension was there */
+	uint8_t		 has_hello;	/* a ClientHello was parsed */
+	uint8_t		 has_server_hello;
+	uint8_t		 hello_retry;	/* a HelloRetryRequest was seen */
+	uint8_t		 ticket_offered;
+	uint8_t		 psk_offered;
+	uint8_t		 early_data;	/* offered */
+	uint8_t		 psk_accepted;	/* TLS_UNKNOWN until a ServerHello */
+	uint8_t		 id_echoed;	/* session id echoed (TLS 1.2) */
+	uint8_t		 new_ticket;	/* NewSessionTicket in clear */
+	uint8_t		 round_trips;
+	uint16_t	 nciphers;	/* cipher suites offered */
+	char		*sni;
+	uint16_t	 snilen;
+	u_char		*alpn_offered;	/* protocol_name_list as sent */
+	uint16_t	 alpn_offered_len;
+	char		*alpn;		/* chosen, from a TLS 1.2 ServerHello */
+	uint8_t		 alpnlen;
+	char		*subject;	/* "CN=..., O=..." of the leaf certificate */
+	uint16_t	 subjectlen;
+	char		*issuer;
+	uint16_t	 issuerlen;
+	const char	*error;		/* first problem, static text */
+	uint32_t	 resyncs;
+	uint32_t	 nalerts;	/* all alert records, kept or not */
+	struct tls_alert alerts[TLS_MAX_ALERTS];
+	struct tls_dirstats d[2];
 };
 
 /* A header as offsets into its message's text (at most MSG_MAX_TEXT). */

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "pack.h"
+#include "tlspack.h"
 
 static const char *pack_states[] = {
 	"handshaking", "connected", "half-closed", "idle", "closing",
@@ -463,9 +464,22 @@ pack_conn_state(const struct conn *c, uint64_t now)
 	return (c->state);
 }
 
+/* The connection's "tls" object, nil for a connection without TLS. */
+static void
+pack_conn_tls(const struct conn *c, struct pbuf *pk)
+{
+	pack_key(pk, "tls");
+	if (c->tls == NULL) {
+		pb_nil(pk);
+		return;
+	}
+	pb_flush(pk);
+	tlspack_info(c->tls, pk->out);
+}
+
 /*
- * Brief (without PACK_FULL): what a summary row shows, 14 fields; full:
- * 20. Both add "packets" when asked.
+ * Brief (without PACK_FULL): what a summary row shows, 15 fields; full:
+ * 21. Both add "packets" when asked.
  */
 static void
 pack_conn_items(const struct conn *c, int flags, uint64_t now,
@@ -474,7 +488,7 @@ pack_conn_items(const struct conn *c, int flags, uint64_t now,
 	int	 full = flags & PACK_FULL, packets = flags & PACK_PACKETS;
 	size_t	 i;
 
-	pb_map(pk, (full ? 20 : 14) + (packets ? 1 : 0));
+	pb_map(pk, (full ? 21 : 15) + (packets ? 1 : 0));
 	pack_strkey(pk, "type", "connection");
 	pack_u64(pk, "id", c->id);
 	if (full) {
@@ -510,6 +524,7 @@ pack_conn_items(const struct conn *c, int flags, uint64_t now,
 	pb_array(pk, c->ntxns);
 	for (i = 0; i < c->ntxns; i++)
 		pb_uint(pk, c->txns[i]);
+	pack_conn_tls(c, pk);
 	if (packets) {
 		pack_key(pk, "packets");
 		pb_array(pk, c->npkts);

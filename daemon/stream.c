@@ -17,6 +17,7 @@
 #include "http.h"
 #include "stream.h"
 #include "tcp.h"
+#include "tls.h"
 #include "xmalloc.h"
 
 /* An early segment, copied: the frame it came in may be evicted. */
@@ -45,11 +46,36 @@ stream_clear(struct session *s, struct stream *h)
 	h->ooo_n = 0;
 }
 
+/*
+ * The first bytes handed on decide between HTTP and TLS: a ClientHello
+ * from the client, or (picked up mid-stream) a record header from
+ * either side, makes the connection TLS, and http.c never sees it.
+ */
+static void
+stream_probe(struct session *s, struct tcp_live *l, int dir, const u_char *p,
+    size_t len)
+{
+	int	 mid = (l->conn->flags & CONN_F_MIDSTREAM) != 0;
+
+	l->fed = 1;
+	if (l->http == NULL || !tls_looks(p, len, dir, mid))
+		return;
+	http_conn_free(s, l->http);
+	l->http = NULL;
+	l->tls = tls_conn_new(s, l->conn, mid ? dir : -1);
+}
+
 static void
 stream_deliver(struct session *s, struct tcp_live *l, int dir,
     const u_char *p, size_t len, uint64_t us, uint32_t frame)
 {
-	if (l->http != NULL && len > 0)
+	if (len == 0)
+		return;
+	if (!l->fed)
+		stream_probe(s, l, dir, p, len);
+	if (l->tls != NULL)
+		tls_data(s, l->tls, dir, p, len, us, frame);
+	else if (l->http != NULL)
 		http_data(s, l->http, dir, p, len, us, frame);
 }
 
@@ -63,7 +89,9 @@ stream_gap(struct session *s, struct tcp_live *l, int dir, uint32_t bytes,
 	c->d[dir].gaps++;
 	c->d[dir].gap_bytes += bytes;
 	s->c.gaps++;
-	if (l->http != NULL)
+	if (l->tls != NULL)
+		tls_gap(s, l->tls, dir, bytes, us, frame);
+	else if (l->http != NULL)
 		http_gap(s, l->http, dir, bytes, us, frame);
 }
 
@@ -75,7 +103,9 @@ stream_check_eof(struct session *s, struct tcp_live *l, int dir, uint64_t us,
 
 	if (h->have_fin && !h->eof && SEQ_LEQ(h->fin_seq, h->next)) {
 		h->eof = 1;
-		if (l->http != NULL)
+		if (l->tls != NULL)
+			tls_eof(s, l->tls, dir, us, frame);
+		else if (l->http != NULL)
 			http_eof(s, l->http, dir, us, frame, 1);
 	}
 }
@@ -91,7 +121,9 @@ stream_end(struct session *s, struct tcp_live *l, int dir, uint64_t us,
 		stream_skip_hole(s, l, dir, us, frame);
 	if (!h->eof) {
 		h->eof = 1;
-		if (l->http != NULL)
+		if (l->tls != NULL)
+			tls_eof(s, l->tls, dir, us, frame);
+		else if (l->http != NULL)
 			http_eof(s, l->http, dir, us, frame, closed);
 	}
 }

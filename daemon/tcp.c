@@ -19,6 +19,7 @@
 #include "http.h"
 #include "stream.h"
 #include "tcp.h"
+#include "tls.h"
 #include "xmalloc.h"
 
 #define TCP_SCAN_PACKETS	16	/* mid-stream: packets searched for HTTP */
@@ -134,6 +135,8 @@ tcp_release(struct session *s, struct tcp_live *l)
 	stream_clear(s, &l->h[1]);
 	if (l->http != NULL)
 		http_conn_free(s, l->http);
+	if (l->tls != NULL)
+		tls_conn_free(s, l->tls);
 	l->conn->live = NULL;
 	session_uncharge(s, sizeof(*l));
 	free(l);

@@ -25,11 +25,13 @@ struct tcp_live {
 	uint32_t	 hash;
 	struct stream	 h[2];
 	struct http_conn *http;
+	struct tls_conn	*tls;		/* set: TLS, and http is NULL */
 	uint64_t	 closed_us;
 	uint8_t		 sure;		/* roles known (SYN or ports) */
 	uint8_t		 decided;	/* HTTP or not decided */
 	uint8_t		 on_closed;
 	uint8_t		 scans;
+	uint8_t		 fed;		/* bytes were handed on already */
 };
 
 void	 tcp_init(struct session *);

@@ -21,6 +21,7 @@ FLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer
     -I/usr/share/include/llhttp $(pkg-config --cflags msgpack)"
 LIBS="-lpcap $(pkg-config --libs msgpack zlib)"
 ENGINE="daemon/session.c daemon/tcp.c daemon/http.c daemon/msg.c daemon/body.c daemon/stream.c daemon/pack.c
+    daemon/tls.c daemon/tlsmsg.c daemon/tlspack.c
     daemon/ring.c daemon/decode.c"
 COMMON="common/log.c common/xmalloc.c common/esc.c proto/proto.c"
 LL="/usr/share/llhttp/llhttp.c /usr/share/llhttp/api.c /usr/share/llhttp/http.c"

@@ -1,11 +1,12 @@
 #!/bin/sh
-# Builds and runs the engine's unit tests (test_engine.c, against the
-# engine objects, llhttp and the common helpers) and checks the engine
+# Builds and runs the engine's unit tests (test_engine.c and test_tls.c,
+# against the engine objects, llhttp and the common helpers) and checks the engine
 # against tshark's view of the real captures in the corpus (corpus.py,
 # through the drive program). Prints PASS/FAIL/SKIP lines.
 cd "$(dirname "$0")/../.." || exit 1
 OBJS="build/daemon/session.o build/daemon/tcp.o build/daemon/http.o build/daemon/msg.o build/daemon/body.o
-    build/daemon/stream.o
+    build/daemon/stream.o build/daemon/tls.o build/daemon/tlsmsg.o
+    build/daemon/tlspack.o
     build/daemon/pack.o build/daemon/ring.o build/daemon/decode.o
     build/common/log.o build/common/xmalloc.o build/common/esc.o
     build/proto/proto.o build/llhttp/llhttp.o build/llhttp/api.o
@@ -24,7 +25,7 @@ if ! make -s $OBJS >"$BIN/build.log" 2>&1; then
 	echo "FAIL: unit_build: engine objects did not build (see $BIN/build.log)"
 	exit 1
 fi
-for prog in test_engine drive; do
+for prog in test_engine test_tls drive; do
 	# shellcheck disable=SC2086
 	if ! $CC $FLAGS -o "$BIN/$prog" "tests/unit/$prog.c" $OBJS $LIBS \
 	    >>"$BIN/build.log" 2>&1; then
@@ -33,28 +34,35 @@ for prog in test_engine drive; do
 	fi
 done
 
-"$BIN/test_engine"
-rc=$?
+rc=0
+"$BIN/test_engine" || rc=1
+"$BIN/test_tls" || rc=1
 
 # The same cases again under AddressSanitizer and UBSan, one line.
 if command -v clang >/dev/null 2>&1; then
-	SRCS="daemon/session.c daemon/tcp.c daemon/stream.c daemon/http.c daemon/msg.c
+	SRCS="daemon/session.c daemon/tcp.c daemon/stream.c daemon/tls.c
+	    daemon/tlsmsg.c daemon/tlspack.c daemon/http.c daemon/msg.c
 	    daemon/body.c daemon/pack.c daemon/ring.c daemon/decode.c
 	    common/log.c common/xmalloc.c common/esc.c proto/proto.c
 	    /usr/share/llhttp/llhttp.c /usr/share/llhttp/api.c
 	    /usr/share/llhttp/http.c"
-	# shellcheck disable=SC2086
-	if ! clang -g -O1 -fsanitize=address,undefined \
-	    -fno-sanitize-recover=undefined -D_GNU_SOURCE -Icommon -Iproto \
-	    -Idaemon -I/usr/share/include/llhttp -o "$BIN/test_engine_asan" \
-	    tests/unit/test_engine.c $SRCS $LIBS >>"$BIN/build.log" 2>&1; then
-		echo "SKIP: unit_asan: no sanitizer build (see $BIN/build.log)"
-	elif "$BIN/test_engine_asan" >"$BIN/asan.log" 2>&1; then
-		echo "PASS: unit_asan: $(grep -c '^PASS' "$BIN/asan.log") cases clean under ASan/UBSan"
-	else
-		echo "FAIL: unit_asan: $(grep -m1 -E 'ERROR|runtime error|^FAIL' "$BIN/asan.log")"
-		rc=1
-	fi
+	for prog in test_engine test_tls; do
+		case=unit_asan
+		[ "$prog" = test_tls ] && case=unit_asan_tls
+		# shellcheck disable=SC2086
+		if ! clang -g -O1 -fsanitize=address,undefined \
+		    -fno-sanitize-recover=undefined -D_GNU_SOURCE -Icommon \
+		    -Iproto -Idaemon -I/usr/share/include/llhttp \
+		    -o "$BIN/${prog}_asan" "tests/unit/$prog.c" $SRCS $LIBS \
+		    >>"$BIN/build.log" 2>&1; then
+			echo "SKIP: $case: no sanitizer build (see $BIN/build.log)"
+		elif "$BIN/${prog}_asan" >"$BIN/$prog.asan.log" 2>&1; then
+			echo "PASS: $case: $(grep -c '^PASS' "$BIN/$prog.asan.log") cases clean under ASan/UBSan"
+		else
+			echo "FAIL: $case: $(grep -m1 -E 'ERROR|runtime error|^FAIL' "$BIN/$prog.asan.log")"
+			rc=1
+		fi
+	done
 else
 	echo "SKIP: unit_asan: no clang"
 fi

@@ -261,11 +261,29 @@ static const char *render_har_tkeys[] = {
 	"connect_us", "send_us", "wait_us", "receive_us"
 };
 
-/* HAR's entry time is the sum of the timings that apply. */
+/*
+ * The TLS handshake of the connection, for its first transaction only;
+ * -1 where it does not apply (HAR 1.2: timings.ssl).
+ */
 static int64_t
-render_har_total(const msgpack_object *tm)
+render_har_ssl(const msgpack_object *txn, const msgpack_object *conn)
 {
-	int64_t	 v, total = 0;
+	const msgpack_object	*tls = proto_get(conn, "tls");
+
+	if (tls == NULL || tls->type != MSGPACK_OBJECT_MAP ||
+	    render_int(txn, "index", -1) != 0)
+		return (-1);
+	return (render_int(tls, "handshake_us", -1));
+}
+
+/*
+ * HAR's entry time is the sum of the timings that apply; ssl is part of
+ * connect (HAR 1.2, for HTTP/1.1 compatibility), counted once.
+ */
+static int64_t
+render_har_total(const msgpack_object *tm, int64_t ssl)
+{
+	int64_t	 v, total = ssl > 0 ? ssl : 0;
 	size_t	 i;
 
 	for (i = 0; i < 4; i++)
@@ -275,15 +293,18 @@ render_har_total(const msgpack_object *tm)
 }
 
 static void
-render_har_timings(FILE *f, const msgpack_object *tm)
+render_har_timings(FILE *f, const msgpack_object *tm, int64_t ssl)
 {
 	const char	*names[] = { "connect", "send", "wait", "receive" };
 	int64_t		 v;
 	size_t		 i;
 
-	fputs("\"timings\":{\"blocked\":-1,\"dns\":-1,\"ssl\":-1", f);
+	fputs("\"timings\":{\"blocked\":-1,\"dns\":-1,\"ssl\":", f);
+	render_har_ms(f, ssl);
 	for (i = 0; i < 4; i++) {
 		v = render_int(tm, render_har_tkeys[i], -1);
+		if (i == 0 && ssl > 0)
+			v = v > 0 ? v + ssl : ssl;
 		fprintf(f, ",\"%s\":", names[i]);
 		render_har_ms(f, v);
 	}
@@ -297,20 +318,23 @@ render_har_entry(FILE *f, const struct doc *d, const msgpack_object *txn,
 	const msgpack_object	*req, *resp, *conn, *tm;
 	const char		*addr;
 	size_t			 alen;
-	int64_t			 start, connect, total;
+	int64_t			 start, connect, total, ssl;
 
 	req = proto_get(txn, "request");
 	resp = proto_get(txn, "response");
 	tm = proto_get(txn, "timings");
 	conn = doc_conn(d, (uint64_t)render_int(txn, "connection", 0));
+	ssl = render_har_ssl(txn, conn);
 
 	start = render_int(req, "start_us", 0);
 	if ((connect = render_int(tm, "connect_us", -1)) > 0)
 		start -= connect;
+	if (ssl > 0)
+		start -= ssl;
 	fprintf(f, "{\"pageref\":\"session_%llu\",\"startedDateTime\":",
 	    (unsigned long long)session);
 	render_har_time(f, start);
-	total = render_har_total(tm);
+	total = render_har_total(tm, ssl);
 	fputs(",\"time\":", f);
 	render_har_ms(f, total);
 	fputc(',', f);
@@ -318,7 +342,7 @@ render_har_entry(FILE *f, const struct doc *d, const msgpack_object *txn,
 	fputc(',', f);
 	render_har_response(f, resp);
 	fputs(",\"cache\":{},", f);
-	render_har_timings(f, tm);
+	render_har_timings(f, tm, ssl);
 	if ((addr = render_str(conn, "server_addr", &alen)) != NULL) {
 		fputs(",\"serverIPAddress\":", f);
 		render_json_str(f, addr, alen);

@@ -25,6 +25,7 @@
 #include "proto.h"
 #include "text.h"
 #include "text_int.h"
+#include "tlsline.h"
 #include "xmalloc.h"
 
 /*
@@ -216,7 +217,7 @@ text_session(struct text_stream *t, const msgpack_object *s)
  */
 enum { CONN_ID, CONN_CADDR, CONN_CPORT, CONN_SADDR, CONN_SPORT, CONN_STATE,
 	CONN_FIRST, CONN_LAST, CONN_RTT, CONN_UP, CONN_DOWN, CONN_TXNS,
-	CONN_FLAGS, CONN_PACKETS, CONN_NKEYS };
+	CONN_FLAGS, CONN_PACKETS, CONN_TLS, CONN_NKEYS };
 static const struct pick_key	text_conn_names[CONN_NKEYS] = {
 	[CONN_ID] = PICK_KEY("id"),
 	[CONN_CADDR] = PICK_KEY("client_addr"),
@@ -232,6 +233,7 @@ static const struct pick_key	text_conn_names[CONN_NKEYS] = {
 	[CONN_TXNS] = PICK_KEY("transactions"),
 	[CONN_FLAGS] = PICK_KEY("flags"),
 	[CONN_PACKETS] = PICK_KEY("packets"),
+	[CONN_TLS] = PICK_KEY("tls"),
 };
 static struct pick_keys	text_conn_keys = PICK_KEYS(text_conn_names);
 
@@ -441,7 +443,7 @@ text_connection(const struct text_stream *t, const msgpack_object *c)
 	const msgpack_object	*f[CONN_NKEYS];
 	struct fmt_out		*o = t->out;
 	char			 cl[160], sv[160], st[32], off[32], dur[32];
-	char			 rtt[32], fl[256];
+	char			 rtt[32], fl[256], tls[TLSLINE_LEN];
 
 	pick_fields(c, &text_conn_keys, f);
 	fmt_puts(o, "  ");
@@ -470,6 +472,8 @@ text_connection(const struct text_stream *t, const msgpack_object *c)
 	fmt_puts(o, "  ");
 	fmt_puts(o, text_flags(f[CONN_FLAGS], fl, sizeof(fl)));
 	fmt_putc(o, '\n');
+	if (tlsline_fmt(tls, sizeof(tls), f[CONN_TLS]) != NULL)
+		fmt_printf(o, "  %*s  %s\n", t->wid, "", tls);
 	if (t->packets)
 		text_packets(t, f[CONN_PACKETS]);
 }

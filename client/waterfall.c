@@ -274,8 +274,7 @@ wf_clear(const struct wf *w, char *marks, const char **colors)
 	}
 }
 
-/* Fills columns [a, b) of a chart row; clipped to the window. */
-static void
+void
 wf_fill(const struct wf *w, char *marks, const char **colors, int64_t a,
     int64_t b, char mark, const char *color)
 {
@@ -353,6 +352,7 @@ wf_legend(const struct wf *w)
 			fprintf(w->f, " %s%c%s %s", wf_c(w, wf_states[i].color),
 			    wf_states[i].mark, wf_c(w, C_RESET),
 			    wf_states[i].name);
+	fprintf(w->f, " %st%s tls handshake", wf_c(w, C_GREEN), wf_c(w, C_RESET));
 	fprintf(w->f, "\ntransactions: %sc%s connect %s>%s send %s-%s wait "
 	    "%s#%s receive\n\n", wf_c(w, C_GREEN), wf_c(w, C_RESET),
 	    wf_c(w, C_DIM), wf_c(w, C_RESET), wf_c(w, C_YELLOW),
@@ -667,6 +667,7 @@ wf_conn_head(const struct wf *w, const msgpack_object *c, char *marks,
 	wf_pad(w, lab, w->label);
 	wf_clear(w, marks, colors);
 	wf_state_bar(w, c, marks, colors);
+	wf_tls_bar(w, c, marks, colors);
 	wf_chart(w, marks, colors);
 }
 
@@ -685,6 +686,7 @@ wf_conn_block(const struct wf *w, const msgpack_object *c,
 	colors = xcalloc(w->cols, sizeof(*colors));
 	prio = xcalloc(w->cols, sizeof(*prio));
 	wf_conn_head(w, c, marks, colors);
+	wf_tls_lines(w, c, 0);
 	wf_clear(w, marks, colors);
 	if ((n = wf_packet_marks(w, c, marks, colors, prio)) > 0) {
 		snprintf(lab, sizeof(lab), "    %u packets", n);

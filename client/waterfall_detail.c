@@ -17,6 +17,7 @@
 #include "esc.h"
 #include "proto.h"
 #include "render.h"
+#include "tlsline.h"
 #include "waterfall.h"
 #include "waterfall_int.h"
 #include "xmalloc.h"
@@ -256,6 +257,56 @@ wf_packet_row(const struct wf *w, const msgpack_object *p)
 	    wf_c(w, wf_class_color(k)), cls, wf_c(w, C_RESET));
 }
 
+/*
+ * A TLS connection's handshake on its bar: 't' from the ClientHello to
+ * the server's Finished, or to the connection's end if it never came.
+ */
+void
+wf_tls_bar(const struct wf *w, const msgpack_object *c, char *marks,
+    const char **colors)
+{
+	const msgpack_object	*tls = proto_get(c, "tls");
+	int64_t			 a, b;
+
+	if (tls == NULL || tls->type != MSGPACK_OBJECT_MAP ||
+	    (a = render_int(tls, "client_hello_us", -1)) < 0)
+		return;
+	if ((b = render_int(tls, "handshake_done_us", -1)) < a)
+		b = render_int(c, "last_us", a);
+	wf_fill(w, marks, colors, a, b, 't', C_GREEN);
+}
+
+/* The TLS line under a connection; all: the certificate and sizes too. */
+void
+wf_tls_lines(const struct wf *w, const msgpack_object *c, int all)
+{
+	const msgpack_object	*tls = proto_get(c, "tls");
+	char			 buf[TLSLINE_LEN], a[32], b[32];
+	int			 i;
+
+	if (tlsline_fmt(buf, sizeof(buf), tls) == NULL)
+		return;
+	fprintf(w->f, "%*s%s%s%s\n", 8, "", wf_c(w, C_GREEN), buf,
+	    wf_c(w, C_RESET));
+	if (!all)
+		return;
+	if (tlsline_cert(buf, sizeof(buf), tls) != NULL)
+		fprintf(w->f, "%*s%s\n", 8, "", buf);
+	for (i = 0; i < 2; i++) {
+		const msgpack_object	*d = proto_get(tls, i ? "s2c" : "c2s");
+
+		fprintf(w->f, "        TLS %s: handshake %lld (%s), application "
+		    "%lld (%s), alert %lld, ccs %lld records\n",
+		    i ? "server -> client" : "client -> server",
+		    (long long)render_int(d, "handshake_records", 0),
+		    wf_bytes(a, sizeof(a), render_int(d, "handshake_bytes", 0)),
+		    (long long)render_int(d, "application_records", 0),
+		    wf_bytes(b, sizeof(b), render_int(d, "application_bytes",
+		    0)), (long long)render_int(d, "alert_records", 0),
+		    (long long)render_int(d, "ccs_records", 0));
+	}
+}
+
 int
 waterfall_conn(FILE *f, const struct doc *d, uint64_t id,
     const struct waterfall_opts *o)
@@ -278,6 +329,7 @@ waterfall_conn(FILE *f, const struct doc *d, uint64_t id,
 	    wf_dur(s, sizeof(s), render_int(c, "rtt_us", -1)));
 	wf_dir_line(&w, "client -> server", proto_get(c, "c2s"));
 	wf_dir_line(&w, "server -> client", proto_get(c, "s2c"));
+	wf_tls_lines(&w, c, 1);
 	wf_conn_notes(&w, c);
 	st = render_array(c, "states");
 	fputs("  states:", f);

@@ -60,6 +60,13 @@ void	 wf_txn_notes(const struct wf *,
 	    const msgpack_object *);
 void	 wf_conn_notes(const struct wf *,
 	    const msgpack_object *);
+/* A TLS connection's handshake on its bar, and its lines of text. */
+void	 wf_tls_bar(const struct wf *, const msgpack_object *, char *,
+	    const char **);
+void	 wf_tls_lines(const struct wf *, const msgpack_object *, int);
+/* Fills columns [a, b) of a chart row; clipped to the window. */
+void	 wf_fill(const struct wf *, char *, const char **, int64_t,
+	    int64_t, char, const char *);
 
 /* The filters (waterfall_filter.c). */
 int	 wf_status_match(const char *, int64_t);	/* 1, 0, -1 bad */

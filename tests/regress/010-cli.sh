@@ -160,6 +160,7 @@ if cc -D_GNU_SOURCE -I"$T_ROOT/client" -I"$T_ROOT/common" \
     -I"$T_ROOT/proto" -o "$helper" "$T_ROOT/tests/regress/010-cli-json.c" \
     "$T_ROOT/client/json.c" "$T_ROOT/client/doc.c" "$T_ROOT/client/text.c" \
     "$T_ROOT/client/fmt.c" "$T_ROOT/client/pick.c" \
+    "$T_ROOT/client/tlsline.c" "$T_ROOT/client/render.c" \
     "$T_ROOT/client/text_replies.c" \
     "$T_ROOT/client/cmd.c" "$T_ROOT/client/client.c" \
     "$T_ROOT/common/esc.c" "$T_ROOT/common/log.c" "$T_ROOT/common/xmalloc.c" \

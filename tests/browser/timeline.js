@@ -6,6 +6,9 @@
 //       EXPECT: {"targets": ["/", ...], "click": "/target"}
 //   node timeline.js perf PAGE
 //       loads a large page, scrolls it, prints the times (no asserts)
+//   node timeline.js tls PAGE WORD...
+//       clicks the first connection's label: its inspector must show
+//       a TLS section holding every WORD
 "use strict";
 const fs = require("fs");
 const os = require("os");
@@ -125,9 +128,23 @@ async function perfPage(pagePath) {
 	await close(o);
 }
 
+async function tlsPage(pagePath, words) {
+	const o = await open(pagePath), page = o.page;
+	const box = await page.$eval("#canvas", (e) => { const r = e.getBoundingClientRect(); return [r.x, r.y]; });
+	/* The axis, the server's row, then the first connection's label. */
+	await page.mouse.click(box[0] + 60, box[1] + 26 + 24 + 12);
+	const text = await page.textContent("#inspector");
+	const missing = words.filter((w) => text.indexOf(w) < 0);
+	check("html-tls-inspector", text.indexOf("TLS") >= 0 && missing.length === 0,
+		"inspector lacks " + JSON.stringify(missing) + ": " + JSON.stringify(text.slice(0, 200)));
+	check("html-tls-no-console-errors", o.seen.errors.length === 0, JSON.stringify(o.seen.errors.slice(0, 3)));
+	await close(o);
+}
+
 (async () => {
 	try {
 		if (process.argv[2] === "check") await checkPage(process.argv[3], process.argv[4], process.argv[5]);
+		else if (process.argv[2] === "tls") await tlsPage(process.argv[3], process.argv.slice(4));
 		else await perfPage(process.argv[3]);
 	} catch (e) {
 		fail("html-browser", String(e).split("\n")[0]);

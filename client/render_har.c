@@ -76,14 +76,16 @@ render_har_uri_part(FILE *f, const char *s, size_t len)
 
 /*
  * The request URL: the target as sent when it is already absolute,
- * otherwise http:// + Host (or the server address) + target.
+ * otherwise http:// (https:// on a TLS connection) + Host (or the
+ * server address) + target.
  */
 static void
 render_har_url(FILE *f, const msgpack_object *req, const msgpack_object *conn)
 {
+	const msgpack_object	*tls = proto_get(conn, "tls");
 	const char	*target, *host, *addr;
 	size_t		 tlen, hlen, alen;
-	int64_t		 port;
+	int64_t		 port, dflt = 80;
 
 	target = render_str(req, "target", &tlen);
 	fputc('"', f);
@@ -92,17 +94,21 @@ render_har_url(FILE *f, const msgpack_object *req, const msgpack_object *conn)
 		fputc('"', f);
 		return;
 	}
-	fputs("http://", f);
+	if (tls != NULL && tls->type == MSGPACK_OBJECT_MAP) {
+		fputs("https://", f);
+		dflt = 443;
+	} else
+		fputs("http://", f);
 	if ((host = render_header(req, "Host", &hlen)) != NULL && hlen > 0)
 		render_har_uri_part(f, host, hlen);
 	else if ((addr = render_str(conn, "server_addr", &alen)) != NULL) {
-		port = render_int(conn, "server_port", 80);
+		port = render_int(conn, "server_port", dflt);
 		if (memchr(addr, ':', alen) != NULL)
 			fputc('[', f);
 		render_har_uri_part(f, addr, alen);
 		if (memchr(addr, ':', alen) != NULL)
 			fputc(']', f);
-		if (port != 80)
+		if (port != dflt)
 			fprintf(f, ":%lld", (long long)port);
 	} else
 		fputs("unknown", f);

@@ -262,6 +262,13 @@ def sample():
           reason=b"No Content")
     b.close(c1)
     c2 = b.conn(api, 40002, T0 + 30000, rtt=5000)
+    # As if decrypted: a TLS connection whose handshake took 7 ms.
+    c2["tls"] = {"client_hello_us": T0 + 35000, "handshake_done_us": T0 + 42000,
+                 "handshake_us": 7000, "round_trips": 1, "version": "TLS 1.3",
+                 "cipher_suite": 4865, "cipher": "TLS_AES_128_GCM_SHA256",
+                 "sni": "api.example.com\x1b[31m", "alpn_offered": ["http/1.1"],
+                 "alpn": None, "resumed": False, "alerts": [], "alert_count": 0,
+                 "error": None}
     b.txn(c2, "POST", b"/v1/items?x=</script><script>alert(1)</script>",
           201, b"application/json", 90, split=True,
           reqh=[[b"Content-Type", b"application/json"],

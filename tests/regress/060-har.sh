@@ -50,7 +50,8 @@ for t, e in zip(d["transactions"], ents):
     if e["connection"] != str(t["connection"]):
         bad.append(t["id"])
     tm = e["timings"]
-    total = sum(v for k, v in tm.items() if k in ("blocked", "dns", "connect", "send", "wait", "receive", "ssl") and v > 0)
+    # HAR 1.2: ssl is inside connect, so the entry's time counts it once.
+    total = sum(v for k, v in tm.items() if k in ("blocked", "dns", "connect", "send", "wait", "receive") and v > 0)
     if abs(total - e["time"]) > 0.01:
         bad.append(t["id"])
     w = t["timings"]["wait_us"]
@@ -62,11 +63,18 @@ case("sample-fields", not bad, "transactions %s differ" % sorted(set(bad)))
 evil = [x["value"] for e in ents for x in e["request"]["headers"] if x["name"] == "X-Evil"]
 case("sample-wire-strings", evil == ["</script>\u2028\x07\ufffd\ufffd'\"<b>"], repr(evil))
 urls = [e["request"]["url"] for e in ents]
-case("sample-urls", all(u.startswith("http://") and " " not in u and "<" not in u for u in urls)
+case("sample-urls", all(u.startswith("https://" if "api." in u else "http://")
+     and " " not in u and "<" not in u for u in urls)
      and "http://www.example.com/app.js?v=3&debug" in urls
      and "http://[2001:db8::1]:8080/stream" in urls, repr(urls))
 q = [e["request"]["queryString"] for e in ents if e["request"]["url"].endswith("debug")]
 case("sample-query", q == [[{"name": "v", "value": "3"}, {"name": "debug", "value": ""}]], repr(q))
+# The first transaction on the TLS connection: ssl, and inside connect.
+conns = {c["id"]: c for c in d["connections"]}
+ssl = [(e["timings"]["ssl"], e["timings"]["connect"]) for t, e in zip(d["transactions"], ents)
+       if conns[t["connection"]].get("tls")]
+case("sample-ssl", len(ssl) == 3 and ssl[0][0] == 7.0 and abs(ssl[0][1] - 12.0) < 0.001
+     and all(s == -1 for s, _ in ssl[1:]), repr(ssl))
 gz = [e["response"]["content"] for e in ents if e["request"]["url"] == "http://www.example.com/"]
 t1 = d["transactions"][0]["response"]
 case("sample-compression", gz and gz[0]["size"] == t1["decoded_bytes"]

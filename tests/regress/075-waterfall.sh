@@ -129,6 +129,15 @@ want=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["conn
 got=$(W conn "$S" 2 | grep -Ec '^ +[0-9]+ +[0-9.]+(us|ms|s) +(->|<-) ')
 t_eq "$T_NAME/conn-packets" "$want" "$got"
 
+# A TLS connection: its line under the connection, escaped, and the
+# handshake on its bar ('t' before the connected '=').
+W -w 160 waterfall "$S" >"$T_TMP/tls.out"
+t_check "$T_NAME/tls-line" grep -qF \
+    'TLS 1.3 TLS_AES_128_GCM_SHA256 sni api.example.com\x1b[31m alpn http/1.1 -> ? handshake 7.0ms 1 rt' \
+    "$T_TMP/tls.out"
+t_check "$T_NAME/tls-bar" grep -Eq '^  #2 .* t+=' "$T_TMP/tls.out"
+t_eq "$T_NAME/tls-one-line" 1 "$(grep -c 'TLS 1' "$T_TMP/tls.out")"
+
 # replay: run the printed command against a recorder on loopback (as an
 # HTTP proxy, so the captured Host needs no name resolution).
 if command -v curl >/dev/null 2>&1; then

@@ -62,6 +62,29 @@ convs = {
     "seg_gzip": [(1, b"HEAD / HTTP/1.1\r\n\r\nGET /g HTTP/1.1\r\n\r\n"),
                  (0, b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nHTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 23\r\n\r\n\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03\xcbH\xcd\xc9\xc9\x07\x00\x86\xa6\x106\x05\x00\x00\x00")],
 }
+# TLS: a ClientHello with SNI and ALPN, a TLS 1.3 ServerHello, CCS and
+# protected records; each side padded to a multiple of 4 with a record.
+def rec(t, b):
+    return bytes([t, 3, 3, len(b) >> 8, len(b) & 255]) + b
+
+def vec(n, b):
+    return len(b).to_bytes(n, "big") + b
+
+def pad4(b):
+    k = ((-len(b)) % 4 - 5) % 4
+    return b + rec(23, b"\0" * k) if len(b) % 4 else b
+
+exts = (b"\0\0" + vec(2, vec(2, b"\0" + vec(2, b"tls.example")))
+    + b"\0\x10" + vec(2, vec(2, b"\x02h2\x08http/1.1"))
+    + b"\0\x2b" + vec(2, vec(1, b"\x03\x04\x03\x03")))
+ch = b"\x03\x03" + b"\x11" * 32 + vec(1, b"") + vec(2, b"\x13\x01") + b"\x01\0" + vec(2, exts)
+sh = (b"\x03\x03" + b"\x22" * 32 + vec(1, b"") + b"\x13\x01\0"
+    + vec(2, b"\0\x2b\0\x02\x03\x04"))
+convs["seg_tls"] = [
+    (1, pad4(rec(22, b"\x01" + vec(3, ch)))),
+    (0, pad4(rec(22, b"\x02" + vec(3, sh)) + rec(20, b"\x01") + rec(23, b"\xaa" * 40))),
+    (1, pad4(rec(20, b"\x01") + rec(23, b"\xbb" * 20))),
+]
 for name, parts in convs.items():
     data = b"\x02" + b"".join(seg(c, p) for c, p in parts)
     with open(os.path.join(engine, name), "wb") as f:

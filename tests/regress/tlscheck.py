@@ -31,8 +31,9 @@ def report(check, ok, why=""):
 
 
 def load(path):
+    # Strict: the document must be valid UTF-8 JSON whatever the SNI held.
     with open(path, "rb") as f:
-        return json.loads(f.read().decode("utf-8", "surrogateescape"))
+        return json.loads(f.read().decode("utf-8"))
 
 
 def ints(s):

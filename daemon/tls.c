@@ -43,7 +43,8 @@ struct tls_dir {
 	uint8_t		 damaged;	/* a gap took bytes of this record */
 	uint8_t		 ccs;		/* ChangeCipherSpec sent */
 	uint16_t	 left;		/* body bytes still to come */
-	u_char		*rec;		/* the body, kept for a sink */
+	uint8_t		 lost;		/* bytes lost since the last record */
+	u_char		*rec;		/* header and body, kept for a sink */
 	size_t		 reclen;
 
 	u_char		 hshdr[4];	/* handshake message header */
@@ -137,7 +138,7 @@ tls_conn_free(struct session *s, struct tls_conn *tc)
 	for (i = 0; i < 2; i++) {
 		tls_hs_release(s, &tc->d[i]);
 		if (tc->d[i].rec != NULL)
-			session_uncharge(s, TLS_MAX_RECORD);
+			session_uncharge(s, 5 + TLS_MAX_RECORD);
 		free(tc->d[i].rec);
 	}
 	session_uncharge(s, sizeof(*tc));
@@ -215,20 +216,46 @@ tls_alert_add(struct tls_conn *tc, int dir, uint64_t us, const u_char *a,
 }
 
 /*
- * The one place protected records pass: application data, and what a
- * TLS 1.2 peer sends after its ChangeCipherSpec. Without keys it marks
- * the end of the handshake (PROTOCOL.md, handshake_done_us): in TLS 1.2
- * the server's first protected record, its Finished; in TLS 1.3 the
- * server's last protected record before the client's first one, which
- * the client sends once it has the server's Finished. A sink gets the
- * record whole.
+ * Every record ends here, and a sink gets it whole: its header and body
+ * in one piece, whether it is protected, and whether bytes of this
+ * direction were lost since the record before. This is where decryption
+ * takes the records and hands their plaintext on.
  */
 static void
-tls_protected(struct tls_conn *tc, int dir, uint64_t us, uint32_t frame)
+tls_deliver(struct tls_conn *tc, int dir, int prot, uint64_t us,
+    uint32_t frame)
+{
+	struct tls_dir		*d = &tc->d[dir];
+	struct tls_record	 r;
+
+	if (tc->sink == NULL)
+		return;
+	r.type = d->hdr[0];
+	r.version = (uint16_t)(d->hdr[1] << 8 | d->hdr[2]);
+	r.len = (uint16_t)(d->hdr[3] << 8 | d->hdr[4]);
+	r.damaged = d->damaged || d->reclen != 5 + (size_t)r.len;
+	r.rec = r.damaged ? NULL : d->rec;
+	r.prot = prot;
+	r.lost = d->lost;
+	r.us = us;
+	r.frame = frame;
+	d->lost = 0;
+	tc->sink(tc->sink_arg, tc, dir, &r);
+}
+
+/*
+ * Protected records: application data, and what a TLS 1.2 peer sends
+ * after its ChangeCipherSpec. Without keys they mark the end of the
+ * handshake (PROTOCOL.md, handshake_done_us): in TLS 1.2 the server's
+ * first protected record, its Finished; in TLS 1.3 the server's last
+ * protected record before the client's first one, which the client
+ * sends once it has the server's Finished.
+ */
+static void
+tls_protected(struct tls_conn *tc, int dir, uint64_t us)
 {
 	struct tls_dir		*d = &tc->d[dir];
 	struct tls_info		*ti = tc->ti;
-	struct tls_record	 r;
 
 	if (dir == DIR_S2C) {
 		if (ti->done_us == ENGINE_NOTIME && ti->version != TLS_V13 &&
@@ -239,20 +266,9 @@ tls_protected(struct tls_conn *tc, int dir, uint64_t us, uint32_t frame)
 	} else if (ti->done_us == ENGINE_NOTIME && ti->version == TLS_V13 &&
 	    d->hdr[0] == TLS_CT_APPDATA && tc->s2c_prot)
 		ti->done_us = tc->s2c_prot_us;
-	if (tc->sink == NULL)
-		return;
-	r.type = d->hdr[0];
-	r.version = (uint16_t)(d->hdr[1] << 8 | d->hdr[2]);
-	r.len = (uint16_t)(d->hdr[3] << 8 | d->hdr[4]);
-	r.hdr = d->hdr;
-	r.damaged = d->damaged || d->reclen != r.len;
-	r.body = r.damaged ? NULL : d->rec;
-	r.us = us;
-	r.frame = frame;
-	tc->sink(tc->sink_arg, tc, dir, &r);
 }
 
-/* A sink wants protected records whole: keep the body's bytes. */
+/* A sink wants records whole: keep their bytes, header first. */
 static void
 tls_keep_record(struct tls_conn *tc, struct tls_dir *d, const u_char *p,
     size_t n)
@@ -260,11 +276,11 @@ tls_keep_record(struct tls_conn *tc, struct tls_dir *d, const u_char *p,
 	if (tc->sink == NULL || d->damaged)
 		return;
 	if (d->rec == NULL) {
-		d->rec = xmalloc(TLS_MAX_RECORD);
-		session_charge(tc->s, TLS_MAX_RECORD);
+		d->rec = xmalloc(5 + TLS_MAX_RECORD);
+		session_charge(tc->s, 5 + TLS_MAX_RECORD);
 	}
-	if (n > TLS_MAX_RECORD - d->reclen)
-		n = TLS_MAX_RECORD - d->reclen;
+	if (n > 5 + TLS_MAX_RECORD - d->reclen)
+		n = 5 + TLS_MAX_RECORD - d->reclen;
 	memcpy(d->rec + d->reclen, p, n);
 	d->reclen += n;
 }
@@ -422,13 +438,11 @@ tls_body(struct tls_conn *tc, int dir, const u_char *p, size_t n,
 	struct tls_dir	*d = &tc->d[dir];
 	uint8_t		 type = d->hdr[0];
 
+	tls_keep_record(tc, d, p, n);
 	if (type == TLS_CT_HANDSHAKE && !tls_encrypted(tc, dir))
 		tls_hs_bytes(tc, dir, p, n, us);
 	else if (type == TLS_CT_ALERT && !tls_encrypted(tc, dir))
 		tls_alert_bytes(tc, dir, p, n, us);
-	else if (type == TLS_CT_APPDATA || type == TLS_CT_HANDSHAKE ||
-	    type == TLS_CT_ALERT)
-		tls_keep_record(tc, d, p, n);
 }
 
 /* Counts a record whose header is complete; 0 if it is no header. */
@@ -459,6 +473,7 @@ tls_record_start(struct tls_conn *tc, int dir)
 	d->left = (uint16_t)len;
 	d->damaged = 0;
 	d->reclen = 0;
+	tls_keep_record(tc, d, d->hdr, 5);
 	return (1);
 }
 
@@ -467,12 +482,15 @@ tls_record_end(struct tls_conn *tc, int dir, uint64_t us, uint32_t frame)
 {
 	struct tls_dir	*d = &tc->d[dir];
 	uint8_t		 type = d->hdr[0];
+	int		 prot;
 
-	if (type == TLS_CT_ALERT && tls_encrypted(tc, dir))
+	prot = type == TLS_CT_APPDATA || ((type == TLS_CT_HANDSHAKE ||
+	    type == TLS_CT_ALERT) && tls_encrypted(tc, dir));
+	if (type == TLS_CT_ALERT && prot)
 		tls_alert_add(tc, dir, us, NULL, 1);
-	if (type == TLS_CT_APPDATA || ((type == TLS_CT_HANDSHAKE ||
-	    type == TLS_CT_ALERT) && tls_encrypted(tc, dir)))
-		tls_protected(tc, dir, us, frame);
+	if (prot)
+		tls_protected(tc, dir, us);
+	tls_deliver(tc, dir, prot, us, frame);
 	if (type == TLS_CT_CCS)
 		d->ccs = 1;
 	d->hdrlen = 0;
@@ -527,6 +545,7 @@ tls_data(struct session *s, struct tls_conn *tc, int dir, const u_char *p,
 				break;
 			if (!tls_record_start(tc, dir)) {
 				d->hdrlen = 0;
+				d->lost = 1;
 				d->mode = TLS_RESYNC;
 				tls_hs_skip(tc, dir, UINT64_MAX);
 				continue;
@@ -553,6 +572,7 @@ tls_gap(struct session *s, struct tls_conn *tc, int dir, uint64_t bytes,
 	struct tls_dir	*d = &tc->d[dir];
 	uint8_t		 type = d->hdr[0];
 
+	d->lost = 1;
 	if (d->mode == TLS_RESYNC)
 		return;
 	if (d->hdrlen == 5 && bytes <= d->left) {

@@ -5,12 +5,14 @@
  * the cleartext handshake (tlsmsg.c) and the facts it shows (struct
  * tls_info in engine.h).
  *
- * Protected records (application data, and handshake or alert records
- * sent after ChangeCipherSpec) all pass through one place in tls.c,
- * tls_protected(). A consumer that can decrypt attaches a sink with
- * tls_set_sink: from then on it gets every protected record whole,
- * header and body, with its direction and the time of the packet that
- * completed it, and the randoms of the hellos to find its keys by.
+ * Every record ends in one place in tls.c, tls_deliver(). A consumer
+ * that can decrypt attaches a sink with tls_set_sink: from then on it
+ * gets every record whole, header and body in one piece, marked
+ * protected or not (application data, and what TLS 1.2 sends after
+ * ChangeCipherSpec), with its direction, the time of the packet that
+ * completed it and whether bytes were lost before it; tls_conn_hello
+ * and tls_conn_info give the randoms, version and cipher suite to find
+ * and use its keys by.
  *
  * Runs in the analyzer (unprivileged, sandboxed).
  */
@@ -31,14 +33,15 @@
 
 struct tls_conn;
 
-/* One protected record as a sink gets it. */
+/* One record as a sink gets it. */
 struct tls_record {
 	uint8_t		 type;		/* content type as on the wire */
 	uint16_t	 version;	/* of the record header */
 	uint16_t	 len;		/* body bytes */
-	const u_char	*hdr;		/* the 5 header bytes */
-	const u_char	*body;		/* len bytes; NULL if damaged */
+	const u_char	*rec;		/* 5 + len bytes; NULL if damaged */
 	int		 damaged;	/* a gap took some of its bytes */
+	int		 prot;		/* protected: decrypt before use */
+	int		 lost;		/* bytes of dir were lost before it */
 	uint64_t	 us;		/* the packet that completed it */
 	uint32_t	 frame;
 };

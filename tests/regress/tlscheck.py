@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # tlscheck.py: compares htracr's TLS connections (analyze --json, with
 # --ports and without) with tshark's fields for the same capture and with
-# what curl said it negotiated. Used by 055-tls.sh; prints PASS/FAIL
+# what curl said it negotiated. Used by 057-tls.sh; prints PASS/FAIL
 # lines and a summary line of the fields compared.
 import collections
 import json

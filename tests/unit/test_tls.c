@@ -419,6 +419,7 @@ test_hostile(void)
 
 struct t_sink {
 	int	 n;
+	int	 prot;
 	int	 dirs;
 	size_t	 bytes;
 	int	 ok;
@@ -431,25 +432,32 @@ t_sink_fn(void *arg, struct tls_conn *tc, int dir, const struct tls_record *r)
 	size_t		 i;
 
 	k->n++;
+	if (!r->prot) {
+		if (r->type != 20 || r->rec == NULL || r->rec[5] != 1)
+			k->ok = 0;
+		return;
+	}
+	k->prot++;
 	k->dirs |= 1 << dir;
 	k->bytes += r->len;
-	if (r->body == NULL || r->damaged)
+	if (r->rec == NULL || r->damaged || r->lost || r->rec[0] != 23 ||
+	    (r->rec[3] << 8 | r->rec[4]) != r->len)
 		k->ok = 0;
-	for (i = 0; r->body != NULL && i < r->len; i++)
-		if (r->body[i] != 0xaa)
+	for (i = 0; r->rec != NULL && i < r->len; i++)
+		if (r->rec[5 + i] != 0xaa)
 			k->ok = 0;
 	if (tls_conn_hello(tc)->has_client_random == 0)
 		k->ok = 0;
 }
 
-/* A sink gets protected records whole, however they were cut. */
+/* A sink gets every record whole, however it was cut. */
 static void
 test_sink(void)
 {
 	struct session	*s = t_session(DLT_EN10MB, 0, NULL, 0);
 	struct flow	 f;
 	struct tb	 ch;
-	struct t_sink	 k = { 0, 0, 0, 1 };
+	struct t_sink	 k = { 0, 0, 0, 0, 1 };
 	u_char		 buf[20000];
 	size_t		 n;
 
@@ -462,15 +470,18 @@ test_sink(void)
 	    "no live tls");
 	if (s->conns[0]->live != NULL && s->conns[0]->live->tls != NULL)
 		tls_set_sink(s->conns[0]->live->tls, t_sink_fn, &k);
-	n = t_record(buf, 23, NULL, 16384);
+	n = t_record(buf, 20, "\1", 1);
+	n += t_record(buf + n, 23, NULL, 16384);
 	n += t_record(buf + n, 23, NULL, 7);
 	t_cut(&f, 0, buf, n, 1448);
 	n = t_record(buf, 23, NULL, 33);
 	t_cut(&f, 1, buf, n, 1);
 	t_close(&f);
 	session_finish(s, f.us);
-	check(k.n == 3 && k.dirs == 3 && k.bytes == 16384 + 7 + 33 && k.ok,
-	    "sink got %d records, %zu bytes, ok %d", k.n, k.bytes, k.ok);
+	check(k.n == 4 && k.prot == 3 && k.dirs == 3 &&
+	    k.bytes == 16384 + 7 + 33 && k.ok,
+	    "sink got %d records (%d protected), %zu bytes, ok %d", k.n,
+	    k.prot, k.bytes, k.ok);
 	session_free(s);
 	report("tls_sink_records");
 }

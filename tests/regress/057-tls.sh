@@ -1,5 +1,5 @@
 #!/bin/sh
-# 055-tls: real TLS between two network namespaces made here: nginx with
+# 057-tls: real TLS between two network namespaces made here: nginx with
 # a certificate the test makes (TLS 1.2 and 1.3, HTTP/1.1 and h2,
 # session tickets and a session cache) in one, curl and openssl s_client
 # in the other (both versions, both ALPN offers, resumed sessions, a

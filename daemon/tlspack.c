@@ -197,7 +197,7 @@ tlspack_offered(msgpack_packer *pk, const struct tls_info *ti)
 static void
 tlspack_alpn_offered(msgpack_packer *pk, const struct tls_info *ti)
 {
-	const u_char	*p = ti->alpn_offered, *end = p + ti->alpn_offered_len;
+	const u_char	*p = ti->alpn_offered, *end;
 	size_t		 n = 0;
 
 	tlspack_key(pk, "alpn_offered");
@@ -205,6 +205,7 @@ tlspack_alpn_offered(msgpack_packer *pk, const struct tls_info *ti)
 		msgpack_pack_nil(pk);
 		return;
 	}
+	end = p + ti->alpn_offered_len;
 	for (; p < end && p + 1 + *p <= end; p += 1 + *p)
 		n++;
 	msgpack_pack_array(pk, n);

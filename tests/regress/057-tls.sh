@@ -10,6 +10,7 @@
 # records per content type and direction, alerts) and with what curl
 # says it negotiated. Needs root and ip netns.
 . "$(dirname "$0")/lib.sh"
+. "$T_ROOT/tests/browser/prep.sh"
 
 t_need_netns
 t_need_cmd nginx tcpdump curl openssl tshark python3
@@ -156,8 +157,7 @@ t_check "$T_NAME/summary" grep -q "TLS 1.3 TLS_AES_256_GCM_SHA384 sni $NAME" \
 t_check "$T_NAME/summary_escaped" sh -c "! grep -q \"$(printf '\033')\" '$T_TMP/summary.txt'"
 COLUMNS=120 "$HTRACRCTL" analyze "$CAP" --ports 443 --format html -o "$T_TMP/tls.html" \
     2>"$T_TMP/html.err" || t_fail "$T_NAME/html" "$(head -n 1 "$T_TMP/html.err")"
-if [ -x "${CHROMIUM:-/usr/bin/chromium}" ] && command -v node >/dev/null 2>&1 &&
-    [ -d "$T_ROOT/tests/browser/node_modules/playwright-core" ]; then
+if [ -x "${CHROMIUM:-/usr/bin/chromium}" ] && b_node_modules; then
 	timeout 120 node "$T_ROOT/tests/browser/timeline.js" tls "$T_TMP/tls.html" \
 	    "TLS 1.3" "TLS_AES_256_GCM_SHA384" "$NAME" "h2, http/1.1" \
 	    "not visible without keys" | sed "s#^\(PASS\|FAIL\): #\1: $T_NAME/#" \
@@ -166,6 +166,6 @@ if [ -x "${CHROMIUM:-/usr/bin/chromium}" ] && command -v node >/dev/null 2>&1 &&
 	grep -q '^FAIL' "$T_TMP/b.out" && T_FAILED=1
 	grep -q '^PASS' "$T_TMP/b.out" || t_fail "$T_NAME/html_browser" "no result from the browser"
 else
-	t_skip "$T_NAME/html_browser" "no chromium, node or tests/browser/node_modules (070-html installs them)"
+	t_skip "$T_NAME/html_browser" "no chromium, or no npm packages: $(tail -n 1 "$T_TMP/npm.log" 2>/dev/null)"
 fi
 t_exit

@@ -29,6 +29,7 @@
 #include "live.h"
 #include "log.h"
 #include "sandbox.h"
+#include "tlscrypt.h"
 #include "xmalloc.h"
 
 /*
@@ -778,6 +779,8 @@ analyzer_main(struct htracrd_conf *conf, int listen_fd, int link_fd)
 	tick = event_new(analyzer.base, -1, EV_PERSIST, analyzer_tick, NULL);
 	evtimer_add(tick, &sec);
 
+	/* libcrypto finds its algorithms now: the sandbox lets it open nothing. */
+	tlscrypt_init();
 	sandbox_analyzer(conf, conf->max_clients + HTRACRD_SPARE_FDS);
 	analyzer_test_syscall(test);
 	log_debug("serving clients");

@@ -83,7 +83,8 @@ docrender_array(const msgpack_object *root, const char *key)
 	return (o != NULL && o->type == MSGPACK_OBJECT_ARRAY ? o : NULL);
 }
 
-static void
+/* Returns the file's bytes, which d's strings point into: caller frees. */
+static char *
 docrender_load(struct doc *d, const char *path)
 {
 	FILE	*f;
@@ -104,7 +105,6 @@ docrender_load(struct doc *d, const char *path)
 	memset(d, 0, sizeof(*d));
 	if ((d->zone = msgpack_zone_new(65536)) == NULL)
 		errx(1, "msgpack_zone_new");
-	/* Strings point into buf: it stays allocated until exit. */
 	if (msgpack_unpack(buf, len, &off, d->zone, &d->root) !=
 	    MSGPACK_UNPACK_SUCCESS || d->root.type != MSGPACK_OBJECT_MAP)
 		errx(1, "%s: not a msgpack map", path);
@@ -115,6 +115,7 @@ docrender_load(struct doc *d, const char *path)
 	d->server_by_id = docrender_index(d->servers, &d->nserver_by_id);
 	d->conn_by_id = docrender_index(d->connections, &d->nconn_by_id);
 	d->txn_by_id = docrender_index(d->transactions, &d->ntxn_by_id);
+	return (buf);
 }
 
 /* A request body for the curl renderer, read whole from a file. */
@@ -193,6 +194,7 @@ main(int argc, char **argv)
 	struct doc		 d;
 	struct waterfall_opts	 o;
 	const char		*mode;
+	char			*buf;
 	uint64_t		 id = 0;
 	int			 rc;
 
@@ -202,7 +204,7 @@ main(int argc, char **argv)
 	if (argc < 2)
 		docrender_usage();
 	mode = argv[0];
-	docrender_load(&d, argv[1]);
+	buf = docrender_load(&d, argv[1]);
 	if (argc > 2)
 		id = strtoull(argv[2], NULL, 10);
 	if (strcmp(mode, "har") == 0)
@@ -220,5 +222,6 @@ main(int argc, char **argv)
 	else
 		docrender_usage();
 	doc_free(&d);
+	free(buf);
 	return (rc == 0 ? 0 : 1);
 }

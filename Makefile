@@ -5,6 +5,8 @@
 #   make check    build and run every test; ends with "N passed, N failed"
 #   make demo     capture real traffic between two namespaces and analyze it
 #   make asan     build with AddressSanitizer and UBSan into build-asan/
+#   make check SANITIZE=1
+#                 that build, then the regress suite run against it
 #   make fuzz     build the libFuzzer targets (clang)
 
 PREFIX	?= /usr/local
@@ -40,6 +42,21 @@ LDFLAGS	+= $(LDHARDEN)
 B	 = build
 # Where the programs go: here, or build-asan/ for the sanitizer build.
 O	 =
+
+# SANITIZE=1: both programs with AddressSanitizer and UBSan, any finding
+# fatal, in build-asan/. HTRACR_SANITIZE lets the seccomp lists admit
+# what the sanitizer runtime itself calls, in this build only.
+ifeq ($(SANITIZE),1)
+B	 = build-asan
+O	 = build-asan/
+CFLAGS	 = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
+	   -fno-omit-frame-pointer
+LDHARDEN += -fsanitize=address,undefined
+CPPFLAGS += -DHTRACR_SANITIZE
+# The tests see it: they run these programs, and make run by a test
+# builds this way too.
+export SANITIZE
+endif
 COMMON	 = $(wildcard common/*.c) proto/proto.c
 DAEMON	 = $(wildcard daemon/*.c)
 CLIENT	 = $(wildcard client/*.c)
@@ -79,13 +96,19 @@ buildcheck: $(filter deps,$(MAKECMDGOALS))
 deps:
 	sh tests/deps.sh
 
+# With SANITIZE=1 only the regress suite runs, against build-asan/: the
+# unit tests and the fuzz targets already run under the sanitizers in
+# the plain check.
+ifeq ($(SANITIZE),1)
+check: all
+	sh tests/run.sh regress
+else
 check: all
 	sh tests/run.sh
+endif
 
 asan:
-	$(MAKE) B=build-asan O=build-asan/ \
-	    CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" \
-	    LDHARDEN="-fsanitize=address,undefined" all
+	$(MAKE) SANITIZE=1 all
 
 fuzz:
 	sh tests/fuzz/build.sh
@@ -128,8 +151,8 @@ install: all
 	    $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(SYSUSERSDIR) \
 	    $(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(MANDIR)/man8 \
 	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(COMPLETIONDIR) $(DESTDIR)$(DOCDIR)
-	install -m 0755 htracrd $(DESTDIR)$(SBINDIR)/htracrd
-	install -m 0755 htracrctl $(DESTDIR)$(BINDIR)/htracrctl
+	install -m 0755 $(O)htracrd $(DESTDIR)$(SBINDIR)/htracrd
+	install -m 0755 $(O)htracrctl $(DESTDIR)$(BINDIR)/htracrctl
 	for u in htracrd.service htracrd.socket; do \
 		sed 's|@sbindir@|$(SBINDIR)|g' systemd/$$u \
 		    >$(DESTDIR)$(SYSTEMDUNITDIR)/$$u && \

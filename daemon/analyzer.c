@@ -704,10 +704,28 @@ analyzer_tick(evutil_socket_t fd, short what, void *arg)
 		analyzer_capture_cmd(IPC_CMD_STATS, NULL, 0);
 }
 
+#ifdef HTRACR_SANITIZE
+/*
+ * Test only, in the sanitizer build: a read past the end of a heap
+ * block (the name is longer than the block), for a test to see the
+ * report come out whole from inside the sandbox.
+ */
+static void
+analyzer_test_overflow(const char *name)
+{
+	char	*p;
+
+	p = xcalloc(1, 8);
+	log_info("test: read %d past the end", p[strlen(name)]);
+	free(p);
+}
+#endif
+
 /*
  * Test only (tests/regress): HTRACR_TEST_SYSCALL=openat|socket|execve|
  * tgkill|fcntl makes the analyzer attempt that call once sandboxed, so a test can
- * see seccomp kill it with SIGSYS.
+ * see seccomp kill it with SIGSYS; =heap-overflow, in the sanitizer
+ * build, makes it read past the end of a heap block.
  */
 static void
 analyzer_test_syscall(const char *name)
@@ -727,6 +745,10 @@ analyzer_test_syscall(const char *name)
 		syscall(SYS_tgkill, getppid(), getppid(), 0);
 	else if (strcmp(name, "fcntl") == 0)
 		syscall(SYS_fcntl, STDIN_FILENO, F_SETOWN, getppid());
+#ifdef HTRACR_SANITIZE
+	else if (strcmp(name, "heap-overflow") == 0)
+		analyzer_test_overflow(name);
+#endif
 	log_info("test: %s returned: %s", name, strerror(errno));
 }
 

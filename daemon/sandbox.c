@@ -20,6 +20,9 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <seccomp.h>
+#ifdef HTRACR_SANITIZE
+#include <sanitizer/common_interface_defs.h>
+#endif
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -65,6 +68,60 @@ static const int sandbox_common[] = {
 	/* leaving */
 	SCMP_SYS(exit), SCMP_SYS(exit_group),
 };
+
+#ifdef HTRACR_SANITIZE
+/*
+ * Only in the sanitizer build (make SANITIZE=1): what the ASan and UBSan
+ * runtime calls after the drop, in both processes. It takes down the
+ * alternate signal stack of a thread that exits.
+ */
+static const int sandbox_sanitizer[] = {
+	SCMP_SYS(sigaltstack),
+};
+
+/*
+ * A report looks for the program's path and command line again, by the
+ * old open and readlink calls (glibc uses openat), and probes whether
+ * memory near a bad pointer is readable through a pipe. chroot has
+ * taken /proc away anyway: a plain failure rather than death lets the
+ * report go on with what the runtime read before the drop. openat, the
+ * call of ordinary code, still kills.
+ */
+static void
+sandbox_sanitizer_refuse(scmp_filter_ctx ctx)
+{
+	if (seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOENT), SCMP_SYS(readlink),
+	    0) != 0 ||
+	    seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOENT), SCMP_SYS(open),
+	    0) != 0 ||
+	    seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EMFILE), SCMP_SYS(pipe2),
+	    0) != 0)
+		fatalx("seccomp: cannot add the sanitizer's refusals");
+}
+
+/*
+ * The runtime's defaults for htracrd; ASAN_OPTIONS and UBSAN_OPTIONS
+ * still override them. The leak check at exit stops the process's
+ * threads by ptrace from a clone and reads /proc: not in a sandbox
+ * (the unit tests and fuzz targets check the engine for leaks). No
+ * colour: asking whether stderr is a terminal is an ioctl the analyzer
+ * may not make.
+ */
+const char	*__asan_default_options(void);
+const char	*__ubsan_default_options(void);
+
+const char *
+__asan_default_options(void)
+{
+	return ("detect_leaks=0:color=never:symbolize=0");
+}
+
+const char *
+__ubsan_default_options(void)
+{
+	return ("color=never:print_stacktrace=1:symbolize=0");
+}
+#endif
 
 /*
  * The capture process's allow-list: libpcap opens AF_PACKET sockets,
@@ -228,6 +285,19 @@ sandbox_client_sockets(scmp_filter_ctx ctx)
 		fatalx("seccomp: cannot add the setsockopt rule");
 }
 
+/*
+ * The sanitizer build's runtime reads what a report needs (the program's
+ * name and mappings, from /proc) now, before chroot and seccomp take
+ * /proc and open away. Nothing in the other build.
+ */
+static void
+sandbox_sanitizer_prepare(void)
+{
+#ifdef HTRACR_SANITIZE
+	__sanitizer_sandbox_on_notify(NULL);
+#endif
+}
+
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 
 /* child: the analyzer's pid for the capture process, else 0. */
@@ -242,6 +312,10 @@ sandbox_seccomp(int analyzer, pid_t child)
 	sandbox_no_exec(ctx);
 	sandbox_abort_only(ctx);
 	sandbox_fcntl(ctx);
+#ifdef HTRACR_SANITIZE
+	sandbox_allow(ctx, sandbox_sanitizer, NELEM(sandbox_sanitizer));
+	sandbox_sanitizer_refuse(ctx);
+#endif
 	if (analyzer) {
 		sandbox_allow(ctx, sandbox_analyzer_io,
 		    NELEM(sandbox_analyzer_io));
@@ -414,6 +488,7 @@ sandbox_has_cap(int cap)
 void
 sandbox_analyzer(struct htracrd_conf *conf, size_t nofile)
 {
+	sandbox_sanitizer_prepare();
 	if (conf->as_root || sandbox_has_cap(SANDBOX_CAP_SYS_CHROOT))
 		sandbox_chroot(conf);
 	if (conf->as_root) {
@@ -473,6 +548,7 @@ sandbox_capture(const struct htracrd_conf *conf, int keep_net_raw,
 	uint64_t	 keep;
 	int		 deathsig = 0;
 
+	sandbox_sanitizer_prepare();
 	/*
 	 * A parent-death signal (htracrctl analyze sets one on its private
 	 * daemon) is cleared by the change of ids: set it again after.

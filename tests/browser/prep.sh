@@ -10,11 +10,11 @@
 B_DIR=$T_ROOT/tests/browser
 
 b_docrender() {
-	if ! make -C "$T_ROOT" -s build/docrender >"$T_TMP/make.log" 2>&1; then
-		t_fail "$T_NAME" "make build/docrender failed: $(tail -n 1 "$T_TMP/make.log")"
+	if ! make -C "$T_ROOT" -s "$T_BUILD/docrender" >"$T_TMP/make.log" 2>&1; then
+		t_fail "$T_NAME" "make $T_BUILD/docrender failed: $(tail -n 1 "$T_TMP/make.log")"
 		exit 1
 	fi
-	DOCRENDER=$T_ROOT/build/docrender
+	DOCRENDER=$T_ROOT/$T_BUILD/docrender
 }
 
 # Installs the packages unless they are there; fails quietly (the reason

@@ -189,6 +189,25 @@ rc=$?
 	fi
 done
 
+# The sanitizer build (make check SANITIZE=1): a bad read in the
+# sandboxed analyzer gets a whole report, not a seccomp kill halfway
+# through it, and the daemon exits non-zero.
+if [ "${SANITIZE:-}" = 1 ]; then
+	start_private "sys-overflow" HTRACR_TEST_SYSCALL=heap-overflow
+	wait "$P"
+	rc=$?
+	if [ "$rc" -ne 0 ] &&
+	    grep -q "^SUMMARY: AddressSanitizer: heap-buffer-overflow" \
+	    "$T_TMP/sys-overflow.log" &&
+	    grep -q "analyzer closed the link: exited with status 1" \
+	    "$T_TMP/sys-overflow.log"; then
+		t_pass "$T_NAME-sanitizer-report-whole"
+	else
+		t_fail "$T_NAME-sanitizer-report-whole" \
+		    "exit $rc: $(tail -n 1 "$T_TMP/sys-overflow.log")"
+	fi
+fi
+
 # Signals only to itself: tgkill on another process, or F_SETOWN (the
 # kernel's SIGIO to another process), is fatal too. The hook logs when
 # the call returned, so an open door cannot hang here.

@@ -7,7 +7,11 @@
 #	T_ROOT		absolute path of the repository root
 #	T_NAME		the script's name without .sh (e.g. 040-corpus); prefix
 #			every case name with it
-#	HTRACRD, HTRACRCTL	absolute paths of the built programs
+#	HTRACRD, HTRACRCTL	absolute paths of the built programs: those
+#			in build-asan/ when SANITIZE=1 is in the environment
+#			(make check SANITIZE=1), else those at the root
+#	T_BUILD		the object directory of that build (build or
+#			build-asan), for programs a test makes itself
 #	T_NS_PREFIX	unique prefix for namespaces this script creates
 # and installs one EXIT/INT/TERM trap that runs everything registered
 # with t_atexit, newest first. Do not set a trap of your own: register
@@ -88,8 +92,15 @@ T_ROOT=$(_t_find_root) || {
 	echo "FAIL: $T_NAME: cannot find the repository root from $0"
 	exit 1
 }
-HTRACRD=$T_ROOT/htracrd
-HTRACRCTL=$T_ROOT/htracrctl
+if [ "${SANITIZE:-}" = 1 ]; then
+	T_BUILD=build-asan
+	HTRACRD=$T_ROOT/build-asan/htracrd
+	HTRACRCTL=$T_ROOT/build-asan/htracrctl
+else
+	T_BUILD=build
+	HTRACRD=$T_ROOT/htracrd
+	HTRACRCTL=$T_ROOT/htracrctl
+fi
 # Short: it ends up in interface names too (15 bytes at most).
 T_NS_PREFIX="htr$$"
 

@@ -100,6 +100,7 @@ struct server {
 
 struct tcp_live;
 struct tls_info;
+struct h2_info;
 
 struct conn {
 	uint32_t	 id;
@@ -133,6 +134,7 @@ struct conn {
 	size_t		 pktcap;
 
 	struct tls_info	*tls;		/* NULL: not a TLS connection */
+	struct h2_info	*h2;		/* NULL: not HTTP/2 */
 	struct tcp_live	*live;		/* NULL once released */
 };
 
@@ -204,6 +206,60 @@ struct tls_info {
 	struct tls_alert alerts[TLS_MAX_ALERTS];
 	struct tls_dirstats d[2];
 };
+
+/*
+ * What an HTTP/2 connection shows (h2.c; in the session's arena). Per
+ * direction: who sent it. Counters never stop; lists are bounded.
+ */
+#define H2_NTYPES		10	/* DATA .. CONTINUATION */
+#define H2_MAX_RTTS		16	/* PING round trips kept */
+
+/* SETTINGS as a side last announced them; -1: never said. */
+struct h2_settings {
+	int64_t		 header_table_size;
+	int64_t		 enable_push;
+	int64_t		 max_concurrent_streams;
+	int64_t		 initial_window_size;
+	int64_t		 max_frame_size;
+	int64_t		 max_header_list_size;
+	uint32_t	 count;		/* SETTINGS frames, not acks */
+};
+
+struct h2_dirstats {
+	uint64_t	 frames[H2_NTYPES + 1];	/* by type; last: others */
+	uint64_t	 frame_bytes;	/* headers included */
+	uint64_t	 data_bytes;	/* DATA payloads, padding included */
+	uint64_t	 window_updates;
+	uint64_t	 window_bytes;	/* credit they granted */
+	uint64_t	 stalls;	/* its send window ran out */
+	uint64_t	 stall_us;
+	uint64_t	 lost_bytes;	/* not parsed after a hole */
+	struct h2_settings settings;
+};
+
+struct h2_info {
+	uint64_t	 preface_us;	/* the client's connection preface */
+	uint32_t	 streams;	/* streams seen */
+	uint32_t	 streams_dropped;	/* over H2_MAX_STREAMS at once */
+	uint32_t	 pushed;	/* PUSH_PROMISE streams */
+	uint32_t	 resets;	/* RST_STREAM frames */
+	uint32_t	 malformed;	/* frames skipped as malformed */
+	uint32_t	 hpack_errors;	/* header blocks that did not inflate */
+	uint64_t	 header_bytes_dropped;	/* decoded, over the bounds */
+	uint8_t		 upgraded;	/* from HTTP/1.1, Upgrade: h2c */
+	uint8_t		 has_goaway;
+	uint8_t		 goaway_dir;
+	uint32_t	 goaway_last_stream;
+	uint32_t	 goaway_error;
+	uint64_t	 goaway_us;
+	uint32_t	 npings;	/* PING round trips measured */
+	uint64_t	 rtt_us[H2_MAX_RTTS];	/* the first ones */
+	const char	*error;		/* first problem, static text */
+	struct h2_dirstats d[2];
+};
+
+#define TXN_PROTO_HTTP1		0	/* version from the messages */
+#define TXN_PROTO_H2		1
 
 /* A header as offsets into its message's text (at most MSG_MAX_TEXT). */
 struct hdr {
@@ -282,6 +338,13 @@ struct txn {
 	uint8_t		 head;		/* request method was HEAD */
 	uint8_t		 connect;	/* request method was CONNECT */
 	uint8_t		 reported;	/* txn callback already called */
+	uint8_t		 proto;		/* TXN_PROTO_* */
+	uint8_t		 pushed;	/* HTTP/2 server push */
+	uint8_t		 reset_by;	/* RST_STREAM: 0 none, 1 client, 2 server */
+	uint32_t	 stream_id;	/* HTTP/2; 0 for HTTP/1.x */
+	uint32_t	 reset_code;
+	uint32_t	 stalls;	/* DATA blocked on a spent window */
+	uint64_t	 stall_us;
 };
 
 struct counters {

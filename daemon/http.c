@@ -388,7 +388,7 @@ http_on_value(llhttp_t *p, const char *at, size_t n)
 }
 
 /* Server name from the first Host header: the port is stripped. */
-static void
+void
 http_server_name(struct session *s, struct server *srv, const char *v,
     size_t n)
 {

@@ -38,6 +38,9 @@ void	 http_eof(struct session *, struct http_conn *, int, uint64_t,
 int	 http_looks(const u_char *, size_t, int);
 /* Offset of the first message start in buf, its direction in *dir; -1. */
 long	 http_find_start(const u_char *, size_t, int, int *);
+/* Names srv after a Host (or :authority) value unless it has a name. */
+void	 http_server_name(struct session *, struct server *, const char *,
+	    size_t);
 /* Gives back a message's kept body; the record itself is the arena's. */
 void	 http_msg_free(struct session *, struct msg *);
 

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "h2.h"
 #include "http.h"
 #include "stream.h"
 #include "tcp.h"
@@ -47,9 +48,11 @@ stream_clear(struct session *s, struct stream *h)
 }
 
 /*
- * The first bytes handed on decide between HTTP and TLS: a ClientHello
- * from the client, or (picked up mid-stream) a record header from
- * either side, makes the connection TLS, and http.c never sees it.
+ * The first bytes handed on decide between HTTP/1.x, HTTP/2 and TLS:
+ * the HTTP/2 connection preface from the client makes it h2c (prior
+ * knowledge); a ClientHello from the client, or (picked up mid-stream)
+ * a record header from either side, makes it TLS. Either way http.c
+ * never sees it.
  */
 static void
 stream_probe(struct session *s, struct tcp_live *l, int dir, const u_char *p,
@@ -58,7 +61,15 @@ stream_probe(struct session *s, struct tcp_live *l, int dir, const u_char *p,
 	int	 mid = (l->conn->flags & CONN_F_MIDSTREAM) != 0;
 
 	l->fed = 1;
-	if (l->http == NULL || !tls_looks(p, len, dir, mid))
+	if (l->http == NULL)
+		return;
+	if (dir == DIR_C2S && !mid && len >= 4 && h2_looks(p, len)) {
+		http_conn_free(s, l->http);
+		l->http = NULL;
+		l->h2 = h2_conn_new(s, l->conn);
+		return;
+	}
+	if (!tls_looks(p, len, dir, mid))
 		return;
 	http_conn_free(s, l->http);
 	l->http = NULL;
@@ -75,6 +86,8 @@ stream_deliver(struct session *s, struct tcp_live *l, int dir,
 		stream_probe(s, l, dir, p, len);
 	if (l->tls != NULL)
 		tls_data(s, l->tls, dir, p, len, us, frame);
+	else if (l->h2 != NULL)
+		h2_data(s, l->h2, dir, p, len, us, frame);
 	else if (l->http != NULL)
 		http_data(s, l->http, dir, p, len, us, frame);
 }
@@ -91,6 +104,8 @@ stream_gap(struct session *s, struct tcp_live *l, int dir, uint32_t bytes,
 	s->c.gaps++;
 	if (l->tls != NULL)
 		tls_gap(s, l->tls, dir, bytes, us, frame);
+	else if (l->h2 != NULL)
+		h2_gap(s, l->h2, dir, bytes, us, frame);
 	else if (l->http != NULL)
 		http_gap(s, l->http, dir, bytes, us, frame);
 }
@@ -105,6 +120,8 @@ stream_check_eof(struct session *s, struct tcp_live *l, int dir, uint64_t us,
 		h->eof = 1;
 		if (l->tls != NULL)
 			tls_eof(s, l->tls, dir, us, frame);
+		else if (l->h2 != NULL)
+			h2_eof(s, l->h2, dir, us, frame, 1);
 		else if (l->http != NULL)
 			http_eof(s, l->http, dir, us, frame, 1);
 	}
@@ -123,6 +140,8 @@ stream_end(struct session *s, struct tcp_live *l, int dir, uint64_t us,
 		h->eof = 1;
 		if (l->tls != NULL)
 			tls_eof(s, l->tls, dir, us, frame);
+		else if (l->h2 != NULL)
+			h2_eof(s, l->h2, dir, us, frame, closed);
 		else if (l->http != NULL)
 			http_eof(s, l->http, dir, us, frame, closed);
 	}

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "h2.h"
 #include "http.h"
 #include "stream.h"
 #include "tcp.h"
@@ -137,6 +138,8 @@ tcp_release(struct session *s, struct tcp_live *l)
 		http_conn_free(s, l->http);
 	if (l->tls != NULL)
 		tls_conn_free(s, l->tls);
+	if (l->h2 != NULL)
+		h2_conn_free(s, l->h2);
 	l->conn->live = NULL;
 	session_uncharge(s, sizeof(*l));
 	free(l);

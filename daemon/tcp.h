@@ -26,6 +26,7 @@ struct tcp_live {
 	struct stream	 h[2];
 	struct http_conn *http;
 	struct tls_conn	*tls;		/* set: TLS, and http is NULL */
+	struct h2_conn	*h2;		/* set: h2c, and http is NULL */
 	uint64_t	 closed_us;
 	uint8_t		 sure;		/* roles known (SYN or ports) */
 	uint8_t		 decided;	/* HTTP or not decided */

@@ -1,0 +1,704 @@
+/*
+ * h2stream.c: the streams of an HTTP/2 connection (see h2.h). Header
+ * blocks are inflated by libnghttp2's HPACK decoder, one per direction
+ * whose dynamic table lives as long as the connection; each decoded
+ * block is gathered (bounded by MSG_MAX_TEXT and MSG_MAX_HEADERS, the
+ * rest counted) and becomes a message of the stream's transaction:
+ * the request from the client's HEADERS (or the server's PUSH_PROMISE),
+ * the response from the server's, trailers appended. DATA content goes
+ * through body.c as HTTP/1.x bodies do. Send windows are followed per
+ * connection and per stream to see a sender blocked on a spent window.
+ *
+ * Runs in the analyzer (unprivileged, sandboxed). At most
+ * H2_MAX_STREAMS streams are open at once per connection; more are
+ * counted and not followed.
+ */
+#include <sys/types.h>
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <llhttp.h>
+
+#include "h2.h"
+#include "h2_int.h"
+#include "http.h"
+#include "msg.h"
+#include "xmalloc.h"
+
+#define H2_HPACK_MEM		1024	/* an inflater, beside its table */
+
+void
+h2stream_hpack_init(struct h2_conn *hc, struct h2_dir *d)
+{
+	d->table_max = 4096;
+	if (nghttp2_hd_inflate_new(&d->inf) != 0) {
+		d->inf = NULL;
+		d->hpack_broken = 1;
+		return;
+	}
+	session_charge(hc->s, H2_HPACK_MEM + d->table_max);
+}
+
+void
+h2stream_hpack_free(struct h2_conn *hc, struct h2_dir *d)
+{
+	struct h2_block	*b = &d->blk;
+
+	if (d->inf != NULL) {
+		nghttp2_hd_inflate_del(d->inf);
+		session_uncharge(hc->s, H2_HPACK_MEM + d->table_max);
+		d->inf = NULL;
+	}
+	session_uncharge(hc->s, b->textcap + b->hdrcap * sizeof(*b->hdrs));
+	free(b->text);
+	free(b->hdrs);
+	b->text = NULL;
+	b->hdrs = NULL;
+	b->textcap = b->hdrcap = 0;
+}
+
+/*
+ * The table only grows here: a smaller size takes effect when the
+ * encoder says so in a block, and the receiver's SETTINGS may reach the
+ * capture after blocks the sender encoded before it had seen them.
+ */
+void
+h2stream_hpack_size(struct h2_conn *hc, struct h2_dir *d, uint32_t v)
+{
+	if (v > H2_MAX_TABLE)
+		v = H2_MAX_TABLE;
+	if (d->inf == NULL || d->block_open || v <= d->table_max)
+		return;
+	if (nghttp2_hd_inflate_change_table_size(d->inf, v) != 0)
+		return;
+	session_charge(hc->s, v - d->table_max);
+	d->table_max = v;
+}
+
+static struct h2_stream *
+h2stream_find(struct h2_conn *hc, uint32_t id)
+{
+	size_t	 i;
+
+	for (i = 0; i < hc->nst; i++)
+		if (hc->st[i]->id == id)
+			return (hc->st[i]);
+	return (NULL);
+}
+
+/* A stream with a new transaction; NULL when over the bounds. */
+static struct h2_stream *
+h2stream_new(struct h2_conn *hc, uint32_t id, struct txn *t)
+{
+	struct h2_stream	*st;
+
+	if (hc->nst >= H2_MAX_STREAMS) {
+		hc->info->streams_dropped++;
+		return (NULL);
+	}
+	if (t == NULL && (t = session_txn_new(hc->s, hc->c)) == NULL)
+		return (NULL);
+	t->proto = TXN_PROTO_H2;
+	t->stream_id = id;
+	st = xcalloc(1, sizeof(*st));
+	st->id = id;
+	st->txn = t;
+	st->win[DIR_C2S] = hc->d[DIR_C2S].init_win;
+	st->win[DIR_S2C] = hc->d[DIR_S2C].init_win;
+	st->stall_since[0] = st->stall_since[1] = ENGINE_NOTIME;
+	hc->st = session_grow(hc->s, hc->st, &hc->stcap, hc->nst + 1,
+	    sizeof(*hc->st));
+	hc->st[hc->nst++] = st;
+	session_charge(hc->s, sizeof(*st));
+	hc->info->streams++;
+	return (st);
+}
+
+/* The stream is over: its transaction is reported, its state freed. */
+static void
+h2stream_close(struct h2_conn *hc, struct h2_stream *st)
+{
+	size_t	 i;
+
+	body_stop(hc->s, &st->body[0]);
+	body_stop(hc->s, &st->body[1]);
+	session_txn_done(hc->s, st->txn);
+	for (i = 0; i < hc->nst; i++)
+		if (hc->st[i] == st) {
+			hc->st[i] = hc->st[--hc->nst];
+			break;
+		}
+	session_uncharge(hc->s, sizeof(*st));
+	free(st);
+}
+
+void
+h2stream_free_all(struct h2_conn *hc)
+{
+	while (hc->nst > 0)
+		h2stream_close(hc, hc->st[hc->nst - 1]);
+	session_uncharge(hc->s, hc->stcap * sizeof(*hc->st));
+	free(hc->st);
+	hc->st = NULL;
+	hc->stcap = 0;
+}
+
+static struct msg *
+h2stream_msg(const struct h2_stream *st, int dir)
+{
+	return (dir == DIR_C2S ? st->txn->req : st->txn->resp);
+}
+
+static void
+h2stream_touch(struct h2_dir *d, struct msg *m)
+{
+	if (m->seen_frame != d->frame) {
+		m->seen_frame = d->frame;
+		m->packets++;
+	}
+}
+
+void
+h2stream_block_begin(struct h2_conn *hc, struct h2_dir *d)
+{
+	struct h2_block	*b = &d->blk;
+
+	b->type = d->type;
+	b->sid = d->sid;
+	b->promised = 0;
+	if (d->type == H2_PUSH_PROMISE)
+		b->promised = ((uint32_t)d->fixed[0] << 24 |
+		    (uint32_t)d->fixed[1] << 16 | (uint32_t)d->fixed[2] << 8 |
+		    d->fixed[3]) & 0x7fffffff;
+	b->end_stream = d->type == H2_HEADERS &&
+	    (d->flags & H2_F_END_STREAM) != 0;
+	b->broken = d->hpack_broken;
+	b->us = d->frame_us;
+	b->frame = d->frame_frame;
+	b->seen_frame = d->frame_frame;
+	b->packets = 1;
+	b->wire = 9 + (uint64_t)d->len;
+	b->textlen = 0;
+	b->nhdrs = 0;
+	d->block_open = 1;
+}
+
+/* Appends a decoded field to the block, or counts it as dropped. */
+static void
+h2stream_block_add(struct h2_conn *hc, struct h2_block *b,
+    const nghttp2_nv *nv)
+{
+	size_t	 n = nv->namelen + nv->valuelen, ncap;
+
+	if (b->nhdrs >= MSG_MAX_HEADERS || n > MSG_MAX_TEXT ||
+	    b->textlen + n > MSG_MAX_TEXT) {
+		hc->info->header_bytes_dropped += n;
+		return;
+	}
+	if (b->textlen + n > b->textcap) {
+		ncap = b->textcap ? b->textcap : 512;
+		while (ncap < b->textlen + n)
+			ncap *= 2;
+		b->text = xreallocarray(b->text, 1, ncap);
+		session_charge(hc->s, ncap - b->textcap);
+		b->textcap = (uint32_t)ncap;
+	}
+	if (b->nhdrs == b->hdrcap) {
+		ncap = b->hdrcap ? b->hdrcap * 2 : 16;
+		b->hdrs = xreallocarray(b->hdrs, ncap, sizeof(*b->hdrs));
+		session_charge(hc->s, (ncap - b->hdrcap) * sizeof(*b->hdrs));
+		b->hdrcap = (uint32_t)ncap;
+	}
+	b->hdrs[b->nhdrs].name_off = (uint16_t)b->textlen;
+	b->hdrs[b->nhdrs].name_len = (uint16_t)nv->namelen;
+	memcpy(b->text + b->textlen, nv->name, nv->namelen);
+	b->textlen += (uint32_t)nv->namelen;
+	b->hdrs[b->nhdrs].val_off = (uint16_t)b->textlen;
+	b->hdrs[b->nhdrs].val_len = (uint16_t)nv->valuelen;
+	memcpy(b->text + b->textlen, nv->value, nv->valuelen);
+	b->textlen += (uint32_t)nv->valuelen;
+	b->nhdrs++;
+}
+
+/* The index of the block's field called name, or -1. */
+static int
+h2stream_field(const struct h2_block *b, const char *name)
+{
+	uint32_t	 i;
+	size_t		 n = strlen(name);
+
+	for (i = 0; i < b->nhdrs; i++)
+		if (b->hdrs[i].name_len == n &&
+		    memcmp(b->text + b->hdrs[i].name_off, name, n) == 0)
+			return ((int)i);
+	return (-1);
+}
+
+static int
+h2stream_method(const char *v, size_t n)
+{
+	const char	*name;
+	int		 i;
+
+	for (i = 0; i < 64; i++) {
+		name = llhttp_method_name((llhttp_method_t)i);
+		if (strlen(name) == n && memcmp(name, v, n) == 0)
+			return (i);
+	}
+	return (-1);
+}
+
+static uint16_t
+h2stream_status(const char *v, size_t n)
+{
+	if (n != 3 || v[0] < '1' || v[0] > '9' || v[1] < '0' || v[1] > '9' ||
+	    v[2] < '0' || v[2] > '9')
+		return (0);
+	return ((uint16_t)((v[0] - '0') * 100 + (v[1] - '0') * 10 +
+	    (v[2] - '0')));
+}
+
+/* Copies the block's fields into m's headers, in order, names as sent. */
+static void
+h2stream_copy(struct h2_conn *hc, const struct h2_block *b, struct msg *m)
+{
+	const struct hdr	*f;
+	struct hdr		*h;
+	uint32_t		 i;
+
+	for (i = 0; i < b->nhdrs; i++) {
+		f = &b->hdrs[i];
+		if ((h = msg_hdr_new(hc->s, m)) == NULL)
+			return;
+		if (!msg_text(hc->s, m, b->text + f->name_off, f->name_len)) {
+			m->nhdrs--;
+			return;
+		}
+		h->name_len = f->name_len;
+		h->val_off = (uint16_t)m->textlen;
+		if (msg_text(hc->s, m, b->text + f->val_off, f->val_len))
+			h->val_len = f->val_len;
+	}
+}
+
+/* What the engine reads from the fields: as http.c does for HTTP/1.x. */
+static void
+h2stream_scan(struct h2_conn *hc, struct msg *m, struct txn *t, int dir)
+{
+	struct hdr	*h;
+	uint32_t	 i;
+
+	for (i = 0; i < m->nhdrs; i++) {
+		h = &m->hdrs[i];
+		if (m->ct < 0 && msg_hdr_is(m, h, "content-type"))
+			m->ct = (int)i;
+		else if (m->ce < 0 && msg_hdr_is(m, h, "content-encoding")) {
+			m->ce = (int)i;
+			if (msg_val_is(m, h, "gzip") ||
+			    msg_val_is(m, h, "x-gzip") ||
+			    msg_val_is(m, h, "deflate"))
+				m->encoded = 1;
+		} else if (dir == DIR_C2S && (msg_hdr_is(m, h,
+		    "if-none-match") || msg_hdr_is(m, h, "if-modified-since")))
+			t->conditional = 1;
+		else if (dir == DIR_C2S && (msg_hdr_is(m, h, ":authority") ||
+		    msg_hdr_is(m, h, "host")))
+			http_server_name(hc->s, hc->c->server,
+			    m->text + h->val_off, h->val_len);
+	}
+}
+
+/* The start line's parts: the target first in the text, as http.c has it. */
+static void
+h2stream_start_line(struct h2_conn *hc, const struct h2_block *b,
+    struct msg *m, struct txn *t)
+{
+	int	 i, meth;
+
+	if ((i = h2stream_field(b, ":method")) >= 0 &&
+	    (meth = h2stream_method(b->text + b->hdrs[i].val_off,
+	    b->hdrs[i].val_len)) >= 0) {
+		m->method = (uint8_t)meth;
+		m->has_method = 1;
+		t->head = meth == HTTP_HEAD;
+		t->connect = meth == HTTP_CONNECT;
+	}
+	if ((i = h2stream_field(b, ":path")) < 0 && t->connect)
+		i = h2stream_field(b, ":authority");
+	if (i >= 0) {
+		m->target_off = m->textlen;
+		if (msg_text(hc->s, m, b->text + b->hdrs[i].val_off,
+		    b->hdrs[i].val_len))
+			m->target_len = b->hdrs[i].val_len;
+	}
+	if ((i = h2stream_field(b, ":status")) >= 0)
+		m->status = h2stream_status(b->text + b->hdrs[i].val_off,
+		    b->hdrs[i].val_len);
+}
+
+/* Fills m, new or cleared, from a header block that starts a message. */
+static void
+h2stream_fill(struct h2_conn *hc, struct h2_dir *d, struct h2_stream *st,
+    struct msg *m)
+{
+	const struct h2_block	*b = &d->blk;
+
+	m->start_us = b->us;
+	m->first_frame = b->frame;
+	m->seen_frame = d->frame;
+	m->packets = b->packets;
+	m->header_bytes = b->wire;
+	m->headers_split = b->frame != d->frame;
+	m->vmajor = 2;
+	m->vminor = 0;
+	m->has_version = 1;
+	m->textlen = 0;
+	m->nhdrs = 0;
+	m->target_len = m->reason_len = 0;
+	m->ct = m->ce = -1;
+	m->end_us = ENGINE_NOTIME;
+	if (b->broken)
+		m->error = "header block not decoded (HPACK)";
+	h2stream_start_line(hc, b, m, st->txn);
+	h2stream_copy(hc, b, m);
+	h2stream_scan(hc, m, st->txn, d->dir);
+	if (hc->s->cfg.no_headers)
+		msg_lean(m);
+	msg_trim(hc->s, m);
+	body_start(&st->body[d->dir], m);
+}
+
+static struct msg *
+h2stream_msg_new(struct h2_conn *hc)
+{
+	struct msg	*m;
+
+	m = session_alloc(hc->s, sizeof(*m));
+	m->end_us = ENGINE_NOTIME;
+	m->ct = m->ce = -1;
+	return (m);
+}
+
+/* Trailers: the block's fields after the message's own. */
+static void
+h2stream_trailers(struct h2_conn *hc, struct h2_dir *d, struct msg *m)
+{
+	h2stream_touch(d, m);
+	m->header_bytes += d->blk.wire;
+	if (!hc->s->cfg.no_headers)
+		h2stream_copy(hc, &d->blk, m);
+}
+
+/* A message's last byte came (END_STREAM), or the stream ended. */
+static void
+h2stream_msg_end(struct h2_conn *hc, struct h2_dir *d, struct h2_stream *st)
+{
+	struct msg	*m = h2stream_msg(st, d->dir);
+
+	st->ended[d->dir] = 1;
+	if (m == NULL)
+		return;
+	h2stream_touch(d, m);
+	m->end_us = d->us;
+	m->last_frame = d->frame;
+	m->complete = !m->gapped && m->error == NULL;
+	body_end(hc->s, &st->body[d->dir], m);
+	if (d->dir == DIR_S2C) {
+		st->txn->not_modified = m->status == 304;
+		session_txn_done(hc->s, st->txn);
+	}
+}
+
+static void
+h2stream_request(struct h2_conn *hc, struct h2_dir *d)
+{
+	struct h2_stream	*st = h2stream_find(hc, d->blk.sid);
+
+	if (st == NULL && (st = h2stream_new(hc, d->blk.sid, NULL)) == NULL)
+		return;
+	if (st->txn->req != NULL) {
+		h2stream_trailers(hc, d, st->txn->req);
+		return;
+	}
+	st->txn->req = h2stream_msg_new(hc);
+	h2stream_fill(hc, d, st, st->txn->req);
+}
+
+static void
+h2stream_response(struct h2_conn *hc, struct h2_dir *d)
+{
+	struct h2_stream	*st = h2stream_find(hc, d->blk.sid);
+	struct msg		*m;
+
+	if (st == NULL && (st = h2stream_new(hc, d->blk.sid, NULL)) == NULL)
+		return;
+	if ((m = st->txn->resp) != NULL && m->status >= 200) {
+		h2stream_trailers(hc, d, m);
+		return;
+	}
+	if (m == NULL)
+		m = st->txn->resp = h2stream_msg_new(hc);
+	h2stream_fill(hc, d, st, m);
+	if (m->status >= 100 && m->status < 200) {
+		if (m->ninterim < MSG_MAX_INTERIM)
+			m->interim[m->ninterim++] = m->status;
+		m->status = 0;
+	}
+}
+
+/* PUSH_PROMISE: the server's request on the client's behalf. */
+static void
+h2stream_promise(struct h2_conn *hc, struct h2_dir *d)
+{
+	struct h2_stream	*st;
+	struct msg		*m;
+
+	if (d->blk.promised == 0 || h2stream_find(hc, d->blk.promised) != NULL)
+		return;
+	if ((st = h2stream_new(hc, d->blk.promised, NULL)) == NULL)
+		return;
+	hc->info->pushed++;
+	st->txn->pushed = 1;
+	m = st->txn->req = h2stream_msg_new(hc);
+	h2stream_fill(hc, d, st, m);
+	m->end_us = d->us;
+	m->last_frame = d->frame;
+	m->complete = m->error == NULL;
+	st->ended[DIR_C2S] = 1;
+}
+
+static void
+h2stream_block_end(struct h2_conn *hc, struct h2_dir *d)
+{
+	d->block_open = 0;
+	if (d->blk.type == H2_PUSH_PROMISE) {
+		h2stream_promise(hc, d);
+		return;
+	}
+	if (d->dir == DIR_C2S)
+		h2stream_request(hc, d);
+	else
+		h2stream_response(hc, d);
+	if (d->blk.end_stream)
+		h2stream_end(hc, d, d->blk.sid);
+}
+
+static void
+h2stream_inflate(struct h2_conn *hc, struct h2_dir *d, const u_char *p,
+    size_t n, int final)
+{
+	nghttp2_nv	 nv;
+	ssize_t		 r;
+	int		 flags;
+
+	for (;;) {
+		flags = 0;
+		r = nghttp2_hd_inflate_hd2(d->inf, &nv, &flags, p, n, final);
+		if (r < 0) {
+			hc->info->hpack_errors++;
+			hc->s->c.parse_errors++;
+			d->hpack_broken = 1;
+			d->blk.broken = 1;
+			return;
+		}
+		p += r;
+		n -= (size_t)r;
+		if (flags & NGHTTP2_HD_INFLATE_EMIT)
+			h2stream_block_add(hc, &d->blk, &nv);
+		if (flags & NGHTTP2_HD_INFLATE_FINAL) {
+			nghttp2_hd_inflate_end_headers(d->inf);
+			return;
+		}
+		if (!(flags & NGHTTP2_HD_INFLATE_EMIT) && n == 0)
+			return;
+	}
+}
+
+void
+h2stream_block_bytes(struct h2_conn *hc, struct h2_dir *d, const u_char *p,
+    size_t n, int final)
+{
+	struct h2_block	*b = &d->blk;
+
+	if (b->seen_frame != d->frame) {
+		b->seen_frame = d->frame;
+		b->packets++;
+	}
+	if (!b->broken)
+		h2stream_inflate(hc, d, p, n, final);
+	if (final)
+		h2stream_block_end(hc, d);
+}
+
+/*
+ * A block left unfinished: the inflater stopped in its middle, so its
+ * table is not known any more and no later block of d is decoded.
+ */
+void
+h2stream_block_abandon(struct h2_conn *hc, struct h2_dir *d)
+{
+	if (!d->block_open)
+		return;
+	d->block_open = 0;
+	d->hpack_broken = 1;
+}
+
+/* Flow control: a DATA frame spends both its sender's windows. */
+void
+h2stream_data_begin(struct h2_conn *hc, struct h2_dir *d)
+{
+	struct h2_stream	*st = h2stream_find(hc, d->sid);
+	int			 more = !(d->flags & H2_F_END_STREAM);
+
+	hc->info->d[d->dir].data_bytes += d->len;
+	d->win -= d->len;
+	if (more && d->win <= 0 && d->stall_since == ENGINE_NOTIME) {
+		d->stall_since = d->frame_us;
+		hc->info->d[d->dir].stalls++;
+	}
+	if (st == NULL)
+		return;
+	st->win[d->dir] -= d->len;
+	if (more && st->win[d->dir] <= 0 &&
+	    st->stall_since[d->dir] == ENGINE_NOTIME) {
+		st->stall_since[d->dir] = d->frame_us;
+		st->txn->stalls++;
+	}
+}
+
+void
+h2stream_data(struct h2_conn *hc, struct h2_dir *d, const u_char *p,
+    size_t n)
+{
+	struct h2_stream	*st = h2stream_find(hc, d->sid);
+	struct msg		*m;
+
+	if (st == NULL || (m = h2stream_msg(st, d->dir)) == NULL)
+		return;
+	h2stream_touch(d, m);
+	body_data(hc->s, &st->body[d->dir], m, p, n, 0);
+}
+
+void
+h2stream_data_gap(struct h2_conn *hc, struct h2_dir *d, uint64_t bytes)
+{
+	struct h2_stream	*st = h2stream_find(hc, d->sid);
+	struct msg		*m;
+
+	if (st == NULL || (m = h2stream_msg(st, d->dir)) == NULL)
+		return;
+	body_stop(hc->s, &st->body[d->dir]);
+	m->gapped = 1;
+	m->body_bytes += bytes;
+}
+
+void
+h2stream_end(struct h2_conn *hc, struct h2_dir *d, uint32_t sid)
+{
+	struct h2_stream	*st = h2stream_find(hc, sid);
+
+	if (st == NULL)
+		return;
+	h2stream_msg_end(hc, d, st);
+	if (st->ended[0] && st->ended[1])
+		h2stream_close(hc, st);
+}
+
+void
+h2stream_reset(struct h2_conn *hc, struct h2_dir *d, uint32_t sid,
+    uint32_t code)
+{
+	struct h2_stream	*st = h2stream_find(hc, sid);
+
+	if (st == NULL)
+		return;
+	st->txn->reset_by = d->dir == DIR_C2S ? 1 : 2;
+	st->txn->reset_code = code;
+	h2stream_close(hc, st);
+}
+
+/* Credit returned to a sender: a stall on it ends when it is positive. */
+static void
+h2stream_credit(int64_t *win, uint64_t *since, uint64_t *total,
+    int64_t inc, uint64_t us)
+{
+	*win += inc;
+	if (*win > 0 && *since != ENGINE_NOTIME) {
+		*total += us > *since ? us - *since : 0;
+		*since = ENGINE_NOTIME;
+	}
+}
+
+void
+h2stream_window(struct h2_conn *hc, struct h2_dir *d, uint32_t sid,
+    uint32_t inc)
+{
+	struct h2_dir		*o = &hc->d[d->dir ^ 1];
+	struct h2_stream	*st;
+
+	if (sid == 0) {
+		h2stream_credit(&o->win, &o->stall_since,
+		    &hc->info->d[o->dir].stall_us, inc, d->frame_us);
+		return;
+	}
+	if ((st = h2stream_find(hc, sid)) != NULL)
+		h2stream_credit(&st->win[o->dir], &st->stall_since[o->dir],
+		    &st->txn->stall_us, inc, d->frame_us);
+}
+
+/* SETTINGS_INITIAL_WINDOW_SIZE changed every open stream's window. */
+void
+h2stream_initial_window(struct h2_conn *hc, int dir, int64_t delta)
+{
+	size_t	 i;
+
+	for (i = 0; i < hc->nst; i++)
+		h2stream_credit(&hc->st[i]->win[dir],
+		    &hc->st[i]->stall_since[dir], &hc->st[i]->txn->stall_us,
+		    delta, hc->d[dir ^ 1].frame_us);
+}
+
+/*
+ * A direction ended: what it was sending is cut short. When the
+ * server's ends, every stream is over.
+ */
+void
+h2stream_eof(struct h2_conn *hc, int dir)
+{
+	struct h2_stream	*st;
+	size_t			 i;
+
+	for (i = 0; i < hc->nst; i++) {
+		st = hc->st[i];
+		if (!st->ended[dir])
+			body_stop(hc->s, &st->body[dir]);
+		st->ended[dir] = 1;
+	}
+	if (dir == DIR_S2C)
+		while (hc->nst > 0)
+			h2stream_close(hc, hc->st[hc->nst - 1]);
+}
+
+/*
+ * Upgrade: h2c. The HTTP/1.1 request is stream 1's; its 101 becomes an
+ * interim response and the HTTP/2 response on stream 1 the final one.
+ */
+void
+h2stream_upgraded(struct h2_conn *hc, struct txn *t)
+{
+	struct h2_stream	*st;
+	struct msg		*m = t->resp;
+
+	if ((st = h2stream_new(hc, 1, t)) == NULL)
+		return;
+	st->ended[DIR_C2S] = 1;
+	if (m != NULL && m->status == 101) {
+		if (m->ninterim < MSG_MAX_INTERIM)
+			m->interim[m->ninterim++] = 101;
+		m->status = 0;
+		m->complete = 0;
+	}
+	t->reported = 0;
+}

@@ -1,6 +1,6 @@
 #!/bin/sh
-# Builds and runs the engine's unit tests (test_engine.c, test_tls.c and
-# test_tlscrypt.c,
+# Builds and runs the engine's unit tests (test_engine.c, test_tls.c,
+# test_tlscrypt.c and test_h2.c,
 # against the engine objects, llhttp and the common helpers) and checks the engine
 # against tshark's view of the real captures in the corpus (corpus.py,
 # through the drive program). Prints PASS/FAIL/SKIP lines.
@@ -8,6 +8,7 @@ cd "$(dirname "$0")/../.." || exit 1
 OBJS="build/daemon/session.o build/daemon/tcp.o build/daemon/http.o build/daemon/msg.o build/daemon/body.o
     build/daemon/stream.o build/daemon/tls.o build/daemon/tlsmsg.o
     build/daemon/tlspack.o build/daemon/keylog.o build/daemon/tlscrypt.o
+    build/daemon/h2.o build/daemon/h2stream.o
     build/daemon/pack.o build/daemon/ring.o build/daemon/decode.o
     build/common/log.o build/common/xmalloc.o build/common/esc.o
     build/proto/proto.o build/llhttp/llhttp.o build/llhttp/api.o
@@ -17,8 +18,8 @@ FLAGS="-O2 -g -D_GNU_SOURCE -Icommon -Iproto -Idaemon -I/usr/share/include/llhtt
     -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
     -Wformat=2 -Wpointer-arith -Wcast-qual -Wwrite-strings
     -Wno-unused-parameter -std=gnu11 $(pkg-config --cflags msgpack 2>/dev/null)"
-LIBS="-lpcap $(pkg-config --libs msgpack zlib libcrypto 2>/dev/null ||
-    echo -lmsgpackc -lz -lcrypto)"
+LIBS="-lpcap $(pkg-config --libs msgpack zlib libcrypto libnghttp2 \
+    2>/dev/null || echo -lmsgpackc -lz -lcrypto -lnghttp2)"
 BIN=tests/unit/bin
 mkdir -p "$BIN"
 
@@ -27,7 +28,7 @@ if ! make -s $OBJS >"$BIN/build.log" 2>&1; then
 	echo "FAIL: unit_build: engine objects did not build (see $BIN/build.log)"
 	exit 1
 fi
-for prog in test_engine test_tls test_tlscrypt drive; do
+for prog in test_engine test_tls test_tlscrypt test_h2 drive; do
 	# shellcheck disable=SC2086
 	if ! $CC $FLAGS -o "$BIN/$prog" "tests/unit/$prog.c" $OBJS $LIBS \
 	    >>"$BIN/build.log" 2>&1; then
@@ -40,20 +41,23 @@ rc=0
 "$BIN/test_engine" || rc=1
 "$BIN/test_tls" || rc=1
 "$BIN/test_tlscrypt" || rc=1
+"$BIN/test_h2" || rc=1
 
 # The same cases again under AddressSanitizer and UBSan, one line.
 if command -v clang >/dev/null 2>&1; then
 	SRCS="daemon/session.c daemon/tcp.c daemon/stream.c daemon/tls.c
 	    daemon/tlsmsg.c daemon/tlspack.c daemon/keylog.c daemon/tlscrypt.c
+	    daemon/h2.c daemon/h2stream.c
 	    daemon/http.c daemon/msg.c
 	    daemon/body.c daemon/pack.c daemon/ring.c daemon/decode.c
 	    common/log.c common/xmalloc.c common/esc.c proto/proto.c
 	    /usr/share/llhttp/llhttp.c /usr/share/llhttp/api.c
 	    /usr/share/llhttp/http.c"
-	for prog in test_engine test_tls test_tlscrypt; do
+	for prog in test_engine test_tls test_tlscrypt test_h2; do
 		case=unit_asan
 		[ "$prog" = test_tls ] && case=unit_asan_tls
 		[ "$prog" = test_tlscrypt ] && case=unit_asan_tlscrypt
+		[ "$prog" = test_h2 ] && case=unit_asan_h2
 		# shellcheck disable=SC2086
 		if ! clang -g -O1 -fsanitize=address,undefined \
 		    -fno-sanitize-recover=undefined -D_GNU_SOURCE -Icommon \

@@ -284,6 +284,7 @@ struct msg {
 	uint64_t	 header_bytes;
 	uint64_t	 body_bytes;
 	uint64_t	 decoded_bytes;
+	uint64_t	 lost_bytes;	/* in holes of the capture */
 	const char	*error;		/* llhttp's static reason text */
 
 	char		*text;		/* target, reason, header names/values */
@@ -337,6 +338,8 @@ struct txn {
 	uint8_t		 upgrade;
 	uint8_t		 head;		/* request method was HEAD */
 	uint8_t		 connect;	/* request method was CONNECT */
+	uint8_t		 req_lost;	/* its request's start: in a hole */
+	uint8_t		 resp_lost;	/* its response's start: in a hole */
 	uint8_t		 reported;	/* txn callback already called */
 	uint8_t		 proto;		/* TXN_PROTO_* */
 	uint8_t		 pushed;	/* HTTP/2 server push */

@@ -1,11 +1,12 @@
 /*
  * http.c: HTTP/1.x on one connection. Each direction has its own llhttp
  * parser (requests client->server, responses server->client) fed the
- * reassembled bytes in place; callbacks build the messages, a FIFO
+ * reassembled bytes in place; callbacks build the messages, pair.c
  * pairs each response with the oldest unanswered request (interim 1xx
  * responses do not advance it), and compressed bodies are inflated only
  * to measure them and keep their first bytes (body.c). After a gap or a parse
- * error a direction skips to the next line that starts a message.
+ * error a direction skips to the next line that starts a message; a gap
+ * between messages tells pair.c that a message start was lost.
  *
  * Runs in the analyzer (unprivileged, sandboxed). Every stored string
  * and header is bounded (MSG_MAX_TEXT, MSG_MAX_HEADERS) and counted.
@@ -20,6 +21,7 @@
 #include "body.h"
 #include "http.h"
 #include "msg.h"
+#include "pair.h"
 #include "xmalloc.h"
 
 
@@ -51,10 +53,7 @@ struct http_conn {
 	struct session		*s;
 	struct conn		*c;
 	struct http_dir		 d[2];
-	struct txn		**q;		/* requests awaiting responses */
-	size_t			 qhead;
-	size_t			 qlen;
-	size_t			 qcap;
+	struct pair		 pair;
 };
 
 static const char *http_methods[] = {
@@ -191,8 +190,8 @@ http_conn_free(struct session *s, struct http_conn *hc)
 {
 	body_stop(s, &hc->d[0].body);
 	body_stop(s, &hc->d[1].body);
-	session_uncharge(s, sizeof(*hc) + hc->qcap * sizeof(*hc->q));
-	free(hc->q);
+	pair_free(s, &hc->pair);
+	session_uncharge(s, sizeof(*hc));
 	free(hc);
 }
 
@@ -202,43 +201,6 @@ http_msg_free(struct session *s, struct msg *m)
 	if (m == NULL)
 		return;
 	session_uncharge(s, body_free(m));
-}
-
-/* Requests awaiting a response, oldest first. */
-static void
-http_q_push(struct http_conn *hc, struct txn *t)
-{
-	struct txn	**nq;
-	size_t		 i, ncap;
-
-	if (hc->qlen == hc->qcap) {
-		ncap = hc->qcap ? hc->qcap * 2 : 4;
-		nq = xreallocarray(NULL, ncap, sizeof(*nq));
-		for (i = 0; i < hc->qlen; i++)
-			nq[i] = hc->q[(hc->qhead + i) % hc->qcap];
-		free(hc->q);
-		session_charge(hc->s, (ncap - hc->qcap) * sizeof(*nq));
-		hc->q = nq;
-		hc->qcap = ncap;
-		hc->qhead = 0;
-	}
-	hc->q[(hc->qhead + hc->qlen) % hc->qcap] = t;
-	hc->qlen++;
-}
-
-static struct txn *
-http_q_front(struct http_conn *hc)
-{
-	return (hc->qlen ? hc->q[hc->qhead] : NULL);
-}
-
-static void
-http_q_pop(struct http_conn *hc)
-{
-	if (hc->qlen == 0)
-		return;
-	hc->qhead = (hc->qhead + 1) % hc->qcap;
-	hc->qlen--;
 }
 
 static struct msg *
@@ -282,6 +244,7 @@ http_on_begin(llhttp_t *p)
 {
 	struct http_dir		*hd = p->data;
 	struct http_conn	*hc = hd->hc;
+	struct http_dir		*sd = &hc->d[DIR_S2C];
 	struct txn		*t, *prev = NULL;
 
 	hd->msg = NULL;
@@ -292,15 +255,12 @@ http_on_begin(llhttp_t *p)
 		if ((t = session_txn_new(hc->s, hc->c)) == NULL)
 			return (HPE_PAUSED);
 		t->req = http_msg_new(hd);
-		t->pipelined = prev != NULL && prev->req != NULL &&
-		    prev->resp == NULL;
-		http_q_push(hc, t);
+		t->pipelined = pair_pipelined(&hc->pair, prev,
+		    sd->mode == HTTP_PARSE && sd->msg == NULL, sd->off);
+		pair_push(hc->s, &hc->pair, t);
 	} else {
-		if ((t = http_q_front(hc)) == NULL) {
-			if ((t = session_txn_new(hc->s, hc->c)) == NULL)
-				return (HPE_PAUSED);
-			http_q_push(hc, t);
-		}
+		if ((t = pair_response(hc->s, &hc->pair, hc->c)) == NULL)
+			return (HPE_PAUSED);
 		if (t->resp == NULL)
 			t->resp = http_msg_new(hd);
 	}
@@ -513,8 +473,8 @@ http_response_done(struct http_dir *hd, struct msg *m, struct txn *t)
 		hc->c->flags |= CONN_F_TUNNEL;
 		hc->d[0].mode = hc->d[1].mode = HTTP_TUNNEL;
 	}
-	if (http_q_front(hc) == t)
-		http_q_pop(hc);
+	if (pair_front(&hc->pair) == t)
+		pair_pop(&hc->pair);
 	session_txn_done(hc->s, t);
 }
 
@@ -570,8 +530,8 @@ http_abandon(struct http_dir *hd)
 		return;
 	m->complete = 0;
 	if (hd->dir == DIR_S2C && t != NULL) {
-		if (http_q_front(hd->hc) == t)
-			http_q_pop(hd->hc);
+		if (pair_front(&hd->hc->pair) == t)
+			pair_pop(&hd->hc->pair);
 		session_txn_done(hd->hc->s, t);
 	}
 }
@@ -664,6 +624,10 @@ http_scan(struct http_dir *hd, const u_char *p, size_t len)
 	while (q < end) {
 		if (hd->at_line && http_looks(q, (size_t)(end - q), hd->dir)) {
 			hd->mode = HTTP_PARSE;
+			if (hd->dir == DIR_S2C)
+				pair_resync(hd->hc->s, &hd->hc->pair, 1,
+				    hd->off + (uint64_t)(q - p), hd->us,
+				    hd->frame);
 			return ((size_t)(q - p));
 		}
 		if ((nl = memchr(q, '\n', (size_t)(end - q))) == NULL) {
@@ -742,9 +706,13 @@ http_feed(struct http_conn *hc, int dir, const u_char *p, size_t len,
 
 	hd->us = us;
 	hd->frame = frame;
-	if (hd->off == 0 && hd->mode == HTTP_RESYNC &&
-	    (hc->c->flags & CONN_F_MIDSTREAM))
-		hd->at_line = 1;	/* the capture starts here */
+	/*
+	 * Senders start a message in a new segment more often than not:
+	 * while resyncing, a segment's first byte is a candidate start as
+	 * much as a line's (a body need not end in a newline).
+	 */
+	if (hd->mode == HTTP_RESYNC)
+		hd->at_line = 1;
 	while (done < len && ((mode = hd->mode) == HTTP_PARSE ||
 	    mode == HTTP_RESYNC)) {
 		if (mode == HTTP_PARSE)
@@ -763,48 +731,82 @@ http_feed(struct http_conn *hc, int dir, const u_char *p, size_t len,
  * Inside a body whose length llhttp tracks (Content-Length, or until
  * close) a hole can be stepped over by feeding as many zero bytes: the
  * framing stays right and the next message parses. The body's content
- * is then unknown, so decoding it stops.
+ * is then unknown, so decoding it stops. Returns the bytes of the hole
+ * stepped over; any beyond the body's end lie between messages.
  */
-static int
+static uint64_t
 http_skip(struct http_dir *hd, uint64_t bytes)
 {
 	static const char	 zero[4096];
 	struct msg		*m = hd->msg;
+	uint64_t		 left;
 	size_t			 n;
 
 	if (m == NULL || m->in_headers || m->chunked)
 		return (0);
-	if (!llhttp_message_needs_eof(&hd->p) &&
-	    (!(hd->p.flags & F_CONTENT_LENGTH) ||
-	    hd->p.content_length < bytes))
+	if (llhttp_message_needs_eof(&hd->p))
+		left = bytes;
+	else if (hd->p.flags & F_CONTENT_LENGTH)
+		left = hd->p.content_length < bytes ? hd->p.content_length :
+		    bytes;
+	else
 		return (0);
 	body_stop(hd->hc->s, &hd->body);
 	m->gapped = 1;
-	while (bytes > 0 && hd->mode == HTTP_PARSE) {
-		n = bytes < sizeof(zero) ? (size_t)bytes : sizeof(zero);
-		hd->off += http_exec(hd, zero, n);
-		bytes -= n;
+	m->lost_bytes += left;
+	bytes = left;
+	while (left > 0) {
+		n = left < sizeof(zero) ? (size_t)left : sizeof(zero);
+		if (hd->mode == HTTP_PARSE)
+			http_exec(hd, zero, n);
+		hd->off += n;
+		left -= n;
 	}
-	return (1);
+	return (bytes);
 }
 
+/*
+ * A hole of bytes in the stream of dir. Inside a body it is stepped
+ * over; otherwise the direction resyncs at the next message start, and
+ * a hole between messages held the start of one: pair.c learns which.
+ */
 void
 http_gap(struct session *s, struct http_conn *hc, int dir, uint64_t bytes,
     uint64_t us, uint32_t frame)
 {
 	struct http_dir	*hd = &hc->d[dir];
+	int		 between;
 
 	if (hd->mode != HTTP_PARSE && hd->mode != HTTP_RESYNC)
 		return;
 	hd->us = us;
 	hd->frame = frame;
-	if (hd->mode == HTTP_PARSE && http_skip(hd, bytes))
+	if (hd->mode == HTTP_PARSE && (bytes -= http_skip(hd, bytes)) == 0)
 		return;
+	between = hd->mode == HTTP_PARSE && hd->msg == NULL;
 	http_abandon(hd);
 	http_restart(hd);
 	hd->mode = HTTP_RESYNC;
 	hd->at_line = 1;	/* a segment after a hole often starts one */
+	if (between && dir == DIR_C2S)
+		pair_request_hole(s, &hc->pair, hc->c);
+	else if (dir == DIR_S2C && (between || hc->pair.lost))
+		pair_response_hole(&hc->pair, bytes, us, frame);
 	hd->off += bytes;
+}
+
+/*
+ * The client acknowledged the server's stream up to ahead bytes past
+ * what was handed on (negative: short of it).
+ */
+void
+http_acked(struct http_conn *hc, int32_t ahead)
+{
+	uint64_t	 off = hc->d[DIR_S2C].off;
+
+	if (ahead < 0 && (uint64_t)-(int64_t)ahead > off)
+		return;
+	pair_acked(&hc->pair, off + (uint64_t)(int64_t)ahead);
 }
 
 /*
@@ -817,6 +819,8 @@ http_eof(struct session *s, struct http_conn *hc, int dir, uint64_t us,
 {
 	struct http_dir	*hd = &hc->d[dir];
 
+	if (dir == DIR_S2C && hc->pair.lost)
+		pair_resync(s, &hc->pair, 0, 0, us, frame);
 	if (hd->mode != HTTP_PARSE)
 		return;
 	hd->us = us;

@@ -32,6 +32,8 @@ void	 http_data(struct session *, struct http_conn *, int, const u_char *,
 	    size_t, uint64_t, uint32_t);
 void	 http_gap(struct session *, struct http_conn *, int, uint64_t,
 	    uint64_t, uint32_t);
+/* The client acknowledged the server's stream: see http.c. */
+void	 http_acked(struct http_conn *, int32_t);
 void	 http_eof(struct session *, struct http_conn *, int, uint64_t,
 	    uint32_t, int);
 /* 1 if buf starts a request (dir DIR_C2S) or a response (DIR_S2C). */

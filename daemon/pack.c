@@ -607,7 +607,7 @@ pack_msg_brief(const struct msg *m, struct pbuf *pk)
 	pack_strkey(pk, "error", m->error);
 }
 
-/* The fields requests and responses share (16 or 17 with headers). */
+/* The fields requests and responses share (17 or 18 with headers). */
 static void
 pack_msg_common(const struct msg *m, int headers, struct pbuf *pk)
 {
@@ -616,6 +616,7 @@ pack_msg_common(const struct msg *m, int headers, struct pbuf *pk)
 		pack_headers(m, pk);
 	pack_u64(pk, "header_bytes", m->header_bytes);
 	pack_u64(pk, "body_bytes", m->body_bytes);
+	pack_u64(pk, "lost_bytes", m->lost_bytes);
 	pack_decoded(m, pk);
 	pack_bool(pk, "chunked", m->chunked);
 	pack_hdr_value(pk, "content_type", m, m->ct);
@@ -635,14 +636,14 @@ pack_msg_common(const struct msg *m, int headers, struct pbuf *pk)
 	pack_strkey(pk, "error", m->error);
 }
 
-/* Brief: 7 fields; full: 18, or 19 with headers. */
+/* Brief: 7 fields; full: 19, or 20 with headers. */
 static void
 pack_request(const struct msg *m, int flags, struct pbuf *pk)
 {
 	int	 headers = (flags & PACK_HEADERS) != 0;
 
 	if (flags & PACK_FULL)
-		pb_map(pk, headers ? 19 : 18);
+		pb_map(pk, headers ? 20 : 19);
 	else
 		pb_map(pk, 7);
 	pack_strkey(pk, "method", m->has_method ?
@@ -654,7 +655,7 @@ pack_request(const struct msg *m, int flags, struct pbuf *pk)
 		pack_msg_brief(m, pk);
 }
 
-/* Brief: 9 fields; full: 19, or 20 with headers. */
+/* Brief: 9 fields; full: 20, or 21 with headers. */
 static void
 pack_response(const struct msg *m, int flags, struct pbuf *pk)
 {
@@ -662,7 +663,7 @@ pack_response(const struct msg *m, int flags, struct pbuf *pk)
 	uint8_t	 i;
 
 	if (flags & PACK_FULL)
-		pb_map(pk, headers ? 20 : 19);
+		pb_map(pk, headers ? 21 : 20);
 	else
 		pb_map(pk, 9);
 	pack_key(pk, "status");
@@ -737,13 +738,13 @@ pack_timings(const struct txn *t, int full, struct pbuf *pk)
 		    rtt - 1) / rtt);
 }
 
-/* Brief: 11 fields; full: 13. */
+/* Brief: 13 fields; full: 15. */
 static void
 pack_txn_items(const struct txn *t, int flags, struct pbuf *pk)
 {
 	int	 full = flags & PACK_FULL;
 
-	pb_map(pk, full ? 13 : 11);
+	pb_map(pk, full ? 15 : 13);
 	pack_strkey(pk, "type", "transaction");
 	pack_u64(pk, "id", t->id);
 	pack_u64(pk, "connection", t->conn->id);
@@ -765,6 +766,8 @@ pack_txn_items(const struct txn *t, int flags, struct pbuf *pk)
 	else
 		pack_response(t->resp, flags, pk);
 	pack_bool(pk, "pipelined", t->pipelined);
+	pack_bool(pk, "request_lost", t->req_lost);
+	pack_bool(pk, "response_lost", t->resp_lost);
 	pack_bool(pk, "conditional", t->conditional);
 	if (full)
 		pack_bool(pk, "not_modified", t->not_modified);

@@ -24,6 +24,8 @@
 /* An early segment, copied: the frame it came in may be evicted. */
 struct stream_seg {
 	struct stream_seg	*next;
+	uint64_t		 us;		/* when it was captured */
+	uint32_t		 frame;
 	uint32_t		 seq;
 	uint32_t		 len;
 	u_char			 data[];
@@ -147,10 +149,14 @@ stream_end(struct session *s, struct tcp_live *l, int dir, uint64_t us,
 	}
 }
 
-/* Hands over queued segments that are now in order. */
+/*
+ * Hands over queued segments that are now in order: as of now when a
+ * late segment filled the hole before them, as of their own capture
+ * when the hole was skipped (own), since nothing waited for it then.
+ */
 static void
 stream_drain(struct session *s, struct tcp_live *l, int dir, uint64_t us,
-    uint32_t frame)
+    uint32_t frame, int own)
 {
 	struct stream	*h = &l->h[dir];
 	struct stream_seg	*g;
@@ -161,6 +167,10 @@ stream_drain(struct session *s, struct tcp_live *l, int dir, uint64_t us,
 		h->ooo_n--;
 		h->ooo_bytes -= g->len;
 		skip = h->next - g->seq;
+		if (own) {
+			us = g->us;
+			frame = g->frame;
+		}
 		if (skip < g->len) {
 			stream_deliver(s, l, dir, g->data + skip, g->len - skip,
 			    us, frame);
@@ -171,7 +181,10 @@ stream_drain(struct session *s, struct tcp_live *l, int dir, uint64_t us,
 	}
 }
 
-/* Skips the hole before the first queued segment. */
+/*
+ * Skips the hole before the first queued segment, as of when that
+ * segment came: the first sign of the hole.
+ */
 static void
 stream_skip_hole(struct session *s, struct tcp_live *l, int dir, uint64_t us,
     uint32_t frame)
@@ -180,15 +193,16 @@ stream_skip_hole(struct session *s, struct tcp_live *l, int dir, uint64_t us,
 
 	if (h->ooo == NULL)
 		return;
-	stream_gap(s, l, dir, h->ooo->seq - h->next, us, frame);
+	stream_gap(s, l, dir, h->ooo->seq - h->next, h->ooo->us,
+	    h->ooo->frame);
 	h->next = h->ooo->seq;
-	stream_drain(s, l, dir, us, frame);
+	stream_drain(s, l, dir, us, frame, 1);
 }
 
 /* Copies an early segment into the sorted queue; 0 if it was a copy. */
 static int
 stream_queue(struct session *s, struct stream *h, uint32_t seq,
-    const u_char *p, uint32_t len)
+    const u_char *p, uint32_t len, uint64_t us, uint32_t frame)
 {
 	struct stream_seg	**pp, *g;
 
@@ -198,6 +212,8 @@ stream_queue(struct session *s, struct stream *h, uint32_t seq,
 	if (*pp != NULL && (*pp)->seq == seq && (*pp)->len >= len)
 		return (0);
 	g = xmalloc(sizeof(*g) + len);
+	g->us = us;
+	g->frame = frame;
 	g->seq = seq;
 	g->len = len;
 	memcpy(g->data, p, len);
@@ -245,7 +261,8 @@ stream_segment(struct session *s, struct tcp_live *l, int dir,
 		return (PKT_RETRANSMIT);
 	}
 	if (SEQ_GT(seq, h->next)) {
-		if (!stream_queue(s, h, seq, pk->payload, pk->paylen))
+		if (!stream_queue(s, h, seq, pk->payload, pk->paylen, us,
+		    frame))
 			d->retransmits++;
 		while (h->ooo_n > STREAM_OOO_SEGS || h->ooo_bytes > STREAM_OOO_BYTES)
 			stream_skip_hole(s, l, dir, us, frame);
@@ -265,7 +282,7 @@ stream_segment(struct session *s, struct tcp_live *l, int dir,
 		stream_gap(s, l, dir, end - h->next, us, frame); /* snaplen */
 		h->next = end;
 	}
-	stream_drain(s, l, dir, us, frame);
+	stream_drain(s, l, dir, us, frame, 0);
 out:
 	if (SEQ_GT(end, h->maxend))
 		h->maxend = end;
@@ -277,6 +294,8 @@ out:
  * The peer acknowledges bytes we never saw while later ones wait in the
  * queue: they were lost by the capture, not the network, and will not
  * come again. Skip the hole now rather than when the queue is full.
+ * What the client acknowledged, relative to what was handed on, goes
+ * to http.c: it tells which responses a request was sent after.
  */
 void
 stream_acked(struct session *s, struct tcp_live *l, int dir,
@@ -284,7 +303,11 @@ stream_acked(struct session *s, struct tcp_live *l, int dir,
 {
 	struct stream	*o = &l->h[dir ^ 1];
 
-	if ((pk->flags & TH_ACK) && o->ooo != NULL &&
-	    SEQ_GT(pk->ack, o->next) && SEQ_LEQ(o->ooo->seq, pk->ack))
+	if (!(pk->flags & TH_ACK))
+		return;
+	if (o->ooo != NULL && SEQ_GT(pk->ack, o->next) &&
+	    SEQ_LEQ(o->ooo->seq, pk->ack))
 		stream_skip_hole(s, l, dir ^ 1, us, frame);
+	if (dir == DIR_C2S && o->have_next && l->http != NULL)
+		http_acked(l->http, (int32_t)(pk->ack - o->next));
 }

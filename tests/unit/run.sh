@@ -1,12 +1,13 @@
 #!/bin/sh
 # Builds and runs the engine's unit tests (test_engine.c, test_tls.c,
-# test_tlscrypt.c and test_h2.c,
-# against the engine objects, llhttp and the common helpers) and checks the engine
-# against tshark's view of the real captures in the corpus (corpus.py,
-# through the drive program). Prints PASS/FAIL/SKIP lines.
+# test_tlscrypt.c, test_h2.c and test_pair.c, against the engine objects,
+# llhttp and the common helpers) and checks the engine against tshark's
+# view of the real captures in the corpus (corpus.py, through the drive
+# program). Prints PASS/FAIL/SKIP lines.
 cd "$(dirname "$0")/../.." || exit 1
 OBJS="build/daemon/session.o build/daemon/tcp.o build/daemon/http.o build/daemon/msg.o build/daemon/body.o
-    build/daemon/stream.o build/daemon/tls.o build/daemon/tlsmsg.o
+    build/daemon/stream.o build/daemon/pair.o build/daemon/tls.o
+    build/daemon/tlsmsg.o
     build/daemon/tlspack.o build/daemon/keylog.o build/daemon/tlscrypt.o
     build/daemon/h2.o build/daemon/h2stream.o
     build/daemon/pack.o build/daemon/ring.o build/daemon/decode.o
@@ -28,7 +29,7 @@ if ! make -s $OBJS >"$BIN/build.log" 2>&1; then
 	echo "FAIL: unit_build: engine objects did not build (see $BIN/build.log)"
 	exit 1
 fi
-for prog in test_engine test_tls test_tlscrypt test_h2 drive; do
+for prog in test_engine test_tls test_tlscrypt test_h2 test_pair drive; do
 	# shellcheck disable=SC2086
 	if ! $CC $FLAGS -o "$BIN/$prog" "tests/unit/$prog.c" $OBJS $LIBS \
 	    >>"$BIN/build.log" 2>&1; then
@@ -42,10 +43,12 @@ rc=0
 "$BIN/test_tls" || rc=1
 "$BIN/test_tlscrypt" || rc=1
 "$BIN/test_h2" || rc=1
+"$BIN/test_pair" || rc=1
 
 # The same cases again under AddressSanitizer and UBSan, one line.
 if command -v clang >/dev/null 2>&1; then
-	SRCS="daemon/session.c daemon/tcp.c daemon/stream.c daemon/tls.c
+	SRCS="daemon/session.c daemon/tcp.c daemon/stream.c daemon/pair.c
+	    daemon/tls.c
 	    daemon/tlsmsg.c daemon/tlspack.c daemon/keylog.c daemon/tlscrypt.c
 	    daemon/h2.c daemon/h2stream.c
 	    daemon/http.c daemon/msg.c
@@ -53,11 +56,12 @@ if command -v clang >/dev/null 2>&1; then
 	    common/log.c common/xmalloc.c common/esc.c proto/proto.c
 	    /usr/share/llhttp/llhttp.c /usr/share/llhttp/api.c
 	    /usr/share/llhttp/http.c"
-	for prog in test_engine test_tls test_tlscrypt test_h2; do
+	for prog in test_engine test_tls test_tlscrypt test_h2 test_pair; do
 		case=unit_asan
 		[ "$prog" = test_tls ] && case=unit_asan_tls
 		[ "$prog" = test_tlscrypt ] && case=unit_asan_tlscrypt
 		[ "$prog" = test_h2 ] && case=unit_asan_h2
+		[ "$prog" = test_pair ] && case=unit_asan_pair
 		# shellcheck disable=SC2086
 		if ! clang -g -O1 -fsanitize=address,undefined \
 		    -fno-sanitize-recover=undefined -D_GNU_SOURCE -Icommon \

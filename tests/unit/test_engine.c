@@ -1243,8 +1243,9 @@ test_brief(void)
 		"retransmits", "out_of_order", "dup_acks", "zero_windows",
 		NULL };
 	static const char	*txn[] = { "type", "id", "connection",
-		"server", "request", "response", "pipelined", "conditional",
-		"connection_close", "upgrade", "timings", NULL };
+		"server", "request", "response", "pipelined", "request_lost",
+		"response_lost", "conditional", "connection_close", "upgrade",
+		"timings", NULL };
 	static const char	*req[] = { "method", "target", "start_us",
 		"body_bytes", "headers_split", "complete", "error", NULL };
 	static const char	*resp[] = { "status", "interim",

@@ -186,7 +186,7 @@ render_har_version(FILE *f, const msgpack_object *msg)
 
 static void
 render_har_request(FILE *f, const msgpack_object *req,
-    const msgpack_object *conn)
+    const msgpack_object *conn, int lost)
 {
 	const char	*m;
 	size_t		 len;
@@ -204,9 +204,12 @@ render_har_request(FILE *f, const msgpack_object *req,
 	render_har_headers(f, req);
 	fputc(',', f);
 	render_har_query(f, req);
-	fprintf(f, ",\"headersSize\":%lld,\"bodySize\":%lld}",
+	fprintf(f, ",\"headersSize\":%lld,\"bodySize\":%lld",
 	    (long long)render_int(req, "header_bytes", -1),
 	    (long long)render_int(req, "body_bytes", -1));
+	if (lost)
+		fputs(",\"comment\":\"request start not captured\"", f);
+	fputc('}', f);
 }
 
 static void
@@ -231,7 +234,7 @@ render_har_content(FILE *f, const msgpack_object *resp)
 }
 
 static void
-render_har_response(FILE *f, const msgpack_object *resp)
+render_har_response(FILE *f, const msgpack_object *resp, int lost)
 {
 	const char	*s;
 	size_t		 len;
@@ -258,9 +261,14 @@ render_har_response(FILE *f, const msgpack_object *resp)
 	fputs(",\"redirectURL\":", f);
 	s = render_header(resp, "Location", &len);
 	render_json_str(f, s != NULL ? s : "", s != NULL ? len : 0);
-	fprintf(f, ",\"headersSize\":%lld,\"bodySize\":%lld}",
+	fprintf(f, ",\"headersSize\":%lld,\"bodySize\":%lld",
 	    (long long)render_int(resp, "header_bytes", -1),
 	    (long long)render_int(resp, "body_bytes", -1));
+	if (lost)
+		fprintf(f, ",\"comment\":\"response start not captured, "
+		    "%lld bytes lost\"",
+		    (long long)render_int(resp, "lost_bytes", 0));
+	fputc('}', f);
 }
 
 static const char *render_har_tkeys[] = {
@@ -332,7 +340,7 @@ render_har_entry(FILE *f, const struct doc *d, const msgpack_object *txn,
 	conn = doc_conn(d, (uint64_t)render_int(txn, "connection", 0));
 	ssl = render_har_ssl(txn, conn);
 
-	start = render_int(req, "start_us", 0);
+	start = render_int(req, "start_us", render_int(resp, "start_us", 0));
 	if ((connect = render_int(tm, "connect_us", -1)) > 0)
 		start -= connect;
 	if (ssl > 0)
@@ -344,9 +352,9 @@ render_har_entry(FILE *f, const struct doc *d, const msgpack_object *txn,
 	fputs(",\"time\":", f);
 	render_har_ms(f, total);
 	fputc(',', f);
-	render_har_request(f, req, conn);
+	render_har_request(f, req, conn, render_bool(txn, "request_lost"));
 	fputc(',', f);
-	render_har_response(f, resp);
+	render_har_response(f, resp, render_bool(txn, "response_lost"));
 	fputs(",\"cache\":{},", f);
 	render_har_timings(f, tm, ssl);
 	if ((addr = render_str(conn, "server_addr", &alen)) != NULL) {

@@ -266,7 +266,8 @@ static const struct pick_key	text_pkt_names[PKT_NKEYS] = {
 static struct pick_keys	text_pkt_keys = PICK_KEYS(text_pkt_names);
 
 enum { TXN_ID, TXN_CONN, TXN_SERVER, TXN_REQ, TXN_RESP, TXN_TIMINGS,
-	TXN_PIPELINED, TXN_CONDITIONAL, TXN_CLOSE, TXN_UPGRADE, TXN_NKEYS };
+	TXN_PIPELINED, TXN_CONDITIONAL, TXN_CLOSE, TXN_UPGRADE, TXN_REQ_LOST,
+	TXN_RESP_LOST, TXN_NKEYS };
 static const struct pick_key	text_txn_names[TXN_NKEYS] = {
 	[TXN_ID] = PICK_KEY("id"),
 	[TXN_CONN] = PICK_KEY("connection"),
@@ -278,6 +279,8 @@ static const struct pick_key	text_txn_names[TXN_NKEYS] = {
 	[TXN_CONDITIONAL] = PICK_KEY("conditional"),
 	[TXN_CLOSE] = PICK_KEY("connection_close"),
 	[TXN_UPGRADE] = PICK_KEY("upgrade"),
+	[TXN_REQ_LOST] = PICK_KEY("request_lost"),
+	[TXN_RESP_LOST] = PICK_KEY("response_lost"),
 };
 static struct pick_keys	text_txn_keys = PICK_KEYS(text_txn_names);
 
@@ -521,7 +524,7 @@ text_status_code(const struct text_stream *t, const msgpack_object *resp,
 /*
  * One letter per noteworthy property; the legend follows the table.
  * Order: Pipelined, Conditional, close (X), Upgrade, Split headers,
- * Incomplete, Error.
+ * Lost start, Incomplete, Error.
  */
 static const char *
 text_txn_flags(const msgpack_object **x, const msgpack_object **req,
@@ -539,6 +542,8 @@ text_txn_flags(const msgpack_object **x, const msgpack_object **req,
 		buf[i++] = 'U';
 	if (pick_val_true(req[MSG_SPLIT]))
 		buf[i++] = 'S';
+	if (pick_val_true(x[TXN_REQ_LOST]) || pick_val_true(x[TXN_RESP_LOST]))
+		buf[i++] = 'L';
 	done = pick_val_true(req[MSG_COMPLETE]) && resp != NULL &&
 	    resp->type == MSGPACK_OBJECT_MAP && pick_val_true(rs[MSG_COMPLETE]);
 	if (!done)
@@ -778,7 +783,8 @@ text_stream_free(struct text_stream *t)
 	if (t->ntxn > 0)
 		fmt_printf(t->out, "  %sflags: P pipelined, C conditional, X "
 		    "connection close, U upgrade, S request headers split, "
-		    "I incomplete, E parse error; RESP wire>decoded%s\n",
+		    "L start not captured, I incomplete, E parse error; "
+		    "RESP wire>decoded%s\n",
 		    text_color(t, TEXT_DIM), text_reset(t));
 	rc = fmt_out_free(t->out);
 	for (i = 0; i < t->nhosts; i++)

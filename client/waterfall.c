@@ -586,6 +586,13 @@ wf_txn_notes(const struct wf *w, const msgpack_object *t)
 		wf_note(buf, sizeof(buf), &off,
 		    "request headers split across %lld packets",
 		    (long long)render_int(req, "packets", 2));
+	if (render_bool(t, "request_lost"))
+		wf_note(buf, sizeof(buf), &off, "request lost: its start was "
+		    "not captured");
+	if (render_bool(t, "response_lost"))
+		wf_note(buf, sizeof(buf), &off, "response lost: its start was "
+		    "not captured (%lld bytes missing)",
+		    (long long)render_int(resp, "lost_bytes", 0));
 	if (render_bool(t, "pipelined"))
 		wf_note(buf, sizeof(buf), &off, "pipelined");
 	if (render_bool(t, "conditional"))
@@ -599,7 +606,8 @@ wf_txn_notes(const struct wf *w, const msgpack_object *t)
 		wf_note(buf, sizeof(buf), &off, "%u interim 1xx",
 		    (unsigned)it->via.array.size);
 	if (resp != NULL && resp->type == MSGPACK_OBJECT_MAP &&
-	    !render_bool(resp, "complete"))
+	    !render_bool(resp, "complete") &&
+	    !render_bool(t, "response_lost"))
 		wf_note(buf, sizeof(buf), &off, "response incomplete");
 	if (render_str(resp, "error", &len) != NULL)
 		wf_note(buf, sizeof(buf), &off, "parse error: %s",

@@ -192,10 +192,13 @@ for port, c in hp.items():
     subj = "CN=htracr.test, O=htracr tests" if full12 else None
     if t["cert_subject"] != subj or t["cert_issuer"] != subj:
         why.append("port %d: subject %r issuer %r" % (port, t["cert_subject"], t["cert_issuer"]))
-    # Records and their headers add up to the TCP payload.
+    # Records and their headers add up to the TCP payload; a segment sent
+    # again (a loaded machine's namespaces do retransmit) counts twice in
+    # payload_bytes but its bytes once in the records.
     for d in ("c2s", "s2c"):
         total = sum(t[d]["%s_bytes" % k] for k in ("handshake", "application", "alert", "ccs"))
-        if total != c[d]["payload_bytes"]:
+        resent = c[d]["retransmits"] > 0
+        if total > c[d]["payload_bytes"] or (not resent and total != c[d]["payload_bytes"]):
             why.append("port %d %s: records %d bytes, TCP payload %d" % (port, d, total, c[d]["payload_bytes"]))
 report("handshakes", not why, "; ".join(why[:4]))
 

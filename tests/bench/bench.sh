@@ -1,27 +1,41 @@
 #!/bin/sh
-# bench.sh: `make bench`. Measures htracrctl analyze on a large real
-# capture side by side with tshark and the two floors from ../shared/bench
-# (pcap_read: reading the file; naive_parse: llhttp per direction with no
-# model), in one hyperfine run, plus each command's peak RSS, and checks
-# that htracr counts the requests, responses and connections the capture
-# holds (bench.pcap.meta.txt, where tshark and naive_parse agree).
+# bench.sh: `make bench`. One table, four parts:
+#  offline: htracrctl analyze (text and --json) on a large real capture
+#    side by side with tshark and the two floors from ../shared/bench
+#    (pcap_read: reading the file; naive_parse: llhttp per direction with
+#    no model) in one hyperfine run, each command's peak RSS, and the
+#    requests, responses and connections htracr counts against the
+#    capture's ground truth (bench.pcap.meta.txt);
+#  memory: the analyzer's peak RSS with the whole capture loaded into a
+#    private htracrd, beyond the raw frames it keeps, per connection and
+#    per transaction;
+#  queries: show, show --json, dump --format har and html of that session;
+#  live: live.sh, wrk against nginx on a namespace's loopback and on a
+#    veth pair with nothing, tcpdump or htracrd capturing;
+# and the machine (nproc, CPU model, kernel, load average).
 # Reports only: nothing here asserts on time. Output: stdout and
-# tests/bench/out/results.md.
+# tests/bench/out/results.md; the raw figures stay in tests/bench/out.
 #
-#   BENCH_SMALL=1	make the small capture (about 1 s per traffic phase)
-#   BENCH_REGEN=1	remake bench.pcap even if tests/bench/out has one
-#   BENCH_RUNS=N	hyperfine runs per command (default 5)
+#   BENCH_SMALL=1	bench-small.pcap, the small capture (about 1 s per
+#			traffic phase), and 3 s of wrk per live measurement
+#   BENCH_REGEN=1	remake the capture even if tests/bench/out has one
+#   BENCH_RUNS=N	hyperfine runs per command (default 5; queries 3)
+#   BENCH_LIVE=0	leave the live part out
 #
-# Making bench.pcap needs root (network namespaces) and about a minute.
+# Making bench.pcap and the live part need root (network namespaces);
+# the first takes about a minute, the second (10 + 4) s per measurement.
 cd "$(dirname "$0")/../.." || exit 1
 ROOT=$(pwd)
 OUT=$ROOT/tests/bench/out
 KIT=$(cd "$ROOT/.." && pwd)/shared/bench
 RUNS=${BENCH_RUNS:-5}
 PCAP=$OUT/bench.pcap
+[ "${BENCH_SMALL:-0}" = 1 ] && PCAP=$OUT/bench-small.pcap
 META=$PCAP.meta.txt
 RES=$OUT/results.md
 CTL=$ROOT/htracrctl
+QSOCK=$OUT/q.sock
+QPID=
 
 die() {
 	echo "bench: $*" >&2
@@ -70,6 +84,7 @@ rss() {
 }
 
 C_HTRACR="$CTL analyze $PCAP >/dev/null"
+C_HJSON="$CTL analyze $PCAP --json >/dev/null"
 C_TSHARK="tshark -r $PCAP -q -z http,tree >/dev/null"
 C_NAIVE="$OUT/bench-bin/naive_parse $PCAP --dedup >/dev/null"
 C_READ="$OUT/bench-bin/pcap_read $PCAP >/dev/null"
@@ -78,121 +93,97 @@ C_READ="$OUT/bench-bin/pcap_read $PCAP >/dev/null"
 # frees can be handed back to the host, and the next command to touch
 # that much fresh memory pays for it; measured first, no command
 # inherits another's churn.
-echo "== hyperfine ($RUNS runs each)"
+echo "== offline: hyperfine ($RUNS runs each)"
 hyperfine --style basic --warmup 1 --runs "$RUNS" \
-    --export-markdown "$OUT/hyperfine.md" --export-json "$OUT/hyperfine.json" \
+    --export-json "$OUT/hyperfine.json" \
     -n "htracrctl analyze" "$C_HTRACR" \
+    -n "htracrctl analyze --json" "$C_HJSON" \
     -n "tshark -z http,tree" "$C_TSHARK" \
     -n "naive_parse --dedup" "$C_NAIVE" \
     -n "pcap_read" "$C_READ" || die "hyperfine failed"
 
-echo "== peak RSS"
-R_HTRACR=$(rss htracr "$C_HTRACR")
-R_TSHARK=$(rss tshark "$C_TSHARK")
-R_NAIVE=$(rss naive "$C_NAIVE")
-R_READ=$(rss read "$C_READ")
+echo "== offline: peak RSS"
+{
+	echo "htracr $(rss htracr "$C_HTRACR")"
+	echo "htracr_json $(rss hjson "$C_HJSON")"
+	echo "tshark $(rss tshark "$C_TSHARK")"
+	echo "naive $(rss naive "$C_NAIVE")"
+	echo "read $(rss read "$C_READ")"
+} >"$OUT/rss.txt"
 
-python3 - "$OUT" "$PCAP" "$META" "$R_HTRACR" "$R_TSHARK" "$R_NAIVE" "$R_READ" \
-    >"$RES" <<'EOF'
-import json, os, re, sys
+# The whole capture in a private daemon, frames, packets and headers
+# kept as `load` keeps them, with a budget that evicts nothing.
+q_stop() {
+	[ -n "$QPID" ] || return 0
+	kill -TERM "$QPID" 2>/dev/null
+	i=0
+	while kill -0 "$QPID" 2>/dev/null && [ "$i" -lt 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	kill -KILL "$QPID" 2>/dev/null
+	wait "$QPID" 2>/dev/null
+	QPID=
+}
+trap q_stop EXIT
+trap 'exit 130' INT TERM
 
-out, pcap, meta = sys.argv[1:4]
-rss = [int(x) if x.strip().isdigit() else None for x in sys.argv[4:8]]
+echo "== memory: the capture loaded into a private htracrd"
+rm -f "$QSOCK"
+"$ROOT/htracrd" --foreground --no-capture --socket "$QSOCK" \
+    --budget 8192 >"$OUT/q.log" 2>&1 &
+QPID=$!
+i=0
+until "$CTL" --socket "$QSOCK" status >/dev/null 2>&1; do
+	[ "$i" -lt 100 ] || die "htracrd did not come up: $(tail -n 2 "$OUT/q.log")"
+	sleep 0.1
+	i=$((i + 1))
+done
+APID=$(pgrep -P "$QPID" | head -n 1)
+[ -n "$APID" ] || die "no analyzer process under htracrd $QPID"
+"$CTL" --socket "$QSOCK" load "$PCAP" --json >"$OUT/load.json" ||
+    die "htracrctl load failed"
+sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$APID/status" \
+    >"$OUT/analyzer.hwm"
 
+echo "== queries: hyperfine (${QRUNS:=3} runs each)"
+Q="$CTL --socket $QSOCK"
+for f in show show.json har html; do
+	case $f in
+	show) $Q show ;;
+	show.json) $Q show --json ;;
+	*) $Q dump --format "$f" -o - ;;
+	esac | wc -c >"$OUT/query.$f.bytes"
+done
+hyperfine --style basic --runs "$QRUNS" --export-json "$OUT/queries.json" \
+    -n "show" "$Q show >/dev/null" \
+    -n "show --json" "$Q show --json >/dev/null" \
+    -n "dump --format har" "$Q dump --format har -o - >/dev/null" \
+    -n "dump --format html" "$Q dump --format html -o - >/dev/null" ||
+    die "hyperfine failed"
+q_stop
 
-def items(doc, key):
-	"""The values of top-level array `key`, one at a time."""
-	dec = json.JSONDecoder()
-	ws = re.compile(r"[ \t\n\r]*")
-	pos = ws.match(doc, 0).end()
-	assert doc[pos] == "{"
-	pos = ws.match(doc, pos + 1).end()
-	while doc[pos] != "}":
-		k, pos = dec.raw_decode(doc, pos)
-		pos = ws.match(doc, pos).end()
-		assert doc[pos] == ":"
-		pos = ws.match(doc, pos + 1).end()
-		if k == key and doc[pos] == "[":
-			pos = ws.match(doc, pos + 1).end()
-			while doc[pos] != "]":
-				v, pos = dec.raw_decode(doc, pos)
-				yield v
-				pos = ws.match(doc, pos).end()
-				if doc[pos] == ",":
-					pos = ws.match(doc, pos + 1).end()
-			return
-		_, pos = dec.raw_decode(doc, pos)
-		pos = ws.match(doc, pos).end()
-		if doc[pos] == ",":
-			pos = ws.match(doc, pos + 1).end()
+rm -f "$OUT/live.tsv"
+if [ "${BENCH_LIVE:-1}" = 0 ]; then
+	echo "== live: left out (BENCH_LIVE=0)"
+elif [ "$(id -u)" -ne 0 ]; then
+	echo "== live: left out (needs root)"
+else
+	echo "== live"
+	[ "${BENCH_SMALL:-0}" = 1 ] && : "${LIVE_SECS:=3}"
+	LIVE_SECS=${LIVE_SECS:-10} sh "$ROOT/tests/bench/live.sh" \
+	    "$OUT/live.tsv" || echo "bench: live.sh failed; its part is empty"
+fi
 
+{
+	echo "nproc $(nproc)"
+	echo "cpu $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
+	echo "kernel $(uname -sr)"
+	echo "load $(cut -d' ' -f1-3 /proc/loadavg)"
+} >"$OUT/machine.txt"
 
-with open(os.path.join(out, "analyze.json"), "rb") as f:
-	doc = f.read().decode("utf-8", "surrogateescape")
-# tshark counts a response once it is whole: so do these, and show the
-# ones cut short (by the end of the capture) apart.
-req = resp = cut = 0
-for t in items(doc, "transactions"):
-	req += 1
-	r = t.get("response")
-	if r is not None and r.get("status") is not None:
-		if r.get("complete"):
-			resp += 1
-		else:
-			cut += 1
-conns = sum(1 for _ in items(doc, "connections"))
-retrans = 0
-for c in items(doc, "connections"):
-	for d in ("c2s", "s2c"):
-		retrans += (c.get(d) or {}).get("retransmits") or 0
-del doc
-
-truth = {}
-text = open(meta, errors="replace").read()
-for key, pat in (("requests", r"http requests\s*:\s*(\d+)"),
-    ("responses", r"http responses\s*:\s*(\d+)"),
-    ("connections", r"tcp SYNs \(connections\):\s*(\d+)")):
-	m = re.search(pat, text)
-	truth[key] = int(m.group(1)) if m else None
-m = re.search(r"naive_parse: (\d+) pkts", text)
-pkts = int(m.group(1)) if m else None
-
-with open(os.path.join(out, "hyperfine.json")) as f:
-	hf = json.load(f)["results"]
-names = [r["command"] for r in hf]
-mean = {r["command"]: r["mean"] for r in hf}
-sd = {r["command"]: r.get("stddev") or 0.0 for r in hf}
-h = names[0]
-
-print("# htracr benchmark\n")
-print("Capture: `%s`, %d bytes%s.\n" % (os.path.basename(pcap), os.path.getsize(pcap),
-    ", %d packets" % pkts if pkts else ""))
-print("Peak RSS is the largest single process of each command's tree "
-    "(time -f %M): for htracr the client, its private htracrd or the analyzer.\n")
-print("| command | mean wall (s) | peak RSS (MiB) | wall vs htracr | RSS vs htracr |")
-print("|---|---|---|---|---|")
-for i, n in enumerate(names):
-	r = rss[i]
-	wr = mean[n] / mean[h] if mean[h] else 0
-	rr = (r / rss[0]) if (r and rss[0]) else None
-	print("| %s | %.3f ± %.3f | %s | %.2fx | %s |" % (n, mean[n], sd[n],
-	    "%.1f" % (r / 1024) if r else "?", wr, "%.2fx" % rr if rr else "?"))
-t = names[1]
-print("\ntshark / htracr: wall %.2fx, peak RSS %s.\n" % (mean[t] / mean[h],
-    "%.2fx" % (rss[1] / rss[0]) if rss[0] and rss[1] else "?"))
-print("| count | bench.pcap.meta.txt | htracr | same |")
-print("|---|---|---|---|")
-for k, v in (("requests", req), ("responses", resp), ("connections", conns)):
-	print("| %s | %s | %d | %s |" % (k, truth[k], v, "yes" if truth[k] == v else "**no**"))
-print("| responses cut short | not counted there | %d | |" % cut)
-print("| retransmitted segments | not counted there | %d | |" % retrans)
-same = all(truth[k] == v for k, v in (("requests", req), ("responses", resp), ("connections", conns)))
-print("\nCounts: %s." % ("htracr agrees with the ground truth" if same else
-    "**htracr differs from the ground truth**"))
-print("\nhyperfine's own table:\n")
-print(open(os.path.join(out, "hyperfine.md")).read())
-EOF
-[ $? -eq 0 ] || die "summarising failed"
+python3 "$ROOT/tests/bench/summary.py" "$OUT" "$PCAP" "$META" >"$RES" ||
+    die "summarising failed"
 echo
 cat "$RES"
 # Time is only reported; wrong counts are an error.

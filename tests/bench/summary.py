@@ -1,0 +1,298 @@
+"""summary.py OUT PCAP META: the one table of `make bench` (bench.sh),
+from the figures bench.sh and live.sh left in OUT. Markdown on stdout."""
+import json
+import os
+import re
+import struct
+import sys
+
+out, pcap, meta = sys.argv[1:4]
+MIB = 1024.0 * 1024.0
+
+
+def path(name):
+	return os.path.join(out, name)
+
+
+def items(doc, key):
+	"""The values of top-level array `key`, one at a time."""
+	dec = json.JSONDecoder()
+	ws = re.compile(r"[ \t\n\r]*")
+	pos = ws.match(doc, 0).end()
+	assert doc[pos] == "{"
+	pos = ws.match(doc, pos + 1).end()
+	while doc[pos] != "}":
+		k, pos = dec.raw_decode(doc, pos)
+		pos = ws.match(doc, pos).end()
+		assert doc[pos] == ":"
+		pos = ws.match(doc, pos + 1).end()
+		if k == key and doc[pos] == "[":
+			pos = ws.match(doc, pos + 1).end()
+			while doc[pos] != "]":
+				v, pos = dec.raw_decode(doc, pos)
+				yield v
+				pos = ws.match(doc, pos).end()
+				if doc[pos] == ",":
+					pos = ws.match(doc, pos + 1).end()
+			return
+		_, pos = dec.raw_decode(doc, pos)
+		pos = ws.match(doc, pos).end()
+		if doc[pos] == ",":
+			pos = ws.match(doc, pos + 1).end()
+
+
+def counts():
+	"""requests, whole responses, cut responses, connections, retransmits."""
+	with open(path("analyze.json"), "rb") as f:
+		doc = f.read().decode("utf-8", "surrogateescape")
+	# tshark counts a response once it is whole: so do these.
+	req = resp = cut = 0
+	for t in items(doc, "transactions"):
+		req += 1
+		r = t.get("response")
+		if r is not None and r.get("status") is not None:
+			if r.get("complete"):
+				resp += 1
+			else:
+				cut += 1
+	conns = retrans = 0
+	for c in items(doc, "connections"):
+		conns += 1
+		for d in ("c2s", "s2c"):
+			retrans += (c.get(d) or {}).get("retransmits") or 0
+	return req, resp, cut, conns, retrans
+
+
+def truth():
+	text = open(meta, errors="replace").read()
+	t = {}
+	for key, pat in (("requests", r"http requests\s*:\s*(\d+)"),
+	    ("responses", r"http responses\s*:\s*(\d+)"),
+	    ("connections", r"tcp SYNs \(connections\):\s*(\d+)"),
+	    ("packets", r"naive_parse: (\d+) pkts")):
+		m = re.search(pat, text)
+		t[key] = int(m.group(1)) if m else None
+	return t
+
+
+def frame_bytes():
+	"""The captured bytes of every frame of a classic pcap file."""
+	total = 0
+	with open(pcap, "rb") as f:
+		magic = f.read(24)[:4]
+		if magic in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1"):
+			fmt = "<IIII"
+		elif magic in (b"\xa1\xb2\xc3\xd4", b"\xa1\xb2\x3c\x4d"):
+			fmt = ">IIII"
+		else:
+			return None
+		while True:
+			h = f.read(16)
+			if len(h) < 16:
+				return total
+			caplen = struct.unpack(fmt, h)[2]
+			total += caplen
+			f.seek(caplen, 1)
+
+
+def hyperfine(name):
+	"""Per command: (best, mean) seconds."""
+	try:
+		with open(path(name)) as f:
+			res = json.load(f)["results"]
+	except (OSError, ValueError):
+		return {}
+	return {r["command"]: (min(r["times"]), r["mean"]) for r in res}
+
+
+def keyed(name):
+	d = {}
+	try:
+		for line in open(path(name)):
+			k, _, v = line.rstrip("\n").partition(" ")
+			d[k] = v
+	except OSError:
+		pass
+	return d
+
+
+def num(s):
+	try:
+		return float(s)
+	except (TypeError, ValueError):
+		return None
+
+
+ROWS = []
+
+
+def row(part, what, figure, against="", ratio=""):
+	ROWS.append((part, what, figure, against, ratio))
+
+
+def secs(t):
+	return "%.3f s" % t if t is not None else "?"
+
+
+def offline(tr, got):
+	hf = hyperfine("hyperfine.json")
+	rss = keyed("rss.txt")
+	ts = hf.get("tshark -z http,tree")
+	nv = hf.get("naive_parse --dedup")
+	rd = hf.get("pcap_read")
+	for name, key in (("htracrctl analyze", "htracr"),
+	    ("htracrctl analyze --json", "htracr_json")):
+		h = hf.get(name)
+		if h is None:
+			continue
+		row("offline", "`%s`: wall, best (mean)" % name,
+		    "%s (%s)" % (secs(h[0]), secs(h[1])))
+		if ts:
+			row("offline", "  vs `tshark -q -z http,tree`", secs(h[0]),
+			    "%s (%s)" % (secs(ts[0]), secs(ts[1])),
+			    "**%.1fx faster**" % (ts[0] / h[0]))
+		if nv:
+			row("offline", "  vs `naive_parse --dedup` (parse floor)", secs(h[0]),
+			    "%s (%s)" % (secs(nv[0]), secs(nv[1])),
+			    "**%.2fx the floor**" % (h[0] / nv[0]))
+		if rd:
+			row("offline", "  vs `pcap_read` (I/O floor)", secs(h[0]),
+			    "%s (%s)" % (secs(rd[0]), secs(rd[1])),
+			    "%.2fx the floor" % (h[0] / rd[0]))
+		r, t = num(rss.get(key)), num(rss.get("tshark"))
+		if r:
+			row("offline", "  peak RSS, largest process of its tree",
+			    "%.1f MiB" % (r / 1024),
+			    "tshark %.1f MiB" % (t / 1024) if t else "",
+			    "%.1fx less" % (t / r) if t else "")
+	req, resp, cut, conns, retrans = got
+	for k, v in (("requests", req), ("responses", resp), ("connections", conns)):
+		row("offline", "%s counted" % k, "%d" % v,
+		    "%s in bench.pcap.meta.txt" % tr[k],
+		    "equal" if tr[k] == v else "**differs**")
+	row("offline", "responses cut short by the capture's end", "%d" % cut)
+	row("offline", "retransmitted segments", "%d" % retrans)
+
+
+def memory():
+	try:
+		s = json.load(open(path("load.json")))
+	except (OSError, ValueError):
+		row("memory", "no loaded session", "?")
+		return
+	hwm = num(open(path("analyzer.hwm")).read().strip() or None)
+	c = s.get("counters") or {}
+	frames = frame_bytes() if s.get("frames_kept") else 0
+	ev = c.get("evicted_frames") or 0
+	if hwm is None:
+		row("memory", "analyzer peak RSS", "?")
+		return
+	hwm *= 1024
+	row("memory", "analyzer peak RSS, whole capture loaded (`load`)",
+	    "%.1f MiB" % (hwm / MIB))
+	if frames is None:
+		row("memory", "raw frames kept", "? (not a classic pcap file)")
+		return
+	row("memory", "raw frames kept (captured bytes)", "%.1f MiB" % (frames / MIB),
+	    "%d evicted" % ev if ev else "none evicted")
+	beyond = hwm - frames
+	row("memory", "peak RSS beyond the raw frames", "**%.1f MiB**" % (beyond / MIB),
+	    "target 64 MiB")
+	row("memory", "session's own count of memory used",
+	    "%.1f MiB" % ((c.get("memory_used") or 0) / MIB))
+	for k in ("connections", "transactions"):
+		n = s.get(k) or 0
+		if n:
+			row("memory", "  beyond the frames, per %s" % k[:-1],
+			    "%.0f bytes" % (beyond / n), "%d %s" % (n, k))
+
+
+def queries():
+	hf = hyperfine("queries.json")
+	try:
+		s = json.load(open(path("load.json")))
+		what = "%d transactions" % s.get("transactions")
+	except (OSError, ValueError, TypeError):
+		what = ""
+	for name, f in (("show", "show"), ("show --json", "show.json"),
+	    ("dump --format har", "har"), ("dump --format html", "html")):
+		h = hf.get(name)
+		if h is None:
+			continue
+		try:
+			size = num(open(path("query.%s.bytes" % f)).read().strip())
+		except OSError:
+			size = None
+		row("queries", "`%s`, wall best (mean)" % name,
+		    "%s (%s)" % (secs(h[0]), secs(h[1])),
+		    "%s; %.1f MiB out" % (what, (size or 0) / MIB),
+		    "target < 1 s")
+
+
+def live():
+	try:
+		lines = [l.rstrip("\n").split("\t") for l in open(path("live.tsv"))]
+	except OSError:
+		row("live", "not measured (BENCH_LIVE=0, or not root)", "")
+		return
+	runs = {}
+	for l in lines:
+		if len(l) == 8:
+			runs.setdefault((l[0], l[2]), {})[l[1]] = l[3:]
+	for (link, run), caps in sorted(runs.items()):
+		name = "loopback" if link == "lo" else "veth, MTU 1500"
+		none = caps.get("none")
+		td = caps.get("tcpdump")
+		hd = caps.get("htracrd")
+		if none:
+			row("live", "%s mix, run %s: wrk alone" % (name, run),
+			    "%s req/s" % none[1], "%s requests" % none[0])
+		if td:
+			row("live", "  tcpdump (2 MiB ring): wrk rate, kernel drops",
+			    "%s req/s" % td[1], "%s drops" % td[2],
+			    "%.3f of alone" % (num(td[1]) / num(none[1]))
+			    if none and num(td[1]) and num(none[1]) else "")
+		if hd:
+			rec, req = num(hd[4]), num(hd[0])
+			row("live", "  htracrd: wrk rate, kernel + forward drops",
+			    "%s req/s" % hd[1], "%s + %s drops" % (hd[2], hd[3]),
+			    "**%.3f of tcpdump's rate**" % (num(hd[1]) / num(td[1]))
+			    if td and num(hd[1]) and num(td[1]) else "")
+			row("live", "  htracrd: wrk's requests recorded",
+			    "%s of %s" % (hd[4], hd[0]), "",
+			    "**%.2f %%**" % (100 * rec / req) if rec is not None and req else "")
+
+
+def machine():
+	m = keyed("machine.txt")
+	row("machine", "nproc", m.get("nproc", "?"))
+	row("machine", "CPU model", m.get("cpu", "?"))
+	row("machine", "kernel", m.get("kernel", "?"))
+	row("machine", "load average at the end (shared machine)", m.get("load", "?"))
+
+
+def main():
+	tr = truth()
+	got = counts()
+	size = os.path.getsize(pcap)
+	print("# htracr benchmark\n")
+	print("Capture: `%s`, %d bytes%s. Wall times are the best of the runs"
+	    " (mean in brackets), ratios from the best; the machine is shared, so"
+	    " read the ratios.\n" % (os.path.basename(pcap), size,
+	    ", %d packets" % tr["packets"] if tr["packets"] else ""))
+	offline(tr, got)
+	memory()
+	queries()
+	live()
+	machine()
+	print("| part | measure | htracr | against | ratio |")
+	print("|---|---|---|---|---|")
+	for r in ROWS:
+		print("| %s |" % " | ".join(r))
+	same = all(tr[k] == v for k, v in (("requests", got[0]),
+	    ("responses", got[1]), ("connections", got[3])))
+	print("\nCounts: %s." % ("htracr agrees with the ground truth" if same
+	    else "**htracr differs from the ground truth**"))
+
+
+main()

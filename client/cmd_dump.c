@@ -14,6 +14,7 @@
 #include "doc.h"
 #include "json.h"
 #include "log.h"
+#include "ndjson.h"
 #include "outfile.h"
 #include "pcapfile.h"
 #include "proto.h"
@@ -31,11 +32,14 @@ static int	 cmd_dump_json(FILE *, struct client *, uint64_t,
 		    const struct render_opts *);
 static int	 cmd_dump_text(FILE *, struct client *, uint64_t,
 		    const struct render_opts *);
+static int	 cmd_dump_ndjson(FILE *, struct client *, uint64_t,
+		    const struct render_opts *);
 
 /* Every output format; a renderer is one line here. */
 static const struct cmd_format	cmd_dump_formats[] = {
 	{ "pcap", 1, 0, NULL, NULL, NULL },
 	{ "json", 0, 1, json_render, NULL, cmd_dump_json },
+	{ "ndjson", 0, 1, ndjson_render, NULL, cmd_dump_ndjson },
 	{ "text", 0, 0, NULL, text_render, cmd_dump_text },
 	{ "har", 0, 1, render_har, NULL, NULL },
 	{ "html", 0, 1, render_html, NULL, NULL },
@@ -180,6 +184,21 @@ cmd_dump_text(FILE *fp, struct client *c, uint64_t session,
 	rc = doc_stream(c, session, (ro->packets ? DOC_PACKETS : 0) |
 	    DOC_NO_HEADERS | DOC_BRIEF, text_stream_item, t);
 	if (text_stream_free(t) == -1)
+		rc = -1;
+	return (rc);
+}
+
+/* Lines are written as the transactions arrive; connections are kept. */
+static int
+cmd_dump_ndjson(FILE *fp, struct client *c, uint64_t session,
+    const struct render_opts *ro)
+{
+	struct ndjson	*n = ndjson_new(fp, 0);
+	int		 rc;
+
+	rc = doc_stream(c, session, ro->packets ? DOC_PACKETS : 0,
+	    ndjson_item, n);
+	if (ndjson_free(n) == -1)
 		rc = -1;
 	return (rc);
 }

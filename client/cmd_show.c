@@ -3,7 +3,7 @@
  * waterfall on a time axis (the default, with its zoom and filters), as
  * aligned tables (--table, --packets), one transaction in full with its
  * kept bodies (--txn) or one connection's packets (--conn); or one JSON
- * document with --json.
+ * document with --json, or any text format of dump with --format.
  * Runs in htracrctl with the invoking user's privileges.
  */
 #include <errno.h>
@@ -27,7 +27,8 @@ static int	 cmd_show_exec(struct cmd_ctx *, int, char **);
 const struct cmd_entry	cmd_show_entry = {
 	"show", "[SESSION] [--waterfall | --table] [--packets] [--json] [--scale MS] "
 	"[--from MS] [--to MS] [--width N] [--host NAME] [--status 5xx,404] "
-	"[--method M] [--min-wait MS] [--txn ID | --conn ID]", CMD_JSON,
+	"[--method M] [--min-wait MS] [--txn ID | --conn ID] "
+	"[--format FORMAT]", CMD_JSON,
 	cmd_show_exec
 };
 
@@ -38,6 +39,7 @@ struct show {
 	int			 table;	/* --table, --packets */
 	uint64_t		 txn;	/* --txn: this transaction in full */
 	uint64_t		 conn;	/* --conn: this connection's packets */
+	const struct cmd_format	*format;	/* --format */
 };
 
 /* Milliseconds as typed ("12", "0.5") into microseconds. */
@@ -139,6 +141,7 @@ cmd_show_options(struct cmd_ctx *ctx, struct show *s, int argc, char **argv)
 		{ "min-wait", required_argument, NULL, 'm' },
 		{ "txn", required_argument, NULL, 'T' },
 		{ "conn", required_argument, NULL, 'C' },
+		{ "format", required_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 }
 	};
 	int	 ch;
@@ -166,6 +169,16 @@ cmd_show_options(struct cmd_ctx *ctx, struct show *s, int argc, char **argv)
 		case 'C':
 			if (cmd_show_id(optarg, "connection", &s->conn) == -1)
 				return (-1);
+			break;
+		case 'F':
+			if ((s->format = cmd_dump_find(optarg)) == NULL)
+				return (-1);
+			if (s->format->binary) {
+				log_warnx("show prints text; write %s with "
+				    "'htracrctl dump --format %s -o FILE'",
+				    optarg, optarg);
+				return (-1);
+			}
 			break;
 		case '?':
 			return (-1);
@@ -266,15 +279,17 @@ cmd_show_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	    cmd_parse_session(argv[optind], &session) == -1))
 		return (cmd_usage(ctx->entry));
 	if ((s.txn != 0) + (s.conn != 0) + (ctx->json != 0) +
-	    (s.waterfall != 0) + (s.table != 0) > 1) {
-		log_warnx("--txn, --conn, --json, --table and the waterfall "
-		    "each ask for another view");
+	    (s.waterfall != 0) + (s.table != 0) + (s.format != NULL) > 1) {
+		log_warnx("--txn, --conn, --json, --format, --table and the "
+		    "waterfall each ask for another view");
 		return (cmd_usage(ctx->entry));
 	}
 	s.ro.color = s.wf.color = ctx->color;
 	if (cmd_connect(ctx, &c) == -1)
 		return (CMD_ERROR);
-	if (s.txn == 0 && s.conn == 0 && (s.table || ctx->json))
+	if (s.format != NULL)
+		rc = cmd_dump_write(&c, s.format, session, stdout, &s.ro);
+	else if (s.txn == 0 && s.conn == 0 && (s.table || ctx->json))
 		rc = cmd_dump_write(&c, cmd_dump_find(ctx->json ? "json" :
 		    "text"), session, stdout, &s.ro);
 	else if ((rc = doc_fetch(&d, &c, session, s.ro.packets ||

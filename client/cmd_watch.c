@@ -3,7 +3,9 @@
  * prints one line per completed transaction, like an access log, from
  * the watch stream (PROTOCOL.md op 400). Ends at Ctrl-C or when the
  * capture stops. Runs in htracrctl with the invoking user's privileges;
- * every wire string is escaped before it reaches the terminal.
+ * every wire string is escaped before it reaches the terminal. With
+ * --json each transaction is one ndjson line (ndjson.h), as dump
+ * --format ndjson writes them.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -15,6 +17,7 @@
 #include "cmd.h"
 #include "esc.h"
 #include "log.h"
+#include "ndjson.h"
 #include "proto.h"
 #include "render.h"
 
@@ -32,8 +35,10 @@ struct watch_conn {
 
 struct watch {
 	int			 json;
+	struct ndjson		*nd;		/* --json */
 	int			 color;
 	uint64_t		 lines;
+	int			 failed;	/* writing stdout failed */
 	struct watch_conn	 conns[WATCH_CONNS];
 };
 
@@ -154,21 +159,40 @@ watch_item(struct watch *w, const msgpack_object *o)
 {
 	const char	*type;
 	size_t		 len;
+	int		 txn;
 
 	if ((type = render_str(o, "type", &len)) == NULL)
 		return;
+	txn = len == 11 && memcmp(type, "transaction", 11) == 0;
+	if (w->json) {
+		/* Each line as it happens, even into a pipe. */
+		if (ndjson_item(w->nd, o) == -1 || ndjson_flush(w->nd) == -1)
+			w->failed = 1;
+		w->lines += txn;
+		return;
+	}
 	if (len == 10 && memcmp(type, "connection", 10) == 0)
 		watch_remember(w, o);
-	if (len != 11 || memcmp(type, "transaction", 11) != 0)
+	if (!txn)
 		return;
-	if (w->json) {
-		render_json_value(stdout, o);
-		putchar('\n');
-	} else
-		watch_line(w, o);
+	watch_line(w, o);
 	w->lines++;
-	/* Each line as it happens, even into a pipe. */
 	fflush(stdout);
+}
+
+/*
+ * The running session's id, for the ndjson lines: the watch stream
+ * does not repeat it. 0 (written as null) when status does not say.
+ */
+static uint64_t
+watch_session(struct client *c)
+{
+	msgpack_object	 res;
+	uint64_t	 id = 0;
+
+	if (client_call(c, PROTO_OP_STATUS, &res) == CLIENT_RESULT)
+		(void)proto_get_u64(proto_get(&res, "session"), "id", &id);
+	return (id);
 }
 
 static int
@@ -184,9 +208,14 @@ watch_run(struct client *c, struct watch *w)
 	id = client_begin(c, &sb, &pk, PROTO_OP_WATCH, 0);
 	if (client_send(c, &sb, NULL, 0) == -1)
 		return (client_interrupted ? 0 : -1);
-	while ((rc = client_read(c, id, NULL, &val)) == CLIENT_CHUNK)
+	while ((rc = client_read(c, id, NULL, &val)) == CLIENT_CHUNK) {
 		for (i = 0; i < val.via.array.size; i++)
 			watch_item(w, &val.via.array.ptr[i]);
+		if (w->failed) {
+			log_warnx("cannot write to standard output");
+			return (-1);
+		}
+	}
 	if (rc == CLIENT_END) {
 		log_info("capture stopped; %llu transactions watched",
 		    (unsigned long long)w->lines);
@@ -220,7 +249,13 @@ cmd_watch_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	w.color = ctx->color;
 	if (cmd_connect(ctx, &c) == -1)
 		return (CMD_ERROR);
+	if (w.json) {
+		w.nd = ndjson_new(stdout, 1);
+		ndjson_session(w.nd, watch_session(&c));
+	}
 	rc = watch_run(&c, &w);
+	if (w.nd != NULL && ndjson_free(w.nd) == -1)
+		rc = -1;
 	client_close(&c);
 	return (rc == 0 ? CMD_OK : CMD_ERROR);
 }

@@ -29,7 +29,7 @@ struct json_out {
 	char	 buf[JSON_BUFSIZE];
 };
 
-static struct json_out *
+struct json_out *
 json_out_new(FILE *fp)
 {
 	struct json_out	*o;
@@ -48,7 +48,7 @@ json_flush(struct json_out *o)
 	o->len = 0;
 }
 
-static void
+void
 json_out_free(struct json_out *o)
 {
 	json_flush(o);
@@ -383,6 +383,37 @@ json_value(struct json_out *o, const msgpack_object *v)
 		json_puts(o, "null", 4);
 		break;
 	}
+}
+
+/* The buffered writer, for renderers that build their own shapes. */
+void
+json_out_flush(struct json_out *o)
+{
+	json_flush(o);
+}
+
+void
+json_out_raw(struct json_out *o, const void *s, size_t len)
+{
+	json_puts(o, s, len);
+}
+
+void
+json_out_str(struct json_out *o, const void *s, size_t len)
+{
+	json_str(o, s, len);
+}
+
+void
+json_out_value(struct json_out *o, const msgpack_object *v)
+{
+	json_value(o, v);
+}
+
+void
+json_out_u64(struct json_out *o, uint64_t v)
+{
+	json_u64(o, (unsigned long long)v);
 }
 
 /* The public writers, each through a buffer of its own. */

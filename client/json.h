@@ -8,11 +8,26 @@
 #define HTRACR_JSON_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include <msgpack.h>
 
 struct doc;
+
+/*
+ * The buffered writer itself, for renderers that write shapes of their
+ * own (ndjson.c): output leaves in large writes, at json_out_flush and
+ * json_out_free, and stdio's error flag says whether writing failed.
+ */
+struct json_out;
+struct json_out *json_out_new(FILE *);
+void	 json_out_free(struct json_out *);	/* flushes first */
+void	 json_out_flush(struct json_out *);
+void	 json_out_raw(struct json_out *, const void *, size_t);
+void	 json_out_str(struct json_out *, const void *, size_t);
+void	 json_out_value(struct json_out *, const msgpack_object *);
+void	 json_out_u64(struct json_out *, uint64_t);
 
 void	 json_write(FILE *, const msgpack_object *);
 void	 json_write_str(FILE *, const void *, size_t);

@@ -16,7 +16,7 @@ libnghttp2-dev"
 # and sanitizer builds, real servers and clients, tshark as the oracle,
 # groff and mandoc to check the man pages, Chromium for the HTML page.
 TEST="clang libclang-rt-14-dev tshark tcpdump nginx-light curl wget
-iproute2 procps util-linux python3 hyperfine wrk mandoc groff systemd
+iproute2 procps util-linux python3 jq hyperfine wrk mandoc groff systemd
 strace time ethtool openssl ca-certificates chromium"
 # Wanted as commands, not as these packages: a machine may have node and
 # npm from elsewhere, whose nodejs package conflicts with Debian's npm.

@@ -105,7 +105,7 @@ if command -v bash >/dev/null 2>&1; then
 	    "$(comp htracrctl --socket /tmp/x se)"
 	t_eq "$T_NAME: complete 'start --'" \
 	    "--help --interface --json --ports " "$(comp htracrctl start --)"
-	t_eq "$T_NAME: complete dump --format" "har html json pcap text " \
+	t_eq "$T_NAME: complete dump --format" "har html json ndjson pcap text " \
 	    "$(comp htracrctl dump --format '')"
 	t_eq "$T_NAME: complete --interface l" "lo " \
 	    "$(comp htracrctl start --interface l)"

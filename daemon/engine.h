@@ -201,6 +201,12 @@ struct tls_info {
 	char		*issuer;
 	uint16_t	 issuerlen;
 	const char	*error;		/* first problem, static text */
+	/* With a key log (tlsdec.c): records counted, and why not more. */
+	uint8_t		 keyed;		/* its session has a key log */
+	uint64_t	 rec_decrypted;
+	uint64_t	 rec_failed;	/* did not authenticate */
+	uint64_t	 rec_skipped;	/* not decrypted: no keys, suite, lost */
+	const char	*dec_error;	/* why not, static text */
 	uint32_t	 resyncs;
 	uint32_t	 nalerts;	/* all alert records, kept or not */
 	struct tls_alert alerts[TLS_MAX_ALERTS];
@@ -375,6 +381,7 @@ enum session_state {
 
 struct tcp_table;
 struct session_chunk;
+struct keylog;
 
 struct session {
 	uint32_t		 id;
@@ -422,6 +429,7 @@ struct session {
 	size_t			 pkt_evict;	/* next conn whose packets go */
 
 	u_char			*bodybuf;	/* a lazily decoded body */
+	struct keylog		*keys;		/* TLS secrets; NULL: none given */
 
 	session_txn_cb		 txn_cb;
 	void			*txn_arg;

@@ -236,6 +236,7 @@ session_free(struct session *s)
 	if (s == NULL)
 		return;
 	tcp_free(s);
+	session_keys_free(s);
 	for (i = 0; i < s->nconns; i++)
 		session_conn_free(s->conns[i]);
 	for (i = 0; i < s->ntxns; i++) {
@@ -267,6 +268,12 @@ int
 session_running(const struct session *s)
 {
 	return (s->state == SESSION_RUNNING);
+}
+
+uid_t
+session_uid(const struct session *s)
+{
+	return (s->uid);
 }
 
 size_t

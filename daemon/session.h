@@ -60,6 +60,7 @@ void		 session_free(struct session *);
 
 uint32_t	 session_id(const struct session *);
 int		 session_running(const struct session *);
+uid_t		 session_uid(const struct session *);
 size_t		 session_memory(const struct session *);
 
 /* One frame; data holds caplen bytes. Never fails: bad frames are counted. */
@@ -130,5 +131,23 @@ size_t		 session_frames_next(struct session *, uint64_t *pos,
 int		 session_linktype(const struct session *);
 uint32_t	 session_snaplen(const struct session *);
 void		 session_set_snaplen(struct session *, uint32_t);
+
+/*
+ * TLS keys (session_keys.c): len more bytes of an NSS key log (end: the
+ * log is complete, a last line without newline is read). Returns the
+ * secrets taken. A running session's TLS connections that wait for
+ * keys are decrypted as they come; connections that began before the
+ * session had any key log are not.
+ */
+struct keylog_stats;
+size_t		 session_keys_add(struct session *, const u_char *, size_t,
+		    int end);
+/* NULL when the session was given no key log. */
+const struct keylog_stats *session_keys_stats(const struct session *);
+void		 session_keys_free(struct session *);
+/* 1 if every frame is kept, so that session_keys_rerun sees them all. */
+int		 session_keys_can_rerun(const struct session *);
+/* A finished session made again from its frames with its keys (moved). */
+struct session	*session_keys_rerun(struct session *);
 
 #endif

@@ -19,6 +19,7 @@
 #include "stream.h"
 #include "tcp.h"
 #include "tls.h"
+#include "tlsdec.h"
 #include "xmalloc.h"
 
 /* An early segment, copied: the frame it came in may be evicted. */
@@ -76,6 +77,8 @@ stream_probe(struct session *s, struct tcp_live *l, int dir, const u_char *p,
 	http_conn_free(s, l->http);
 	l->http = NULL;
 	l->tls = tls_conn_new(s, l->conn, mid ? dir : -1);
+	if (s->keys != NULL)
+		l->dec = tlsdec_new(s, l->conn, l->tls);
 }
 
 static void
@@ -126,6 +129,8 @@ stream_check_eof(struct session *s, struct tcp_live *l, int dir, uint64_t us,
 			h2_eof(s, l->h2, dir, us, frame, 1);
 		else if (l->http != NULL)
 			http_eof(s, l->http, dir, us, frame, 1);
+		if (l->dec != NULL)
+			tlsdec_eof(s, l->dec, dir, us, frame, 1);
 	}
 }
 
@@ -146,6 +151,8 @@ stream_end(struct session *s, struct tcp_live *l, int dir, uint64_t us,
 			h2_eof(s, l->h2, dir, us, frame, closed);
 		else if (l->http != NULL)
 			http_eof(s, l->http, dir, us, frame, closed);
+		if (l->dec != NULL)
+			tlsdec_eof(s, l->dec, dir, us, frame, closed);
 	}
 }
 

@@ -21,6 +21,7 @@
 #include "stream.h"
 #include "tcp.h"
 #include "tls.h"
+#include "tlsdec.h"
 #include "xmalloc.h"
 
 #define TCP_SCAN_PACKETS	16	/* mid-stream: packets searched for HTTP */
@@ -136,6 +137,8 @@ tcp_release(struct session *s, struct tcp_live *l)
 	stream_clear(s, &l->h[1]);
 	if (l->http != NULL)
 		http_conn_free(s, l->http);
+	if (l->dec != NULL)
+		tlsdec_free(s, l->dec);
 	if (l->tls != NULL)
 		tls_conn_free(s, l->tls);
 	if (l->h2 != NULL)
@@ -693,4 +696,19 @@ tcp_finish(struct session *s, uint64_t us)
 				    c->last_us + ENGINE_IDLE_US);
 		}
 	}
+}
+
+void
+tcp_keys_added(struct session *s)
+{
+	struct tcp_table	*t = s->tcp;
+	struct tcp_live		*l;
+	size_t			 i;
+
+	if (t == NULL)
+		return;
+	for (i = 0; i < t->size; i++)
+		for (l = t->b[i]; l != NULL; l = l->hnext)
+			if (l->dec != NULL)
+				tlsdec_retry(s, l->dec);
 }

@@ -27,6 +27,7 @@ struct tcp_live {
 	struct http_conn *http;
 	struct tls_conn	*tls;		/* set: TLS, and http is NULL */
 	struct h2_conn	*h2;		/* set: h2c, and http is NULL */
+	struct tlsdec	*dec;		/* set: TLS with a key log */
 	uint64_t	 closed_us;
 	uint8_t		 sure;		/* roles known (SYN or ports) */
 	uint8_t		 decided;	/* HTTP or not decided */
@@ -41,5 +42,7 @@ void	 tcp_set_ports(struct session *);
 void	 tcp_packet(struct session *, const struct decode_pkt *, uint64_t,
 	    uint32_t);
 void	 tcp_finish(struct session *, uint64_t);
+/* The key log grew: TLS connections waiting for keys try again. */
+void	 tcp_keys_added(struct session *);
 
 #endif

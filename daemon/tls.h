@@ -86,5 +86,8 @@ void	 tlsmsg_server_hello(struct session *, struct tls_info *,
 	    struct tls_hello *, const u_char *, size_t);
 void	 tlsmsg_certificate(struct session *, struct tls_info *,
 	    const u_char *, size_t);
+/* TLS 1.3's EncryptedExtensions, once decrypted: the ALPN chosen. */
+void	 tlsmsg_encrypted_extensions(struct session *, struct tls_info *,
+	    const u_char *, size_t);
 
 #endif

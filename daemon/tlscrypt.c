@@ -151,12 +151,12 @@ tlscrypt_supported(uint16_t version, uint16_t cipher)
 	return (version != 0 && tlscrypt_suite(version, cipher) != NULL);
 }
 
-const char *
-tlscrypt_suite_name(uint16_t cipher)
+size_t
+tlscrypt_overhead(const struct tlscrypt *tc)
 {
-	const struct tlscrypt_suite	*su = tlscrypt_suite(0, cipher);
-
-	return (su != NULL ? su->name : NULL);
+	if (tc->suite->version == TLSCRYPT_V13)
+		return (TLSCRYPT_TAG + 1);
+	return (TLSCRYPT_TAG + (tc->suite->aead == AEAD_CHACHA ? 0 : 8));
 }
 
 static const char *
@@ -264,6 +264,11 @@ tlscrypt_secret13(struct tlscrypt *tc, int dir)
 	size_t			 want = tc->suite->sha384 ? 48 : 32;
 	int			 which;
 
+	/* A client that logged no early secret sent no 0-RTT data. */
+	if (d->phase == PHASE_EARLY &&
+	    !(tc->k.have & (1 << KEYLOG_CLIENT_EARLY)) &&
+	    (tc->k.have & (1 << KEYLOG_CLIENT_HS)))
+		d->phase = PHASE_HANDSHAKE;
 	if (d->phase == PHASE_EARLY)
 		which = KEYLOG_CLIENT_EARLY;
 	else if (d->phase == PHASE_HANDSHAKE)

@@ -37,8 +37,6 @@ struct tlscrypt;
 void		 tlscrypt_init(void);
 /* 1 if this version and cipher suite can be decrypted. */
 int		 tlscrypt_supported(uint16_t version, uint16_t cipher);
-/* The suite's name for people ("TLS_AES_128_GCM_SHA256"), or NULL. */
-const char	*tlscrypt_suite_name(uint16_t cipher);
 
 /*
  * A connection of this version and suite, with the hellos' randoms
@@ -51,6 +49,8 @@ struct tlscrypt	*tlscrypt_new(uint16_t version, uint16_t cipher,
 		    int early);
 void		 tlscrypt_free(struct tlscrypt *);
 size_t		 tlscrypt_memory(void);
+/* Bytes a record's body has beyond its plaintext (no padding counted). */
+size_t		 tlscrypt_overhead(const struct tlscrypt *);
 /* Takes (a copy of) the secrets known so far; may be called again. */
 void		 tlscrypt_secrets(struct tlscrypt *,
 		    const struct keylog_secrets *);

@@ -244,6 +244,29 @@ tlsmsg_server_ext(struct session *s, struct tls_info *ti, uint32_t type,
 	}
 }
 
+void
+tlsmsg_encrypted_extensions(struct session *s, struct tls_info *ti,
+    const u_char *p, size_t n)
+{
+	struct tlsmsg_cur	 c = { p, n }, exts, v;
+	uint32_t		 type, selected = 0;
+	int			 psk = 0;
+
+	if (!tlsmsg_vec(&c, 2, &exts)) {
+		tlsmsg_error(ti, "malformed EncryptedExtensions");
+		return;
+	}
+	while (exts.n > 0) {
+		if (!tlsmsg_uint(&exts, 2, &type) ||
+		    !tlsmsg_vec(&exts, 2, &v)) {
+			tlsmsg_error(ti, "malformed EncryptedExtensions");
+			return;
+		}
+		if (type == TLSMSG_EXT_ALPN)
+			tlsmsg_server_ext(s, ti, type, v, &selected, &psk);
+	}
+}
+
 /* Resumption as the ServerHello answers it, once the version is known. */
 static void
 tlsmsg_resumed(struct tls_info *ti, const struct tls_hello *h,

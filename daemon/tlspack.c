@@ -13,7 +13,7 @@
 
 #include "tlspack.h"
 
-#define TLSPACK_KEYS	30	/* keys of the tls object */
+#define TLSPACK_KEYS	35	/* keys of the tls object */
 #define TLSPACK_DIRKEYS	9
 
 static const struct {
@@ -271,6 +271,17 @@ tlspack_resumption(msgpack_packer *pk, const struct tls_info *ti)
 	tlspack_tri(pk, "hello_retry", ti->hello_retry, sh);
 }
 
+/* What a key log made of it; never the keys. */
+static void
+tlspack_decrypt(msgpack_packer *pk, const struct tls_info *ti)
+{
+	tlspack_tri(pk, "decrypted", ti->rec_decrypted > 0, 1);
+	tlspack_u64(pk, "records_decrypted", ti->rec_decrypted, 1);
+	tlspack_u64(pk, "records_failed", ti->rec_failed, 1);
+	tlspack_u64(pk, "records_not_decrypted", ti->rec_skipped, 1);
+	tlspack_cstr(pk, "decrypt_error", ti->dec_error);
+}
+
 void
 tlspack_info(const struct tls_info *ti, msgpack_packer *pk)
 {
@@ -303,4 +314,5 @@ tlspack_info(const struct tls_info *ti, msgpack_packer *pk)
 	tlspack_dir(pk, "s2c", &ti->d[DIR_S2C]);
 	tlspack_u64(pk, "resyncs", ti->resyncs, 1);
 	tlspack_cstr(pk, "error", ti->error);
+	tlspack_decrypt(pk, ti);
 }

@@ -174,6 +174,14 @@ uninstall:
 
 .PHONY: install uninstall
 
+# htracrd with the hooks only tests use (HTRACR_TEST_HOOKS), for
+# tests/regress/100: never installed, never the program "make" builds.
+$(B)/htracrd-testhooks: $(filter-out $(B)/daemon/control.o,$(DAEMON_O)) \
+    $(B)/daemon/control-testhooks.o $(COMMON_O) $(LL_O)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(DPKG_LIBS)
+$(B)/daemon/control-testhooks.o: daemon/control.c | buildcheck
+	$(CC) $(ALL_CFLAGS) -DHTRACR_TEST_HOOKS -c -o $@ $<
+
 # Renderers. render_html.c embeds client/timeline.html with an .incbin,
 # which the compiler's dependency files do not see: name it here.
 # docrender runs the renderers over a document file, for tests/regress

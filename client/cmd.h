@@ -41,6 +41,7 @@ extern const struct cmd_entry	*cmd_table[];
 
 extern const struct cmd_entry	 cmd_analyze_entry;
 extern const struct cmd_entry	 cmd_dump_entry;
+extern const struct cmd_entry	 cmd_keys_entry;
 extern const struct cmd_entry	 cmd_load_entry;
 extern const struct cmd_entry	 cmd_ports_entry;
 extern const struct cmd_entry	 cmd_replay_entry;
@@ -82,13 +83,16 @@ int	 cmd_dump_write(struct client *, const struct cmd_format *, uint64_t,
 	    FILE *, const struct render_opts *);
 
 struct pcapfile;
+struct keyfile;
 /*
  * Streams an opened capture file to the daemon as a new session (load
- * and analyze), keeping in the daemon what keep says (below); *summary
- * is the session summary, valid until the next reply is read.
+ * and analyze), keeping in the daemon what keep says (below), with the
+ * TLS key log kf (NULL: none) sent before the frames; *summary is the
+ * session summary, valid until the next reply is read.
  */
 int	 cmd_load_stream(struct client *, struct pcapfile *, const char *,
-	    const uint16_t *, size_t, int, msgpack_object *);
+	    const uint16_t *, size_t, int, struct keyfile *,
+	    msgpack_object *);
 #define CMD_KEEP_FRAMES		0x1	/* raw frames and body bytes */
 #define CMD_KEEP_PACKETS	0x2	/* each connection's packet records */
 #define CMD_KEEP_HEADERS	0x4	/* every header of every message */

@@ -25,6 +25,7 @@
 
 #include "client.h"
 #include "cmd.h"
+#include "keyfile.h"
 #include "log.h"
 #include "outfile.h"
 #include "pcapfile.h"
@@ -37,7 +38,8 @@
 static int	 cmd_analyze_exec(struct cmd_ctx *, int, char **);
 
 const struct cmd_entry	cmd_analyze_entry = {
-	"analyze", "FILE [--ports 80,8080] [--json] [--format FORMAT] "
+	"analyze", "FILE [--ports 80,8080] [--keylog KEYS] [--json] "
+	"[--format FORMAT] "
 	"[-o FILE] [--force] [--packets] [--budget MIB] [-v]", CMD_JSON,
 	cmd_analyze_exec
 };
@@ -47,6 +49,8 @@ struct analyze {
 	const char	*output;
 	const char	*format;
 	const char	*budget;
+	const char	*keylog;
+	struct keyfile	 kf;
 	uint16_t	 ports[PROTO_MAX_PORTS];
 	size_t		 nports;
 	int		 force;
@@ -250,6 +254,7 @@ cmd_analyze_options(struct cmd_ctx *ctx, struct analyze *a, int argc,
 		{ "force", no_argument, NULL, 'F' },
 		{ "packets", no_argument, NULL, 'P' },
 		{ "budget", required_argument, NULL, 'b' },
+		{ "keylog", required_argument, NULL, 'k' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -287,6 +292,9 @@ cmd_analyze_options(struct cmd_ctx *ctx, struct analyze *a, int argc,
 			}
 			a->budget = optarg;
 			break;
+		case 'k':
+			a->keylog = optarg;
+			break;
 		case 'v':
 			a->verbose = 1;
 			break;
@@ -323,7 +331,8 @@ cmd_analyze_run(struct cmd_ctx *ctx, struct analyze *a,
 	rc = cmd_load_stream(&c, pf, basename(copy), a->ports, a->nports,
 	    (fmt->doc == NULL && fmt->doc_opts == NULL ? CMD_KEEP_FRAMES : 0) |
 	    (a->packets ? CMD_KEEP_PACKETS : 0) |
-	    (fmt->headers ? CMD_KEEP_HEADERS : 0), &summary);
+	    (fmt->headers ? CMD_KEEP_HEADERS : 0),
+	    a->keylog != NULL ? &a->kf : NULL, &summary);
 	free(copy);
 	if (rc == 0 && proto_get_u64(&summary, "id", &session) == -1) {
 		log_warnx("the private htracrd sent a summary without an id");
@@ -367,16 +376,23 @@ cmd_analyze_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	snprintf(a.dir, sizeof(a.dir), "%s/htracrctl.XXXXXX", tmp);
 
 	/* Refuse a bad input or output before starting anything. */
-	if (pcapfile_open(&pf, a.file) == -1)
+	a.kf.fd = -1;
+	if (a.keylog != NULL && keyfile_open(&a.kf, a.keylog) == -1)
 		return (CMD_ERROR);
+	if (pcapfile_open(&pf, a.file) == -1) {
+		keyfile_close(&a.kf);
+		return (CMD_ERROR);
+	}
 	if (outfile_open(&of, a.output, a.force, fmt->binary) == -1) {
 		pcapfile_close(&pf);
+		keyfile_close(&a.kf);
 		return (CMD_ERROR);
 	}
 	ok = cmd_analyze_run(ctx, &a, fmt, &pf, of.fp, ctx->color &&
 	    (a.output == NULL || strcmp(a.output, "-") == 0)) == 0;
 	cmd_analyze_stop(&a);
 	pcapfile_close(&pf);
+	keyfile_close(&a.kf);
 	if (outfile_close(&of, ok) == -1)
 		ok = 0;
 	return (ok ? CMD_OK : CMD_ERROR);

@@ -12,6 +12,7 @@
 #include "client.h"
 #include "cmd.h"
 #include "json.h"
+#include "keyfile.h"
 #include "log.h"
 #include "pcapfile.h"
 #include "proto.h"
@@ -21,7 +22,8 @@
 static int	 cmd_load_exec(struct cmd_ctx *, int, char **);
 
 const struct cmd_entry	cmd_load_entry = {
-	"load", "FILE [--ports 80,8080] [--json]", CMD_JSON, cmd_load_exec
+	"load", "FILE [--ports 80,8080] [--keylog KEYS] [--json]", CMD_JSON,
+	cmd_load_exec
 };
 
 static uint64_t
@@ -91,15 +93,23 @@ cmd_load_frames(struct client *c, struct pcapfile *pf,
 
 int
 cmd_load_stream(struct client *c, struct pcapfile *pf, const char *source,
-    const uint16_t *ports, size_t nports, int keep,
+    const uint16_t *ports, size_t nports, int keep, struct keyfile *kf,
     msgpack_object *summary)
 {
 	msgpack_object		 res;
 	const msgpack_object	*s;
 	struct pcapfile_blob	 b;
+	uint64_t		 session;
 
-	if (cmd_load_begin(c, pf, source, ports, nports, keep) == 0)
+	if ((session = cmd_load_begin(c, pf, source, ports, nports,
+	    keep)) == 0)
 		return (-1);
+	/* Keys first: each TLS connection is decrypted as it goes by. */
+	if (kf != NULL) {
+		if (keyfile_send(c, kf, session, 1, &res) == -1)
+			return (-1);
+		keyfile_report(kf, &res);
+	}
 	while (pcapfile_next(pf, &b))
 		if (cmd_load_frames(c, pf, &b) == -1)
 			return (-1);
@@ -123,11 +133,14 @@ cmd_load_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	static const struct option	 opts[] = {
 		{ "ports", required_argument, NULL, 'p' },
+		{ "keylog", required_argument, NULL, 'k' },
 		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct client	 c;
 	struct pcapfile	 pf;
+	struct keyfile	 kf;
+	const char	*keylog = NULL;
 	msgpack_object	 summary;
 	uint16_t	 ports[PROTO_MAX_PORTS];
 	size_t		 nports = 0;
@@ -141,6 +154,9 @@ cmd_load_exec(struct cmd_ctx *ctx, int argc, char **argv)
 			if (cmd_parse_ports(optarg, ports, &nports) == -1)
 				return (CMD_USAGE);
 			break;
+		case 'k':
+			keylog = optarg;
+			break;
 		case 'j':
 			ctx->json = 1;
 			break;
@@ -151,16 +167,22 @@ cmd_load_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	if (argc - optind != 1)
 		return (cmd_usage(ctx->entry));
 	path = argv[optind];
-	if (pcapfile_open(&pf, path) == -1)
+	kf.fd = -1;
+	if (keylog != NULL && keyfile_open(&kf, keylog) == -1)
 		return (CMD_ERROR);
+	if (pcapfile_open(&pf, path) == -1) {
+		keyfile_close(&kf);
+		return (CMD_ERROR);
+	}
 	if (cmd_connect(ctx, &c) == -1) {
 		pcapfile_close(&pf);
+		keyfile_close(&kf);
 		return (CMD_ERROR);
 	}
 	copy = xstrdup(path);
 	if (cmd_load_stream(&c, &pf, basename(copy), ports,
 	    nports, CMD_KEEP_FRAMES | CMD_KEEP_PACKETS | CMD_KEEP_HEADERS,
-	    &summary) == 0) {
+	    keylog != NULL ? &kf : NULL, &summary) == 0) {
 		if (ctx->json) {
 			json_write(stdout, &summary);
 			putchar('\n');
@@ -170,6 +192,7 @@ cmd_load_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 	free(copy);
 	pcapfile_close(&pf);
+	keyfile_close(&kf);
 	client_close(&c);
 	return (rc);
 }

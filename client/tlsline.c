@@ -2,9 +2,10 @@
  * tlsline.c: a TLS connection's "tls" object (PROTOCOL.md) as one line
  * for people, shared by the text tables and the terminal waterfall:
  * "TLS 1.3 TLS_AES_128_GCM_SHA256 sni example.com alpn h2,http/1.1 -> ?
- * handshake 1.20ms 1 rt resumed". Runs in htracrctl; every string from
- * the wire is escaped. "?" marks what cannot be seen without keys (the
- * ALPN choice of TLS 1.3), "-" what was not sent or not captured.
+ * handshake 1.20ms 1 rt resumed decrypted 18 records". Runs in
+ * htracrctl; every string from the wire is escaped. "?" marks what
+ * cannot be seen without keys (the ALPN choice of TLS 1.3), "-" what
+ * was not sent or not captured.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -89,6 +90,30 @@ tlsline_alert(char *buf, size_t size, size_t *off, const msgpack_object *tls)
 		    (unsigned int)a->via.array.size - 1);
 }
 
+/*
+ * What a key log did: "decrypted 18 records (2 failed)", or "not
+ * decrypted: why" when it had a reason and decrypted nothing.
+ */
+static void
+tlsline_decrypt(char *buf, size_t size, size_t *off,
+    const msgpack_object *tls)
+{
+	char	 why[160];
+	int64_t	 ok, bad;
+
+	ok = render_int(tls, "records_decrypted", 0);
+	bad = render_int(tls, "records_failed", 0);
+	if (ok > 0)
+		tlsline_add(buf, size, off, " decrypted %lld records",
+		    (long long)ok);
+	if (bad > 0)
+		tlsline_add(buf, size, off, " %s%lld failed%s", ok > 0 ? "(" :
+		    "records: ", (long long)bad, ok > 0 ? ")" : "");
+	if (ok == 0 && tlsline_str(why, sizeof(why), tls, "decrypt_error",
+	    NULL) != NULL)
+		tlsline_add(buf, size, off, " not decrypted: %s", why);
+}
+
 const char *
 tlsline_fmt(char *buf, size_t size, const msgpack_object *tls)
 {
@@ -125,6 +150,7 @@ tlsline_fmt(char *buf, size_t size, const msgpack_object *tls)
 		tlsline_add(buf, size, &off, " early-data-offered");
 	if (render_bool(tls, "hello_retry"))
 		tlsline_add(buf, size, &off, " hello-retry");
+	tlsline_decrypt(buf, size, &off, tls);
 	tlsline_alert(buf, size, &off, tls);
 	if (render_str(tls, "error", &len) != NULL)
 		tlsline_add(buf, size, &off, " ! %s",

@@ -727,7 +727,7 @@ analyzer_test_overflow(const char *name)
  * see seccomp kill it with SIGSYS; =heap-overflow, in the sanitizer
  * build, makes it read past the end of a heap block.
  */
-static void
+void
 analyzer_test_syscall(const char *name)
 {
 	char *const	 argv[] = { NULL };

@@ -112,11 +112,15 @@ void		 analyzer_session_unref(struct ksession *);
 void		 analyzer_stream_start(struct client *);
 int		 analyzer_capture_cmd(uint32_t, const void *, size_t);
 void		 analyzer_engine_config(struct engine_config *);
+void		 analyzer_test_syscall(const char *);
 
 /* limit.c */
 int		 limit_admit(int, uid_t, pid_t);
 void		 limit_release(uid_t);
 void		 limit_sweep(void);
+
+/* control_keys.c */
+void		 control_keys(struct client *, uint64_t, const msgpack_object *);
 
 /* control.c */
 void		 control_dispatch(struct client *, const msgpack_object *);

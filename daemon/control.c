@@ -63,6 +63,9 @@ static const struct control_field control_f_load_begin[] = {
 	{ "format", CF_STR, 0 }, { NULL, 0, 0 } };
 static const struct control_field control_f_load_frames[] = {
 	{ "frames", CF_BIN, 1 }, { NULL, 0, 0 } };
+static const struct control_field control_f_keys[] = {
+	{ "session", CF_UINT, 0 }, { "keys", CF_BIN, 1 }, { "end", CF_BOOL, 0 },
+	{ NULL, 0, 0 } };
 static const struct control_field control_f_start[] = {
 	{ "interface", CF_STR, 0 }, { "ports", CF_ARRAY, 0 }, { NULL, 0, 0 } };
 static const struct control_field control_f_ports[] = {
@@ -95,6 +98,7 @@ static const struct control_entry control_table[] = {
 	{ PROTO_OP_LOAD_FRAMES, 0, control_f_load_frames,
 	    control_load_frames },
 	{ PROTO_OP_LOAD_END, 0, control_f_none, control_load_end },
+	{ PROTO_OP_KEYS, 0, control_f_keys, control_keys },
 	{ PROTO_OP_START, CTL_CAPTURE, control_f_start, live_start },
 	{ PROTO_OP_STOP, CTL_CAPTURE, control_f_none, live_stop },
 	{ PROTO_OP_PORTS, CTL_CAPTURE, control_f_ports, live_ports },
@@ -622,6 +626,13 @@ control_status(struct client *c, uint64_t id, const msgpack_object *req)
 	int		 idle = analyzer.cstate == CAPTURE_IDLE ||
 			    analyzer.cstate == CAPTURE_STARTING;
 
+#ifdef HTRACR_TEST_HOOKS
+	/*
+	 * Test builds only (make build/htracrd-testhooks): the sandbox
+	 * still holds once sessions were decrypted (tests/regress/100).
+	 */
+	analyzer_test_syscall(getenv("HTRACR_TEST_SYSCALL_ON_STATUS"));
+#endif
 	TAILQ_FOREACH(ks, &analyzer.sessions, entry)
 		mem += session_memory(ks->s);
 	control_ok(&sb, &pk, id, 8);

@@ -32,6 +32,7 @@
 #define PROTO_MAX_IFNAME	15		/* IFNAMSIZ - 1 */
 #define PROTO_MAX_SNAPLEN	262144		/* bytes of one frame */
 #define PROTO_FRAMES_BATCH	(256 * 1024)	/* bytes of frames per message */
+#define PROTO_KEYS_BATCH	(64 * 1024)	/* key log bytes per message */
 #define PROTO_CHUNK_ITEMS	256		/* items per streamed chunk */
 
 /* Operations, in numbered blocks. Retired numbers are never reused. */
@@ -49,6 +50,7 @@ enum proto_op {
 	PROTO_OP_LOAD_BEGIN = 200,
 	PROTO_OP_LOAD_FRAMES = 201,
 	PROTO_OP_LOAD_END = 202,
+	PROTO_OP_KEYS = 203,		/* TLS key log bytes for a session */
 
 	/* 300-399: live capture */
 	PROTO_OP_START = 300,

@@ -1,0 +1,190 @@
+#!/bin/sh
+# 100-tlscrypt: HTTPS decrypted with the client's key log. nginx with a
+# certificate the test makes, in one namespace made here; curl in
+# another writing SSLKEYLOGFILE, over TLS 1.3 and TLS 1.2 with each AEAD
+# cipher (AES-128-GCM, AES-256-GCM, ChaCha20-Poly1305): several URLs on
+# one connection, a gzip body, a 304 and a POST on each. tcpdump
+# captures it. `htracrctl analyze --keylog --json` is compared with
+# tshark -o tls.keylog_file on the same file: per connection the
+# requests (method, path) and statuses in order, SNI, ALPN and cipher
+# suite. Then: a CBC suite is reported not decrypted, a wrong key log
+# gives failed records and no transaction, `load` then `keys` analyses
+# the session again with the keys, and the analyzer still dies of
+# SIGSYS on openat after decrypting. Needs root and ip netns.
+. "$(dirname "$0")/lib.sh"
+
+t_need_netns
+t_need_cmd nginx tcpdump curl openssl tshark python3
+t_need_bins
+t_tmpdir
+
+SRV=10.231.100.1
+CLI=10.231.100.2
+NAME=crypt.htracr.test
+CAP=$T_TMP/tls.pcap
+KEYS=$T_TMP/keys.txt
+
+start_nginx() {
+	mkdir -p "$T_TMP/nginx" "$T_TMP/www"
+	printf 'index\n' >"$T_TMP/www/index.html"
+	printf 'a\n' >"$T_TMP/www/a.txt"
+	python3 -c 'print("htracr decrypts this line\n" * 400, end="")' \
+	    >"$T_TMP/www/big.txt"
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 \
+	    -keyout "$T_TMP/nginx/k.pem" -out "$T_TMP/nginx/c.pem" \
+	    -subj "/CN=$NAME" >/dev/null 2>&1 || return 1
+	cat >"$T_TMP/nginx/nginx.conf" <<EOF
+daemon off;
+master_process off;
+worker_processes 1;
+pid $T_TMP/nginx/nginx.pid;
+error_log $T_TMP/nginx/error.log;
+events { worker_connections 64; }
+http {
+	access_log $T_TMP/nginx/access.log;
+	client_body_temp_path $T_TMP/nginx/body;
+	gzip on;
+	gzip_types text/plain;
+	gzip_min_length 0;
+	if_modified_since before;
+	server {
+		listen $SRV:443 ssl;
+		ssl_certificate $T_TMP/nginx/c.pem;
+		ssl_certificate_key $T_TMP/nginx/k.pem;
+		ssl_protocols TLSv1.2 TLSv1.3;
+		ssl_ciphers ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-CHACHA20-POLY1305:ECDHE-RSA-AES128-SHA;
+		ssl_session_tickets off;
+		root $T_TMP/www;
+		location /post { return 201 "made\n"; }
+	}
+}
+EOF
+	T_BG_LOG=$T_TMP/nginx/stderr t_bg ip netns exec "$T_NS_PREFIX-srv" \
+	    nginx -p "$T_TMP/nginx" -c "$T_TMP/nginx/nginx.conf"
+	t_wait_for 10 t_ns srv curl -sk -o /dev/null "https://$SRV/"
+}
+
+start_tcpdump() {
+	T_BG_LOG=$T_TMP/tcpdump.log t_bg ip netns exec "$T_NS_PREFIX-srv" \
+	    tcpdump -i "$T_VETH_A" -s 0 -U -w "$CAP" tcp
+	TCPDUMP_PID=$T_BG_PID
+	t_wait_for 10 grep -q 'listening on' "$T_TMP/tcpdump.log"
+}
+
+# One connection: four GETs (one gzip, one conditional), then a POST.
+curl_case() {
+	u=https://$NAME
+	since=$(date -u -d '+1 day' '+%a, %d %b %Y %H:%M:%S GMT')
+	t_ns cli env SSLKEYLOGFILE="$KEYS" timeout 20 curl -sk --max-time 10 \
+	    --http1.1 --resolve "$NAME:443:$SRV" "$@" \
+	    -o /dev/null "$u/" -o /dev/null "$u/a.txt" \
+	    --next -sk --http1.1 --resolve "$NAME:443:$SRV" "$@" --compressed \
+	    -o /dev/null "$u/big.txt" \
+	    --next -sk --http1.1 --resolve "$NAME:443:$SRV" "$@" \
+	    -H "If-Modified-Since: $since" -o /dev/null "$u/a.txt" \
+	    --next -sk --http1.1 --resolve "$NAME:443:$SRV" "$@" \
+	    -d 'name=value' -o /dev/null "$u/post" \
+	    >/dev/null 2>>"$T_TMP/curl.err"
+}
+
+run_clients() {
+	curl_case --tlsv1.3 --tls13-ciphers TLS_AES_128_GCM_SHA256
+	curl_case --tlsv1.3 --tls13-ciphers TLS_AES_256_GCM_SHA384
+	curl_case --tlsv1.3 --tls13-ciphers TLS_CHACHA20_POLY1305_SHA256
+	curl_case --tls-max 1.2 --ciphers ECDHE-RSA-AES128-GCM-SHA256
+	curl_case --tls-max 1.2 --ciphers ECDHE-RSA-AES256-GCM-SHA384
+	curl_case --tls-max 1.2 --ciphers ECDHE-RSA-CHACHA20-POLY1305
+	curl_case --tls-max 1.2 --ciphers ECDHE-RSA-AES128-SHA
+}
+
+t_ns_add srv >/dev/null && t_ns_add cli >/dev/null &&
+    t_veth srv "$SRV/24" cli "$CLI/24" ||
+	{ t_fail "$T_NAME/setup" "cannot make the namespaces and veth"; t_exit; }
+start_nginx || { t_fail "$T_NAME/nginx" "nginx did not come up: $(tail -n 1 "$T_TMP/nginx/error.log" 2>/dev/null)"; t_exit; }
+start_tcpdump || { t_fail "$T_NAME/tcpdump" "tcpdump did not start: $(tail -n 1 "$T_TMP/tcpdump.log")"; t_exit; }
+run_clients
+sleep 1
+t_kill "$TCPDUMP_PID"
+t_check "$T_NAME/keylog_written" test -s "$KEYS"
+
+if ! timeout 60 "$HTRACRCTL" analyze "$CAP" --ports 443 --keylog "$KEYS" \
+    --json >"$T_TMP/dec.json" 2>"$T_TMP/dec.err"; then
+	t_fail "$T_NAME/analyze" "$(head -n 1 "$T_TMP/dec.err")"
+	t_exit
+fi
+t_pass "$T_NAME/analyze"
+
+timeout 60 tshark -r "$CAP" -o "tls.keylog_file:$KEYS" -d tcp.port==443,tls \
+    -T fields -E occurrence=a -E aggregator='|' -E separator='	' \
+    -e tcp.srcport -e tcp.dstport -e http.request.method \
+    -e http.request.uri -e http.response.code \
+    -e tls.handshake.extensions_server_name \
+    -e tls.handshake.extensions_alpn_str -e tls.handshake.ciphersuite \
+    -e tls.handshake.type \
+    >"$T_TMP/tshark.tsv" 2>"$T_TMP/tshark.err" ||
+	{ t_fail "$T_NAME/tshark" "$(head -n 1 "$T_TMP/tshark.err")"; t_exit; }
+
+python3 "$T_ROOT/tests/regress/tlscrypt.py" "$T_NAME" "$T_TMP/dec.json" \
+    "$T_TMP/tshark.tsv" >"$T_TMP/res" 2>"$T_TMP/res.err"
+rc=$?
+cat "$T_TMP/res"
+[ "$rc" -eq 0 ] || t_fail "$T_NAME/check" "checker failed: $(tail -n 1 "$T_TMP/res.err")"
+grep -q '^FAIL: ' "$T_TMP/res" && T_FAILED=1
+
+# Keys never leave the daemon: no secret of the log is in the JSON.
+secret=$(awk '$1 == "CLIENT_RANDOM" { print $3; exit }' "$KEYS")
+t_check "$T_NAME/no_keys_in_json" sh -c "[ -n '$secret' ] && ! grep -qi '$secret' '$T_TMP/dec.json'"
+
+# A key log whose secrets are all wrong: records fail, nothing is made up.
+awk '{ s = $3; gsub(/0/, "1", s); print $1, $2, s }' "$KEYS" >"$T_TMP/bad.txt"
+timeout 60 "$HTRACRCTL" analyze "$CAP" --ports 443 --keylog "$T_TMP/bad.txt" \
+    --json >"$T_TMP/bad.json" 2>"$T_TMP/bad.err"
+t_eq "$T_NAME/wrong_keys" "0 transactions, failed records, no record decrypted" \
+    "$(t_json "$T_TMP/bad.json" '"%d transactions, %s, %s" % (len(d["transactions"]), "failed records" if all(c["tls"]["records_failed"] > 0 for c in d["connections"] if c["tls"]["cipher_suite"] != 0xc013) else "records not failed", "no record decrypted" if all(c["tls"]["records_decrypted"] == 0 for c in d["connections"]) else "records decrypted")')"
+
+# The same capture loaded without keys, then given them.
+t_daemon_start || { t_fail "$T_NAME/daemon" "$(tail -n 1 "$T_TMP/htracrd.log")"; t_exit; }
+t_ctl load "$CAP" --ports 443 --json >"$T_TMP/load.json" 2>"$T_TMP/load.err" ||
+    t_fail "$T_NAME/load" "$(head -n 1 "$T_TMP/load.err")"
+sid=$(t_json "$T_TMP/load.json" 'str(d["id"])')
+t_eq "$T_NAME/load_no_keys" "0" "$(t_json "$T_TMP/load.json" 'str(d["transactions"])')"
+t_ctl keys "$KEYS" "$sid" >"$T_TMP/keys.out" 2>&1 ||
+    t_fail "$T_NAME/keys" "$(head -n 1 "$T_TMP/keys.out")"
+t_check "$T_NAME/keys_rerun" grep -q "session $sid: .* analysed again" "$T_TMP/keys.out"
+t_ctl dump --format json "$sid" >"$T_TMP/rerun.json" 2>"$T_TMP/rerun.err" ||
+    t_fail "$T_NAME/keys_dump" "$(head -n 1 "$T_TMP/rerun.err")"
+t_eq "$T_NAME/keys_same_as_analyze" \
+    "$(t_json "$T_TMP/dec.json" 'str(sorted((t["request"]["method"], t["request"]["target"], t["response"]["status"]) for t in d["transactions"]))')" \
+    "$(t_json "$T_TMP/rerun.json" 'str(sorted((t["request"]["method"], t["request"]["target"], t["response"]["status"]) for t in d["transactions"]))')"
+
+# The people's views: the TLS line says what was decrypted, and why not.
+t_ctl show "$sid" --table >"$T_TMP/show.txt" 2>&1
+t_check "$T_NAME/text_decrypted" grep -q "TLS 1.3 TLS_CHACHA20_POLY1305_SHA256 sni $NAME alpn http/1.1 -> http/1.1 .* decrypted 18 records" "$T_TMP/show.txt"
+t_check "$T_NAME/text_not_decrypted" grep -q "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA .* not decrypted: version or cipher suite" "$T_TMP/show.txt"
+t_check "$T_NAME/text_transactions" grep -q "POST  *201 .*/post" "$T_TMP/show.txt"
+COLUMNS=160 t_ctl show "$sid" --waterfall >"$T_TMP/wf.txt" 2>&1
+t_check "$T_NAME/waterfall_decrypted" grep -q "decrypted 13 records" "$T_TMP/wf.txt"
+
+# The sandbox still holds after decrypting: a test build of htracrd
+# (make build/htracrd-testhooks) tries openat when asked for its status,
+# here after a load decrypted 30 transactions.
+if make -s -C "$T_ROOT" build/htracrd-testhooks >"$T_TMP/make.log" 2>&1; then
+	mkdir -p "$T_TMP/hook"
+	HTRACR_TEST_SYSCALL_ON_STATUS=openat "$T_ROOT/build/htracrd-testhooks" \
+	    --foreground --no-capture --socket "$T_TMP/hook/s" \
+	    >"$T_TMP/hook.log" 2>&1 &
+	HP=$!
+	t_atexit "t_kill $HP"
+	t_wait_for 10 test -S "$T_TMP/hook/s"
+	"$HTRACRCTL" --socket "$T_TMP/hook/s" load "$CAP" --ports 443 \
+	    --keylog "$KEYS" --json >"$T_TMP/hook.json" 2>"$T_TMP/hook.err"
+	t_eq "$T_NAME/sandbox_decrypted_first" 30 \
+	    "$(t_json "$T_TMP/hook.json" 'str(d["transactions"])')"
+	"$HTRACRCTL" --socket "$T_TMP/hook/s" status >/dev/null 2>&1
+	t_wait_for 10 grep -q SIGSYS "$T_TMP/hook.log"
+	t_check "$T_NAME/sandbox_openat_sigsys" grep -q "SIGSYS" "$T_TMP/hook.log"
+	t_kill "$HP"
+else
+	t_fail "$T_NAME/testhooks_build" "$(tail -n 1 "$T_TMP/make.log")"
+fi
+t_exit

@@ -3,9 +3,10 @@
  * record tls.c completes comes here; once the connection's version,
  * cipher suite and randoms are known and the session's key log has its
  * secrets, the record is decrypted and its plaintext handed on:
- * application data to an HTTP/1.x parser of its own (as if it were the
- * TCP stream of a clear connection), the server's EncryptedExtensions
- * (TLS 1.3) read for the ALPN protocol chosen.
+ * application data to an HTTP/2 engine when ALPN chose "h2", else to an
+ * HTTP/1.x parser, of the connection's own (as if it were the TCP
+ * stream of a clear connection); the server's EncryptedExtensions (TLS
+ * 1.3) are read for the ALPN protocol chosen.
  *
  * Records wait, in arrival order across both directions, while their
  * keys are not known (the key log of a live capture trails the
@@ -24,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "h2.h"
 #include "http.h"
 #include "keylog.h"
 #include "tls.h"
@@ -57,6 +59,7 @@ struct tlsdec {
 	struct tls_info		*ti;
 	struct tlscrypt		*cr;
 	struct http_conn	*http;
+	struct h2_conn		*h2;
 	int			 off;		/* given up: only count */
 	int			 stopped[2];	/* bytes lost: no more */
 	int			 eof[2];	/* ended while records wait */
@@ -126,6 +129,8 @@ tlsdec_free(struct session *s, struct tlsdec *td)
 		tlsdec_give_up(s, td, "no keys in the key log for it");
 	if (td->http != NULL)
 		http_conn_free(s, td->http);
+	if (td->h2 != NULL)
+		h2_conn_free(s, td->h2);
 	tlscrypt_free(td->cr);
 	if (td->ee != NULL) {
 		session_uncharge(s, TLSDEC_MAX_EE);
@@ -199,21 +204,22 @@ tlsdec_ee(struct session *s, struct tlsdec *td, const u_char *p, size_t n)
 	td->ee = NULL;
 }
 
-/* The parser for the plaintext, made at the first application data. */
-static struct http_conn *
-tlsdec_http(struct session *s, struct tlsdec *td)
+/*
+ * The parser of the plaintext, made at the first application data (the
+ * ALPN choice is known by then, in TLS 1.3 from EncryptedExtensions).
+ */
+static void
+tlsdec_parser(struct session *s, struct tlsdec *td)
 {
 	struct tls_info	*ti = td->ti;
 
-	if (td->http != NULL)
-		return (td->http);
+	if (td->http != NULL || td->h2 != NULL)
+		return;
 	if (ti->alpn != NULL && ti->alpnlen == 2 &&
-	    memcmp(ti->alpn, "h2", 2) == 0) {
-		tlsdec_error(td, "ALPN h2: HTTP/2 plaintext is not parsed");
-		return (NULL);
-	}
-	td->http = http_conn_new(s, td->c, HTTP_PROBE);
-	return (td->http);
+	    memcmp(ti->alpn, "h2", 2) == 0)
+		td->h2 = h2_conn_new(s, td->c);
+	else
+		td->http = http_conn_new(s, td->c, HTTP_PROBE);
 }
 
 /* Plaintext lost with a record: a gap for the parser, if it started. */
@@ -222,7 +228,11 @@ tlsdec_gap(struct session *s, struct tlsdec *td, const struct tlsdec_rec *r)
 {
 	size_t	 over = td->cr != NULL ? tlscrypt_overhead(td->cr) : 0;
 
-	if (td->http != NULL && r->body > over)
+	if (r->body <= over)
+		return;
+	if (td->h2 != NULL)
+		h2_gap(s, td->h2, r->dir, r->body - over, r->us, r->frame);
+	else if (td->http != NULL)
 		http_gap(s, td->http, r->dir, r->body - over, r->us, r->frame);
 }
 
@@ -230,11 +240,14 @@ static void
 tlsdec_plain(struct session *s, struct tlsdec *td, const struct tlsdec_rec *r,
     uint8_t type, size_t n)
 {
-	struct http_conn	*hc;
-
 	if (type == TLSDEC_CT_APPDATA && n > 0) {
-		if ((hc = tlsdec_http(s, td)) != NULL)
-			http_data(s, hc, r->dir, tlsdec_out, n, r->us, r->frame);
+		tlsdec_parser(s, td);
+		if (td->h2 != NULL)
+			h2_data(s, td->h2, r->dir, tlsdec_out, n, r->us,
+			    r->frame);
+		else
+			http_data(s, td->http, r->dir, tlsdec_out, n, r->us,
+			    r->frame);
 	} else if (type == TLSDEC_CT_HANDSHAKE && r->dir == DIR_S2C &&
 	    td->ti->version == TLSCRYPT_V13)
 		tlsdec_ee(s, td, tlsdec_out, n);
@@ -313,6 +326,16 @@ tlsdec_queue(struct session *s, struct tlsdec *td, const struct tlsdec_rec *r)
 	session_charge(s, sizeof(*q) + r->len);
 }
 
+static void
+tlsdec_end(struct session *s, struct tlsdec *td, int dir, uint64_t us,
+    uint32_t frame, int closed)
+{
+	if (td->h2 != NULL)
+		h2_eof(s, td->h2, dir, us, frame, closed);
+	else if (td->http != NULL)
+		http_eof(s, td->http, dir, us, frame, closed);
+}
+
 /* Delivers an end that came while records waited. */
 static void
 tlsdec_ended(struct session *s, struct tlsdec *td)
@@ -323,9 +346,8 @@ tlsdec_ended(struct session *s, struct tlsdec *td)
 		if (!td->eof[dir])
 			continue;
 		td->eof[dir] = 0;
-		if (td->http != NULL)
-			http_eof(s, td->http, dir, td->eof_us[dir],
-			    td->eof_frame[dir], td->closed[dir]);
+		tlsdec_end(s, td, dir, td->eof_us[dir], td->eof_frame[dir],
+		    td->closed[dir]);
 	}
 }
 
@@ -379,6 +401,5 @@ tlsdec_eof(struct session *s, struct tlsdec *td, int dir, uint64_t us,
 		td->closed[dir] = closed;
 		return;
 	}
-	if (td->http != NULL)
-		http_eof(s, td->http, dir, us, frame, closed);
+	tlsdec_end(s, td, dir, us, frame, closed);
 }

@@ -2,7 +2,7 @@
  * tlsdec.h: a TLS connection decrypted with its session's key log. The
  * record layer (tls.c) hands every record to a sink here; protected
  * ones are decrypted (tlscrypt.c) and their plaintext goes to the
- * HTTP/1.x engine (http.c). Records that wait for keys are queued, in
+ * HTTP/2 engine (h2.c) when ALPN chose "h2", else to HTTP/1.x (http.c). Records that wait for keys are queued, in
  * order, within TLSDEC_MAX_QUEUE bytes; when the key log grows the
  * queue is tried again.
  *

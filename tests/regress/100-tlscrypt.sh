@@ -3,8 +3,8 @@
 # certificate the test makes, in one namespace made here; curl in
 # another writing SSLKEYLOGFILE, over TLS 1.3 and TLS 1.2 with each AEAD
 # cipher (AES-128-GCM, AES-256-GCM, ChaCha20-Poly1305): several URLs on
-# one connection, a gzip body, a 304 and a POST on each. tcpdump
-# captures it. `htracrctl analyze --keylog --json` is compared with
+# one connection, a gzip body, a 304 and a POST on each, over HTTP/1.1
+# and, for two of them, HTTP/2 (ALPN h2). tcpdump captures it. `htracrctl analyze --keylog --json` is compared with
 # tshark -o tls.keylog_file on the same file: per connection the
 # requests (method, path) and statuses in order, SNI, ALPN and cipher
 # suite. Then: a CBC suite is reported not decrypted, a wrong key log
@@ -48,7 +48,7 @@ http {
 	gzip_min_length 0;
 	if_modified_since before;
 	server {
-		listen $SRV:443 ssl;
+		listen $SRV:443 ssl http2;
 		ssl_certificate $T_TMP/nginx/c.pem;
 		ssl_certificate_key $T_TMP/nginx/k.pem;
 		ssl_protocols TLSv1.2 TLSv1.3;
@@ -72,29 +72,34 @@ start_tcpdump() {
 }
 
 # One connection: four GETs (one gzip, one conditional), then a POST.
+# $1 is --http1.1 or --http2.
 curl_case() {
 	u=https://$NAME
 	since=$(date -u -d '+1 day' '+%a, %d %b %Y %H:%M:%S GMT')
 	t_ns cli env SSLKEYLOGFILE="$KEYS" timeout 20 curl -sk --max-time 10 \
-	    --http1.1 --resolve "$NAME:443:$SRV" "$@" \
+	    --resolve "$NAME:443:$SRV" "$@" \
 	    -o /dev/null "$u/" -o /dev/null "$u/a.txt" \
-	    --next -sk --http1.1 --resolve "$NAME:443:$SRV" "$@" --compressed \
+	    --next -sk --resolve "$NAME:443:$SRV" "$@" --compressed \
 	    -o /dev/null "$u/big.txt" \
-	    --next -sk --http1.1 --resolve "$NAME:443:$SRV" "$@" \
+	    --next -sk --resolve "$NAME:443:$SRV" "$@" \
 	    -H "If-Modified-Since: $since" -o /dev/null "$u/a.txt" \
-	    --next -sk --http1.1 --resolve "$NAME:443:$SRV" "$@" \
+	    --next -sk --resolve "$NAME:443:$SRV" "$@" \
 	    -d 'name=value' -o /dev/null "$u/post" \
 	    >/dev/null 2>>"$T_TMP/curl.err"
 }
 
 run_clients() {
-	curl_case --tlsv1.3 --tls13-ciphers TLS_AES_128_GCM_SHA256
-	curl_case --tlsv1.3 --tls13-ciphers TLS_AES_256_GCM_SHA384
-	curl_case --tlsv1.3 --tls13-ciphers TLS_CHACHA20_POLY1305_SHA256
-	curl_case --tls-max 1.2 --ciphers ECDHE-RSA-AES128-GCM-SHA256
-	curl_case --tls-max 1.2 --ciphers ECDHE-RSA-AES256-GCM-SHA384
-	curl_case --tls-max 1.2 --ciphers ECDHE-RSA-CHACHA20-POLY1305
-	curl_case --tls-max 1.2 --ciphers ECDHE-RSA-AES128-SHA
+	h1=--http1.1
+	curl_case $h1 --tlsv1.3 --tls13-ciphers TLS_AES_128_GCM_SHA256
+	curl_case $h1 --tlsv1.3 --tls13-ciphers TLS_AES_256_GCM_SHA384
+	curl_case $h1 --tlsv1.3 --tls13-ciphers TLS_CHACHA20_POLY1305_SHA256
+	curl_case $h1 --tls-max 1.2 --ciphers ECDHE-RSA-AES128-GCM-SHA256
+	curl_case $h1 --tls-max 1.2 --ciphers ECDHE-RSA-AES256-GCM-SHA384
+	curl_case $h1 --tls-max 1.2 --ciphers ECDHE-RSA-CHACHA20-POLY1305
+	curl_case $h1 --tls-max 1.2 --ciphers ECDHE-RSA-AES128-SHA
+	# HTTP/2 inside: ALPN h2 sends the plaintext to the h2 engine.
+	curl_case --http2 --tlsv1.3 --tls13-ciphers TLS_AES_256_GCM_SHA384
+	curl_case --http2 --tls-max 1.2 --ciphers ECDHE-RSA-CHACHA20-POLY1305
 }
 
 t_ns_add srv >/dev/null && t_ns_add cli >/dev/null &&
@@ -120,7 +125,8 @@ timeout 60 tshark -r "$CAP" -o "tls.keylog_file:$KEYS" -d tcp.port==443,tls \
     -e http.request.uri -e http.response.code \
     -e tls.handshake.extensions_server_name \
     -e tls.handshake.extensions_alpn_str -e tls.handshake.ciphersuite \
-    -e tls.handshake.type \
+    -e tls.handshake.type -e http2.headers.method -e http2.headers.path \
+    -e http2.headers.status \
     >"$T_TMP/tshark.tsv" 2>"$T_TMP/tshark.err" ||
 	{ t_fail "$T_NAME/tshark" "$(head -n 1 "$T_TMP/tshark.err")"; t_exit; }
 
@@ -167,10 +173,10 @@ t_check "$T_NAME/waterfall_decrypted" grep -q "decrypted 13 records" "$T_TMP/wf.
 
 # The sandbox still holds after decrypting: a test build of htracrd
 # (make build/htracrd-testhooks) tries openat when asked for its status,
-# here after a load decrypted 30 transactions.
-if make -s -C "$T_ROOT" build/htracrd-testhooks >"$T_TMP/make.log" 2>&1; then
+# here after a load decrypted 40 transactions.
+if make -s -C "$T_ROOT" "$T_BUILD/htracrd-testhooks" >"$T_TMP/make.log" 2>&1; then
 	mkdir -p "$T_TMP/hook"
-	HTRACR_TEST_SYSCALL_ON_STATUS=openat "$T_ROOT/build/htracrd-testhooks" \
+	HTRACR_TEST_SYSCALL_ON_STATUS=openat "$T_ROOT/$T_BUILD/htracrd-testhooks" \
 	    --foreground --no-capture --socket "$T_TMP/hook/s" \
 	    >"$T_TMP/hook.log" 2>&1 &
 	HP=$!
@@ -178,7 +184,7 @@ if make -s -C "$T_ROOT" build/htracrd-testhooks >"$T_TMP/make.log" 2>&1; then
 	t_wait_for 10 test -S "$T_TMP/hook/s"
 	"$HTRACRCTL" --socket "$T_TMP/hook/s" load "$CAP" --ports 443 \
 	    --keylog "$KEYS" --json >"$T_TMP/hook.json" 2>"$T_TMP/hook.err"
-	t_eq "$T_NAME/sandbox_decrypted_first" 30 \
+	t_eq "$T_NAME/sandbox_decrypted_first" 40 \
 	    "$(t_json "$T_TMP/hook.json" 'str(d["transactions"])')"
 	"$HTRACRCTL" --socket "$T_TMP/hook/s" status >/dev/null 2>&1
 	t_wait_for 10 grep -q SIGSYS "$T_TMP/hook.log"

@@ -32,8 +32,11 @@ def split(s):
 streams = {}
 for line in open(tsv, errors="surrogateescape"):
     f = line.rstrip("\n").split("\t")
-    f += [""] * (9 - len(f))
+    f += [""] * (12 - len(f))
     sport, dport, method, uri, code, sni, alpn, suites, htypes = f[:9]
+    h2method, h2path, h2status = f[9:12]
+    # HTTP/2 inside TLS: the pseudo-headers are the request and status.
+    method, uri, code = method or h2method, uri or h2path, code or h2status
     if not sport:
         continue
     c2s = int(dport) == 443

@@ -150,6 +150,8 @@ t_eq "$T_NAME/wrong_keys" "0 transactions, failed records, no record decrypted" 
 
 # The same capture loaded without keys, then given them.
 t_daemon_start || { t_fail "$T_NAME/daemon" "$(tail -n 1 "$T_TMP/htracrd.log")"; t_exit; }
+# The socket exists from bind(); it answers from listen() on.
+t_wait_for 10 t_ctl status
 t_ctl load "$CAP" --ports 443 --json >"$T_TMP/load.json" 2>"$T_TMP/load.err" ||
     t_fail "$T_NAME/load" "$(head -n 1 "$T_TMP/load.err")"
 sid=$(t_json "$T_TMP/load.json" 'str(d["id"])')
@@ -181,7 +183,7 @@ if make -s -C "$T_ROOT" "$T_BUILD/htracrd-testhooks" >"$T_TMP/make.log" 2>&1; th
 	    >"$T_TMP/hook.log" 2>&1 &
 	HP=$!
 	t_atexit "t_kill $HP"
-	t_wait_for 10 test -S "$T_TMP/hook/s"
+	t_wait_for 10 "$HTRACRCTL" --socket "$T_TMP/hook/s" sessions
 	"$HTRACRCTL" --socket "$T_TMP/hook/s" load "$CAP" --ports 443 \
 	    --keylog "$KEYS" --json >"$T_TMP/hook.json" 2>"$T_TMP/hook.err"
 	t_eq "$T_NAME/sandbox_decrypted_first" 40 \

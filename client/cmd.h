@@ -40,6 +40,7 @@ struct cmd_entry {
 extern const struct cmd_entry	*cmd_table[];
 
 extern const struct cmd_entry	 cmd_analyze_entry;
+extern const struct cmd_entry	 cmd_delete_entry;
 extern const struct cmd_entry	 cmd_dump_entry;
 extern const struct cmd_entry	 cmd_keys_entry;
 extern const struct cmd_entry	 cmd_load_entry;

@@ -16,6 +16,7 @@ const struct cmd_entry	*cmd_table[] = {
 	&cmd_replay_entry,
 	&cmd_dump_entry,
 	&cmd_keys_entry,
+	&cmd_delete_entry,
 	&cmd_start_entry,
 	&cmd_ports_entry,
 	&cmd_status_entry,

@@ -207,6 +207,17 @@ analyzer_session_find(uint64_t id)
 	return (NULL);
 }
 
+void
+analyzer_session_delete(struct ksession *ks)
+{
+	if (ks->refs > 0 || session_running(ks->s))
+		fatalx("session %u deleted while in use", session_id(ks->s));
+	TAILQ_REMOVE(&analyzer.sessions, ks, entry);
+	analyzer.nsessions--;
+	session_free(ks->s);
+	free(ks);
+}
+
 /* The oldest finished session nobody is reading, to make room. */
 static int
 analyzer_session_evict(void)
@@ -218,10 +229,7 @@ analyzer_session_evict(void)
 			continue;
 		log_info("session %u evicted to keep at most %zu",
 		    session_id(ks->s), analyzer.conf->max_sessions);
-		TAILQ_REMOVE(&analyzer.sessions, ks, entry);
-		analyzer.nsessions--;
-		session_free(ks->s);
-		free(ks);
+		analyzer_session_delete(ks);
 		return (0);
 	}
 	return (-1);

@@ -109,6 +109,8 @@ struct ksession	*analyzer_session_find(uint64_t);
 struct ksession	*analyzer_session_new(enum session_origin, int,
 		    const struct engine_config *, uid_t, const char *);
 void		 analyzer_session_unref(struct ksession *);
+/* Forgets a kept session nobody is using (refs 0, not running). */
+void		 analyzer_session_delete(struct ksession *);
 void		 analyzer_stream_start(struct client *);
 int		 analyzer_capture_cmd(uint32_t, const void *, size_t);
 void		 analyzer_engine_config(struct engine_config *);

@@ -52,6 +52,8 @@ static const struct control_field control_f_detail[] = {
 	{ "headers", CF_BOOL, 0 }, { "brief", CF_BOOL, 0 }, { NULL, 0, 0 } };
 static const struct control_field control_f_session[] = {
 	{ "session", CF_UINT, 0 }, { NULL, 0, 0 } };
+static const struct control_field control_f_delete[] = {
+	{ "session", CF_UINT, 1 }, { NULL, 0, 0 } };
 static const struct control_field control_f_body[] = {
 	{ "session", CF_UINT, 0 }, { "txn", CF_UINT, 1 },
 	{ "which", CF_STR, 1 }, { NULL, 0, 0 } };
@@ -79,6 +81,8 @@ static void	control_detail(struct client *, uint64_t,
 static void	control_frames(struct client *, uint64_t,
 		    const msgpack_object *);
 static void	control_body(struct client *, uint64_t, const msgpack_object *);
+static void	control_delete(struct client *, uint64_t,
+		    const msgpack_object *);
 static void	control_load_begin(struct client *, uint64_t,
 		    const msgpack_object *);
 static void	control_load_frames(struct client *, uint64_t,
@@ -94,6 +98,7 @@ static const struct control_entry control_table[] = {
 	{ PROTO_OP_DETAIL, CTL_STREAM, control_f_detail, control_detail },
 	{ PROTO_OP_FRAMES, CTL_STREAM, control_f_session, control_frames },
 	{ PROTO_OP_BODY, 0, control_f_body, control_body },
+	{ PROTO_OP_DELETE, 0, control_f_delete, control_delete },
 	{ PROTO_OP_LOAD_BEGIN, 0, control_f_load_begin, control_load_begin },
 	{ PROTO_OP_LOAD_FRAMES, 0, control_f_load_frames,
 	    control_load_frames },
@@ -308,6 +313,51 @@ control_stream(struct client *c, uint64_t id, struct ksession *ks,
 	c->stream.cursor.flags = flags;
 	ks->refs++;
 	analyzer_stream_start(c);
+}
+
+/*
+ * Forgets a session: only its maker or root may, and not while it runs
+ * or a stream or load holds it (those keep pointers into it).
+ */
+static void
+control_delete(struct client *c, uint64_t id, const msgpack_object *req)
+{
+	msgpack_sbuffer	 sb;
+	msgpack_packer	 pk;
+	struct ksession	*ks;
+	uint64_t	 sid = 0;
+
+	proto_get_u64(req, "session", &sid);
+	if (sid == 0) {
+		analyzer_error(c, id, PROTO_ERR_BAD_ARG,
+		    "delete names its session: 0 is not one");
+		return;
+	}
+	if ((ks = control_session(c, id, req)) == NULL)
+		return;
+	if (c->uid != 0 && c->uid != session_uid(ks->s)) {
+		analyzer_error(c, id, PROTO_ERR_DENIED, "session %llu was made "
+		    "by uid %lu; only that user or root may delete it",
+		    (unsigned long long)sid, (unsigned long)session_uid(ks->s));
+		return;
+	}
+	if (session_running(ks->s)) {
+		analyzer_error(c, id, PROTO_ERR_STATE, "session %llu is "
+		    "capturing; stop it first", (unsigned long long)sid);
+		return;
+	}
+	if (ks->refs > 0) {
+		analyzer_error(c, id, PROTO_ERR_BUSY, "session %llu is being "
+		    "read or loaded; try again", (unsigned long long)sid);
+		return;
+	}
+	log_info("session %llu deleted by uid %lu pid %ld",
+	    (unsigned long long)sid, (unsigned long)c->uid, (long)c->pid);
+	analyzer_session_delete(ks);
+	control_ok(&sb, &pk, id, 1);
+	proto_pack_key(&pk, "deleted");
+	msgpack_pack_uint64(&pk, sid);
+	analyzer_send(c, &sb);
 }
 
 static void

@@ -45,6 +45,7 @@ enum proto_op {
 	PROTO_OP_DETAIL = 101,
 	PROTO_OP_FRAMES = 102,
 	PROTO_OP_BODY = 103,
+	PROTO_OP_DELETE = 104,
 
 	/* 200-299: loading a capture from a client */
 	PROTO_OP_LOAD_BEGIN = 200,
@@ -75,6 +76,7 @@ enum proto_err {
 	PROTO_ERR_CAPTURE = 9,		/* capture process refused/failed */
 	PROTO_ERR_UNAVAILABLE = 10,	/* daemon runs without capture */
 	PROTO_ERR_INTERNAL = 11,
+	PROTO_ERR_DENIED = 12,		/* not the caller's to change */
 };
 
 /*

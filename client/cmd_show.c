@@ -27,8 +27,8 @@ static int	 cmd_show_exec(struct cmd_ctx *, int, char **);
 const struct cmd_entry	cmd_show_entry = {
 	"show", "[SESSION] [--waterfall | --table] [--packets] [--json] [--scale MS] "
 	"[--from MS] [--to MS] [--width N] [--host NAME] [--status 5xx,404] "
-	"[--method M] [--min-wait MS] [--txn ID | --conn ID] "
-	"[--format FORMAT]", CMD_JSON,
+	"[--method M] [--min-wait MS] [--hide-server LIST] [--hide-conn LIST] "
+	"[--txn ID | --conn ID] [--format FORMAT]", CMD_JSON,
 	cmd_show_exec
 };
 
@@ -111,6 +111,22 @@ cmd_show_wf_option(struct show *s, int ch, const char *arg)
 	case 'M':
 		s->wf.method = arg;
 		return (0);
+	case 'X':
+		if (waterfall_hide_ok(arg, 1) == -1) {
+			log_warnx("bad server list '%s': ids, names or "
+			    "addresses, such as 2,example.com", arg);
+			return (-1);
+		}
+		s->wf.hide_servers = arg;
+		return (0);
+	case 'Y':
+		if (waterfall_hide_ok(arg, 0) == -1) {
+			log_warnx("bad connection list '%s': ids such as 3,7",
+			    arg);
+			return (-1);
+		}
+		s->wf.hide_conns = arg;
+		return (0);
 	case 's':
 		if (waterfall_status_ok(arg) == -1) {
 			log_warnx("bad status '%s': such as 404, 5xx or 4xx,5xx",
@@ -139,6 +155,8 @@ cmd_show_options(struct cmd_ctx *ctx, struct show *s, int argc, char **argv)
 		{ "status", required_argument, NULL, 's' },
 		{ "method", required_argument, NULL, 'M' },
 		{ "min-wait", required_argument, NULL, 'm' },
+		{ "hide-server", required_argument, NULL, 'X' },
+		{ "hide-conn", required_argument, NULL, 'Y' },
 		{ "txn", required_argument, NULL, 'T' },
 		{ "conn", required_argument, NULL, 'C' },
 		{ "format", required_argument, NULL, 'F' },

@@ -22,6 +22,8 @@ struct waterfall_opts {
 	const char	*status;	/* --status 404, 5xx, 4xx,5xx */
 	const char	*method;	/* --method GET */
 	int64_t		 min_wait_us;	/* --min-wait; -1: none */
+	const char	*hide_servers;	/* --hide-server: ids, names, addresses */
+	const char	*hide_conns;	/* --hide-conn: connection ids */
 };
 
 /* A message body fetched with the body op (PROTOCOL.md 103). */
@@ -34,6 +36,11 @@ struct waterfall_body {
 void	 waterfall_opts_init(struct waterfall_opts *);
 /* Parses a --status filter; -1 if it is not NNN, Nxx or a list of them. */
 int	 waterfall_status_ok(const char *);
+/*
+ * Parses a --hide-server (names allowed) or --hide-conn (ids only)
+ * list; -1 if an item is empty or, for connections, not a number.
+ */
+int	 waterfall_hide_ok(const char *, int);
 
 /* Each returns 0, -1 if writing failed, 1 if the id does not exist. */
 int	 waterfall_render(FILE *, const struct doc *,

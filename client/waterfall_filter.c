@@ -1,7 +1,8 @@
 /*
  * waterfall_filter.c: which transactions and connections the waterfall
- * shows under --host, --status, --method and --min-wait. Runs in
- * htracrctl; it only reads the document.
+ * shows under --host, --status, --method and --min-wait, and which
+ * servers and connections --hide-server and --hide-conn leave out.
+ * Runs in htracrctl; it only reads the document.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -88,11 +89,86 @@ wf_host_match(const msgpack_object *srv, const char *host)
 	    wf_contains(s, len, host));
 }
 
+/* A decimal id, as typed in a --hide list; 0 if it is not one. */
+static uint64_t
+wf_hide_id(const char *p, size_t len)
+{
+	uint64_t	 v = 0;
+	size_t		 i;
+
+	if (len == 0 || len > 9)
+		return (0);
+	for (i = 0; i < len; i++) {
+		if (!isdigit((unsigned char)p[i]))
+			return (0);
+		v = v * 10 + (uint64_t)(p[i] - '0');
+	}
+	return (v);
+}
+
+/*
+ * Whether a --hide list names the item: by its id, or (servers) by its
+ * name or address, whole and in any case.
+ */
+static int
+wf_hide_match(const char *list, const msgpack_object *item, int names)
+{
+	const char	*p = list, *comma, *s;
+	size_t		 len, slen;
+	uint64_t	 id = (uint64_t)render_int(item, "id", 0);
+
+	for (;; p = comma + 1) {
+		comma = strchr(p, ',');
+		len = comma ? (size_t)(comma - p) : strlen(p);
+		if (wf_hide_id(p, len) == id && id != 0)
+			return (1);
+		if (names && (((s = render_str(item, "name", &slen)) != NULL &&
+		    slen == len && strncasecmp(s, p, len) == 0) ||
+		    ((s = render_str(item, "addr", &slen)) != NULL &&
+		    slen == len && strncasecmp(s, p, len) == 0)))
+			return (1);
+		if (comma == NULL)
+			return (0);
+	}
+}
+
+int
+waterfall_hide_ok(const char *list, int names)
+{
+	const char	*p = list, *comma;
+	size_t		 len;
+
+	for (;; p = comma + 1) {
+		comma = strchr(p, ',');
+		len = comma ? (size_t)(comma - p) : strlen(p);
+		if (len == 0 || (!names && wf_hide_id(p, len) == 0))
+			return (-1);
+		if (comma == NULL)
+			return (0);
+	}
+}
+
+/* Whether --hide-server or --hide-conn leaves out connection c. */
+static int
+wf_conn_hidden(const struct wf *w, const msgpack_object *c)
+{
+	const struct waterfall_opts	*o = w->o;
+	const msgpack_object		*srv;
+
+	if (o->hide_conns != NULL && wf_hide_match(o->hide_conns, c, 0))
+		return (1);
+	if (o->hide_servers == NULL)
+		return (0);
+	srv = doc_server(w->d, (uint64_t)render_int(c, "server", 0));
+	return (srv != NULL && wf_hide_match(o->hide_servers, srv, 1));
+}
+
 int
 wf_filtered(const struct waterfall_opts *o)
 {
 	return (o->host != NULL || o->status != NULL || o->method != NULL ||
-	    o->min_wait_us >= 0);
+	    o->min_wait_us >= 0 || o->hide_servers != NULL ||
+	    o->hide_conns != NULL);
 }
 
 /* Whether a transaction passes the filters. */
@@ -100,12 +176,16 @@ int
 wf_txn_ok(const struct wf *w, const msgpack_object *t)
 {
 	const struct waterfall_opts	*o = w->o;
-	const msgpack_object		*req, *resp;
+	const msgpack_object		*req, *resp, *c;
 	const char			*m;
 	size_t				 len;
 
 	req = proto_get(t, "request");
 	resp = proto_get(t, "response");
+	if ((o->hide_servers != NULL || o->hide_conns != NULL) &&
+	    (c = doc_conn(w->d, (uint64_t)render_int(t, "connection", 0))) !=
+	    NULL && wf_conn_hidden(w, c))
+		return (0);
 	if (o->host != NULL && !wf_host_match(doc_server(w->d,
 	    (uint64_t)render_int(t, "server", 0)), o->host))
 		return (0);
@@ -125,11 +205,16 @@ wf_txn_ok(const struct wf *w, const msgpack_object *t)
 int
 wf_conn_ok(const struct wf *w, const msgpack_object *c)
 {
-	const msgpack_object	*ids = render_array(c, "transactions");
-	const msgpack_object	*t;
-	uint32_t		 i;
+	const struct waterfall_opts	*o = w->o;
+	const msgpack_object		*ids = render_array(c, "transactions");
+	const msgpack_object		*t;
+	uint32_t			 i;
 
-	if (!wf_filtered(w->o))
+	if (wf_conn_hidden(w, c))
+		return (0);
+	/* Without a filter on transactions, one with none is shown too. */
+	if (o->host == NULL && o->status == NULL && o->method == NULL &&
+	    o->min_wait_us < 0)
 		return (1);
 	for (i = 0; i < render_count(ids); i++) {
 		const msgpack_object	*id = &ids->via.array.ptr[i];

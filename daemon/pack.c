@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "h2pack.h"
 #include "pack.h"
 #include "tlspack.h"
 
@@ -477,9 +478,22 @@ pack_conn_tls(const struct conn *c, struct pbuf *pk)
 	tlspack_info(c->tls, pk->out);
 }
 
+/* The connection's "h2" object, nil for a connection without HTTP/2. */
+static void
+pack_conn_h2(const struct conn *c, struct pbuf *pk)
+{
+	pack_key(pk, "h2");
+	if (c->h2 == NULL) {
+		pb_nil(pk);
+		return;
+	}
+	pb_flush(pk);
+	h2pack_info(c->h2, pk->out);
+}
+
 /*
- * Brief (without PACK_FULL): what a summary row shows, 15 fields; full:
- * 21. Both add "packets" when asked.
+ * Brief (without PACK_FULL): what a summary row shows, 16 fields; full:
+ * 22. Both add "packets" when asked.
  */
 static void
 pack_conn_items(const struct conn *c, int flags, uint64_t now,
@@ -488,7 +502,7 @@ pack_conn_items(const struct conn *c, int flags, uint64_t now,
 	int	 full = flags & PACK_FULL, packets = flags & PACK_PACKETS;
 	size_t	 i;
 
-	pb_map(pk, (full ? 21 : 15) + (packets ? 1 : 0));
+	pb_map(pk, (full ? 22 : 16) + (packets ? 1 : 0));
 	pack_strkey(pk, "type", "connection");
 	pack_u64(pk, "id", c->id);
 	if (full) {
@@ -525,6 +539,7 @@ pack_conn_items(const struct conn *c, int flags, uint64_t now,
 	for (i = 0; i < c->ntxns; i++)
 		pb_uint(pk, c->txns[i]);
 	pack_conn_tls(c, pk);
+	pack_conn_h2(c, pk);
 	if (packets) {
 		pack_key(pk, "packets");
 		pb_array(pk, c->npkts);
@@ -738,13 +753,53 @@ pack_timings(const struct txn *t, int full, struct pbuf *pk)
 		    rtt - 1) / rtt);
 }
 
-/* Brief: 13 fields; full: 15. */
+/* "h2", "http/1.1", "http/1.0" or nil, by the messages' versions. */
+static const char *
+pack_protocol(const struct txn *t)
+{
+	const struct msg	*m = t->req;
+
+	if (t->proto == TXN_PROTO_H2)
+		return ("h2");
+	if (m == NULL || !m->has_version)
+		m = t->resp;
+	if (m == NULL || !m->has_version || m->vmajor != 1)
+		return (NULL);
+	return (m->vminor == 0 ? "http/1.0" : "http/1.1");
+}
+
+/* RST_STREAM: who reset the stream and why; nil when nobody did. */
+static void
+pack_reset(const struct txn *t, struct pbuf *pk)
+{
+	pack_key(pk, "reset");
+	if (t->reset_by == 0) {
+		pb_nil(pk);
+		return;
+	}
+	pb_map(pk, 3);
+	pack_strkey(pk, "by", t->reset_by == 1 ? "client" : "server");
+	pack_u64(pk, "error_code", t->reset_code);
+	pack_strkey(pk, "error", h2pack_error(t->reset_code));
+}
+
+/* HTTP/2 facts of a full transaction (4 fields). */
+static void
+pack_txn_h2(const struct txn *t, struct pbuf *pk)
+{
+	pack_bool(pk, "pushed", t->pushed);
+	pack_reset(t, pk);
+	pack_u64(pk, "stalls", t->stalls);
+	pack_u64(pk, "stall_us", t->stall_us);
+}
+
+/* Brief: 15 fields; full: 21. */
 static void
 pack_txn_items(const struct txn *t, int flags, struct pbuf *pk)
 {
 	int	 full = flags & PACK_FULL;
 
-	pb_map(pk, full ? 15 : 13);
+	pb_map(pk, full ? 21 : 15);
 	pack_strkey(pk, "type", "transaction");
 	pack_u64(pk, "id", t->id);
 	pack_u64(pk, "connection", t->conn->id);
@@ -755,6 +810,12 @@ pack_txn_items(const struct txn *t, int flags, struct pbuf *pk)
 		pb_uint(pk, t->conn->server->id);
 	if (full)
 		pack_u64(pk, "index", t->index);
+	pack_strkey(pk, "protocol", pack_protocol(t));
+	pack_key(pk, "stream_id");
+	if (t->proto == TXN_PROTO_H2)
+		pb_uint(pk, t->stream_id);
+	else
+		pb_nil(pk);
 	pack_key(pk, "request");
 	if (t->req == NULL)
 		pb_nil(pk);
@@ -773,6 +834,8 @@ pack_txn_items(const struct txn *t, int flags, struct pbuf *pk)
 		pack_bool(pk, "not_modified", t->not_modified);
 	pack_bool(pk, "connection_close", t->conn_close);
 	pack_bool(pk, "upgrade", t->upgrade);
+	if (full)
+		pack_txn_h2(t, pk);
 	pack_key(pk, "timings");
 	pack_timings(t, full, pk);
 }

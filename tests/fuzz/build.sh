@@ -21,7 +21,7 @@ FLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer
     -I/usr/share/include/llhttp $(pkg-config --cflags msgpack)"
 LIBS="-lpcap $(pkg-config --libs msgpack zlib libnghttp2 libcrypto)"
 ENGINE="daemon/session.c daemon/tcp.c daemon/http.c daemon/msg.c daemon/body.c daemon/stream.c daemon/pair.c daemon/pack.c
-    daemon/tls.c daemon/tlsmsg.c daemon/tlspack.c daemon/h2.c daemon/h2stream.c
+    daemon/tls.c daemon/tlsmsg.c daemon/tlspack.c daemon/h2.c daemon/h2stream.c daemon/h2pack.c
     daemon/tlsdec.c daemon/tlscrypt.c daemon/keylog.c daemon/session_keys.c
     daemon/ring.c daemon/decode.c"
 COMMON="common/log.c common/xmalloc.c common/esc.c proto/proto.c"

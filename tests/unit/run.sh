@@ -9,7 +9,7 @@ OBJS="build/daemon/session.o build/daemon/tcp.o build/daemon/http.o build/daemon
     build/daemon/stream.o build/daemon/pair.o build/daemon/tls.o
     build/daemon/tlsmsg.o
     build/daemon/tlspack.o build/daemon/keylog.o build/daemon/tlscrypt.o
-    build/daemon/h2.o build/daemon/h2stream.o
+    build/daemon/h2.o build/daemon/h2stream.o build/daemon/h2pack.o
     build/daemon/tlsdec.o build/daemon/session_keys.o
     build/daemon/pack.o build/daemon/ring.o build/daemon/decode.o
     build/common/log.o build/common/xmalloc.o build/common/esc.o
@@ -51,7 +51,7 @@ if command -v clang >/dev/null 2>&1; then
 	SRCS="daemon/session.c daemon/tcp.c daemon/stream.c daemon/pair.c
 	    daemon/tls.c
 	    daemon/tlsmsg.c daemon/tlspack.c daemon/keylog.c daemon/tlscrypt.c
-	    daemon/h2.c daemon/h2stream.c
+	    daemon/h2.c daemon/h2stream.c daemon/h2pack.c
 	    daemon/tlsdec.c daemon/session_keys.c
 	    daemon/http.c daemon/msg.c
 	    daemon/body.c daemon/pack.c daemon/ring.c daemon/decode.c

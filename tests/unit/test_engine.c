@@ -1238,13 +1238,14 @@ test_brief(void)
 	static const char	*conn[] = { "type", "id", "client_addr",
 		"client_port", "server_addr", "server_port", "first_us",
 		"last_us", "rtt_us", "state", "flags", "c2s", "s2c",
-		"transactions", "tls", NULL };
+		"transactions", "tls", "h2", NULL };
 	static const char	*dir[] = { "packets", "payload_bytes",
 		"retransmits", "out_of_order", "dup_acks", "zero_windows",
 		NULL };
 	static const char	*txn[] = { "type", "id", "connection",
-		"server", "request", "response", "pipelined", "request_lost",
-		"response_lost", "conditional", "connection_close", "upgrade",
+		"server", "protocol", "stream_id", "request", "response",
+		"pipelined", "request_lost", "response_lost", "conditional",
+		"connection_close", "upgrade",
 		"timings", NULL };
 	static const char	*req[] = { "method", "target", "start_us",
 		"body_bytes", "headers_split", "complete", "error", NULL };

@@ -99,7 +99,9 @@ render_har_url(FILE *f, const msgpack_object *req, const msgpack_object *conn)
 		dflt = 443;
 	} else
 		fputs("http://", f);
-	if ((host = render_header(req, "Host", &hlen)) != NULL && hlen > 0)
+	if (((host = render_header(req, "Host", &hlen)) != NULL ||
+	    (host = render_header(req, ":authority", &hlen)) != NULL) &&
+	    hlen > 0)
 		render_har_uri_part(f, host, hlen);
 	else if ((addr = render_str(conn, "server_addr", &alen)) != NULL) {
 		port = render_int(conn, "server_port", dflt);
@@ -169,14 +171,20 @@ render_har_query(FILE *f, const msgpack_object *req)
 	fputc(']', f);
 }
 
+/* "HTTP/1.1" and "HTTP/1.0"; HTTP/2 is "h2", as browsers write it. */
 static void
 render_har_version(FILE *f, const msgpack_object *msg)
 {
 	const char	*v;
 	size_t		 len;
 
+	v = render_str(msg, "version", &len);
+	if (v != NULL && len == 3 && memcmp(v, "2.0", 3) == 0) {
+		fputs("\"httpVersion\":\"h2\"", f);
+		return;
+	}
 	fputs("\"httpVersion\":\"HTTP/", f);
-	if ((v = render_str(msg, "version", &len)) != NULL &&
+	if (v != NULL &&
 	    len <= 3 && strspn(v, "0123456789.") >= len)
 		fwrite(v, 1, len, f);
 	else

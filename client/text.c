@@ -35,6 +35,7 @@
  */
 #define TEXT_WENDPOINT	21	/* 255.255.255.255:65535 */
 #define TEXT_WMETHOD	7	/* OPTIONS */
+#define TEXT_WPROTO	6	/* h2/NNN */
 #define TEXT_MAX_SERVER	(1024 * 1024)	/* ids beyond are not remembered */
 
 /* The items' types in the order they stream, each a section. */
@@ -267,7 +268,8 @@ static struct pick_keys	text_pkt_keys = PICK_KEYS(text_pkt_names);
 
 enum { TXN_ID, TXN_CONN, TXN_SERVER, TXN_REQ, TXN_RESP, TXN_TIMINGS,
 	TXN_PIPELINED, TXN_CONDITIONAL, TXN_CLOSE, TXN_UPGRADE, TXN_REQ_LOST,
-	TXN_RESP_LOST, TXN_NKEYS };
+	TXN_RESP_LOST, TXN_PROTOCOL, TXN_STREAM, TXN_RESET, TXN_PUSHED,
+	TXN_NKEYS };
 static const struct pick_key	text_txn_names[TXN_NKEYS] = {
 	[TXN_ID] = PICK_KEY("id"),
 	[TXN_CONN] = PICK_KEY("connection"),
@@ -281,6 +283,10 @@ static const struct pick_key	text_txn_names[TXN_NKEYS] = {
 	[TXN_UPGRADE] = PICK_KEY("upgrade"),
 	[TXN_REQ_LOST] = PICK_KEY("request_lost"),
 	[TXN_RESP_LOST] = PICK_KEY("response_lost"),
+	[TXN_PROTOCOL] = PICK_KEY("protocol"),
+	[TXN_STREAM] = PICK_KEY("stream_id"),
+	[TXN_RESET] = PICK_KEY("reset"),
+	[TXN_PUSHED] = PICK_KEY("pushed"),
 };
 static struct pick_keys	text_txn_keys = PICK_KEYS(text_txn_names);
 
@@ -524,7 +530,7 @@ text_status_code(const struct text_stream *t, const msgpack_object *resp,
 /*
  * One letter per noteworthy property; the legend follows the table.
  * Order: Pipelined, Conditional, close (X), Upgrade, Split headers,
- * Lost start, Incomplete, Error.
+ * Lost start, Incomplete, Error, Reset stream, pusHed.
  */
 static const char *
 text_txn_flags(const msgpack_object **x, const msgpack_object **req,
@@ -550,6 +556,10 @@ text_txn_flags(const msgpack_object **x, const msgpack_object **req,
 		buf[i++] = 'I';
 	if (pick_val_isstr(req[MSG_ERROR]) || pick_val_isstr(rs[MSG_ERROR]))
 		buf[i++] = 'E';
+	if (x[TXN_RESET] != NULL && x[TXN_RESET]->type == MSGPACK_OBJECT_MAP)
+		buf[i++] = 'R';
+	if (pick_val_true(x[TXN_PUSHED]))
+		buf[i++] = 'H';
 	if (i == 0)
 		buf[i++] = '-';
 	buf[i] = '\0';
@@ -626,6 +636,23 @@ text_messages(const struct text_stream *t, const msgpack_object *resp,
 	fmt_cut(o, 20, pick_val_str(rs[MSG_CTYPE], ct, sizeof(ct)));
 }
 
+/* "1.1", "1.0", or "h2/N" with the stream; "-" when unknown. */
+static const char *
+text_proto(const msgpack_object **f, char *buf, size_t size)
+{
+	char	 p[16];
+
+	pick_val_str(f[TXN_PROTOCOL], p, sizeof(p));
+	if (strcmp(p, "h2") == 0)
+		snprintf(buf, size, "h2/%llu",
+		    (unsigned long long)pick_val_u(f[TXN_STREAM]));
+	else if (strncmp(p, "http/", 5) == 0)
+		snprintf(buf, size, "%s", p + 5);
+	else
+		snprintf(buf, size, "-");
+	return (buf);
+}
+
 static void
 text_transaction(const struct text_stream *t, const msgpack_object *x)
 {
@@ -634,7 +661,7 @@ text_transaction(const struct text_stream *t, const msgpack_object *x)
 	struct fmt_out		*o = t->out;
 	uint64_t		 srv;
 	const char		*tg;
-	char			 d[16], fl[16], target[2048];
+	char			 d[16], fl[16], pr[32], target[2048];
 	int			 i;
 
 	pick_fields(x, &text_txn_keys, f);
@@ -645,6 +672,8 @@ text_transaction(const struct text_stream *t, const msgpack_object *x)
 	fmt_uright(o, t->wid, pick_val_u(f[TXN_ID]));
 	fmt_putc(o, ' ');
 	fmt_uright(o, t->wconn, pick_val_u(f[TXN_CONN]));
+	fmt_putc(o, ' ');
+	fmt_left(o, TEXT_WPROTO, text_proto(f, pr, sizeof(pr)));
 	fmt_putc(o, ' ');
 	text_messages(t, f[TXN_RESP], rq, rs);
 	for (i = 0; i < TM_NKEYS; i++) {
@@ -714,9 +743,9 @@ text_section(struct text_stream *t, int section)
 		break;
 	case TEXT_TRANSACTIONS:
 		text_heading(t, "TRANSACTIONS");
-		fmt_printf(t->out, "  %*s %*s %11s %-*s %7s %7s %13s %-20s %8s %8s "
-		    "%8s %-5s %s\n", t->wid, "ID", t->wconn, "CONN", "START",
-		    TEXT_WMETHOD, "METHOD", "STATUS", "REQ", "RESP", "TYPE",
+		fmt_printf(t->out, "  %*s %*s %-*s %11s %-*s %7s %7s %13s %-20s "
+		    "%8s %8s %8s %-5s %s\n", t->wid, "ID", t->wconn, "CONN",
+		    TEXT_WPROTO, "PROTO", "START", TEXT_WMETHOD, "METHOD", "STATUS", "REQ", "RESP", "TYPE",
 		    "SEND", "WAIT", "RECEIVE", "FLAGS", "URL");
 		break;
 	}
@@ -783,8 +812,9 @@ text_stream_free(struct text_stream *t)
 	if (t->ntxn > 0)
 		fmt_printf(t->out, "  %sflags: P pipelined, C conditional, X "
 		    "connection close, U upgrade, S request headers split, "
-		    "L start not captured, I incomplete, E parse error; "
-		    "RESP wire>decoded%s\n",
+		    "L start not captured, I incomplete, E parse error, "
+		    "R stream reset, H server push; PROTO HTTP version, "
+		    "h2/stream; RESP wire>decoded%s\n",
 		    text_color(t, TEXT_DIM), text_reset(t));
 	rc = fmt_out_free(t->out);
 	for (i = 0; i < t->nhosts; i++)

@@ -495,8 +495,9 @@ wf_txn_line(const struct wf *w, const msgpack_object *t, char *marks,
 {
 	const msgpack_object	*req = proto_get(t, "request");
 	const msgpack_object	*resp = proto_get(t, "response");
-	char			 m[32], tg[256], lab[320], st[24];
+	char			 m[32], tg[256], lab[320], st[24], sid[24];
 	int64_t			 status = render_int(resp, "status", -1);
+	int64_t			 stream = render_int(t, "stream_id", -1);
 
 	if (status >= 0)
 		snprintf(st, sizeof(st), "%lld", (long long)status);
@@ -505,9 +506,12 @@ wf_txn_line(const struct wf *w, const msgpack_object *t, char *marks,
 		    resp->type == MSGPACK_OBJECT_MAP ? "1xx" : "---");
 	wf_field(m, sizeof(m), req, "method");
 	wf_field(tg, sizeof(tg), req, "target");
+	sid[0] = '\0';
+	if (stream >= 0)
+		snprintf(sid, sizeof(sid), " h2/%lld", (long long)stream);
 	/* Status first so a long target cannot push it out of sight. */
-	snprintf(lab, sizeof(lab), "    %lld %s %s ",
-	    (long long)render_int(t, "id", 0), m, tg);
+	snprintf(lab, sizeof(lab), "    %lld%s %s %s ",
+	    (long long)render_int(t, "id", 0), sid, m, tg);
 	fprintf(w->f, "%s%s%s ", wf_c(w, wf_status_color(status)), st,
 	    wf_c(w, C_RESET));
 	wf_pad(w, lab + 4, w->label - 4);
@@ -552,8 +556,7 @@ wf_txn_detail(const struct wf *w, const msgpack_object *t)
 	    wf_c(w, C_RESET));
 }
 
-/* Appends one note to buf, separated by "; ". */
-static void __attribute__((format(printf, 4, 5)))
+void
 wf_note(char *buf, size_t size, size_t *off, const char *fmt, ...)
 {
 	va_list	 ap;
@@ -612,6 +615,7 @@ wf_txn_notes(const struct wf *w, const msgpack_object *t)
 	if (render_str(resp, "error", &len) != NULL)
 		wf_note(buf, sizeof(buf), &off, "parse error: %s",
 		    wf_field(err, sizeof(err), resp, "error"));
+	wf_h2_notes(t, buf, sizeof(buf), &off);
 	if (off > 0)
 		fprintf(w->f, "%*s%s! %s%s\n", 8, "", wf_c(w, C_YELLOW), buf,
 		    wf_c(w, C_RESET));
@@ -695,6 +699,7 @@ wf_conn_block(const struct wf *w, const msgpack_object *c,
 	prio = xcalloc(w->cols, sizeof(*prio));
 	wf_conn_head(w, c, marks, colors);
 	wf_tls_lines(w, c, 0);
+	wf_h2_lines(w, c);
 	wf_clear(w, marks, colors);
 	if ((n = wf_packet_marks(w, c, marks, colors, prio)) > 0) {
 		snprintf(lab, sizeof(lab), "    %u packets", n);

@@ -1,8 +1,9 @@
 /*
  * waterfall_int.h: what waterfall.c (the chart) shares with
- * waterfall_detail.c (one transaction, one connection): the view of a
- * document on the terminal and the pieces both print. Private to those
- * two files of htracrctl, so its names keep the short wf_ prefix.
+ * waterfall_detail.c (one transaction, one connection) and the other
+ * waterfall_*.c files: the view of a document on the terminal and the
+ * pieces they print. Private to them, so its names keep the short wf_
+ * prefix.
  */
 #ifndef HTRACR_WATERFALL_INT_H
 #define HTRACR_WATERFALL_INT_H
@@ -64,6 +65,12 @@ void	 wf_conn_notes(const struct wf *,
 void	 wf_tls_bar(const struct wf *, const msgpack_object *, char *,
 	    const char **);
 void	 wf_tls_lines(const struct wf *, const msgpack_object *, int);
+/* An HTTP/2 connection's line, a stream's notes (waterfall_h2.c). */
+void	 wf_h2_lines(const struct wf *, const msgpack_object *);
+void	 wf_h2_notes(const msgpack_object *, char *, size_t, size_t *);
+/* Appends one note to buf, separated by "; ". */
+void	 wf_note(char *, size_t, size_t *, const char *, ...)
+	    __attribute__((format(printf, 4, 5)));
 /* Fills columns [a, b) of a chart row; clipped to the window. */
 void	 wf_fill(const struct wf *, char *, const char **, int64_t,
 	    int64_t, char, const char *);

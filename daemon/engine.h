@@ -349,6 +349,7 @@ struct txn {
 	uint8_t		 reported;	/* txn callback already called */
 	uint8_t		 proto;		/* TXN_PROTO_* */
 	uint8_t		 pushed;	/* HTTP/2 server push */
+	uint8_t		 h2c;		/* the request asked Upgrade: h2c */
 	uint8_t		 reset_by;	/* RST_STREAM: 0 none, 1 client, 2 server */
 	uint32_t	 stream_id;	/* HTTP/2; 0 for HTTP/1.x */
 	uint32_t	 reset_code;

@@ -700,5 +700,4 @@ h2stream_upgraded(struct h2_conn *hc, struct txn *t)
 		m->status = 0;
 		m->complete = 0;
 	}
-	t->reported = 0;
 }

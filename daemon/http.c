@@ -54,6 +54,7 @@ struct http_conn {
 	struct conn		*c;
 	struct http_dir		 d[2];
 	struct pair		 pair;
+	struct txn		*h2c;		/* switched to HTTP/2 after it */
 };
 
 static const char *http_methods[] = {
@@ -393,6 +394,9 @@ http_headers_scan(struct http_dir *hd, struct msg *m, struct txn *t)
 		else if (hd->dir == DIR_C2S && msg_hdr_is(m, h, "host"))
 			http_server_name(hd->hc->s, c->server,
 			    m->text + h->val_off, h->val_len);
+		else if (hd->dir == DIR_C2S && msg_hdr_is(m, h, "upgrade") &&
+		    msg_val_is(m, h, "h2c"))
+			t->h2c = 1;
 	}
 }
 
@@ -467,6 +471,15 @@ http_response_done(struct http_dir *hd, struct msg *m, struct txn *t)
 		return;
 	}
 	t->not_modified = m->status == 304;
+	if (m->status == 101 && t->h2c) {
+		/* HTTP/2 from the next byte; stream 1 answers t (h2.c). */
+		t->upgrade = 1;
+		hc->h2c = t;
+		hc->d[0].mode = hc->d[1].mode = HTTP_OFF;
+		if (pair_front(&hc->pair) == t)
+			pair_pop(&hc->pair);
+		return;
+	}
 	if (m->status == 101 || (t->connect && m->status >= 200 &&
 	    m->status < 300)) {
 		t->upgrade = 1;
@@ -640,7 +653,7 @@ http_scan(struct http_dir *hd, const u_char *p, size_t len)
 	return (len);
 }
 
-static void	http_feed(struct http_conn *, int, const u_char *, size_t,
+static size_t	http_feed(struct http_conn *, int, const u_char *, size_t,
 		    uint64_t, uint32_t);
 
 /*
@@ -684,19 +697,29 @@ http_probe(struct http_conn *hc, int dir, const u_char *p, size_t len,
 	return (n);
 }
 
-void
+size_t
 http_data(struct session *s, struct http_conn *hc, int dir, const u_char *p,
     size_t len, uint64_t us, uint32_t frame)
 {
 	size_t	 n = 0;
 
+	if (hc->h2c != NULL)
+		return (0);
 	if (hc->d[dir].mode == HTTP_PROBE)
 		n = http_probe(hc, dir, p, len, us, frame);
 	if (n < len)
-		http_feed(hc, dir, p + n, len - n, us, frame);
+		n += http_feed(hc, dir, p + n, len - n, us, frame);
+	return (hc->h2c != NULL ? n : len);
 }
 
-static void
+struct txn *
+http_h2c(const struct http_conn *hc)
+{
+	return (hc->h2c);
+}
+
+/* Returns the bytes parsed or skipped, up to a switch to HTTP/2. */
+static size_t
 http_feed(struct http_conn *hc, int dir, const u_char *p, size_t len,
     uint64_t us, uint32_t frame)
 {
@@ -724,7 +747,10 @@ http_feed(struct http_conn *hc, int dir, const u_char *p, size_t len,
 		if (n == 0 && hd->mode == mode)
 			break;
 	}
+	if (hc->h2c != NULL)
+		return (done);
 	hd->off += len - done;
+	return (len);
 }
 
 /*

@@ -28,8 +28,15 @@ enum http_mode {
 
 struct http_conn *http_conn_new(struct session *, struct conn *, int);
 void	 http_conn_free(struct session *, struct http_conn *);
-void	 http_data(struct session *, struct http_conn *, int, const u_char *,
+/*
+ * Returns the bytes it used: fewer than given only when a 101 switched
+ * the connection to HTTP/2 (http_h2c says which transaction), and the
+ * rest are HTTP/2's.
+ */
+size_t	 http_data(struct session *, struct http_conn *, int, const u_char *,
 	    size_t, uint64_t, uint32_t);
+/* The request whose 101 switched the connection to h2c, or NULL. */
+struct txn *http_h2c(const struct http_conn *);
 void	 http_gap(struct session *, struct http_conn *, int, uint64_t,
 	    uint64_t, uint32_t);
 /* The client acknowledged the server's stream: see http.c. */

@@ -81,10 +81,29 @@ stream_probe(struct session *s, struct tcp_live *l, int dir, const u_char *p,
 		l->dec = tlsdec_new(s, l->conn, l->tls);
 }
 
+/*
+ * A 101 to "Upgrade: h2c" ends HTTP/1.1 on the connection: what follows
+ * it, in this segment and after, is HTTP/2, stream 1 answering t.
+ */
+static void
+stream_h2c(struct session *s, struct tcp_live *l, struct txn *t, int dir,
+    const u_char *p, size_t len, uint64_t us, uint32_t frame)
+{
+	http_conn_free(s, l->http);
+	l->http = NULL;
+	l->h2 = h2_conn_new(s, l->conn);
+	h2_upgraded(s, l->h2, t);
+	if (len > 0)
+		h2_data(s, l->h2, dir, p, len, us, frame);
+}
+
 static void
 stream_deliver(struct session *s, struct tcp_live *l, int dir,
     const u_char *p, size_t len, uint64_t us, uint32_t frame)
 {
+	struct txn	*t;
+	size_t		 n;
+
 	if (len == 0)
 		return;
 	if (!l->fed)
@@ -93,8 +112,11 @@ stream_deliver(struct session *s, struct tcp_live *l, int dir,
 		tls_data(s, l->tls, dir, p, len, us, frame);
 	else if (l->h2 != NULL)
 		h2_data(s, l->h2, dir, p, len, us, frame);
-	else if (l->http != NULL)
-		http_data(s, l->http, dir, p, len, us, frame);
+	else if (l->http != NULL) {
+		n = http_data(s, l->http, dir, p, len, us, frame);
+		if ((t = http_h2c(l->http)) != NULL)
+			stream_h2c(s, l, t, dir, p + n, len - n, us, frame);
+	}
 }
 
 static void

@@ -12,6 +12,8 @@
 
 #include "harness.h"
 #include "h2.h"
+#include "pack.h"
+#include "proto.h"
 #include "tcp.h"
 
 /* One peer's bytes as they are built, and its HPACK encoder. */
@@ -640,6 +642,122 @@ test_gap(void)
 	report("h2_gap_in_data");
 }
 
+/*
+ * Upgrade: h2c. The HTTP/1.1 request, then a 101 whose segment carries
+ * the server's first frames; stream 1 is that request's response.
+ */
+static void
+test_upgrade(void)
+{
+	static const char	 req[] = "GET /up HTTP/1.1\r\nHost: h2.example"
+	    "\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\n"
+	    "HTTP2-Settings: AAMAAABkAAQAoAAAAAIAAAAA\r\n\r\n";
+	static const char	 sw[] = "HTTP/1.1 101 Switching Protocols\r\n"
+	    "Upgrade: h2c\r\nConnection: Upgrade\r\n\r\n";
+	struct talk		 k;
+	struct session		*s;
+	struct txn		*t;
+
+	k_init(&k);
+	k_put(&k, DIR_C2S, req, strlen(req));
+	k_turn(&k, DIR_C2S);
+	k_put(&k, DIR_S2C, sw, strlen(sw));
+	k_settings(&k, DIR_S2C, NULL, NULL, 0);
+	k_headers(&k, DIR_S2C, 1, 0, hdr_created);
+	k_data(&k, DIR_S2C, 1, 1, "up!", 3);
+	k_turn(&k, DIR_S2C);
+	k_put(&k, DIR_C2S, H2_PREFACE, H2_PREFACE_LEN);
+	k_settings(&k, DIR_C2S, NULL, NULL, 0);
+	k_frame(&k, DIR_C2S, 0x4, 0x1, 0, NULL, 0);
+	k_headers(&k, DIR_C2S, 3, 1, hdr_get);
+	k_turn(&k, DIR_C2S);
+	k_headers(&k, DIR_S2C, 3, 1, hdr_created);
+	k_turn(&k, DIR_S2C);
+	s = k_play(&k, 1000);
+	t = t_stream(s, 1);
+	check(s->ntxns == 2 && t != NULL && t->id == 1 && t->req != NULL &&
+	    t->req->vmajor == 1 && t_target(t->req, "/up"),
+	    "stream 1 is the HTTP/1.1 request");
+	check(t != NULL && t->resp != NULL && t->resp->status == 201 &&
+	    t->resp->ninterim == 1 && t->resp->interim[0] == 101 &&
+	    t->resp->body_bytes == 3 && t->resp->complete && t->upgrade,
+	    "its response: 101, then 201 on stream 1");
+	check(s->conns[0]->h2 != NULL && s->conns[0]->h2->upgraded &&
+	    !(s->conns[0]->flags & CONN_F_TUNNEL), "h2 by upgrade");
+	t = t_stream(s, 3);
+	check(t != NULL && t->resp != NULL && t->resp->status == 201,
+	    "stream 3 after the preface");
+	session_free(s);
+	k_free(&k);
+	report("h2c_upgrade");
+}
+
+/* A packed string field is want (NULL: nil). */
+static int
+t_str_is(const msgpack_object *o, const char *key, const char *want)
+{
+	const msgpack_object	*v = proto_get(o, key);
+
+	if (v == NULL)
+		return (0);
+	if (want == NULL)
+		return (v->type == MSGPACK_OBJECT_NIL);
+	return (v->type == MSGPACK_OBJECT_STR &&
+	    v->via.str.size == strlen(want) &&
+	    memcmp(v->via.str.ptr, want, v->via.str.size) == 0);
+}
+
+/* What a client gets: protocol, stream_id, reset, and the h2 object. */
+static void
+test_pack(void)
+{
+	struct talk		 k;
+	struct session		*s;
+	u_char			 code[4];
+	msgpack_sbuffer		 sb;
+	msgpack_packer		 pk;
+	msgpack_unpacked	 u;
+	const msgpack_object	*o;
+	uint64_t		 v = 0;
+	size_t			 off = 0;
+
+	k_init(&k);
+	k_open(&k);
+	k_headers(&k, DIR_C2S, 1, 1, hdr_get);
+	k_turn(&k, DIR_C2S);
+	k_u32(code, 2);
+	k_frame(&k, DIR_S2C, 0x3, 0, 1, code, 4);
+	k_turn(&k, DIR_S2C);
+	s = k_play(&k, 1000);
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	pack_txn(s->txns[0], PACK_FULL, &pk);
+	pack_conn(s->conns[0], PACK_FULL, ENGINE_NOTIME, &pk);
+	msgpack_unpacked_init(&u);
+	check(msgpack_unpack_next(&u, sb.data, sb.size, &off) > 0,
+	    "transaction unpacks");
+	o = &u.data;
+	check(t_str_is(o, "protocol", "h2"), "protocol h2");
+	check(proto_get_u64(o, "stream_id", &v) == 0 && v == 1, "stream_id 1");
+	check(t_str_is(proto_get(o, "reset"), "by", "server") &&
+	    t_str_is(proto_get(o, "reset"), "error", "INTERNAL_ERROR"),
+	    "reset by the server, INTERNAL_ERROR");
+	check(msgpack_unpack_next(&u, sb.data, sb.size, &off) > 0,
+	    "connection unpacks");
+	o = proto_get(&u.data, "h2");
+	check(o != NULL && o->type == MSGPACK_OBJECT_MAP &&
+	    proto_get_u64(o, "streams", &v) == 0 && v == 1, "h2 object");
+	check(o != NULL && proto_get_u64(proto_get(proto_get(o, "s2c"),
+	    "frames"), "RST_STREAM", &v) == 0 && v == 1, "frames by type");
+	check(o != NULL && t_str_is(proto_get(proto_get(o, "c2s"),
+	    "settings"), "max_frame_size", NULL), "unsent setting nil");
+	msgpack_unpacked_destroy(&u);
+	msgpack_sbuffer_destroy(&sb);
+	session_free(s);
+	k_free(&k);
+	report("h2_pack");
+}
+
 /* An HTTP/1.1 connection stays one: no h2 object, version 1.1. */
 static void
 test_http1(void)
@@ -674,5 +792,7 @@ main(void)
 	test_flow();
 	test_push_goaway();
 	test_gap();
+	test_pack();
+	test_upgrade();
 	return (nfail ? 1 : 0);
 }

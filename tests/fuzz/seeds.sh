@@ -1,16 +1,20 @@
 #!/bin/sh
 # Writes seed inputs for the fuzz targets: for fuzz_engine, the frames of
-# the small real captures in the shared corpus (classic pcap files) in
-# the target's input format; for fuzz_proto, a few valid requests.
+# the small real captures in the shared corpus and of tests/fuzz/h2c.pcap
+# (HTTP/2 in clear from 055-h2c: prior knowledge with nghttp's PRIORITY
+# frames and a POST, Upgrade: h2c ended by GOAWAY) in the target's input
+# format, and hand-made conversations; for fuzz_proto, a few valid
+# requests.
 #   seeds.sh ENGINE_DIR PROTO_DIR
 engine=$1
 proto=$2
 mkdir -p "$engine" "$proto"
 corpus=$(cd "$(dirname "$0")/../../.." && pwd)/shared/corpus
+here=$(cd "$(dirname "$0")" && pwd)
 command -v python3 >/dev/null 2>&1 || exit 0
-python3 - "$engine" "$proto" "$corpus" <<'PY'
+python3 - "$engine" "$proto" "$corpus" "$here" <<'PY'
 import glob, os, struct, sys
-engine, proto, corpus = sys.argv[1:4]
+engine, proto, corpus, here = sys.argv[1:5]
 
 def frames(path):
     with open(path, "rb") as f:
@@ -33,7 +37,8 @@ def frames(path):
             incl = struct.unpack(e + "I", rec[8:12])[0]
             yield f.read(incl)
 
-for path in glob.glob(os.path.join(corpus, "*.pcap")):
+for path in (glob.glob(os.path.join(corpus, "*.pcap")) +
+             glob.glob(os.path.join(here, "*.pcap"))):
     out = bytearray()
     for fr in frames(path):
         fr = fr[:1020]
@@ -84,6 +89,28 @@ convs["seg_tls"] = [
     (1, pad4(rec(22, b"\x01" + vec(3, ch)))),
     (0, pad4(rec(22, b"\x02" + vec(3, sh)) + rec(20, b"\x01") + rec(23, b"\xaa" * 40))),
     (1, pad4(rec(20, b"\x01") + rec(23, b"\xbb" * 20))),
+]
+# HTTP/2 with prior knowledge: the preface, SETTINGS, two requests whose
+# second names :authority by the HPACK table entry the first added, a
+# CONTINUATION, DATA, a PING and its ack, RST_STREAM; each side padded to
+# a multiple of 4 with a frame of an unknown type, which is skipped.
+def frame(t, fl, sid, b):
+    return len(b).to_bytes(3, "big") + bytes([t, fl]) + sid.to_bytes(4, "big") + b
+
+def pad_h2(b):
+    k = (-(len(b) + 9)) % 4
+    return b + frame(0xfa, 0, 0, b"\0" * k)
+
+auth = b"\x41\x0ah2.example"
+convs["seg_h2c"] = [
+    (1, pad_h2(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + frame(4, 0, 0, b"")
+        + frame(1, 0x05, 1, b"\x82\x86\x84" + auth)
+        + frame(1, 0x00, 3, b"\x83\x86") + frame(9, 0x04, 3, b"\x84\xbe")
+        + frame(0, 0x01, 3, b"a=1"))),
+    (0, pad_h2(frame(4, 0, 0, b"\0\x03\0\0\0\x64") + frame(4, 1, 0, b"")
+        + frame(1, 0x04, 1, b"\x88") + frame(0, 0x01, 1, b"hello")
+        + frame(6, 0, 0, b"12345678") + frame(3, 0, 3, b"\0\0\0\x08"))),
+    (1, pad_h2(frame(6, 1, 0, b"12345678") + frame(8, 0, 0, b"\0\0\x01\0"))),
 ]
 for name, parts in convs.items():
     data = b"\x02" + b"".join(seg(c, p) for c, p in parts)

@@ -192,6 +192,12 @@ h2stream_block_add(struct h2_conn *hc, struct h2_block *b,
 {
 	size_t	 n = nv->namelen + nv->valuelen, ncap;
 
+	/* A field name is a token, never empty (RFC 9110 5.1). */
+	if (nv->namelen == 0) {
+		hc->info->malformed++;
+		hc->info->header_bytes_dropped += n;
+		return;
+	}
 	if (b->nhdrs >= MSG_MAX_HEADERS || n > MSG_MAX_TEXT ||
 	    b->textlen + n > MSG_MAX_TEXT) {
 		hc->info->header_bytes_dropped += n;
@@ -236,17 +242,29 @@ h2stream_field(const struct h2_block *b, const char *name)
 	return (-1);
 }
 
+/*
+ * The methods llhttp knows, from its own list: llhttp_method_name
+ * aborts on a number the list skips, so it is never asked to guess.
+ */
+static const struct {
+	int		 num;
+	const char	*name;
+} h2stream_methods[] = {
+#define H2STREAM_METHOD(num, name, string) { num, #string },
+	HTTP_ALL_METHOD_MAP(H2STREAM_METHOD)
+#undef H2STREAM_METHOD
+};
+
 static int
 h2stream_method(const char *v, size_t n)
 {
-	const char	*name;
-	int		 i;
+	size_t	 i;
 
-	for (i = 0; i < 64; i++) {
-		name = llhttp_method_name((llhttp_method_t)i);
-		if (strlen(name) == n && memcmp(name, v, n) == 0)
-			return (i);
-	}
+	for (i = 0; i < sizeof(h2stream_methods) /
+	    sizeof(h2stream_methods[0]); i++)
+		if (strlen(h2stream_methods[i].name) == n &&
+		    memcmp(h2stream_methods[i].name, v, n) == 0)
+			return (h2stream_methods[i].num);
 	return (-1);
 }
 

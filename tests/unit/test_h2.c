@@ -487,6 +487,46 @@ test_malformed(void)
 }
 
 /*
+ * Fields no HTTP/1.x parser would let through: a method llhttp does not
+ * know (its name table has holes that abort when asked about) and a
+ * field with an empty name. Both found by fuzz_h2; the stream after
+ * them is read as usual.
+ */
+static void
+test_hostile_fields(void)
+{
+	static const char *odd[] = {
+		":method", "NOT-A-METHOD", ":scheme", "http",
+		":path", "/odd", "", "empty name", NULL
+	};
+	struct talk	 k;
+	struct session	*s;
+	struct txn	*t;
+
+	k_init(&k);
+	k_open(&k);
+	k_headers(&k, DIR_C2S, 1, 1, odd);
+	k_headers(&k, DIR_C2S, 3, 1, hdr_get);
+	k_turn(&k, DIR_C2S);
+	k_headers(&k, DIR_S2C, 1, 1, hdr_created);
+	k_headers(&k, DIR_S2C, 3, 1, hdr_created);
+	k_turn(&k, DIR_S2C);
+	s = k_play(&k, 7);
+	t = t_stream(s, 1);
+	check(t != NULL && t->req != NULL && !t->req->has_method &&
+	    t_target(t->req, "/odd"), "stream 1 kept, its method unknown");
+	check(s->conns[0]->h2->malformed == 1, "the empty name counted, "
+	    "got %u", s->conns[0]->h2->malformed);
+	t = t_stream(s, 3);
+	check(t != NULL && t->req != NULL && t->req->has_method &&
+	    t->req->method == HTTP_GET && t->resp != NULL &&
+	    t->resp->status == 201, "stream 3 as usual");
+	session_free(s);
+	k_free(&k);
+	report("h2_hostile_fields");
+}
+
+/*
  * A frame header longer than the receiver allows: the framing of that
  * direction is lost, and nothing after it is taken for frames.
  */
@@ -788,6 +828,7 @@ main(void)
 	test_continuation();
 	test_rst();
 	test_malformed();
+	test_hostile_fields();
 	test_lost_framing();
 	test_flow();
 	test_push_goaway();

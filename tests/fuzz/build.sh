@@ -1,8 +1,9 @@
 #!/bin/sh
 # Builds the libFuzzer targets into tests/fuzz/bin/ with clang,
 # AddressSanitizer and UBSan: fuzz_engine (the analysis engine: TCP
-# reassembly, HTTP parsing, packing) and fuzz_proto (the protocol
-# decoder). Exits 2 when clang or its fuzzer runtime is missing.
+# reassembly, HTTP parsing, packing), fuzz_tls (the TLS record layer and
+# handshake, decryption attempted), fuzz_h2 (HTTP/2 frames and HPACK) and
+# fuzz_proto (the protocol decoder). Exits 2 when clang or its fuzzer runtime is missing.
 cd "$(dirname "$0")/../.." || exit 1
 CC=${FUZZ_CC:-clang}
 OUT=tests/fuzz/bin
@@ -18,7 +19,7 @@ rm -f "$OUT/probe" "$OUT/probe.c"
 
 FLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer
     -fno-sanitize-recover=undefined -D_GNU_SOURCE -Icommon -Iproto -Idaemon
-    -I/usr/share/include/llhttp $(pkg-config --cflags msgpack)"
+    -Itests/fuzz -I/usr/share/include/llhttp $(pkg-config --cflags msgpack)"
 LIBS="-lpcap $(pkg-config --libs msgpack zlib libnghttp2 libcrypto)"
 ENGINE="daemon/session.c daemon/tcp.c daemon/http.c daemon/msg.c daemon/body.c daemon/stream.c daemon/pair.c daemon/pack.c
     daemon/tls.c daemon/tlsmsg.c daemon/tlspack.c daemon/h2.c daemon/h2stream.c daemon/h2pack.c
@@ -27,9 +28,20 @@ ENGINE="daemon/session.c daemon/tcp.c daemon/http.c daemon/msg.c daemon/body.c d
 COMMON="common/log.c common/xmalloc.c common/esc.c proto/proto.c"
 LL="/usr/share/llhttp/llhttp.c /usr/share/llhttp/api.c /usr/share/llhttp/http.c"
 
+# The engine is compiled once, two files at a time, for every target
+# that links it.
+OBJ=$OUT/obj
+rm -rf "$OBJ"
+mkdir -p "$OBJ"
+export CC FLAGS OBJ
 # shellcheck disable=SC2086
-$CC $FLAGS -o "$OUT/fuzz_engine" tests/fuzz/fuzz_engine.c $ENGINE $COMMON \
-    $LL $LIBS || exit 1
+printf '%s\n' $ENGINE $COMMON $LL tests/fuzz/fuzzconn.c |
+    xargs -P 2 -I{} sh -c \
+    'o="$OBJ/$(echo "{}" | tr / _).o"; $CC $FLAGS -c -o "$o" "{}"' || exit 1
+for t in fuzz_engine fuzz_tls fuzz_h2; do
+	# shellcheck disable=SC2086
+	$CC $FLAGS -o "$OUT/$t" tests/fuzz/$t.c "$OBJ"/*.o $LIBS || exit 1
+done
 # shellcheck disable=SC2086
 $CC $FLAGS -o "$OUT/fuzz_proto" tests/fuzz/fuzz_proto.c proto/proto.c \
     $LIBS || exit 1

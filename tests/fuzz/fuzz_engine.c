@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "engine.h"
+#include "fuzzconn.h"
 #include "session.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
@@ -29,96 +30,6 @@ static const int fuzz_links[] = {
 	DLT_RAW, 228, 229,
 };
 #define FUZZ_NLINKS	(sizeof(fuzz_links) / sizeof(fuzz_links[0]))
-
-/*
- * Each chunk packed must be one msgpack array, whole: a map's count
- * that disagrees with the keys packed after it shows up here.
- */
-static void
-fuzz_chunk(msgpack_sbuffer *sb)
-{
-	msgpack_unpacked	 u;
-	size_t			 off = 0;
-
-	msgpack_unpacked_init(&u);
-	if (msgpack_unpack_next(&u, sb->data, sb->size, &off) !=
-	    MSGPACK_UNPACK_SUCCESS || off != sb->size ||
-	    u.data.type != MSGPACK_OBJECT_ARRAY)
-		abort();
-	msgpack_unpacked_destroy(&u);
-	msgpack_sbuffer_clear(sb);
-}
-
-/* Packs the whole detail with flags, chunk by chunk. */
-static void
-fuzz_pack(struct session *s, int flags, msgpack_sbuffer *sb,
-    msgpack_packer *pk)
-{
-	struct session_cursor	 cur;
-
-	memset(&cur, 0, sizeof(cur));
-	cur.flags = flags;
-	while (session_pack_next(s, &cur, pk, 7) > 0)
-		fuzz_chunk(sb);
-}
-
-static void
-fuzz_drain(struct session *s)
-{
-	msgpack_sbuffer		 sb;
-	msgpack_packer		 pk;
-	static u_char		 frames[PROTO_MAX_SNAPLEN + 64];
-	const u_char		*body;
-	size_t			 len;
-	uint64_t		 pos = 0;
-	uint32_t		 i;
-	int			 trunc;
-
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	fuzz_pack(s, SESSION_DETAIL_PACKETS, &sb, &pk);
-	fuzz_pack(s, SESSION_DETAIL_NO_HEADERS, &sb, &pk);
-	fuzz_pack(s, SESSION_DETAIL_BRIEF | SESSION_DETAIL_PACKETS, &sb, &pk);
-	for (i = 1; session_pack_txn(s, i, &pk) == 0; i++) {
-		(void)session_body(s, i, 0, &body, &len, &trunc);
-		(void)session_body(s, i, 1, &body, &len, &trunc);
-	}
-	session_pack_summary(s, &pk);
-	msgpack_sbuffer_destroy(&sb);
-	while (session_frames_next(s, &pos, frames, sizeof(frames)) > 0)
-		;
-}
-
-/* Ethernet + IPv4 + TCP around payload, client 10.0.0.1:1234 <-> :80. */
-static void
-fuzz_segment(struct session *s, uint64_t ts, int c2s, uint32_t seq,
-    uint32_t ack, uint8_t flags, const uint8_t *p, size_t len)
-{
-	static u_char	 f[14 + 20 + 20 + 1024];
-	u_char		*ip = f + 14, *tcp = f + 34;
-	size_t		 total = 40 + len;
-
-	memset(f, 0, 54);
-	f[12] = 0x08;
-	ip[0] = 0x45;
-	ip[2] = (u_char)(total >> 8);
-	ip[3] = (u_char)total;
-	ip[9] = 6;
-	ip[12] = 10; ip[15] = c2s ? 1 : 2;
-	ip[16] = 10; ip[19] = c2s ? 2 : 1;
-	tcp[0] = c2s ? 0x04 : 0x00; tcp[1] = c2s ? 0xd2 : 80;
-	tcp[2] = c2s ? 0x00 : 0x04; tcp[3] = c2s ? 80 : 0xd2;
-	tcp[4] = (u_char)(seq >> 24); tcp[5] = (u_char)(seq >> 16);
-	tcp[6] = (u_char)(seq >> 8); tcp[7] = (u_char)seq;
-	tcp[8] = (u_char)(ack >> 24); tcp[9] = (u_char)(ack >> 16);
-	tcp[10] = (u_char)(ack >> 8); tcp[11] = (u_char)ack;
-	tcp[12] = 5 << 4;
-	tcp[13] = flags;
-	tcp[14] = 0x10;
-	if (len > 0)
-		memcpy(tcp + 20, p, len);
-	session_frame(s, ts, f, (uint32_t)(54 + len), (uint32_t)(54 + len));
-}
 
 /*
  * Records: [ctl][flags][len] then len bytes. ctl bit 0: direction;

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Builds the fuzz targets and runs each for FUZZ_SECS seconds (20 by
-# default) from a seed corpus, printing PASS/FAIL/SKIP per target. A
+# default) from a seed corpus (tests/fuzz/seeds/TARGET or what seeds.sh
+# writes), printing PASS/FAIL/SKIP per target. A
 # crash leaves its input in tests/fuzz/bin/ and fails the target.
 cd "$(dirname "$0")/../.." || exit 1
 SECS=${FUZZ_SECS:-20}
@@ -10,8 +11,9 @@ rc=$?
 mkdir -p "$OUT"
 mv "$OUT.log" "$OUT/build.log"
 if [ $rc -eq 2 ]; then
-	echo "SKIP: fuzz_engine: $(tail -1 "$OUT/build.log")"
-	echo "SKIP: fuzz_proto: $(tail -1 "$OUT/build.log")"
+	for t in fuzz_engine fuzz_tls fuzz_h2 fuzz_proto; do
+		echo "SKIP: $t: $(tail -1 "$OUT/build.log")"
+	done
 	exit 0
 fi
 if [ $rc -ne 0 ]; then
@@ -19,8 +21,11 @@ if [ $rc -ne 0 ]; then
 	exit 1
 fi
 sh tests/fuzz/seeds.sh "$OUT/seeds_engine" "$OUT/seeds_proto"
-for t in fuzz_engine fuzz_proto; do
+for t in fuzz_engine fuzz_tls fuzz_h2 fuzz_proto; do
+	# Written by seeds.sh, or kept in tests/fuzz/seeds/ (hand-made
+	# inputs and the crashes fuzzing found, each a regression case).
 	seeds=$OUT/seeds_${t#fuzz_}
+	[ -d "$seeds" ] || seeds=tests/fuzz/seeds/$t
 	work=$OUT/corpus_${t#fuzz_}
 	mkdir -p "$work"
 	# A msgpack header may declare a huge array: msgpack-c then asks

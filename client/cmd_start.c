@@ -1,25 +1,58 @@
 /*
  * cmd_start.c: "htracrctl start": asks the daemon to capture on an
- * interface and ports. Runs in htracrctl with the invoking user's
- * privileges; capturing is the daemon's capture process's job, and
- * the daemon re-checks everything sent here.
+ * interface and ports. With --keylog it stays, following the TLS key
+ * log a browser appends to and sending new lines to the capture's
+ * session until the capture stops. Runs in htracrctl with the invoking
+ * user's privileges; capturing is the daemon's capture process's job,
+ * and the daemon re-checks everything sent here.
  */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "client.h"
 #include "cmd.h"
 #include "json.h"
+#include "keyfile.h"
 #include "log.h"
 #include "proto.h"
+
+/* How often the key log is looked at while following it. */
+#define START_FOLLOW_MS		200
 
 static int	 cmd_start_exec(struct cmd_ctx *, int, char **);
 
 const struct cmd_entry	cmd_start_entry = {
-	"start", "[--ports 80,8080] [--interface IFACE] [--json]", CMD_JSON,
-	cmd_start_exec
+	"start", "[--ports 80,8080] [--interface IFACE] [--keylog KEYS] "
+	"[--json]", CMD_JSON, cmd_start_exec
 };
+
+/*
+ * Sends what the key log gains until the capture stops or we are
+ * interrupted. The first send, made at once, gives the session a key
+ * log before its first TLS connection. Each send also tells whether
+ * the capture still runs, and keeps this client from being idle.
+ */
+static int
+cmd_start_follow(struct client *c, struct keyfile *kf, uint64_t session)
+{
+	struct timespec	 ts = { 0, START_FOLLOW_MS * 1000000L };
+	msgpack_object	 res;
+	int		 running = 1;
+
+	while (running && !client_interrupted) {
+		if (keyfile_send(c, kf, session, 0, &res) == -1)
+			return (client_interrupted ? 0 : -1);
+		if (proto_get_bool(&res, "running", &running) == -1)
+			running = 0;
+		if (running)
+			nanosleep(&ts, NULL);
+	}
+	if (!running)
+		keyfile_report(kf, &res);
+	return (0);
+}
 
 static int
 cmd_start_send(struct client *c, const char *ifname, const uint16_t *ports,
@@ -44,11 +77,14 @@ cmd_start_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	static const struct option	 opts[] = {
 		{ "ports", required_argument, NULL, 'p' },
 		{ "interface", required_argument, NULL, 'i' },
+		{ "keylog", required_argument, NULL, 'k' },
 		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct client	 c;
+	struct keyfile	 kf;
 	msgpack_object	 res;
+	const char	*keylog = NULL;
 	uint16_t	 ports[PROTO_MAX_PORTS] = { 80 };
 	size_t		 nports = 1;
 	uint64_t	 session = 0;
@@ -65,6 +101,9 @@ cmd_start_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		case 'i':
 			ifname = optarg;
 			break;
+		case 'k':
+			keylog = optarg;
+			break;
 		case 'j':
 			ctx->json = 1;
 			break;
@@ -79,8 +118,13 @@ cmd_start_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		    ifname, PROTO_MAX_IFNAME);
 		return (CMD_USAGE);
 	}
-	if (cmd_connect(ctx, &c) == -1)
+	kf.fd = -1;
+	if (keylog != NULL && keyfile_open(&kf, keylog) == -1)
 		return (CMD_ERROR);
+	if (cmd_connect(ctx, &c) == -1) {
+		keyfile_close(&kf);
+		return (CMD_ERROR);
+	}
 	if (cmd_start_send(&c, ifname, ports, nports, &res) == 0) {
 		(void)proto_get_u64(&res, "session", &session);
 		if (ctx->json) {
@@ -88,10 +132,15 @@ cmd_start_exec(struct cmd_ctx *ctx, int argc, char **argv)
 			putchar('\n');
 		} else
 			printf("capturing: session %llu on %s; 'htracrctl stop "
-			    "--dump FILE' ends it\n",
-			    (unsigned long long)session, ifname);
+			    "--dump FILE' ends it%s\n",
+			    (unsigned long long)session, ifname, keylog != NULL ?
+			    "; following the key log until then" : "");
+		fflush(stdout);
 		rc = CMD_OK;
+		if (keylog != NULL && cmd_start_follow(&c, &kf, session) == -1)
+			rc = CMD_ERROR;
 	}
+	keyfile_close(&kf);
 	client_close(&c);
 	return (rc);
 }

@@ -3,7 +3,9 @@
  * key log (the daemon never opens one) sends its bytes for a session:
  * the one it is loading, a running capture as the log grows, or a
  * finished session, which is then made again from its kept frames with
- * the keys once the client says the log is complete. Only the uid that
+ * the keys once the client says the log is complete (until then, a
+ * client that follows a live capture's log may still send its last
+ * lines after the capture stopped). Only the uid that
  * made the session (or root) may give it keys. The reply counts lines
  * and secrets; it never carries a secret.
  *
@@ -41,11 +43,15 @@ control_keys_session(struct client *c, uint64_t id, uint64_t sid)
 	return (ks);
 }
 
-/* A finished session can take keys only if it can be made again. */
+/*
+ * A finished session is made again when its key log is complete: only
+ * if it still has every frame and nobody is reading it.
+ */
 static int
-control_keys_check(struct client *c, uint64_t id, struct ksession *ks)
+control_keys_check(struct client *c, uint64_t id, struct ksession *ks,
+    int end)
 {
-	if (session_running(ks->s))
+	if (session_running(ks->s) || !end)
 		return (0);
 	if (!session_keys_can_rerun(ks->s)) {
 		analyzer_error(c, id, PROTO_ERR_STATE, "session %u no longer "
@@ -115,7 +121,7 @@ control_keys(struct client *c, uint64_t id, const msgpack_object *req)
 		return;
 	}
 	if ((ks = control_keys_session(c, id, sid)) == NULL ||
-	    control_keys_check(c, id, ks) == -1)
+	    control_keys_check(c, id, ks, end) == -1)
 		return;
 	taken = session_keys_add(ks->s, (const u_char *)keys, len, end);
 	if (end && !session_running(ks->s)) {

@@ -104,7 +104,8 @@ if command -v bash >/dev/null 2>&1; then
 	t_eq "$T_NAME: complete a command after --socket PATH" "sessions " \
 	    "$(comp htracrctl --socket /tmp/x se)"
 	t_eq "$T_NAME: complete 'start --'" \
-	    "--help --interface --json --ports " "$(comp htracrctl start --)"
+	    "--help --interface --json --keylog --ports " \
+	    "$(comp htracrctl start --)"
 	t_eq "$T_NAME: complete dump --format" "har html json ndjson pcap text " \
 	    "$(comp htracrctl dump --format '')"
 	t_eq "$T_NAME: complete --interface l" "lo " \

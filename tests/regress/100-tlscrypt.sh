@@ -9,8 +9,9 @@
 # requests (method, path) and statuses in order, SNI, ALPN and cipher
 # suite. Then: a CBC suite is reported not decrypted, a wrong key log
 # gives failed records and no transaction, `load` then `keys` analyses
-# the session again with the keys, and the analyzer still dies of
-# SIGSYS on openat after decrypting. Needs root and ip netns.
+# the session again with the keys, the analyzer still dies of SIGSYS on
+# openat after decrypting, and a live capture started with --keylog
+# decrypts as the key log grows. Needs root and ip netns.
 . "$(dirname "$0")/lib.sh"
 
 t_need_netns
@@ -194,5 +195,41 @@ if make -s -C "$T_ROOT" "$T_BUILD/htracrd-testhooks" >"$T_TMP/make.log" 2>&1; th
 	t_kill "$HP"
 else
 	t_fail "$T_NAME/testhooks_build" "$(tail -n 1 "$T_TMP/make.log")"
+fi
+
+# Live: a capture whose key log grows as curl writes it. start --keylog
+# follows the file and sends each new line while the capture runs.
+live() {
+	RUN=$T_TMP/run
+	mkdir "$RUN" && chown root:htracr "$RUN" && chmod 0750 "$RUN" || return 1
+	LSOCK=$RUN/s
+	T_BG_LOG=$T_TMP/live.log t_bg ip netns exec "$T_NS_PREFIX-cli" \
+	    "$HTRACRD" --foreground --socket "$LSOCK" --user htracr
+	t_wait_for 10 "$HTRACRCTL" --socket "$LSOCK" status || return 1
+	KEYS=$T_TMP/live-keys.txt
+	: >"$KEYS"
+	"$HTRACRCTL" --socket "$LSOCK" start --ports 443 --interface "$T_VETH_B" \
+	    --keylog "$KEYS" >"$T_TMP/follow.out" 2>&1 &
+	FP=$!
+	t_atexit "t_kill $FP"
+	t_wait_for 10 grep -q capturing "$T_TMP/follow.out" || return 1
+	curl_case --http1.1 --tlsv1.3 --tls13-ciphers TLS_CHACHA20_POLY1305_SHA256
+	curl_case --http2 --tls-max 1.2 --ciphers ECDHE-RSA-AES128-GCM-SHA256
+	sleep 1
+	"$HTRACRCTL" --socket "$LSOCK" stop --json >"$T_TMP/stop.json" 2>&1
+	t_wait_for 10 sh -c "! kill -0 $FP 2>/dev/null"
+	wait "$FP"
+	t_eq "$T_NAME/live_follow_ended" 0 "$?"
+	"$HTRACRCTL" --socket "$LSOCK" dump --format json >"$T_TMP/live.json" \
+	    2>"$T_TMP/live.err"
+}
+if ! id htracr >/dev/null 2>&1; then
+	t_skip "$T_NAME/live" "no user htracr (030-capture makes it)"
+elif live; then
+	t_eq "$T_NAME/live_decrypted" "10 transactions; records decrypted 2 of 2, failed 0" \
+	    "$(t_json "$T_TMP/live.json" '"%d transactions; records decrypted %d of %d, failed %d" % (len(d["transactions"]), sum(1 for c in d["connections"] if c["tls"] and c["tls"]["decrypted"]), len(d["connections"]), sum(c["tls"]["records_failed"] for c in d["connections"] if c["tls"]))')"
+	t_check "$T_NAME/live_statuses" test "$(t_json "$T_TMP/live.json" 'str(sorted(t["response"]["status"] for t in d["transactions"]))')" = "[200, 200, 200, 200, 200, 200, 201, 201, 304, 304]"
+else
+	t_fail "$T_NAME/live" "$(tail -n 2 "$T_TMP/live.log" "$T_TMP/follow.out" 2>&1)"
 fi
 t_exit

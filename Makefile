@@ -35,7 +35,8 @@ PKG_CFLAGS = $(call memo,PKG_CFLAGS,pkg-config --cflags $(PKGS) $(DPKGS))
 PKG_LIBS   = $(call memo,PKG_LIBS,pkg-config --libs $(PKGS))
 DPKG_LIBS  = $(call memo,DPKG_LIBS,pkg-config --libs $(DPKGS))
 
-CPPFLAGS += -D_GNU_SOURCE -Icommon -Iproto -Idaemon -Iclient -I$(LLINC)
+CPPFLAGS += -D_GNU_SOURCE -Icommon -Iproto -Idaemon -Idaemon/engine \
+	    -Iclient -I$(LLINC)
 ALL_CFLAGS = $(CPPFLAGS) $(CFLAGS) $(WARN) $(HARDEN) $(PKG_CFLAGS) -std=gnu11 -MMD -MP
 LDFLAGS	+= $(LDHARDEN)
 
@@ -59,18 +60,26 @@ export SANITIZE
 endif
 COMMON	 = $(wildcard common/*.c) proto/proto.c
 DAEMON	 = $(wildcard daemon/*.c)
+# The analysis engine: frames in, a model out, no I/O. htracrd, the unit
+# tests and the fuzz targets link the same code.
+ENGINE	 = $(wildcard daemon/engine/*.c)
 CLIENT	 = $(wildcard client/*.c)
 LLSRC	 = llhttp api http
 
 COMMON_O = $(COMMON:%.c=$(B)/%.o)
 DAEMON_O = $(DAEMON:%.c=$(B)/%.o)
+ENGINE_O = $(ENGINE:%.c=$(B)/%.o)
 CLIENT_O = $(CLIENT:%.c=$(B)/%.o)
 LL_O	 = $(LLSRC:%=$(B)/llhttp/%.o)
 
 all: $(O)htracrd $(O)htracrctl
 
-$(O)htracrd: $(DAEMON_O) $(COMMON_O) $(LL_O)
+$(O)htracrd: $(DAEMON_O) $(B)/libengine.a $(COMMON_O) $(LL_O)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(DPKG_LIBS)
+
+$(B)/libengine.a: $(ENGINE_O)
+	rm -f $@
+	$(AR) rcs $@ $^
 
 $(O)htracrctl: $(CLIENT_O) $(COMMON_O)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
@@ -177,7 +186,7 @@ uninstall:
 # htracrd with the hooks only tests use (HTRACR_TEST_HOOKS), for
 # tests/regress/100: never installed, never the program "make" builds.
 $(B)/htracrd-testhooks: $(filter-out $(B)/daemon/control.o,$(DAEMON_O)) \
-    $(B)/daemon/control-testhooks.o $(COMMON_O) $(LL_O)
+    $(B)/daemon/control-testhooks.o $(B)/libengine.a $(COMMON_O) $(LL_O)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(DPKG_LIBS)
 $(B)/daemon/control-testhooks.o: daemon/control.c | buildcheck
 	$(CC) $(ALL_CFLAGS) -DHTRACR_TEST_HOOKS -c -o $@ $<

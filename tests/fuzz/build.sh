@@ -19,12 +19,9 @@ rm -f "$OUT/probe" "$OUT/probe.c"
 
 FLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer
     -fno-sanitize-recover=undefined -D_GNU_SOURCE -Icommon -Iproto -Idaemon
-    -Itests/fuzz -I/usr/share/include/llhttp $(pkg-config --cflags msgpack)"
+    -Idaemon/engine -Itests/fuzz -I/usr/share/include/llhttp $(pkg-config --cflags msgpack)"
 LIBS="-lpcap $(pkg-config --libs msgpack zlib libnghttp2 libcrypto)"
-ENGINE="daemon/session.c daemon/tcp.c daemon/http.c daemon/msg.c daemon/body.c daemon/stream.c daemon/pair.c daemon/pack.c
-    daemon/tls.c daemon/tlsmsg.c daemon/tlspack.c daemon/h2.c daemon/h2stream.c daemon/h2pack.c
-    daemon/tlsdec.c daemon/tlscrypt.c daemon/keylog.c daemon/session_keys.c
-    daemon/ring.c daemon/decode.c"
+ENGINE=$(echo daemon/engine/*.c)
 COMMON="common/log.c common/xmalloc.c common/esc.c proto/proto.c"
 LL="/usr/share/llhttp/llhttp.c /usr/share/llhttp/api.c /usr/share/llhttp/http.c"
 

@@ -5,18 +5,14 @@
 # view of the real captures in the corpus (corpus.py, through the drive
 # program). Prints PASS/FAIL/SKIP lines.
 cd "$(dirname "$0")/../.." || exit 1
-OBJS="build/daemon/session.o build/daemon/tcp.o build/daemon/http.o build/daemon/msg.o build/daemon/body.o
-    build/daemon/stream.o build/daemon/pair.o build/daemon/tls.o
-    build/daemon/tlsmsg.o
-    build/daemon/tlspack.o build/daemon/keylog.o build/daemon/tlscrypt.o
-    build/daemon/h2.o build/daemon/h2stream.o build/daemon/h2pack.o
-    build/daemon/tlsdec.o build/daemon/session_keys.o
-    build/daemon/pack.o build/daemon/ring.o build/daemon/decode.o
+# The engine as htracrd links it, and what it needs beside.
+OBJS="build/libengine.a
     build/common/log.o build/common/xmalloc.o build/common/esc.o
     build/proto/proto.o build/llhttp/llhttp.o build/llhttp/api.o
     build/llhttp/http.o"
 CC=${CC:-cc}
-FLAGS="-O2 -g -D_GNU_SOURCE -Icommon -Iproto -Idaemon -I/usr/share/include/llhttp
+FLAGS="-O2 -g -D_GNU_SOURCE -Icommon -Iproto -Idaemon -Idaemon/engine
+    -I/usr/share/include/llhttp
     -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
     -Wformat=2 -Wpointer-arith -Wcast-qual -Wwrite-strings
     -Wno-unused-parameter -std=gnu11 $(pkg-config --cflags msgpack 2>/dev/null)"
@@ -48,16 +44,20 @@ rc=0
 
 # The same cases again under AddressSanitizer and UBSan, one line.
 if command -v clang >/dev/null 2>&1; then
-	SRCS="daemon/session.c daemon/tcp.c daemon/stream.c daemon/pair.c
-	    daemon/tls.c
-	    daemon/tlsmsg.c daemon/tlspack.c daemon/keylog.c daemon/tlscrypt.c
-	    daemon/h2.c daemon/h2stream.c daemon/h2pack.c
-	    daemon/tlsdec.c daemon/session_keys.c
-	    daemon/http.c daemon/msg.c
-	    daemon/body.c daemon/pack.c daemon/ring.c daemon/decode.c
-	    common/log.c common/xmalloc.c common/esc.c proto/proto.c
-	    /usr/share/llhttp/llhttp.c /usr/share/llhttp/api.c
-	    /usr/share/llhttp/http.c"
+	# The engine compiled once, two files at a time, for every test.
+	AOBJ=$BIN/asan
+	rm -rf "$AOBJ"
+	mkdir -p "$AOBJ"
+	ASAN="-g -O1 -fsanitize=address,undefined -fno-sanitize-recover=undefined
+	    -D_GNU_SOURCE -Icommon -Iproto -Idaemon -Idaemon/engine
+	    -I/usr/share/include/llhttp $(pkg-config --cflags msgpack 2>/dev/null)"
+	export ASAN AOBJ
+	# shellcheck disable=SC2086
+	printf '%s\n' daemon/engine/*.c common/log.c common/xmalloc.c \
+	    common/esc.c proto/proto.c /usr/share/llhttp/llhttp.c \
+	    /usr/share/llhttp/api.c /usr/share/llhttp/http.c |
+	    xargs -P 2 -I{} sh -c 'clang $ASAN -c -o "$AOBJ/$(echo "{}" |
+	    tr / _).o" "{}"' >>"$BIN/build.log" 2>&1
 	for prog in test_engine test_tls test_tlscrypt test_h2 test_pair; do
 		case=unit_asan
 		[ "$prog" = test_tls ] && case=unit_asan_tls
@@ -65,11 +65,8 @@ if command -v clang >/dev/null 2>&1; then
 		[ "$prog" = test_h2 ] && case=unit_asan_h2
 		[ "$prog" = test_pair ] && case=unit_asan_pair
 		# shellcheck disable=SC2086
-		if ! clang -g -O1 -fsanitize=address,undefined \
-		    -fno-sanitize-recover=undefined -D_GNU_SOURCE -Icommon \
-		    -Iproto -Idaemon -I/usr/share/include/llhttp \
-		    -o "$BIN/${prog}_asan" "tests/unit/$prog.c" $SRCS $LIBS \
-		    >>"$BIN/build.log" 2>&1; then
+		if ! clang $ASAN -o "$BIN/${prog}_asan" "tests/unit/$prog.c" \
+		    "$AOBJ"/*.o $LIBS >>"$BIN/build.log" 2>&1; then
 			echo "SKIP: $case: no sanitizer build (see $BIN/build.log)"
 		elif "$BIN/${prog}_asan" >"$BIN/$prog.asan.log" 2>&1; then
 			echo "PASS: $case: $(grep -c '^PASS' "$BIN/$prog.asan.log") cases clean under ASan/UBSan"

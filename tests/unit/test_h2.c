@@ -1,5 +1,5 @@
 /*
- * test_h2.c: unit tests of the HTTP/2 engine (daemon/h2.c, h2stream.c)
+ * test_h2.c: unit tests of the HTTP/2 engine (daemon/engine/h2.c, h2stream.c)
  * over h2c connections with prior knowledge. Header blocks come from
  * libnghttp2's own HPACK encoder, one per direction as a real peer
  * keeps it, so the decoder's table is exercised across streams; frames

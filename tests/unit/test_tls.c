@@ -1,6 +1,6 @@
 /*
  * test_tls.c: unit tests of the TLS record layer and handshake reading
- * (daemon/tls.c, tlsmsg.c, tlspack.c). Each case builds the records of a
+ * (daemon/engine/tls.c, tlsmsg.c, tlspack.c). Each case builds the records of a
  * handshake by hand, sends them as TCP segments cut in chosen places
  * (byte by byte, many per segment, with holes) and checks what the
  * engine made of them. One line per case, as test_engine.c.

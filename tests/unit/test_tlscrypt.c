@@ -1,6 +1,6 @@
 /*
- * test_tlscrypt.c: unit tests of the key log reader (daemon/keylog.c)
- * and record decryption (daemon/tlscrypt.c). TLS 1.3 is checked against
+ * test_tlscrypt.c: unit tests of the key log reader (daemon/engine/keylog.c)
+ * and record decryption (daemon/engine/tlscrypt.c). TLS 1.3 is checked against
  * the published trace of RFC 8448 section 3 (its secrets and records);
  * the other suites, key updates and TLS 1.2 against records this file
  * seals itself, with keys it derives by its own HMAC-based HKDF and PRF

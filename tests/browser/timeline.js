@@ -9,6 +9,9 @@
 //   node timeline.js tls PAGE WORD...
 //       clicks the first connection's label: its inspector must show
 //       a TLS section holding every WORD
+//   node timeline.js hide PAGE
+//       hides a connection, then a server, by clicking their rows' hide
+//       marks, and brings them back with the buttons beside the list
 "use strict";
 const fs = require("fs");
 const os = require("os");
@@ -141,10 +144,76 @@ async function tlsPage(pagePath, words) {
 	await close(o);
 }
 
+/* Rows on the timeline and the transaction count beside the list. */
+async function counts(page) {
+	await page.fill("#filter", "");
+	return page.evaluate(() => ({ rows: window.htracr.rows,
+		listed: parseInt(document.getElementById("count").textContent, 10),
+		hidden: window.htracr.hidden() }));
+}
+
+/* Clicks the hide mark of a row: kind "srv" or "conn". */
+async function clickHide(page, kind, id) {
+	const pt = await page.evaluate(([k, i]) => window.htracr.hidePoint(k, i), [kind, id]);
+	if (pt) await page.mouse.click(pt.x, pt.y);
+	return pt != null;
+}
+
+async function hidePage(pagePath) {
+	const o = await open(pagePath), page = o.page;
+	/* The connection with the most transactions, and a server with several. */
+	const pick = await page.evaluate(() => {
+		const d = window.htracr.data, per = new Map();
+		const conn = d.connections.slice().sort((a, b) =>
+			(b.transactions || []).length - (a.transactions || []).length)[0];
+		for (const c of d.connections) per.set(c.server, (per.get(c.server) || 0) + 1);
+		const srv = [...per.entries()].sort((a, b) => b[1] - a[1])[0];
+		const txnsOf = (f) => d.transactions.filter(f).length;
+		return { conn: conn.id, alone: per.get(conn.server) === 1, connTxns: txnsOf((t) => t.connection === conn.id),
+			connTarget: (d.transactions.find((t) => t.connection === conn.id) || {}).id,
+			srv: srv[0], srvConns: srv[1], srvTxns: txnsOf((t) => t.server === srv[0]) };
+	});
+	const c0 = await counts(page);
+	const clicked = await clickHide(page, "conn", pick.conn);
+	const c1 = await counts(page);
+	/* A server left with no connection shown goes from the timeline too. */
+	check("html-hide-conn", clicked && c1.rows === c0.rows - (pick.alone ? 2 : 1) &&
+		c1.listed === c0.listed - pick.connTxns && c1.hidden.conns.includes(pick.conn),
+		JSON.stringify({ before: c0, after: c1, pick }));
+	const gone = await page.evaluate((id) => window.htracr.txnPoint(id), pick.connTarget);
+	check("html-hide-conn-off-timeline", gone === null, "its transaction is still drawn");
+	await page.click("#hidden button[data-kind=conn]");
+	const c2 = await counts(page);
+	check("html-show-conn", c2.rows === c0.rows && c2.listed === c0.listed &&
+		c2.hidden.conns.length === 0, JSON.stringify(c2));
+
+	await clickHide(page, "srv", pick.srv);
+	const c3 = await counts(page);
+	check("html-hide-server", c3.rows === c0.rows - 1 - pick.srvConns &&
+		c3.listed === c0.listed - pick.srvTxns && c3.hidden.servers.includes(pick.srv),
+		JSON.stringify({ before: c0, after: c3, pick }));
+	/* A second one hidden: "show all" brings both back. */
+	const other = await page.evaluate((s) => {
+		const c = window.htracr.data.connections.find((x) => x.server !== s);
+		return c ? c.id : null;
+	}, pick.srv);
+	if (other != null) {
+		await clickHide(page, "conn", other);
+		await page.click("#hidden button.all");
+	} else
+		await page.click("#hidden button[data-kind=srv]");
+	const c4 = await counts(page);
+	check("html-show-all", c4.rows === c0.rows && c4.listed === c0.listed &&
+		c4.hidden.servers.length === 0 && c4.hidden.conns.length === 0, JSON.stringify(c4));
+	check("html-hide-no-console-errors", o.seen.errors.length === 0, JSON.stringify(o.seen.errors.slice(0, 3)));
+	await close(o);
+}
+
 (async () => {
 	try {
 		if (process.argv[2] === "check") await checkPage(process.argv[3], process.argv[4], process.argv[5]);
 		else if (process.argv[2] === "tls") await tlsPage(process.argv[3], process.argv.slice(4));
+		else if (process.argv[2] === "hide") await hidePage(process.argv[3]);
 		else await perfPage(process.argv[3]);
 	} catch (e) {
 		fail("html-browser", String(e).split("\n")[0]);

@@ -4,7 +4,9 @@
 # hostile document and for a corpus capture through "htracrctl analyze
 # --format html": no console errors, no network request, every
 # transaction listed, a click opens the inspector on the right target,
-# the keyboard moves the selection and zooms. Saves the screenshot
+# the keyboard moves the selection and zooms; a click on a row's hide
+# mark takes a connection or a server out of the timeline and the list,
+# and the buttons bring them back. Saves the screenshot
 # tests/browser/out/timeline.png. A 10,000-transaction capture is loaded
 # and scrolled; its times are reported, not asserted.
 . "$(dirname "$0")/lib.sh"
@@ -31,6 +33,17 @@ browse() {
 	fi
 }
 
+# $1 prefix, $2 page: hiding and showing servers and connections.
+hide() {
+	timeout 180 node "$TIMELINE" hide "$2" >"$T_TMP/h.out" 2>&1
+	rc=$?
+	sed "s#^\(PASS\|FAIL\|SKIP\): #\1: $1/#" "$T_TMP/h.out"
+	grep -q '^FAIL' "$T_TMP/h.out" && T_FAILED=1
+	if [ "$rc" -ne 0 ] && ! grep -q '^FAIL' "$T_TMP/h.out"; then
+		t_fail "$1/hide-browser" "node exited $rc"
+	fi
+}
+
 # The hostile document: the page must keep its markup its own.
 python3 "$B_DIR/mkdoc.py" sample "$T_TMP/s.mp" "$T_TMP/s.json"
 "$DOCRENDER" html "$T_TMP/s.mp" >"$T_TMP/s.html"
@@ -49,6 +62,7 @@ t = [x["request"]["target"] for x in d["transactions"]]
 print(json.dumps({"targets": [x for x in t if x.isprintable()], "click": t[len(t) // 2]}))
 PY
 browse "$T_NAME/sample" "$T_TMP/s.html" "$T_TMP/s.expect" "$B_DIR/out/sample.png"
+hide "$T_NAME/sample" "$T_TMP/s.html"
 
 # A real capture through the whole client.
 if CORPUS=$(t_shared corpus) && [ -f "$CORPUS/zeek-bro.org.pcap" ]; then
@@ -61,6 +75,7 @@ t = sys.stdin.read().split()
 print(json.dumps({"targets": t, "click": t[len(t) // 2]}))' >"$T_TMP/bro.expect"
 		browse "$T_NAME/bro.org" "$T_TMP/bro.html" "$T_TMP/bro.expect" \
 		    "$B_DIR/out/timeline.png"
+		hide "$T_NAME/bro.org" "$T_TMP/bro.html"
 	else
 		t_fail "$T_NAME/bro.org/analyze" "$(head -n 1 "$T_TMP/bro.err")"
 	fi

@@ -12,7 +12,7 @@
 . "$(dirname "$0")/lib.sh"
 
 t_need_netns
-t_need_cmd python3 curl tcpdump jq
+t_need_cmd python3 curl tcpdump tshark jq
 t_need_bins
 t_tmpdir
 
@@ -65,6 +65,12 @@ get --data-binary 'x=1' "$u/post"
 get -H "X-Evil: $(printf '\377\001</script>')" "$u/evil"
 sleep 0.5
 t_check "$T_NAME/stop" ctl stop
+# On a busy machine tcpdump may still be reading its ring: let it write
+# all five requests before it is told to stop.
+requests_written() {
+	[ "$(tshark -r "$T_TMP/cap.pcap" -Y http.request 2>/dev/null | wc -l)" -ge 5 ]
+}
+t_wait_for 20 requests_written
 t_kill "$TCPDUMP"
 wait "$WATCH"
 

@@ -119,7 +119,8 @@ struct h2_conn {
 	struct h2_stream **st;		/* open streams, in no order */
 	size_t		 nst;
 	size_t		 stcap;
-	struct txn	*upgrade;	/* stream 1's request, from HTTP/1.1 */
+	uint32_t	 last_sid[2];	/* highest opened: by the client (odd),
+					   by the server (even, pushed) */
 };
 
 void	 h2_lose(struct h2_conn *, struct h2_dir *, const char *);

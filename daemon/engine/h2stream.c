@@ -88,6 +88,17 @@ h2stream_find(struct h2_conn *hc, uint32_t id)
 	return (NULL);
 }
 
+/*
+ * Streams open in order of their ids, each side its own: a stream not
+ * open whose id is below the side's highest was open once and is over,
+ * and a frame that comes late for it (after RST_STREAM) is no new stream.
+ */
+static int
+h2stream_closed(const struct h2_conn *hc, uint32_t id)
+{
+	return (id <= hc->last_sid[(id & 1) ? 0 : 1]);
+}
+
 /* A stream with a new transaction; NULL when over the bounds. */
 static struct h2_stream *
 h2stream_new(struct h2_conn *hc, uint32_t id, struct txn *t)
@@ -102,6 +113,8 @@ h2stream_new(struct h2_conn *hc, uint32_t id, struct txn *t)
 		return (NULL);
 	t->proto = TXN_PROTO_H2;
 	t->stream_id = id;
+	if (id > hc->last_sid[(id & 1) ? 0 : 1])
+		hc->last_sid[(id & 1) ? 0 : 1] = id;
 	st = xcalloc(1, sizeof(*st));
 	st->id = id;
 	st->txn = t;
@@ -434,7 +447,8 @@ h2stream_request(struct h2_conn *hc, struct h2_dir *d)
 {
 	struct h2_stream	*st = h2stream_find(hc, d->blk.sid);
 
-	if (st == NULL && (st = h2stream_new(hc, d->blk.sid, NULL)) == NULL)
+	if (st == NULL && (h2stream_closed(hc, d->blk.sid) ||
+	    (st = h2stream_new(hc, d->blk.sid, NULL)) == NULL))
 		return;
 	if (st->txn->req != NULL) {
 		h2stream_trailers(hc, d, st->txn->req);
@@ -450,7 +464,8 @@ h2stream_response(struct h2_conn *hc, struct h2_dir *d)
 	struct h2_stream	*st = h2stream_find(hc, d->blk.sid);
 	struct msg		*m;
 
-	if (st == NULL && (st = h2stream_new(hc, d->blk.sid, NULL)) == NULL)
+	if (st == NULL && (h2stream_closed(hc, d->blk.sid) ||
+	    (st = h2stream_new(hc, d->blk.sid, NULL)) == NULL))
 		return;
 	if ((m = st->txn->resp) != NULL && m->status >= 200) {
 		h2stream_trailers(hc, d, m);
@@ -473,7 +488,8 @@ h2stream_promise(struct h2_conn *hc, struct h2_dir *d)
 	struct h2_stream	*st;
 	struct msg		*m;
 
-	if (d->blk.promised == 0 || h2stream_find(hc, d->blk.promised) != NULL)
+	if (d->blk.promised == 0 || h2stream_find(hc, d->blk.promised) != NULL ||
+	    h2stream_closed(hc, d->blk.promised))
 		return;
 	if ((st = h2stream_new(hc, d->blk.promised, NULL)) == NULL)
 		return;

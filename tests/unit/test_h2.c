@@ -234,6 +234,9 @@ static const char *hdr_ok_gzip[] = {
 	":status", "200", "content-type", "text/html",
 	"content-encoding", "gzip", NULL
 };
+static const char *hdr_odd[] = {
+	":method", "BREW", ":path", "/pot", ":status", "2x0", NULL
+};
 static const char *hdr_created[] = {
 	":status", "201", "content-type", "text/plain", NULL
 };
@@ -450,10 +453,39 @@ test_rst(void)
 	report("h2_rst_stream");
 }
 
+/* The client cancels a stream; what the server had sent is no new one. */
+static void
+test_late_frames(void)
+{
+	struct talk	 k;
+	struct session	*s;
+	u_char		 code[4];
+	struct txn	*t;
+
+	k_init(&k);
+	k_open(&k);
+	k_headers(&k, DIR_C2S, 1, 1, hdr_get);
+	k_u32(code, 8);
+	k_frame(&k, DIR_C2S, 0x3, 0, 1, code, 4);
+	k_turn(&k, DIR_C2S);
+	k_headers(&k, DIR_S2C, 1, 0, hdr_created);
+	k_data(&k, DIR_S2C, 1, 1, "late", 4);
+	k_turn(&k, DIR_S2C);
+	s = k_play(&k, 1000);
+	t = t_stream(s, 1);
+	check(s->ntxns == 1 && t != NULL && t->reset_by == 1 &&
+	    t->reset_code == 8 && t->resp == NULL,
+	    "one transaction, reset by the client, got %zu", s->ntxns);
+	session_free(s);
+	k_free(&k);
+	report("h2_late_frames_after_reset");
+}
+
 /*
  * Frames that break rules but keep their length (a PING of 7 bytes, a
  * WINDOW_UPDATE of 3, padding longer than its frame) are counted and
- * skipped; the streams after them parse.
+ * skipped; the streams after them parse, one of them with a method and
+ * a status nobody knows.
  */
 static void
 test_malformed(void)
@@ -471,16 +503,23 @@ test_malformed(void)
 	junk[0] = 200;				/* pad length past the end */
 	k_frame(&k, DIR_C2S, 0x0, 0x8, 1, junk, 10);
 	k_headers(&k, DIR_C2S, 5, 1, hdr_get);
+	k_headers(&k, DIR_C2S, 7, 1, hdr_odd);
 	k_turn(&k, DIR_C2S);
 	k_headers(&k, DIR_S2C, 5, 1, hdr_created);
+	k_headers(&k, DIR_S2C, 7, 1, hdr_odd);
 	k_turn(&k, DIR_S2C);
 	s = k_play(&k, 5);
 	t = t_stream(s, 5);
 	check(s->conns[0]->h2->malformed == 3, "three malformed, got %u",
 	    s->conns[0]->h2->malformed);
-	check(s->ntxns == 1 && t != NULL && t->req != NULL &&
+	check(s->ntxns == 2 && t != NULL && t->req != NULL &&
 	    t->resp != NULL && t->resp->status == 201 &&
 	    t_target(t->req, "/index.html"), "stream 5 after them");
+	t = t_stream(s, 7);
+	check(t != NULL && t->req != NULL && !t->req->has_method &&
+	    strcmp(t_field(t->req, ":method"), "BREW") == 0 &&
+	    t->resp != NULL && t->resp->status == 0,
+	    "a method llhttp does not know, a status that is no number");
 	session_free(s);
 	k_free(&k);
 	report("h2_malformed_skipped");
@@ -827,6 +866,7 @@ main(void)
 	test_streams();
 	test_continuation();
 	test_rst();
+	test_late_frames();
 	test_malformed();
 	test_hostile_fields();
 	test_lost_framing();

@@ -42,6 +42,7 @@ extern const struct cmd_entry	*cmd_table[];
 extern const struct cmd_entry	 cmd_analyze_entry;
 extern const struct cmd_entry	 cmd_delete_entry;
 extern const struct cmd_entry	 cmd_dump_entry;
+extern const struct cmd_entry	 cmd_explain_entry;
 extern const struct cmd_entry	 cmd_keys_entry;
 extern const struct cmd_entry	 cmd_load_entry;
 extern const struct cmd_entry	 cmd_ports_entry;

@@ -16,6 +16,7 @@
 #include "client.h"
 #include "cmd.h"
 #include "doc.h"
+#include "explain.h"
 #include "log.h"
 #include "proto.h"
 #include "waterfall.h"
@@ -258,6 +259,10 @@ cmd_show_txn(struct show *s, struct client *c, const struct doc *d)
 	cmd_show_body(c, zone, session, s->txn, "request", &req);
 	cmd_show_body(c, zone, session, s->txn, "response", &resp);
 	rc = waterfall_txn(stdout, d, s->txn, &req, &resp, &s->wf);
+	if (rc == 0) {
+		fputc('\n', stdout);
+		explain_print_txn(stdout, d, s->txn, s->wf.color > 0);
+	}
 	msgpack_zone_free(zone);
 	return (rc == 0 ? 0 : -1);
 }
@@ -311,7 +316,7 @@ cmd_show_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		rc = cmd_dump_write(&c, cmd_dump_find(ctx->json ? "json" :
 		    "text"), session, stdout, &s.ro);
 	else if ((rc = doc_fetch(&d, &c, session, s.ro.packets ||
-	    s.conn != 0 ? DOC_PACKETS : 0)) == 0) {
+	    s.conn != 0 || s.txn != 0 ? DOC_PACKETS : 0)) == 0) {
 		rc = cmd_show_render(&s, &c, &d);
 		doc_free(&d);
 	}

@@ -5,6 +5,8 @@
  * htracrctl with the invoking user's privileges. The page makes no
  * network request and shows wire strings only as text; the JSON writer
  * (render.c) keeps "</script>" and U+2028/2029 from ending the data.
+ * Each transaction's explanation (explain.h) goes in a second data
+ * element; it holds only numbers and htracr's own words.
  */
 #include <stdio.h>
 #include <string.h>
@@ -12,6 +14,7 @@
 #include <msgpack.h>
 
 #include "doc.h"
+#include "explain.h"
 #include "render.h"
 
 /*
@@ -29,20 +32,28 @@ __asm__(
 );
 extern const char render_html_tpl[];
 
-/* Where the document goes; it appears once in the template. */
+/* Where the document and the explanations go; each appears once. */
 #define RENDER_HTML_MARK	"/*HTRACR-DATA*/"
+#define RENDER_HTML_EXPLAIN	"/*HTRACR-EXPLAIN*/"
 
 int
 render_html(FILE *f, const struct doc *d)
 {
-	const char	*mark;
+	const char	*mark, *rest, *ex;
 
 	if ((mark = strstr(render_html_tpl, RENDER_HTML_MARK)) == NULL)
 		return (-1);
 	fwrite(render_html_tpl, 1, mark - render_html_tpl, f);
 	if (render_json_value(f, &d->root) == -1)
 		return (-1);
-	fputs(mark + strlen(RENDER_HTML_MARK), f);
+	rest = mark + strlen(RENDER_HTML_MARK);
+	if ((ex = strstr(rest, RENDER_HTML_EXPLAIN)) != NULL) {
+		fwrite(rest, 1, ex - rest, f);
+		fflush(f);
+		explain_json_all(f, d);
+		rest = ex + strlen(RENDER_HTML_EXPLAIN);
+	}
+	fputs(rest, f);
 	fflush(f);
 	return (ferror(f) ? -1 : 0);
 }

@@ -9,6 +9,9 @@
 //   node timeline.js tls PAGE WORD...
 //       clicks the first connection's label: its inspector must show
 //       a TLS section holding every WORD
+//   node timeline.js why PAGE TARGET WORD...
+//       clicks the bar of the transaction whose target holds TARGET:
+//       the inspector's "why" verdict must hold every WORD
 //   node timeline.js hide PAGE
 //       hides a connection, then a server, by clicking their rows' hide
 //       marks, and brings them back with the buttons beside the list
@@ -209,11 +212,29 @@ async function hidePage(pagePath) {
 	await close(o);
 }
 
+async function whyPage(pagePath, target, words) {
+	const o = await open(pagePath), page = o.page;
+	const id = await page.evaluate((t) => {
+		const x = window.htracr.data.transactions.find((u) => u.request && u.request.target &&
+			u.request.target.indexOf(t) >= 0);
+		return x ? x.id : null;
+	}, target);
+	const pt = id == null ? null : await page.evaluate((i) => window.htracr.txnPoint(i), id);
+	if (pt) await page.mouse.click(pt.x, pt.y);
+	const why = pt ? await page.$eval("#insp-why", (e) => e.textContent).catch(() => null) : null;
+	const missing = words.filter((w) => why == null || why.indexOf(w) < 0);
+	check("html-why", why != null && missing.length === 0,
+		"transaction " + id + " verdict " + JSON.stringify(why) + " lacks " + JSON.stringify(missing));
+	check("html-why-no-console-errors", o.seen.errors.length === 0, JSON.stringify(o.seen.errors.slice(0, 3)));
+	await close(o);
+}
+
 (async () => {
 	try {
 		if (process.argv[2] === "check") await checkPage(process.argv[3], process.argv[4], process.argv[5]);
 		else if (process.argv[2] === "tls") await tlsPage(process.argv[3], process.argv.slice(4));
 		else if (process.argv[2] === "hide") await hidePage(process.argv[3]);
+		else if (process.argv[2] === "why") await whyPage(process.argv[3], process.argv[4], process.argv.slice(5));
 		else await perfPage(process.argv[3]);
 	} catch (e) {
 		fail("html-browser", String(e).split("\n")[0]);

@@ -41,6 +41,7 @@ extern const struct cmd_entry	*cmd_table[];
 
 extern const struct cmd_entry	 cmd_analyze_entry;
 extern const struct cmd_entry	 cmd_delete_entry;
+extern const struct cmd_entry	 cmd_diff_entry;
 extern const struct cmd_entry	 cmd_dump_entry;
 extern const struct cmd_entry	 cmd_explain_entry;
 extern const struct cmd_entry	 cmd_keys_entry;

@@ -13,6 +13,7 @@ const struct cmd_entry	*cmd_table[] = {
 	&cmd_sessions_entry,
 	&cmd_show_entry,
 	&cmd_explain_entry,
+	&cmd_diff_entry,
 	&cmd_watch_entry,
 	&cmd_replay_entry,
 	&cmd_dump_entry,

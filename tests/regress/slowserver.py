@@ -1,11 +1,13 @@
 # slowserver.py: the HTTP/1.1 server tests/regress/058-explain.sh measures
 # htracr's explain against: what it imposes is known. Keep-alive; one
 # request at a time per connection, in order.
-#	GET /think?ms=N		waits N ms, then answers 2 bytes
+#	GET /think?ms=N		waits N ms, then answers 2 bytes (any other
+#				query parameter is ignored)
 #	GET /bytes?n=N		answers N bytes at once
 #	POST /upload		reads the body, answers its length
 #
-#	python3 slowserver.py ADDR PORT
+#	python3 slowserver.py ADDR PORT [EXTRA_MS]
+# EXTRA_MS is added to every think time: the same server, made slower.
 import http.server
 import sys
 import time
@@ -29,7 +31,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         u = urllib.parse.urlsplit(self.path)
         q = urllib.parse.parse_qs(u.query)
         if u.path == "/think":
-            time.sleep(int(q.get("ms", ["0"])[0]) / 1000.0)
+            time.sleep((int(q.get("ms", ["0"])[0]) + EXTRA_MS) / 1000.0)
             self.answer(b"ok")
         elif u.path == "/bytes":
             n = min(int(q.get("n", ["0"])[0]), 16 * 1024 * 1024)
@@ -48,6 +50,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.answer(str(got).encode())
 
 
+EXTRA_MS = int(sys.argv[3]) if len(sys.argv) > 3 else 0
 srv = http.server.ThreadingHTTPServer((sys.argv[1], int(sys.argv[2])), Handler)
 srv.daemon_threads = True
 srv.serve_forever()

@@ -1,7 +1,8 @@
 /*
  * harness.h: what the engine's unit tests share: PASS/FAIL reporting
- * and frames built by hand (link, IP and TCP headers around chosen
- * payloads) fed to a session. Included once by each test program.
+ * (check.h), frames built by hand (link, IP and TCP headers around
+ * chosen payloads) fed to a session, and a look at the transactions it
+ * paired. Included once by each test program.
  */
 #ifndef HTRACR_HARNESS_H
 #define HTRACR_HARNESS_H
@@ -17,6 +18,8 @@
 
 #include "engine.h"
 #include "session.h"
+
+#include "check.h"
 
 #define T_SYN	0x02
 #define T_ACK	0x10
@@ -37,36 +40,6 @@ struct flow {
 	uint32_t	 sseq;		/* next server seq */
 	uint64_t	 us;
 };
-
-static int	 failed;
-static char	 why[512];
-static int	 npass, nfail;
-
-static void
-check(int ok, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	if (ok || failed)
-		return;
-	failed = 1;
-	va_start(ap, fmt);
-	vsnprintf(why, sizeof(why), fmt, ap);
-	va_end(ap);
-}
-
-static void
-report(const char *name)
-{
-	if (failed) {
-		printf("FAIL: %s: %s\n", name, why);
-		nfail++;
-	} else {
-		printf("PASS: %s\n", name);
-		npass++;
-	}
-	failed = 0;
-}
 
 static struct session *
 t_session(int link, size_t budget, const uint16_t *ports, size_t nports)
@@ -228,6 +201,31 @@ t_close(struct flow *f)
 	t_seg(f, 0, f->sseq, f->cseq, T_ACK | T_FIN, NULL, 0);
 	f->sseq++;
 	t_seg(f, 1, f->cseq, f->sseq, T_ACK, NULL, 0);
+}
+
+/*
+ * The i-th transaction and what it paired. Inline: not every test looks
+ * at HTTP/1 transactions, and an unused one must not warn.
+ */
+static inline struct txn *
+t_txn(struct session *s, size_t i)
+{
+	return (i < s->ntxns ? s->txns[i] : NULL);
+}
+
+static inline int
+t_target(const struct txn *t, const char *want)
+{
+	return (t != NULL && t->req != NULL &&
+	    t->req->target_len == strlen(want) &&
+	    memcmp(t->req->text + t->req->target_off, want,
+	    strlen(want)) == 0);
+}
+
+static inline int
+t_status(const struct txn *t)
+{
+	return (t != NULL && t->resp != NULL ? t->resp->status : -1);
 }
 
 #endif

@@ -19,27 +19,6 @@
 
 #include "harness.h"
 
-static struct txn *
-t_txn(struct session *s, size_t i)
-{
-	return (i < s->ntxns ? s->txns[i] : NULL);
-}
-
-static int
-t_target(const struct txn *t, const char *want)
-{
-	return (t != NULL && t->req != NULL &&
-	    t->req->target_len == strlen(want) &&
-	    memcmp(t->req->text + t->req->target_off, want,
-	    strlen(want)) == 0);
-}
-
-static int
-t_status(const struct txn *t)
-{
-	return (t != NULL && t->resp != NULL ? t->resp->status : -1);
-}
-
 static const char *resp_ok =
     "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
 

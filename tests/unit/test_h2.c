@@ -299,7 +299,7 @@ t_field(const struct msg *m, const char *name)
 }
 
 static int
-t_target(const struct msg *m, const char *want)
+t_path(const struct msg *m, const char *want)
 {
 	return (m != NULL && m->target_len == strlen(want) &&
 	    memcmp(m->text + m->target_off, want, m->target_len) == 0);
@@ -320,7 +320,7 @@ t_check_two(struct session *s)
 	    a->resp != NULL && a->req->vmajor == 2, "stream 1 is h2");
 	if (failed)
 		return;
-	check(t_target(a->req, "/index.html"), "stream 1 path");
+	check(t_path(a->req, "/index.html"), "stream 1 path");
 	check(strcmp(llhttp_method_name(a->req->method), "GET") == 0,
 	    "stream 1 GET");
 	check(a->resp->status == 200 && a->resp->complete, "stream 1 200");
@@ -329,7 +329,7 @@ t_check_two(struct session *s)
 	check(b->req != NULL && b->resp != NULL, "stream 3 pair");
 	if (failed)
 		return;
-	check(t_target(b->req, "/form") &&
+	check(t_path(b->req, "/form") &&
 	    strcmp(llhttp_method_name(b->req->method), "POST") == 0,
 	    "stream 3 POST /form");
 	check(b->req->body_bytes == 8 && b->req->complete, "POST body 8: %llu",
@@ -400,7 +400,7 @@ test_continuation(void)
 	t = t_stream(s, 1);
 	check(t != NULL && t->req != NULL && t->resp != NULL, "stream 1");
 	if (!failed) {
-		check(t_target(t->req, "/index.html"), "path across frames");
+		check(t_path(t->req, "/index.html"), "path across frames");
 		check(strcmp(t_field(t->req, "x-trace"),
 		    "same-value-on-every-stream") == 0, "last field");
 		check(t->req->header_bytes == 3 * 9 + 6 + cut1 + 4 + (n - cut1),
@@ -530,7 +530,7 @@ test_malformed(void)
 	    s->conns[0]->h2->malformed);
 	check(s->ntxns == 2 && t != NULL && t->req != NULL &&
 	    t->resp != NULL && t->resp->status == 201 &&
-	    t_target(t->req, "/index.html"), "stream 5 after them");
+	    t_path(t->req, "/index.html"), "stream 5 after them");
 	t = t_stream(s, 7);
 	check(t != NULL && t->req != NULL && !t->req->has_method &&
 	    strcmp(t_field(t->req, ":method"), "BREW") == 0 &&
@@ -572,7 +572,7 @@ test_hostile_fields(void)
 	s = k_play(&k, 7);
 	t = t_stream(s, 1);
 	check(t != NULL && t->req != NULL && !t->req->has_method &&
-	    t_target(t->req, "/odd"), "stream 1 kept, its method unknown");
+	    t_path(t->req, "/odd"), "stream 1 kept, its method unknown");
 	check(s->conns[0]->h2->malformed == 1, "the empty name counted, "
 	    "got %u", s->conns[0]->h2->malformed);
 	t = t_stream(s, 3);
@@ -692,7 +692,7 @@ test_push_goaway(void)
 	t = t_stream(s, 2);
 	hi = s->conns[0]->h2;
 	check(s->ntxns == 2 && t != NULL && t->pushed && t->req != NULL &&
-	    t_target(t->req, "/style.css"), "pushed stream 2");
+	    t_path(t->req, "/style.css"), "pushed stream 2");
 	check(t != NULL && t->resp != NULL && t->resp->body_bytes == 6 &&
 	    t->resp->complete, "pushed response");
 	check(hi->pushed == 1 && hi->has_goaway && hi->goaway_dir == DIR_S2C &&
@@ -774,7 +774,7 @@ test_upgrade(void)
 	s = k_play(&k, 1000);
 	t = t_stream(s, 1);
 	check(s->ntxns == 2 && t != NULL && t->id == 1 && t->req != NULL &&
-	    t->req->vmajor == 1 && t_target(t->req, "/up"),
+	    t->req->vmajor == 1 && t_path(t->req, "/up"),
 	    "stream 1 is the HTTP/1.1 request");
 	check(t != NULL && t->resp != NULL && t->resp->status == 201 &&
 	    t->resp->ninterim == 1 && t->resp->interim[0] == 101 &&

@@ -20,27 +20,6 @@
 #define BODY	2000		/* response body bytes: three segments */
 #define SEG	1000
 
-static struct txn *
-t_txn(struct session *s, size_t i)
-{
-	return (i < s->ntxns ? s->txns[i] : NULL);
-}
-
-static int
-t_target(const struct txn *t, const char *want)
-{
-	return (t != NULL && t->req != NULL &&
-	    t->req->target_len == strlen(want) &&
-	    memcmp(t->req->text + t->req->target_off, want,
-	    strlen(want)) == 0);
-}
-
-static int
-t_status(const struct txn *t)
-{
-	return (t != NULL && t->resp != NULL ? t->resp->status : -1);
-}
-
 /* wait_us as the detail computes it; -1 when it has none. */
 static long long
 t_wait(const struct txn *t)

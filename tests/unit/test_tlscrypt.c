@@ -20,33 +20,7 @@
 #include "keylog.h"
 #include "tlscrypt.h"
 
-static int	 failed;
-static char	 why[512];
-static int	 nfail;
-
-static void
-check(int ok, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	if (ok || failed)
-		return;
-	failed = 1;
-	va_start(ap, fmt);
-	vsnprintf(why, sizeof(why), fmt, ap);
-	va_end(ap);
-}
-
-static void
-report(const char *name)
-{
-	if (failed) {
-		printf("FAIL: %s: %s\n", name, why);
-		nfail++;
-	} else
-		printf("PASS: %s\n", name);
-	failed = 0;
-}
+#include "check.h"
 
 /* Hex (spaces allowed) into out; returns the bytes. */
 static size_t

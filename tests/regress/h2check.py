@@ -5,28 +5,20 @@
 # status; then what 055-h2c.sh knows it sent (bodies, gzip, a POST,
 # the upgraded connection). Prints PASS/FAIL lines and a table of what
 # was compared.
-import json
 import sys
 
+import oracle
+from oracle import begin, load, report, rows
+
 name, jpath, tsv, sizes = sys.argv[1:5]
-fails = 0
-
-
-def report(check, ok, why=""):
-    global fails
-    if ok:
-        print("PASS: %s/%s" % (name, check))
-    else:
-        fails += 1
-        print("FAIL: %s/%s: %s" % (name, check, why))
+begin(name)
 
 
 def split(s):
     return s.split("|") if s else []
 
 
-with open(jpath, "rb") as f:
-    doc = json.loads(f.read().decode("utf-8"))
+doc = load(jpath)
 size = dict(l.split() for l in open(sizes))
 SERVER_PORTS = {8080, 8081}
 
@@ -35,9 +27,7 @@ SERVER_PORTS = {8080, 8081}
 # one from the server the next status; an HTTP/1.1 request that asked
 # for the upgrade is stream 1's.
 shark = {}
-for line in open(tsv, errors="surrogateescape"):
-    f = line.rstrip("\n").split("\t")
-    f += [""] * (10 - len(f))
+for f in rows(tsv, 10):
     sport, dport, sids, types, meths, paths, stats, hmeth, huri = f[1:10]
     if not sport:
         continue
@@ -131,4 +121,4 @@ bad = [c["id"] for c in doc["connections"] if c.get("h2") and
         c["h2"]["c2s"]["lost_bytes"] or c["h2"]["s2c"]["lost_bytes"])]
 report("nothing_malformed", not bad, "connections %s" % bad)
 print("compared %d streams with tshark" % len(ours))
-sys.exit(1 if fails else 0)
+sys.exit(1 if oracle.fails else 0)

@@ -4,10 +4,12 @@
 # what curl said it negotiated. Used by 057-tls.sh; prints PASS/FAIL
 # lines and a summary line of the fields compared.
 import collections
-import json
 import sys
 
+from oracle import begin, load, report, rows, split
+
 name, jports, jany, tsv, curls = sys.argv[1:6]
+begin(name)
 HOSTILE = 'q"\\\x01\x1b[31m.x'
 CT = {20: "ccs", 21: "alert", 22: "handshake", 23: "application"}
 # OpenSSL's names of the TLS 1.2 suites nginx and curl agree on.
@@ -18,37 +20,14 @@ OPENSSL = {
 }
 VERSIONS = {0x0301: "TLS 1.0", 0x0302: "TLS 1.1", 0x0303: "TLS 1.2", 0x0304: "TLS 1.3"}
 
-fails = 0
-
-
-def report(check, ok, why=""):
-    global fails
-    if ok:
-        print("PASS: %s/%s" % (name, check))
-    else:
-        fails += 1
-        print("FAIL: %s/%s: %s" % (name, check, why))
-
-
-def load(path):
-    # Strict: the document must be valid UTF-8 JSON whatever the SNI held.
-    with open(path, "rb") as f:
-        return json.loads(f.read().decode("utf-8"))
-
 
 def ints(s):
-    return [int(x, 0) for x in s.split("|") if x != ""] if s else []
-
-
-def strs(s):
-    return [x for x in s.split("|") if x != ""] if s else []
+    return [int(x, 0) for x in split(s)]
 
 
 # tshark's view, one entry per TCP stream, keyed by the client's port.
 streams = {}
-for line in open(tsv, errors="surrogateescape"):
-    f = line.rstrip("\n").split("\t")
-    f += [""] * (15 - len(f))
+for f in rows(tsv, 15):
     (stream, sport, dport, ctype, htype, sni, alpn, suites, sver, hver,
      alevel, adesc, opaque, exttypes) = f[:14]
     if not stream:
@@ -66,9 +45,9 @@ for line in open(tsv, errors="surrogateescape"):
     ht = ints(htype)
     if c2s and 1 in ht:
         st["sni"] = sni.split("|")[0] if sni else None
-        st["alpn_offered"] = strs(alpn) or None
+        st["alpn_offered"] = split(alpn) or None
     if not c2s and 2 in ht:
-        st["alpn"] = strs(alpn)[0] if alpn else None
+        st["alpn"] = split(alpn)[0] if alpn else None
         st["cipher"] = ints(suites)[0]
         v = ints(sver) or ints(hver)
         st["version"] = VERSIONS.get(v[0]) if v else None
@@ -150,9 +129,9 @@ print("# %d connections compared with tshark: %d of %d fields equal"
 
 # What curl says it negotiated.
 why = []
-rows = [l.rstrip("\n").split("\t") for l in open(curls) if l.strip()]
+said = [l.rstrip("\n").split("\t") for l in open(curls) if l.strip()]
 groups = collections.defaultdict(list)
-for group, port, ver, cipher, alpn in rows:
+for group, port, ver, cipher, alpn in said:
     c = hp.get(int(port))
     if c is None:
         why.append("%s: no connection from port %s" % (group, port))
@@ -169,7 +148,7 @@ for group, port, ver, cipher, alpn in rows:
         why.append("%s: curl ALPN %s, htracr %s" % (group, alpn, t["alpn"]))
     if ver == "TLS 1.3" and (t["alpn"] is not None or alpn not in (t["alpn_offered"] or [])):
         why.append("%s: 1.3 ALPN %s should be null and %s offered" % (group, t["alpn"], alpn))
-report("curl", not why and len(rows) >= 9, "; ".join(why[:4]) or "%d curl rows" % len(rows))
+report("curl", not why and len(said) >= 9, "; ".join(why[:4]) or "%d curl rows" % len(said))
 
 # Resumption, handshake times and round trips, certificate, alerts.
 why = []

@@ -6,33 +6,19 @@
 # chosen and the cipher suite. A CBC connection, which htracr does not
 # decrypt, must say so and have no transaction. Used by 100-tlscrypt.sh;
 # prints PASS/FAIL lines and one line of what was compared.
-import json
 import sys
 
+from oracle import begin, load, report, rows, split
+
 name, jpath, tsv = sys.argv[1:4]
+begin(name)
 CBC = {0xc013, 0xc014, 0x002f, 0x0035}
-fails = 0
 compared = 0
-
-
-def report(check, ok, why=""):
-    global fails
-    if ok:
-        print("PASS: %s/%s" % (name, check))
-    else:
-        fails += 1
-        print("FAIL: %s/%s: %s" % (name, check, why))
-
-
-def split(s):
-    return [x for x in s.split("|") if x != ""] if s else []
 
 
 # tshark: one entry per client port.
 streams = {}
-for line in open(tsv, errors="surrogateescape"):
-    f = line.rstrip("\n").split("\t")
-    f += [""] * (12 - len(f))
+for f in rows(tsv, 12):
     sport, dport, method, uri, code, sni, alpn, suites, htypes = f[:9]
     h2method, h2path, h2status = f[9:12]
     # HTTP/2 inside TLS: the pseudo-headers are the request and status.
@@ -55,8 +41,7 @@ for line in open(tsv, errors="surrogateescape"):
         if alpn:
             st["alpn"] = split(alpn)[0]
 
-with open(jpath, "rb") as fp:
-    d = json.loads(fp.read().decode("utf-8"))
+d = load(jpath)
 txns = {t["id"]: t for t in d["transactions"]}
 conns = {c["client_port"]: c for c in d["connections"] if c.get("tls")}
 

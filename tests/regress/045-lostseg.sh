@@ -43,34 +43,13 @@ EOF
 }
 
 start_nginx() {
-	mkdir -p "$T_TMP/nginx"
-	cat >"$T_TMP/nginx/nginx.conf" <<EOF
-daemon off;
-master_process off;
-worker_processes 1;
-pid $T_TMP/nginx/nginx.pid;
-error_log $T_TMP/nginx/error.log;
-events { worker_connections 16; }
-http {
-	access_log $T_TMP/nginx/access.log;
-	client_body_temp_path $T_TMP/nginx/body;
+	t_nginx "http://$SRV/f00.txt" <<EOF
 	types { text/plain txt; }
 	server {
 		listen $SRV:80;
 		root $WWW;
 	}
-}
 EOF
-	T_BG_LOG=$T_TMP/nginx/stderr t_bg ip netns exec "$T_NS_PREFIX-srv" \
-	    nginx -p "$T_TMP/nginx" -c "$T_TMP/nginx/nginx.conf"
-	t_wait_for 10 t_ns srv curl -s -o /dev/null "http://$SRV/f00.txt"
-}
-
-start_tcpdump() {
-	T_BG_LOG=$T_TMP/tcpdump.log t_bg ip netns exec "$T_NS_PREFIX-srv" \
-	    tcpdump -i "$T_VETH_A" -s 0 -U -w "$CAP" tcp port 80
-	TCPDUMP_PID=$T_BG_PID
-	t_wait_for 10 grep -q 'listening on' "$T_TMP/tcpdump.log"
 }
 
 # One curl, twenty URLs, one connection; curl's own account per URL.
@@ -86,12 +65,10 @@ run_curl() {
 	    "$@" | sed "s#^http://$SRV##" >"$EXP"
 }
 
-t_ns_add srv >/dev/null && t_ns_add cli >/dev/null &&
-    t_veth srv "$SRV/24" cli "$CLI/24" ||
-	{ t_fail "$T_NAME/setup" "cannot make the namespaces and veth"; t_exit; }
+t_pair "$SRV" "$CLI"
 make_site
-start_nginx || { t_fail "$T_NAME/nginx" "nginx did not come up: $(tail -n 1 "$T_TMP/nginx/error.log" 2>/dev/null)"; t_exit; }
-start_tcpdump || { t_fail "$T_NAME/tcpdump" "tcpdump did not start: $(tail -n 1 "$T_TMP/tcpdump.log")"; t_exit; }
+start_nginx
+t_tcpdump "$CAP" tcp port 80
 run_curl
 sleep 1		# the last FIN/ACKs reach the capture
 t_kill "$TCPDUMP_PID"

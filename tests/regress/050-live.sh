@@ -32,17 +32,7 @@ for i in range(3000):
 }
 
 start_nginx() {
-	mkdir -p "$T_TMP/nginx"
-	cat >"$T_TMP/nginx/nginx.conf" <<EOF
-daemon off;
-master_process off;
-worker_processes 1;
-pid $T_TMP/nginx/nginx.pid;
-error_log $T_TMP/nginx/error.log;
-events { worker_connections 64; }
-http {
-	access_log $T_TMP/nginx/access.log;
-	client_body_temp_path $T_TMP/nginx/body;
+	t_nginx "http://$SRV/small.txt" <<EOF
 	types { text/html html; text/plain txt; }
 	default_type application/octet-stream;
 	gzip on;
@@ -53,24 +43,13 @@ http {
 		root $WWW;
 		location = /post { return 200 "posted\n"; }
 	}
-}
 EOF
-	T_BG_LOG=$T_TMP/nginx/stderr t_bg ip netns exec "$T_NS_PREFIX-srv" \
-	    nginx -p "$T_TMP/nginx" -c "$T_TMP/nginx/nginx.conf"
-	t_wait_for 10 t_ns srv curl -s -o /dev/null "http://$SRV/small.txt"
 }
 
 start_pyserver() {
 	T_BG_LOG=$T_TMP/pyserver.log t_bg ip netns exec "$T_NS_PREFIX-srv" \
 	    python3 -m http.server 8000 --bind "$SRV" --directory "$WWW"
 	t_wait_for 10 t_ns srv curl -s -o /dev/null "http://$SRV:8000/small.txt"
-}
-
-start_tcpdump() {
-	T_BG_LOG=$T_TMP/tcpdump.log t_bg ip netns exec "$T_NS_PREFIX-srv" \
-	    tcpdump -i "$T_VETH_A" -s 0 -U -w "$CAP" tcp
-	TCPDUMP_PID=$T_BG_PID
-	t_wait_for 10 grep -q 'listening on' "$T_TMP/tcpdump.log"
 }
 
 # curl's own account of each request: one line per URL.
@@ -150,13 +129,11 @@ while data:
 EOF
 }
 
-t_ns_add srv >/dev/null && t_ns_add cli >/dev/null &&
-    t_veth srv "$SRV/24" cli "$CLI/24" ||
-	{ t_fail "$T_NAME/setup" "cannot make the namespaces and veth"; t_exit; }
+t_pair "$SRV" "$CLI"
 make_site
-start_nginx || { t_fail "$T_NAME/nginx" "nginx did not come up: $(tail -n 1 "$T_TMP/nginx/error.log" 2>/dev/null)"; t_exit; }
+start_nginx
 start_pyserver || { t_fail "$T_NAME/http.server" "python3 -m http.server did not come up"; t_exit; }
-start_tcpdump || { t_fail "$T_NAME/tcpdump" "tcpdump did not start: $(tail -n 1 "$T_TMP/tcpdump.log")"; t_exit; }
+t_tcpdump "$CAP" tcp
 run_clients
 # Let the last FIN/ACKs reach the capture before stopping it.
 sleep 1

@@ -42,16 +42,7 @@ make_files() {
 }
 
 start_nginx() {
-	cat >"$T_TMP/nginx/nginx.conf" <<CONF
-daemon off;
-master_process off;
-worker_processes 1;
-pid $T_TMP/nginx/nginx.pid;
-error_log $T_TMP/nginx/error.log;
-events { worker_connections 64; }
-http {
-	access_log $T_TMP/nginx/access.log;
-	client_body_temp_path $T_TMP/nginx/body;
+	t_nginx --http2-prior-knowledge "$U/" <<CONF
 	types { text/html html; text/plain txt; }
 	default_type application/octet-stream;
 	server {
@@ -69,12 +60,7 @@ http {
 		listen 127.0.0.1:8099;
 		location / { return 201 "created\n"; }
 	}
-}
 CONF
-	T_BG_LOG=$T_TMP/nginx/stderr t_bg ip netns exec "$T_NS_PREFIX-srv" \
-	    nginx -p "$T_TMP/nginx" -c "$T_TMP/nginx/nginx.conf"
-	t_wait_for 10 t_ns srv curl -s --http2-prior-knowledge -o /dev/null \
-	    "$U/"
 }
 
 start_apache() {
@@ -101,13 +87,6 @@ CONF
 	    >"$T_TMP/apache/start.log" 2>&1 || return 1
 	t_atexit "ip netns exec $T_NS_PREFIX-srv apache2 -f $T_TMP/apache/httpd.conf -k stop >/dev/null 2>&1"
 	t_wait_for 10 t_ns srv curl -s -o /dev/null "$A/"
-}
-
-start_tcpdump() {
-	T_BG_LOG=$T_TMP/tcpdump.log t_bg ip netns exec "$T_NS_PREFIX-srv" \
-	    tcpdump -i "$T_VETH_A" -s 0 -U -w "$CAP" tcp
-	TCPDUMP_PID=$T_BG_PID
-	t_wait_for 10 grep -q 'listening on' "$T_TMP/tcpdump.log"
 }
 
 c() {
@@ -137,13 +116,11 @@ run_clients() {
 	n -u --no-dep "$A/index.html" "$A/text.txt"
 }
 
-t_ns_add srv >/dev/null && t_ns_add cli >/dev/null &&
-    t_veth srv "$SRV/24" cli "$CLI/24" ||
-	{ t_fail "$T_NAME/setup" "cannot make the namespaces and veth"; t_exit; }
+t_pair "$SRV" "$CLI"
 make_files
-start_nginx || { t_fail "$T_NAME/nginx" "nginx did not come up: $(tail -n 1 "$T_TMP/nginx/error.log" 2>/dev/null)"; t_exit; }
+start_nginx
 start_apache || { t_fail "$T_NAME/apache" "apache did not come up: $(tail -n 1 "$T_TMP/apache/error.log" "$T_TMP/apache/start.log" 2>/dev/null)"; t_exit; }
-start_tcpdump || { t_fail "$T_NAME/tcpdump" "tcpdump did not start: $(tail -n 1 "$T_TMP/tcpdump.log")"; t_exit; }
+t_tcpdump "$CAP" tcp
 run_clients
 sleep 1
 t_kill "$TCPDUMP_PID"

@@ -24,21 +24,10 @@ CAP=$T_TMP/tls.pcap
 CURLS=$T_TMP/curl.tsv		# what curl says: group, version, cipher, alpn
 
 start_nginx() {
-	mkdir -p "$T_TMP/nginx" "$T_TMP/www"
+	mkdir -p "$T_TMP/www"
 	printf 'tls\n' >"$T_TMP/www/index.html"
-	openssl req -x509 -newkey rsa:2048 -nodes -days 2 \
-	    -keyout "$T_TMP/nginx/k.pem" -out "$T_TMP/nginx/c.pem" \
-	    -subj "/CN=$NAME/O=htracr tests" >/dev/null 2>&1 || return 1
-	cat >"$T_TMP/nginx/nginx.conf" <<EOF
-daemon off;
-master_process off;
-worker_processes 1;
-pid $T_TMP/nginx/nginx.pid;
-error_log $T_TMP/nginx/error.log;
-events { worker_connections 64; }
-http {
-	access_log $T_TMP/nginx/access.log;
-	client_body_temp_path $T_TMP/nginx/body;
+	t_cert "/CN=$NAME/O=htracr tests"
+	t_nginx -k "https://$SRV/" <<EOF
 	server {
 		listen $SRV:443 ssl http2;
 		ssl_certificate $T_TMP/nginx/c.pem;
@@ -48,18 +37,7 @@ http {
 		ssl_session_tickets on;
 		root $T_TMP/www;
 	}
-}
 EOF
-	T_BG_LOG=$T_TMP/nginx/stderr t_bg ip netns exec "$T_NS_PREFIX-srv" \
-	    nginx -p "$T_TMP/nginx" -c "$T_TMP/nginx/nginx.conf"
-	t_wait_for 10 t_ns srv curl -sk -o /dev/null "https://$SRV/"
-}
-
-start_tcpdump() {
-	T_BG_LOG=$T_TMP/tcpdump.log t_bg ip netns exec "$T_NS_PREFIX-srv" \
-	    tcpdump -i "$T_VETH_A" -s 0 -U -w "$CAP" tcp
-	TCPDUMP_PID=$T_BG_PID
-	t_wait_for 10 grep -q 'listening on' "$T_TMP/tcpdump.log"
 }
 
 # curl's own account: group, local port, TLS version, cipher, ALPN.
@@ -110,11 +88,9 @@ run_clients() {
 	sclient -tls1_2 -servername "$(printf 'q"\\\001\033[31m.x')"
 }
 
-t_ns_add srv >/dev/null && t_ns_add cli >/dev/null &&
-    t_veth srv "$SRV/24" cli "$CLI/24" ||
-	{ t_fail "$T_NAME/setup" "cannot make the namespaces and veth"; t_exit; }
-start_nginx || { t_fail "$T_NAME/nginx" "nginx did not come up: $(tail -n 1 "$T_TMP/nginx/error.log" 2>/dev/null)"; t_exit; }
-start_tcpdump || { t_fail "$T_NAME/tcpdump" "tcpdump did not start: $(tail -n 1 "$T_TMP/tcpdump.log")"; t_exit; }
+t_pair "$SRV" "$CLI"
+start_nginx
+t_tcpdump "$CAP" tcp
 run_clients
 sleep 1
 t_kill "$TCPDUMP_PID"

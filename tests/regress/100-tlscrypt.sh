@@ -26,24 +26,13 @@ CAP=$T_TMP/tls.pcap
 KEYS=$T_TMP/keys.txt
 
 start_nginx() {
-	mkdir -p "$T_TMP/nginx" "$T_TMP/www"
+	mkdir -p "$T_TMP/www"
 	printf 'index\n' >"$T_TMP/www/index.html"
 	printf 'a\n' >"$T_TMP/www/a.txt"
 	python3 -c 'print("htracr decrypts this line\n" * 400, end="")' \
 	    >"$T_TMP/www/big.txt"
-	openssl req -x509 -newkey rsa:2048 -nodes -days 2 \
-	    -keyout "$T_TMP/nginx/k.pem" -out "$T_TMP/nginx/c.pem" \
-	    -subj "/CN=$NAME" >/dev/null 2>&1 || return 1
-	cat >"$T_TMP/nginx/nginx.conf" <<EOF
-daemon off;
-master_process off;
-worker_processes 1;
-pid $T_TMP/nginx/nginx.pid;
-error_log $T_TMP/nginx/error.log;
-events { worker_connections 64; }
-http {
-	access_log $T_TMP/nginx/access.log;
-	client_body_temp_path $T_TMP/nginx/body;
+	t_cert "/CN=$NAME"
+	t_nginx -k "https://$SRV/" <<EOF
 	gzip on;
 	gzip_types text/plain;
 	gzip_min_length 0;
@@ -58,18 +47,7 @@ http {
 		root $T_TMP/www;
 		location /post { return 201 "made\n"; }
 	}
-}
 EOF
-	T_BG_LOG=$T_TMP/nginx/stderr t_bg ip netns exec "$T_NS_PREFIX-srv" \
-	    nginx -p "$T_TMP/nginx" -c "$T_TMP/nginx/nginx.conf"
-	t_wait_for 10 t_ns srv curl -sk -o /dev/null "https://$SRV/"
-}
-
-start_tcpdump() {
-	T_BG_LOG=$T_TMP/tcpdump.log t_bg ip netns exec "$T_NS_PREFIX-srv" \
-	    tcpdump -i "$T_VETH_A" -s 0 -U -w "$CAP" tcp
-	TCPDUMP_PID=$T_BG_PID
-	t_wait_for 10 grep -q 'listening on' "$T_TMP/tcpdump.log"
 }
 
 # One connection: four GETs (one gzip, one conditional), then a POST.
@@ -103,11 +81,9 @@ run_clients() {
 	curl_case --http2 --tls-max 1.2 --ciphers ECDHE-RSA-CHACHA20-POLY1305
 }
 
-t_ns_add srv >/dev/null && t_ns_add cli >/dev/null &&
-    t_veth srv "$SRV/24" cli "$CLI/24" ||
-	{ t_fail "$T_NAME/setup" "cannot make the namespaces and veth"; t_exit; }
-start_nginx || { t_fail "$T_NAME/nginx" "nginx did not come up: $(tail -n 1 "$T_TMP/nginx/error.log" 2>/dev/null)"; t_exit; }
-start_tcpdump || { t_fail "$T_NAME/tcpdump" "tcpdump did not start: $(tail -n 1 "$T_TMP/tcpdump.log")"; t_exit; }
+t_pair "$SRV" "$CLI"
+start_nginx
+t_tcpdump "$CAP" tcp
 run_clients
 sleep 1
 t_kill "$TCPDUMP_PID"

@@ -67,6 +67,20 @@
 #				when ethtool is present; sets T_VETH_A (the
 #				end in NAME1) and T_VETH_B (the end in NAME2)
 #
+# A server namespace "srv" and a client namespace "cli" (need t_tmpdir;
+# each FAILs the case $T_NAME/setup, /nginx or /tcpdump and exits when
+# what it makes does not come up):
+#	t_pair SRV CLI		the two namespaces joined by a veth, SRV and
+#				CLI their addresses in a /24
+#	t_cert SUBJECT		a self-signed certificate for nginx,
+#				$T_TMP/nginx/c.pem and its key k.pem
+#	t_nginx CURLARGS...	nginx in srv, configured in $T_TMP/nginx:
+#				the common head, then the inside of its
+#				http { } block read from stdin; waits until
+#				curl -s -o /dev/null CURLARGS succeeds in srv
+#	t_tcpdump FILE FILTER...  tcpdump in srv on T_VETH_A writing FILE;
+#				sets TCPDUMP_PID, log in $T_TMP/tcpdump.log
+#
 # Everything a script starts stays bounded: use timeout(1) around clients.
 
 T_FAILED=0
@@ -354,4 +368,56 @@ t_veth() {
 	T_VETH_A=$_t_a
 	T_VETH_B=$_t_b
 	return 0
+}
+
+t_pair() {
+	t_ns_add srv >/dev/null && t_ns_add cli >/dev/null &&
+	    t_veth srv "$1/24" cli "$2/24" && return 0
+	t_fail "$T_NAME/setup" "cannot make the namespaces and veth"
+	t_exit
+}
+
+t_cert() {
+	mkdir -p "$T_TMP/nginx"
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 \
+	    -keyout "$T_TMP/nginx/k.pem" -out "$T_TMP/nginx/c.pem" \
+	    -subj "$1" >"$T_TMP/nginx/openssl.log" 2>&1 && return 0
+	t_fail "$T_NAME/nginx" "no certificate: $(tail -n 1 "$T_TMP/nginx/openssl.log")"
+	t_exit
+}
+
+t_nginx() {
+	_t_n=$T_TMP/nginx
+	mkdir -p "$_t_n"
+	{
+		cat <<EOF
+daemon off;
+master_process off;
+worker_processes 1;
+pid $_t_n/nginx.pid;
+error_log $_t_n/error.log;
+events { worker_connections 64; }
+http {
+	access_log $_t_n/access.log;
+	client_body_temp_path $_t_n/body;
+EOF
+		cat
+		echo "}"
+	} >"$_t_n/nginx.conf"
+	T_BG_LOG=$_t_n/stderr t_bg ip netns exec "$T_NS_PREFIX-srv" \
+	    nginx -p "$_t_n" -c "$_t_n/nginx.conf"
+	t_wait_for 10 t_ns srv curl -s -o /dev/null "$@" && return 0
+	t_fail "$T_NAME/nginx" "nginx did not come up: $(tail -n 1 "$_t_n/error.log" 2>/dev/null)"
+	t_exit
+}
+
+t_tcpdump() {
+	_t_f=$1
+	shift
+	T_BG_LOG=$T_TMP/tcpdump.log t_bg ip netns exec "$T_NS_PREFIX-srv" \
+	    tcpdump -i "$T_VETH_A" -s 0 -U -w "$_t_f" "$@"
+	TCPDUMP_PID=$T_BG_PID
+	t_wait_for 10 grep -q 'listening on' "$T_TMP/tcpdump.log" && return 0
+	t_fail "$T_NAME/tcpdump" "tcpdump did not start: $(tail -n 1 "$T_TMP/tcpdump.log")"
+	t_exit
 }

@@ -18,7 +18,6 @@
  */
 #include <sys/types.h>
 
-#include <pcap/dlt.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +33,6 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static uint8_t		 fr[9 + 65536];
-	struct engine_config	 cfg;
 	struct fuzz_conn	 fc;
 	struct session		*s;
 	size_t			 off = 1, len, n;
@@ -42,17 +40,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1)
 		return (0);
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.budget = 256 * 1024;
-	cfg.body_keep = 512;
-	cfg.keep_frames = 1;
-	if (data[0] & 1) {
-		cfg.body_keep = 0;
-		cfg.keep_frames = 0;
-		cfg.no_packets = 1;
-	}
-	s = session_new(1, SESSION_LOADED, DLT_EN10MB, &cfg, 0, "fuzz",
-	    1000000);
+	s = fuzz_session(data[0] & 1);
 	fuzz_open(&fc, s);
 	if (!(data[0] & 2))
 		fuzz_send(&fc, 1, 0, 1, 0, (const uint8_t *)H2_PREFACE,

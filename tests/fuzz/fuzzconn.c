@@ -4,6 +4,7 @@
  */
 #include <sys/types.h>
 
+#include <pcap/dlt.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,6 +112,24 @@ fuzz_segment(struct session *s, uint64_t ts, int c2s, uint32_t seq,
 	if (len > 0)
 		memcpy(tcp + 20, p, len);
 	session_frame(s, ts, f, (uint32_t)(54 + len), (uint32_t)(54 + len));
+}
+
+struct session *
+fuzz_session(int lean)
+{
+	struct engine_config	 cfg;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.budget = 256 * 1024;
+	cfg.body_keep = 512;
+	cfg.keep_frames = 1;
+	if (lean) {
+		cfg.body_keep = 0;
+		cfg.keep_frames = 0;
+		cfg.no_packets = 1;
+	}
+	return (session_new(1, SESSION_LOADED, DLT_EN10MB, &cfg, 0, "fuzz",
+	    1000000));
 }
 
 void

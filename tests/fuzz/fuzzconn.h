@@ -18,6 +18,11 @@ struct fuzz_conn {
 	uint64_t	 ts;
 };
 
+/*
+ * A session as the targets load one, keeping bodies and frames, or, with
+ * lean, nothing beyond the model (as analyze asks).
+ */
+struct session	*fuzz_session(int);
 /* One segment with any sequence and acknowledgement numbers. */
 void	fuzz_segment(struct session *, uint64_t, int, uint32_t, uint32_t,
 	    uint8_t, const uint8_t *, size_t);

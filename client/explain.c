@@ -164,6 +164,25 @@ ex_prev_end(const struct doc *d, const msgpack_object *c,
 	return (-1);
 }
 
+/*
+ * The TLS handshake: its round trips at the path's RTT; what it took
+ * beyond them was spent computing between messages, mostly by the
+ * client, and is the client's delay.
+ */
+static void
+ex_tls(struct explain *e, int64_t *cur, int64_t hello, int64_t done,
+    int64_t trips)
+{
+	int64_t	 rt;
+
+	ex_step(e, EXPLAIN_CLIENT, cur, hello);
+	rt = done - *cur;
+	if (trips > 0 && e->path_rtt_us > 0 && trips * e->path_rtt_us < rt)
+		rt = trips * e->path_rtt_us;
+	ex_step(e, EXPLAIN_TLS, cur, *cur + rt);
+	ex_step(e, EXPLAIN_CLIENT, cur, done);
+}
+
 /* Connection set-up, then the client until its request is sent. */
 static void
 ex_setup(const msgpack_object *c, struct explain *e, int64_t *cur,
@@ -180,11 +199,9 @@ ex_setup(const msgpack_object *c, struct explain *e, int64_t *cur,
 		    req_start);
 		hello = render_int(tls, "client_hello_us", -1);
 		done = render_int(tls, "handshake_done_us", -1);
-		if (hello >= 0 && done >= hello) {
-			ex_step(e, EXPLAIN_CLIENT, cur, hello);
-			ex_step(e, EXPLAIN_TLS, cur, done < req_start ? done :
-			    req_start);
-		}
+		if (hello >= 0 && done >= hello)
+			ex_tls(e, cur, hello, done < req_start ? done :
+			    req_start, render_int(tls, "round_trips", -1));
 	}
 	ex_step(e, EXPLAIN_CLIENT, cur, req_start);
 }

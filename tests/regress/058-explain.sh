@@ -10,6 +10,10 @@
 # transaction's causes must add up to its total exactly:
 #	think	delay 50 ms, 300 ms think: TCP handshake and request round
 #		trip 50 ms +-15 ms, server think time 300 ms +-30 ms
+#	tls13	delay 50 ms, HTTPS over TLS 1.3, decrypted with curl's key
+#		log (htracrctl keys): TLS handshake one round trip, 50 ms
+#		+-15 ms
+#	tls12	the same over TLS 1.2: two round trips, 100 ms +-25 ms
 #	ss	delay 40 ms, 400 KB from a server using cubic (whole
 #		flights, no pacing): at least 3 slow-start round trips of
 #		0.5 to 1.5 RTT each, and slow start the largest cause
@@ -32,7 +36,7 @@
 . "$T_ROOT/tests/browser/prep.sh"
 
 t_need_netns
-t_need_cmd python3 curl tc tshark
+t_need_cmd python3 curl tc tshark openssl
 [ -c /dev/net/tun ] || t_skip_all "no /dev/net/tun"
 t_need_bins
 t_tmpdir
@@ -74,8 +78,14 @@ t_ns cli ip addr add "$CLI/24" dev "$TC"
 t_ns srv ip link set "$TS" up
 t_ns cli ip link set "$TC" up
 
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -keyout "$T_TMP/k.pem" \
+    -out "$T_TMP/c.pem" -subj "/CN=htracr.test" >/dev/null 2>&1 ||
+    t_skip_all "openssl cannot make a certificate"
+TLSPORT=$((PORT + 1))
+KEYS=$T_TMP/keys.txt
 T_BG_LOG=$T_TMP/server.log t_bg ip netns exec "$T_NS_PREFIX-srv" \
-    $CHRT python3 "$T_ROOT/tests/regress/slowserver.py" "$SRV" "$PORT"
+    $CHRT python3 "$T_ROOT/tests/regress/slowserver.py" "$SRV" "$PORT" 0 \
+    "$T_TMP/c.pem" "$T_TMP/k.pem"
 t_wait_for 10 t_ns cli curl -s -o /dev/null --max-time 2 \
     "http://$SRV:$PORT/think?ms=0" || t_skip_all "the test server does not answer"
 
@@ -105,9 +115,14 @@ slow() {
 	    "$SRV" "$PORT" "$@" >/dev/null
 }
 
-t_check "$T_NAME/start" ctl start --ports "$PORT" --interface "$TC"
+t_check "$T_NAME/start" ctl start --ports "$PORT,$TLSPORT" --interface "$TC"
 shape '{"delay_ms": 50}' '{}'
 get "/think?ms=300&c=think"
+for v in 1.3 1.2; do
+	t_ns cli env SSLKEYLOGFILE="$KEYS" curl -sk -o /dev/null --max-time 30 \
+	    --tls-max "$v" --tlsv"$v" \
+	    "https://$SRV:$TLSPORT/think?ms=0&c=tls$(echo "$v" | tr -d .)"
+done
 shape '{"delay_ms": 40}' '{}'
 get "/bytes?n=400000&c=ss"
 shape '{"rate_bps": 4000000}' '{}'
@@ -125,6 +140,8 @@ t_ns cli curl -s -o /dev/null --max-time 30 --data-binary "@$T_TMP/body" \
 t_ns cli tc qdisc del dev "$TC" root
 sleep 0.5
 t_check "$T_NAME/stop" ctl stop --dump "$T_TMP/cap.pcap"
+# The HTTPS cases decrypted with the key log curl wrote.
+t_check "$T_NAME/keys" ctl keys "$KEYS"
 
 ctl explain --json >"$T_TMP/ex.json" 2>"$T_TMP/ex.err" ||
     t_fail "$T_NAME/explain-json" "$(head -n 1 "$T_TMP/ex.err")"
@@ -164,7 +181,7 @@ def top(c):
     cs = by[c]["causes"]
     return max(cs, key=lambda k: cs[k])[:-3]
 
-missing = [c for c in ("think", "ss", "rate", "loss", "zw", "late", "pipe", "upload") if c not in by]
+missing = [c for c in ("think", "tls13", "tls12", "ss", "rate", "loss", "zw", "late", "pipe", "upload") if c not in by]
 case("all-cases-captured", not missing, "missing %s" % missing)
 bad = [x["id"] for x in ex["transactions"] if x["explained"] and
        sum(x["causes"].values()) != x["total_us"]]
@@ -177,6 +194,11 @@ if "think" in by:
     near("think", "tcp_handshake", 50, 15)
     near("think", "network", 50, 15)
     near("think", "server_think", 300, 30)
+if "tls13" in by:
+    near("tls13", "tcp_handshake", 50, 15)
+    near("tls13", "tls_handshake", 50, 15)
+if "tls12" in by:
+    near("tls12", "tls_handshake", 100, 25)
 if "ss" in by:
     x = by["ss"]
     per = x["causes"]["slow_start_us"] / max(1, x["slow_start_rtts"])
@@ -218,7 +240,7 @@ if "upload" in by:
 cols = ["tcp_handshake", "tls_handshake", "client_delay", "queued", "request_upload",
         "network", "server_think", "slow_start", "loss_recovery", "zero_window", "transfer"]
 print("INFO: case    total_ms " + " ".join("%s" % c for c in cols))
-for c in ("think", "ss", "rate", "loss", "zw", "late", "pipe", "upload"):
+for c in ("think", "tls13", "tls12", "ss", "rate", "loss", "zw", "late", "pipe", "upload"):
     if c in by:
         x = by[c]
         print("INFO: %-7s %8.1f " % (c, ms(x["total_us"])) +

@@ -6,10 +6,13 @@
 #	GET /bytes?n=N		answers N bytes at once
 #	POST /upload		reads the body, answers its length
 #
-#	python3 slowserver.py ADDR PORT [EXTRA_MS]
+#	python3 slowserver.py ADDR PORT [EXTRA_MS [CERT KEY]]
 # EXTRA_MS is added to every think time: the same server, made slower.
+# With CERT and KEY (PEM files) it also answers over TLS on PORT + 1.
 import http.server
+import ssl
 import sys
+import threading
 import time
 import urllib.parse
 
@@ -51,6 +54,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 
 EXTRA_MS = int(sys.argv[3]) if len(sys.argv) > 3 else 0
-srv = http.server.ThreadingHTTPServer((sys.argv[1], int(sys.argv[2])), Handler)
-srv.daemon_threads = True
-srv.serve_forever()
+def serve(port, cert=None, key=None):
+    srv = http.server.ThreadingHTTPServer((sys.argv[1], port), Handler)
+    srv.daemon_threads = True
+    if cert:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(cert, key)
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+    return srv
+
+
+plain = serve(int(sys.argv[2]))
+if len(sys.argv) > 5:
+    tls = serve(int(sys.argv[2]) + 1, sys.argv[4], sys.argv[5])
+    threading.Thread(target=tls.serve_forever, daemon=True).start()
+plain.serve_forever()

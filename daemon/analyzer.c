@@ -611,33 +611,33 @@ static void
 analyzer_link_frames(const u_char *p, size_t len)
 {
 	struct proto_frame	 f;
+	const u_char		*data;
 	size_t			 off = 0;
+	int			 rc;
 
-	while (off < len) {
-		if (len - off < sizeof(f))
-			fatalx("capture sent a truncated frame header");
-		memcpy(&f, p + off, sizeof(f));
-		off += sizeof(f);
-		if (f.caplen > PROTO_MAX_SNAPLEN || f.caplen > len - off)
-			fatalx("capture sent a frame overrunning its batch");
+	while ((rc = ipc_frames_next(p, len, &off, &f, &data)) == 1)
 		if (analyzer.live != NULL)
-			session_frame(analyzer.live->s, f.ts_us, p + off,
+			session_frame(analyzer.live->s, f.ts_us, data,
 			    f.caplen, f.len);
-		off += f.caplen;
-	}
+	if (rc == -1)
+		fatalx("capture sent a cut frame or one overrunning its batch");
 }
 
 static void
 analyzer_link_message(const struct ipc_hdr *h, const u_char *p)
 {
+	if (h->type == IPC_FRAMES) {
+		analyzer_link_frames(p, h->len);
+		return;
+	}
+	if (ipc_reply_size(h->type) != (ssize_t)h->len)
+		fatalx("capture sent message type %u of %u bytes", h->type,
+		    h->len);
 	if (h->type == IPC_QUIT) {
 		log_debug("capture process asked to quit");
 		exit(0);
 	}
-	if (h->type == IPC_FRAMES)
-		analyzer_link_frames(p, h->len);
-	else
-		live_reply(h->type, p, h->len);
+	live_reply(h->type, p, h->len);
 }
 
 /*
@@ -651,6 +651,7 @@ analyzer_link_read(evutil_socket_t fd, short what, void *arg)
 	struct ipc_hdr	 h;
 	size_t		 off = 0;
 	ssize_t		 n;
+	int		 rc;
 
 	n = read(fd, analyzer_link_buf + analyzer_link_len,
 	    ANALYZER_LINK_BUF - analyzer_link_len);
@@ -662,15 +663,13 @@ analyzer_link_read(evutil_socket_t fd, short what, void *arg)
 		fatal("reading from the capture process");
 	}
 	analyzer_link_len += (size_t)n;
-	while (analyzer_link_len - off >= sizeof(h)) {
-		memcpy(&h, analyzer_link_buf + off, sizeof(h));
-		if (h.len > IPC_MAX_PAYLOAD)
-			fatalx("capture sent a message of %u bytes", h.len);
-		if (analyzer_link_len - off < sizeof(h) + h.len)
-			break;
+	while ((rc = ipc_msg_next(analyzer_link_buf + off,
+	    analyzer_link_len - off, &h)) == 1) {
 		analyzer_link_message(&h, analyzer_link_buf + off + sizeof(h));
 		off += sizeof(h) + h.len;
 	}
+	if (rc == -1)
+		fatalx("capture sent a message of %u bytes", h.len);
 	memmove(analyzer_link_buf, analyzer_link_buf + off,
 	    analyzer_link_len - off);
 	analyzer_link_len -= off;

@@ -34,7 +34,6 @@
 #define CAPTURE_STAGING		(8 * 1024 * 1024)
 /* Room always left for replies, so a command is never refused. */
 #define CAPTURE_RESERVE		4096
-#define CAPTURE_FILTER_MAX	(32 + PROTO_MAX_PORTS * 16)
 
 /* From the Linux cooked headers: a loopback frame seen going out. */
 #define CAPTURE_PACKET_OUTGOING	4
@@ -156,28 +155,13 @@ capture_fail(int code, const char *fmt, ...)
 	capture_reply(IPC_FAILED, &f, sizeof(f));
 }
 
-/* "tcp and (port 80 or port 8080)", from checked numbers only. */
-static void
-capture_filter_string(const struct ipc_ports *p, char *buf, size_t len)
-{
-	size_t	 off;
-	uint32_t i;
-
-	off = (size_t)snprintf(buf, len, "tcp and (");
-	for (i = 0; i < p->nports && off < len; i++)
-		off += (size_t)snprintf(buf + off, len - off, "%sport %u",
-		    i > 0 ? " or " : "", (unsigned)p->ports[i]);
-	if (off < len)
-		snprintf(buf + off, len - off, ")");
-}
-
 static int
 capture_set_filter(const struct ipc_ports *p)
 {
 	struct bpf_program	 prog;
-	char			 filter[CAPTURE_FILTER_MAX];
+	char			 filter[IPC_FILTER_MAX];
 
-	capture_filter_string(p, filter, sizeof(filter));
+	ipc_filter_string(p, filter, sizeof(filter));
 	if (pcap_compile(capture.pcap, &prog, filter, 1,
 	    PCAP_NETMASK_UNKNOWN) == -1) {
 		capture_fail(PROTO_ERR_CAPTURE, "filter \"%s\": %s", filter,
@@ -322,9 +306,7 @@ capture_start(const struct ipc_start *st)
 
 	if (capture.pcap != NULL)
 		fatalx("analyzer sent start while a capture runs");
-	if (memchr(st->ifname, '\0', sizeof(st->ifname)) == NULL ||
-	    !ipc_ifname_valid(st->ifname, strlen(st->ifname)) ||
-	    !ipc_ports_valid(&st->ports))
+	if (!ipc_start_valid(st))
 		fatalx("analyzer sent a malformed start command");
 	if (strcmp(st->ifname, "any") != 0 && if_nametoindex(st->ifname) == 0) {
 		capture_fail(PROTO_ERR_BAD_ARG, "no interface named %s",
@@ -428,21 +410,6 @@ capture_command(const struct ipc_hdr *h, const u_char *p)
 	}
 }
 
-static size_t
-capture_command_size(uint32_t type)
-{
-	switch (type) {
-	case IPC_CMD_START:
-		return (sizeof(struct ipc_start));
-	case IPC_CMD_PORTS:
-		return (sizeof(struct ipc_ports));
-	case IPC_CMD_STOP:
-	case IPC_CMD_STATS:
-		return (0);
-	}
-	fatalx("analyzer sent unknown command type %u", type);
-}
-
 /* Reads commands; anything not exactly of its fixed form is fatal. */
 static void
 capture_read_link(void)
@@ -454,7 +421,10 @@ capture_read_link(void)
 	for (;;) {
 		if (capture.inlen >= sizeof(h)) {
 			memcpy(&h, capture.in, sizeof(h));
-			if (h.len != capture_command_size(h.type))
+			if (ipc_command_size(h.type) == -1)
+				fatalx("analyzer sent unknown command type %u",
+				    h.type);
+			if ((ssize_t)h.len != ipc_command_size(h.type))
 				fatalx("analyzer sent command %u with %u bytes",
 				    h.type, h.len);
 			need = sizeof(h) + h.len;

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -186,5 +187,110 @@ ipc_ifname_valid(const char *name, size_t len)
 		    c == '-' || c == ':'))
 			return (0);
 	}
+	return (1);
+}
+
+/* A start command: a NUL-terminated interface name and valid ports. */
+int
+ipc_start_valid(const struct ipc_start *st)
+{
+	if (memchr(st->ifname, '\0', sizeof(st->ifname)) == NULL)
+		return (0);
+	return (ipc_ifname_valid(st->ifname, strlen(st->ifname)) &&
+	    ipc_ports_valid(&st->ports));
+}
+
+/*
+ * "tcp and (port 80 or port 8080)", from ports ipc_ports_valid
+ * accepted: with len IPC_FILTER_MAX it is never cut.
+ */
+void
+ipc_filter_string(const struct ipc_ports *p, char *buf, size_t len)
+{
+	size_t	 off;
+	uint32_t i;
+
+	off = (size_t)snprintf(buf, len, "tcp and (");
+	for (i = 0; i < p->nports && off < len; i++)
+		off += (size_t)snprintf(buf + off, len - off, "%sport %u",
+		    i > 0 ? " or " : "", (unsigned)p->ports[i]);
+	if (off < len)
+		snprintf(buf + off, len - off, ")");
+}
+
+/*
+ * Whether buf (len bytes read so far) starts with a whole message: 1
+ * and its header in h, 0 if more bytes are needed, -1 if the header
+ * declares more than IPC_MAX_PAYLOAD.
+ */
+int
+ipc_msg_next(const u_char *buf, size_t len, struct ipc_hdr *h)
+{
+	if (len < sizeof(*h))
+		return (0);
+	memcpy(h, buf, sizeof(*h));
+	if (h->len > IPC_MAX_PAYLOAD)
+		return (-1);
+	return (len - sizeof(*h) >= h->len);
+}
+
+/* The payload size of a command (analyzer -> capture); -1 if unknown. */
+ssize_t
+ipc_command_size(uint32_t type)
+{
+	switch (type) {
+	case IPC_CMD_START:
+		return (sizeof(struct ipc_start));
+	case IPC_CMD_PORTS:
+		return (sizeof(struct ipc_ports));
+	case IPC_CMD_STOP:
+	case IPC_CMD_STATS:
+		return (0);
+	}
+	return (-1);
+}
+
+/*
+ * The payload size of a reply (capture -> analyzer); -1 if unknown.
+ * IPC_FRAMES, of any size, is not a reply.
+ */
+ssize_t
+ipc_reply_size(uint32_t type)
+{
+	switch (type) {
+	case IPC_STARTED:
+		return (sizeof(struct ipc_started));
+	case IPC_FAILED:
+		return (sizeof(struct ipc_failed));
+	case IPC_STOPPED:
+	case IPC_STATS:
+		return (sizeof(struct ipc_stats));
+	case IPC_PORTS_SET:
+	case IPC_QUIT:
+		return (0);
+	}
+	return (-1);
+}
+
+/*
+ * The next frame of a frames batch p (len bytes) at *off: 1 with its
+ * header in f and its bytes in *data, *off moved past them; 0 at the
+ * end; -1 for a cut header or a frame longer than the snap length or
+ * than what is left of the batch.
+ */
+int
+ipc_frames_next(const u_char *p, size_t len, size_t *off,
+    struct proto_frame *f, const u_char **data)
+{
+	if (*off >= len)
+		return (0);
+	if (len - *off < sizeof(*f))
+		return (-1);
+	memcpy(f, p + *off, sizeof(*f));
+	if (f->caplen > PROTO_MAX_SNAPLEN ||
+	    f->caplen > len - *off - sizeof(*f))
+		return (-1);
+	*data = p + *off + sizeof(*f);
+	*off += sizeof(*f) + f->caplen;
 	return (1);
 }

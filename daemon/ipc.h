@@ -41,6 +41,9 @@ enum ipc_type {
 /* Largest payload either side accepts; anything larger is fatal. */
 #define IPC_MAX_PAYLOAD		(PROTO_FRAMES_BATCH + 4096)
 
+/* "tcp and (port N or ...)" for PROTO_MAX_PORTS ports fits. */
+#define IPC_FILTER_MAX		(32 + PROTO_MAX_PORTS * 16)
+
 struct ipc_ports {
 	uint32_t	 nports;
 	uint16_t	 ports[PROTO_MAX_PORTS];
@@ -95,5 +98,18 @@ size_t	 ipc_buf_pending(const struct ipc_buf *);
 
 int	 ipc_ports_valid(const struct ipc_ports *);
 int	 ipc_ifname_valid(const char *, size_t);
+int	 ipc_start_valid(const struct ipc_start *);
+void	 ipc_filter_string(const struct ipc_ports *, char *, size_t);
+
+/*
+ * Reading the link: what each side accepts, checked before any of it
+ * is used. The callers treat -1 as fatal (the peer is the daemon's own
+ * other half).
+ */
+int	 ipc_msg_next(const u_char *, size_t, struct ipc_hdr *);
+ssize_t	 ipc_command_size(uint32_t);
+ssize_t	 ipc_reply_size(uint32_t);
+int	 ipc_frames_next(const u_char *, size_t, size_t *,
+	    struct proto_frame *, const u_char **);
 
 #endif

@@ -331,27 +331,13 @@ live_ports_set(void)
 void
 live_reply(uint32_t type, const u_char *p, size_t len)
 {
-	static const struct {
-		uint32_t	 type;
-		size_t		 len;
-	} sizes[] = {
-		{ IPC_STARTED, sizeof(struct ipc_started) },
-		{ IPC_FAILED, sizeof(struct ipc_failed) },
-		{ IPC_PORTS_SET, 0 },
-		{ IPC_STOPPED, sizeof(struct ipc_stats) },
-		{ IPC_STATS, sizeof(struct ipc_stats) },
-	};
 	union {
 		struct ipc_started	 started;
 		struct ipc_failed	 failed;
 		struct ipc_stats	 stats;
 	} u;
-	size_t	 i;
 
-	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
-		if (sizes[i].type == type)
-			break;
-	if (i == sizeof(sizes) / sizeof(sizes[0]) || sizes[i].len != len)
+	if (type == IPC_QUIT || ipc_reply_size(type) != (ssize_t)len)
 		fatalx("capture sent message type %u of %zu bytes", type, len);
 	memcpy(&u, p, len);
 	switch (type) {

@@ -2,8 +2,9 @@
 # Builds the libFuzzer targets into tests/fuzz/bin/ with clang,
 # AddressSanitizer and UBSan: fuzz_engine (the analysis engine: TCP
 # reassembly, HTTP parsing, packing), fuzz_tls (the TLS record layer and
-# handshake, decryption attempted), fuzz_h2 (HTTP/2 frames and HPACK) and
-# fuzz_proto (the protocol decoder). Exits 2 when clang or its fuzzer runtime is missing.
+# handshake, decryption attempted), fuzz_h2 (HTTP/2 frames and HPACK),
+# fuzz_proto (the protocol decoder) and fuzz_ipc (the capture<->analyzer
+# link, both ways). Exits 2 when clang or its fuzzer runtime is missing.
 cd "$(dirname "$0")/../.." || exit 1
 CC=${FUZZ_CC:-clang}
 OUT=tests/fuzz/bin
@@ -42,3 +43,6 @@ done
 # shellcheck disable=SC2086
 $CC $FLAGS -o "$OUT/fuzz_proto" tests/fuzz/fuzz_proto.c proto/proto.c \
     $LIBS || exit 1
+# shellcheck disable=SC2086
+$CC $FLAGS -o "$OUT/fuzz_ipc" tests/fuzz/fuzz_ipc.c daemon/ipc.c \
+    "$OBJ"/*.o $LIBS || exit 1

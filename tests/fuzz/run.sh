@@ -1,17 +1,19 @@
 #!/bin/sh
 # Builds the fuzz targets and runs each for FUZZ_SECS seconds (20 by
 # default) from a seed corpus (tests/fuzz/seeds/TARGET or what seeds.sh
-# writes), printing PASS/FAIL/SKIP per target. A
-# crash leaves its input in tests/fuzz/bin/ and fails the target.
+# writes), with its dictionary (tests/fuzz/TARGET.dict) if it has one,
+# printing PASS/FAIL/SKIP per target. A crash leaves its input in
+# tests/fuzz/bin/ and fails the target. FUZZ_TARGETS names fewer.
 cd "$(dirname "$0")/../.." || exit 1
 SECS=${FUZZ_SECS:-20}
+TARGETS=${FUZZ_TARGETS:-fuzz_engine fuzz_tls fuzz_h2 fuzz_proto fuzz_ipc}
 OUT=tests/fuzz/bin
 sh tests/fuzz/build.sh >"$OUT.log" 2>&1
 rc=$?
 mkdir -p "$OUT"
 mv "$OUT.log" "$OUT/build.log"
 if [ $rc -eq 2 ]; then
-	for t in fuzz_engine fuzz_tls fuzz_h2 fuzz_proto; do
+	for t in $TARGETS; do
 		echo "SKIP: $t: $(tail -1 "$OUT/build.log")"
 	done
 	exit 0
@@ -20,14 +22,17 @@ if [ $rc -ne 0 ]; then
 	echo "FAIL: fuzz_build: see $OUT/build.log"
 	exit 1
 fi
-sh tests/fuzz/seeds.sh "$OUT/seeds_engine" "$OUT/seeds_proto"
-for t in fuzz_engine fuzz_tls fuzz_h2 fuzz_proto; do
+sh tests/fuzz/seeds.sh "$OUT/seeds_engine" "$OUT/seeds_proto" \
+    "$OUT/seeds_ipc"
+for t in $TARGETS; do
 	# Written by seeds.sh, or kept in tests/fuzz/seeds/ (hand-made
 	# inputs and the crashes fuzzing found, each a regression case).
 	seeds=$OUT/seeds_${t#fuzz_}
 	[ -d "$seeds" ] || seeds=tests/fuzz/seeds/$t
 	work=$OUT/corpus_${t#fuzz_}
 	mkdir -p "$work"
+	dict=tests/fuzz/$t.dict
+	[ -f "$dict" ] || dict=
 	# A msgpack header may declare a huge array: msgpack-c then asks
 	# for that much memory up front, untouched. As in production, a
 	# refused malloc is an error path; only real (RSS) use is bounded.
@@ -35,6 +40,7 @@ for t in fuzz_engine fuzz_tls fuzz_h2 fuzz_proto; do
 	    "$OUT/$t" -max_total_time="$SECS" -rss_limit_mb=2048 \
 	    -malloc_limit_mb=1048576 \
 	    -max_len=65536 -timeout=10 -print_final_stats=1 \
+	    ${dict:+-dict="$dict"} \
 	    -artifact_prefix="$OUT/$t-" "$work" "$seeds" \
 	    >"$OUT/$t.log" 2>&1; then
 		runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' \

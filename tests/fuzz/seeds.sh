@@ -4,17 +4,19 @@
 # (HTTP/2 in clear from 055-h2c: prior knowledge with nghttp's PRIORITY
 # frames and a POST, Upgrade: h2c ended by GOAWAY) in the target's input
 # format, and hand-made conversations; for fuzz_proto, a few valid
-# requests.
-#   seeds.sh ENGINE_DIR PROTO_DIR
+# requests; for fuzz_ipc, the link's messages both ways, with frames
+# batches of the corpus captures.
+#   seeds.sh ENGINE_DIR PROTO_DIR [IPC_DIR]
 engine=$1
 proto=$2
-mkdir -p "$engine" "$proto"
+ipc=${3:-}
+mkdir -p "$engine" "$proto" ${ipc:+"$ipc"}
 corpus=$(cd "$(dirname "$0")/../../.." && pwd)/shared/corpus
 here=$(cd "$(dirname "$0")" && pwd)
 command -v python3 >/dev/null 2>&1 || exit 0
-python3 - "$engine" "$proto" "$corpus" "$here" <<'PY'
+python3 - "$engine" "$proto" "$corpus" "$here" "$ipc" <<'PY'
 import glob, os, struct, sys
-engine, proto, corpus, here = sys.argv[1:5]
+engine, proto, corpus, here, ipc = sys.argv[1:6]
 
 def frames(path):
     with open(path, "rb") as f:
@@ -134,4 +136,40 @@ seeds = {
 for name, data in seeds.items():
     with open(os.path.join(proto, name), "wb") as f:
         f.write(data)
+
+# fuzz_ipc: [view and read size] then messages, host byte order: a
+# header (type, length) and the payload (daemon/ipc.h).
+if not ipc:
+    sys.exit(0)
+
+def msg(t, payload=b""):
+    return struct.pack("=II", t, len(payload)) + payload
+
+def ports(*p):
+    return struct.pack("=I", len(p)) + struct.pack("=64H", *(p + (0,) * (64 - len(p))))
+
+stats = struct.pack("=QQQQ", 3, 0, 1, 1000)
+failed = struct.pack("=i", 7) + b"no such interface".ljust(256, b"\0")
+cmds = {
+    "cmd_start": msg(1, b"veth0".ljust(16, b"\0") + ports(80, 8080)) + msg(4),
+    "cmd_start_any": msg(1, b"any".ljust(16, b"\0") + ports(*range(1, 65))),
+    "cmd_ports_stop": msg(2, ports(443)) + msg(3),
+}
+for name, data in cmds.items():
+    for view in (1, 3):
+        with open(os.path.join(ipc, "%s_%d" % (name, view)), "wb") as f:
+            f.write(bytes([view]) + data)
+replies = (msg(100, struct.pack("=iI", 1, 262144)) + msg(102) + msg(104, stats)
+    + msg(101, failed) + msg(103, stats) + msg(106))
+with open(os.path.join(ipc, "replies"), "wb") as f:
+    f.write(b"\0" + replies)
+for path in sorted(glob.glob(os.path.join(corpus, "*.pcap")))[:8]:
+    batch = bytearray()
+    for i, fr in enumerate(frames(path)):
+        batch += struct.pack("=QII", 1700000000000000 + i * 1000, len(fr), len(fr)) + fr
+        if len(batch) > 60000:
+            break
+    data = msg(100, struct.pack("=iI", 1, 262144)) + msg(105, bytes(batch)) + msg(103, stats)
+    with open(os.path.join(ipc, "frames_" + os.path.basename(path)), "wb") as f:
+        f.write(b"\x02" + data)
 PY

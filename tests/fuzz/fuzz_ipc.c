@@ -1,0 +1,178 @@
+/*
+ * fuzz_ipc.c: libFuzzer target for the reading side of htracrd's
+ * private link (daemon/ipc.c), both ways, chosen by the first byte:
+ *  - even: what the analyzer reads from the capture process: messages
+ *    split by ipc_msg_next, replies held to ipc_reply_size, frames
+ *    batches walked by ipc_frames_next and every frame fed to a live
+ *    session as the analyzer does;
+ *  - odd: what the capture process reads from the analyzer: commands
+ *    held to ipc_command_size, start and ports checked as the capture
+ *    process checks them, and the filter built from what passed must
+ *    be whole and compile in libpcap.
+ * The rest of the first byte cuts the stream into reads of different
+ * sizes, as the socket may hand it over. Where the daemon would stop
+ * (fatalx), the target stops reading.
+ */
+#include <sys/types.h>
+
+#include <pcap/pcap.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+#include "ipc.h"
+#include "session.h"
+
+int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+static pcap_t	*fuzz_pcap;
+
+/* Everything an accepted start or ports command may lead to. */
+static void
+fuzz_ports(const struct ipc_ports *p)
+{
+	struct bpf_program	 prog;
+	char			 filter[IPC_FILTER_MAX];
+	size_t			 n;
+	uint32_t		 i;
+
+	if (!ipc_ports_valid(p))
+		return;
+	for (i = 0; i < p->nports; i++)
+		if (p->ports[i] == 0)
+			abort();
+	ipc_filter_string(p, filter, sizeof(filter));
+	n = strlen(filter);
+	if (n == 0 || filter[n - 1] != ')')
+		abort();		/* cut short */
+	if (fuzz_pcap == NULL &&
+	    (fuzz_pcap = pcap_open_dead(DLT_EN10MB, 65535)) == NULL)
+		abort();
+	if (pcap_compile(fuzz_pcap, &prog, filter, 1,
+	    PCAP_NETMASK_UNKNOWN) == -1)
+		abort();
+	pcap_freecode(&prog);
+}
+
+static void
+fuzz_start(const struct ipc_start *st)
+{
+	size_t	 i, n;
+
+	if (!ipc_start_valid(st))
+		return;
+	n = strlen(st->ifname);
+	if (n == 0 || n > PROTO_MAX_IFNAME)
+		abort();
+	for (i = 0; i < n; i++)
+		if (strchr("./_-:", st->ifname[i]) == NULL &&
+		    !(st->ifname[i] >= '0' && st->ifname[i] <= '9') &&
+		    !(st->ifname[i] >= 'a' && st->ifname[i] <= 'z') &&
+		    !(st->ifname[i] >= 'A' && st->ifname[i] <= 'Z'))
+			abort();
+	fuzz_ports(&st->ports);
+}
+
+/* One whole command; 0 where the capture process would stop. */
+static int
+fuzz_command(const struct ipc_hdr *h, const u_char *p)
+{
+	struct ipc_start	 st;
+	struct ipc_ports	 ports;
+
+	if (ipc_command_size(h->type) != (ssize_t)h->len)
+		return (0);
+	if (h->type == IPC_CMD_START) {
+		memcpy(&st, p, sizeof(st));
+		fuzz_start(&st);
+	} else if (h->type == IPC_CMD_PORTS) {
+		memcpy(&ports, p, sizeof(ports));
+		fuzz_ports(&ports);
+	}
+	return (1);
+}
+
+/* A frames batch, or a reply; 0 where the analyzer would stop. */
+static int
+fuzz_message(struct session *s, const struct ipc_hdr *h, const u_char *p)
+{
+	struct proto_frame	 f;
+	const u_char		*data;
+	size_t			 off = 0;
+	int			 rc;
+
+	if (h->type != IPC_FRAMES)
+		return (ipc_reply_size(h->type) == (ssize_t)h->len);
+	while ((rc = ipc_frames_next(p, h->len, &off, &f, &data)) == 1) {
+		if (data < p || data + f.caplen > p + h->len || off > h->len)
+			abort();
+		session_frame(s, f.ts_us, data, f.caplen, f.len);
+	}
+	return (rc == 0);
+}
+
+/*
+ * The stream as the reader gets it: bytes arrive in reads of at most
+ * chunk bytes, and whole messages are taken from the front each time.
+ */
+static void
+fuzz_stream(struct session *s, const uint8_t *data, size_t size,
+    size_t chunk)
+{
+	static u_char	 buf[IPC_MAX_PAYLOAD + sizeof(struct ipc_hdr)];
+	struct ipc_hdr	 h;
+	size_t		 len = 0, in = 0, n;
+	int		 rc, ok;
+
+	while (in < size) {
+		n = size - in;
+		if (n > chunk)
+			n = chunk;
+		if (n > sizeof(buf) - len)
+			n = sizeof(buf) - len;
+		memcpy(buf + len, data + in, n);
+		len += n;
+		in += n;
+		while ((rc = ipc_msg_next(buf, len, &h)) == 1) {
+			if (sizeof(h) + h.len > len)
+				abort();
+			ok = s != NULL ? fuzz_message(s, &h, buf + sizeof(h)) :
+			    fuzz_command(&h, buf + sizeof(h));
+			if (!ok)
+				return;
+			memmove(buf, buf + sizeof(h) + h.len,
+			    len - sizeof(h) - h.len);
+			len -= sizeof(h) + h.len;
+		}
+		if (rc == -1)
+			return;
+	}
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const size_t	 chunks[] = { SIZE_MAX, 1, 7, 64, 4096 };
+	struct engine_config	 cfg;
+	struct session		*s;
+	size_t			 chunk;
+
+	if (size == 0)
+		return (0);
+	chunk = chunks[(data[0] >> 1) % (sizeof(chunks) / sizeof(chunks[0]))];
+	if (data[0] & 1) {
+		fuzz_stream(NULL, data + 1, size - 1, chunk);
+		return (0);
+	}
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.budget = 256 * 1024;
+	cfg.body_keep = 512;
+	cfg.keep_frames = 1;
+	s = session_new(1, SESSION_CAPTURED, DLT_EN10MB, &cfg, 0, "fuzz",
+	    1000000);
+	fuzz_stream(s, data + 1, size - 1, chunk);
+	session_finish(s, 2000000);
+	session_free(s);
+	return (0);
+}

@@ -59,6 +59,7 @@ extern const struct cmd_entry	 cmd_watch_entry;
 struct render_opts {
 	int		 color;		/* ANSI colour allowed */
 	int		 packets;	/* the document holds packets: show them */
+	int		 with_keys;	/* pcapng: the session's TLS key log in it */
 };
 
 /*

@@ -1,12 +1,14 @@
 /*
- * cmd_dump.c: "htracrctl dump": writes a kept session as a pcap file
- * (its raw frames) or through a renderer of the session document
- * (json, text, and whatever the format table below lists). Runs in
- * htracrctl with the invoking user's privileges: it opens the output
- * file itself, as the user.
+ * cmd_dump.c: "htracrctl dump": writes a kept session as a pcap or
+ * pcapng file (its raw frames; a pcapng file may carry the session's
+ * TLS keys) or through a renderer of the session document (json, text,
+ * and whatever the format table below lists). Runs in htracrctl with
+ * the invoking user's privileges: it opens the output file itself, as
+ * the user.
  */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "client.h"
@@ -24,8 +26,8 @@
 static int	 cmd_dump_exec(struct cmd_ctx *, int, char **);
 
 const struct cmd_entry	cmd_dump_entry = {
-	"dump", "[--format FORMAT] [-o FILE] [--force] [--packets] [SESSION]",
-	0, cmd_dump_exec
+	"dump", "[--format FORMAT] [-o FILE] [--force] [--packets] "
+	"[--with-keys] [SESSION]", 0, cmd_dump_exec
 };
 
 static int	 cmd_dump_json(FILE *, struct client *, uint64_t,
@@ -38,6 +40,7 @@ static int	 cmd_dump_ndjson(FILE *, struct client *, uint64_t,
 /* Every output format; a renderer is one line here. */
 static const struct cmd_format	cmd_dump_formats[] = {
 	{ "pcap", 1, 0, NULL, NULL, NULL },
+	{ "pcapng", 1, 0, NULL, NULL, NULL },
 	{ "json", 0, 1, json_render, NULL, cmd_dump_json },
 	{ "ndjson", 0, 1, ndjson_render, NULL, cmd_dump_ndjson },
 	{ "text", 0, 0, NULL, text_render, cmd_dump_text },
@@ -94,23 +97,36 @@ cmd_dump_newest(struct client *c, uint64_t *session)
 	return (0);
 }
 
+/* What a frames dump writes: pcap, or pcapng with the keys (if any). */
+struct cmd_dump_out {
+	struct pcapfile_out	 po;
+	int			 ng;
+	u_char			*keys;
+	size_t			 keylen;
+};
+
 /* One streamed item: the pcap header item or a frames blob. */
 static int
-cmd_dump_item(struct pcapfile_out *po, FILE *fp, const msgpack_object *o)
+cmd_dump_item(struct cmd_dump_out *out, FILE *fp, const msgpack_object *o)
 {
-	uint64_t	 linktype = 0, snaplen = 0;
+	struct pcapfile_out	*po = &out->po;
+	uint64_t		 linktype = 0, snaplen = 0;
+	uint32_t		 snap;
 
-	if (o->type == MSGPACK_OBJECT_MAP && po->dead == NULL) {
+	if (o->type == MSGPACK_OBJECT_MAP && !po->open) {
 		if (proto_get_u64(o, "linktype", &linktype) == -1 ||
 		    linktype > INT32_MAX) {
 			log_warnx("htracrd sent no link type for the frames");
 			return (-1);
 		}
 		(void)proto_get_u64(o, "snaplen", &snaplen);
-		return (pcapfile_out_open(po, fp, (int)linktype,
-		    (uint32_t)(snaplen > UINT32_MAX ? 0 : snaplen)));
+		snap = (uint32_t)(snaplen > UINT32_MAX ? 0 : snaplen);
+		if (out->ng)
+			return (pcapfile_out_open_ng(po, fp, (int)linktype,
+			    snap, out->keys, out->keylen));
+		return (pcapfile_out_open(po, fp, (int)linktype, snap));
 	}
-	if (o->type != MSGPACK_OBJECT_BIN || po->dead == NULL ||
+	if (o->type != MSGPACK_OBJECT_BIN || !po->open ||
 	    pcapfile_out_blob(po, o->via.bin.ptr, o->via.bin.size) == -1) {
 		log_warnx("htracrd sent a malformed frames stream");
 		return (-1);
@@ -118,10 +134,47 @@ cmd_dump_item(struct pcapfile_out *po, FILE *fp, const msgpack_object *o)
 	return (0);
 }
 
+/*
+ * The session's TLS key log (keylog, op 105), copied out of the reply;
+ * the daemon gives it to the session's owner and root only.
+ */
 static int
-cmd_dump_frames(struct client *c, uint64_t session, FILE *fp)
+cmd_dump_keys(struct client *c, uint64_t session, struct cmd_dump_out *out)
 {
-	struct pcapfile_out	 po;
+	msgpack_sbuffer	 sb;
+	msgpack_packer	 pk;
+	msgpack_object	 res;
+	const char	*keys;
+	uint64_t	 id;
+
+	id = client_begin(c, &sb, &pk, PROTO_OP_KEYLOG, 1);
+	proto_pack_key(&pk, "session");
+	msgpack_pack_uint64(&pk, session);
+	if (client_send(c, &sb, NULL, 0) == -1 ||
+	    client_read(c, id, NULL, &res) != CLIENT_RESULT)
+		return (-1);
+	if (proto_get_bin(&res, "keylog", &keys, &out->keylen) == -1) {
+		log_warnx("htracrd sent no key log");
+		return (-1);
+	}
+	if (out->keylen == 0)
+		log_warnx("session %llu has no TLS keys: the file carries "
+		    "none", (unsigned long long)session);
+	out->keys = malloc(out->keylen + 1);
+	if (out->keys == NULL) {
+		log_warn("key log of %zu bytes", out->keylen);
+		return (-1);
+	}
+	memcpy(out->keys, keys, out->keylen);
+	return (0);
+}
+
+static int
+cmd_dump_frames(struct client *c, uint64_t session, FILE *fp, int ng,
+    int with_keys)
+{
+	struct cmd_dump_out	 out;
+	struct pcapfile_out	*po = &out.po;
 	msgpack_sbuffer		 sb;
 	msgpack_packer		 pk;
 	msgpack_object		 val;
@@ -131,26 +184,36 @@ cmd_dump_frames(struct client *c, uint64_t session, FILE *fp)
 
 	if (session == 0 && cmd_dump_newest(c, &session) == -1)
 		return (-1);
+	memset(&out, 0, sizeof(out));
+	out.ng = ng;
+	if (with_keys && cmd_dump_keys(c, session, &out) == -1)
+		return (-1);
 	id = client_begin(c, &sb, &pk, PROTO_OP_FRAMES, 1);
 	proto_pack_key(&pk, "session");
 	msgpack_pack_uint64(&pk, session);
 	if (client_send(c, &sb, NULL, 0) == -1)
-		return (-1);
-	memset(&po, 0, sizeof(po));
-	while ((rc = client_read(c, id, NULL, &val)) == CLIENT_CHUNK)
-		for (i = 0; i < val.via.array.size; i++)
-			if (cmd_dump_item(&po, fp, &val.via.array.ptr[i]) == -1)
-				rc = CLIENT_FAIL;
-	if (rc == CLIENT_END && po.dead == NULL) {
+		rc = CLIENT_FAIL;
+	else {
+		while ((rc = client_read(c, id, NULL, &val)) == CLIENT_CHUNK)
+			for (i = 0; i < val.via.array.size; i++)
+				if (cmd_dump_item(&out, fp,
+				    &val.via.array.ptr[i]) == -1)
+					rc = CLIENT_FAIL;
+	}
+	if (out.keys != NULL) {
+		explicit_bzero(out.keys, out.keylen);
+		free(out.keys);
+	}
+	if (rc == CLIENT_END && !po->open) {
 		log_warnx("htracrd ended the frames stream without a header");
 		rc = CLIENT_FAIL;
-	} else if (rc == CLIENT_END && val.via.u64 != po.frames) {
+	} else if (rc == CLIENT_END && val.via.u64 != po->frames) {
 		log_warnx("htracrd announced %llu frames but sent %llu",
 		    (unsigned long long)val.via.u64,
-		    (unsigned long long)po.frames);
+		    (unsigned long long)po->frames);
 		rc = CLIENT_FAIL;
 	}
-	if (pcapfile_out_close(&po) == -1 && rc == CLIENT_END)
+	if (pcapfile_out_close(po) == -1 && rc == CLIENT_END)
 		rc = CLIENT_FAIL;
 	return (rc == CLIENT_END ? 0 : -1);
 }
@@ -213,7 +276,8 @@ cmd_dump_write(struct client *c, const struct cmd_format *fmt,
 	if (fmt->stream != NULL)
 		return (fmt->stream(fp, c, session, ro));
 	if (fmt->doc == NULL && fmt->doc_opts == NULL)
-		return (cmd_dump_frames(c, session, fp));
+		return (cmd_dump_frames(c, session, fp,
+		    strcmp(fmt->name, "pcapng") == 0, ro->with_keys));
 	if (doc_fetch(&d, c, session, ro->packets ? DOC_PACKETS : 0) == -1)
 		return (-1);
 	if (fmt->doc != NULL)
@@ -232,6 +296,7 @@ cmd_dump_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		{ "output", required_argument, NULL, 'o' },
 		{ "force", no_argument, NULL, 'F' },
 		{ "packets", no_argument, NULL, 'p' },
+		{ "with-keys", no_argument, NULL, 'k' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const struct cmd_format	*fmt = &cmd_dump_formats[0];
@@ -259,9 +324,17 @@ cmd_dump_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		case 'p':
 			ro.packets = 1;
 			break;
+		case 'k':
+			ro.with_keys = 1;
+			break;
 		default:
 			return (cmd_usage(ctx->entry));
 		}
+	}
+	if (ro.with_keys && strcmp(fmt->name, "pcapng") != 0) {
+		log_warnx("--with-keys writes the keys into a pcapng file: "
+		    "add --format pcapng");
+		return (CMD_USAGE);
 	}
 	if (argc - optind > 1 || (argc - optind == 1 &&
 	    cmd_parse_session(argv[optind], &session) == -1))

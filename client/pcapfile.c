@@ -314,6 +314,7 @@ pcapfile_out_open(struct pcapfile_out *po, FILE *fp, int linktype,
 		po->dead = NULL;
 		return (-1);
 	}
+	po->open = 1;
 	return (0);
 }
 
@@ -325,6 +326,8 @@ pcapfile_out_blob(struct pcapfile_out *po, const void *blob, size_t len)
 	struct pcap_pkthdr	 h;
 	size_t			 off = 0;
 
+	if (po->ng != NULL)
+		return (pcapfile_out_ng_blob(po, blob, len));
 	while (off < len) {
 		if (len - off < PCAPFILE_HDR)
 			return (-1);
@@ -354,6 +357,8 @@ pcapfile_out_close(struct pcapfile_out *po)
 	int	 rc = 0;
 
 	if (po->dumper != NULL && pcap_dump_flush(po->dumper) == -1)
+		rc = -1;
+	if (po->ng != NULL && fflush(po->ng) == EOF)
 		rc = -1;
 	if (po->dead != NULL)
 		pcap_close(po->dead);

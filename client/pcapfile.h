@@ -63,11 +63,22 @@ void	 pcapfile_close(struct pcapfile *);
 struct pcapfile_out {
 	pcap_t		*dead;
 	pcap_dumper_t	*dumper;
+	FILE		*ng;		/* pcapng, written by pcapng.c */
+	int		 open;		/* a header was written */
 	uint64_t	 frames;
 };
 
 /* Starts a pcap file on fp, which the caller closes after pcapfile_out_close. */
 int	 pcapfile_out_open(struct pcapfile_out *, FILE *, int, uint32_t);
+/*
+ * Starts a pcapng file instead (pcapng.c): one section, one interface,
+ * and when keys is set a Decryption Secrets Block holding that TLS key
+ * log, so that Wireshark decrypts the file with no other setting.
+ */
+int	 pcapfile_out_open_ng(struct pcapfile_out *, FILE *, int, uint32_t,
+	    const void *, size_t);
+/* One frames blob as Enhanced Packet Blocks (pcapng.c). */
+int	 pcapfile_out_ng_blob(struct pcapfile_out *, const void *, size_t);
 /* Appends the records of a frames blob; -1 if the blob is malformed. */
 int	 pcapfile_out_blob(struct pcapfile_out *, const void *, size_t);
 int	 pcapfile_out_close(struct pcapfile_out *);

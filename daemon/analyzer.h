@@ -123,6 +123,8 @@ void		 limit_sweep(void);
 
 /* control_keys.c */
 void		 control_keys(struct client *, uint64_t, const msgpack_object *);
+void		 control_keylog(struct client *, uint64_t,
+		    const msgpack_object *);
 
 /* control.c */
 void		 control_dispatch(struct client *, const msgpack_object *);

@@ -104,6 +104,7 @@ static const struct control_entry control_table[] = {
 	    control_load_frames },
 	{ PROTO_OP_LOAD_END, 0, control_f_none, control_load_end },
 	{ PROTO_OP_KEYS, 0, control_f_keys, control_keys },
+	{ PROTO_OP_KEYLOG, 0, control_f_session, control_keylog },
 	{ PROTO_OP_START, CTL_CAPTURE, control_f_start, live_start },
 	{ PROTO_OP_STOP, CTL_CAPTURE, control_f_none, live_stop },
 	{ PROTO_OP_PORTS, CTL_CAPTURE, control_f_ports, live_ports },

@@ -7,13 +7,16 @@
  * client that follows a live capture's log may still send its last
  * lines after the capture stopped). Only the uid that
  * made the session (or root) may give it keys. The reply counts lines
- * and secrets; it never carries a secret.
+ * and secrets; it never carries a secret. The keylog request (op 105)
+ * gives them back, to that uid or root only, for a pcapng file that
+ * carries its own keys.
  *
  * Runs in the analyzer: unprivileged, chrooted, seccomp.
  */
 #include <sys/types.h>
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "analyzer.h"
@@ -35,9 +38,9 @@ control_keys_session(struct client *c, uint64_t id, uint64_t sid)
 		return (NULL);
 	}
 	if (c->uid != 0 && c->uid != session_uid(ks->s)) {
-		analyzer_error(c, id, PROTO_ERR_BAD_ARG, "session %u is uid "
-		    "%lu's: only it or root may give it keys", session_id(ks->s),
-		    (unsigned long)session_uid(ks->s));
+		analyzer_error(c, id, PROTO_ERR_DENIED, "session %u is uid "
+		    "%lu's: only it or root may handle its keys",
+		    session_id(ks->s), (unsigned long)session_uid(ks->s));
 		return (NULL);
 	}
 	return (ks);
@@ -134,4 +137,37 @@ control_keys(struct client *c, uint64_t id, const msgpack_object *req)
 		    session_id(s));
 	}
 	control_keys_reply(c, id, ks, taken, rerun);
+}
+
+void
+control_keylog(struct client *c, uint64_t id, const msgpack_object *req)
+{
+	msgpack_sbuffer	 sb;
+	msgpack_packer	 pk;
+	struct ksession	*ks;
+	char		*text;
+	size_t		 len;
+	uint64_t	 sid = 0;
+
+	proto_get_u64(req, "session", &sid);
+	if (sid == 0 && c->load != NULL)
+		sid = session_id(c->load->s);
+	if ((ks = control_keys_session(c, id, sid)) == NULL)
+		return;
+	text = session_keys_export(ks->s, &len);
+	if (len > PROTO_MAX_REPLY / 2) {
+		analyzer_error(c, id, PROTO_ERR_LIMIT, "session %u's key log "
+		    "is %zu bytes, over what one reply may carry",
+		    session_id(ks->s), len);
+	} else {
+		control_ok(&sb, &pk, id, 1);
+		proto_pack_key(&pk, "keylog");
+		msgpack_pack_bin_with_body(&pk, text, len);
+		analyzer_send(c, &sb);
+		log_info("client uid %lu pid %ld took session %u's TLS keys",
+		    (unsigned long)c->uid, (long)c->pid, session_id(ks->s));
+	}
+	if (text != NULL)
+		explicit_bzero(text, len);
+	free(text);
 }

@@ -22,6 +22,7 @@ static const struct {
 	{ PROTO_OP_LOAD_FRAMES, "load_frames" },
 	{ PROTO_OP_LOAD_END, "load_end" },
 	{ PROTO_OP_KEYS, "keys" },
+	{ PROTO_OP_KEYLOG, "keylog" },
 	{ PROTO_OP_START, "start" },
 	{ PROTO_OP_STOP, "stop" },
 	{ PROTO_OP_PORTS, "ports" },

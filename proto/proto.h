@@ -46,6 +46,7 @@ enum proto_op {
 	PROTO_OP_FRAMES = 102,
 	PROTO_OP_BODY = 103,
 	PROTO_OP_DELETE = 104,
+	PROTO_OP_KEYLOG = 105,		/* a session's TLS secrets, to its owner */
 
 	/* 200-299: loading a capture from a client */
 	PROTO_OP_LOAD_BEGIN = 200,

@@ -16,6 +16,7 @@
  */
 #include <sys/types.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,6 +39,7 @@ struct keylog {
 	struct keylog_stats	 st;
 };
 
+/* The first KEYLOG_NSECRETS in enum keylog_secret's order. */
 static const struct {
 	const char	*label;
 	int		 which;		/* enum keylog_secret, -1: ignored */
@@ -317,4 +319,51 @@ keylog_end(struct keylog *kl)
 	kl->linelen = 0;
 	kl->skipping = 0;
 	return (taken);
+}
+
+/* One line: label, random and secret in lower-case hex. */
+static size_t
+keylog_export_line(char *out, const char *label, const u_char *random,
+    const u_char *secret, size_t slen)
+{
+	size_t	 n, i;
+
+	n = (size_t)sprintf(out, "%s ", label);
+	for (i = 0; i < KEYLOG_RANDOM; i++)
+		n += (size_t)sprintf(out + n, "%02x", random[i]);
+	out[n++] = ' ';
+	for (i = 0; i < slen; i++)
+		n += (size_t)sprintf(out + n, "%02x", secret[i]);
+	out[n++] = '\n';
+	return (n);
+}
+
+char *
+keylog_export(const struct keylog *kl, size_t *len)
+{
+	const struct keylog_entry	*e;
+	char				*buf;
+	size_t				 i, max, n = 0;
+	int				 w;
+
+	*len = 0;
+	if (kl == NULL || kl->n == 0)
+		return (NULL);
+	/* The longest label, two fields and their spaces, a newline. */
+	max = kl->n * KEYLOG_NSECRETS * (32 + 2 * KEYLOG_RANDOM +
+	    2 * KEYLOG_MAX_SECRET + 3);
+	buf = xmalloc(max);
+	for (i = 0; i < kl->nb; i++) {
+		for (e = kl->b[i]; e != NULL; e = e->next) {
+			for (w = 0; w < KEYLOG_NSECRETS; w++) {
+				if (!(e->k.have & (1 << w)))
+					continue;
+				n += keylog_export_line(buf + n,
+				    keylog_labels[w].label, e->k.random,
+				    e->k.secret[w], e->k.len[w]);
+			}
+		}
+	}
+	*len = n;
+	return (buf);
 }

@@ -69,5 +69,11 @@ const struct keylog_secrets *keylog_find(const struct keylog *,
 const struct keylog_stats *keylog_stats(const struct keylog *);
 /* Bytes the store holds, for the session budget. */
 size_t		 keylog_memory(const struct keylog *);
+/*
+ * The secrets again as key log lines, for a pcapng Decryption Secrets
+ * Block. Returns a buffer of *len bytes (NULL if there are none); the
+ * caller wipes and frees it.
+ */
+char		*keylog_export(const struct keylog *, size_t *len);
 
 #endif

@@ -145,6 +145,8 @@ size_t		 session_keys_add(struct session *, const u_char *, size_t,
 /* NULL when the session was given no key log. */
 const struct keylog_stats *session_keys_stats(const struct session *);
 void		 session_keys_free(struct session *);
+/* The keys as key log lines (NULL if none); caller wipes and frees. */
+char		*session_keys_export(const struct session *, size_t *);
 /* 1 if every frame is kept, so that session_keys_rerun sees them all. */
 int		 session_keys_can_rerun(const struct session *);
 /* A finished session made again from its frames with its keys (moved). */

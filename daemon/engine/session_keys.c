@@ -43,6 +43,12 @@ session_keys_stats(const struct session *s)
 	return (s->keys != NULL ? keylog_stats(s->keys) : NULL);
 }
 
+char *
+session_keys_export(const struct session *s, size_t *len)
+{
+	return (keylog_export(s->keys, len));
+}
+
 void
 session_keys_free(struct session *s)
 {

@@ -106,7 +106,8 @@ if command -v bash >/dev/null 2>&1; then
 	t_eq "$T_NAME: complete 'start --'" \
 	    "--help --interface --json --keylog --ports " \
 	    "$(comp htracrctl start --)"
-	t_eq "$T_NAME: complete dump --format" "har html json ndjson pcap text " \
+	t_eq "$T_NAME: complete dump --format" \
+	    "har html json ndjson pcap pcapng text " \
 	    "$(comp htracrctl dump --format '')"
 	t_eq "$T_NAME: complete --interface l" "lo " \
 	    "$(comp htracrctl start --interface l)"

@@ -9,9 +9,10 @@
 # requests (method, path) and statuses in order, SNI, ALPN and cipher
 # suite. Then: a CBC suite is reported not decrypted, a wrong key log
 # gives failed records and no transaction, `load` then `keys` analyses
-# the session again with the keys, the analyzer still dies of SIGSYS on
-# openat after decrypting, and a live capture started with --keylog
-# decrypts as the key log grows. Needs root and ip netns.
+# the session again with the keys, a pcapng file dumped --with-keys is
+# decrypted by tshark with no key log of its own, the analyzer still
+# dies of SIGSYS on openat after decrypting, and a live capture started
+# with --keylog decrypts as the key log grows. Needs root and ip netns.
 . "$(dirname "$0")/lib.sh"
 
 t_need_netns
@@ -144,6 +145,25 @@ t_ctl dump --format json "$sid" >"$T_TMP/rerun.json" 2>"$T_TMP/rerun.err" ||
 t_eq "$T_NAME/keys_same_as_analyze" \
     "$(t_json "$T_TMP/dec.json" 'str(sorted((t["request"]["method"], t["request"]["target"], t["response"]["status"]) for t in d["transactions"]))')" \
     "$(t_json "$T_TMP/rerun.json" 'str(sorted((t["request"]["method"], t["request"]["target"], t["response"]["status"]) for t in d["transactions"]))')"
+
+# A pcapng file that carries its keys: tshark, given no key log, reads
+# the same requests from it as from the capture with the key log.
+h2reqs() {
+	_f=$1
+	shift
+	timeout 60 tshark -r "$_f" "$@" -T fields -E occurrence=a \
+	    -E aggregator='|' -e http.request.method -e http.request.uri \
+	    -e http2.headers.method -e http2.headers.path 2>/dev/null |
+	    grep -v '^[[:space:]]*$' | sort
+}
+t_ctl dump --format pcapng --with-keys -o "$T_TMP/keys.pcapng" "$sid" \
+    2>"$T_TMP/pcapng.err" || t_fail "$T_NAME/pcapng" "$(head -n 1 "$T_TMP/pcapng.err")"
+t_ctl dump --format pcapng -o "$T_TMP/nokeys.pcapng" "$sid" 2>>"$T_TMP/pcapng.err"
+want=$(h2reqs "$CAP" -o "tls.keylog_file:$KEYS")
+t_eq "$T_NAME/pcapng_with_keys" "$want" "$(h2reqs "$T_TMP/keys.pcapng")"
+t_eq "$T_NAME/pcapng_requests" 45 "$(printf '%s\n' "$want" | wc -l)"
+t_eq "$T_NAME/pcapng_without_keys" "" "$(h2reqs "$T_TMP/nokeys.pcapng")"
+t_check "$T_NAME/with_keys_pcapng_only" sh -c "! '$HTRACRCTL' --socket '$T_SOCK' dump --format json --with-keys '$sid' >/dev/null 2>&1"
 
 # The people's views: the TLS line says what was decrypted, and why not.
 t_ctl show "$sid" --table >"$T_TMP/show.txt" 2>&1

@@ -163,6 +163,7 @@ struct tls_alert {
 	uint8_t		 level;		/* both 0 and encrypted 1: unreadable */
 	uint8_t		 desc;
 	uint8_t		 encrypted;
+	uint8_t		 decrypted;	/* level and desc read with the keys */
 };
 
 /* Tri-state answers: unknown until the message that says was seen. */

@@ -6,7 +6,8 @@
  * application data to an HTTP/2 engine when ALPN chose "h2", else to an
  * HTTP/1.x parser, of the connection's own (as if it were the TCP
  * stream of a clear connection); the server's EncryptedExtensions (TLS
- * 1.3) are read for the ALPN protocol chosen.
+ * 1.3) are read for the ALPN protocol chosen, and alerts for what they
+ * say.
  *
  * Records wait, in arrival order across both directions, while their
  * keys are not known (the key log of a live capture trails the
@@ -236,6 +237,39 @@ tlsdec_gap(struct session *s, struct tlsdec *td, const struct tlsdec_rec *r)
 		http_gap(s, td->http, r->dir, r->body - over, r->us, r->frame);
 }
 
+/*
+ * A decrypted alert. TLS 1.2 counted it already as an encrypted alert
+ * record: its entry is read now. TLS 1.3 hides it in an application
+ * data record: it is counted here.
+ */
+static void
+tlsdec_alert(struct tlsdec *td, const struct tlsdec_rec *r, size_t n)
+{
+	struct tls_info		*ti = td->ti;
+	struct tls_alert	*a = NULL;
+	uint32_t		 i;
+
+	if (n < 2)
+		return;
+	if (ti->version == TLSCRYPT_V12) {
+		i = ti->nalerts < TLS_MAX_ALERTS ? ti->nalerts : TLS_MAX_ALERTS;
+		while (i-- > 0 && a == NULL)
+			if (ti->alerts[i].dir == r->dir &&
+			    ti->alerts[i].encrypted && !ti->alerts[i].decrypted)
+				a = &ti->alerts[i];
+	} else if (ti->nalerts++ < TLS_MAX_ALERTS) {
+		a = &ti->alerts[ti->nalerts - 1];
+		a->us = r->us;
+		a->dir = r->dir;
+		a->encrypted = 1;
+	}
+	if (a == NULL)
+		return;
+	a->level = tlsdec_out[0];
+	a->desc = tlsdec_out[1];
+	a->decrypted = 1;
+}
+
 static void
 tlsdec_plain(struct session *s, struct tlsdec *td, const struct tlsdec_rec *r,
     uint8_t type, size_t n)
@@ -251,6 +285,8 @@ tlsdec_plain(struct session *s, struct tlsdec *td, const struct tlsdec_rec *r,
 	} else if (type == TLSDEC_CT_HANDSHAKE && r->dir == DIR_S2C &&
 	    td->ti->version == TLSCRYPT_V13)
 		tlsdec_ee(s, td, tlsdec_out, n);
+	else if (type == TLSDEC_CT_ALERT)
+		tlsdec_alert(td, r, n);
 }
 
 /* One record; -1 if it has to wait for keys. */

@@ -218,20 +218,22 @@ tlspack_alerts_list(msgpack_packer *pk, const struct tls_info *ti)
 {
 	const struct tls_alert	*a;
 	uint32_t		 i, n;
+	int			 seen;
 
 	n = ti->nalerts < TLS_MAX_ALERTS ? ti->nalerts : TLS_MAX_ALERTS;
 	tlspack_key(pk, "alerts");
 	msgpack_pack_array(pk, n);
 	for (i = 0; i < n; i++) {
 		a = &ti->alerts[i];
-		msgpack_pack_map(pk, 6);
+		seen = !a->encrypted || a->decrypted;
+		msgpack_pack_map(pk, 7);
 		tlspack_u64(pk, "us", a->us, 1);
 		tlspack_cstr(pk, "dir", a->dir == DIR_C2S ? "c2s" : "s2c");
-		tlspack_u64(pk, "level", a->level, !a->encrypted);
-		tlspack_u64(pk, "description", a->desc, !a->encrypted);
-		tlspack_cstr(pk, "name", a->encrypted ? NULL :
-		    tlspack_alert(a->desc));
+		tlspack_u64(pk, "level", a->level, seen);
+		tlspack_u64(pk, "description", a->desc, seen);
+		tlspack_cstr(pk, "name", seen ? tlspack_alert(a->desc) : NULL);
 		tlspack_tri(pk, "encrypted", a->encrypted, 1);
+		tlspack_tri(pk, "decrypted", a->decrypted, 1);
 	}
 }
 

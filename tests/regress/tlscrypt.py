@@ -14,6 +14,7 @@ name, jpath, tsv = sys.argv[1:4]
 begin(name)
 CBC = {0xc013, 0xc014, 0x002f, 0x0035}
 compared = 0
+notify = 0
 
 
 # tshark: one entry per client port.
@@ -73,10 +74,17 @@ for port in sorted(set(conns) & set(streams)):
            tls["decrypt_error"]))
     report("%s/several_requests" % case, len(st["requests"]) >= 5,
            "tshark saw %d requests" % len(st["requests"]))
+    # Protected alerts (curl's close_notify over HTTP/1.1) are read now.
+    al = [(a["dir"], a["name"]) for a in tls["alerts"]]
+    notify += al.count(("c2s", "close_notify"))
+    report("%s/alerts_read" % case, all(a["decrypted"] and a["name"]
+           for a in tls["alerts"]), "alerts %r" % al)
     for k in ("requests", "statuses", "sni", "alpn", "cipher"):
         compared += 1
         report("%s/%s" % (case, k), ours[k] == st[k],
                "htracr %r, tshark %r" % (ours[k], st[k]))
+report("close_notify_decrypted", notify >= 6,
+       "%d close_notify alerts read" % notify)
 print("# %d connections, %d fields compared with tshark -o tls.keylog_file"
       % (len(conns), compared))
 sys.exit(0)

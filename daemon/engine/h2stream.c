@@ -216,8 +216,7 @@ h2stream_block_add(struct h2_conn *hc, struct h2_block *b,
 		hc->info->header_bytes_dropped += n;
 		return;
 	}
-	/* Text exists once a field does, even an empty one. */
-	if (b->textlen + n > b->textcap || b->text == NULL) {
+	if (b->textlen + n > b->textcap) {
 		ncap = b->textcap ? b->textcap : 512;
 		while (ncap < b->textlen + n)
 			ncap *= 2;
@@ -292,11 +291,7 @@ h2stream_status(const char *v, size_t n)
 	    (v[2] - '0')));
 }
 
-/*
- * Copies the block's fields into m's headers, in order, names as sent.
- * A field without a name (malformed, RFC 9113 8.2.1) is left out: a
- * message's headers always have text behind them.
- */
+/* Copies the block's fields into m's headers, in order, names as sent. */
 static void
 h2stream_copy(struct h2_conn *hc, const struct h2_block *b, struct msg *m)
 {
@@ -306,8 +301,6 @@ h2stream_copy(struct h2_conn *hc, const struct h2_block *b, struct msg *m)
 
 	for (i = 0; i < b->nhdrs; i++) {
 		f = &b->hdrs[i];
-		if (f->name_len == 0)
-			continue;
 		if ((h = msg_hdr_new(hc->s, m)) == NULL)
 			return;
 		if (!msg_text(hc->s, m, b->text + f->name_off, f->name_len)) {

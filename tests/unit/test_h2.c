@@ -235,7 +235,7 @@ static const char *hdr_ok_gzip[] = {
 	"content-encoding", "gzip", NULL
 };
 static const char *hdr_odd[] = {
-	":method", "BREW", ":path", "/pot", ":status", "2x0", "", "", NULL
+	":method", "BREW", ":path", "/pot", ":status", "2x0", NULL
 };
 static const char *hdr_created[] = {
 	":status", "201", "content-type", "text/plain", NULL
@@ -536,8 +536,6 @@ test_malformed(void)
 	    strcmp(t_field(t->req, ":method"), "BREW") == 0 &&
 	    t->resp != NULL && t->resp->status == 0,
 	    "a method llhttp does not know, a status that is no number");
-	check(t != NULL && t->req != NULL && t->req->nhdrs == 3,
-	    "a field without a name left out");
 	t_pack_ok(s);
 	session_free(s);
 	k_free(&k);

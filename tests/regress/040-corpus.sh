@@ -4,8 +4,9 @@
 # one row per frame that completes HTTP messages) and tshark's summary
 # in SOURCES.md. Per TCP stream: the same requests in the same order, the
 # same final statuses, each response paired with the request tshark pairs
-# it with (by tshark's http.time), and the summary counts that mean the
-# same thing in both tools. One line per capture and check.
+# it with (by tshark's http.time), each wait_us against tshark's
+# http.time (waitcheck.py), and the summary counts that mean the same
+# thing in both tools. One line per capture and check.
 . "$(dirname "$0")/lib.sh"
 
 t_need_shared corpus
@@ -303,6 +304,14 @@ EOF
 		t_fail "$name/check" "checker failed: $(tail -n 1 "$res.err")"
 	fi
 	grep -q '^FAIL: ' "$res" && T_FAILED=1
+	# wait_us against tshark's http.time: waitcheck.py says which frames
+	# each tool times from, and the rule that follows.
+	if ! python3 "$T_ROOT/tests/regress/waitcheck.py" "$name" "$out" \
+	    "$tsv" "$f" >"$res.wait" 2>"$res.wait.err"; then
+		t_fail "$name/wait" "waitcheck.py failed: $(tail -n 1 "$res.wait.err")"
+	fi
+	cat "$res.wait"
+	grep -q '^FAIL: ' "$res.wait" && T_FAILED=1
 }
 
 # The same file through a long-running daemon (load, then show) must

@@ -78,7 +78,9 @@ wf_sum_print(const struct wf *w, struct wf_sum *s, const char *what)
 	char		 b[32], m[32], p[32];
 	size_t		 i;
 
-	qsort(s->waits, s->nwaits, sizeof(*s->waits), wf_cmp64);
+	/* No waits (no response seen): waits is NULL, which qsort may not get. */
+	if (s->nwaits > 1)
+		qsort(s->waits, s->nwaits, sizeof(*s->waits), wf_cmp64);
 	fprintf(w->f, "%s%s:%s %llu transactions, %s on the wire,",
 	    wf_c(w, C_BOLD), what, wf_c(w, C_RESET),
 	    (unsigned long long)s->txns, wf_bytes(b, sizeof(b),

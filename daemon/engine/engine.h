@@ -207,6 +207,7 @@ struct tls_info {
 	uint64_t	 rec_decrypted;
 	uint64_t	 rec_failed;	/* did not authenticate */
 	uint64_t	 rec_skipped;	/* not decrypted: no keys, suite, lost */
+	uint32_t	 resynced;	/* sequence found again after a loss */
 	const char	*dec_error;	/* why not, static text */
 	uint32_t	 resyncs;
 	uint32_t	 nalerts;	/* all alert records, kept or not */

@@ -44,6 +44,7 @@ struct tls_dir {
 	uint8_t		 ccs;		/* ChangeCipherSpec sent */
 	uint16_t	 left;		/* body bytes still to come */
 	uint8_t		 lost;		/* bytes lost since the last record */
+	uint64_t	 lostbytes;	/* of records lost whole since then */
 	u_char		*rec;		/* header and body, kept for a sink */
 	size_t		 reclen;
 
@@ -237,9 +238,11 @@ tls_deliver(struct tls_conn *tc, int dir, int prot, uint64_t us,
 	r.rec = r.damaged ? NULL : d->rec;
 	r.prot = prot;
 	r.lost = d->lost;
+	r.lostbytes = d->lostbytes;
 	r.us = us;
 	r.frame = frame;
 	d->lost = 0;
+	d->lostbytes = 0;
 	tc->sink(tc->sink_arg, tc, dir, &r);
 }
 
@@ -531,7 +534,9 @@ tls_data(struct session *s, struct tls_conn *tc, int dir, const u_char *p,
 
 	while (off < len) {
 		if (d->mode == TLS_RESYNC) {
-			off += tls_resync(tc, dir, p + off, len - off);
+			n = tls_resync(tc, dir, p + off, len - off);
+			d->lostbytes += n;
+			off += n;
 			continue;
 		}
 		if (d->hdrlen < 5) {
@@ -546,6 +551,7 @@ tls_data(struct session *s, struct tls_conn *tc, int dir, const u_char *p,
 			if (!tls_record_start(tc, dir)) {
 				d->hdrlen = 0;
 				d->lost = 1;
+				d->lostbytes += 5;
 				d->mode = TLS_RESYNC;
 				tls_hs_skip(tc, dir, UINT64_MAX);
 				continue;
@@ -573,8 +579,10 @@ tls_gap(struct session *s, struct tls_conn *tc, int dir, uint64_t bytes,
 	uint8_t		 type = d->hdr[0];
 
 	d->lost = 1;
-	if (d->mode == TLS_RESYNC)
+	if (d->mode == TLS_RESYNC) {
+		d->lostbytes += bytes;
 		return;
+	}
 	if (d->hdrlen == 5 && bytes <= d->left) {
 		d->damaged = 1;
 		if (type == TLS_CT_HANDSHAKE && !tls_encrypted(tc, dir))
@@ -587,6 +595,10 @@ tls_gap(struct session *s, struct tls_conn *tc, int dir, uint64_t bytes,
 	}
 	if (tc->ti->done_us == ENGINE_NOTIME)
 		tls_hs_skip(tc, dir, UINT64_MAX);
+	/* The record cut short is lost whole, with what came of it. */
+	d->lostbytes += bytes + d->hdrlen;
+	if (d->hdrlen == 5)
+		d->lostbytes += ((size_t)d->hdr[3] << 8 | d->hdr[4]) - d->left;
 	d->hdrlen = 0;
 	d->alertlen = 0;
 	d->mode = TLS_RESYNC;

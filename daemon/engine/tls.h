@@ -42,6 +42,7 @@ struct tls_record {
 	int		 damaged;	/* a gap took some of its bytes */
 	int		 prot;		/* protected: decrypt before use */
 	int		 lost;		/* bytes of dir were lost before it */
+	uint64_t	 lostbytes;	/* if so, bytes of records lost whole */
 	uint64_t	 us;		/* the packet that completed it */
 	uint32_t	 frame;
 };

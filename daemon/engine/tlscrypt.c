@@ -536,6 +536,48 @@ tlscrypt_skip(struct tlscrypt *tc, int dir)
 	tc->d[dir].seq++;
 }
 
+/*
+ * Records of dir were lost whole, between kmin and kmax of them: the
+ * one that comes next is tried at each of those sequence numbers and
+ * taken at the first that authenticates, which says how many were
+ * lost. Only where the keys cannot have changed unseen: TLS 1.2, and
+ * TLS 1.3's application data (a KeyUpdate lost with them defeats it).
+ */
+int
+tlscrypt_resync(struct tlscrypt *tc, int dir, uint64_t kmin, uint64_t kmax,
+    const u_char *rec, size_t len, u_char *out, size_t *outlen,
+    uint8_t *type, uint64_t *lost)
+{
+	struct tlscrypt_dir	*d = &tc->d[dir];
+	uint64_t		 base = d->seq, k;
+	int			 rc;
+
+	if (tlscrypt_ready(tc, dir) == -1)
+		return (TLSCRYPT_NOKEY);
+	if (len < 5 || (tc->suite->version == TLSCRYPT_V13 &&
+	    d->phase != PHASE_APP))
+		return (TLSCRYPT_FAILED);
+	for (k = kmin; k <= kmax; k++) {
+		d->seq = base + k;
+		if (tc->suite->version == TLSCRYPT_V12) {
+			rc = tlscrypt_open12(tc, d, rec, len, out, outlen);
+			*type = rec[0];
+		} else if ((rc = tlscrypt_open13(d, rec, len, out,
+		    outlen)) == 0)
+			rc = tlscrypt_inner(out, outlen, type);
+		if (rc == 0) {
+			d->seq++;
+			*lost = k;
+			if (tc->suite->version == TLSCRYPT_V13 &&
+			    *type == TLSCRYPT_CT_HANDSHAKE)
+				tlscrypt_handshake(tc, dir, out, *outlen);
+			return (TLSCRYPT_OK);
+		}
+	}
+	d->seq = base;
+	return (TLSCRYPT_FAILED);
+}
+
 struct tlscrypt *
 tlscrypt_new(uint16_t version, uint16_t cipher, const u_char *client_random,
     const u_char *server_random, int early)

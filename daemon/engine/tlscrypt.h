@@ -65,5 +65,14 @@ int		 tlscrypt_record(struct tlscrypt *, int dir, const u_char *rec,
 		    size_t len, u_char *out, size_t *outlen, uint8_t *type);
 /* The record of dir was lost: its sequence number still counts. */
 void		 tlscrypt_skip(struct tlscrypt *, int dir);
+/*
+ * After kmin to kmax records of dir were lost whole: the record that
+ * follows, tried at each of those sequence numbers. TLSCRYPT_OK with
+ * *lost records skipped, as tlscrypt_record; TLSCRYPT_FAILED if none
+ * authenticates (the connection is then as it was).
+ */
+int		 tlscrypt_resync(struct tlscrypt *, int dir, uint64_t kmin,
+		    uint64_t kmax, const u_char *rec, size_t len, u_char *out,
+		    size_t *outlen, uint8_t *type, uint64_t *lost);
 
 #endif

@@ -14,9 +14,12 @@
  * traffic), up to TLSDEC_MAX_QUEUE bytes; past that, or when the suite
  * cannot be decrypted, the connection is given up and its records only
  * counted. A record that does not authenticate is counted as failed
- * and its bytes are a gap for the parser: nothing is guessed. Bytes
- * lost between records stop that direction's decryption, since the
- * sequence number of what follows is not known.
+ * and its bytes are a gap for the parser: nothing is guessed. When
+ * records were lost whole (the capture dropped packets), how many is
+ * known only within bounds from the bytes lost: the next record is
+ * tried at each sequence number they allow (TLSDEC_RESYNC_TRIES at
+ * most) and the one that authenticates says; if none does, that
+ * direction is decrypted no further.
  *
  * Runs in the analyzer (unprivileged, sandboxed). The queue is counted
  * in the session budget.
@@ -39,6 +42,7 @@
 #define TLSDEC_CT_APPDATA	23
 #define TLSDEC_HS_EE		8	/* EncryptedExtensions */
 #define TLSDEC_MAX_EE		4096	/* bytes of it read */
+#define TLSDEC_RESYNC_TRIES	64	/* sequence numbers tried after a loss */
 
 /* A record: one just completed, or a copy waiting in the queue. */
 struct tlsdec_rec {
@@ -48,6 +52,7 @@ struct tlsdec_rec {
 	uint16_t		 body;	/* body length from the header */
 	uint8_t			 dir;
 	uint8_t			 lost;
+	uint64_t		 lostbytes;	/* of records lost before it */
 	uint64_t		 us;
 	uint32_t		 frame;
 	u_char			 copy[];
@@ -223,18 +228,25 @@ tlsdec_parser(struct session *s, struct tlsdec *td)
 		td->http = http_conn_new(s, td->c, HTTP_PROBE);
 }
 
-/* Plaintext lost with a record: a gap for the parser, if it started. */
+/* Plaintext lost: a gap for the parser, if it started. */
+static void
+tlsdec_gap_bytes(struct session *s, struct tlsdec *td,
+    const struct tlsdec_rec *r, uint64_t n)
+{
+	if (td->h2 != NULL)
+		h2_gap(s, td->h2, r->dir, n, r->us, r->frame);
+	else if (td->http != NULL)
+		http_gap(s, td->http, r->dir, n, r->us, r->frame);
+}
+
+/* The plaintext of one record lost. */
 static void
 tlsdec_gap(struct session *s, struct tlsdec *td, const struct tlsdec_rec *r)
 {
 	size_t	 over = td->cr != NULL ? tlscrypt_overhead(td->cr) : 0;
 
-	if (r->body <= over)
-		return;
-	if (td->h2 != NULL)
-		h2_gap(s, td->h2, r->dir, r->body - over, r->us, r->frame);
-	else if (td->http != NULL)
-		http_gap(s, td->http, r->dir, r->body - over, r->us, r->frame);
+	if (r->body > over)
+		tlsdec_gap_bytes(s, td, r, r->body - over);
 }
 
 /*
@@ -289,6 +301,48 @@ tlsdec_plain(struct session *s, struct tlsdec *td, const struct tlsdec_rec *r,
 		tlsdec_alert(td, r, n);
 }
 
+/*
+ * The first record after records were lost whole: lostbytes of them,
+ * each at least the record overhead and at most the largest record.
+ */
+static int
+tlsdec_lost(struct session *s, struct tlsdec *td, const struct tlsdec_rec *r)
+{
+	struct tls_info	*ti = td->ti;
+	uint64_t	 over = tlscrypt_overhead(td->cr), kmin, kmax, k;
+	size_t		 n;
+	uint8_t		 type;
+	int		 rc = TLSCRYPT_FAILED;
+
+	if (r->lostbytes > 0) {
+		kmin = (r->lostbytes + 5 + TLS_MAX_RECORD - 1) /
+		    (5 + TLS_MAX_RECORD);
+		kmax = r->lostbytes / (5 + over);
+		if (kmax > kmin + TLSDEC_RESYNC_TRIES - 1)
+			kmax = kmin + TLSDEC_RESYNC_TRIES - 1;
+		rc = tlscrypt_resync(td->cr, r->dir, kmin, kmax, r->data,
+		    r->len, tlsdec_out, &n, &type, &k);
+	}
+	if (rc == TLSCRYPT_NOKEY)
+		return (-1);
+	if (rc != TLSCRYPT_OK) {
+		td->stopped[r->dir] = 1;
+		tlsdec_error(td, "records lost and the sequence number after "
+		    "them not found: the rest of that direction is not "
+		    "decrypted");
+		ti->rec_skipped++;
+		return (0);
+	}
+	ti->rec_skipped += k;
+	ti->rec_decrypted++;
+	ti->resynced++;
+	/* Their plaintext, exactly when no padding hid in it. */
+	if (r->lostbytes > k * (5 + over))
+		tlsdec_gap_bytes(s, td, r, r->lostbytes - k * (5 + over));
+	tlsdec_plain(s, td, r, type, n);
+	return (0);
+}
+
 /* One record; -1 if it has to wait for keys. */
 static int
 tlsdec_one(struct session *s, struct tlsdec *td, const struct tlsdec_rec *r)
@@ -304,13 +358,8 @@ tlsdec_one(struct session *s, struct tlsdec *td, const struct tlsdec_rec *r)
 		ti->rec_skipped++;
 		return (0);
 	}
-	if (r->lost && r->data != NULL) {
-		td->stopped[r->dir] = 1;
-		tlsdec_error(td, "bytes lost between records: the rest of "
-		    "that direction is not decrypted");
-		ti->rec_skipped++;
-		return (0);
-	}
+	if (r->lost && r->data != NULL)
+		return (tlsdec_lost(s, td, r));
 	if (r->data == NULL) {
 		tlscrypt_skip(td->cr, r->dir);
 		ti->rec_skipped++;
@@ -419,6 +468,7 @@ tlsdec_sink(void *arg, struct tls_conn *tc, int dir,
 	r.body = tr->len;
 	r.dir = (uint8_t)dir;
 	r.lost = (uint8_t)tr->lost;
+	r.lostbytes = tr->lostbytes;
 	r.us = tr->us;
 	r.frame = tr->frame;
 	if (td->q == NULL && tlsdec_one(td->s, td, &r) == 0)

@@ -13,7 +13,7 @@
 
 #include "tlspack.h"
 
-#define TLSPACK_KEYS	35	/* keys of the tls object */
+#define TLSPACK_KEYS	36	/* keys of the tls object */
 #define TLSPACK_DIRKEYS	9
 
 static const struct {
@@ -281,6 +281,7 @@ tlspack_decrypt(msgpack_packer *pk, const struct tls_info *ti)
 	tlspack_u64(pk, "records_decrypted", ti->rec_decrypted, 1);
 	tlspack_u64(pk, "records_failed", ti->rec_failed, 1);
 	tlspack_u64(pk, "records_not_decrypted", ti->rec_skipped, 1);
+	tlspack_u64(pk, "decrypt_resyncs", ti->resynced, 1);
 	tlspack_cstr(pk, "decrypt_error", ti->dec_error);
 }
 

@@ -296,6 +296,7 @@ t13_suite(uint16_t suite, int aead, int sha384)
 
 	memset(cr, 0x5a, sizeof(cr));
 	memset(&hs, 0, sizeof(hs));
+	memset(&ap, 0, sizeof(ap));
 	hs.aead = ap.aead = aead;
 	hs.sha384 = ap.sha384 = sha384;
 	hs.slen = ap.slen = slen;

@@ -7,8 +7,9 @@
  * response must come out as a transaction: with the key log given
  * first, given after the records (they wait), cut a byte per segment,
  * with a wrong key (failed, no response made up), and given to a
- * finished session that is made again from its frames; and a clear
- * connection beside is not touched. One line per case.
+ * finished session that is made again from its frames, with records
+ * the capture lost; and a clear connection beside is not touched. One
+ * line per case.
  */
 #include "harness.h"
 #include "keylog.h"
@@ -105,11 +106,11 @@ conv_secret(struct conv *cv, struct t13 *t, const char *label, u_char fill)
 
 /*
  * TLS 1.3 with TLS_AES_128_GCM_SHA256 and ALPN http/1.1: the hellos,
- * the server's EncryptedExtensions and Finished, the client's Finished,
- * a request and its response.
+ * the server's EncryptedExtensions and Finished, the client's Finished;
+ * cap and sap are left with the application keys.
  */
 static void
-conv_make(struct conv *cv)
+conv_handshake(struct conv *cv, struct t13 *cap, struct t13 *sap)
 {
 	static const u_char	 cext[] = { 0, 43, 0, 3, 2, 3, 4,
 				    0, 16, 0, 11, 0, 9, 8, 'h', 't', 't', 'p',
@@ -117,15 +118,15 @@ conv_make(struct conv *cv)
 	static const u_char	 sext[] = { 0, 43, 0, 2, 3, 4 };
 	static const u_char	 ee[] = { 8, 0, 0, 15, 0, 13, 0, 16, 0, 9, 0,
 				    7, 6, 'h', 't', 't', 'p', '/', '1' };
-	struct t13		 chs, shs, cap, sap;
+	struct t13		 chs, shs;
 	u_char			 b[512], rec[1024];
 	size_t			 n;
 
 	memset(cv, 0, sizeof(*cv));
 	conv_secret(cv, &chs, "CLIENT_HANDSHAKE_TRAFFIC_SECRET", 0x11);
 	conv_secret(cv, &shs, "SERVER_HANDSHAKE_TRAFFIC_SECRET", 0x22);
-	conv_secret(cv, &cap, "CLIENT_TRAFFIC_SECRET_0", 0x33);
-	conv_secret(cv, &sap, "SERVER_TRAFFIC_SECRET_0", 0x44);
+	conv_secret(cv, cap, "CLIENT_TRAFFIC_SECRET_0", 0x33);
+	conv_secret(cv, sap, "SERVER_TRAFFIC_SECRET_0", 0x44);
 	n = conv_hello(b, 1, cext, sizeof(cext));
 	conv_clear(cv, 1, 1, b, n);
 	n = conv_hello(b, 0, sext, sizeof(sext));
@@ -142,6 +143,17 @@ conv_make(struct conv *cv)
 	memcpy(b, "\x14\x00\x00\x20", 4);
 	n = t13_seal(&chs, 22, b, 36, rec);
 	conv_add(cv, 1, rec, n);
+}
+
+/* The handshake, a request and its response. */
+static void
+conv_make(struct conv *cv)
+{
+	struct t13	 cap, sap;
+	u_char		 rec[1024];
+	size_t		 n;
+
+	conv_handshake(cv, &cap, &sap);
 	n = t13_seal(&cap, 23, (const u_char *)req, strlen(req), rec);
 	conv_add(cv, 1, rec, n);
 	n = t13_seal(&sap, 23, (const u_char *)resp, strlen(resp), rec);
@@ -333,6 +345,75 @@ test_rerun(void)
 	report("tlsdec_rerun");
 }
 
+/*
+ * The capture lost two whole records of a response sent in five: the
+ * sequence number is found again, the response has a gap of exactly
+ * their plaintext, and the next request and response are read whole.
+ */
+static void
+test_records_lost(void)
+{
+	static const char	 head[] = "HTTP/1.1 200 OK\r\n"
+				    "Content-Length: 400\r\n\r\n";
+	struct conv		 cv;
+	struct flow		 f;
+	struct session		*s = conv_session(&f);
+	struct t13		 cap, sap;
+	struct tls_info		*ti;
+	u_char			 rec[1024], body[100];
+	size_t			 n;
+	int			 i;
+
+	conv_handshake(&cv, &cap, &sap);
+	n = t13_seal(&cap, 23, (const u_char *)req, strlen(req), rec);
+	conv_add(&cv, 1, rec, n);
+	n = t13_seal(&sap, 23, (const u_char *)head, strlen(head), rec);
+	conv_add(&cv, 0, rec, n);
+	/* As OpenSSL sends them: no padding hides in the lost bytes. */
+	sap.nopad = 1;
+	memset(body, 'b', sizeof(body));
+	for (i = 0; i < 4; i++) {
+		n = t13_seal(&sap, 23, body, sizeof(body), rec);
+		conv_add(&cv, 0, rec, n);
+	}
+	n = t13_seal(&cap, 23, (const u_char *)req, strlen(req), rec);
+	conv_add(&cv, 1, rec, n);
+	n = t13_seal(&sap, 23, (const u_char *)resp, strlen(resp), rec);
+	conv_add(&cv, 0, rec, n);
+	keys(s, cv.log, 1);
+	t_handshake(&f);
+	/* Up to the head of the response and its first body record. */
+	for (i = 0; i < 6; i++)
+		t_send(&f, cv.c2s[i], (const char *)cv.rec[i], cv.len[i]);
+	/* Two records the capture never saw; the client acknowledges them. */
+	f.sseq += (uint32_t)(cv.len[6] + cv.len[7]);
+	t_send(&f, 0, (const char *)cv.rec[8], cv.len[8]);
+	t_seg(&f, 1, f.cseq, f.sseq, T_ACK, NULL, 0);
+	for (i = 9; i < cv.n; i++)
+		t_send(&f, cv.c2s[i], (const char *)cv.rec[i], cv.len[i]);
+	t_close(&f);
+	session_finish(s, f.us);
+	ti = s->conns[0]->tls;
+	check(ti->resynced == 1 && ti->rec_skipped == 2 &&
+	    ti->rec_failed == 0 && ti->rec_decrypted == 8,
+	    "resynced %u, not decrypted %llu, failed %llu, decrypted %llu (%s)",
+	    ti->resynced, (unsigned long long)ti->rec_skipped,
+	    (unsigned long long)ti->rec_failed,
+	    (unsigned long long)ti->rec_decrypted,
+	    ti->dec_error ? ti->dec_error : "no error");
+	check(s->ntxns == 2, "%zu transactions", s->ntxns);
+	if (!failed) {
+		check(s->txns[0]->resp != NULL && s->txns[0]->resp->status ==
+		    200 && s->txns[0]->resp->gapped, "the first response, "
+		    "with its gap");
+		check(s->txns[1]->resp != NULL && s->txns[1]->resp->status ==
+		    200 && s->txns[1]->resp->complete &&
+		    !s->txns[1]->resp->gapped, "the second response, whole");
+	}
+	session_free(s);
+	report("tlsdec_records_lost");
+}
+
 /* A key log changes nothing for a clear connection beside. */
 static void
 test_clear_beside(void)
@@ -365,6 +446,7 @@ main(void)
 	test_byte_by_byte();
 	test_wrong_key();
 	test_rerun();
+	test_records_lost();
 	test_clear_beside();
 	return (nfail ? 1 : 0);
 }

@@ -89,6 +89,7 @@ struct t13 {
 	u_char		 key[32];
 	u_char		 iv[12];
 	uint64_t	 seq;
+	int		 nopad;		/* records without padding */
 };
 
 static void
@@ -106,11 +107,11 @@ t13_seal(struct t13 *s, uint8_t type, const u_char *pt, size_t ptlen,
     u_char *rec)
 {
 	u_char	 inner[2048], nonce[12];
-	size_t	 n = ptlen + 1 + 3;	/* three bytes of padding */
+	size_t	 pad = s->nopad ? 0 : 3, n = ptlen + 1 + pad;
 
 	memcpy(inner, pt, ptlen);
 	inner[ptlen] = type;
-	memset(inner + ptlen + 1, 0, 3);
+	memset(inner + ptlen + 1, 0, pad);
 	rec[0] = 23;
 	rec[1] = 3;
 	rec[2] = 3;

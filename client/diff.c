@@ -143,7 +143,8 @@ df_query(const char *q, enum diff_query how, char *buf, size_t size)
 		parts = xreallocarray(parts, n + 1, sizeof(*parts));
 		parts[n++] = p;
 	}
-	qsort(parts, n, sizeof(*parts), df_str_cmp);
+	if (n > 1)	/* "&&" has no parts: parts is still NULL */
+		qsort(parts, n, sizeof(*parts), df_str_cmp);
 	buf[0] = '\0';
 	for (i = 0; i < n && off < size; i++)
 		off += (size_t)snprintf(buf + off, size - off, "%c%s",
@@ -309,11 +310,14 @@ df_collect(const struct doc *d, int urls, enum diff_query how,
 			free(it[i].key);
 		df_add_txn(&r->s, it[i].t);
 	}
+	/* A row whose requests got no answer has no waits: a NULL array. */
 	for (i = 0; i < set->n; i++) {
-		qsort(set->rows[i].s.waits, set->rows[i].s.nwaits,
-		    sizeof(int64_t), df_cmp64);
-		qsort(set->rows[i].s.totals, set->rows[i].s.ntotals,
-		    sizeof(int64_t), df_cmp64);
+		if (set->rows[i].s.nwaits > 1)
+			qsort(set->rows[i].s.waits, set->rows[i].s.nwaits,
+			    sizeof(int64_t), df_cmp64);
+		if (set->rows[i].s.ntotals > 1)
+			qsort(set->rows[i].s.totals, set->rows[i].s.ntotals,
+			    sizeof(int64_t), df_cmp64);
 	}
 	if (!urls)
 		df_conns(d, set);

@@ -164,6 +164,36 @@ PY
 grep -q "(new)" "$T_TMP/diff.txt" && grep -q "(gone)" "$T_TMP/diff.txt" &&
     t_pass "$T_NAME/text-new-gone" ||
     t_fail "$T_NAME/text-new-gone" "$(head -n 5 "$T_TMP/diff.txt")"
+# A request that got no answer (no waits to rank on either side), its
+# query only separators (no parts to sort).
+python3 - "$T_TMP/noanswer.pcap" <<'PY'
+import struct, sys
+def frame(src, dst, sp, dp, seq, ack, flags, data=b""):
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 40 + len(data), 1, 0, 64, 6,
+                     0, bytes(src), bytes(dst))
+    tcp = struct.pack("!HHIIBBHHH", sp, dp, seq, ack, 0x50, flags, 512, 0, 0)
+    return b"\0\1\2\3\4\5\0\1\2\3\4\6\x08\x00" + ip + tcp + data
+c, s = [10, 0, 0, 2], [10, 0, 0, 1]
+get = b"GET /unanswered?&& HTTP/1.1\r\nHost: x\r\n\r\n"
+frames = [frame(c, s, 40000, 80, 100, 0, 0x02),
+          frame(s, c, 80, 40000, 500, 101, 0x12),
+          frame(c, s, 40000, 80, 101, 501, 0x10),
+          frame(c, s, 40000, 80, 101, 501, 0x18, get)]
+with open(sys.argv[1], "wb") as f:
+    f.write(struct.pack("=IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+    for i, x in enumerate(frames):
+        f.write(struct.pack("=IIII", 1700000000, i * 1000, len(x), len(x)) + x)
+PY
+ctl load "$T_TMP/noanswer.pcap" >/dev/null 2>&1
+ctl load "$T_TMP/noanswer.pcap" >/dev/null 2>&1
+N=$(ctl sessions --json | jq '.sessions[-1].id')
+if ctl diff --query sort "$((N - 1))" "$N" >"$T_TMP/noanswer.txt" 2>&1 &&
+    grep -q "/unanswered" "$T_TMP/noanswer.txt"; then
+	t_pass "$T_NAME/unanswered"
+else
+	t_fail "$T_NAME/unanswered" "$(head -n 1 "$T_TMP/noanswer.txt")"
+fi
+
 if ctl diff "$A" 999 >/dev/null 2>&1; then
 	t_fail "$T_NAME/no-such-session" "exit 0"
 else

@@ -32,11 +32,18 @@
  * and nanosecond timestamps) as a host of our byte order writes them,
  * the chunk read at a time and the most one record can take, which a
  * chunk always holds once topped up.
+ *
+ * The chunk is only a little more than two records of the largest
+ * snap length, so the headers are walked while the read's copy of
+ * them is still in the cache: 4 MiB chunks missed the last-level
+ * cache at each record. Mapping the file instead of reading it was
+ * slower still: every header then came from memory, one dependent
+ * load after another.
  */
 #define PCAPFILE_FILEHDR	24
 #define PCAPFILE_MAGIC_US	0xa1b2c3d4U
 #define PCAPFILE_MAGIC_NS	0xa1b23c4dU
-#define PCAPFILE_RAWBUF		(4 * 1024 * 1024)
+#define PCAPFILE_RAWBUF		(768 * 1024)
 #define PCAPFILE_RECMAX		(PCAPFILE_HDR + PROTO_MAX_SNAPLEN)
 
 _Static_assert(PCAPFILE_RAWBUF >= 2 * PCAPFILE_RECMAX,

@@ -128,23 +128,36 @@ q_stop() {
 trap q_stop EXIT
 trap 'exit 130' INT TERM
 
+# Starts a private htracrd with extra options "$2" and loads the capture
+# into it: the summary goes to $OUT/load.$1.json, the analyzer's peak RSS
+# (KiB) to $OUT/analyzer.$1.hwm. The daemon is left running.
+q_load() {
+	rm -f "$QSOCK"
+	# shellcheck disable=SC2086
+	"$ROOT/htracrd" --foreground --no-capture --socket "$QSOCK" \
+	    --budget 8192 $2 >"$OUT/q.log" 2>&1 &
+	QPID=$!
+	i=0
+	until "$CTL" --socket "$QSOCK" status >/dev/null 2>&1; do
+		[ "$i" -lt 100 ] || die "htracrd did not come up: $(tail -n 2 "$OUT/q.log")"
+		sleep 0.1
+		i=$((i + 1))
+	done
+	APID=$(pgrep -P "$QPID" | head -n 1)
+	[ -n "$APID" ] || die "no analyzer process under htracrd $QPID"
+	"$CTL" --socket "$QSOCK" load "$PCAP" --json >"$OUT/load.$1.json" ||
+	    die "htracrctl load failed"
+	sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$APID/status" \
+	    >"$OUT/analyzer.$1.hwm"
+}
+
+# Bodies kept (64 KiB of each by default) are wire bytes too: the
+# model's own cost is measured with none kept, then the queries run on
+# a session as a user would have it.
 echo "== memory: the capture loaded into a private htracrd"
-rm -f "$QSOCK"
-"$ROOT/htracrd" --foreground --no-capture --socket "$QSOCK" \
-    --budget 8192 >"$OUT/q.log" 2>&1 &
-QPID=$!
-i=0
-until "$CTL" --socket "$QSOCK" status >/dev/null 2>&1; do
-	[ "$i" -lt 100 ] || die "htracrd did not come up: $(tail -n 2 "$OUT/q.log")"
-	sleep 0.1
-	i=$((i + 1))
-done
-APID=$(pgrep -P "$QPID" | head -n 1)
-[ -n "$APID" ] || die "no analyzer process under htracrd $QPID"
-"$CTL" --socket "$QSOCK" load "$PCAP" --json >"$OUT/load.json" ||
-    die "htracrctl load failed"
-sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$APID/status" \
-    >"$OUT/analyzer.hwm"
+q_load nobody "--body-kib 0"
+q_stop
+q_load bodies ""
 
 echo "== queries: hyperfine (${QRUNS:=3} runs each)"
 Q="$CTL --socket $QSOCK"

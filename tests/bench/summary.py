@@ -174,46 +174,48 @@ def offline(tr, got):
 	row("offline", "retransmitted segments", "%d" % retrans)
 
 
-def memory():
+def loaded(name):
+	"""The summary and the analyzer's peak RSS (bytes) of one load."""
 	try:
-		s = json.load(open(path("load.json")))
+		s = json.load(open(path("load.%s.json" % name)))
+		hwm = num(open(path("analyzer.%s.hwm" % name)).read().strip())
 	except (OSError, ValueError):
-		row("memory", "no loaded session", "?")
-		return
-	hwm = num(open(path("analyzer.hwm")).read().strip() or None)
-	c = s.get("counters") or {}
-	frames = frame_bytes() if s.get("frames_kept") else 0
-	ev = c.get("evicted_frames") or 0
-	if hwm is None:
-		row("memory", "analyzer peak RSS", "?")
-		return
-	hwm *= 1024
-	row("memory", "analyzer peak RSS, whole capture loaded (`load`)",
-	    "%.1f MiB" % (hwm / MIB))
-	if frames is None:
-		row("memory", "raw frames kept", "? (not a classic pcap file)")
-		return
-	row("memory", "raw frames kept (captured bytes)", "%.1f MiB" % (frames / MIB),
-	    "%d evicted" % ev if ev else "none evicted")
-	beyond = hwm - frames
-	row("memory", "peak RSS beyond the raw frames", "**%.1f MiB**" % (beyond / MIB),
-	    "target 64 MiB")
-	row("memory", "session's own count of memory used",
-	    "%.1f MiB" % ((c.get("memory_used") or 0) / MIB))
-	for k in ("connections", "transactions"):
-		n = s.get(k) or 0
-		if n:
-			row("memory", "  beyond the frames, per %s" % k[:-1],
-			    "%.0f bytes" % (beyond / n), "%d %s" % (n, k))
+		return None, None
+	return s, hwm * 1024 if hwm is not None else None
+
+
+def memory():
+	frames = frame_bytes()
+	for name, what in (("bodies", "64 KiB of each body kept (the default)"),
+	    ("nobody", "no bodies kept (--body-kib 0)")):
+		s, hwm = loaded(name)
+		if s is None or hwm is None:
+			row("memory", "%s: not measured" % what, "?")
+			continue
+		c = s.get("counters") or {}
+		ev = c.get("evicted_frames") or 0
+		row("memory", "analyzer peak RSS, whole capture loaded, %s" % what,
+		    "%.1f MiB" % (hwm / MIB),
+		    "session counts %.1f MiB" % ((c.get("memory_used") or 0) / MIB))
+		if frames is None or not s.get("frames_kept"):
+			row("memory", "  raw frames", "? (not a classic pcap file)")
+			continue
+		beyond = hwm - frames
+		row("memory", "  beyond the %.1f MiB of raw frames" % (frames / MIB),
+		    "**%.1f MiB**" % (beyond / MIB),
+		    "%s; target 64 MiB" % ("%d frames evicted" % ev if ev else
+		    "none evicted"))
+		for k in ("connections", "transactions"):
+			n = s.get(k) or 0
+			if n:
+				row("memory", "    per %s" % k[:-1],
+				    "%.0f bytes" % (beyond / n), "%d %s" % (n, k))
 
 
 def queries():
 	hf = hyperfine("queries.json")
-	try:
-		s = json.load(open(path("load.json")))
-		what = "%d transactions" % s.get("transactions")
-	except (OSError, ValueError, TypeError):
-		what = ""
+	s, _ = loaded("bodies")
+	what = "%d transactions" % s.get("transactions") if s else ""
 	for name, f in (("show", "show"), ("show --json", "show.json"),
 	    ("dump --format har", "har"), ("dump --format html", "html")):
 		h = hf.get(name)

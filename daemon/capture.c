@@ -5,9 +5,10 @@
  * pcap_activate. It takes a closed set of fixed-form commands from the
  * analyzer, re-checks each (a malformed one is fatal), builds BPF
  * filters itself from port numbers, and forwards frames in batches over
- * the non-blocking socketpair; what cannot be queued is counted as a
- * forward drop, never waited for. It also watches the analyzer: if it
- * dies, the daemon exits non-zero.
+ * the non-blocking socketpair, never waiting for the analyzer: while
+ * its queue is nearly full it leaves frames in the kernel's ring, and
+ * what cannot be queued even so is counted as a forward drop. It also
+ * watches the analyzer: if it dies, the daemon exits non-zero.
  */
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -34,6 +35,17 @@
 #define CAPTURE_STAGING		(8 * 1024 * 1024)
 /* Room always left for replies, so a command is never refused. */
 #define CAPTURE_RESERVE		4096
+/*
+ * Room the queue keeps while the ring is read: more than one frame and
+ * its batch header. Below it reading stops (pcap_breakloop) and frames
+ * wait in the kernel's ring, four times the queue by default, instead
+ * of being read only to be dropped here: a stalled analyzer then costs
+ * frames only once both are full.
+ */
+#define CAPTURE_READ_ROOM	(2 * 1024 * 1024)
+
+_Static_assert(CAPTURE_READ_ROOM < CAPTURE_STAGING / 2,
+    "the queue holds batches beyond the room a read needs");
 
 /* From the Linux cooked headers: a loopback frame seen going out. */
 #define CAPTURE_PACKET_OUTGOING	4
@@ -203,6 +215,14 @@ capture_duplicate(const u_char *d, uint32_t caplen)
 	    hatype == CAPTURE_ARPHRD_LOOPBACK);
 }
 
+/* Whether the queue can take more frames from the ring. */
+static int
+capture_can_read(void)
+{
+	return (capture.pcap != NULL &&
+	    ipc_buf_room(&capture.out) >= CAPTURE_READ_ROOM);
+}
+
 static void
 capture_frame(u_char *arg, const struct pcap_pkthdr *h, const u_char *d)
 {
@@ -232,6 +252,9 @@ capture_frame(u_char *arg, const struct pcap_pkthdr *h, const u_char *d)
 	ipc_buf_append(&capture.out, &f, sizeof(f));
 	ipc_buf_append(&capture.out, d, f.caplen);
 	capture.frames++;
+	/* One call can drain the whole ring: leave the rest there. */
+	if (!capture_can_read())
+		pcap_breakloop(capture.pcap);
 }
 
 /* Reads what the ring holds now, in batches, without blocking. */
@@ -240,7 +263,7 @@ capture_dispatch(void)
 {
 	int	 i, n;
 
-	for (i = 0; i < 64 && capture.pcap != NULL; i++) {
+	for (i = 0; i < 64 && capture_can_read(); i++) {
 		n = pcap_dispatch(capture.pcap, -1, capture_frame, NULL);
 		if (n == PCAP_ERROR)
 			fatalx("pcap_dispatch: %s", pcap_geterr(capture.pcap));
@@ -524,7 +547,7 @@ capture_loop(const sigset_t *mask)
 		if (ipc_buf_pending(&capture.out) > 0)
 			pfd[0].events |= POLLOUT;
 		n = 1;
-		if (capture.pcap != NULL) {
+		if (capture_can_read()) {
 			pfd[n].fd = pcap_get_selectable_fd(capture.pcap);
 			pfd[n++].events = POLLIN;
 		}

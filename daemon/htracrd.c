@@ -209,17 +209,23 @@ htracrd_check_path(const char *path, struct sockaddr_un *sun)
 		fatal("removing stale socket %s", path);
 }
 
+/*
+ * The socket is bound and listening under a temporary name and renamed
+ * into place, so a client that sees the path never finds it refusing
+ * connections.
+ */
 static int
 htracrd_listen(const struct htracrd_conf *conf)
 {
 	struct sockaddr_un	 sun;
-	char			*copy, *dir;
+	char			*copy, *dir, *tmp;
 	mode_t			 old;
 	int			 fd;
 
+	xasprintf(&tmp, "%s.new", conf->socket_path);
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
-	if (strlen(conf->socket_path) >= sizeof(sun.sun_path))
+	if (strlen(tmp) >= sizeof(sun.sun_path))
 		fatalx("socket path %s is too long", conf->socket_path);
 	memcpy(sun.sun_path, conf->socket_path, strlen(conf->socket_path));
 	copy = xstrdup(conf->socket_path);
@@ -228,18 +234,25 @@ htracrd_listen(const struct htracrd_conf *conf)
 	free(copy);
 	htracrd_check_path(conf->socket_path, &sun);
 
+	memset(sun.sun_path, 0, sizeof(sun.sun_path));
+	memcpy(sun.sun_path, tmp, strlen(tmp));
+	if (unlink(tmp) == -1 && errno != ENOENT)
+		fatal("removing %s", tmp);
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
 		fatal("socket");
 	old = umask(0117);
 	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
-		fatal("bind %s", conf->socket_path);
+		fatal("bind %s", tmp);
 	umask(old);
-	if (conf->as_root && chown(conf->socket_path, 0, conf->gid) == -1)
-		fatal("chown %s", conf->socket_path);
-	if (chmod(conf->socket_path, 0660) == -1)
-		fatal("chmod %s", conf->socket_path);
+	if (conf->as_root && chown(tmp, 0, conf->gid) == -1)
+		fatal("chown %s", tmp);
+	if (chmod(tmp, 0660) == -1)
+		fatal("chmod %s", tmp);
 	if (listen(fd, 64) == -1)
 		fatal("listen");
+	if (rename(tmp, conf->socket_path) == -1)
+		fatal("rename %s to %s", tmp, conf->socket_path);
+	free(tmp);
 	return (fd);
 }
 

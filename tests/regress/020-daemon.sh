@@ -27,6 +27,13 @@ if ! t_daemon_start; then
 	t_exit
 fi
 t_pass "$T_NAME-start"
+# The path appears only once the socket listens: the first connect to it
+# succeeds, and no temporary name is left beside it.
+t_check "$T_NAME-listening-at-once" python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])' "$T_SOCK"
+t_check "$T_NAME-no-temporary-socket" test ! -e "$T_SOCK.new"
 # The socket exists before the split; a reply means the analyzer is up.
 t_wait_for 5 t_ctl status
 A=$(analyzer_pid "$T_DAEMON_PID")

@@ -9,7 +9,9 @@ cd "$(dirname "$0")/.." || exit 1
 kind=${1:-all}
 pattern=${2:-}
 out=$(mktemp -t htracr-tests.XXXXXX)
-trap 'rm -f "$out"' EXIT INT TERM
+trap 'rm -f "$out" "$out.one"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 run() {
 	# $1: name shown, rest: the command. A non-zero exit with no FAIL

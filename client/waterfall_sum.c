@@ -75,20 +75,25 @@ wf_sum_print(const struct wf *w, struct wf_sum *s, const char *what)
 {
 	const char	*names[] = { "none", "1xx", "2xx", "3xx", "4xx", "5xx",
 			    "other" };
+	const char	*sep;
 	char		 b[32], m[32], p[32];
 	size_t		 i;
 
 	/* No waits (no response seen): waits is NULL, which qsort may not get. */
 	if (s->nwaits > 1)
 		qsort(s->waits, s->nwaits, sizeof(*s->waits), wf_cmp64);
-	fprintf(w->f, "%s%s:%s %llu transactions, %s on the wire,",
+	fprintf(w->f, "%s%s:%s %llu transactions, %s on the wire",
 	    wf_c(w, C_BOLD), what, wf_c(w, C_RESET),
 	    (unsigned long long)s->txns, wf_bytes(b, sizeof(b),
 	    (int64_t)s->bytes));
-	for (i = 0; i < 7; i++)
-		if (s->classes[i] > 0)
-			fprintf(w->f, " %s %llu", names[i],
-			    (unsigned long long)s->classes[i]);
+	sep = ",";
+	for (i = 0; i < 7; i++) {
+		if (s->classes[i] == 0)
+			continue;
+		fprintf(w->f, "%s %s %llu", sep, names[i],
+		    (unsigned long long)s->classes[i]);
+		sep = "";
+	}
 	fprintf(w->f, "; wait median %s p95 %s; retransmissions %.2f%% "
 	    "(%llu of %llu packets); connections %llu opened, %llu reused\n",
 	    wf_dur(m, sizeof(m), wf_quantile(s, 0.5)),

@@ -1,0 +1,203 @@
+#!/usr/bin/env python3
+# browser.py: compares htracr's view of a browser's page load over TLS
+# 1.3 and HTTP/2 (analyze --json, or a live session's dump) with
+# tshark's view of the same capture (105-browser-h2.sh's fields).
+#
+#	browser.py NAME decrypted HTRACR.json TSHARK.tsv [frames]
+#	browser.py NAME handshakes HTRACR.json TSHARK.tsv
+#
+# decrypted: per connection SNI, ALPN, cipher suite and version; per
+# HTTP/2 stream the method, path and status; the frames of each type
+# each side sent; with "frames" also the frame numbers of each stream's
+# request HEADERS and last response frame, and the streams open at once
+# (both read from frame numbers, so only for the same capture file).
+# handshakes: the same connections without keys, SNI, ALPN offered,
+# cipher suites offered and chosen, version, and nothing decrypted.
+# Prints PASS/FAIL lines and one "# table:" line for the README's table.
+import sys
+
+import oracle
+from oracle import begin, load, report, rows, split
+
+name, mode, jpath, tsv = sys.argv[1:5]
+frames = "frames" in sys.argv[5:]
+begin(name)
+PORT = 443
+TYPES = ["DATA", "HEADERS", "PRIORITY", "RST_STREAM", "SETTINGS",
+         "PUSH_PROMISE", "PING", "GOAWAY", "WINDOW_UPDATE", "CONTINUATION"]
+VERSIONS = {0x0304: "TLS 1.3", 0x0303: "TLS 1.2"}
+
+
+def conn_entry(conns, port):
+    return conns.setdefault(port, {
+        "sni": None, "alpn": None, "alpn_offered": None, "cipher": None,
+        "ciphers_offered": None, "version": None, "streams": {},
+        "frames": {"c2s": {}, "s2c": {}}})
+
+
+def read_tshark(path):
+    conns = {}
+    for f in rows(path, 15):
+        (num, sport, dport, htypes, sni, alpn, suites, _, sver,
+         sids, ftypes, flags, meths, paths, stats) = f[:15]
+        if not sport:
+            continue
+        num, c2s = int(num), int(dport) == PORT
+        c = conn_entry(conns, int(sport) if c2s else int(dport))
+        types = [int(x) for x in split(htypes)]
+        if c2s and 1 in types:
+            c["sni"] = split(sni)[0] if sni else None
+            c["alpn_offered"] = split(alpn)
+            c["ciphers_offered"] = len(split(suites))
+        if not c2s and 2 in types:
+            c["cipher"] = int(split(suites)[0], 0)
+            v = [int(x, 0) for x in split(sver)]
+            c["version"] = VERSIONS.get(v[0]) if v else None
+        if not c2s and 8 in types and alpn:
+            c["alpn"] = split(alpn)[0]
+        read_h2(c, num, c2s, split(sids), split(ftypes), split(flags),
+                split(meths), split(paths), split(stats))
+    return conns
+
+
+# One packet's HTTP/2 frames: a HEADERS frame from the client takes the
+# next method and path of its packet, one from the server the next
+# status (a HEADERS frame after the first on a stream is trailers).
+def read_h2(c, num, c2s, sids, ftypes, flags, meths, paths, stats):
+    d = c["frames"]["c2s" if c2s else "s2c"]
+    for sid, typ, fl in zip(sids, ftypes, flags):
+        typ, sid, fl = int(typ), int(sid), int(fl, 0)
+        tname = TYPES[typ] if typ < len(TYPES) else "other"
+        d[tname] = d.get(tname, 0) + 1
+        if sid == 0:
+            continue
+        s = c["streams"].setdefault(sid, {})
+        if typ == 1 and c2s and "method" not in s and meths and paths:
+            s["method"], s["path"] = meths.pop(0), paths.pop(0)
+            s["first"] = num
+        elif typ == 1 and not c2s and "status" not in s and stats:
+            s["status"] = int(stats.pop(0))
+        if not c2s and typ in (0, 1) and fl & 1:
+            s["last"] = num
+
+
+def read_htracr(path):
+    doc = load(path)
+    txns = {t["id"]: t for t in doc["transactions"]}
+    conns = {}
+    for k in doc["connections"]:
+        tls = k.get("tls")
+        if not tls:
+            continue
+        c = conn_entry(conns, k["client_port"])
+        c.update(sni=tls["sni"], alpn=tls["alpn"],
+                 alpn_offered=tls["alpn_offered"] or [],
+                 cipher=tls["cipher_suite"], version=tls["version"],
+                 ciphers_offered=tls["ciphers_offered"], tls=tls,
+                 h2=k.get("h2"), ntx=len(k["transactions"]))
+        if k.get("h2"):
+            for side in ("c2s", "s2c"):
+                c["frames"][side] = {t: n for t, n in
+                                     k["h2"][side]["frames"].items() if n}
+        for i in k["transactions"]:
+            read_txn(c, txns[i])
+    return conns
+
+
+def read_txn(c, t):
+    req, resp = t["request"] or {}, t["response"] or {}
+    s = c["streams"].setdefault(t["stream_id"], {})
+    for key, v in (("method", req.get("method")), ("path", req.get("target")),
+                   ("status", resp.get("status")),
+                   ("first", req.get("first_frame")),
+                   ("last", resp.get("last_frame"))):
+        if v is not None:
+            s[key] = v
+
+
+def at_once(streams):
+    """The most streams open at one frame: from the request's HEADERS
+    to the response's last frame."""
+    spans = [(s["first"], s["last"]) for s in streams.values()
+             if "first" in s and "last" in s]
+    return max([sum(1 for a, b in spans if a <= x <= b)
+                for x, _ in spans] or [0])
+
+
+def fields(c, keys):
+    return {k: c[k] for k in keys}
+
+
+def decrypted(ours, shark):
+    keys = ["sni", "alpn", "cipher", "version"]
+    compared = ntx = nshark = 0
+    for port in sorted(set(ours) & set(shark)):
+        a, b = ours[port], shark[port]
+        tls = a["tls"]
+        report("%d/decrypted" % port, tls["decrypted"] and
+               tls["records_failed"] == 0 and
+               tls["records_not_decrypted"] == 0,
+               "decrypted %s failed %d not %d" % (tls["decrypted"],
+               tls["records_failed"], tls["records_not_decrypted"]))
+        report("%d/tls" % port, fields(a, keys) == fields(b, keys),
+               "htracr %r, tshark %r" % (fields(a, keys), fields(b, keys)))
+        sa = {k: {f: v for f, v in s.items() if frames or
+                  f in ("method", "path", "status")}
+              for k, s in a["streams"].items()}
+        sb = {k: {f: v for f, v in s.items() if frames or
+                  f in ("method", "path", "status")}
+              for k, s in b["streams"].items()}
+        report("%d/streams" % port, sa == sb, "htracr %r, tshark %r" %
+               (sorted(sa.items())[:3], sorted(sb.items())[:3]) if sa != sb
+               else "")
+        report("%d/frame_types" % port, a["frames"] == b["frames"],
+               "htracr %r, tshark %r" % (a["frames"], b["frames"]))
+        if a["h2"]:
+            h2 = a["h2"]
+            report("%d/h2_clean" % port, not (h2["malformed"] or
+                   h2["hpack_errors"] or h2["error"] or
+                   h2["c2s"]["lost_bytes"] or h2["s2c"]["lost_bytes"]),
+                   "malformed %d hpack %d error %r" % (h2["malformed"],
+                   h2["hpack_errors"], h2["error"]))
+        if frames and a["streams"]:
+            report("%d/at_once" % port, at_once(a["streams"]) ==
+                   at_once(b["streams"]), "htracr %d, tshark %d" %
+                   (at_once(a["streams"]), at_once(b["streams"])))
+        compared += len(keys) + 2 + 3 * len(sb)
+        ntx += len(a["streams"])
+        nshark += len(b["streams"])
+    most = max([(len(c["streams"]), p) for p, c in ours.items()] or [(0, 0)])
+    open_ = max([at_once(c["streams"]) for c in ours.values()] or [0])
+    report("one_connection", most[0] >= 21,
+           "the most streams on one connection: %d" % most[0])
+    report("multiplexed", open_ >= 2, "at most %d streams at once" % open_)
+    print("# streams on one connection %d, at once %d" % (most[0], open_))
+    return ntx, nshark, compared
+
+
+def handshakes(ours, shark):
+    keys = ["sni", "alpn_offered", "ciphers_offered", "cipher", "version"]
+    compared = 0
+    for port in sorted(set(ours) & set(shark)):
+        a, b = ours[port], shark[port]
+        tls = a["tls"]
+        report("%d/handshake" % port, fields(a, keys) == fields(b, keys),
+               "htracr %r, tshark %r" % (fields(a, keys), fields(b, keys)))
+        report("%d/nothing_decrypted" % port, not tls["decrypted"] and
+               a["ntx"] == 0 and a["alpn"] is None and
+               tls["records_failed"] == 0,
+               "decrypted %s, %d transactions, alpn %r" %
+               (tls["decrypted"], a["ntx"], a["alpn"]))
+        compared += len(keys)
+    return 0, sum(len(c["streams"]) for c in shark.values()), compared
+
+
+ours, shark = read_htracr(jpath), read_tshark(tsv)
+report("connections", sorted(ours) == sorted(shark),
+       "htracr %s, tshark %s" % (sorted(ours), sorted(shark)))
+ntx, nshark, compared = (decrypted if mode == "decrypted" else
+                         handshakes)(ours, shark)
+print("# table: %s %s: %d connections, transactions htracr %d / tshark %d, "
+      "%d fields compared, %s" % (name, mode, len(ours), ntx, nshark,
+      compared, "equal" if not oracle.fails else "NOT equal"))
+sys.exit(1 if oracle.fails else 0)

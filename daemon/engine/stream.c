@@ -5,6 +5,10 @@
  * (STREAM_OOO_BYTES, STREAM_OOO_SEGS) and counted in the budget. A hole
  * is skipped when the queue is full, when the peer acknowledges past it
  * (the capture lost it, the network did not) or when the stream ends.
+ * Copies that overlap with different bytes are settled as tshark does
+ * (with tcp.reassemble_out_of_order): bytes already handed on stay, an
+ * in-order segment wins over early ones it overlaps, and among early
+ * ones the lowest sequence number, then the first to come, wins.
  *
  * Runs in the analyzer (unprivileged, sandboxed). Sequence numbers are
  * compared modulo 2^32 throughout.
@@ -228,18 +232,25 @@ stream_skip_hole(struct session *s, struct tcp_live *l, int dir, uint64_t us,
 	stream_drain(s, l, dir, us, frame, 1);
 }
 
-/* Copies an early segment into the sorted queue; 0 if it was a copy. */
+/*
+ * Copies an early segment into the queue, sorted by sequence number
+ * and, at the same number, by arrival: draining hands on each byte from
+ * the first segment holding it in that order, so where copies overlap
+ * with different bytes the one starting first wins, and of two starting
+ * at the same place the one that came first (as tshark with
+ * tcp.reassemble_out_of_order). Returns 0 if a segment that came before
+ * at the same place already holds all of it.
+ */
 static int
 stream_queue(struct session *s, struct stream *h, uint32_t seq,
     const u_char *p, uint32_t len, uint64_t us, uint32_t frame)
 {
 	struct stream_seg	**pp, *g;
 
-	for (pp = &h->ooo; *pp != NULL && SEQ_LT((*pp)->seq, seq);
+	for (pp = &h->ooo; *pp != NULL && SEQ_LEQ((*pp)->seq, seq);
 	    pp = &(*pp)->next)
-		;
-	if (*pp != NULL && (*pp)->seq == seq && (*pp)->len >= len)
-		return (0);
+		if ((*pp)->seq == seq && (*pp)->len >= len)
+			return (0);
 	g = xmalloc(sizeof(*g) + len);
 	g->us = us;
 	g->frame = frame;

@@ -2,8 +2,9 @@
  * tcp.c: TCP connections of a session. A hash table keyed by the
  * 4-tuple (both directions hash alike) finds the live state of a
  * connection in O(1); each direction reassembles its byte stream
- * (first copy wins, a bounded out-of-order queue, gaps marked and
- * skipped) and hands in-order bytes to http.c without copying them.
+ * (overlaps settled as tshark does, a bounded out-of-order queue, gaps
+ * marked and skipped: stream.c) and hands in-order bytes to http.c
+ * without copying them.
  * The connection model (states, counters, packet records) lives in
  * struct conn and outlives the live state, which is released some time
  * after the connection closes so the table stays bounded.

@@ -100,6 +100,38 @@ test_overlap(void)
 	report("overlap");
 }
 
+/*
+ * Early copies of the same range with different bytes: the first to
+ * come wins, a longer later one adds only what lies beyond it, and one
+ * starting lower wins over what it covers (as tshark).
+ */
+static void
+test_overlap_early(void)
+{
+	struct flow	 f;
+	struct session	*s = t_session(DLT_EN10MB, 0, NULL, 0);
+	const char	*req = "GET /first HTTP/1.1\r\nHost: h\r\n\r\n";
+	const char	*other = "GET /other HTTP/1.1\r\nHost: h\r\n\r\n";
+	size_t		 len = strlen(req);
+	uint32_t	 base;
+
+	t_flow(&f, s, DLT_EN10MB, 0);
+	t_handshake(&f);
+	base = f.cseq;
+	t_seg(&f, 1, base + 7, f.sseq, T_ACK, req + 7, 2);
+	t_seg(&f, 1, base + 7, f.sseq, T_ACK, other + 7, len - 7);
+	t_seg(&f, 1, base + 5, f.sseq, T_ACK, other + 5, 2);
+	t_seg(&f, 1, base, f.sseq, T_ACK | T_PSH, req, 5);
+	f.cseq += (uint32_t)len;
+	t_str(&f, 0, resp_ok);
+	session_finish(s, f.us);
+	check(s->ntxns == 1, "transactions %zu", s->ntxns);
+	check(t_target(t_txn(s, 0), "/otrsr"), "target");
+	check(s->c.parse_errors == 0, "parse errors");
+	session_free(s);
+	report("overlap_early");
+}
+
 static void
 test_reorder(void)
 {
@@ -1312,6 +1344,7 @@ main(void)
 	test_no_headers();
 	test_retransmit();
 	test_overlap();
+	test_overlap_early();
 	test_reorder();
 	test_gap_resync();
 	test_midstream();

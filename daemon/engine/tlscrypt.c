@@ -10,7 +10,10 @@
  * sequence number (5.3), the additional data the record header, and the
  * plaintext ends with the real content type and padding (5.2). The
  * handshake messages inside the decrypted records are followed just
- * enough to see those changes.
+ * enough to see those changes. A record the capture damaged may have
+ * held one (the Finished, a KeyUpdate): the record after it is tried
+ * with the keys it had and then with the keys that message would have
+ * brought, and whichever authenticates says which.
  *
  * TLS 1.2 (RFC 5246 6.3, RFC 5288, RFC 7905): the key block is the PRF
  * of the master secret over "key expansion" and the randoms; AES-GCM
@@ -121,6 +124,8 @@ struct tlscrypt_dir {
 	u_char		 hshdr[4];
 	uint8_t		 hshdrlen;
 	uint32_t	 hsleft;
+	/* A record lost bytes since the keys were last seen to hold. */
+	int		 unsure;
 };
 
 struct tlscrypt {
@@ -502,6 +507,62 @@ tlscrypt_try13(struct tlscrypt *tc, int dir, const u_char *rec, size_t len,
 	return (tlscrypt_open13(d, rec, len, out, outlen));
 }
 
+/*
+ * The keys a damaged record of dir may have moved it to: the end of
+ * the handshake (its Finished) or a KeyUpdate. Tried on this record;
+ * dir keeps them if it authenticates, else is set back as it was (-2:
+ * the key log has no application secret yet).
+ */
+static int
+tlscrypt_next13(struct tlscrypt *tc, int dir, const u_char *rec, size_t len,
+    u_char *out, size_t *outlen)
+{
+	struct tlscrypt_dir	*d = &tc->d[dir];
+	struct tlscrypt_dir	 was = *d;
+	int			 rc = -1;
+
+	if (d->phase == PHASE_HANDSHAKE) {
+		tlscrypt_phase(tc, dir, PHASE_APP);
+		if (tlscrypt_ready(tc, dir) == -1)
+			rc = -2;
+		else
+			rc = tlscrypt_open13(d, rec, len, out, outlen);
+	} else if (d->phase == PHASE_APP) {
+		tlscrypt_update(tc, dir);
+		if (d->ready)
+			rc = tlscrypt_open13(d, rec, len, out, outlen);
+	}
+	if (rc == 0)
+		d->unsure = 0;
+	else {
+		*d = was;
+		d->ready = 0;
+		tlscrypt_keys13(tc, d);
+	}
+	explicit_bzero(&was, sizeof(was));
+	return (rc);
+}
+
+/*
+ * TLS 1.3 after a damaged record: the keys it had hold once a record
+ * of the application phase authenticates with them (a handshake
+ * record may still come before the lost Finished took effect, whose
+ * messages cannot be followed now), else the next keys are tried.
+ */
+static int
+tlscrypt_unsure13(struct tlscrypt *tc, int dir, const u_char *rec,
+    size_t len, u_char *out, size_t *outlen)
+{
+	struct tlscrypt_dir	*d = &tc->d[dir];
+
+	if (tlscrypt_open13(d, rec, len, out, outlen) == 0) {
+		if (d->phase == PHASE_APP)
+			d->unsure = 0;
+		return (0);
+	}
+	return (tlscrypt_next13(tc, dir, rec, len, out, outlen));
+}
+
 int
 tlscrypt_record(struct tlscrypt *tc, int dir, const u_char *rec, size_t len,
     u_char *out, size_t *outlen, uint8_t *type)
@@ -517,15 +578,20 @@ tlscrypt_record(struct tlscrypt *tc, int dir, const u_char *rec, size_t len,
 		rc = tlscrypt_open12(tc, d, rec, len, out, outlen);
 		*type = rec[0];
 	} else {
-		rc = tlscrypt_try13(tc, dir, rec, len, out, outlen);
+		if (d->unsure)
+			rc = tlscrypt_unsure13(tc, dir, rec, len, out, outlen);
+		else
+			rc = tlscrypt_try13(tc, dir, rec, len, out, outlen);
+		if (rc == -2)
+			return (TLSCRYPT_NOKEY);
 		if (rc == 0)
 			rc = tlscrypt_inner(out, outlen, type);
 	}
 	d->seq++;
 	if (rc == -1)
-		return (TLSCRYPT_FAILED);
+		return (d->unsure ? TLSCRYPT_LOST : TLSCRYPT_FAILED);
 	if (tc->suite->version == TLSCRYPT_V13 &&
-	    *type == TLSCRYPT_CT_HANDSHAKE)
+	    *type == TLSCRYPT_CT_HANDSHAKE && !d->unsure)
 		tlscrypt_handshake(tc, dir, out, *outlen);
 	return (TLSCRYPT_OK);
 }
@@ -533,7 +599,15 @@ tlscrypt_record(struct tlscrypt *tc, int dir, const u_char *rec, size_t len,
 void
 tlscrypt_skip(struct tlscrypt *tc, int dir)
 {
-	tc->d[dir].seq++;
+	struct tlscrypt_dir	*d = &tc->d[dir];
+
+	d->seq++;
+	if (tc->suite->version != TLSCRYPT_V13 || d->phase == PHASE_EARLY)
+		return;
+	/* Its handshake messages went with it. */
+	d->unsure = 1;
+	d->hshdrlen = 0;
+	d->hsleft = 0;
 }
 
 /*

@@ -29,6 +29,7 @@ enum tlscrypt_result {
 	TLSCRYPT_OK,		/* plaintext in out, its content type in type */
 	TLSCRYPT_FAILED,	/* did not authenticate (or too short) */
 	TLSCRYPT_NOKEY,		/* the secret it needs is not known yet */
+	TLSCRYPT_LOST,		/* a damaged record before it hid a key change */
 };
 
 struct tlscrypt;
@@ -63,7 +64,12 @@ void		 tlscrypt_secrets(struct tlscrypt *,
  */
 int		 tlscrypt_record(struct tlscrypt *, int dir, const u_char *rec,
 		    size_t len, u_char *out, size_t *outlen, uint8_t *type);
-/* The record of dir was lost: its sequence number still counts. */
+/*
+ * The record of dir was lost: its sequence number still counts. In TLS
+ * 1.3 it may have changed the keys (a Finished, a KeyUpdate): the next
+ * record is tried with the keys before and after such a change, and if
+ * neither authenticates it is TLSCRYPT_LOST, not TLSCRYPT_FAILED.
+ */
 void		 tlscrypt_skip(struct tlscrypt *, int dir);
 /*
  * After kmin to kmax records of dir were lost whole: the record that

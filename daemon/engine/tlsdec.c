@@ -14,7 +14,10 @@
  * traffic), up to TLSDEC_MAX_QUEUE bytes; past that, or when the suite
  * cannot be decrypted, the connection is given up and its records only
  * counted. A record that does not authenticate is counted as failed
- * and its bytes are a gap for the parser: nothing is guessed. When
+ * and its bytes are a gap for the parser: nothing is guessed. A
+ * record the capture damaged is a gap too; in TLS 1.3 it may have
+ * changed the keys, and if the next record opens neither with the old
+ * keys nor with the new, that direction is decrypted no further. When
  * records were lost whole (the capture dropped packets), how many is
  * known only within bounds from the bytes lost: the next record is
  * tried at each sequence number they allow (TLSDEC_RESYNC_TRIES at
@@ -376,6 +379,15 @@ tlsdec_one(struct session *s, struct tlsdec *td, const struct tlsdec_rec *r)
 	}
 	if (rc == TLSCRYPT_NOKEY)
 		return (-1);
+	if (rc == TLSCRYPT_LOST) {
+		td->stopped[r->dir] = 1;
+		ti->rec_skipped++;
+		tlsdec_error(td, "a record that lost bytes may have changed "
+		    "the keys and neither the old nor the new ones open the "
+		    "next: the rest of that direction is not decrypted");
+		tlsdec_gap(s, td, r);
+		return (0);
+	}
 	if (rc == TLSCRYPT_FAILED) {
 		ti->rec_failed++;
 		tlsdec_error(td, "a record did not authenticate: wrong keys "

@@ -347,6 +347,95 @@ test_tls13_suites(void)
 	report("tlscrypt_tls13_suites_keyupdate");
 }
 
+/*
+ * Records the capture damaged (tlscrypt_skip) in TLS 1.3: one that held
+ * the client's Finished, so the next record is under the application
+ * secret; one that held a KeyUpdate, so the next is under the next
+ * secret; one that held neither, so the next is under the same keys
+ * and a KeyUpdate read after it still counts; and one after which no
+ * key opens the next record, which is then TLSCRYPT_LOST, not a
+ * failure to blame on the keys.
+ */
+static int
+t13_open(struct tlscrypt *tc, struct t13 *ap, const char *pt)
+{
+	u_char	 rec[2048], out[2048];
+	size_t	 rn, n = 0;
+	uint8_t	 type;
+	int	 rc;
+
+	rn = t13_seal(ap, 23, (const u_char *)pt, strlen(pt), rec);
+	rc = tlscrypt_record(tc, 0, rec, rn, out, &n, &type);
+	if (rc == TLSCRYPT_OK && (n != strlen(pt) || memcmp(out, pt, n) != 0))
+		return (-1);
+	return (rc);
+}
+
+static void
+test_damaged13(void)
+{
+	struct keylog	*kl = keylog_new(0);
+	struct tlscrypt	*tc;
+	struct t13	 hs, ap, other;
+	u_char		 cr[32], rec[2048], out[2048];
+	u_char		 ku[5] = { 24, 0, 0, 1, 0 };
+	char		 log[512], hcr[65], hh[65], ha[65];
+	size_t		 n;
+	uint8_t		 type;
+
+	memset(cr, 0x6b, sizeof(cr));
+	memset(&hs, 0, sizeof(hs));
+	hs.slen = 32;
+	ap = other = hs;
+	memset(hs.secret, 0x31, 32);
+	memset(ap.secret, 0x32, 32);
+	memset(other.secret, 0x33, 32);
+	t13_keys(&hs);
+	t13_keys(&ap);
+	t13_keys(&other);
+	hexs(hcr, cr, 32);
+	hexs(hh, hs.secret, 32);
+	hexs(ha, ap.secret, 32);
+	snprintf(log, sizeof(log), "CLIENT_HANDSHAKE_TRAFFIC_SECRET %s %s\n"
+	    "CLIENT_TRAFFIC_SECRET_0 %s %s\n", hcr, hh, hcr, ha);
+	feed_str(kl, log);
+	tc = tlscrypt_new(TLSCRYPT_V13, 0x1301, cr, NULL, 0);
+	tlscrypt_secrets(tc, keylog_find(kl, cr));
+	/* The Finished's record lost: the application keys from seq 0. */
+	t13_seal(&hs, 22, (const u_char *)"\x14\0\0\x20", 4, rec);
+	tlscrypt_skip(tc, 0);
+	check(t13_open(tc, &ap, "first") == TLSCRYPT_OK,
+	    "the application data after a lost Finished");
+	/* A KeyUpdate's record lost: the next secret. */
+	t13_seal(&ap, 22, ku, sizeof(ku), rec);
+	tlscrypt_skip(tc, 0);
+	t_expand_label(0, ap.secret, 32, "traffic upd", ap.secret, 32);
+	t13_keys(&ap);
+	check(t13_open(tc, &ap, "second") == TLSCRYPT_OK,
+	    "the data after a lost KeyUpdate");
+	/* Data lost: the same keys, and a KeyUpdate after is followed. */
+	t13_seal(&ap, 23, (const u_char *)"lost", 4, rec);
+	tlscrypt_skip(tc, 0);
+	check(t13_open(tc, &ap, "third") == TLSCRYPT_OK,
+	    "the data after lost data");
+	n = t13_seal(&ap, 22, ku, sizeof(ku), rec);
+	check(tlscrypt_record(tc, 0, rec, n, out, &n, &type) == TLSCRYPT_OK,
+	    "a KeyUpdate read");
+	t_expand_label(0, ap.secret, 32, "traffic upd", ap.secret, 32);
+	t13_keys(&ap);
+	check(t13_open(tc, &ap, "fourth") == TLSCRYPT_OK,
+	    "the data after it");
+	/* A record no key opens fails; after a lost one it is lost. */
+	check(t13_open(tc, &other, "junk") == TLSCRYPT_FAILED,
+	    "a record of other keys fails");
+	tlscrypt_skip(tc, 0);
+	check(t13_open(tc, &other, "junk") == TLSCRYPT_LOST,
+	    "no key after a lost record");
+	tlscrypt_free(tc);
+	keylog_free(kl);
+	report("tlscrypt_tls13_damaged_records");
+}
+
 /* A TLS 1.2 record: AAD of sequence, type, version, length. */
 static size_t
 t12_seal(int aead, const u_char *key, const u_char *iv, uint64_t seq,
@@ -572,6 +661,7 @@ main(void)
 	test_wrong_key();
 	test_late_keys();
 	test_tls13_suites();
+	test_damaged13();
 	test_tls12();
 	return (nfail ? 1 : 0);
 }

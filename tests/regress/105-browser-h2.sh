@@ -15,7 +15,13 @@
 # frame numbers of each stream's request and last response frame, so
 # the streams open at once are the same. Without keys the handshakes
 # are compared (SNI, ALPN offered, suites offered and chosen, version)
-# and nothing is decrypted. Needs root, ip netns and chromium.
+# and nothing is decrypted. A curl connection follows the browser's.
+# Then tlshole.py cuts bytes of the server's side of the browser's
+# connection out of the file: inside its Finished record, inside a
+# record of response data, and from the Finished over whole records;
+# each time the requests must still be tshark's, no status made up, no
+# record counted failed, the loss said, and the curl connection whole.
+# Needs root, ip netns and chromium.
 . "$(dirname "$0")/lib.sh"
 
 t_need_netns
@@ -136,6 +142,11 @@ else
 fi
 t_tcpdump "$CAP" tcp port 443
 browse || t_fail "$T_NAME/chromium" "exit $?: $(tail -n 1 "$T_TMP/chromium.err")"
+# A connection after the browser's, which a loss in its must not touch.
+t_ns cli env SSLKEYLOGFILE="$LKEYS" timeout 20 curl -sk --max-time 10 \
+    --http2 --resolve "$NAME:443:$SRV" -o /dev/null "https://$NAME/s3.css" \
+    -o /dev/null "https://$NAME/i7.png" 2>"$T_TMP/curl.err" ||
+	t_fail "$T_NAME/curl" "$(tail -n 1 "$T_TMP/curl.err")"
 sleep 1
 t_kill "$TCPDUMP_PID"
 [ "$LIVE" = 1 ] && stop_live
@@ -181,4 +192,21 @@ check() {
 check file decrypted "$T_TMP/dec.json" "$T_TMP/dec.tsv" frames
 check nokeys handshakes "$T_TMP/enc.json" "$T_TMP/enc.tsv"
 [ "$LIVE" = 1 ] && check live decrypted "$T_TMP/live.json" "$T_TMP/dec.tsv"
+
+# The same capture with bytes of the browser's connection lost, from
+# the server's side (tlshole.py): inside its Finished (the application
+# keys are found without it), inside a record of response data (that
+# record only is not decrypted; HTTP/2 says what it lost), and from its
+# Finished over whole records (that side stops). Each against tshark's
+# view of the whole capture.
+port=$(t_json "$T_TMP/dec.json" 'str(max(d["connections"], key=lambda c: len(c["transactions"]))["client_port"])')
+for case in finished data across; do
+	python3 "$T_ROOT/tests/regress/tlshole.py" "$CAP" "$T_TMP/$case.pcap" \
+	    "$port" "$case" >"$T_TMP/$case.hole" 2>&1 ||
+		{ t_fail "$T_NAME/$case" "$(tail -n 1 "$T_TMP/$case.hole")"; continue; }
+	timeout 60 "$HTRACRCTL" analyze "$T_TMP/$case.pcap" --ports 443 \
+	    --keylog "$KEYS" --json >"$T_TMP/$case.json" 2>"$T_TMP/$case.err" ||
+		{ t_fail "$T_NAME/$case" "$(head -n 1 "$T_TMP/$case.err")"; continue; }
+	check "$case" lost "$T_TMP/$case.json" "$T_TMP/dec.tsv" "$case" "$port"
+done
 t_exit

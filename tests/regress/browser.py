@@ -5,6 +5,7 @@
 #
 #	browser.py NAME decrypted HTRACR.json TSHARK.tsv [frames]
 #	browser.py NAME handshakes HTRACR.json TSHARK.tsv
+#	browser.py NAME lost HTRACR.json TSHARK.tsv CASE CLIENT_PORT
 #
 # decrypted: per connection SNI, ALPN, cipher suite and version; per
 # HTTP/2 stream the method, path and status; the frames of each type
@@ -13,6 +14,8 @@
 # (both read from frame numbers, so only for the same capture file).
 # handshakes: the same connections without keys, SNI, ALPN offered,
 # cipher suites offered and chosen, version, and nothing decrypted.
+# lost: a capture that lost bytes of one connection (tlshole.py CASE)
+# against tshark's view of the whole capture; see lost() below.
 # Prints PASS/FAIL lines and one "# table:" line for the README's table.
 import sys
 
@@ -20,7 +23,7 @@ import oracle
 from oracle import begin, load, report, rows, split
 
 name, mode, jpath, tsv = sys.argv[1:5]
-frames = "frames" in sys.argv[5:]
+frames = mode == "decrypted" and "frames" in sys.argv[5:]
 begin(name)
 PORT = 443
 TYPES = ["DATA", "HEADERS", "PRIORITY", "RST_STREAM", "SETTINGS",
@@ -99,8 +102,9 @@ def read_htracr(path):
             for side in ("c2s", "s2c"):
                 c["frames"][side] = {t: n for t, n in
                                      k["h2"][side]["frames"].items() if n}
-        for i in k["transactions"]:
-            read_txn(c, txns[i])
+        c["txns"] = [txns[i] for i in k["transactions"]]
+        for t in c["txns"]:
+            read_txn(c, t)
     return conns
 
 
@@ -192,11 +196,70 @@ def handshakes(ours, shark):
     return 0, sum(len(c["streams"]) for c in shark.values()), compared
 
 
+def requests(c):
+    return {k: (s.get("method"), s.get("path")) for k, s in
+            c["streams"].items()}
+
+
+def statuses(c):
+    return {k: s["status"] for k, s in c["streams"].items() if "status" in s}
+
+
+def h2_sound(c):
+    h2 = c["h2"] or {}
+    return not (h2.get("malformed") or h2.get("hpack_errors"))
+
+
+# A capture that lost bytes of the server's side of one connection
+# (tlshole.py CASE): what is known of it agrees with tshark's view of
+# the whole capture, what was lost is said, nothing is made up, and the
+# other connections are read whole.
+def lost(ours, shark):
+    case, port = sys.argv[5], int(sys.argv[6])
+    a, b = ours[port], shark[port]
+    tls, h2 = a["tls"], a["h2"] or {}
+    report("requests", requests(a) == requests(b),
+           "htracr %r, tshark %r" % (requests(a), requests(b)))
+    made_up = {k: v for k, v in statuses(a).items()
+               if statuses(b).get(k) != v}
+    report("nothing_made_up", not made_up and h2_sound(a) and
+           tls["records_failed"] == 0, "statuses %r, h2 %r, failed %d" %
+           (made_up, h2.get("error"), tls["records_failed"]))
+    if case == "finished":
+        # The application keys found without the Finished.
+        ok = (tls["records_not_decrypted"] == 1 and
+              statuses(a) == statuses(b) and tls["decrypt_error"] is None)
+    elif case == "data":
+        # One record not decrypted; HTTP/2 says what it lost.
+        ok = (tls["records_not_decrypted"] == 1 and
+              statuses(a) != statuses(b) and
+              (h2["s2c"]["lost_bytes"] > 0 or
+               any(t["response"] and t["response"]["lost_bytes"] > 0
+                   for t in a["txns"])))
+    else:
+        # Records lost whole where the keys change: that side stops.
+        ok = (tls["records_not_decrypted"] > 0 and not statuses(a) and
+              "not decrypted" in (tls["decrypt_error"] or ""))
+    report("said", ok, "not decrypted %d, error %r, h2 %r, "
+           "statuses %d of %d" % (tls["records_not_decrypted"],
+           tls["decrypt_error"], h2.get("error"), len(statuses(a)),
+           len(statuses(b))))
+    others = [p for p in ours if p != port]
+    bad = [p for p in others if requests(ours[p]) != requests(shark[p]) or
+           statuses(ours[p]) != statuses(shark[p]) or not ours[p]["tls"]["decrypted"] or
+           ours[p]["tls"]["records_failed"] or
+           ours[p]["tls"]["records_not_decrypted"]]
+    report("others_whole", others and not bad,
+           "connections %s, not whole %s" % (others, bad))
+    return (sum(len(c["streams"]) for c in ours.values()),
+            sum(len(c["streams"]) for c in shark.values()), 0)
+
+
 ours, shark = read_htracr(jpath), read_tshark(tsv)
 report("connections", sorted(ours) == sorted(shark),
        "htracr %s, tshark %s" % (sorted(ours), sorted(shark)))
-ntx, nshark, compared = (decrypted if mode == "decrypted" else
-                         handshakes)(ours, shark)
+ntx, nshark, compared = {"decrypted": decrypted, "handshakes": handshakes,
+                         "lost": lost}[mode](ours, shark)
 print("# table: %s %s: %d connections, transactions htracr %d / tshark %d, "
       "%d fields compared, %s" % (name, mode, len(ours), ntx, nshark,
       compared, "equal" if not oracle.fails else "NOT equal"))

@@ -17,6 +17,7 @@
 #include "json.h"
 #include "log.h"
 #include "ndjson.h"
+#include "otlp.h"
 #include "outfile.h"
 #include "pcapfile.h"
 #include "proto.h"
@@ -36,6 +37,8 @@ static int	 cmd_dump_text(FILE *, struct client *, uint64_t,
 		    const struct render_opts *);
 static int	 cmd_dump_ndjson(FILE *, struct client *, uint64_t,
 		    const struct render_opts *);
+static int	 cmd_dump_otlp(FILE *, struct client *, uint64_t,
+		    const struct render_opts *);
 
 /* Every output format; a renderer is one line here. */
 static const struct cmd_format	cmd_dump_formats[] = {
@@ -43,6 +46,7 @@ static const struct cmd_format	cmd_dump_formats[] = {
 	{ "pcapng", 1, 0, NULL, NULL, NULL },
 	{ "json", 0, 1, json_render, NULL, cmd_dump_json },
 	{ "ndjson", 0, 1, ndjson_render, NULL, cmd_dump_ndjson },
+	{ "otlp", 0, 1, otlp_render, NULL, cmd_dump_otlp },
 	{ "text", 0, 0, NULL, text_render, cmd_dump_text },
 	{ "har", 0, 1, render_har, NULL, NULL },
 	{ "html", 0, 1, render_html, NULL, NULL },
@@ -262,6 +266,20 @@ cmd_dump_ndjson(FILE *fp, struct client *c, uint64_t session,
 	rc = doc_stream(c, session, ro->packets ? DOC_PACKETS : 0,
 	    ndjson_item, n);
 	if (ndjson_free(n) == -1)
+		rc = -1;
+	return (rc);
+}
+
+/* One OTLP request body; only the connections' ids are kept. */
+static int
+cmd_dump_otlp(FILE *fp, struct client *c, uint64_t session,
+    const struct render_opts *ro)
+{
+	struct otlp	*o = otlp_new(fp);
+	int		 rc;
+
+	rc = doc_stream(c, session, 0, otlp_item, o);
+	if (otlp_free(o) == -1)
 		rc = -1;
 	return (rc);
 }

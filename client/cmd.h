@@ -44,6 +44,7 @@ extern const struct cmd_entry	 cmd_delete_entry;
 extern const struct cmd_entry	 cmd_diff_entry;
 extern const struct cmd_entry	 cmd_dump_entry;
 extern const struct cmd_entry	 cmd_explain_entry;
+extern const struct cmd_entry	 cmd_export_entry;
 extern const struct cmd_entry	 cmd_keys_entry;
 extern const struct cmd_entry	 cmd_load_entry;
 extern const struct cmd_entry	 cmd_ports_entry;

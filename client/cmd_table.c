@@ -17,6 +17,7 @@ const struct cmd_entry	*cmd_table[] = {
 	&cmd_watch_entry,
 	&cmd_replay_entry,
 	&cmd_dump_entry,
+	&cmd_export_entry,
 	&cmd_keys_entry,
 	&cmd_delete_entry,
 	&cmd_start_entry,

@@ -107,7 +107,7 @@ if command -v bash >/dev/null 2>&1; then
 	    "--help --interface --json --keylog --ports " \
 	    "$(comp htracrctl start --)"
 	t_eq "$T_NAME: complete dump --format" \
-	    "har html json ndjson pcap pcapng text " \
+	    "har html json ndjson otlp pcap pcapng text " \
 	    "$(comp htracrctl dump --format '')"
 	t_eq "$T_NAME: complete --interface l" "lo " \
 	    "$(comp htracrctl start --interface l)"

@@ -3,18 +3,22 @@
 # namespaces made here (python3's HTTP/1.1 server; curl with a
 # keep-alive pair, a 404, a 501, a User-Agent of bytes that are not
 # UTF-8; a raw request whose target holds a Latin-1 byte, a quote and a
-# backslash), captured live by htracrd. Then `dump --format otlp` is
+# backslash; a GET over TLS 1.3 to nginx whose key log is given to the
+# session after it stopped), captured live by htracrd. Then `dump --format otlp` is
 # checked against the OTLP protobuf-JSON mapping by otlpcheck.py (no
 # collector is packaged for Debian or npm) and against `dump --format
 # json`: one trace per connection rooted in its connection span, every
 # transaction a CLIENT span under it with the method, path, status,
 # ports and times of the session, its phases child spans within it,
-# wire bytes escaped, ids the same when dumped again. Needs root and
-# ip netns.
+# wire bytes escaped, ids the same when dumped again. Then `export
+# --otlp` to otlpcheck.py's receiver on loopback (IPv4 and IPv6): the
+# same spans in bounded batches, the same ids again, and clear failures
+# for a refused connection, a 503, spans the collector rejected, an
+# https URL and a missing session. Needs root and ip netns.
 . "$(dirname "$0")/lib.sh"
 
 t_need_netns
-t_need_cmd python3 curl
+t_need_cmd python3 curl nginx openssl
 t_need_bins
 t_tmpdir
 
@@ -39,6 +43,18 @@ T_BG_LOG=$T_TMP/server.log t_bg ip netns exec "$T_NS_PREFIX-srv" \
     --directory "$WWW" 8061
 t_wait_for 10 t_ns cli curl -s -o /dev/null --max-time 2 "http://$SRV:8061/" ||
     t_skip_all "the test web server does not answer"
+echo "over tls" >"$WWW/tls.txt"
+t_cert "/CN=otlp.test"
+t_nginx -k "https://$SRV:8443/" <<EOF
+	server {
+		listen $SRV:8443 ssl;
+		ssl_certificate $T_TMP/nginx/c.pem;
+		ssl_certificate_key $T_TMP/nginx/k.pem;
+		ssl_protocols TLSv1.3;
+		root $WWW;
+	}
+EOF
+KEYS=$T_TMP/keys.txt
 
 T_BG_LOG=$T_TMP/htracrd.log t_bg ip netns exec "$T_NS_PREFIX-cli" \
     "$HTRACRD" --foreground --socket "$SOCK"
@@ -46,7 +62,7 @@ if ! t_wait_for 10 test -S "$SOCK" || ! t_wait_for 5 ctl status; then
 	t_fail "$T_NAME/daemon" "$(tail -n 2 "$T_TMP/htracrd.log")"
 	t_exit
 fi
-t_check "$T_NAME/start" ctl start --ports 8061 --interface "$T_VETH_B"
+t_check "$T_NAME/start" ctl start --ports 8061,8443 --interface "$T_VETH_B"
 sleep 0.3
 
 u=http://$SRV:8061
@@ -65,8 +81,11 @@ s.sendall(b"GET /caf\xe9?q=\"a\\b\" HTTP/1.1\r\nHost: otlp.test:8061\r\n"
 while s.recv(65536):
     pass
 ' "$SRV" || t_fail "$T_NAME/raw-request" "the raw client failed"
+t_ns cli env SSLKEYLOGFILE="$KEYS" curl -sk --max-time 5 \
+    --resolve "otlp.test:8443:$SRV" https://otlp.test:8443/tls.txt >/dev/null
 sleep 0.5
 t_check "$T_NAME/stop" ctl stop
+t_check "$T_NAME/keys" ctl keys "$KEYS"
 
 ctl dump --format json >"$T_TMP/doc.json" 2>"$T_TMP/doc.err" ||
     t_fail "$T_NAME/dump-json" "$(head -n 1 "$T_TMP/doc.err")"
@@ -157,8 +176,9 @@ for t in doc["transactions"]:
     (s, a), = txns[t["id"]]
     rq, rs = t["request"], t["response"]
     root = roots[trace_of[t["connection"]]][0]
+    c = conns[t["connection"]]
     want = (rq["method"], rq["target"].split("?")[0], rs["status"],
-            conns[t["connection"]]["client_port"], 8061, "%d000" % rq["start_us"],
+            c["client_port"], c["server_port"], "%d000" % rq["start_us"],
             "%d000" % rs["end_us"], root["spanId"], rs["body_bytes"])
     got = (a.get("http.request.method"), a.get("url.path"),
            a.get("http.response.status_code"), a.get("client.port"),
@@ -206,6 +226,27 @@ raw = [a for v in txns.values() for s, a in v if a.get("url.path") == "/caf\u00e
 case("escaped-target", len(raw) == 1 and raw[0].get("url.query") == 'q="a\\b"' and
      raw[0].get("url.full") == 'http://otlp.test:8061/caf\u00e9?q="a\\b"' and
      raw[0].get("server.address") == "otlp.test", repr(raw))
+# TLS: the connection's handshake and names, the request's https URL.
+tls = [c for c in doc["connections"] if c["tls"]]
+case("tls-captured", len(tls) == 1 and tls[0]["tls"]["decrypted"] and
+     len(tls[0]["transactions"]) == 1, repr([c["tls"] for c in tls])[:300])
+if tls:
+    c = tls[0]
+    root = roots[trace_of[c["id"]]][0]
+    a = attrs(root)
+    hs = [s for s in spans if s["traceId"] == root["traceId"] and
+          s["name"] == "tls handshake" and s.get("parentSpanId") == root["spanId"]]
+    case("tls-connection", (a.get("tls.protocol.name"), a.get("tls.protocol.version"),
+         a.get("tls.client.server_name"), a.get("tls.cipher"), a.get("htracr.tls.decrypted"),
+         a.get("server.address")) == ("tls", "1.3", "otlp.test", c["tls"]["cipher"], True,
+         "otlp.test"), repr(a))
+    case("tls-handshake", len(hs) == 1 and
+         hs[0]["startTimeUnixNano"] == "%d000" % c["tls"]["client_hello_us"] and
+         hs[0]["endTimeUnixNano"] == "%d000" % c["tls"]["handshake_done_us"], repr(hs))
+    (s, a), = txns[c["transactions"][0]]
+    case("tls-transaction", (a.get("url.scheme"), a.get("url.full"),
+         a.get("http.response.status_code"), s["traceId"]) ==
+         ("https", "https://otlp.test:8443/tls.txt", 200, root["traceId"]), repr(a))
 case("escaped-raw-text", b'\\u00e9' in open(tmp + "/dump1.json", "rb").read(),
      "no \\u00e9 in the file")
 PY
@@ -285,6 +326,9 @@ expect_fail() {
 expect_fail export-503 \
     'answered 503 Service Unavailable: \\x1b\[31mcollector says no\\xff' \
     export --otlp "http://127.0.0.1:$PORT/status/503"
+expect_fail export-partial \
+    'the collector at 127.0.0.1:[0-9]* rejected 2 of 7 spans: .*spans too old' \
+    export --otlp "http://127.0.0.1:$PORT/partial/2" --batch 7
 expect_fail export-refused 'cannot connect to the collector at 127.0.0.1:9: Connection refused' \
     export --otlp "http://127.0.0.1:9/v1/traces"
 expect_fail export-https 'https is not supported' \
@@ -292,6 +336,18 @@ expect_fail export-https 'https is not supported' \
 expect_fail export-no-session 'no such session\|not found\|no session' \
     export --otlp "http://127.0.0.1:$PORT/" 999
 expect_fail export-no-url 'usage' export 1
+
+# An IPv6 address in the URL, where this machine has ::1.
+mkdir "$T_TMP/recv6"
+T_BG_LOG=$T_TMP/recv6.log t_bg python3 "$CHECK" serve "$T_TMP/recv6" 60 ::1
+if t_wait_for 10 test -s "$T_TMP/recv6/port"; then
+	PORT6=$(cat "$T_TMP/recv6/port")
+	t_check "$T_NAME/export-ipv6" ctl export --otlp "http://[::1]:$PORT6"
+	t_eq "$T_NAME/export-ipv6-received" "1 " "$(find "$T_TMP/recv6" \
+	    -name 'req-*.json' | wc -l) $(cat "$T_TMP/recv6/errors" 2>/dev/null)"
+else
+	t_skip "$T_NAME/export-ipv6" "no ::1 here: $(tail -n 1 "$T_TMP/recv6.log")"
+fi
 
 if ctl dump --format otlp 999 >/dev/null 2>&1; then
 	t_fail "$T_NAME/no-such-session" "exit 0"

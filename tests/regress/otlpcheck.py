@@ -6,13 +6,15 @@
 #   python3 otlpcheck.py validate FILE...
 #       each file one ExportTraceServiceRequest in OTLP/JSON; prints
 #       what breaks the protobuf-JSON mapping, exit 1 if anything does
-#   python3 otlpcheck.py serve DIR [SECONDS]
-#       an OTLP/HTTP receiver on 127.0.0.1, a free port written to
-#       DIR/port. POST /v1/traces: the body checked as above, kept as
-#       DIR/req-N.json, its faults appended to DIR/errors, answered 200
-#       (400 with the faults if any). POST /status/N: answered N with a
-#       body of bytes a terminal must not see raw. Stops after SECONDS
-#       (default 120) or at SIGTERM.
+#   python3 otlpcheck.py serve DIR [SECONDS [ADDRESS]]
+#       an OTLP/HTTP receiver on ADDRESS (127.0.0.1, or ::1), a free
+#       port written to DIR/port. POST /v1/traces: the body checked as
+#       above, kept as DIR/req-N.json, its faults appended to
+#       DIR/errors, answered 200 (400 with the faults if any). POST
+#       /partial/N: the same, but a 200 that says N spans were
+#       rejected (OTLP's partialSuccess). POST /status/N: answered N
+#       with a body of bytes a terminal must not see raw. Stops after
+#       SECONDS (default 120) or at SIGTERM.
 #
 # The checks follow the OTLP specification's JSON encoding: field names
 # in lowerCamelCase, trace and span ids as hex (32 and 16 digits, not
@@ -22,6 +24,7 @@ import json
 import os
 import re
 import signal
+import socket
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -235,7 +238,8 @@ class Receiver(BaseHTTPRequestHandler):
                        "text/plain")
             return
         faults = []
-        if self.path != "/v1/traces":
+        partial = self.path.startswith("/partial/")
+        if self.path != "/v1/traces" and not partial:
             faults.append("path %r, not /v1/traces" % self.path)
         if self.headers.get("Content-Type") != "application/json":
             faults.append("Content-Type %r" % self.headers.get("Content-Type"))
@@ -251,6 +255,10 @@ class Receiver(BaseHTTPRequestHandler):
                         out.write("%s: %s\n" % (os.path.basename(name), x))
         if faults:
             self.reply(400, json.dumps({"faults": faults}).encode())
+        elif partial:
+            self.reply(200, json.dumps({"partialSuccess": {
+                "rejectedSpans": self.path[9:],
+                "errorMessage": "spans too old\x1b"}}).encode())
         else:
             self.reply(200, b'{"partialSuccess":{}}')
 
@@ -258,8 +266,13 @@ class Receiver(BaseHTTPRequestHandler):
         pass
 
 
-def serve(d, seconds):
-    srv = HTTPServer(("127.0.0.1", 0), Receiver)
+class Server6(HTTPServer):
+    address_family = socket.AF_INET6
+
+
+def serve(d, seconds, addr):
+    cls = Server6 if ":" in addr else HTTPServer
+    srv = cls((addr, 0), Receiver)
     srv.dir = d
     signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))
     signal.signal(signal.SIGALRM, lambda *a: sys.exit(0))
@@ -279,8 +292,9 @@ def main():
                     print("%s: %s" % (name, x))
                     bad = 1
         return bad
-    if len(sys.argv) in (3, 4) and sys.argv[1] == "serve":
-        serve(sys.argv[2], int(sys.argv[3]) if len(sys.argv) == 4 else 120)
+    if 3 <= len(sys.argv) <= 5 and sys.argv[1] == "serve":
+        serve(sys.argv[2], int(sys.argv[3]) if len(sys.argv) >= 4 else 120,
+              sys.argv[4] if len(sys.argv) == 5 else "127.0.0.1")
         return 0
     print(__doc__ if __doc__ else "usage: otlpcheck.py validate|serve ...",
           file=sys.stderr)

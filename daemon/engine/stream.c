@@ -331,6 +331,23 @@ out:
 }
 
 /*
+ * The peer acknowledges a FIN whose sequence number lies beyond the
+ * bytes handed on, with nothing queued: the bytes before it were sent
+ * and received but the capture never had them (IP fragments, a full
+ * ring). They are a gap, and the stream ends at the FIN.
+ */
+static void
+stream_skip_to_fin(struct session *s, struct tcp_live *l, int dir,
+    uint64_t us, uint32_t frame)
+{
+	struct stream	*h = &l->h[dir];
+
+	stream_gap(s, l, dir, h->fin_seq - h->next, us, frame);
+	h->next = h->fin_seq;
+	stream_check_eof(s, l, dir, us, frame);
+}
+
+/*
  * The peer acknowledges bytes we never saw while later ones wait in the
  * queue: they were lost by the capture, not the network, and will not
  * come again. Skip the hole now rather than when the queue is full.
@@ -348,6 +365,9 @@ stream_acked(struct session *s, struct tcp_live *l, int dir,
 	if (o->ooo != NULL && SEQ_GT(pk->ack, o->next) &&
 	    SEQ_LEQ(o->ooo->seq, pk->ack))
 		stream_skip_hole(s, l, dir ^ 1, us, frame);
+	if (o->ooo == NULL && o->have_fin && !o->eof &&
+	    SEQ_GT(o->fin_seq, o->next) && SEQ_GT(pk->ack, o->fin_seq))
+		stream_skip_to_fin(s, l, dir ^ 1, us, frame);
 	if (dir == DIR_C2S && o->have_next && l->http != NULL)
 		http_acked(l->http, (int32_t)(pk->ack - o->next));
 }

@@ -4,8 +4,9 @@
 # holds) whose requests come in fragments of 16 to 40 bytes. htracr
 # does not reassemble IP fragments: it counts each fragment it gets in
 # ip_fragments (a live capture gets only the first of each datagram,
-# the one whose ports the filter matches), and the response of each
-# such connection stands without its request. An ordinary client makes its requests beside
+# the one whose ports the filter matches); the response of each such
+# connection stands without its request, and the request's bytes are a
+# gap on the connection. An ordinary client makes its requests beside
 # them and another user queries the daemon; the analyzer's peak RSS
 # stays within its budget and the ordinary transactions are exactly
 # those the client logged. Needs root and ip netns.
@@ -29,4 +30,9 @@ t_eq "$T_NAME-fragments-counted" "$(h_raw_value fragmented_datagrams)" \
 got=$(awk -F '\t' '$2 ~ /^10\.203\./ && $3 == "None" && $5 == 200' \
     "$T_TMP/txns.tsv" | wc -l)
 t_eq "$T_NAME-responses-without-requests" "$N" "$got"
+# The server acknowledged the client's FIN beyond the bytes never seen:
+# each such connection has one gap, and is flagged.
+got=$(awk -F '\t' '$2 ~ /^10\.203\./ && $5 ~ /(^|,)gap(,|$)/ && $6 == 1' \
+    "$T_TMP/conns.tsv" | wc -l)
+t_eq "$T_NAME-gap-on-each" "$N" "$got"
 t_exit

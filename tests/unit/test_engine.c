@@ -132,6 +132,40 @@ test_overlap_early(void)
 	report("overlap_early");
 }
 
+/*
+ * A request the capture never had (its IP fragments, say): the server
+ * answers it and acknowledges the client's FIN beyond it. The missing
+ * bytes are a gap of their length, counted before the capture ends.
+ */
+static void
+test_fin_gap(void)
+{
+	struct flow	 f;
+	struct session	*s = t_session(DLT_EN10MB, 0, NULL, 0);
+	const char	*req = "GET /unseen HTTP/1.1\r\nHost: h\r\n\r\n";
+	struct conn	*c;
+
+	t_flow(&f, s, DLT_EN10MB, 0);
+	t_handshake(&f);
+	f.cseq += (uint32_t)strlen(req);
+	t_str(&f, 0, resp_ok);
+	t_close(&f);
+	c = s->nconns == 1 ? s->conns[0] : NULL;
+	check(c != NULL && c->d[DIR_C2S].gaps == 1, "gaps");
+	check(c != NULL && c->d[DIR_C2S].gap_bytes == strlen(req),
+	    "gap_bytes %llu", c ? (unsigned long long)c->d[DIR_C2S].gap_bytes :
+	    0);
+	check(c != NULL && (c->flags & CONN_F_GAP), "gap flag");
+	check(s->c.gaps == 1, "session gaps %llu",
+	    (unsigned long long)s->c.gaps);
+	session_finish(s, f.us);
+	check(s->ntxns == 1 && t_status(t_txn(s, 0)) == 200, "response");
+	check(s->c.gaps == 1, "gaps after finish %llu",
+	    (unsigned long long)s->c.gaps);
+	session_free(s);
+	report("fin_gap");
+}
+
 static void
 test_reorder(void)
 {
@@ -1345,6 +1379,7 @@ main(void)
 	test_retransmit();
 	test_overlap();
 	test_overlap_early();
+	test_fin_gap();
 	test_reorder();
 	test_gap_resync();
 	test_midstream();

@@ -285,6 +285,22 @@ cmd_show_render(struct show *s, struct client *c, const struct doc *d)
 	return (waterfall_render(stdout, d, &s->wf) == 0 ? 0 : -1);
 }
 
+/*
+ * What the view needs fetched. Only --txn prints header lists; leaving
+ * them out elsewhere keeps a large session's document a third as big.
+ */
+static int
+cmd_show_flags(const struct show *s)
+{
+	int	 flags = 0;
+
+	if (s->ro.packets || s->conn != 0 || s->txn != 0)
+		flags |= DOC_PACKETS;
+	if (s->txn == 0)
+		flags |= DOC_NO_HEADERS;
+	return (flags);
+}
+
 static int
 cmd_show_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
@@ -315,8 +331,7 @@ cmd_show_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	else if (s.txn == 0 && s.conn == 0 && (s.table || ctx->json))
 		rc = cmd_dump_write(&c, cmd_dump_find(ctx->json ? "json" :
 		    "text"), session, stdout, &s.ro);
-	else if ((rc = doc_fetch(&d, &c, session, s.ro.packets ||
-	    s.conn != 0 || s.txn != 0 ? DOC_PACKETS : 0)) == 0) {
+	else if ((rc = doc_fetch(&d, &c, session, cmd_show_flags(&s))) == 0) {
 		rc = cmd_show_render(&s, &c, &d);
 		doc_free(&d);
 	}

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -186,6 +187,8 @@ main(int argc, char **argv)
 	/* Sessions can fill megabytes of text: write it in large pieces. */
 	if (!isatty(STDOUT_FILENO))
 		setvbuf(stdout, NULL, _IOFBF, HTRACRCTL_STDOUT_BUF);
+	/* One thread: no lock around each of those pieces (outfile.c). */
+	__fsetlocking(stdout, FSETLOCKING_BYCALLER);
 	signals();
 
 	rc = ctx.entry->exec(&ctx, argc - i, argv + i);

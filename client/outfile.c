@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -97,6 +98,11 @@ outfile_open(struct outfile *of, const char *path, int force, int binary)
 		return (-1);
 	}
 	setvbuf(of->fp, NULL, _IOFBF, OUTFILE_BUFSIZE);
+	/*
+	 * htracrctl has one thread: renderers write a session in millions
+	 * of short pieces, and stdio need not lock the stream for each.
+	 */
+	__fsetlocking(of->fp, FSETLOCKING_BYCALLER);
 	return (0);
 }
 

@@ -54,6 +54,17 @@ render_utf8_len(const unsigned char *s, size_t n, uint32_t *cp)
 	return (len);
 }
 
+/*
+ * Bytes that stand for themselves in the output: printable ASCII but
+ * for the quote, the backslash and what HTML reads as markup.
+ */
+static int
+render_json_plain(unsigned char c)
+{
+	return (c >= 0x20 && c < 0x7f && c != '"' && c != '\\' &&
+	    c != '<' && c != '>' && c != '&');
+}
+
 void
 render_json_str(FILE *f, const char *str, size_t len)
 {
@@ -63,6 +74,14 @@ render_json_str(FILE *f, const char *str, size_t len)
 
 	fputc('"', f);
 	while (i < len) {
+		/* Runs of plain bytes, most of any string, in one write. */
+		for (n = 0; i + n < len && render_json_plain(s[i + n]); n++)
+			;
+		if (n > 0) {
+			fwrite(s + i, 1, n, f);
+			i += n;
+			continue;
+		}
 		n = render_utf8_len(s + i, len - i, &cp);
 		if (n == 0) {
 			/* Not UTF-8: JSON cannot carry the byte itself. */

@@ -107,6 +107,19 @@ render_json_cstr(FILE *f, const char *s)
 	render_json_str(f, s, strlen(s));
 }
 
+/* Most values of a session are integers: no printf for each. */
+static void
+render_json_u64(FILE *f, uint64_t v)
+{
+	char	 buf[24], *p = buf + sizeof(buf);
+
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	fwrite(p, 1, buf + sizeof(buf) - p, f);
+}
+
 static int
 render_json_depth(FILE *f, const msgpack_object *o, int depth)
 {
@@ -119,10 +132,11 @@ render_json_depth(FILE *f, const msgpack_object *o, int depth)
 		fputs(o->via.boolean ? "true" : "false", f);
 		break;
 	case MSGPACK_OBJECT_POSITIVE_INTEGER:
-		fprintf(f, "%llu", (unsigned long long)o->via.u64);
+		render_json_u64(f, o->via.u64);
 		break;
 	case MSGPACK_OBJECT_NEGATIVE_INTEGER:
-		fprintf(f, "%lld", (long long)o->via.i64);
+		fputc('-', f);
+		render_json_u64(f, 0ULL - (uint64_t)o->via.i64);
 		break;
 	case MSGPACK_OBJECT_FLOAT32:
 	case MSGPACK_OBJECT_FLOAT64:

@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -14,6 +15,7 @@
 
 #include "proto.h"
 #include "render.h"
+#include "xmalloc.h"
 
 /* Deeper than anything the daemon sends (PROTO_MAX_DEPTH) plus the root. */
 #define RENDER_JSON_DEPTH	32
@@ -55,6 +57,49 @@ render_utf8_len(const unsigned char *s, size_t n, uint32_t *cp)
 }
 
 /*
+ * JSON goes out through a buffer of its own and leaves in large
+ * writes: a session's page is a hundred megabytes of short pieces, and
+ * a stdio call for each cost more than making them.
+ */
+#define RENDER_BUFSIZE		(64 * 1024)
+
+struct render_buf {
+	FILE	*f;
+	size_t	 len;
+	char	 b[RENDER_BUFSIZE];
+};
+
+static void
+render_flush(struct render_buf *r)
+{
+	if (r->len > 0)
+		fwrite(r->b, 1, r->len, r->f);
+	r->len = 0;
+}
+
+static void
+render_put(struct render_buf *r, const void *p, size_t n)
+{
+	if (n > RENDER_BUFSIZE - r->len) {
+		render_flush(r);
+		if (n >= RENDER_BUFSIZE) {
+			fwrite(p, 1, n, r->f);
+			return;
+		}
+	}
+	memcpy(r->b + r->len, p, n);
+	r->len += n;
+}
+
+static void
+render_putc(struct render_buf *r, char c)
+{
+	if (r->len == RENDER_BUFSIZE)
+		render_flush(r);
+	r->b[r->len++] = c;
+}
+
+/*
  * Bytes that stand for themselves in the output: printable ASCII but
  * for the quote, the backslash and what HTML reads as markup.
  */
@@ -65,40 +110,66 @@ render_json_plain(unsigned char c)
 	    c != '<' && c != '>' && c != '&');
 }
 
-void
-render_json_str(FILE *f, const char *str, size_t len)
+/* \u and four hex digits. */
+static void
+render_json_u(struct render_buf *r, uint32_t cp)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	char			 e[6] = { '\\', 'u' };
+
+	e[2] = hex[(cp >> 12) & 0xf];
+	e[3] = hex[(cp >> 8) & 0xf];
+	e[4] = hex[(cp >> 4) & 0xf];
+	e[5] = hex[cp & 0xf];
+	render_put(r, e, sizeof(e));
+}
+
+static void
+render_str_buf(struct render_buf *r, const char *str, size_t len)
 {
 	const unsigned char	*s = (const unsigned char *)str;
 	size_t			 i = 0, n;
 	uint32_t		 cp;
 
-	fputc('"', f);
+	render_putc(r, '"');
 	while (i < len) {
-		/* Runs of plain bytes, most of any string, in one write. */
+		/* Runs of plain bytes, most of any string, in one copy. */
 		for (n = 0; i + n < len && render_json_plain(s[i + n]); n++)
 			;
 		if (n > 0) {
-			fwrite(s + i, 1, n, f);
+			render_put(r, s + i, n);
 			i += n;
 			continue;
 		}
 		n = render_utf8_len(s + i, len - i, &cp);
 		if (n == 0) {
 			/* Not UTF-8: JSON cannot carry the byte itself. */
-			fputs("\\ufffd", f);
+			render_put(r, "\\ufffd", 6);
 			i++;
 			continue;
 		}
-		if (cp == '"' || cp == '\\')
-			fprintf(f, "\\%c", (int)cp);
-		else if (cp < 0x20 || cp == 0x7f || cp == '<' || cp == '>' ||
+		if (cp == '"' || cp == '\\') {
+			render_putc(r, '\\');
+			render_putc(r, (char)cp);
+		} else if (cp < 0x20 || cp == 0x7f || cp == '<' || cp == '>' ||
 		    cp == '&' || cp == 0x2028 || cp == 0x2029)
-			fprintf(f, "\\u%04x", (unsigned)cp);
+			render_json_u(r, cp);
 		else
-			fwrite(s + i, 1, n, f);
+			render_put(r, s + i, n);
 		i += n;
 	}
-	fputc('"', f);
+	render_putc(r, '"');
+}
+
+void
+render_json_str(FILE *f, const char *str, size_t len)
+{
+	struct render_buf	 r;
+
+	r.f = f;
+	r.len = 0;
+	render_str_buf(&r, str, len);
+	render_flush(&r);
 }
 
 void
@@ -109,7 +180,7 @@ render_json_cstr(FILE *f, const char *s)
 
 /* Most values of a session are integers: no printf for each. */
 static void
-render_json_u64(FILE *f, uint64_t v)
+render_json_u64(struct render_buf *r, uint64_t v)
 {
 	char	 buf[24], *p = buf + sizeof(buf);
 
@@ -117,11 +188,28 @@ render_json_u64(FILE *f, uint64_t v)
 		*--p = (char)('0' + v % 10);
 		v /= 10;
 	} while (v != 0);
-	fwrite(p, 1, buf + sizeof(buf) - p, f);
+	render_put(r, p, buf + sizeof(buf) - p);
+}
+
+static void
+render_json_f64(struct render_buf *r, double v)
+{
+	char	 buf[32];
+	int	 n;
+
+	if (!isfinite(v)) {
+		render_put(r, "null", 4);
+		return;
+	}
+	n = snprintf(buf, sizeof(buf), "%.17g", v);
+	if (n > 0 && (size_t)n < sizeof(buf))
+		render_put(r, buf, (size_t)n);
+	else
+		render_put(r, "null", 4);
 }
 
 static int
-render_json_depth(FILE *f, const msgpack_object *o, int depth)
+render_json_depth(struct render_buf *r, const msgpack_object *o, int depth)
 {
 	uint32_t	 i;
 
@@ -129,57 +217,57 @@ render_json_depth(FILE *f, const msgpack_object *o, int depth)
 		return (-1);
 	switch (o->type) {
 	case MSGPACK_OBJECT_BOOLEAN:
-		fputs(o->via.boolean ? "true" : "false", f);
+		if (o->via.boolean)
+			render_put(r, "true", 4);
+		else
+			render_put(r, "false", 5);
 		break;
 	case MSGPACK_OBJECT_POSITIVE_INTEGER:
-		render_json_u64(f, o->via.u64);
+		render_json_u64(r, o->via.u64);
 		break;
 	case MSGPACK_OBJECT_NEGATIVE_INTEGER:
-		fputc('-', f);
-		render_json_u64(f, 0ULL - (uint64_t)o->via.i64);
+		render_putc(r, '-');
+		render_json_u64(r, 0ULL - (uint64_t)o->via.i64);
 		break;
 	case MSGPACK_OBJECT_FLOAT32:
 	case MSGPACK_OBJECT_FLOAT64:
-		if (isfinite(o->via.f64))
-			fprintf(f, "%.17g", o->via.f64);
-		else
-			fputs("null", f);
+		render_json_f64(r, o->via.f64);
 		break;
 	case MSGPACK_OBJECT_STR:
-		render_json_str(f, o->via.str.ptr, o->via.str.size);
+		render_str_buf(r, o->via.str.ptr, o->via.str.size);
 		break;
 	case MSGPACK_OBJECT_ARRAY:
-		fputc('[', f);
+		render_putc(r, '[');
 		for (i = 0; i < o->via.array.size; i++) {
 			if (i > 0)
-				fputc(',', f);
-			if (render_json_depth(f, &o->via.array.ptr[i],
+				render_putc(r, ',');
+			if (render_json_depth(r, &o->via.array.ptr[i],
 			    depth + 1) == -1)
 				return (-1);
 		}
-		fputc(']', f);
+		render_putc(r, ']');
 		break;
 	case MSGPACK_OBJECT_MAP:
-		fputc('{', f);
+		render_putc(r, '{');
 		for (i = 0; i < o->via.map.size; i++) {
 			const msgpack_object_kv	*kv = &o->via.map.ptr[i];
 
 			if (i > 0)
-				fputc(',', f);
+				render_putc(r, ',');
 			if (kv->key.type == MSGPACK_OBJECT_STR)
-				render_json_str(f, kv->key.via.str.ptr,
+				render_str_buf(r, kv->key.via.str.ptr,
 				    kv->key.via.str.size);
 			else
-				fputs("\"?\"", f);
-			fputc(':', f);
-			if (render_json_depth(f, &kv->val, depth + 1) == -1)
+				render_put(r, "\"?\"", 3);
+			render_putc(r, ':');
+			if (render_json_depth(r, &kv->val, depth + 1) == -1)
 				return (-1);
 		}
-		fputc('}', f);
+		render_putc(r, '}');
 		break;
 	default:
 		/* nil, and bin/ext which the document never needs as JSON. */
-		fputs("null", f);
+		render_put(r, "null", 4);
 		break;
 	}
 	return (0);
@@ -188,7 +276,16 @@ render_json_depth(FILE *f, const msgpack_object *o, int depth)
 int
 render_json_value(FILE *f, const msgpack_object *o)
 {
-	return (render_json_depth(f, o, 0));
+	struct render_buf	*r;
+	int			 rc;
+
+	r = xmalloc(sizeof(*r));
+	r->f = f;
+	r->len = 0;
+	rc = render_json_depth(r, o, 0);
+	render_flush(r);
+	free(r);
+	return (rc);
 }
 
 int64_t

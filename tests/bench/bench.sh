@@ -166,8 +166,10 @@ for f in show show.json har html; do
 	show) $Q show ;;
 	show.json) $Q show --json ;;
 	*) $Q dump --format "$f" -o - ;;
-	esac | wc -c >"$OUT/query.$f.bytes"
+	esac >"$OUT/query.out" && wc -c <"$OUT/query.out" >"$OUT/query.$f.bytes"
+	[ "$f" = html ] && mv "$OUT/query.out" "$OUT/query.html"
 done
+rm -f "$OUT/query.out"
 hyperfine --style basic --runs "$QRUNS" --export-json "$OUT/queries.json" \
     -n "show" "$Q show >/dev/null" \
     -n "show --json" "$Q show --json >/dev/null" \
@@ -175,6 +177,22 @@ hyperfine --style basic --runs "$QRUNS" --export-json "$OUT/queries.json" \
     -n "dump --format html" "$Q dump --format html -o - >/dev/null" ||
     die "hyperfine failed"
 q_stop
+
+# The HTML page in Debian's chromium, as tests/browser opens it: the
+# time until the timeline is drawn and the zoom's, best of three.
+rm -f "$OUT/browser.txt"
+BROWSER=$ROOT/tests/browser
+if command -v node >/dev/null 2>&1 && [ -x /usr/bin/chromium ] &&
+    [ -d "$BROWSER/node_modules/playwright-core" ]; then
+	echo "== queries: the HTML page in chromium (3 runs)"
+	for i in 1 2 3; do
+		timeout 300 node "$BROWSER/timeline.js" perf "$OUT/query.html" \
+		    >>"$OUT/browser.txt" 2>&1 || echo "bench: chromium run $i failed"
+	done
+else
+	echo "== queries: chromium left out (node, chromium or npm ci in tests/browser missing)"
+fi
+rm -f "$OUT/query.html"
 
 rm -f "$OUT/live.tsv"
 if [ "${BENCH_LIVE:-1}" = 0 ]; then

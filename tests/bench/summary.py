@@ -234,6 +234,26 @@ def queries():
 		    "target < 1 s")
 
 
+def browser():
+	"""Best load and zoom times of the HTML page in chromium (ms)."""
+	load, zoom = [], []
+	try:
+		for line in open(path("browser.txt")):
+			m = re.match(r"INFO: loaded (\d+) transactions in (\d+) ms", line)
+			if m:
+				load.append(int(m.group(2)))
+			m = re.match(r"INFO: (\d+) zoom steps: (\d+) ms", line)
+			if m and int(m.group(1)) > 0:
+				zoom.append(int(m.group(2)) / int(m.group(1)))
+	except OSError:
+		return
+	if load:
+		row("queries", "HTML page in chromium: loaded and drawn, best (of %d)"
+		    % len(load), "%.2f s" % (min(load) / 1000.0),
+		    "one zoom step %.0f ms" % min(zoom) if zoom else "",
+		    "target < 3 s")
+
+
 def live():
 	try:
 		lines = [l.rstrip("\n").split("\t") for l in open(path("live.tsv"))]
@@ -288,6 +308,7 @@ def main():
 	offline(tr, got)
 	memory()
 	queries()
+	browser()
 	live()
 	machine()
 	print("| part | measure | htracr | against | ratio |")

@@ -21,6 +21,7 @@ enum doc_kind {
 	DOC_SERVER,
 	DOC_CONNECTION,
 	DOC_TRANSACTION,
+	DOC_DNS,
 	DOC_NKINDS
 };
 
@@ -33,6 +34,7 @@ static const struct {
 	{ "server", "servers" },
 	{ "connection", "connections" },
 	{ "transaction", "transactions" },
+	{ "dns", "dns" },
 };
 
 static int
@@ -118,6 +120,7 @@ doc_root(struct doc *d, const msgpack_object *session,
 	d->servers = &kv[1 + DOC_SERVER].val;
 	d->connections = &kv[1 + DOC_CONNECTION].val;
 	d->transactions = &kv[1 + DOC_TRANSACTION].val;
+	d->lookups = &kv[1 + DOC_DNS].val;
 }
 
 int
@@ -158,6 +161,7 @@ doc_build(struct doc *d, msgpack_zone *zone, const msgpack_object **items,
 	d->server_by_id = doc_index(d->servers, &d->nserver_by_id);
 	d->conn_by_id = doc_index(d->connections, &d->nconn_by_id);
 	d->txn_by_id = doc_index(d->transactions, &d->ntxn_by_id);
+	d->dns_by_id = doc_index(d->lookups, &d->ndns_by_id);
 	return (0);
 }
 
@@ -287,9 +291,16 @@ doc_txn(const struct doc *d, uint64_t id)
 	return (doc_lookup(d->txn_by_id, d->ntxn_by_id, id));
 }
 
+const msgpack_object *
+doc_dns(const struct doc *d, uint64_t id)
+{
+	return (doc_lookup(d->dns_by_id, d->ndns_by_id, id));
+}
+
 void
 doc_free(struct doc *d)
 {
+	free(d->dns_by_id);
 	free(d->server_by_id);
 	free(d->conn_by_id);
 	free(d->txn_by_id);

@@ -5,7 +5,7 @@
  *
  * root is a msgpack map shaped like the JSON document:
  *   {"htracr": 1, "session": {...}, "servers": [...],
- *    "connections": [...], "transactions": [...]}
+ *    "connections": [...], "transactions": [...], "dns": [...]}
  * with each array holding the items of that type in the order received
  * (ids ascending). The by-id tables give O(1) lookup; an id with no item
  * maps to NULL.
@@ -25,6 +25,7 @@ struct doc {
 	const msgpack_object	*servers;	/* array objects in root */
 	const msgpack_object	*connections;
 	const msgpack_object	*transactions;
+	const msgpack_object	*lookups;	/* the "dns" items */
 
 	const msgpack_object	**server_by_id;	/* index: id, size n+1 */
 	size_t			 nserver_by_id;
@@ -32,12 +33,15 @@ struct doc {
 	size_t			 nconn_by_id;
 	const msgpack_object	**txn_by_id;
 	size_t			 ntxn_by_id;
+	const msgpack_object	**dns_by_id;
+	size_t			 ndns_by_id;
 };
 
 /* Lookups by id; NULL when out of range or absent. */
 const msgpack_object	*doc_server(const struct doc *, uint64_t);
 const msgpack_object	*doc_conn(const struct doc *, uint64_t);
 const msgpack_object	*doc_txn(const struct doc *, uint64_t);
+const msgpack_object	*doc_dns(const struct doc *, uint64_t);
 
 struct client;
 

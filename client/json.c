@@ -437,7 +437,8 @@ json_write_str(FILE *fp, const void *s, size_t len)
 
 /*
  * Streaming the document: the daemon sends the session, then every
- * server, connection and transaction, in that order (session.h), so
+ * server, connection, transaction and DNS lookup, in that order
+ * (session.h), so
  * the one JSON object can be written as the items arrive.
  */
 enum json_section {
@@ -446,14 +447,15 @@ enum json_section {
 	JSON_SERVERS,
 	JSON_CONNECTIONS,
 	JSON_TRANSACTIONS,
+	JSON_DNS,
 	JSON_NSECTIONS
 };
 
 static const char	*json_types[JSON_NSECTIONS] = {
-	NULL, "session", "server", "connection", "transaction"
+	NULL, "session", "server", "connection", "transaction", "dns"
 };
 static const char	*json_keys[JSON_NSECTIONS] = {
-	NULL, "session", "servers", "connections", "transactions"
+	NULL, "session", "servers", "connections", "transactions", "dns"
 };
 
 struct json_stream {
@@ -544,7 +546,7 @@ json_stream_free(struct json_stream *j)
 {
 	int	 rc;
 
-	json_stream_advance(j, JSON_TRANSACTIONS);
+	json_stream_advance(j, JSON_DNS);
 	json_puts(j->out, "]}\n", 3);
 	if (j->skipped > 0)
 		log_warnx("left out %llu detail items that came out of order",

@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "cmd.h"
+#include "dnsline.h"
 #include "doc.h"
 #include "esc.h"
 #include "fmt.h"
@@ -44,6 +45,7 @@ enum text_section {
 	TEXT_SERVERS,
 	TEXT_CONNECTIONS,
 	TEXT_TRANSACTIONS,
+	TEXT_DNS,
 	TEXT_NSECTIONS
 };
 
@@ -65,6 +67,7 @@ static const struct pick_key	text_types[TEXT_NSECTIONS] = {
 	[TEXT_SERVERS] = PICK_KEY("server"),
 	[TEXT_CONNECTIONS] = PICK_KEY("connection"),
 	[TEXT_TRANSACTIONS] = PICK_KEY("transaction"),
+	[TEXT_DNS] = PICK_KEY("dns"),
 };
 
 static const char *
@@ -692,6 +695,21 @@ text_transaction(const struct text_stream *t, const msgpack_object *x)
 	fmt_putc(o, '\n');
 }
 
+/* One DNS lookup: when, how long, the outcome, what it asked and got. */
+static void
+text_dns(const struct text_stream *t, const msgpack_object *l)
+{
+	char	 off[32], d[16], rc[32], q[DNSLINE_LEN], a[DNSLINE_LEN];
+
+	fmt_printf(t->out, "  %*llu %11s %8s %-9s %5llu  %s -> %s\n", t->wid,
+	    (unsigned long long)pick_u64(l, "id"),
+	    text_offset(t, proto_get(l, "query_us"), off, sizeof(off)),
+	    text_dur_val(proto_get(l, "time_us"), d, sizeof(d)),
+	    dnsline_rcode(rc, sizeof(rc), l),
+	    (unsigned long long)pick_u64(l, "connections"),
+	    dnsline_query(q, sizeof(q), l), dnsline_answers(a, sizeof(a), l));
+}
+
 /*
  * One server row; its host is remembered for the URL column of the
  * transactions that follow.
@@ -748,6 +766,11 @@ text_section(struct text_stream *t, int section)
 		    TEXT_WPROTO, "PROTO", "START", TEXT_WMETHOD, "METHOD", "STATUS", "REQ", "RESP", "TYPE",
 		    "SEND", "WAIT", "RECEIVE", "FLAGS", "URL");
 		break;
+	case TEXT_DNS:
+		text_heading(t, "DNS LOOKUPS");
+		fmt_printf(t->out, "  %*s %11s %8s %-9s %5s  %s\n", t->wid,
+		    "ID", "START", "TIME", "RCODE", "CONNS", "QUERY -> ANSWERS");
+		break;
 	}
 }
 
@@ -799,6 +822,10 @@ text_stream_item(void *arg, const msgpack_object *item)
 		text_transaction(t, item);
 		t->ntxn++;
 		break;
+	case TEXT_DNS:
+		text_section(t, k);
+		text_dns(t, item);
+		break;
 	}
 	return (ferror(t->fp) ? -1 : 0);
 }
@@ -828,14 +855,15 @@ int
 text_render(FILE *fp, const struct doc *d, const struct render_opts *ro)
 {
 	struct text_stream	*t = text_stream_new(fp, ro);
-	const msgpack_object	*a[3];
+	const msgpack_object	*a[4];
 	uint32_t		 i, k;
 
 	a[0] = d->servers;
 	a[1] = d->connections;
 	a[2] = d->transactions;
+	a[3] = d->lookups;
 	(void)text_stream_item(t, d->session);
-	for (k = 0; k < 3; k++)
+	for (k = 0; k < 4; k++)
 		for (i = 0; i < a[k]->via.array.size; i++)
 			(void)text_stream_item(t, &a[k]->via.array.ptr[i]);
 	return (text_stream_free(t));

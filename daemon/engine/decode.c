@@ -1,5 +1,6 @@
 /*
- * decode.c: from a captured frame to the TCP segment inside it. Handles
+ * decode.c: from a captured frame to the TCP segment or UDP datagram
+ * inside it. Handles
  * Ethernet (with 802.1Q/802.1ad tags), Linux cooked v1 and v2, BSD
  * null/loop and raw IP; IPv4 and IPv6 with extension headers skipped.
  * Fragments are reported, never reassembled or guessed at.
@@ -110,6 +111,44 @@ decode_tcp(const u_char *p, size_t caplen, size_t wire, struct decode_pkt *pk)
 	return (DECODE_TCP);
 }
 
+/* p/caplen: the UDP header onwards; wire: its length per the IP header. */
+static enum decode_result
+decode_udp(const u_char *p, size_t caplen, size_t wire, struct decode_pkt *pk)
+{
+	size_t	 ulen;
+
+	if (caplen < 8)
+		return (DECODE_TRUNCATED);
+	ulen = decode_be16(p + 4);
+	if (ulen == 0)
+		ulen = wire;		/* IPv6 jumbogram */
+	if (ulen < 8 || ulen > wire)
+		return (DECODE_BAD);
+	pk->seq = pk->ack = 0;
+	pk->win = 0;
+	pk->sport = decode_be16(p);
+	pk->dport = decode_be16(p + 2);
+	pk->mss = -1;
+	pk->wscale = -1;
+	pk->flags = 0;
+	pk->payload = p + 8;
+	pk->wirelen = (uint32_t)(ulen - 8);
+	pk->paylen = (uint32_t)(caplen - 8);
+	if (pk->paylen > pk->wirelen)
+		pk->paylen = pk->wirelen;
+	return (DECODE_UDP);
+}
+
+/* The transport after an IP header: TCP, UDP, or neither. */
+static enum decode_result
+decode_transport(uint8_t proto, const u_char *p, size_t caplen, size_t wire,
+    struct decode_pkt *pk)
+{
+	if (proto == 6)
+		return (decode_tcp(p, caplen, wire, pk));
+	return (decode_udp(p, caplen, wire, pk));
+}
+
 static enum decode_result
 decode_ipv4(const u_char *p, size_t caplen, struct decode_pkt *pk)
 {
@@ -129,7 +168,7 @@ decode_ipv4(const u_char *p, size_t caplen, struct decode_pkt *pk)
 		return (DECODE_TRUNCATED);
 	if ((decode_be16(p + 6) & 0x3fff) != 0)
 		return (DECODE_FRAGMENT);
-	if (p[9] != 6)
+	if (p[9] != 6 && p[9] != 17)
 		return (DECODE_NOT_TCP);
 	pk->family = 4;
 	memset(pk->src, 0, sizeof(pk->src));
@@ -138,7 +177,7 @@ decode_ipv4(const u_char *p, size_t caplen, struct decode_pkt *pk)
 	memcpy(pk->dst, p + 16, 4);
 	if (caplen > total)
 		caplen = total;
-	return (decode_tcp(p + hl, caplen - hl, total - hl, pk));
+	return (decode_transport(p[9], p + hl, caplen - hl, total - hl, pk));
 }
 
 static enum decode_result
@@ -158,7 +197,7 @@ decode_ipv6(const u_char *p, size_t caplen, struct decode_pkt *pk)
 	if (caplen > wire)
 		caplen = wire;
 	nxt = p[6];
-	for (i = 0; i < 8 && nxt != 6; i++) {
+	for (i = 0; i < 8 && nxt != 6 && nxt != 17; i++) {
 		switch (nxt) {
 		case 0:		/* hop-by-hop */
 		case 43:	/* routing */
@@ -182,14 +221,14 @@ decode_ipv6(const u_char *p, size_t caplen, struct decode_pkt *pk)
 		if (off > wire)
 			return (DECODE_BAD);
 	}
-	if (nxt != 6)
+	if (nxt != 6 && nxt != 17)
 		return (DECODE_NOT_TCP);
 	if (off > caplen)
 		return (DECODE_TRUNCATED);
 	pk->family = 6;
 	memcpy(pk->src, p + 8, 16);
 	memcpy(pk->dst, p + 24, 16);
-	return (decode_tcp(p + off, caplen - off, wire - off, pk));
+	return (decode_transport(nxt, p + off, caplen - off, wire - off, pk));
 }
 
 static enum decode_result

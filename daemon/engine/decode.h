@@ -1,5 +1,5 @@
 /*
- * decode.h: link, IP and TCP header decoding for the engine. Pure
+ * decode.h: link, IP, TCP and UDP header decoding for the engine. Pure
  * functions over one captured frame; nothing is allocated and nothing
  * past caplen is read.
  *
@@ -14,6 +14,7 @@
 
 enum decode_result {
 	DECODE_TCP,
+	DECODE_UDP,		/* ports and payload set; no TCP fields */
 	DECODE_NOT_IP,
 	DECODE_NOT_TCP,
 	DECODE_FRAGMENT,

@@ -133,6 +133,8 @@ struct conn {
 	size_t		 npkts;
 	size_t		 pktcap;
 
+	uint32_t	 dns;		/* lookup that gave saddr; 0: none */
+
 	struct tls_info	*tls;		/* NULL: not a TLS connection */
 	struct h2_info	*h2;		/* NULL: not HTTP/2 */
 	struct tcp_live	*live;		/* NULL once released */
@@ -374,6 +376,9 @@ struct counters {
 	uint64_t	 bad_header;
 	uint64_t	 parse_errors;
 	uint64_t	 gaps;
+	uint64_t	 dns_dropped;	/* lookups over DNS_MAX_LOOKUPS */
+	uint64_t	 dns_malformed;	/* port 53 messages not read */
+	uint64_t	 dns_unmatched;	/* responses to no query seen */
 };
 
 enum session_state {
@@ -385,6 +390,7 @@ enum session_state {
 struct tcp_table;
 struct session_chunk;
 struct keylog;
+struct dns_lookup;
 
 struct session {
 	uint32_t		 id;
@@ -427,6 +433,10 @@ struct session {
 	size_t			 txncap;
 
 	struct tcp_table	*tcp;
+
+	struct dns_lookup	**dns;		/* lookups, by id - 1 */
+	size_t			 ndns;
+	size_t			 dnscap;
 
 	size_t			 body_evict;	/* next txn whose body goes */
 	size_t			 pkt_evict;	/* next conn whose packets go */

@@ -262,7 +262,7 @@ pack_counters(const struct session *s, struct pbuf *pk)
 {
 	const struct counters	*c = &s->c;
 
-	pb_map(pk, 19);
+	pb_map(pk, 22);
 	pack_u64(pk, "frames", c->frames);
 	pack_u64(pk, "bytes", c->bytes);
 	pack_u64(pk, "kernel_drops", s->drops.kernel);
@@ -280,6 +280,9 @@ pack_counters(const struct session *s, struct pbuf *pk)
 	pack_u64(pk, "bad_checksum_or_header", c->bad_header);
 	pack_u64(pk, "parse_errors", c->parse_errors);
 	pack_u64(pk, "gaps", c->gaps);
+	pack_u64(pk, "dns_dropped", c->dns_dropped);
+	pack_u64(pk, "dns_malformed", c->dns_malformed);
+	pack_u64(pk, "dns_unmatched", c->dns_unmatched);
 	pack_u64(pk, "memory_used", s->mem);
 	pack_u64(pk, "memory_budget", s->cfg.budget);
 }
@@ -304,7 +307,7 @@ pack_session_items(const struct session *s, struct pbuf *pk)
 	static const char	*states[] = { "running", "finished", "aborted" };
 	size_t			 i;
 
-	pb_map(pk, 19);
+	pb_map(pk, 20);
 	pack_strkey(pk, "type", "session");
 	pack_u64(pk, "id", s->id);
 	pack_strkey(pk, "origin", s->origin == SESSION_CAPTURED ?
@@ -324,6 +327,7 @@ pack_session_items(const struct session *s, struct pbuf *pk)
 	pack_u64(pk, "servers", s->nservers);
 	pack_u64(pk, "connections", s->nconns);
 	pack_u64(pk, "transactions", s->ntxns);
+	pack_u64(pk, "dns_lookups", s->ndns);
 	pack_bool(pk, "frames_kept", s->cfg.keep_frames);
 	pack_bool(pk, "packets_kept", !s->cfg.no_packets);
 	pack_bool(pk, "headers_kept", !s->cfg.no_headers);
@@ -492,8 +496,8 @@ pack_conn_h2(const struct conn *c, struct pbuf *pk)
 }
 
 /*
- * Brief (without PACK_FULL): what a summary row shows, 16 fields; full:
- * 22. Both add "packets" when asked.
+ * Brief (without PACK_FULL): what a summary row shows, 17 fields; full:
+ * 23. Both add "packets" when asked.
  */
 static void
 pack_conn_items(const struct conn *c, int flags, uint64_t now,
@@ -502,7 +506,7 @@ pack_conn_items(const struct conn *c, int flags, uint64_t now,
 	int	 full = flags & PACK_FULL, packets = flags & PACK_PACKETS;
 	size_t	 i;
 
-	pb_map(pk, (full ? 22 : 16) + (packets ? 1 : 0));
+	pb_map(pk, (full ? 23 : 17) + (packets ? 1 : 0));
 	pack_strkey(pk, "type", "connection");
 	pack_u64(pk, "id", c->id);
 	if (full) {
@@ -538,6 +542,11 @@ pack_conn_items(const struct conn *c, int flags, uint64_t now,
 	pb_array(pk, c->ntxns);
 	for (i = 0; i < c->ntxns; i++)
 		pb_uint(pk, c->txns[i]);
+	pack_key(pk, "dns");
+	if (c->dns == 0)
+		pb_nil(pk);
+	else
+		pb_uint(pk, c->dns);
 	pack_conn_tls(c, pk);
 	pack_conn_h2(c, pk);
 	if (packets) {

@@ -20,6 +20,7 @@
 
 #include "body.h"
 #include "decode.h"
+#include "dns.h"
 #include "engine.h"
 #include "http.h"
 #include "log.h"
@@ -55,6 +56,8 @@ session_malloc_policy(void)
 #define SESSION_CHUNK_MAX	(2 * 1024 * 1024)
 #define SESSION_CHUNK_MIN	(16 * 1024)
 #define SESSION_ALIGN		16
+/* Detail items: session, servers, connections, transactions, lookups. */
+#define SESSION_PHASES		5
 
 struct session_chunk {
 	struct session_chunk	*next;
@@ -236,6 +239,7 @@ session_free(struct session *s)
 	if (s == NULL)
 		return;
 	tcp_free(s);
+	dns_free(s);
 	session_keys_free(s);
 	for (i = 0; i < s->nconns; i++)
 		session_conn_free(s->conns[i]);
@@ -572,6 +576,7 @@ session_count(struct session *s, enum decode_result r)
 {
 	switch (r) {
 	case DECODE_TCP:
+	case DECODE_UDP:
 		break;
 	case DECODE_NOT_IP:
 	case DECODE_LINK:
@@ -590,6 +595,25 @@ session_count(struct session *s, enum decode_result r)
 		s->c.bad_header++;
 		break;
 	}
+}
+
+/*
+ * Port 53 carries DNS, unless it is one of the chosen TCP ports: then
+ * its connections are analyzed as the others are.
+ */
+static int
+session_is_dns(const struct session *s, const struct decode_pkt *pk, int tcp)
+{
+	size_t	 i;
+
+	if (pk->sport != DNS_PORT && pk->dport != DNS_PORT)
+		return (0);
+	if (!tcp)
+		return (1);
+	for (i = 0; i < s->cfg.nports; i++)
+		if (s->cfg.ports[i] == DNS_PORT)
+			return (0);
+	return (1);
 }
 
 void
@@ -616,10 +640,15 @@ session_frame(struct session *s, uint64_t ts_us, const u_char *data,
 		    caplen, len));
 	r = decode_frame(s->linktype, data, caplen, &pk);
 	session_count(s, r);
-	if (r == DECODE_TCP) {
-		pk.framelen = len;
+	pk.framelen = len;
+	if (r == DECODE_UDP && session_is_dns(s, &pk, 0))
+		dns_packet(s, &pk, 0, ts_us);
+	else if (r == DECODE_UDP)
+		s->c.not_tcp++;
+	else if (r == DECODE_TCP && session_is_dns(s, &pk, 1))
+		dns_packet(s, &pk, 1, ts_us);
+	else if (r == DECODE_TCP)
 		tcp_packet(s, &pk, ts_us, s->frameno);
-	}
 	if (s->mem > s->cfg.budget)
 		session_enforce(s);
 }
@@ -711,6 +740,8 @@ session_left(const struct session *s, int phase, size_t index)
 		return (s->nconns > index ? s->nconns - index : 0);
 	case 3:
 		return (s->ntxns > index ? s->ntxns - index : 0);
+	case 4:
+		return (s->ndns > index ? s->ndns - index : 0);
 	}
 	return (0);
 }
@@ -748,6 +779,9 @@ session_pack_item(struct session *s, int phase, size_t index, int flags,
 	case 3:
 		pack_txn(s->txns[index], session_pack_flags(flags), pk);
 		break;
+	case 4:
+		dns_pack(s->dns[index], pk);
+		break;
 	}
 }
 
@@ -760,7 +794,7 @@ session_pack_next(struct session *s, struct session_cursor *cur,
 	size_t	 index = cur->index;
 
 	/* Count first: the array header comes before its items. */
-	while (phase < 4 && n < max) {
+	while (phase < SESSION_PHASES && n < max) {
 		left = session_left(s, phase, index);
 		take = left < max - n ? left : max - n;
 		n += take;
@@ -770,7 +804,7 @@ session_pack_next(struct session *s, struct session_cursor *cur,
 		index = 0;
 	}
 	if (n == 0) {
-		cur->phase = 4;
+		cur->phase = SESSION_PHASES;
 		return (0);
 	}
 	msgpack_pack_array(pk, n);

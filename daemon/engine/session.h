@@ -87,8 +87,8 @@ void		 session_pack_summary(const struct session *, msgpack_packer *);
  * Streaming the detail: start with a zeroed cursor with flags set, then
  * call session_pack_next until it returns 0. Each call packs one msgpack
  * array of at most max items and returns how many it packed. Items come
- * in this order: one "session", then every "server", "connection" and
- * "transaction" (schema in PROTOCOL.md). Safe to interleave with
+ * in this order: one "session", then every "server", "connection",
+ * "transaction" and "dns" (schema in PROTOCOL.md). Safe to interleave with
  * session_frame on a running session: items added meanwhile may or may
  * not appear, nothing appears twice.
  */

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dns.h"
 #include "h2.h"
 #include "http.h"
 #include "stream.h"
@@ -333,6 +334,7 @@ tcp_create(struct session *s, const struct decode_pkt *pk, uint32_t hash,
 	if (++s->tcp->n > s->tcp->size)
 		tcp_rehash(s);
 	*dir = client ? DIR_C2S : DIR_S2C;
+	dns_tie(s, c);
 	return (l);
 }
 
@@ -393,6 +395,7 @@ tcp_decide(struct session *s, struct tcp_live *l, int dir,
 	}
 	if (sdir != dir && !l->sure) {
 		tcp_swap(l);
+		dns_tie(s, c);
 		dir ^= 1;
 	}
 	l->sure = 1;

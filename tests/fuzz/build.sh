@@ -3,6 +3,7 @@
 # AddressSanitizer and UBSan: fuzz_engine (the analysis engine: TCP
 # reassembly, HTTP parsing, packing), fuzz_tls (the TLS record layer and
 # handshake, decryption attempted), fuzz_h2 (HTTP/2 frames and HPACK),
+# fuzz_dns (DNS messages on port 53, lookups tied to a connection),
 # fuzz_proto (the protocol decoder) and fuzz_ipc (the capture<->analyzer
 # link, both ways). Exits 2 when clang or its fuzzer runtime is missing.
 cd "$(dirname "$0")/../.." || exit 1
@@ -36,7 +37,7 @@ export CC FLAGS OBJ
 printf '%s\n' $ENGINE $COMMON $LL tests/fuzz/fuzzconn.c |
     xargs -P 2 -I{} sh -c \
     'o="$OBJ/$(echo "{}" | tr / _).o"; $CC $FLAGS -c -o "$o" "{}"' || exit 1
-for t in fuzz_engine fuzz_tls fuzz_h2; do
+for t in fuzz_engine fuzz_tls fuzz_h2 fuzz_dns; do
 	# shellcheck disable=SC2086
 	$CC $FLAGS -o "$OUT/$t" tests/fuzz/$t.c "$OBJ"/*.o $LIBS || exit 1
 done

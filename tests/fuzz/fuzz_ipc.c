@@ -30,7 +30,7 @@ static pcap_t	*fuzz_pcap;
 
 /* Everything an accepted start or ports command may lead to. */
 static void
-fuzz_ports(const struct ipc_ports *p)
+fuzz_ports(const struct ipc_ports *p, int dns)
 {
 	struct bpf_program	 prog;
 	char			 filter[IPC_FILTER_MAX];
@@ -42,7 +42,7 @@ fuzz_ports(const struct ipc_ports *p)
 	for (i = 0; i < p->nports; i++)
 		if (p->ports[i] == 0)
 			abort();
-	ipc_filter_string(p, filter, sizeof(filter));
+	ipc_filter_string(p, dns, filter, sizeof(filter));
 	n = strlen(filter);
 	if (n == 0 || filter[n - 1] != ')')
 		abort();		/* cut short */
@@ -71,7 +71,9 @@ fuzz_start(const struct ipc_start *st)
 		    !(st->ifname[i] >= 'a' && st->ifname[i] <= 'z') &&
 		    !(st->ifname[i] >= 'A' && st->ifname[i] <= 'Z'))
 			abort();
-	fuzz_ports(&st->ports);
+	if (st->dns > 1)
+		abort();
+	fuzz_ports(&st->ports, (int)st->dns);
 }
 
 /* One whole command; 0 where the capture process would stop. */
@@ -88,7 +90,7 @@ fuzz_command(const struct ipc_hdr *h, const u_char *p)
 		fuzz_start(&st);
 	} else if (h->type == IPC_CMD_PORTS) {
 		memcpy(&ports, p, sizeof(ports));
-		fuzz_ports(&ports);
+		fuzz_ports(&ports, 1);
 	}
 	return (1);
 }

@@ -6,7 +6,7 @@
 # tests/fuzz/bin/ and fails the target. FUZZ_TARGETS names fewer.
 cd "$(dirname "$0")/../.." || exit 1
 SECS=${FUZZ_SECS:-20}
-TARGETS=${FUZZ_TARGETS:-fuzz_engine fuzz_tls fuzz_h2 fuzz_proto fuzz_ipc}
+TARGETS=${FUZZ_TARGETS:-fuzz_engine fuzz_tls fuzz_h2 fuzz_dns fuzz_proto fuzz_ipc}
 OUT=tests/fuzz/bin
 sh tests/fuzz/build.sh >"$OUT.log" 2>&1
 rc=$?

@@ -160,7 +160,8 @@ if cc -D_GNU_SOURCE -I"$T_ROOT/client" -I"$T_ROOT/common" \
     -I"$T_ROOT/proto" -o "$helper" "$T_ROOT/tests/regress/010-cli-json.c" \
     "$T_ROOT/client/json.c" "$T_ROOT/client/doc.c" "$T_ROOT/client/text.c" \
     "$T_ROOT/client/fmt.c" "$T_ROOT/client/pick.c" \
-    "$T_ROOT/client/tlsline.c" "$T_ROOT/client/render.c" \
+    "$T_ROOT/client/tlsline.c" "$T_ROOT/client/dnsline.c" \
+    "$T_ROOT/client/render.c" \
     "$T_ROOT/client/text_replies.c" \
     "$T_ROOT/client/cmd.c" "$T_ROOT/client/client.c" \
     "$T_ROOT/common/esc.c" "$T_ROOT/common/log.c" "$T_ROOT/common/xmalloc.c" \
@@ -258,7 +259,7 @@ else
 fi
 got=$(t_json "$T_TMP/out" '"%s %s %s" % (d["htracr"], d["session"]["id"], sorted(k for k in d))')
 t_eq "$T_NAME/show/json-shape" \
-    "1 $NGID ['connections', 'htracr', 'servers', 'session', 'transactions']" \
+    "1 $NGID ['connections', 'dns', 'htracr', 'servers', 'session', 'transactions']" \
     "$got"
 got=$(t_json "$T_TMP/out" 'sorted(set(c["ip_version"] for c in d["connections"]))')
 t_eq "$T_NAME/show/json-ipv6" "[4, 6]" "$got"

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Builds and runs the engine's unit tests (test_engine.c, test_tls.c,
-# test_tlscrypt.c, test_tlsdec.c, test_h2.c and test_pair.c, against the
+# test_tlscrypt.c, test_tlsdec.c, test_h2.c, test_pair.c and test_dns.c,
+# against the
 # engine objects,
 # llhttp and the common helpers) and checks the engine against tshark's
 # view of the real captures in the corpus (corpus.py, through the drive
@@ -27,7 +28,7 @@ if ! make -s $OBJS >"$BIN/build.log" 2>&1; then
 	echo "FAIL: unit_build: engine objects did not build (see $BIN/build.log)"
 	exit 1
 fi
-for prog in test_engine test_tls test_tlscrypt test_tlsdec test_h2 test_pair \
+for prog in test_engine test_tls test_tlscrypt test_tlsdec test_h2 test_pair test_dns \
     drive; do
 	# shellcheck disable=SC2086
 	if ! $CC $FLAGS -o "$BIN/$prog" "tests/unit/$prog.c" $OBJS $LIBS \
@@ -44,6 +45,7 @@ rc=0
 "$BIN/test_tlsdec" || rc=1
 "$BIN/test_h2" || rc=1
 "$BIN/test_pair" || rc=1
+"$BIN/test_dns" || rc=1
 
 # The same cases again under AddressSanitizer and UBSan, one line.
 if command -v clang >/dev/null 2>&1; then
@@ -62,13 +64,14 @@ if command -v clang >/dev/null 2>&1; then
 	    xargs -P 2 -I{} sh -c 'clang $ASAN -c -o "$AOBJ/$(echo "{}" |
 	    tr / _).o" "{}"' >>"$BIN/build.log" 2>&1
 	for prog in test_engine test_tls test_tlscrypt test_tlsdec test_h2 \
-	    test_pair; do
+	    test_pair test_dns; do
 		case=unit_asan
 		[ "$prog" = test_tls ] && case=unit_asan_tls
 		[ "$prog" = test_tlscrypt ] && case=unit_asan_tlscrypt
 		[ "$prog" = test_tlsdec ] && case=unit_asan_tlsdec
 		[ "$prog" = test_h2 ] && case=unit_asan_h2
 		[ "$prog" = test_pair ] && case=unit_asan_pair
+		[ "$prog" = test_dns ] && case=unit_asan_dns
 		# shellcheck disable=SC2086
 		if ! clang $ASAN -o "$BIN/${prog}_asan" "tests/unit/$prog.c" \
 		    "$AOBJ"/*.o $LIBS >>"$BIN/build.log" 2>&1; then

@@ -1283,7 +1283,7 @@ test_brief(void)
 	static const char	*conn[] = { "type", "id", "client_addr",
 		"client_port", "server_addr", "server_port", "first_us",
 		"last_us", "rtt_us", "state", "flags", "c2s", "s2c",
-		"transactions", "tls", "h2", NULL };
+		"transactions", "dns", "tls", "h2", NULL };
 	static const char	*dir[] = { "packets", "payload_bytes",
 		"retransmits", "out_of_order", "dup_acks", "zero_windows",
 		NULL };

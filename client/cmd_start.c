@@ -24,8 +24,8 @@
 static int	 cmd_start_exec(struct cmd_ctx *, int, char **);
 
 const struct cmd_entry	cmd_start_entry = {
-	"start", "[--ports 80,8080] [--interface IFACE] [--keylog KEYS] "
-	"[--json]", CMD_JSON, cmd_start_exec
+	"start", "[--ports 80,8080] [--interface IFACE] [--dns | --no-dns] "
+	"[--keylog KEYS] [--json]", CMD_JSON, cmd_start_exec
 };
 
 /*
@@ -56,16 +56,18 @@ cmd_start_follow(struct client *c, struct keyfile *kf, uint64_t session)
 
 static int
 cmd_start_send(struct client *c, const char *ifname, const uint16_t *ports,
-    size_t nports, msgpack_object *res)
+    size_t nports, int dns, msgpack_object *res)
 {
 	msgpack_sbuffer	 sb;
 	msgpack_packer	 pk;
 	uint64_t	 id;
 
-	id = client_begin(c, &sb, &pk, PROTO_OP_START, 2);
+	id = client_begin(c, &sb, &pk, PROTO_OP_START, 3);
 	proto_pack_key(&pk, "interface");
 	proto_pack_str(&pk, ifname);
 	cmd_pack_ports(&pk, ports, nports);
+	proto_pack_key(&pk, "dns");
+	proto_pack_bool(&pk, dns);
 	if (client_send(c, &sb, NULL, 0) == -1)
 		return (-1);
 	return (client_read(c, id, NULL, res) == CLIENT_RESULT ? 0 : -1);
@@ -79,6 +81,8 @@ cmd_start_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		{ "interface", required_argument, NULL, 'i' },
 		{ "keylog", required_argument, NULL, 'k' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "dns", no_argument, NULL, 'd' },
+		{ "no-dns", no_argument, NULL, 'D' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct client	 c;
@@ -89,7 +93,7 @@ cmd_start_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	size_t		 nports = 1;
 	uint64_t	 session = 0;
 	const char	*ifname = "any";
-	int		 ch, rc = CMD_ERROR;
+	int		 ch, dns = 1, rc = CMD_ERROR;
 
 	optind = 0;
 	while ((ch = getopt_long(argc, argv, "p:i:", opts, NULL)) != -1) {
@@ -106,6 +110,10 @@ cmd_start_exec(struct cmd_ctx *ctx, int argc, char **argv)
 			break;
 		case 'j':
 			ctx->json = 1;
+			break;
+		case 'd':
+		case 'D':
+			dns = ch == 'd';
 			break;
 		default:
 			return (cmd_usage(ctx->entry));
@@ -125,7 +133,7 @@ cmd_start_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		keyfile_close(&kf);
 		return (CMD_ERROR);
 	}
-	if (cmd_start_send(&c, ifname, ports, nports, &res) == 0) {
+	if (cmd_start_send(&c, ifname, ports, nports, dns, &res) == 0) {
 		(void)proto_get_u64(&res, "session", &session);
 		if (ctx->json) {
 			json_write(stdout, &res);

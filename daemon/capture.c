@@ -168,12 +168,12 @@ capture_fail(int code, const char *fmt, ...)
 }
 
 static int
-capture_set_filter(const struct ipc_ports *p)
+capture_set_filter(const struct ipc_ports *p, int dns)
 {
 	struct bpf_program	 prog;
 	char			 filter[IPC_FILTER_MAX];
 
-	ipc_filter_string(p, filter, sizeof(filter));
+	ipc_filter_string(p, dns, filter, sizeof(filter));
 	if (pcap_compile(capture.pcap, &prog, filter, 1,
 	    PCAP_NETMASK_UNKNOWN) == -1) {
 		capture_fail(PROTO_ERR_CAPTURE, "filter \"%s\": %s", filter,
@@ -339,7 +339,7 @@ capture_start(const struct ipc_start *st)
 	if ((capture.pcap = capture_open(st->ifname)) == NULL)
 		return;
 	capture.linktype = pcap_datalink(capture.pcap);
-	if (capture_set_filter(&st->ports) == -1) {
+	if (capture_set_filter(&st->ports, st->dns) == -1) {
 		pcap_close(capture.pcap);
 		capture.pcap = NULL;
 		return;
@@ -361,7 +361,7 @@ capture_ports(const struct ipc_ports *p)
 		fatalx("analyzer sent ports while no capture runs");
 	if (!ipc_ports_valid(p))
 		fatalx("analyzer sent a malformed ports command");
-	if (capture_set_filter(p) == 0) {
+	if (capture_set_filter(p, capture.cur.dns) == 0) {
 		capture.cur.ports = *p;
 		capture_reply(IPC_PORTS_SET, NULL, 0);
 	}

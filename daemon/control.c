@@ -69,7 +69,8 @@ static const struct control_field control_f_keys[] = {
 	{ "session", CF_UINT, 0 }, { "keys", CF_BIN, 1 }, { "end", CF_BOOL, 0 },
 	{ NULL, 0, 0 } };
 static const struct control_field control_f_start[] = {
-	{ "interface", CF_STR, 0 }, { "ports", CF_ARRAY, 0 }, { NULL, 0, 0 } };
+	{ "interface", CF_STR, 0 }, { "ports", CF_ARRAY, 0 },
+	{ "dns", CF_BOOL, 0 }, { NULL, 0, 0 } };
 static const struct control_field control_f_ports[] = {
 	{ "ports", CF_ARRAY, 1 }, { NULL, 0, 0 } };
 
@@ -686,7 +687,7 @@ control_status(struct client *c, uint64_t id, const msgpack_object *req)
 #endif
 	TAILQ_FOREACH(ks, &analyzer.sessions, entry)
 		mem += session_memory(ks->s);
-	control_ok(&sb, &pk, id, 8);
+	control_ok(&sb, &pk, id, 9);
 	proto_pack_key(&pk, "capture");
 	if (analyzer.conf->no_capture)
 		msgpack_pack_false(&pk);
@@ -704,6 +705,13 @@ control_status(struct client *c, uint64_t id, const msgpack_object *req)
 		msgpack_pack_nil(&pk);
 	else
 		control_pack_ports(&pk, &analyzer.cstart.ports);
+	proto_pack_key(&pk, "dns");
+	if (idle)
+		msgpack_pack_nil(&pk);
+	else if (analyzer.cstart.dns)
+		msgpack_pack_true(&pk);
+	else
+		msgpack_pack_false(&pk);
 	proto_pack_key(&pk, "started_by");
 	if (idle)
 		msgpack_pack_nil(&pk);

@@ -190,11 +190,15 @@ ipc_ifname_valid(const char *name, size_t len)
 	return (1);
 }
 
-/* A start command: a NUL-terminated interface name and valid ports. */
+/*
+ * A start command: a NUL-terminated interface name, valid ports and a
+ * DNS switch that is 0 or 1.
+ */
 int
 ipc_start_valid(const struct ipc_start *st)
 {
-	if (memchr(st->ifname, '\0', sizeof(st->ifname)) == NULL)
+	if (memchr(st->ifname, '\0', sizeof(st->ifname)) == NULL ||
+	    st->dns > 1)
 		return (0);
 	return (ipc_ifname_valid(st->ifname, strlen(st->ifname)) &&
 	    ipc_ports_valid(&st->ports));
@@ -202,20 +206,22 @@ ipc_start_valid(const struct ipc_start *st)
 
 /*
  * "tcp and (port 80 or port 8080)", from ports ipc_ports_valid
- * accepted: with len IPC_FILTER_MAX it is never cut.
+ * accepted; with dns, "(that) or ((udp or tcp) and port 53)". With
+ * len IPC_FILTER_MAX it is never cut.
  */
 void
-ipc_filter_string(const struct ipc_ports *p, char *buf, size_t len)
+ipc_filter_string(const struct ipc_ports *p, int dns, char *buf, size_t len)
 {
 	size_t	 off;
 	uint32_t i;
 
-	off = (size_t)snprintf(buf, len, "tcp and (");
+	off = (size_t)snprintf(buf, len, "%stcp and (", dns ? "(" : "");
 	for (i = 0; i < p->nports && off < len; i++)
 		off += (size_t)snprintf(buf + off, len - off, "%sport %u",
 		    i > 0 ? " or " : "", (unsigned)p->ports[i]);
 	if (off < len)
-		snprintf(buf + off, len - off, ")");
+		snprintf(buf + off, len - off, "%s", dns ?
+		    ")) or ((udp or tcp) and port 53)" : ")");
 }
 
 /*

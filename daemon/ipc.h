@@ -41,8 +41,11 @@ enum ipc_type {
 /* Largest payload either side accepts; anything larger is fatal. */
 #define IPC_MAX_PAYLOAD		(PROTO_FRAMES_BATCH + 4096)
 
-/* "tcp and (port N or ...)" for PROTO_MAX_PORTS ports fits. */
-#define IPC_FILTER_MAX		(32 + PROTO_MAX_PORTS * 16)
+/*
+ * "(tcp and (port N or ...)) or ((udp or tcp) and port 53)" for
+ * PROTO_MAX_PORTS ports fits.
+ */
+#define IPC_FILTER_MAX		(64 + PROTO_MAX_PORTS * 16)
 
 struct ipc_ports {
 	uint32_t	 nports;
@@ -52,6 +55,7 @@ struct ipc_ports {
 struct ipc_start {
 	char		 ifname[PROTO_MAX_IFNAME + 1];	/* NUL-terminated */
 	struct ipc_ports ports;
+	uint32_t	 dns;		/* 1: DNS on port 53 too; 0 or 1 */
 };
 
 struct ipc_started {
@@ -99,7 +103,7 @@ size_t	 ipc_buf_pending(const struct ipc_buf *);
 int	 ipc_ports_valid(const struct ipc_ports *);
 int	 ipc_ifname_valid(const char *, size_t);
 int	 ipc_start_valid(const struct ipc_start *);
-void	 ipc_filter_string(const struct ipc_ports *, char *, size_t);
+void	 ipc_filter_string(const struct ipc_ports *, int, char *, size_t);
 
 /*
  * Reading the link: what each side accepts, checked before any of it

@@ -68,6 +68,10 @@ live_start(struct client *c, uint64_t id, const msgpack_object *req)
 		st.ports.nports = 1;
 		st.ports.ports[0] = 80;
 	}
+	st.dns = 1;
+	if ((o = proto_get(req, "dns")) != NULL &&
+	    o->type == MSGPACK_OBJECT_BOOLEAN)
+		st.dns = o->via.boolean;
 	if (analyzer_capture_cmd(IPC_CMD_START, &st, sizeof(st)) == -1) {
 		analyzer_error(c, id, PROTO_ERR_INTERNAL, "cannot reach the "
 		    "capture process");

@@ -15,11 +15,12 @@ libnghttp2-dev"
 # What the tests, the demo and the benchmark run: clang for the fuzzers
 # and sanitizer builds, real servers and clients (Apache and nghttp for
 # HTTP/2 in clear), tshark as the oracle,
-# groff and mandoc to check the man pages, Chromium for the HTML page.
+# groff and mandoc to check the man pages, Chromium for the HTML page,
+# dnsmasq (the binary alone, no service) as a real resolver.
 TEST="clang libclang-rt-14-dev tshark tcpdump nginx-light apache2-bin
 nghttp2-client curl wget
 iproute2 procps util-linux python3 jq hyperfine wrk mandoc groff systemd
-strace time ethtool openssl ca-certificates chromium"
+strace time ethtool openssl ca-certificates chromium dnsmasq-base"
 # Wanted as commands, not as these packages: a machine may have node and
 # npm from elsewhere, whose nodejs package conflicts with Debian's npm.
 CMDS="node:nodejs npm:npm"

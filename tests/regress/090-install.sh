@@ -104,7 +104,7 @@ if command -v bash >/dev/null 2>&1; then
 	t_eq "$T_NAME: complete a command after --socket PATH" "sessions " \
 	    "$(comp htracrctl --socket /tmp/x se)"
 	t_eq "$T_NAME: complete 'start --'" \
-	    "--help --interface --json --keylog --ports " \
+	    "--dns --help --interface --json --keylog --no-dns --ports " \
 	    "$(comp htracrctl start --)"
 	t_eq "$T_NAME: complete dump --format" \
 	    "har html json ndjson otlp pcap pcapng text " \

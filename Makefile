@@ -201,7 +201,8 @@ RENDER_O = $(B)/client/render.o $(B)/client/render_har.o \
 	   $(B)/client/waterfall_filter.o $(B)/client/waterfall_sum.o \
 	   $(B)/client/waterfall_h2.o \
 	   $(B)/client/explain.o $(B)/client/explain_out.o $(B)/client/json.o \
-	   $(B)/client/fmt.o $(B)/client/tlsline.o
+	   $(B)/client/fmt.o $(B)/client/tlsline.o $(B)/client/dnsline.o \
+	   $(B)/client/pick.o
 $(B)/client/render_html.o: client/timeline.html
 $(B)/docrender: tests/browser/docrender.c $(RENDER_O) $(COMMON_O)
 	$(CC) $(CPPFLAGS) -Itests/browser $(CFLAGS) $(WARN) $(HARDEN) \

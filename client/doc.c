@@ -123,6 +123,25 @@ doc_root(struct doc *d, const msgpack_object *session,
 	d->lookups = &kv[1 + DOC_DNS].val;
 }
 
+/* For each lookup, the first connection (in id order) tied to it. */
+static void
+doc_dns_first(struct doc *d)
+{
+	const msgpack_object	*c;
+	uint64_t		 id, l;
+	uint32_t		 i;
+
+	d->dns_first = xcalloc(d->ndns_by_id, sizeof(*d->dns_first));
+	for (i = 0; i < d->connections->via.array.size; i++) {
+		c = &d->connections->via.array.ptr[i];
+		if (proto_get_u64(c, "dns", &l) == -1 ||
+		    proto_get_u64(c, "id", &id) == -1 || l >= d->ndns_by_id)
+			continue;
+		if (d->dns_first[l] == 0 || id < d->dns_first[l])
+			d->dns_first[l] = id;
+	}
+}
+
 int
 doc_build(struct doc *d, msgpack_zone *zone, const msgpack_object **items,
     size_t n)
@@ -162,6 +181,7 @@ doc_build(struct doc *d, msgpack_zone *zone, const msgpack_object **items,
 	d->conn_by_id = doc_index(d->connections, &d->nconn_by_id);
 	d->txn_by_id = doc_index(d->transactions, &d->ntxn_by_id);
 	d->dns_by_id = doc_index(d->lookups, &d->ndns_by_id);
+	doc_dns_first(d);
 	return (0);
 }
 
@@ -297,9 +317,22 @@ doc_dns(const struct doc *d, uint64_t id)
 	return (doc_lookup(d->dns_by_id, d->ndns_by_id, id));
 }
 
+const msgpack_object *
+doc_conn_dns(const struct doc *d, const msgpack_object *c)
+{
+	uint64_t	 id, l;
+
+	if (c == NULL || proto_get_u64(c, "dns", &l) == -1 ||
+	    proto_get_u64(c, "id", &id) == -1 || l >= d->ndns_by_id ||
+	    d->dns_first[l] != id)
+		return (NULL);
+	return (doc_dns(d, l));
+}
+
 void
 doc_free(struct doc *d)
 {
+	free(d->dns_first);
 	free(d->dns_by_id);
 	free(d->server_by_id);
 	free(d->conn_by_id);

@@ -35,6 +35,7 @@ struct doc {
 	size_t			 ntxn_by_id;
 	const msgpack_object	**dns_by_id;
 	size_t			 ndns_by_id;
+	uint64_t		*dns_first;	/* by lookup id: first conn tied */
 };
 
 /* Lookups by id; NULL when out of range or absent. */
@@ -42,6 +43,12 @@ const msgpack_object	*doc_server(const struct doc *, uint64_t);
 const msgpack_object	*doc_conn(const struct doc *, uint64_t);
 const msgpack_object	*doc_txn(const struct doc *, uint64_t);
 const msgpack_object	*doc_dns(const struct doc *, uint64_t);
+/*
+ * The "dns" item of the lookup connection c is tied to, when c is the
+ * first connection tied to it (the one that waited for it); else NULL.
+ */
+const msgpack_object	*doc_conn_dns(const struct doc *,
+			    const msgpack_object *);
 
 struct client;
 

@@ -26,6 +26,7 @@ static const struct {
 	const char	*key;
 	const char	*name;
 } explain_causes[EXPLAIN_NCAUSES] = {
+	{ "dns", "DNS lookup" },
 	{ "tcp_handshake", "TCP handshake" },
 	{ "tls_handshake", "TLS handshake" },
 	{ "client_delay", "client delay" },
@@ -550,6 +551,28 @@ ex_receive(const msgpack_object *c, const msgpack_object *resp,
 	free(s);
 }
 
+/*
+ * A connection opened for the transaction after a lookup of its
+ * server's address: the total starts at the query; the lookup is DNS,
+ * its answer to the SYN the client's delay.
+ */
+static void
+ex_dns(const struct doc *d, const msgpack_object *c, struct explain *e,
+    int64_t *cur, int64_t syn)
+{
+	const msgpack_object	*l = doc_conn_dns(d, c);
+	int64_t			 q, r;
+
+	q = render_int(l, "query_us", -1);
+	r = render_int(l, "response_us", -1);
+	if (l == NULL || q < 0 || r < q || r > syn)
+		return;
+	e->dns = 1;
+	e->start_us = *cur = q;
+	ex_step(e, EXPLAIN_DNS, cur, r);
+	ex_step(e, EXPLAIN_CLIENT, cur, syn);
+}
+
 void
 explain_txn(const struct doc *d, const msgpack_object *t, struct explain *e)
 {
@@ -573,6 +596,8 @@ explain_txn(const struct doc *d, const msgpack_object *t, struct explain *e)
 	e->opened = render_int(t, "index", -1) == 0 && syn >= 0 && syn <= rs;
 	e->start_us = cur = e->opened ? syn : rs;
 	e->end_us = pe;
+	if (e->opened)
+		ex_dns(d, c, e, &cur, syn);
 	e->total_us = pe - e->start_us;
 	e->body_bytes = render_int(resp, "body_bytes", 0);
 	e->ok = 1;

@@ -19,6 +19,7 @@ struct doc;
 
 /* The causes, in the order they happen along a transaction. */
 enum explain_cause {
+	EXPLAIN_DNS,		/* the lookup of the server's address */
 	EXPLAIN_CONNECT,	/* TCP handshake of a connection opened for it */
 	EXPLAIN_TLS,		/* TLS handshake round trips */
 	EXPLAIN_CLIENT,		/* the client slow to start or to read */
@@ -46,6 +47,7 @@ struct explain {
 	int		 zero_windows;
 	int		 packets;	/* packet records were there */
 	int		 opened;	/* the connection was opened for it */
+	int		 dns;		/* its lookup was seen, from query_us */
 	int64_t		 body_bytes;
 	double		 rate;		/* body bytes per second, 0: unknown */
 };

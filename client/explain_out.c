@@ -225,6 +225,8 @@ ex_json_one(struct json_out *o, uint64_t id, const struct explain *e)
 		ex_json_i64(o, "body_bytes", e->body_bytes);
 		ex_json_key(o, "connection_opened", 1);
 		json_out_raw(o, e->opened ? "true" : "false", e->opened ? 4 : 5);
+		ex_json_key(o, "dns", 1);
+		json_out_raw(o, e->dns ? "true" : "false", e->dns ? 4 : 5);
 		ex_json_key(o, "packets", 1);
 		json_out_raw(o, e->packets ? "true" : "false",
 		    e->packets ? 4 : 5);

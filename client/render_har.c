@@ -314,14 +314,41 @@ render_har_total(const msgpack_object *tm, int64_t ssl)
 	return (total);
 }
 
+/*
+ * The lookup a connection opened for txn waited for: its time, and the
+ * time from its answer to the SYN as blocked; both -1 without one.
+ */
 static void
-render_har_timings(FILE *f, const msgpack_object *tm, int64_t ssl)
+render_har_dns(const struct doc *d, const msgpack_object *txn,
+    const msgpack_object *conn, int64_t *dns, int64_t *blocked)
+{
+	const msgpack_object	*l = doc_conn_dns(d, conn);
+	int64_t			 q, r, syn;
+
+	*dns = *blocked = -1;
+	q = render_int(l, "query_us", -1);
+	r = render_int(l, "response_us", -1);
+	syn = render_int(conn, "syn_us", -1);
+	if (l == NULL || render_int(txn, "index", -1) != 0 || q < 0 ||
+	    r < q || syn < r)
+		return;
+	*dns = r - q;
+	*blocked = syn - r;
+}
+
+static void
+render_har_timings(FILE *f, const msgpack_object *tm, int64_t ssl,
+    int64_t dns, int64_t blocked)
 {
 	const char	*names[] = { "connect", "send", "wait", "receive" };
 	int64_t		 v;
 	size_t		 i;
 
-	fputs("\"timings\":{\"blocked\":-1,\"dns\":-1,\"ssl\":", f);
+	fputs("\"timings\":{\"blocked\":", f);
+	render_har_ms(f, blocked);
+	fputs(",\"dns\":", f);
+	render_har_ms(f, dns);
+	fputs(",\"ssl\":", f);
 	render_har_ms(f, ssl);
 	for (i = 0; i < 4; i++) {
 		v = render_int(tm, render_har_tkeys[i], -1);
@@ -340,23 +367,28 @@ render_har_entry(FILE *f, const struct doc *d, const msgpack_object *txn,
 	const msgpack_object	*req, *resp, *conn, *tm;
 	const char		*addr;
 	size_t			 alen;
-	int64_t			 start, connect, total, ssl;
+	int64_t			 start, connect, total, ssl, dns, blocked;
 
 	req = proto_get(txn, "request");
 	resp = proto_get(txn, "response");
 	tm = proto_get(txn, "timings");
 	conn = doc_conn(d, (uint64_t)render_int(txn, "connection", 0));
 	ssl = render_har_ssl(txn, conn);
+	render_har_dns(d, txn, conn, &dns, &blocked);
 
 	start = render_int(req, "start_us", render_int(resp, "start_us", 0));
 	if ((connect = render_int(tm, "connect_us", -1)) > 0)
 		start -= connect;
 	if (ssl > 0)
 		start -= ssl;
+	if (dns >= 0)
+		start -= dns + blocked;
 	fprintf(f, "{\"pageref\":\"session_%llu\",\"startedDateTime\":",
 	    (unsigned long long)session);
 	render_har_time(f, start);
 	total = render_har_total(tm, ssl);
+	if (dns >= 0)
+		total += dns + blocked;
 	fputs(",\"time\":", f);
 	render_har_ms(f, total);
 	fputc(',', f);
@@ -364,7 +396,7 @@ render_har_entry(FILE *f, const struct doc *d, const msgpack_object *txn,
 	fputc(',', f);
 	render_har_response(f, resp, render_bool(txn, "response_lost"));
 	fputs(",\"cache\":{},", f);
-	render_har_timings(f, tm, ssl);
+	render_har_timings(f, tm, ssl, dns, blocked);
 	if ((addr = render_str(conn, "server_addr", &alen)) != NULL) {
 		fputs(",\"serverIPAddress\":", f);
 		render_json_str(f, addr, alen);

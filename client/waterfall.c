@@ -21,6 +21,7 @@
 
 #include <msgpack.h>
 
+#include "dnsline.h"
 #include "doc.h"
 #include "esc.h"
 #include "fmt.h"
@@ -179,13 +180,17 @@ wf_span(const struct doc *d, int64_t *t0, int64_t *t1)
 {
 	const msgpack_object	*cs = d->connections;
 	uint32_t		 i;
-	int64_t			 a, b;
+	int64_t			 a, b, q;
 
 	*t0 = INT64_MAX;
 	*t1 = INT64_MIN;
 	for (i = 0; i < render_count(cs); i++) {
 		a = render_int(&cs->via.array.ptr[i], "first_us", -1);
 		b = render_int(&cs->via.array.ptr[i], "last_us", -1);
+		q = render_int(doc_conn_dns(d, &cs->via.array.ptr[i]),
+		    "query_us", -1);
+		if (q >= 0 && (a < 0 || q < a))
+			a = q;
 		if (a >= 0 && a < *t0)
 			*t0 = a;
 		if (b > *t1)
@@ -353,6 +358,7 @@ wf_legend(const struct wf *w)
 			    wf_states[i].mark, wf_c(w, C_RESET),
 			    wf_states[i].name);
 	fprintf(w->f, " %st%s tls handshake", wf_c(w, C_GREEN), wf_c(w, C_RESET));
+	fprintf(w->f, " %sn%s dns lookup", wf_c(w, C_MAGENTA), wf_c(w, C_RESET));
 	fprintf(w->f, "\ntransactions: %sc%s connect %s>%s send %s-%s wait "
 	    "%s#%s receive\n\n", wf_c(w, C_GREEN), wf_c(w, C_RESET),
 	    wf_c(w, C_DIM), wf_c(w, C_RESET), wf_c(w, C_YELLOW),
@@ -683,6 +689,28 @@ wf_conn_head(const struct wf *w, const msgpack_object *c, char *marks,
 	wf_chart(w, marks, colors);
 }
 
+/* The lookup a connection waited for: its name, type, time and bar. */
+static void
+wf_dns_line(const struct wf *w, const msgpack_object *c, char *marks,
+    const char **colors)
+{
+	const msgpack_object	*l = doc_conn_dns(w->d, c);
+	char			 q[DNSLINE_LEN], lab[160], d[32];
+	int64_t			 a, b;
+
+	if (l == NULL)
+		return;
+	a = render_int(l, "query_us", -1);
+	b = render_int(l, "response_us", -1);
+	snprintf(lab, sizeof(lab), "    dns %s %s", dnsline_query(q, sizeof(q),
+	    l), a >= 0 && b >= a ? wf_dur(d, sizeof(d), b - a) : "unanswered");
+	wf_pad(w, lab, w->label);
+	wf_clear(w, marks, colors);
+	if (a >= 0 && b >= a)
+		wf_fill(w, marks, colors, a, b + 1, 'n', wf_c(w, C_MAGENTA));
+	wf_chart(w, marks, colors);
+}
+
 static void
 wf_conn_block(const struct wf *w, const msgpack_object *c,
     struct wf_sum *srv, struct wf_sum *all)
@@ -698,6 +726,7 @@ wf_conn_block(const struct wf *w, const msgpack_object *c,
 	colors = xcalloc(w->cols, sizeof(*colors));
 	prio = xcalloc(w->cols, sizeof(*prio));
 	wf_conn_head(w, c, marks, colors);
+	wf_dns_line(w, c, marks, colors);
 	wf_tls_lines(w, c, 0);
 	wf_h2_lines(w, c);
 	wf_clear(w, marks, colors);

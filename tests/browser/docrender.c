@@ -45,9 +45,37 @@ doc_txn(const struct doc *d, uint64_t id)
 	return (id < d->ntxn_by_id ? d->txn_by_id[id] : NULL);
 }
 
+const msgpack_object *
+doc_dns(const struct doc *d, uint64_t id)
+{
+	return (id < d->ndns_by_id ? d->dns_by_id[id] : NULL);
+}
+
+/* As doc.c's, by a walk of the connections instead of a table. */
+const msgpack_object *
+doc_conn_dns(const struct doc *d, const msgpack_object *c)
+{
+	const msgpack_object	*o;
+	uint64_t		 id, l, oid, ol;
+	uint32_t		 i;
+
+	if (c == NULL || proto_get_u64(c, "dns", &l) == -1 ||
+	    proto_get_u64(c, "id", &id) == -1)
+		return (NULL);
+	for (i = 0; d->connections != NULL &&
+	    i < d->connections->via.array.size; i++) {
+		o = &d->connections->via.array.ptr[i];
+		if (proto_get_u64(o, "dns", &ol) == 0 && ol == l &&
+		    proto_get_u64(o, "id", &oid) == 0 && oid < id)
+			return (NULL);
+	}
+	return (doc_dns(d, l));
+}
+
 void
 doc_free(struct doc *d)
 {
+	free(d->dns_by_id);
 	free(d->server_by_id);
 	free(d->conn_by_id);
 	free(d->txn_by_id);
@@ -115,6 +143,8 @@ docrender_load(struct doc *d, const char *path)
 	d->server_by_id = docrender_index(d->servers, &d->nserver_by_id);
 	d->conn_by_id = docrender_index(d->connections, &d->nconn_by_id);
 	d->txn_by_id = docrender_index(d->transactions, &d->ntxn_by_id);
+	d->lookups = docrender_array(&d->root, "dns");
+	d->dns_by_id = docrender_index(d->lookups, &d->ndns_by_id);
 	return (buf);
 }
 

@@ -7,7 +7,9 @@
 # TCP. Each lookup's name, type, rcode, answers, TTL and time are held
 # against tshark's dns fields on the dump; each HTTP connection is tied
 # to the lookup that gave its address; the file analyzed offline says
-# the same; --no-dns captures none. Needs root and ip netns.
+# the same; --no-dns captures none. The waterfall, explain and HAR show
+# the lookup each connection waited for, with its time. Needs root and
+# ip netns.
 . "$(dirname "$0")/lib.sh"
 
 t_need_bins
@@ -192,6 +194,51 @@ grep -q "DNS LOOKUPS" "$T_TMP/live.txt" &&
     grep -q "www.$DOM A -> $SRV (ttl 300)" "$T_TMP/live.txt" &&
     t_pass "$T_NAME-text-table" ||
     t_fail "$T_NAME-text-table" "$(grep -A3 'DNS LOOKUPS' "$T_TMP/live.txt" | paste -sd'|')"
+
+# --- the waterfall, explain, HAR and the page show the lookup waited for ---
+ctl show --width 160 >"$T_TMP/wf.txt" 2>&1
+if grep -q "^    dns www.$DOM A [0-9]" "$T_TMP/wf.txt" &&
+    grep -q "^    dns alias.$DOM A [0-9]" "$T_TMP/wf.txt"; then
+	t_pass "$T_NAME-waterfall-dns"
+else
+	t_fail "$T_NAME-waterfall-dns" "$(grep -n 'dns\|#[12] ' "$T_TMP/wf.txt" | head -n 4 | paste -sd'|')"
+fi
+ctl explain --json >"$T_TMP/explain.json" 2>&1
+t_eq "$T_NAME-explain-dns" "ok ok" "$(python3 - "$T_TMP/live.json" "$T_TMP/explain.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1])); x = json.load(open(sys.argv[2]))
+look = {l["id"]: l for l in d["dns"]}
+conn = {c["id"]: c for c in d["connections"]}
+out = []
+for e in x["transactions"]:
+	t = [t for t in d["transactions"] if t["id"] == e["id"]][0]
+	l = look[conn[t["connection"]]["dns"]]
+	c = e["causes"]
+	ok = (e["dns"] and c["dns_us"] == l["time_us"] and e["start_us"] == l["query_us"]
+	    and sum(c.values()) == e["total_us"])
+	out.append("ok" if ok else "txn %d: dns %s want %s, start %s want %s, sum %d total %d" % (
+	    e["id"], c["dns_us"], l["time_us"], e["start_us"], l["query_us"], sum(c.values()), e["total_us"]))
+print(" ".join(out))
+PY
+)"
+ctl dump --format har -o "$T_TMP/s.har" >/dev/null 2>&1
+t_eq "$T_NAME-har-dns" "ok ok" "$(python3 - "$T_TMP/live.json" "$T_TMP/s.har" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1])); h = json.load(open(sys.argv[2]))
+look = {l["id"]: l for l in d["dns"]}
+conn = {c["id"]: c for c in d["connections"]}
+out = []
+for e in h["log"]["entries"]:
+	c = conn[int(e["connection"])]
+	l = look[c["dns"]]
+	tm = e["timings"]
+	want_blocked = (c["syn_us"] - l["response_us"]) / 1000
+	ok = (abs(tm["dns"] * 1000 - l["time_us"]) <= 1 and abs(tm["blocked"] - want_blocked) <= 0.001
+	    and abs(e["time"] - sum(v for k, v in tm.items() if v > 0 and k != "ssl")) <= 0.01)
+	out.append("ok" if ok else "entry %s: %s, lookup %s us" % (e["connection"], tm, l["time_us"]))
+print(" ".join(out))
+PY
+)"
 
 # --- the same file analyzed offline sees the same lookups ---
 "$HTRACRCTL" analyze --json "$T_TMP/live.pcap" >"$T_TMP/file.json" 2>&1

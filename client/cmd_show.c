@@ -29,6 +29,7 @@ const struct cmd_entry	cmd_show_entry = {
 	"show", "[SESSION] [--waterfall | --table] [--packets] [--json] [--scale MS] "
 	"[--from MS] [--to MS] [--width N] [--host NAME] [--status 5xx,404] "
 	"[--method M] [--min-wait MS] [--hide-server LIST] [--hide-conn LIST] "
+	"[--layers LIST] "
 	"[--txn ID | --conn ID] [--format FORMAT]", CMD_JSON,
 	cmd_show_exec
 };
@@ -128,6 +129,13 @@ cmd_show_wf_option(struct show *s, int ch, const char *arg)
 		}
 		s->wf.hide_conns = arg;
 		return (0);
+	case 'L':
+		if (waterfall_layers(arg, &s->wf.layers) == -1) {
+			log_warnx("bad layers '%s': a list of packets, states, "
+			    "txn, tls and dns", arg);
+			return (-1);
+		}
+		return (0);
 	case 's':
 		if (waterfall_status_ok(arg) == -1) {
 			log_warnx("bad status '%s': such as 404, 5xx or 4xx,5xx",
@@ -158,6 +166,7 @@ cmd_show_options(struct cmd_ctx *ctx, struct show *s, int argc, char **argv)
 		{ "min-wait", required_argument, NULL, 'm' },
 		{ "hide-server", required_argument, NULL, 'X' },
 		{ "hide-conn", required_argument, NULL, 'Y' },
+		{ "layers", required_argument, NULL, 'L' },
 		{ "txn", required_argument, NULL, 'T' },
 		{ "conn", required_argument, NULL, 'C' },
 		{ "format", required_argument, NULL, 'F' },

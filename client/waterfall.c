@@ -127,6 +127,7 @@ waterfall_opts_init(struct waterfall_opts *o)
 	o->from_us = -1;
 	o->to_us = -1;
 	o->min_wait_us = -1;
+	o->layers = WATERFALL_L_ALL;
 }
 
 static int
@@ -684,8 +685,10 @@ wf_conn_head(const struct wf *w, const msgpack_object *c, char *marks,
 	    wf_field(st, sizeof(st), c, "state"));
 	wf_pad(w, lab, w->label);
 	wf_clear(w, marks, colors);
-	wf_state_bar(w, c, marks, colors);
-	wf_tls_bar(w, c, marks, colors);
+	if (w->o->layers & WATERFALL_L_STATES)
+		wf_state_bar(w, c, marks, colors);
+	if (w->o->layers & WATERFALL_L_TLS)
+		wf_tls_bar(w, c, marks, colors);
 	wf_chart(w, marks, colors);
 }
 
@@ -698,7 +701,7 @@ wf_dns_line(const struct wf *w, const msgpack_object *c, char *marks,
 	char			 q[DNSLINE_LEN], lab[160], d[32];
 	int64_t			 a, b;
 
-	if (l == NULL)
+	if (l == NULL || !(w->o->layers & WATERFALL_L_DNS))
 		return;
 	a = render_int(l, "query_us", -1);
 	b = render_int(l, "response_us", -1);
@@ -727,10 +730,12 @@ wf_conn_block(const struct wf *w, const msgpack_object *c,
 	prio = xcalloc(w->cols, sizeof(*prio));
 	wf_conn_head(w, c, marks, colors);
 	wf_dns_line(w, c, marks, colors);
-	wf_tls_lines(w, c, 0);
+	if (w->o->layers & WATERFALL_L_TLS)
+		wf_tls_lines(w, c, 0);
 	wf_h2_lines(w, c);
 	wf_clear(w, marks, colors);
-	if ((n = wf_packet_marks(w, c, marks, colors, prio)) > 0) {
+	if ((w->o->layers & WATERFALL_L_PACKETS) &&
+	    (n = wf_packet_marks(w, c, marks, colors, prio)) > 0) {
 		snprintf(lab, sizeof(lab), "    %u packets", n);
 		wf_pad(w, lab, w->label);
 		wf_chart(w, marks, colors);
@@ -745,9 +750,11 @@ wf_conn_block(const struct wf *w, const msgpack_object *c,
 		    (t = doc_txn(w->d, id->via.u64)) == NULL ||
 		    !wf_txn_ok(w, t))
 			continue;
-		wf_txn_line(w, t, marks, colors);
-		wf_txn_detail(w, t);
-		wf_txn_notes(w, t);
+		if (w->o->layers & WATERFALL_L_TXN) {
+			wf_txn_line(w, t, marks, colors);
+			wf_txn_detail(w, t);
+			wf_txn_notes(w, t);
+		}
 		wf_sum_txn(srv, t);
 		wf_sum_txn(all, t);
 	}

@@ -24,7 +24,16 @@ struct waterfall_opts {
 	int64_t		 min_wait_us;	/* --min-wait; -1: none */
 	const char	*hide_servers;	/* --hide-server: ids, names, addresses */
 	const char	*hide_conns;	/* --hide-conn: connection ids */
+	int		 layers;	/* --layers: WATERFALL_L_* drawn */
 };
+
+/* What the waterfall draws (--layers); all by default. */
+#define WATERFALL_L_PACKETS	0x01	/* a connection's packet line */
+#define WATERFALL_L_STATES	0x02	/* its states on its bar */
+#define WATERFALL_L_TXN		0x04	/* transactions, their lines */
+#define WATERFALL_L_TLS		0x08	/* the TLS handshake and lines */
+#define WATERFALL_L_DNS		0x10	/* the lookup it waited for */
+#define WATERFALL_L_ALL		0x1f
 
 /* A message body fetched with the body op (PROTOCOL.md 103). */
 struct waterfall_body {
@@ -41,6 +50,11 @@ int	 waterfall_status_ok(const char *);
  * list; -1 if an item is empty or, for connections, not a number.
  */
 int	 waterfall_hide_ok(const char *, int);
+/*
+ * Parses a --layers list (packets, states, txn, tls, dns) into
+ * WATERFALL_L_* bits; -1 on an unknown or empty name.
+ */
+int	 waterfall_layers(const char *, int *);
 
 /* Each returns 0, -1 if writing failed, 1 if the id does not exist. */
 int	 waterfall_render(FILE *, const struct doc *,

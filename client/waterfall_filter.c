@@ -133,6 +133,36 @@ wf_hide_match(const char *list, const msgpack_object *item, int names)
 }
 
 int
+waterfall_layers(const char *arg, int *layers)
+{
+	static const struct {
+		const char	*name;
+		int		 bit;
+	} names[] = {
+		{ "packets", WATERFALL_L_PACKETS }, { "states", WATERFALL_L_STATES },
+		{ "txn", WATERFALL_L_TXN }, { "transactions", WATERFALL_L_TXN },
+		{ "tls", WATERFALL_L_TLS }, { "dns", WATERFALL_L_DNS },
+	};
+	const char	*p = arg, *end;
+	size_t		 i, len;
+
+	*layers = 0;
+	do {
+		end = strchr(p, ',');
+		len = end != NULL ? (size_t)(end - p) : strlen(p);
+		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+			if (strlen(names[i].name) == len &&
+			    strncmp(names[i].name, p, len) == 0)
+				break;
+		if (i == sizeof(names) / sizeof(names[0]))
+			return (-1);
+		*layers |= names[i].bit;
+		p = end + 1;
+	} while (end != NULL);
+	return (0);
+}
+
+int
 waterfall_hide_ok(const char *list, int names)
 {
 	const char	*p = list, *comma;

@@ -12,6 +12,10 @@
 //   node timeline.js why PAGE TARGET WORD...
 //       clicks the bar of the transaction whose target holds TARGET:
 //       the inspector's "why" verdict must hold every WORD
+//   node timeline.js layers PAGE LAYER...
+//       each LAYER (packets, states, txn, tls, dns) must be drawn; each
+//       layer's checkbox takes it, and only it, off the timeline and
+//       brings it back
 //   node timeline.js hide PAGE
 //       hides a connection, then a server, by clicking their rows' hide
 //       marks, and brings them back with the buttons beside the list
@@ -147,6 +151,24 @@ async function tlsPage(pagePath, words) {
 	await close(o);
 }
 
+/* Each layer's checkbox: off takes only it off the timeline, on brings it back. */
+async function layersPage(pagePath, want) {
+	const o = await open(pagePath), page = o.page;
+	const all = await page.evaluate(() => window.htracr.drawn());
+	for (const k of want) check("html-layer-" + k + "-drawn", all[k] > 0, JSON.stringify(all));
+	for (const k of Object.keys(all)) {
+		await page.click("#layer-" + k);
+		const off = await page.evaluate(() => window.htracr.drawn());
+		const rest = Object.keys(all).every((j) => j === k || off[j] === all[j]);
+		check("html-layer-" + k + "-off", off[k] === 0 && rest, JSON.stringify({ all, off }));
+		await page.click("#layer-" + k);
+		const on = await page.evaluate(() => window.htracr.drawn());
+		check("html-layer-" + k + "-on", on[k] === all[k], JSON.stringify({ all, on }));
+	}
+	check("html-layers-no-console-errors", o.seen.errors.length === 0, JSON.stringify(o.seen.errors.slice(0, 3)));
+	await close(o);
+}
+
 /* Rows on the timeline and the transaction count beside the list. */
 async function counts(page) {
 	await page.fill("#filter", "");
@@ -234,6 +256,7 @@ async function whyPage(pagePath, target, words) {
 		if (process.argv[2] === "check") await checkPage(process.argv[3], process.argv[4], process.argv[5]);
 		else if (process.argv[2] === "tls") await tlsPage(process.argv[3], process.argv.slice(4));
 		else if (process.argv[2] === "hide") await hidePage(process.argv[3]);
+		else if (process.argv[2] === "layers") await layersPage(process.argv[3], process.argv.slice(4));
 		else if (process.argv[2] === "why") await whyPage(process.argv[3], process.argv[4], process.argv.slice(5));
 		else await perfPage(process.argv[3]);
 	} catch (e) {

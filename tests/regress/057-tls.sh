@@ -141,6 +141,12 @@ if [ -x "${CHROMIUM:-/usr/bin/chromium}" ] && b_node_modules; then
 	cat "$T_TMP/b.out"
 	grep -q '^FAIL' "$T_TMP/b.out" && T_FAILED=1
 	grep -q '^PASS' "$T_TMP/b.out" || t_fail "$T_NAME/html_browser" "no result from the browser"
+	# The TLS layer's checkbox takes the handshakes off and back.
+	timeout 120 node "$T_ROOT/tests/browser/timeline.js" layers "$T_TMP/tls.html" \
+	    tls states | sed "s#^\(PASS\|FAIL\): #\1: $T_NAME/#" >"$T_TMP/l.out" 2>&1
+	cat "$T_TMP/l.out"
+	grep -q '^FAIL' "$T_TMP/l.out" && T_FAILED=1
+	grep -q '^PASS' "$T_TMP/l.out" || t_fail "$T_NAME/html_layers" "no result from the browser"
 else
 	t_skip "$T_NAME/html_browser" "no chromium, or no npm packages: $(tail -n 1 "$T_TMP/npm.log" 2>/dev/null)"
 fi

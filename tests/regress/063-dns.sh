@@ -11,6 +11,7 @@
 # the lookup each connection waited for, with its time. Needs root and
 # ip netns.
 . "$(dirname "$0")/lib.sh"
+. "$T_ROOT/tests/browser/prep.sh"
 
 t_need_bins
 t_need_netns
@@ -239,6 +240,40 @@ for e in h["log"]["entries"]:
 print(" ".join(out))
 PY
 )"
+
+# --- layers: the waterfall draws only those asked for ---
+ctl show --width 160 --layers txn >"$T_TMP/l-txn.txt" 2>&1
+ctl show --width 160 --layers dns,states >"$T_TMP/l-dns.txt" 2>&1
+if grep -q "GET /index.html" "$T_TMP/l-txn.txt" &&
+    ! grep -q "^    dns \|^    [0-9]* packets" "$T_TMP/l-txn.txt"; then
+	t_pass "$T_NAME-layers-txn"
+else
+	t_fail "$T_NAME-layers-txn" "$(sed -n '8,14p' "$T_TMP/l-txn.txt" | paste -sd'|')"
+fi
+if grep -q "^    dns www.$DOM A " "$T_TMP/l-dns.txt" &&
+    grep -q "^  #1 .*=" "$T_TMP/l-dns.txt" &&
+    ! grep -q "GET /\|^    [0-9]* packets" "$T_TMP/l-dns.txt"; then
+	t_pass "$T_NAME-layers-dns-states"
+else
+	t_fail "$T_NAME-layers-dns-states" "$(sed -n '8,14p' "$T_TMP/l-dns.txt" | paste -sd'|')"
+fi
+ctl show --layers txn,nope >"$T_TMP/l-bad.txt" 2>&1
+t_eq "$T_NAME-layers-bad" "2 1" "$? $(grep -c "bad layers 'txn,nope'" "$T_TMP/l-bad.txt")"
+
+# --- the HTML page: each layer's checkbox in chromium ---
+ctl dump --format html --packets -o "$T_TMP/live.html" >/dev/null 2>&1
+CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
+export CHROMIUM
+if [ -x "$CHROMIUM" ] && b_node_modules; then
+	timeout 180 node "$B_DIR/timeline.js" layers "$T_TMP/live.html" \
+	    packets states txn dns >"$T_TMP/layers.out" 2>&1
+	rc=$?
+	sed "s#^\(PASS\|FAIL\|SKIP\): #\1: $T_NAME/#" "$T_TMP/layers.out"
+	grep -q '^FAIL' "$T_TMP/layers.out" && T_FAILED=1
+	[ $rc -eq 0 ] || t_fail "$T_NAME/layers-browser" "node exited $rc: $(tail -n 1 "$T_TMP/layers.out")"
+else
+	t_skip "$T_NAME/layers-browser" "no chromium or npm packages: $(tail -n 1 "$T_TMP/npm.log" 2>/dev/null)"
+fi
 
 # --- the same file analyzed offline sees the same lookups ---
 "$HTRACRCTL" analyze --json "$T_TMP/live.pcap" >"$T_TMP/file.json" 2>&1

@@ -16,6 +16,9 @@
 //       each LAYER (packets, states, txn, tls, dns) must be drawn; each
 //       layer's checkbox takes it, and only it, off the timeline and
 //       brings it back
+//   node timeline.js print PAGE OUT.pdf
+//       prints the page to OUT.pdf with chromium's PDF printing (A4
+//       landscape, as its print stylesheet asks); the caller reads it
 //   node timeline.js hide PAGE
 //       hides a connection, then a server, by clicking their rows' hide
 //       marks, and brings them back with the buttons beside the list
@@ -169,6 +172,24 @@ async function layersPage(pagePath, want) {
 	await close(o);
 }
 
+/* Chromium's own printing of the page, with the page's print stylesheet. */
+async function printPage(pagePath, out) {
+	const o = await open(pagePath), page = o.page;
+	await page.emulateMedia({ media: "print" });
+	const shown = await page.evaluate(() => ({
+		rows: document.querySelectorAll("#print .prow").length,
+		conns: window.htracr.data.connections.length,
+		controls: ["toolbar", "listwrap", "main"].filter((id) =>
+			getComputedStyle(document.getElementById(id)).display !== "none")
+	}));
+	check("html-print-one-row-per-connection", shown.rows === shown.conns && shown.rows > 0,
+		shown.rows + " rows for " + shown.conns + " connections");
+	check("html-print-no-controls", shown.controls.length === 0, "shown: " + shown.controls.join(", "));
+	await page.pdf({ path: out, preferCSSPageSize: true, printBackground: true });
+	check("html-print-no-console-errors", o.seen.errors.length === 0, JSON.stringify(o.seen.errors.slice(0, 3)));
+	await close(o);
+}
+
 /* Rows on the timeline and the transaction count beside the list. */
 async function counts(page) {
 	await page.fill("#filter", "");
@@ -256,6 +277,7 @@ async function whyPage(pagePath, target, words) {
 		if (process.argv[2] === "check") await checkPage(process.argv[3], process.argv[4], process.argv[5]);
 		else if (process.argv[2] === "tls") await tlsPage(process.argv[3], process.argv.slice(4));
 		else if (process.argv[2] === "hide") await hidePage(process.argv[3]);
+		else if (process.argv[2] === "print") await printPage(process.argv[3], process.argv[4]);
 		else if (process.argv[2] === "layers") await layersPage(process.argv[3], process.argv.slice(4));
 		else if (process.argv[2] === "why") await whyPage(process.argv[3], process.argv[4], process.argv.slice(5));
 		else await perfPage(process.argv[3]);

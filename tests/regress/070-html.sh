@@ -7,7 +7,10 @@
 # the keyboard moves the selection and zooms; a click on a row's hide
 # mark takes a connection or a server out of the timeline and the list,
 # and the buttons bring them back. Saves the screenshot
-# tests/browser/out/timeline.png. A 10,000-transaction capture is loaded
+# tests/browser/out/timeline.png. Chromium prints the capture's page
+# to PDF with its print stylesheet: pages, a target as text, one
+# connection per row and none of the controls (pdftotext, pdfinfo).
+# A 10,000-transaction capture is loaded
 # and scrolled; its times are reported, not asserted.
 . "$(dirname "$0")/lib.sh"
 . "$T_ROOT/tests/browser/prep.sh"
@@ -44,6 +47,38 @@ hide() {
 	fi
 }
 
+# $1 prefix, $2 page, $3 expectations: chromium prints it to PDF; the
+# PDF has pages, a short target of the capture as text, and none of the
+# page's controls.
+print_check() {
+	timeout 180 node "$TIMELINE" print "$2" "$T_TMP/print.pdf" >"$T_TMP/pr.out" 2>&1
+	rc=$?
+	sed "s#^\(PASS\|FAIL\|SKIP\): #\1: $1/#" "$T_TMP/pr.out"
+	grep -q '^FAIL' "$T_TMP/pr.out" && T_FAILED=1
+	if [ "$rc" -ne 0 ]; then
+		t_fail "$1/print-browser" "node exited $rc: $(tail -n 1 "$T_TMP/pr.out")"
+		return
+	fi
+	if ! command -v pdftotext >/dev/null 2>&1; then
+		t_skip "$1/print-pdf" "pdftotext is not installed (poppler-utils)"
+		return
+	fi
+	pages=$(pdfinfo "$T_TMP/print.pdf" 2>/dev/null | sed -n 's/^Pages: *//p')
+	[ "${pages:-0}" -gt 0 ] && t_pass "$1/print-pages" ||
+	    t_fail "$1/print-pages" "pdfinfo says '${pages:-nothing}'"
+	pdftotext -layout "$T_TMP/print.pdf" "$T_TMP/print.txt"
+	want=$(python3 -c 'import json, sys
+t = [x for x in json.load(open(sys.argv[1]))["targets"] if 4 < len(x) < 30]
+print(t[0] if t else "")' "$3")
+	if [ -n "$want" ] && grep -qF "GET $want 200" "$T_TMP/print.txt"; then
+		t_pass "$1/print-has-target"
+	else
+		t_fail "$1/print-has-target" "no 'GET $want 200' in the PDF's text"
+	fi
+	ctl=$(grep -oiE 'zoom|filter|show all|packets|states' "$T_TMP/print.txt" | sort -u | paste -sd,)
+	t_eq "$1/print-no-controls" "" "$ctl"
+}
+
 # The hostile document: the page must keep its markup its own.
 python3 "$B_DIR/mkdoc.py" sample "$T_TMP/s.mp" "$T_TMP/s.json"
 "$DOCRENDER" html "$T_TMP/s.mp" >"$T_TMP/s.html"
@@ -76,6 +111,7 @@ print(json.dumps({"targets": t, "click": t[len(t) // 2]}))' >"$T_TMP/bro.expect"
 		browse "$T_NAME/bro.org" "$T_TMP/bro.html" "$T_TMP/bro.expect" \
 		    "$B_DIR/out/timeline.png"
 		hide "$T_NAME/bro.org" "$T_TMP/bro.html"
+		print_check "$T_NAME/bro.org" "$T_TMP/bro.html" "$T_TMP/bro.expect"
 	else
 		t_fail "$T_NAME/bro.org/analyze" "$(head -n 1 "$T_TMP/bro.err")"
 	fi

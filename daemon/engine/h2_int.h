@@ -107,6 +107,8 @@ struct h2_stream {
 	struct txn	*txn;
 	struct body_dec	 body[2];
 	uint8_t		 ended[2];	/* END_STREAM seen, by direction */
+	uint8_t		 cancelled;	/* the client reset it; the server's
+					   frames on their way still count */
 	int64_t		 win[2];	/* send windows, by sender */
 	uint64_t	 stall_since[2];
 };

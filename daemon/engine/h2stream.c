@@ -99,12 +99,45 @@ h2stream_closed(const struct h2_conn *hc, uint32_t id)
 	return (id <= hc->last_sid[(id & 1) ? 0 : 1]);
 }
 
+/* The stream is over: its transaction is reported, its state freed. */
+static void
+h2stream_close(struct h2_conn *hc, struct h2_stream *st)
+{
+	size_t	 i;
+
+	body_stop(hc->s, &st->body[0]);
+	body_stop(hc->s, &st->body[1]);
+	session_txn_done(hc->s, st->txn);
+	for (i = 0; i < hc->nst; i++)
+		if (hc->st[i] == st) {
+			hc->st[i] = hc->st[--hc->nst];
+			break;
+		}
+	session_uncharge(hc->s, sizeof(*st));
+	free(st);
+}
+
+/* Room for a stream: those the client reset wait no longer. */
+static void
+h2stream_room(struct h2_conn *hc)
+{
+	size_t	 i = 0;
+
+	while (i < hc->nst)
+		if (hc->st[i]->cancelled)
+			h2stream_close(hc, hc->st[i]);
+		else
+			i++;
+}
+
 /* A stream with a new transaction; NULL when over the bounds. */
 static struct h2_stream *
 h2stream_new(struct h2_conn *hc, uint32_t id, struct txn *t)
 {
 	struct h2_stream	*st;
 
+	if (hc->nst >= H2_MAX_STREAMS)
+		h2stream_room(hc);
 	if (hc->nst >= H2_MAX_STREAMS) {
 		hc->info->streams_dropped++;
 		return (NULL);
@@ -127,24 +160,6 @@ h2stream_new(struct h2_conn *hc, uint32_t id, struct txn *t)
 	session_charge(hc->s, sizeof(*st));
 	hc->info->streams++;
 	return (st);
-}
-
-/* The stream is over: its transaction is reported, its state freed. */
-static void
-h2stream_close(struct h2_conn *hc, struct h2_stream *st)
-{
-	size_t	 i;
-
-	body_stop(hc->s, &st->body[0]);
-	body_stop(hc->s, &st->body[1]);
-	session_txn_done(hc->s, st->txn);
-	for (i = 0; i < hc->nst; i++)
-		if (hc->st[i] == st) {
-			hc->st[i] = hc->st[--hc->nst];
-			break;
-		}
-	session_uncharge(hc->s, sizeof(*st));
-	free(st);
 }
 
 void
@@ -648,8 +663,23 @@ h2stream_reset(struct h2_conn *hc, struct h2_dir *d, uint32_t sid,
 
 	if (st == NULL)
 		return;
-	st->txn->reset_by = d->dir == DIR_C2S ? 1 : 2;
-	st->txn->reset_code = code;
+	if (st->txn->reset_by == 0) {
+		st->txn->reset_by = d->dir == DIR_C2S ? 1 : 2;
+		st->txn->reset_code = code;
+	}
+	/*
+	 * The server may have answered before the client's RST_STREAM
+	 * reached it (a browser cancels its favicon so): what it sent is
+	 * read into the stream until it ends it. Nothing more comes from
+	 * the client.
+	 */
+	if (d->dir == DIR_C2S && !st->ended[DIR_S2C]) {
+		if (!st->ended[DIR_C2S])
+			body_stop(hc->s, &st->body[DIR_C2S]);
+		st->ended[DIR_C2S] = 1;
+		st->cancelled = 1;
+		return;
+	}
 	h2stream_close(hc, st);
 }
 

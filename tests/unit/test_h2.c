@@ -453,7 +453,11 @@ test_rst(void)
 	report("h2_rst_stream");
 }
 
-/* The client cancels a stream; what the server had sent is no new one. */
+/*
+ * The client cancels a stream (as a browser its favicon) while the
+ * server answers: the answer on its way is the stream's response, as
+ * tshark shows it; a frame after the server ended it is no new stream.
+ */
 static void
 test_late_frames(void)
 {
@@ -470,15 +474,51 @@ test_late_frames(void)
 	k_turn(&k, DIR_C2S);
 	k_headers(&k, DIR_S2C, 1, 0, hdr_created);
 	k_data(&k, DIR_S2C, 1, 1, "late", 4);
+	k_data(&k, DIR_S2C, 1, 1, "later", 5);
 	k_turn(&k, DIR_S2C);
 	s = k_play(&k, 1000);
 	t = t_stream(s, 1);
 	check(s->ntxns == 1 && t != NULL && t->reset_by == 1 &&
-	    t->reset_code == 8 && t->resp == NULL,
-	    "one transaction, reset by the client, got %zu", s->ntxns);
+	    t->reset_code == 8, "one transaction, reset by the client, "
+	    "got %zu", s->ntxns);
+	check(t != NULL && t->resp != NULL && t->resp->status == 201 &&
+	    t->resp->complete && t->resp->body_bytes == 4,
+	    "the response the server had sent");
+	check(s->conns[0]->h2->resets == 1, "one reset counted");
 	session_free(s);
 	k_free(&k);
 	report("h2_late_frames_after_reset");
+}
+
+/* Streams the client reset make room for new ones when at the bound. */
+static void
+test_reset_room(void)
+{
+	struct talk	 k;
+	struct session	*s;
+	u_char		 code[4];
+	uint32_t	 id;
+
+	k_init(&k);
+	k_open(&k);
+	k_u32(code, 8);
+	for (id = 1; id < 2 * H2_MAX_STREAMS; id += 2) {
+		k_headers(&k, DIR_C2S, id, 1, hdr_get);
+		k_frame(&k, DIR_C2S, 0x3, 0, id, code, 4);
+	}
+	k_headers(&k, DIR_C2S, id, 1, hdr_get);
+	k_turn(&k, DIR_C2S);
+	k_headers(&k, DIR_S2C, id, 1, hdr_created);
+	k_turn(&k, DIR_S2C);
+	s = k_play(&k, 1000);
+	check(s->conns[0]->h2->streams_dropped == 0 &&
+	    s->ntxns == H2_MAX_STREAMS + 1, "%llu dropped, %zu transactions",
+	    (unsigned long long)s->conns[0]->h2->streams_dropped, s->ntxns);
+	check(t_stream(s, id) != NULL && t_stream(s, id)->resp != NULL &&
+	    t_stream(s, id)->resp->status == 201, "the last stream answered");
+	session_free(s);
+	k_free(&k);
+	report("h2_reset_streams_make_room");
 }
 
 /* Every transaction packs, headers included (the sanitizers watch). */
@@ -884,6 +924,7 @@ main(void)
 	test_continuation();
 	test_rst();
 	test_late_frames();
+	test_reset_room();
 	test_malformed();
 	test_hostile_fields();
 	test_lost_framing();

@@ -162,7 +162,10 @@ tlsdec_setup(struct session *s, struct tlsdec *td)
 	struct tls_info		*ti = td->ti;
 
 	if (!h->has_client_random) {
-		tlsdec_give_up(s, td, "no ClientHello seen: no keys to find");
+		tlsdec_give_up(s, td, ti->hello_us != ENGINE_NOTIME ?
+		    "the ClientHello lost bytes in the capture: no client "
+		    "random to find its keys by" :
+		    "no ClientHello seen: no keys to find");
 		return (0);
 	}
 	if (!ti->has_server_hello || ti->version == 0)

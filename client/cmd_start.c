@@ -2,14 +2,19 @@
  * cmd_start.c: "htracrctl start": asks the daemon to capture on an
  * interface and ports. With --keylog it stays, following the TLS key
  * log a browser appends to and sending new lines to the capture's
- * session until the capture stops. Runs in htracrctl with the invoking
+ * session until the capture stops: at once when inotify says the file
+ * was written, else every START_FOLLOW_MS. Runs in htracrctl with the invoking
  * user's privileges; capturing is the daemon's capture process's job,
  * and the daemon re-checks everything sent here.
  */
+#include <sys/inotify.h>
+
+#include <errno.h>
 #include <getopt.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
+#include <unistd.h>
 
 #include "client.h"
 #include "cmd.h"
@@ -18,7 +23,11 @@
 #include "log.h"
 #include "proto.h"
 
-/* How often the key log is looked at while following it. */
+/*
+ * How often the key log is looked at while following it when no write
+ * was seen (one replaced by another file, no inotify): a browser's
+ * records wait in the daemon for their keys meanwhile.
+ */
 #define START_FOLLOW_MS		200
 
 static int	 cmd_start_exec(struct cmd_ctx *, int, char **);
@@ -27,6 +36,41 @@ const struct cmd_entry	cmd_start_entry = {
 	"start", "[--ports 80,8080] [--interface IFACE] [--dns | --no-dns] "
 	"[--keylog KEYS] [--json]", CMD_JSON, cmd_start_exec
 };
+
+/* An inotify descriptor told of writes to path; -1 if there is none. */
+static int
+cmd_start_watch(const char *path)
+{
+	int	 fd;
+
+	if ((fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) == -1)
+		return (-1);
+	if (inotify_add_watch(fd, path, IN_MODIFY) == -1) {
+		close(fd);
+		return (-1);
+	}
+	return (fd);
+}
+
+/* Until the key log was written, or START_FOLLOW_MS passed. */
+static void
+cmd_start_wait(int wfd)
+{
+	struct pollfd	 pfd;
+	char		 buf[4096];
+	ssize_t		 n;
+
+	pfd.fd = wfd;
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	/* Without a descriptor poll only sleeps. */
+	if (poll(&pfd, wfd == -1 ? 0 : 1, START_FOLLOW_MS) <= 0)
+		return;
+	/* The events only wake us: the file says what is new. */
+	do {
+		n = read(wfd, buf, sizeof(buf));
+	} while (n > 0 || (n == -1 && errno == EINTR));
+}
 
 /*
  * Sends what the key log gains until the capture stops or we are
@@ -37,21 +81,25 @@ const struct cmd_entry	cmd_start_entry = {
 static int
 cmd_start_follow(struct client *c, struct keyfile *kf, uint64_t session)
 {
-	struct timespec	 ts = { 0, START_FOLLOW_MS * 1000000L };
 	msgpack_object	 res;
-	int		 running = 1;
+	int		 running = 1, wfd, rc = 0;
 
+	wfd = cmd_start_watch(kf->path);
 	while (running && !client_interrupted) {
-		if (keyfile_send(c, kf, session, 0, &res) == -1)
-			return (client_interrupted ? 0 : -1);
+		if (keyfile_send(c, kf, session, 0, &res) == -1) {
+			rc = client_interrupted ? 0 : -1;
+			break;
+		}
 		if (proto_get_bool(&res, "running", &running) == -1)
 			running = 0;
 		if (running)
-			nanosleep(&ts, NULL);
+			cmd_start_wait(wfd);
 	}
-	if (!running)
+	if (wfd != -1)
+		close(wfd);
+	if (rc == 0 && !running)
 		keyfile_report(kf, &res);
-	return (0);
+	return (rc);
 }
 
 static int

@@ -5,7 +5,11 @@
 # and scripts it compresses with gzip, images of eight sizes. Debian's
 # chromium, headless in the other namespace, loads it writing its key
 # log (--ssl-key-log-file): every request goes on one connection, many
-# streams open at once. tcpdump captures it, and so does a private
+# streams open at once. The page sets ten cookies of 4,000 bytes, so
+# its response's header block and every later request's need
+# CONTINUATION frames (nginx's HPACK table of 4 KiB cannot keep them);
+# the browser often cancels its favicon request (RST_STREAM) after
+# nginx answered it. tcpdump captures it, and so does a private
 # htracrd started with `htracrctl start --keylog`, which follows the
 # key log as the browser writes it. Both views, `analyze --keylog` of
 # the tcpdump file and the live session, are compared with tshark -o
@@ -16,11 +20,12 @@
 # the streams open at once are the same. Without keys the handshakes
 # are compared (SNI, ALPN offered, suites offered and chosen, version)
 # and nothing is decrypted. A curl connection follows the browser's.
-# Then tlshole.py cuts bytes of the server's side of the browser's
-# connection out of the file: inside its Finished record, inside a
-# record of response data, and from the Finished over whole records;
-# each time the requests must still be tshark's, no status made up, no
-# record counted failed, the loss said, and the curl connection whole.
+# Then tlshole.py cuts bytes of the browser's connection out of the
+# file: inside its ClientHello, and on the server's side inside its
+# Finished record, inside a record of response data, and from the
+# Finished over whole records; each time what is read must be
+# tshark's, no status made up, no record counted failed, the loss
+# said, and the curl connection whole.
 # Needs root, ip netns and chromium.
 . "$(dirname "$0")/lib.sh"
 
@@ -88,8 +93,20 @@ start_nginx() {
 		ssl_certificate_key $T_TMP/nginx/k.pem;
 		ssl_protocols TLSv1.3;
 		root $T_TMP/www;
+		large_client_header_buffers 4 64k;
+		location = /index.html { include $T_TMP/cookies.conf; }
 	}
 EOF
+}
+
+# Ten cookies of 4,000 bytes set with the page: its response's header
+# block and the next request's are longer than a frame, so each goes
+# in HEADERS and CONTINUATION frames.
+make_cookies() {
+	python3 -c '
+for i in range(10):
+	print("add_header Set-Cookie \"c%d=%s; Path=/\";" % (i, chr(97 + i) * 4000))
+' >"$T_TMP/cookies.conf"
 }
 
 # A private daemon in the client's namespace capturing on its end of
@@ -132,6 +149,7 @@ browse() {
 
 t_pair "$SRV" "$CLI"
 make_site
+make_cookies
 start_nginx
 if id htracr >/dev/null 2>&1; then
 	start_live || { t_fail "$T_NAME/live" "$(tail -n 2 "$T_TMP/live.log" "$T_TMP/follow.out" 2>&1)"; t_exit; }
@@ -193,14 +211,15 @@ check file decrypted "$T_TMP/dec.json" "$T_TMP/dec.tsv" frames
 check nokeys handshakes "$T_TMP/enc.json" "$T_TMP/enc.tsv"
 [ "$LIVE" = 1 ] && check live decrypted "$T_TMP/live.json" "$T_TMP/dec.tsv"
 
-# The same capture with bytes of the browser's connection lost, from
-# the server's side (tlshole.py): inside its Finished (the application
-# keys are found without it), inside a record of response data (that
-# record only is not decrypted; HTTP/2 says what it lost), and from its
-# Finished over whole records (that side stops). Each against tshark's
-# view of the whole capture.
+# The same capture with bytes of the browser's connection lost
+# (tlshole.py): inside its ClientHello (no keys can be found: nothing
+# read, and why), then from the server's side: inside its Finished (the
+# application keys are found without it), inside a record of response
+# data (that record only is not decrypted; HTTP/2 says what it lost),
+# and from its Finished over whole records (that side stops). Each
+# against tshark's view of the whole capture.
 port=$(t_json "$T_TMP/dec.json" 'str(max(d["connections"], key=lambda c: len(c["transactions"]))["client_port"])')
-for case in finished data across; do
+for case in hello finished data across; do
 	python3 "$T_ROOT/tests/regress/tlshole.py" "$CAP" "$T_TMP/$case.pcap" \
 	    "$port" "$case" >"$T_TMP/$case.hole" 2>&1 ||
 		{ t_fail "$T_NAME/$case" "$(tail -n 1 "$T_TMP/$case.hole")"; continue; }

@@ -6,13 +6,15 @@
 #
 #	tlshole.py IN.pcap OUT.pcap CLIENT_PORT CASE
 #
-# CASE (the server's direction, port 443):
+# CASE:
+#	hello		100 bytes inside the client's ClientHello
+# and in the server's direction (port 443):
 #	finished	22 bytes inside the server's Finished record (the last
 #			record it sent before the client's first protected
 #			record): the record that moves it to its application
 #			keys is lost
-#	data		1,000 bytes inside its largest record after the
-#			handshake, a piece of a response body
+#	data		1,000 bytes inside its last record of 8,000 bytes
+#			or more, a piece of a response body
 #	across		from inside its Finished record to the middle of
 #			the record after the next one: records lost whole
 #			where the keys change
@@ -88,20 +90,23 @@ def hole(case, segs):
     hs = [r for r in s2c if r[2] == 23 and r[3] < first]
     fin = hs[-1]
     after = s2c[s2c.index(fin) + 1:]
+    if case == "hello":
+        return 0, c2s[0][0] + 600, 100
     if case == "finished":
-        return fin[0] + 20, 22
+        return 1, fin[0] + 20, 22
     if case == "data":
-        big = max(after, key=lambda r: r[1])
-        return big[0] + 1500, 1000
+        big = [r for r in after if r[1] >= 8000]
+        return 1, big[-1][0] + 1500, 1000
     if case == "across":
-        return fin[0] + 20, after[1][0] + after[1][1] // 2 - fin[0] - 20
+        return 1, fin[0] + 20, after[1][0] + after[1][1] // 2 - fin[0] - 20
     sys.exit("tlshole.py: no case %s" % case)
 
 
-def cut(pkts, port, a, n):
-    """Every s2c packet of the connection without bytes [a, a + n)."""
+def cut(pkts, port, d, a, n):
+    """Every packet of the connection without bytes [a, a + n) of
+    direction d."""
     out = []
-    segs = {i: off for i, off, _ in streams(pkts, port)[1]}
+    segs = {i: off for i, off, _ in streams(pkts, port)[d]}
     for i, (ph, fr) in enumerate(pkts):
         if i not in segs:
             out.append((ph, fr))
@@ -137,12 +142,12 @@ def main():
     src, dst, port, case = sys.argv[1], sys.argv[2], int(sys.argv[3]), \
         sys.argv[4]
     head, pkts = read_pcap(src)
-    a, n = hole(case, streams(pkts, port))
+    d, a, n = hole(case, streams(pkts, port))
     with open(dst, "wb") as f:
         f.write(head)
-        for ph, fr in cut(pkts, port, a, n):
+        for ph, fr in cut(pkts, port, d, a, n):
             f.write(ph + fr)
-    print("s2c %d %d" % (a, n))
+    print("%s %d %d" % (("c2s", "s2c")[d], a, n))
 
 
 main()

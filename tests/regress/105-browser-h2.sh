@@ -133,6 +133,12 @@ stop_live() {
 	t_eq "$T_NAME/live_follow_ended" 0 "$?"
 	"$HTRACRCTL" --socket "$LSOCK" dump --format json >"$T_TMP/live.json" \
 	    2>"$T_TMP/live.err"
+	# The waterfall draws the streams of one connection at once.
+	"$HTRACRCTL" --socket "$LSOCK" show --waterfall --width 140 \
+	    >"$T_TMP/wf.txt" 2>&1
+	t_check "$T_NAME/live_waterfall" grep -Eq \
+	    'HTTP/2: 2[5-9] streams, up to ([2-9]|[1-9][0-9]) at once' \
+	    "$T_TMP/wf.txt"
 }
 
 # One page load: every resource over one connection. The key log goes

@@ -3,9 +3,9 @@
  * interface and ports. With --keylog it stays, following the TLS key
  * log a browser appends to and sending new lines to the capture's
  * session until the capture stops: at once when inotify says the file
- * was written, else every START_FOLLOW_MS. Runs in htracrctl with the invoking
- * user's privileges; capturing is the daemon's capture process's job,
- * and the daemon re-checks everything sent here.
+ * was written, else every START_FOLLOW_MS. Runs in htracrctl with the
+ * invoking user's privileges; capturing is the daemon's capture
+ * process's job, and the daemon re-checks everything sent here.
  */
 #include <sys/inotify.h>
 

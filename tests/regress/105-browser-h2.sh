@@ -5,11 +5,9 @@
 # and scripts it compresses with gzip, images of eight sizes. Debian's
 # chromium, headless in the other namespace, loads it writing its key
 # log (--ssl-key-log-file): every request goes on one connection, many
-# streams open at once. The page sets ten cookies of 4,000 bytes, so
-# its response's header block and every later request's need
-# CONTINUATION frames (nginx's HPACK table of 4 KiB cannot keep them);
-# the browser often cancels its favicon request (RST_STREAM) after
-# nginx answered it. tcpdump captures it, and so does a private
+# streams open at once; the browser often cancels its favicon request
+# (RST_STREAM) after nginx answered it. tcpdump captures it, and so
+# does a private
 # htracrd started with `htracrctl start --keylog`, which follows the
 # key log as the browser writes it. Both views, `analyze --keylog` of
 # the tcpdump file and the live session, are compared with tshark -o
@@ -93,20 +91,8 @@ start_nginx() {
 		ssl_certificate_key $T_TMP/nginx/k.pem;
 		ssl_protocols TLSv1.3;
 		root $T_TMP/www;
-		large_client_header_buffers 4 64k;
-		location = /index.html { include $T_TMP/cookies.conf; }
 	}
 EOF
-}
-
-# Ten cookies of 4,000 bytes set with the page: its response's header
-# block and the next request's are longer than a frame, so each goes
-# in HEADERS and CONTINUATION frames.
-make_cookies() {
-	python3 -c '
-for i in range(10):
-	print("add_header Set-Cookie \"c%d=%s; Path=/\";" % (i, chr(97 + i) * 4000))
-' >"$T_TMP/cookies.conf"
 }
 
 # A private daemon in the client's namespace capturing on its end of
@@ -155,7 +141,6 @@ browse() {
 
 t_pair "$SRV" "$CLI"
 make_site
-make_cookies
 start_nginx
 if id htracr >/dev/null 2>&1; then
 	start_live || { t_fail "$T_NAME/live" "$(tail -n 2 "$T_TMP/live.log" "$T_TMP/follow.out" 2>&1)"; t_exit; }

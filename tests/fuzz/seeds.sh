@@ -3,9 +3,12 @@
 # the small real captures in the shared corpus and of tests/fuzz/h2c.pcap
 # (HTTP/2 in clear from 055-h2c: prior knowledge with nghttp's PRIORITY
 # frames and a POST, Upgrade: h2c ended by GOAWAY) in the target's input
-# format, and hand-made conversations; for fuzz_proto, a few valid
-# requests; for fuzz_ipc, the link's messages both ways, with frames
-# batches of the corpus captures.
+# format, whole and one TCP connection at a time (as frames and as the
+# target's segments), and hand-made conversations; for fuzz_proto, a few
+# valid requests; for fuzz_ipc, the link's messages both ways, with
+# frames batches of the corpus captures. FUZZ_PCAPS names a directory
+# of more captures (pcap or pcapng, Ethernet) to read, such as those
+# the regress tests write with T_KEEP=1.
 #   seeds.sh ENGINE_DIR PROTO_DIR [IPC_DIR]
 engine=$1
 proto=$2
@@ -14,14 +17,45 @@ mkdir -p "$engine" "$proto" ${ipc:+"$ipc"}
 corpus=$(cd "$(dirname "$0")/../../.." && pwd)/shared/corpus
 here=$(cd "$(dirname "$0")" && pwd)
 command -v python3 >/dev/null 2>&1 || exit 0
-python3 - "$engine" "$proto" "$corpus" "$here" "$ipc" <<'PY'
+python3 - "$engine" "$proto" "$corpus" "$here" "$ipc" "${FUZZ_PCAPS:-}" <<'PY'
 import glob, os, struct, sys
-engine, proto, corpus, here, ipc = sys.argv[1:6]
+engine, proto, corpus, here, ipc, more = sys.argv[1:7]
+
+def frames_pcapng(f):
+    # Enhanced packet blocks of Ethernet interfaces; a section header
+    # says the byte order of what follows.
+    e, links = "<", []
+    while True:
+        hdr = f.read(8)
+        if len(hdr) < 8:
+            return
+        if hdr[:4] == b"\x0a\x0d\x0d\x0a":
+            body = f.read(4)
+            e = "<" if body == b"\x4d\x3c\x2b\x1a" else ">"
+            links = []
+            size = struct.unpack(e + "I", hdr[4:8])[0]
+            body += f.read(size - 12)
+        else:
+            size = struct.unpack(e + "I", hdr[4:8])[0]
+            if size < 12:
+                return
+            body = f.read(size - 8)
+        btype = struct.unpack(e + "I", hdr[:4])[0]
+        if btype == 1 and len(body) >= 2:
+            links.append(struct.unpack(e + "H", body[:2])[0])
+        elif btype == 6 and len(body) >= 20:
+            iface, _, _, incl = struct.unpack(e + "IIII", body[:16])
+            if iface < len(links) and links[iface] == 1:
+                yield body[20:20 + incl]
 
 def frames(path):
     with open(path, "rb") as f:
         hdr = f.read(24)
         if len(hdr) < 24:
+            return
+        if hdr[:4] == b"\x0a\x0d\x0d\x0a":
+            f.seek(0)
+            yield from frames_pcapng(f)
             return
         magic = struct.unpack("<I", hdr[:4])[0]
         if magic in (0xa1b2c3d4, 0xa1b23c4d):
@@ -29,7 +63,7 @@ def frames(path):
         elif magic in (0xd4c3b2a1, 0x4d3cb2a1):
             e = ">"
         else:
-            return      # pcapng: skipped
+            return
         if struct.unpack(e + "I", hdr[20:24])[0] != 1:
             return      # only Ethernet captures
         while True:
@@ -39,17 +73,64 @@ def frames(path):
             incl = struct.unpack(e + "I", rec[8:12])[0]
             yield f.read(incl)
 
-for path in (glob.glob(os.path.join(corpus, "*.pcap")) +
-             glob.glob(os.path.join(here, "*.pcap"))):
+def tcp_of(fr):
+    """(source, destination, flags, payload) of a TCP frame, or None."""
+    if len(fr) < 14:
+        return None
+    t, p = fr[12:14], fr[14:]
+    if t == b"\x08\x00" and len(p) >= 20 and p[9] == 6:
+        hl, end = (p[0] & 15) * 4, struct.unpack(">H", p[2:4])[0]
+        src, dst = p[12:16], p[16:20]
+    elif t == b"\x86\xdd" and len(p) >= 40 and p[6] == 6:
+        hl, end = 40, 40 + struct.unpack(">H", p[4:6])[0]
+        src, dst = p[8:24], p[24:40]
+    else:
+        return None
+    tcp = p[hl:end]
+    if len(tcp) < 20:
+        return None
+    off = (tcp[12] >> 4) * 4
+    return (src + tcp[0:2], dst + tcp[2:4], tcp[13], tcp[off:])
+
+def raw_input(frs):
     out = bytearray()
-    for fr in frames(path):
+    for fr in frs:
         fr = fr[:1020]
         fr += b"\0" * (-len(fr) % 4)
         out += bytes([0, len(fr) // 4]) + fr   # link 0: Ethernet
         if len(out) > 60000:
             break
+    return bytes(out)
+
+def connections(path):
+    """Each TCP connection's frames, and its payloads each way in
+    order, the client being the side of the first SYN seen."""
+    conns = {}
+    for fr in frames(path):
+        t = tcp_of(fr)
+        if t is None:
+            continue
+        key = tuple(sorted((t[0], t[1])))
+        c = conns.setdefault(key, {"frames": [], "client": None, "data": []})
+        c["frames"].append(fr)
+        if c["client"] is None and t[2] & 0x12 == 0x02:
+            c["client"] = t[0]
+        if t[3]:
+            c["data"].append((t[0], t[3]))
+    for c in conns.values():
+        client = c["client"] or (c["data"][0][0] if c["data"] else None)
+        c["data"] = [(src == client, b) for src, b in c["data"]]
+        yield c
+
+pcaps = (glob.glob(os.path.join(corpus, "*.pcap")) +
+    glob.glob(os.path.join(corpus, "*.pcapng")) +
+    glob.glob(os.path.join(here, "*.pcap")))
+if more:
+    pcaps += (glob.glob(os.path.join(more, "*.pcap")) +
+        glob.glob(os.path.join(more, "*.pcapng")))
+for path in pcaps:
     with open(os.path.join(engine, os.path.basename(path)), "wb") as f:
-        f.write(out)
+        f.write(raw_input(frames(path)))
 
 def seg(c2s, payload, ctl=0, flags=0x18):
     out = bytearray()
@@ -114,8 +195,26 @@ convs["seg_h2c"] = [
         + frame(6, 0, 0, b"12345678") + frame(3, 0, 3, b"\0\0\0\x08"))),
     (1, pad_h2(frame(6, 1, 0, b"12345678") + frame(8, 0, 0, b"\0\0\x01\0"))),
 ]
+# One connection of each capture, up to 16 per capture: its frames
+# alone, and its payloads as the target's segments (a run of payloads
+# the same way joined, and padded with spaces only at its end).
+for path in pcaps:
+    base = os.path.basename(path)
+    for i, c in enumerate(connections(path)):
+        if i == 16 or not c["data"]:
+            break
+        with open(os.path.join(engine, "conn%d_%s" % (i, base)), "wb") as f:
+            f.write(raw_input(c["frames"]))
+        runs = []
+        for c2s, b in c["data"]:
+            if runs and runs[-1][0] == c2s:
+                runs[-1][1] += b
+            else:
+                runs.append([c2s, bytearray(b)])
+        convs["seg%d_%s" % (i, base)] = [(d, bytes(b)[:60000]) for d, b in runs]
 for name, parts in convs.items():
     data = b"\x02" + b"".join(seg(c, p) for c, p in parts)
+    data = data[:65536]
     with open(os.path.join(engine, name), "wb") as f:
         f.write(data)
 

@@ -13,12 +13,13 @@ BUILD="build-essential pkg-config libpcap-dev libevent-dev libmsgpack-dev
 node-llhttp libseccomp-dev zlib1g-dev libsystemd-dev libssl-dev
 libnghttp2-dev"
 # What the tests, the demo and the benchmark run: clang for the fuzzers
-# and sanitizer builds, real servers and clients (Apache and nghttp for
+# and sanitizer builds (llvm for tests/fuzz/cover.sh's line coverage),
+# real servers and clients (Apache and nghttp for
 # HTTP/2 in clear), tshark as the oracle,
 # groff and mandoc to check the man pages, Chromium for the HTML page,
 # dnsmasq (the binary alone, no service) as a real resolver, poppler's
 # pdftotext to read the PDF Chromium prints of it.
-TEST="clang libclang-rt-14-dev tshark tcpdump nginx-light apache2-bin
+TEST="clang libclang-rt-14-dev llvm tshark tcpdump nginx-light apache2-bin
 nghttp2-client curl wget
 iproute2 procps util-linux python3 jq hyperfine wrk mandoc groff systemd
 strace time ethtool openssl ca-certificates chromium dnsmasq-base

@@ -557,15 +557,26 @@ pack_conn_items(const struct conn *c, int flags, uint64_t now,
 	}
 }
 
+/*
+ * A span of m's text. A message whose every part was empty (llhttp
+ * hands over an empty header name before it refuses the line) has no
+ * text at all.
+ */
+static void
+pack_msgtext(struct pbuf *pk, const struct msg *m, uint32_t off, uint32_t len)
+{
+	if (m->text == NULL)
+		pb_str(pk, "", 0);
+	else
+		pb_str(pk, m->text + off, len);
+}
+
 static void
 pack_text(struct pbuf *pk, const char *key, const struct msg *m,
     uint32_t off, uint32_t len)
 {
 	pack_key(pk, key);
-	if (m->text == NULL)
-		pb_str(pk, "", 0);
-	else
-		pb_str(pk, m->text + off, len);
+	pack_msgtext(pk, m, off, len);
 }
 
 static void
@@ -588,10 +599,8 @@ pack_headers(const struct msg *m, struct pbuf *pk)
 	pb_array(pk, m->nhdrs);
 	for (i = 0; i < m->nhdrs; i++) {
 		pb_array(pk, 2);
-		pb_str(pk, m->text + m->hdrs[i].name_off,
-		    m->hdrs[i].name_len);
-		pb_str(pk, m->text + m->hdrs[i].val_off,
-		    m->hdrs[i].val_len);
+		pack_msgtext(pk, m, m->hdrs[i].name_off, m->hdrs[i].name_len);
+		pack_msgtext(pk, m, m->hdrs[i].val_off, m->hdrs[i].val_len);
 	}
 }
 

@@ -1036,6 +1036,47 @@ test_pack(void)
 	report("pack_detail");
 }
 
+/*
+ * A header line of only a colon: llhttp hands over the empty name
+ * before it refuses the line, so the request holds one header and no
+ * text at all. It packs as a header with an empty name and value.
+ */
+static void
+test_pack_empty_field(void)
+{
+	struct flow		 f;
+	struct session		*s = t_session(DLT_EN10MB, 0, NULL, 0);
+	msgpack_sbuffer		 sb;
+	msgpack_packer		 pk;
+	msgpack_unpacked	 u;
+	const msgpack_object	*o = NULL;
+	const struct msg	*m;
+
+	t_flow(&f, s, DLT_EN10MB, 0);
+	t_handshake(&f);
+	t_str(&f, 1, "CONNECT \n:");
+	session_finish(s, f.us);
+	m = t_txn(s, 0) ? t_txn(s, 0)->req : NULL;
+	check(m != NULL && m->nhdrs == 1 && m->hdrs[0].name_len == 0 &&
+	    m->text == NULL, "one empty header, no text");
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	check(session_pack_txn(s, 1, &pk) == 0, "pack_txn");
+	msgpack_unpacked_init(&u);
+	if (msgpack_unpack_next(&u, sb.data, sb.size, NULL) > 0 &&
+	    (o = proto_get(&u.data, "request")) != NULL)
+		o = proto_get(o, "headers");
+	check(o != NULL && o->type == MSGPACK_OBJECT_ARRAY &&
+	    o->via.array.size == 1 &&
+	    o->via.array.ptr[0].via.array.ptr[0].via.str.size == 0 &&
+	    o->via.array.ptr[0].via.array.ptr[1].via.str.size == 0,
+	    "headers [[\"\", \"\"]]");
+	msgpack_unpacked_destroy(&u);
+	msgpack_sbuffer_destroy(&sb);
+	session_free(s);
+	report("pack_empty_field");
+}
+
 /* Header i of m is name: value. */
 static int
 t_header(const struct msg *m, uint32_t i, const char *name,
@@ -1415,6 +1456,7 @@ main(void)
 	test_header_bounds();
 	test_frames_dump();
 	test_pack();
+	test_pack_empty_field();
 	test_lean();
 	test_trim();
 	return (nfail ? 1 : 0);

@@ -143,6 +143,11 @@ live_txn_cb(struct session *s, uint32_t txn, void *arg)
 	msgpack_packer	 ipk, pk;
 	struct client	*c;
 
+	TAILQ_FOREACH(c, &analyzer.clients, entry)
+		if (c->watching && !c->closing)
+			break;
+	if (c == NULL)
+		return;		/* nobody watches: nothing to pack */
 	msgpack_sbuffer_init(&item);
 	msgpack_packer_init(&ipk, &item, msgpack_sbuffer_write);
 	if (session_pack_txn_conn(s, txn, &ipk) == -1 ||

@@ -497,16 +497,18 @@ pack_conn_h2(const struct conn *c, struct pbuf *pk)
 
 /*
  * Brief (without PACK_FULL): what a summary row shows, 17 fields; full:
- * 23. Both add "packets" when asked.
+ * 23. Both add "packets" when asked, and leave out "transactions" with
+ * PACK_NO_TXNS.
  */
 static void
 pack_conn_items(const struct conn *c, int flags, uint64_t now,
     struct pbuf *pk)
 {
 	int	 full = flags & PACK_FULL, packets = flags & PACK_PACKETS;
+	int	 txns = !(flags & PACK_NO_TXNS);
 	size_t	 i;
 
-	pb_map(pk, (full ? 23 : 17) + (packets ? 1 : 0));
+	pb_map(pk, (full ? 22 : 16) + txns + (packets ? 1 : 0));
 	pack_strkey(pk, "type", "connection");
 	pack_u64(pk, "id", c->id);
 	if (full) {
@@ -538,10 +540,12 @@ pack_conn_items(const struct conn *c, int flags, uint64_t now,
 	pack_dir(&c->d[DIR_C2S], full, pk);
 	pack_key(pk, "s2c");
 	pack_dir(&c->d[DIR_S2C], full, pk);
-	pack_key(pk, "transactions");
-	pb_array(pk, c->ntxns);
-	for (i = 0; i < c->ntxns; i++)
-		pb_uint(pk, c->txns[i]);
+	if (txns) {
+		pack_key(pk, "transactions");
+		pb_array(pk, c->ntxns);
+		for (i = 0; i < c->ntxns; i++)
+			pb_uint(pk, c->txns[i]);
+	}
 	pack_key(pk, "dns");
 	if (c->dns == 0)
 		pb_nil(pk);

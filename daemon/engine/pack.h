@@ -17,6 +17,12 @@ void	 pack_server(const struct server *, msgpack_packer *);
 #define PACK_PACKETS	0x1	/* a connection's packet records */
 #define PACK_HEADERS	0x2	/* the messages' header lists */
 #define PACK_FULL	0x4	/* every field, not only the brief ones */
+/*
+ * A connection without its list of transaction ids: what a watcher gets
+ * with each transaction, which would otherwise cost the length of the
+ * list each time, quadratic over a connection carrying many.
+ */
+#define PACK_NO_TXNS	0x8
 
 void	 pack_conn(const struct conn *, int, uint64_t, msgpack_packer *);
 void	 pack_txn(const struct txn *, int, msgpack_packer *);

@@ -839,6 +839,6 @@ session_pack_txn_conn(struct session *s, uint32_t txn_id,
 
 	if ((t = session_txn(s, txn_id)) == NULL)
 		return (-1);
-	pack_conn(t->conn, PACK_FULL, s->last_frame_us, pk);
+	pack_conn(t->conn, PACK_FULL | PACK_NO_TXNS, s->last_frame_us, pk);
 	return (0);
 }

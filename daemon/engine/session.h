@@ -107,7 +107,10 @@ size_t		 session_pack_next(struct session *, struct session_cursor *,
 /* Packs one transaction item, as in the detail; -1 if there is none. */
 int		 session_pack_txn(struct session *, uint32_t txn_id,
 		    msgpack_packer *);
-/* Packs the connection item (no packets) a transaction belongs to. */
+/*
+ * Packs the connection item a transaction belongs to, without packets
+ * and without its list of transactions.
+ */
 int		 session_pack_txn_conn(struct session *, uint32_t txn_id,
 		    msgpack_packer *);
 

@@ -253,8 +253,10 @@ http_on_begin(llhttp_t *p)
 	if (hd->dir == DIR_C2S) {
 		if (hc->c->ntxns > 0)
 			prev = hc->s->txns[hc->c->txns[hc->c->ntxns - 1] - 1];
-		if ((t = session_txn_new(hc->s, hc->c)) == NULL)
+		if ((t = session_txn_new(hc->s, hc->c)) == NULL) {
+			pair_dropped(&hc->pair);
 			return (HPE_PAUSED);
+		}
 		t->req = http_msg_new(hd);
 		t->pipelined = pair_pipelined(&hc->pair, prev,
 		    sd->mode == HTTP_PARSE && sd->msg == NULL, sd->off);

@@ -129,6 +129,17 @@ pair_pipelined(const struct pair *p, const struct txn *prev, int boundary,
 	return (!(boundary && p->has_ack && p->ack > off));
 }
 
+void
+pair_dropped(struct pair *p)
+{
+	p->orphan = NULL;
+	p->dropped++;
+}
+
+/*
+ * A response with no stored request waiting answers one the budget
+ * left out, if any: that transaction is counted once, not again here.
+ */
 struct txn *
 pair_response(struct session *s, struct pair *p, struct conn *c)
 {
@@ -136,6 +147,10 @@ pair_response(struct session *s, struct pair *p, struct conn *c)
 
 	if ((t = pair_front(p)) != NULL)
 		return (t);
+	if (p->dropped > 0) {
+		p->dropped--;
+		return (NULL);
+	}
 	if ((t = session_txn_new(s, c)) == NULL)
 		return (NULL);
 	pair_add(s, p, t, 0);

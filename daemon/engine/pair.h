@@ -24,6 +24,8 @@ struct pair {
 	size_t		 len;
 	size_t		 cap;
 	struct txn	*orphan;	/* answered, no request seen since */
+	uint64_t	 dropped;	/* requests not stored (budget) whose
+					   responses have not begun */
 	uint64_t	 ack;		/* client's ack, as a response offset */
 	uint8_t		 has_ack;
 	uint8_t		 lost;		/* a response start fell in a hole */
@@ -42,6 +44,8 @@ void		 pair_acked(struct pair *, uint64_t);
 /* Whether a request sent now, after prev, went before prev's response. */
 int		 pair_pipelined(const struct pair *, const struct txn *, int,
 		    uint64_t);
+/* A request began that the budget left unstored. */
+void		 pair_dropped(struct pair *);
 /* The transaction a response beginning now belongs to; NULL: budget. */
 struct txn	*pair_response(struct session *, struct pair *, struct conn *);
 /* A hole where a request would start (the client's stream at a boundary). */

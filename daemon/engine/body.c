@@ -8,6 +8,7 @@
  */
 #include <sys/types.h>
 
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -84,6 +85,12 @@ body_keep(struct session *s, struct msg *m, const u_char *p, size_t n,
 		if (ncap > keep)
 			ncap = keep;
 		m->body = xreallocarray(m->body, 1, ncap);
+		/*
+		 * What the allocator gave, not what was asked: a body of
+		 * a few bytes takes a chunk of 32, and there may be a
+		 * million of them.
+		 */
+		ncap = malloc_usable_size(m->body);
 		session_charge(s, ncap - m->bodycap);
 		m->bodycap = ncap;
 	}

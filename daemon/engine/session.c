@@ -49,6 +49,18 @@ session_malloc_policy(void)
 }
 
 /*
+ * Freed memory stays in the process (above), but not all of it can be
+ * taken again: a large array that doubles leaves its old copy behind
+ * as a hole the next, larger copy does not fit in, and a connection's
+ * evicted packet records leave one as large. Those holes are handed
+ * back to the kernel when they are made, so that what the process
+ * holds stays close to what the budget counts (a million pipelined
+ * requests on four connections left a third of the budget again in
+ * such holes). Arrays double, so this happens a few times per array.
+ */
+#define SESSION_TRIM_AT		(1024 * 1024)
+
+/*
  * The arena: chunks of a sixty-fourth of the budget, so a small budget
  * is not taken by one chunk, up to a huge page, which is asked for
  * so that a large capture does not fault its records in 4 KiB at a time.
@@ -335,6 +347,8 @@ session_grow(struct session *s, void *p, size_t *cap, size_t need,
 		ncap = need;
 	p = xreallocarray(p, ncap, size);
 	session_charge(s, (ncap - *cap) * size);
+	if (*cap * size >= SESSION_TRIM_AT)
+		malloc_trim(0);
 	*cap = ncap;
 	return (p);
 }
@@ -380,16 +394,20 @@ static void
 session_evict_packets(struct session *s)
 {
 	struct conn	*c;
+	size_t		 freed = 0;
 
 	while (s->mem > s->cfg.budget && s->pkt_evict < s->nconns) {
 		c = s->conns[s->pkt_evict++];
 		c->pkts_evicted = 1;
 		s->c.evicted_packets += c->npkts;
 		session_uncharge(s, c->pktcap * sizeof(*c->pkts));
+		freed += c->pktcap * sizeof(*c->pkts);
 		free(c->pkts);
 		c->pkts = NULL;
 		c->npkts = c->pktcap = 0;
 	}
+	if (freed >= SESSION_TRIM_AT)
+		malloc_trim(0);
 }
 
 /* Brings memory back under the budget, in the documented order. */

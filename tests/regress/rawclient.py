@@ -373,6 +373,21 @@ def main():
             time.sleep(0.25)
         print("still there with %d clients" % n)
         return
+    elif scen == "unread":
+        # asks for session N's frames (pcap dump) or packets detail and
+        # never reads a byte of it, until the file RELEASE exists
+        print(show(c.hello()), flush=True)
+        c.s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        if sys.argv[4] == "frames":
+            c.req(102, session=int(sys.argv[3]))
+        else:
+            c.req(101, session=int(sys.argv[3]), packets=True)
+        print("asked", flush=True)
+        deadline = time.time() + 120
+        while not os.path.exists(sys.argv[5]) and time.time() < deadline:
+            time.sleep(0.1)
+        print("released")
+        return
     elif scen == "midload":
         print(show(c.hello()))
         c.req(200, linktype=1, snaplen=65535, source="midload")

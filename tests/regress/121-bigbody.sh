@@ -12,6 +12,9 @@
 #
 #	HTRACR_BIG_MIB=N	the body's size in MiB (default 3072, or 512
 #				under SANITIZE=1)
+#	HTRACR_BIG_RATE=R	curl's --limit-rate (default 80M, or 16M
+#				under SANITIZE=1), a rate the analyzer takes
+#				on a loaded machine
 . "$(dirname "$0")/lib.sh"
 . "$T_ROOT/tests/regress/bigload.sh"
 
@@ -22,8 +25,10 @@ t_tmpdir
 
 if [ "${SANITIZE:-}" = 1 ]; then
 	MIB=${HTRACR_BIG_MIB:-512}
+	RATE=${HTRACR_BIG_RATE:-16M}
 else
 	MIB=${HTRACR_BIG_MIB:-3072}
+	RATE=${HTRACR_BIG_RATE:-80M}
 fi
 SIZE=$((MIB * 1024 * 1024))
 KEEP=65536
@@ -32,7 +37,7 @@ bl_setup 10.233.21.1 10.233.21.2 </dev/null
 truncate -s "$SIZE" "$T_TMP/www/big.bin"
 bl_queries_start
 bl_ordinary before
-t_ns cli timeout 80 curl -s --max-time 75 -o /dev/null \
+t_ns cli timeout 80 curl -s --max-time 75 --limit-rate "$RATE" -o /dev/null \
     -w '%{http_code} %{size_download}\n' "http://$BL_SRV/big.bin" \
     >"$T_TMP/big.out" 2>&1 &
 BIG=$!

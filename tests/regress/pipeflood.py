@@ -2,13 +2,14 @@
 # pipeflood.py: many tiny pipelined requests over a few connections, for
 # tests/regress/122-pipeline.sh.
 #
-#   python3 pipeflood.py HOST PORT CONNECTIONS REQUESTS
+#   python3 pipeflood.py HOST PORT CONNECTIONS REQUESTS [RATE]
 #
 # REQUESTS in all, split over CONNECTIONS keep-alive connections opened
 # at once; each sends "GET /p?C-N" requests ahead of the answers (at
 # most WINDOW unanswered) and reads every response whole (status line,
 # headers, Content-Length bytes). The last request of each connection
-# asks the server to close. Prints the client's own account, one line
+# asks the server to close. With RATE, no connection sends ahead of
+# RATE / CONNECTIONS requests a second since the start. Prints the client's own account, one line
 # per connection and a total:
 #
 #   conn C sent N answered N status200 N
@@ -16,13 +17,16 @@
 import selectors
 import socket
 import sys
+import time
 
 WINDOW = 2000
 
 
 class Conn:
-    def __init__(self, cid, host, port, n):
+    def __init__(self, cid, host, port, n, rate):
         self.cid = cid
+        self.rate = rate
+        self.t0 = time.time()
         self.host = host
         self.n = n
         self.sent = 0
@@ -39,8 +43,14 @@ class Conn:
         return b"GET /p?%d-%d HTTP/1.1\r\nHost: load\r\n%s\r\n" % (
             self.cid, i, close)
 
+    def allowed(self):
+        if not self.rate:
+            return self.n
+        return min(self.n, int((time.time() - self.t0) * self.rate) + 1)
+
     def fill(self):
-        while self.sent < self.n and self.sent - self.answered < WINDOW \
+        limit = self.allowed()
+        while self.sent < limit and self.sent - self.answered < WINDOW \
                 and len(self.out) < 65536:
             self.out += self.request(self.sent)
             self.sent += 1
@@ -93,29 +103,34 @@ class Conn:
 def main():
     host, port = sys.argv[1], int(sys.argv[2])
     nconn, total = int(sys.argv[3]), int(sys.argv[4])
+    rate = float(sys.argv[5]) / nconn if len(sys.argv) > 5 else 0
     conns = []
     for c in range(nconn):
         n = total // nconn + (1 if c < total % nconn else 0)
-        conns.append(Conn(c, host, port, n))
+        conns.append(Conn(c, host, port, n, rate))
     sel = selectors.DefaultSelector()
     for c in conns:
         sel.register(c.sock, selectors.EVENT_READ | selectors.EVENT_WRITE, c)
-    live = len(conns)
+    live = set(conns)
     while live:
-        for key, ev in sel.select(timeout=60):
+        for key, ev in sel.select(timeout=0.01 if rate else 60):
             c = key.data
             if ev & selectors.EVENT_READ:
                 c.read()
             if ev & selectors.EVENT_WRITE:
                 c.write()
+        for c in list(live):
             if c.done():
                 sel.unregister(c.sock)
                 c.sock.close()
-                live -= 1
-            elif not c.out and (c.sent == c.n or c.sent - c.answered >= WINDOW):
-                sel.modify(c.sock, selectors.EVENT_READ, c)
-            else:
-                sel.modify(c.sock, selectors.EVENT_READ | selectors.EVENT_WRITE, c)
+                live.discard(c)
+                continue
+            blocked = c.sent == c.n or c.sent - c.answered >= WINDOW or \
+                c.sent >= c.allowed()
+            ev = selectors.EVENT_READ
+            if c.out or not blocked:
+                ev |= selectors.EVENT_WRITE
+            sel.modify(c.sock, ev, c)
     for c in conns:
         print("conn %d sent %d answered %d status200 %d" % (c.cid, c.sent, c.answered, c.ok))
     print("total sent %d answered %d status200 %d" % (

@@ -495,15 +495,14 @@ session_server(struct session *s, uint8_t family, const uint8_t *addr,
 	return (v);
 }
 
+/* NULL when full: the caller counts the connection dropped, once. */
 struct conn *
 session_conn_new(struct session *s)
 {
 	struct conn	*c;
 
-	if (!session_room(s)) {
-		s->c.dropped_connections++;
+	if (!session_room(s))
 		return (NULL);
-	}
 	c = xcalloc(1, sizeof(*c));
 	session_charge(s, sizeof(*c));
 	c->id = (uint32_t)s->nconns + 1;

@@ -309,8 +309,16 @@ tcp_create(struct session *s, const struct decode_pkt *pk, uint32_t hash,
 
 	if ((client = tcp_roles(s, pk, &sure)) == -1)
 		return (NULL);
-	if ((c = session_conn_new(s)) == NULL)
+	/*
+	 * A connection not stored is looked for again at each of its
+	 * packets: it is counted at its SYN, not at every packet (a
+	 * keep-alive client made a million and a half of 200 dropped).
+	 */
+	if ((c = session_conn_new(s)) == NULL) {
+		if ((pk->flags & (TH_SYN | TH_ACK)) == TH_SYN)
+			s->c.dropped_connections++;
 		return (NULL);
+	}
 	l = xcalloc(1, sizeof(*l));
 	session_charge(s, sizeof(*l));
 	l->conn = c;

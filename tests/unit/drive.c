@@ -4,12 +4,15 @@
  * with libpcap, feeds session_frame, finishes, packs the whole detail
  * into a buffer that is thrown away, then prints counts.
  *
- *   drive [-dHnpv] [-P port,...] [-b budget] [-k body_keep] file.pcap
+ *   drive [-dHnpv] [-P port,...] [-b budget] [-k body_keep] [-K keylog]
+ *         file.pcap
  *     -p  pack packet records too      -v  one line per transaction
  *     -d  print every packed item      -n  keep no raw frames or
  *     -H  keep two headers a message,       packet records
- *         pack the brief detail
- * -n -H -k 0 is what "htracrctl analyze" asks of the engine.
+ *         pack the brief detail        -K  the TLS key log, given
+ *                                          before the first frame
+ * -n -H -k 0 is what "htracrctl analyze" asks of the engine, and with
+ * -K what "htracrctl analyze --keylog" asks.
  */
 #include <sys/types.h>
 
@@ -25,6 +28,7 @@
 #include "engine.h"
 #include "esc.h"
 #include "session.h"
+#include "tlscrypt.h"
 
 static double
 drive_now(void)
@@ -64,6 +68,25 @@ drive_print(const msgpack_sbuffer *sb)
 }
 
 static int	 dump;
+
+/* The whole key log into the session, as htracrctl sends it first. */
+static void
+drive_keys(struct session *s, const char *path)
+{
+	FILE	*f;
+	u_char	 buf[65536];
+	size_t	 n;
+
+	if ((f = fopen(path, "r")) == NULL)
+		err(1, "%s", path);
+	tlscrypt_init();
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		session_keys_add(s, buf, n, 0);
+	if (ferror(f))
+		err(1, "%s", path);
+	session_keys_add(s, buf, 0, 1);
+	fclose(f);
+}
 
 static void
 drive_pack(struct session *s, int flags, size_t *bytes, uint64_t *items)
@@ -116,6 +139,7 @@ main(int argc, char *argv[])
 	struct engine_config	 cfg;
 	struct pcap_pkthdr	*h;
 	const u_char		*data;
+	const char		*keys = NULL;
 	char			 ebuf[PCAP_ERRBUF_SIZE];
 	struct session		*s;
 	pcap_t			*p;
@@ -128,7 +152,7 @@ main(int argc, char *argv[])
 	cfg.budget = SESSION_DEFAULT_BUDGET;
 	cfg.body_keep = SESSION_DEFAULT_BODY_KEEP;
 	cfg.keep_frames = 1;
-	while ((ch = getopt(argc, argv, "b:dHk:npP:v")) != -1) {
+	while ((ch = getopt(argc, argv, "b:dHk:K:npP:v")) != -1) {
 		switch (ch) {
 		case 'H':
 			flags |= SESSION_DETAIL_NO_HEADERS |
@@ -145,6 +169,9 @@ main(int argc, char *argv[])
 		case 'k':
 			cfg.body_keep = strtoull(optarg, NULL, 10);
 			break;
+		case 'K':
+			keys = optarg;
+			break;
 		case 'b':
 			cfg.budget = strtoull(optarg, NULL, 10);
 			break;
@@ -159,16 +186,18 @@ main(int argc, char *argv[])
 			break;
 		default:
 			errx(2, "usage: drive [-dHnpv] [-b budget] [-k keep] "
-			    "[-P ports] file");
+			    "[-K keylog] [-P ports] file");
 		}
 	}
 	if (optind + 1 != argc)
 		errx(2, "usage: drive [-dHnpv] [-b budget] [-k keep] "
-		    "[-P ports] file");
+		    "[-K keylog] [-P ports] file");
 	if ((p = pcap_open_offline(argv[optind], ebuf)) == NULL)
 		errx(1, "%s", ebuf);
 	s = session_new(1, SESSION_LOADED, pcap_datalink(p), &cfg, getuid(),
 	    argv[optind], 0);
+	if (keys != NULL)
+		drive_keys(s, keys);
 	t0 = drive_now();
 	while (pcap_next_ex(p, &h, &data) == 1)
 		session_frame(s, (uint64_t)h->ts.tv_sec * 1000000 +

@@ -6,6 +6,8 @@
 # llhttp and the common helpers) and checks the engine against tshark's
 # view of the real captures in the corpus (corpus.py, through the drive
 # program). Prints PASS/FAIL/SKIP lines.
+#
+#   run.sh --drive	only builds tests/unit/bin/drive (for make bench)
 cd "$(dirname "$0")/../.." || exit 1
 # The engine as htracrd links it, and what it needs beside.
 OBJS="build/libengine.a
@@ -28,8 +30,10 @@ if ! make -s $OBJS >"$BIN/build.log" 2>&1; then
 	echo "FAIL: unit_build: engine objects did not build (see $BIN/build.log)"
 	exit 1
 fi
-for prog in test_engine test_tls test_tlscrypt test_tlsdec test_h2 test_pair test_dns \
-    drive; do
+PROGS="test_engine test_tls test_tlscrypt test_tlsdec test_h2 test_pair test_dns
+    drive"
+[ "${1:-}" = --drive ] && PROGS=drive
+for prog in $PROGS; do
 	# shellcheck disable=SC2086
 	if ! $CC $FLAGS -o "$BIN/$prog" "tests/unit/$prog.c" $OBJS $LIBS \
 	    >>"$BIN/build.log" 2>&1; then
@@ -37,6 +41,7 @@ for prog in test_engine test_tls test_tlscrypt test_tlsdec test_h2 test_pair tes
 		exit 1
 	fi
 done
+[ "${1:-}" = --drive ] && exit 0
 
 rc=0
 "$BIN/test_engine" || rc=1

@@ -18,12 +18,13 @@ libnghttp2-dev"
 # HTTP/2 in clear), tshark as the oracle,
 # groff and mandoc to check the man pages, Chromium for the HTML page,
 # dnsmasq (the binary alone, no service) as a real resolver, poppler's
-# pdftotext to read the PDF Chromium prints of it.
+# pdftotext to read the PDF Chromium prints of it; h2load
+# (nghttp2-client), valgrind and perf for the benchmark's TLS part.
 TEST="clang libclang-rt-14-dev llvm tshark tcpdump nginx-light apache2-bin
 nghttp2-client curl wget
 iproute2 procps util-linux python3 jq hyperfine wrk mandoc groff systemd
 strace time ethtool openssl ca-certificates chromium dnsmasq-base
-poppler-utils"
+poppler-utils valgrind linux-perf"
 # Wanted as commands, not as these packages: a machine may have node and
 # npm from elsewhere, whose nodejs package conflicts with Debian's npm.
 CMDS="node:nodejs npm:npm"

@@ -12,6 +12,11 @@
 #  queries: show, show --json, dump --format har and html of that session;
 #  live: live.sh, wrk against nginx on a namespace's loopback and on a
 #    veth pair with nothing, tcpdump or htracrd capturing;
+#  tls: the same kind of traffic over TLS 1.3 and HTTP/2 (tls_pcap.sh),
+#    htracrctl analyze --keylog side by side with tshark decrypting with
+#    the same key log, the decrypted bytes per second, the counts against
+#    what the clients made, and decryption's share of the engine's
+#    instructions (callgrind on tests/unit/bin/drive -K);
 # and the machine (nproc, CPU model, kernel, load average).
 # Reports only: nothing here asserts on time. Output: stdout and
 # tests/bench/out/results.md; the raw figures stay in tests/bench/out.
@@ -21,16 +26,22 @@
 #   BENCH_REGEN=1	remake the capture even if tests/bench/out has one
 #   BENCH_RUNS=N	hyperfine runs per command (default 5; queries 3)
 #   BENCH_LIVE=0	leave the live part out
+#   BENCH_TLS=0		leave the TLS part out
 #
-# Making bench.pcap and the live part need root (network namespaces);
-# the first takes about a minute, the second (10 + 4) s per measurement.
+# Making bench.pcap, tls.pcap and the live part need root (network
+# namespaces); the first takes about a minute, the second about half a
+# minute, the third (10 + 4) s per measurement.
 cd "$(dirname "$0")/../.." || exit 1
 ROOT=$(pwd)
 OUT=$ROOT/tests/bench/out
 KIT=$(cd "$ROOT/.." && pwd)/shared/bench
 RUNS=${BENCH_RUNS:-5}
 PCAP=$OUT/bench.pcap
-[ "${BENCH_SMALL:-0}" = 1 ] && PCAP=$OUT/bench-small.pcap
+TLS=$OUT/tls.pcap
+if [ "${BENCH_SMALL:-0}" = 1 ]; then
+	PCAP=$OUT/bench-small.pcap
+	TLS=$OUT/tls-small.pcap
+fi
 META=$PCAP.meta.txt
 RES=$OUT/results.md
 CTL=$ROOT/htracrctl
@@ -110,6 +121,69 @@ echo "== offline: peak RSS"
 	echo "naive $(rss naive "$C_NAIVE")"
 	echo "read $(rss read "$C_READ")"
 } >"$OUT/rss.txt"
+
+# The TLS part: its own capture and key log, kept like bench.pcap.
+tls_part() {
+	if [ ! -s "$TLS" ] || [ ! -s "$TLS.keys" ] || [ ! -s "$TLS.meta.txt" ] ||
+	    [ "${BENCH_REGEN:-0}" = 1 ]; then
+		echo "== tls: making $(basename "$TLS")"
+		[ "$(id -u)" -eq 0 ] || die "making tls.pcap needs root (network namespaces)"
+		rm -f "$TLS" "$TLS.keys" "$TLS.meta.txt"
+		if [ "${BENCH_SMALL:-0}" = 1 ]; then
+			set -- TLS_REQS=2000 TLS_CURL=10
+		else
+			set --
+		fi
+		env "$@" sh "$ROOT/tests/bench/tls_pcap.sh" "$TLS"
+		rc=$?
+		[ "$rc" -eq 2 ] && echo "bench: the TLS capture is lossy; results still shown"
+		[ -s "$TLS" ] && [ -s "$TLS.meta.txt" ] ||
+		    die "tls_pcap.sh failed (exit $rc)"
+	else
+		echo "== tls: reusing $TLS (BENCH_REGEN=1 remakes it)"
+	fi
+	"$CTL" analyze "$TLS" --keylog "$TLS.keys" --json >"$OUT/tls.json" \
+	    2>"$OUT/tls.err" ||
+	    die "htracrctl analyze --keylog failed: $(head -n 1 "$OUT/tls.err")"
+	echo "== tls: hyperfine ($RUNS runs each)"
+	hyperfine --style basic --warmup 1 --runs "$RUNS" \
+	    --export-json "$OUT/tls-hyperfine.json" \
+	    -n "htracrctl analyze --keylog" \
+	    "$CTL analyze $TLS --keylog $TLS.keys >/dev/null" \
+	    -n "tshark -z http2,tree" \
+	    "tshark -r $TLS -o tls.keylog_file:$TLS.keys -q -z http2,tree >/dev/null" ||
+	    die "hyperfine failed"
+	# Instruction counts repeat on a busy machine where times do not.
+	echo "== tls: callgrind of the engine (tests/unit/bin/drive -K)"
+	sh "$ROOT/tests/unit/run.sh" --drive || die "drive did not build"
+	valgrind --tool=callgrind --callgrind-out-file="$OUT/tls.callgrind" \
+	    "$ROOT/tests/unit/bin/drive" -n -H -k 0 -K "$TLS.keys" "$TLS" \
+	    >"$OUT/tls.drive" 2>"$OUT/tls.valgrind" ||
+	    die "callgrind failed: $(tail -n 1 "$OUT/tls.valgrind")"
+	callgrind_annotate --auto=no --threshold=100 \
+	    "$OUT/tls.callgrind" >"$OUT/tls.callgrind.txt" 2>&1 ||
+	    die "callgrind_annotate failed"
+	# Time, where instructions of unlike kinds count alike: where the
+	# analyzer's CPU time goes, by library, sampled over three runs.
+	echo "== tls: perf of htracrctl analyze --keylog (3 runs)"
+	perf record -q -e cpu-clock -F 2000 -o "$OUT/tls.perf" -- sh -c \
+	    "for i in 1 2 3; do $CTL analyze $TLS --keylog $TLS.keys; done" \
+	    >/dev/null 2>"$OUT/tls.perf.err" &&
+	    perf report -i "$OUT/tls.perf" --stdio --no-children \
+	    --sort comm,dso -g none >"$OUT/tls.perf.txt" 2>>"$OUT/tls.perf.err" ||
+	    echo "bench: perf failed ($(tail -n 1 "$OUT/tls.perf.err")); no time share"
+}
+
+rm -f "$OUT/tls.json" "$OUT/tls-hyperfine.json" "$OUT/tls.callgrind.txt" \
+    "$OUT/tls.perf.txt"
+if [ "${BENCH_TLS:-1}" = 0 ]; then
+	echo "== tls: left out (BENCH_TLS=0)"
+else
+	for c in valgrind perf h2load; do
+		command -v "$c" >/dev/null 2>&1 || die "$c is missing (make deps)"
+	done
+	tls_part
+fi
 
 # The whole capture in a private daemon, frames, packets and headers
 # kept as `load` keeps them, with a budget that evicts nothing.
@@ -213,7 +287,7 @@ fi
 	echo "load $(cut -d' ' -f1-3 /proc/loadavg)"
 } >"$OUT/machine.txt"
 
-python3 "$ROOT/tests/bench/summary.py" "$OUT" "$PCAP" "$META" >"$RES" ||
+python3 "$ROOT/tests/bench/summary.py" "$OUT" "$PCAP" "$META" "$TLS" >"$RES" ||
     die "summarising failed"
 echo
 cat "$RES"

@@ -1,5 +1,7 @@
-"""summary.py OUT PCAP META: the one table of `make bench` (bench.sh),
-from the figures bench.sh and live.sh left in OUT. Markdown on stdout."""
+"""summary.py OUT PCAP META [TLS]: the one table of `make bench`
+(bench.sh), from the figures bench.sh and live.sh left in OUT; TLS is
+the TLS capture (its key log TLS.keys, its ground truth TLS.meta.txt).
+Markdown on stdout."""
 import json
 import os
 import re
@@ -7,6 +9,7 @@ import struct
 import sys
 
 out, pcap, meta = sys.argv[1:4]
+tls = sys.argv[4] if len(sys.argv) > 4 else None
 MIB = 1024.0 * 1024.0
 
 
@@ -41,9 +44,9 @@ def items(doc, key):
 			pos = ws.match(doc, pos + 1).end()
 
 
-def counts():
+def counts(name="analyze.json"):
 	"""requests, whole responses, cut responses, connections, retransmits."""
-	with open(path("analyze.json"), "rb") as f:
+	with open(path(name), "rb") as f:
 		doc = f.read().decode("utf-8", "surrogateescape")
 	# tshark counts a response once it is whole: so do these.
 	req = resp = cut = 0
@@ -173,6 +176,131 @@ def offline(tr, got):
 		    "equal" if tr[k] == v else "**differs**")
 	row("offline", "responses cut short by the capture's end", "%d" % cut)
 	row("offline", "retransmitted segments", "%d" % retrans)
+
+
+def tls_truth():
+	"""What the clients of tls_pcap.sh made, from TLS.meta.txt."""
+	t = {}
+	try:
+		text = open(tls + ".meta.txt", errors="replace").read()
+	except (OSError, TypeError):
+		return None
+	for key in ("requests", "responses", "connections"):
+		m = re.search(r"^client %s: (\d+)" % key, text, re.M)
+		t[key] = int(m.group(1)) if m else None
+	return t
+
+
+def tls_records():
+	"""Records decrypted and failed, and the bytes of those decrypted."""
+	with open(path("tls.json"), "rb") as f:
+		doc = f.read().decode("utf-8", "surrogateescape")
+	dec = failed = nbytes = 0
+	for c in items(doc, "connections"):
+		t = c.get("tls") or {}
+		dec += t.get("records_decrypted") or 0
+		failed += t.get("records_failed") or 0
+		for d in ("c2s", "s2c"):
+			# TLS 1.3 protects everything after the ServerHello as
+			# application data records.
+			nbytes += (t.get(d) or {}).get("application_bytes") or 0
+	return dec, failed, nbytes
+
+
+def callgrind():
+	"""Instructions (self costs): the whole run, decryption (libcrypto
+	and tlscrypt.c) and HTTP/2 (libnghttp2 and h2*.c)."""
+	got = {"total": None, "crypto": 0, "h2": 0}
+	try:
+		lines = open(path("tls.callgrind.txt"), errors="replace").readlines()
+	except OSError:
+		return None
+	for l in lines:
+		m = re.match(r"\s*([\d,]+) \(\s*[\d.]+%\)\s+(.*)$", l)
+		if not m:
+			continue
+		n = int(m.group(1).replace(",", ""))
+		what = m.group(2)
+		if what.startswith("PROGRAM TOTALS"):
+			got["total"] = n
+			continue
+		obj = re.search(r"\[([^]]*)\]\s*$", what)
+		obj = os.path.basename(obj.group(1)) if obj else ""
+		src = os.path.basename(what.split(":", 1)[0])
+		if obj.startswith("libcrypto") or src == "tlscrypt.c":
+			got["crypto"] += n
+		elif obj.startswith("libnghttp2") or re.match(r"h2\w*\.c$", src):
+			got["h2"] += n
+	return got if got["total"] else None
+
+
+def perf_share():
+	"""htracrd's samples in all and in libcrypto, from tls.perf.txt."""
+	allp = crypto = 0.0
+	try:
+		lines = open(path("tls.perf.txt"), errors="replace").readlines()
+	except OSError:
+		return None
+	for l in lines:
+		m = re.match(r"\s*([\d.]+)%\s+(\S+)\s+(\S+)", l)
+		if m and m.group(2) == "htracrd":
+			allp += float(m.group(1))
+			if m.group(3).startswith("libcrypto"):
+				crypto += float(m.group(1))
+	return (allp, crypto) if allp > 0 else None
+
+
+TLS_SAME = [True]
+
+
+def tls_part():
+	try:
+		got = counts("tls.json")
+	except OSError:
+		row("tls", "not measured (BENCH_TLS=0)", "")
+		return
+	name = os.path.basename(tls)
+	tr = tls_truth() or {}
+	hf = hyperfine("tls-hyperfine.json")
+	h = hf.get("htracrctl analyze --keylog")
+	ts = hf.get("tshark -z http2,tree")
+	dec, failed, nbytes = tls_records()
+	if h:
+		row("tls", "`htracrctl analyze --keylog`: wall, best (mean)",
+		    "%s (%s)" % (secs(h[0]), secs(h[1])),
+		    "%s, %.1f MiB, TLS 1.3, h2" % (name,
+		    os.path.getsize(tls) / MIB))
+		if ts:
+			row("tls", "  vs `tshark -o tls.keylog_file:... -q -z http2,tree`",
+			    secs(h[0]), "%s (%s)" % (secs(ts[0]), secs(ts[1])),
+			    "**%.1fx faster**" % (ts[0] / h[0]))
+		row("tls", "  decrypted, per second of its wall time",
+		    "**%.0f MiB/s**" % (nbytes / MIB / h[0]),
+		    "%.1f MiB in %d records" % (nbytes / MIB, dec))
+	row("tls", "records that did not authenticate", "%d" % failed, "",
+	    "" if failed == 0 else "**not 0**")
+	req, resp, cut, conns, retrans = got
+	for k, v in (("requests", req), ("responses", resp),
+	    ("connections", conns)):
+		same = tr.get(k) == v
+		TLS_SAME[0] = TLS_SAME[0] and same
+		row("tls", "%s counted" % k, "%d" % v,
+		    "%s made by the clients" % tr.get(k),
+		    "equal" if same else "**differs**")
+	ps = perf_share()
+	if ps:
+		row("tls", "decryption's share of the analyzer's CPU time "
+		    "(perf, libcrypto in htracrd)", "**%.1f %%**" %
+		    (100.0 * ps[1] / ps[0]), "%.1f %% of %.1f %% of all samples" %
+		    (ps[1], ps[0]), "target < 33 %")
+	cg = callgrind()
+	if cg:
+		row("tls", "decryption's share of the instructions (callgrind, "
+		    "`drive -K`: libcrypto and tlscrypt.c)", "%.1f %%" %
+		    (100.0 * cg["crypto"] / cg["total"]), "%.0fM of %.0fM" %
+		    (cg["crypto"] / 1e6, cg["total"] / 1e6))
+		row("tls", "  HTTP/2's (libnghttp2 and h2*.c)", "%.1f %%" %
+		    (100.0 * cg["h2"] / cg["total"]), "%.0fM" % (cg["h2"] / 1e6))
 
 
 def loaded(name):
@@ -306,6 +434,8 @@ def main():
 	    " read the ratios.\n" % (os.path.basename(pcap), size,
 	    ", %d packets" % tr["packets"] if tr["packets"] else ""))
 	offline(tr, got)
+	if tls:
+		tls_part()
 	memory()
 	queries()
 	browser()
@@ -316,7 +446,7 @@ def main():
 	for r in ROWS:
 		print("| %s |" % " | ".join(r))
 	same = all(tr[k] == v for k, v in (("requests", got[0]),
-	    ("responses", got[1]), ("connections", got[3])))
+	    ("responses", got[1]), ("connections", got[3]))) and TLS_SAME[0]
 	print("\nCounts: %s." % ("htracr agrees with the ground truth" if same
 	    else "**htracr differs from the ground truth**"))
 

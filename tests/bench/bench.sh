@@ -130,7 +130,7 @@ tls_part() {
 		[ "$(id -u)" -eq 0 ] || die "making tls.pcap needs root (network namespaces)"
 		rm -f "$TLS" "$TLS.keys" "$TLS.meta.txt"
 		if [ "${BENCH_SMALL:-0}" = 1 ]; then
-			set -- TLS_REQS=2000 TLS_CURL=10
+			set -- TLS_REQS=2000 TLS_SHORT=200 TLS_CURL=10
 		else
 			set --
 		fi

@@ -12,9 +12,12 @@
 # browser-like request headers:
 #   1. the mix: 58 % 1 KB, 20 % 20 KB, 2 % 500 KB, 6 % 404 (a list of
 #      100 paths in a fixed shuffled order, each client walking it)
-#   2. gzip: 20 KB page with Accept-Encoding (6 % of the mix's count)
-#   3. POST with a 2 KB form body -> 405 (6 %)
-#   4. curl --http2, three URLs on one connection per run
+#   2. short connections: one request each, the mix without the 500 KB
+#      file, as the kit's Connection: close phase (a TLS handshake and
+#      its key derivations per request)
+#   3. gzip: 20 KB page with Accept-Encoding (6 % of the mix's count)
+#   4. POST with a 2 KB form body -> 405 (6 %)
+#   5. curl --http2, three URLs on one connection per run
 #
 #   tls_pcap.sh OUT		writes OUT, OUT.keys (the key log) and
 #				OUT.meta.txt (the ground truth)
@@ -26,6 +29,7 @@
 #   TLS_REQS=N		requests of the mix (default 20000)
 #   TLS_CONNS=N		h2load connections of the mix (default 20)
 #   TLS_STREAMS=N	concurrent streams per connection (default 10)
+#   TLS_SHORT=N		connections of one request (default 1000)
 #   TLS_CURL=N		curl runs (default 40)
 #   TLS_MAX_SECS=N	watchdog (default 300)
 #
@@ -36,6 +40,7 @@ OUT=${1:?usage: tls_pcap.sh OUT}
 REQS=${TLS_REQS:-20000}
 CONNS=${TLS_CONNS:-20}
 STREAMS=${TLS_STREAMS:-10}
+SHORT=${TLS_SHORT:-1000}
 CURL_N=${TLS_CURL:-40}
 MAX_SECS=${TLS_MAX_SECS:-300}
 TAG=htls$$
@@ -219,14 +224,31 @@ SMALL=$((REQS * 6 / 100))
 echo "phase 1: the mix, h2load -n $REQS -c $CONNS -m $STREAMS" | tee "$WORK/h2load.txt"
 h2 -n "$REQS" -c "$CONNS" -m "$STREAMS" -i "$WORK/uris.txt" ||
     die "h2load failed: $(tail -n 3 "$WORK/h2load.txt")"
-echo "phase 2: gzip, h2load -n $SMALL -c 4" | tee -a "$WORK/h2load.txt"
+# Each h2load client walks the list from its top: a client of one
+# request would only ever ask for the first path. So one run per path,
+# in the mix's proportions, 100 new connections every 0.1 s.
+short() {
+	[ "$1" -gt 0 ] || return 0
+	rate=100
+	[ "$1" -lt "$rate" ] && rate=$1
+	h2 -n "$1" -c "$1" -m 1 -r "$rate" --rate-period 100ms "$2" ||
+	    die "h2load failed: $(tail -n 3 "$WORK/h2load.txt")"
+}
+S1=$((SHORT * 58 / 84))
+S20=$((SHORT * 20 / 84))
+echo "phase 2: short connections, $SHORT of one request each" |
+    tee -a "$WORK/h2load.txt"
+short "$S1" "$URL/f1k.html"
+short "$S20" "$URL/f20k.html"
+short $((SHORT - S1 - S20)) "$URL/missing/page.html?id=42&q=bench"
+echo "phase 3: gzip, h2load -n $SMALL -c 4" | tee -a "$WORK/h2load.txt"
 h2 -n "$SMALL" -c 4 -m "$STREAMS" -H "Accept-Encoding: gzip, deflate" \
     "$URL/f20k.html" || die "h2load failed"
-echo "phase 3: POST -> 405, h2load -n $SMALL -c 4" | tee -a "$WORK/h2load.txt"
+echo "phase 4: POST -> 405, h2load -n $SMALL -c 4" | tee -a "$WORK/h2load.txt"
 h2 -n "$SMALL" -c 4 -m "$STREAMS" -d "$WORK/body.txt" \
     -H "Content-Type: application/x-www-form-urlencoded" \
     "$URL/f1k.html" || die "h2load failed"
-echo "phase 4: $CURL_N curl --http2 runs, 3 URLs each"
+echo "phase 5: $CURL_N curl --http2 runs, 3 URLs each"
 : >"$WORK/curl.txt"
 i=0
 while [ "$i" -lt "$CURL_N" ]; do
@@ -254,7 +276,7 @@ h2sum() {
 H2_DONE=$(h2sum 6)
 H2_OK=$(awk '$1 == "status" && $2 == "codes:" { s += $3 + $5 + $7 + $9 }
     END { print s + 0 }' "$WORK/h2load.txt")
-H2_CONNS=$((CONNS + 8))
+H2_CONNS=$((CONNS + SHORT + 8))
 C_REQ=$(awk '$1 ~ /^[0-9]+$/' "$WORK/curl.txt" | wc -l)
 C_RESP=$(awk '$1 ~ /^[1-5][0-9][0-9]$/' "$WORK/curl.txt" | wc -l)
 C_CONNS=$(awk '$2 > 0 { n++ } END { print n + 0 }' "$WORK/curl.txt")

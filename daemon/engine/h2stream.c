@@ -306,53 +306,146 @@ h2stream_status(const char *v, size_t n)
 	    (v[2] - '0')));
 }
 
+/* Appends field i of the block to m's headers: its index there, or -1. */
+static int
+h2stream_copy_field(struct h2_conn *hc, const struct h2_block *b, uint32_t i,
+    struct msg *m)
+{
+	const struct hdr	*f = &b->hdrs[i];
+	struct hdr		*h;
+
+	if ((h = msg_hdr_new(hc->s, m)) == NULL)
+		return (-1);
+	if (!msg_text(hc->s, m, b->text + f->name_off, f->name_len)) {
+		m->nhdrs--;
+		return (-1);
+	}
+	h->name_len = f->name_len;
+	h->val_off = (uint16_t)m->textlen;
+	if (msg_text(hc->s, m, b->text + f->val_off, f->val_len))
+		h->val_len = f->val_len;
+	return ((int)m->nhdrs - 1);
+}
+
 /* Copies the block's fields into m's headers, in order, names as sent. */
 static void
 h2stream_copy(struct h2_conn *hc, const struct h2_block *b, struct msg *m)
 {
-	const struct hdr	*f;
-	struct hdr		*h;
-	uint32_t		 i;
+	uint32_t	 i;
 
+	for (i = 0; i < b->nhdrs; i++)
+		if (h2stream_copy_field(hc, b, i, m) == -1)
+			return;
+}
+
+/* The fields the engine reads, as http.c does for HTTP/1.x. */
+enum h2stream_what {
+	H2F_TYPE,		/* Content-Type */
+	H2F_ENCODING,		/* Content-Encoding */
+	H2F_CONDITIONAL,	/* a request's validator */
+	H2F_SERVER,		/* a request's server name */
+};
+
+static const struct {
+	const char	*name;
+	size_t		 len;
+	int		 what;
+} h2stream_fields[] = {
+	{ "content-type", 12, H2F_TYPE },
+	{ "content-encoding", 16, H2F_ENCODING },
+	{ "if-none-match", 13, H2F_CONDITIONAL },
+	{ "if-modified-since", 17, H2F_CONDITIONAL },
+	{ ":authority", 10, H2F_SERVER },
+	{ "host", 4, H2F_SERVER },
+};
+
+/* What field i of the block is to the engine, or -1. */
+static int
+h2stream_what(const struct h2_block *b, uint32_t i)
+{
+	const struct hdr	*f = &b->hdrs[i];
+	size_t			 k;
+
+	for (k = 0; k < sizeof(h2stream_fields) / sizeof(h2stream_fields[0]);
+	    k++)
+		if (f->name_len == h2stream_fields[k].len &&
+		    strncasecmp(b->text + f->name_off, h2stream_fields[k].name,
+		    f->name_len) == 0)
+			return (h2stream_fields[k].what);
+	return (-1);
+}
+
+static int
+h2stream_val_is(const struct h2_block *b, uint32_t i, const char *v)
+{
+	return (b->hdrs[i].val_len == strlen(v) &&
+	    strncasecmp(b->text + b->hdrs[i].val_off, v, b->hdrs[i].val_len) ==
+	    0);
+}
+
+/*
+ * Reads the block's fields for the engine, before any is copied: the
+ * indices of the first Content-Type and Content-Encoding go to ct and
+ * ce (-1 if there is none).
+ */
+static void
+h2stream_scan(struct h2_conn *hc, const struct h2_block *b, struct msg *m,
+    struct txn *t, int dir, int *ct, int *ce)
+{
+	uint32_t	 i;
+
+	*ct = *ce = -1;
 	for (i = 0; i < b->nhdrs; i++) {
-		f = &b->hdrs[i];
-		if ((h = msg_hdr_new(hc->s, m)) == NULL)
-			return;
-		if (!msg_text(hc->s, m, b->text + f->name_off, f->name_len)) {
-			m->nhdrs--;
-			return;
+		switch (h2stream_what(b, i)) {
+		case H2F_TYPE:
+			if (*ct < 0)
+				*ct = (int)i;
+			break;
+		case H2F_ENCODING:
+			if (*ce >= 0)
+				break;
+			*ce = (int)i;
+			if (h2stream_val_is(b, i, "gzip") ||
+			    h2stream_val_is(b, i, "x-gzip") ||
+			    h2stream_val_is(b, i, "deflate"))
+				m->encoded = 1;
+			break;
+		case H2F_CONDITIONAL:
+			if (dir == DIR_C2S)
+				t->conditional = 1;
+			break;
+		case H2F_SERVER:
+			if (dir == DIR_C2S)
+				http_server_name(hc->s, hc->c->server,
+				    b->text + b->hdrs[i].val_off,
+				    b->hdrs[i].val_len);
+			break;
 		}
-		h->name_len = f->name_len;
-		h->val_off = (uint16_t)m->textlen;
-		if (msg_text(hc->s, m, b->text + f->val_off, f->val_len))
-			h->val_len = f->val_len;
 	}
 }
 
-/* What the engine reads from the fields: as http.c does for HTTP/1.x. */
+/*
+ * The block's fields into m: all of them, or for a session that keeps
+ * no header lists, only the two a summary shows (as msg_lean leaves an
+ * HTTP/1.x message), so that the rest is never copied.
+ */
 static void
-h2stream_scan(struct h2_conn *hc, struct msg *m, struct txn *t, int dir)
+h2stream_fields_copy(struct h2_conn *hc, const struct h2_block *b,
+    struct msg *m, int ct, int ce)
 {
-	struct hdr	*h;
 	uint32_t	 i;
 
-	for (i = 0; i < m->nhdrs; i++) {
-		h = &m->hdrs[i];
-		if (m->ct < 0 && msg_hdr_is(m, h, "content-type"))
-			m->ct = (int)i;
-		else if (m->ce < 0 && msg_hdr_is(m, h, "content-encoding")) {
-			m->ce = (int)i;
-			if (msg_val_is(m, h, "gzip") ||
-			    msg_val_is(m, h, "x-gzip") ||
-			    msg_val_is(m, h, "deflate"))
-				m->encoded = 1;
-		} else if (dir == DIR_C2S && (msg_hdr_is(m, h,
-		    "if-none-match") || msg_hdr_is(m, h, "if-modified-since")))
-			t->conditional = 1;
-		else if (dir == DIR_C2S && (msg_hdr_is(m, h, ":authority") ||
-		    msg_hdr_is(m, h, "host")))
-			http_server_name(hc->s, hc->c->server,
-			    m->text + h->val_off, h->val_len);
+	if (!hc->s->cfg.no_headers) {
+		h2stream_copy(hc, b, m);
+		m->ct = ct < (int)m->nhdrs ? ct : -1;
+		m->ce = ce < (int)m->nhdrs ? ce : -1;
+		return;
+	}
+	for (i = 0; i < b->nhdrs; i++) {
+		if ((int)i == ct)
+			m->ct = h2stream_copy_field(hc, b, i, m);
+		else if ((int)i == ce)
+			m->ce = h2stream_copy_field(hc, b, i, m);
 	}
 }
 
@@ -390,6 +483,7 @@ h2stream_fill(struct h2_conn *hc, struct h2_dir *d, struct h2_stream *st,
     struct msg *m)
 {
 	const struct h2_block	*b = &d->blk;
+	int			 ct, ce;
 
 	m->start_us = b->us;
 	m->first_frame = b->frame;
@@ -408,10 +502,8 @@ h2stream_fill(struct h2_conn *hc, struct h2_dir *d, struct h2_stream *st,
 	if (b->broken)
 		m->error = "header block not decoded (HPACK)";
 	h2stream_start_line(hc, b, m, st->txn);
-	h2stream_copy(hc, b, m);
-	h2stream_scan(hc, m, st->txn, d->dir);
-	if (hc->s->cfg.no_headers)
-		msg_lean(m);
+	h2stream_scan(hc, b, m, st->txn, d->dir, &ct, &ce);
+	h2stream_fields_copy(hc, b, m, ct, ce);
 	msg_trim(hc->s, m);
 	body_start(&st->body[d->dir], m);
 }

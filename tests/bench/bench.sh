@@ -153,6 +153,21 @@ tls_part() {
 	    -n "tshark -z http2,tree" \
 	    "tshark -r $TLS -o tls.keylog_file:$TLS.keys -q -z http2,tree >/dev/null" ||
 	    die "hyperfine failed"
+	# CPU time (every process of the command, perf stat's task-clock)
+	# follows the work done, where the wall time of a shared machine
+	# follows the other people's work too.
+	echo "== tls: CPU time (perf stat, 3 runs each)"
+	for c in analyze tshark; do
+		if [ "$c" = analyze ]; then
+			set -- "$CTL" analyze "$TLS" --keylog "$TLS.keys"
+		else
+			set -- tshark -r "$TLS" -o "tls.keylog_file:$TLS.keys" -q \
+			    -z http2,tree
+		fi
+		perf stat -x, -e task-clock -r 3 -o "$OUT/tls.cpu.$c" "$@" \
+		    >/dev/null 2>"$OUT/tls.cpu.err" ||
+		    echo "bench: perf stat of $c failed"
+	done
 	# Instruction counts repeat on a busy machine where times do not.
 	echo "== tls: callgrind of the engine (tests/unit/bin/drive -K)"
 	sh "$ROOT/tests/unit/run.sh" --drive || die "drive did not build"
@@ -175,7 +190,7 @@ tls_part() {
 }
 
 rm -f "$OUT/tls.json" "$OUT/tls-hyperfine.json" "$OUT/tls.callgrind.txt" \
-    "$OUT/tls.perf.txt"
+    "$OUT/tls.perf.txt" "$OUT/tls.cpu.analyze" "$OUT/tls.cpu.tshark"
 if [ "${BENCH_TLS:-1}" = 0 ]; then
 	echo "== tls: left out (BENCH_TLS=0)"
 else

@@ -250,6 +250,18 @@ def perf_share():
 	return (allp, crypto) if allp > 0 else None
 
 
+def cpu_ms(name):
+	"""The mean task-clock (ms) perf stat -x, wrote to OUT/name."""
+	try:
+		for l in open(path(name), errors="replace"):
+			f = l.strip().split(",")
+			if len(f) > 2 and f[2].startswith("task-clock"):
+				return float(f[0])
+	except (OSError, ValueError):
+		pass
+	return None
+
+
 TLS_SAME = [True]
 
 
@@ -274,6 +286,11 @@ def tls_part():
 			row("tls", "  vs `tshark -o tls.keylog_file:... -q -z http2,tree`",
 			    secs(h[0]), "%s (%s)" % (secs(ts[0]), secs(ts[1])),
 			    "**%.1fx faster**" % (ts[0] / h[0]))
+		ca, ct = cpu_ms("tls.cpu.analyze"), cpu_ms("tls.cpu.tshark")
+		if ca and ct:
+			row("tls", "  CPU time, all its processes (perf stat, mean of 3)",
+			    "%.0f ms" % ca, "tshark %.0f ms" % ct,
+			    "**%.1fx less**" % (ct / ca))
 		row("tls", "  decrypted, per second of its wall time",
 		    "**%.0f MiB/s**" % (nbytes / MIB / h[0]),
 		    "%.1f MiB in %d records" % (nbytes / MIB, dec))

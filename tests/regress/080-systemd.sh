@@ -323,14 +323,16 @@ fi
 # Socket activation as the units describe it: a listening socket with
 # the socket unit's mode and owner and the service's NonBlocking=,
 # passed as fd 3 to a process that then becomes the daemon, same pid.
+# Like systemd, it shows the path only with its final mode and owner.
 cat >"$T_TMP/activate.py" <<'EOF'
 import grp, os, socket, sys
 path, mode, group, nonblock = sys.argv[1:5]
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-s.bind(path)
-os.chown(path, 0, grp.getgrnam(group).gr_gid)
-os.chmod(path, int(mode, 8))
+s.bind(path + ".new")
+os.chown(path + ".new", 0, grp.getgrnam(group).gr_gid)
+os.chmod(path + ".new", int(mode, 8))
 s.listen(128)
+os.rename(path + ".new", path)
 s.setblocking(nonblock != "yes")
 if s.fileno() != 3:
 	os.dup2(s.fileno(), 3)

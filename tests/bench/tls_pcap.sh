@@ -56,6 +56,7 @@ NGX_PID=
 TCPD_PID=
 WD_PID=
 WORK=
+SHM=
 
 die() {
 	echo "tls_pcap: $*" >&2
@@ -83,6 +84,7 @@ cleanup() {
 	rm -rf "/etc/netns/$NS_C"
 	[ -n "$WD_PID" ] && kill "$WD_PID" 2>/dev/null
 	[ -n "$WORK" ] && rm -rf "$WORK"
+	[ -n "$SHM" ] && rm -f "$SHM"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM

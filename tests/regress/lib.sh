@@ -365,6 +365,11 @@ t_veth() {
 		t_ns "$1" ethtool -K "$_t_a" tso off gso off gro off >/dev/null 2>&1
 		t_ns "$3" ethtool -K "$_t_b" tso off gso off gro off >/dev/null 2>&1
 	fi
+	# IPv6 gives each end a link-local address a second or two after the
+	# link comes up; a browser started before that sees the network
+	# change under it and drops the page (ERR_NETWORK_CHANGED).
+	t_wait_for 5 sh -c "! ip -n '$T_NS_PREFIX-$1' addr show | grep -q tentative &&
+	    ! ip -n '$T_NS_PREFIX-$3' addr show | grep -q tentative"
 	T_VETH_A=$_t_a
 	T_VETH_B=$_t_b
 	return 0

@@ -764,6 +764,8 @@ pack_timings(const struct txn *t, int full, struct pbuf *pk)
 	if (rtt == ENGINE_NOTIME || reqend == ENGINE_NOTIME ||
 	    rstart == ENGINE_NOTIME)
 		pb_nil(pk);
+	else if (wait < (int64_t)rtt)
+		pb_int(pk, 0);		/* the path got faster than at SYN */
 	else
 		pb_int(pk, wait - (int64_t)rtt);
 	pack_key(pk, "round_trips");

@@ -194,7 +194,7 @@ class Builder:
               "timings": {"connect_us": (rtt if not c["transactions"] and rtt else None),
                           "send_us": send, "wait_us": wait,
                           "receive_us": end - r0,
-                          "server_stall_us": wait - rtt if rtt else None,
+                          "server_stall_us": max(wait - rtt, 0) if rtt else None,
                           "round_trips": -(-(wait + end - r0) // rtt) if rtt else None}}
         self.txns.append(tx)
         c["transactions"].append(tx["id"])

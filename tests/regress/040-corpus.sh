@@ -226,6 +226,12 @@ if multi:
 			break
 	report("pipelined", not why, why)
 
+# The server's share of a wait is never negative, even when the path got
+# faster than the handshake's round trip (zeek-bro.org.pcap does).
+neg = [t["id"] for t in d["transactions"]
+       if ((t.get("timings") or {}).get("server_stall_us") or 0) < 0]
+report("stall_not_negative", not neg, "transactions %s" % show(neg))
+
 sm = read_summary(spath, base)
 if sm is None:
 	sys.exit(0)

@@ -107,7 +107,7 @@ text_status(FILE *fp, const msgpack_object *r, int color)
 {
 	const msgpack_object	*s = proto_get(r, "session");
 	char			 st[32], ifn[64], ports[512], who[64], m[16];
-	int			 capture = 0;
+	int			 capture = 0, dns = 0;
 
 	(void)proto_get_bool(r, "capture", &capture);
 	fprintf(fp, "capture:    %s\n", capture ? "available" :
@@ -119,6 +119,9 @@ text_status(FILE *fp, const msgpack_object *r, int color)
 		    sizeof(ifn)));
 		fprintf(fp, "ports:      %s\n", text_ports(r, ports,
 		    sizeof(ports)));
+		(void)proto_get_bool(r, "dns", &dns);
+		fprintf(fp, "dns:        %s\n", dns ?
+		    "port 53 too (UDP and TCP)" : "not captured (--no-dns)");
 		fprintf(fp, "started by: %s\n", cmd_user_name(pick_u64(r,
 		    "started_by"), who, sizeof(who)));
 	}

@@ -104,6 +104,7 @@ get() {
 # --- live, DNS on by default ---
 t_check "$T_NAME-start" ctl start --ports 80
 t_eq "$T_NAME-status-dns" "True" "$(ctl status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["dns"])')"
+t_eq "$T_NAME-status-dns-text" "dns:        port 53 too (UDP and TCP)" "$(ctl status | grep '^dns:')"
 sleep 0.3
 get "http://www.$DOM/"
 get "http://alias.$DOM/index.html"
@@ -287,6 +288,7 @@ fi
 # --- --no-dns: the filter leaves port 53 out ---
 t_check "$T_NAME-start-no-dns" ctl start --ports 80 --no-dns
 t_eq "$T_NAME-status-no-dns" "False" "$(ctl status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["dns"])')"
+t_eq "$T_NAME-status-no-dns-text" "dns:        not captured (--no-dns)" "$(ctl status | grep '^dns:')"
 sleep 0.3
 get "http://www.$DOM/"
 sleep 0.5

@@ -21,7 +21,7 @@ rm -f "$OUT/probe" "$OUT/probe.c"
 
 FLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer
     -fno-sanitize-recover=undefined -D_GNU_SOURCE -Icommon -Iproto -Idaemon
-    -Idaemon/engine -Itests/fuzz -I/usr/share/include/llhttp $(pkg-config --cflags msgpack)"
+    -Idaemon/engine -Itests/fuzz -Itests/unit -I/usr/share/include/llhttp $(pkg-config --cflags msgpack)"
 LIBS="-lpcap $(pkg-config --libs msgpack zlib libnghttp2 libcrypto)"
 ENGINE=$(echo daemon/engine/*.c)
 COMMON="common/log.c common/xmalloc.c common/esc.c proto/proto.c"

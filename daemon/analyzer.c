@@ -460,6 +460,8 @@ analyzer_client_parse(struct analyzer_conn *ac)
 		analyzer_request(c, (const char *)ac->in + off + sizeof(n), n);
 		off += sizeof(n) + n;
 	}
+	if (off == 0)
+		return;
 	memmove(ac->in, ac->in + off, ac->inlen - off);
 	ac->inlen -= off;
 }
@@ -492,13 +494,25 @@ analyzer_client_read(evutil_socket_t fd, short what, void *arg)
 {
 	struct analyzer_conn	*ac = arg;
 	struct client		*c = &ac->c;
-	size_t			 want;
+	size_t			 want, left;
 	ssize_t			 n;
+	uint32_t		 len;
 
 	analyzer_client_room(ac);
 	want = ac->insize - ac->inlen;
 	if (want > ANALYZER_READ_MAX)
 		want = ANALYZER_READ_MAX;
+	/*
+	 * No further than the end of the request begun: a read that took
+	 * the start of the next one too left that part to be moved to the
+	 * buffer's start, on a load half of every batch of frames.
+	 */
+	if (ac->inlen >= sizeof(len)) {
+		memcpy(&len, ac->in, sizeof(len));
+		left = sizeof(len) + (size_t)ntohl(len) - ac->inlen;
+		if (left > 0 && left < want)
+			want = left;
+	}
 	n = read(fd, ac->in + ac->inlen, want);
 	if (n == -1 && (errno == EINTR || errno == EAGAIN))
 		return;

@@ -383,6 +383,8 @@ cmd_analyze_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		keyfile_close(&a.kf);
 		return (CMD_ERROR);
 	}
+	/* Its own daemon finds the records: the file is not read here. */
+	(void)pcapfile_split(&pf);
 	if (outfile_open(&of, a.output, a.force, fmt->binary) == -1) {
 		pcapfile_close(&pf);
 		keyfile_close(&a.kf);

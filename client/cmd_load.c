@@ -11,6 +11,7 @@
 
 #include "client.h"
 #include "cmd.h"
+#include "esc.h"
 #include "json.h"
 #include "keyfile.h"
 #include "log.h"
@@ -35,7 +36,8 @@ cmd_load_begin(struct client *c, struct pcapfile *pf, const char *source,
 	msgpack_object	 res;
 	uint64_t	 id, session;
 
-	id = client_begin(c, &sb, &pk, PROTO_OP_LOAD_BEGIN, nports ? 9 : 8);
+	id = client_begin(c, &sb, &pk, PROTO_OP_LOAD_BEGIN,
+	    8 + (nports > 0) + (pf->split != 0));
 	proto_pack_key(&pk, "linktype");
 	msgpack_pack_int(&pk, pf->linktype);
 	proto_pack_key(&pk, "snaplen");
@@ -55,6 +57,10 @@ cmd_load_begin(struct client *c, struct pcapfile *pf, const char *source,
 	proto_pack_bool(&pk, keep & CMD_KEEP_HEADERS);
 	if (nports > 0)
 		cmd_pack_ports(&pk, ports, nports);
+	if (pf->split) {
+		proto_pack_key(&pk, "split");
+		proto_pack_bool(&pk, 1);
+	}
 	if (client_send(c, &sb, NULL, 0) == -1 ||
 	    client_read(c, id, NULL, &res) != CLIENT_RESULT)
 		return (0);
@@ -91,6 +97,26 @@ cmd_load_frames(struct client *c, struct pcapfile *pf,
 	return (client_poll_error(c));
 }
 
+/*
+ * Split blobs: the daemon found where the file was damaged and took
+ * the frames before it, as the client's own reading would have.
+ */
+static void
+cmd_load_cut(const struct pcapfile *pf, const msgpack_object *res)
+{
+	const char	*why;
+	char		 text[256];
+	size_t		 len;
+	uint64_t	 frames = 0;
+
+	if (proto_get_str(res, "cut", &why, &len) == -1)
+		return;
+	(void)proto_get_u64(res, "cut_frames", &frames);
+	esc_buf(text, sizeof(text), why, len);
+	log_warnx("%s: unreadable after frame %llu (%s); using the frames "
+	    "before it", pf->path, (unsigned long long)frames, text);
+}
+
 int
 cmd_load_stream(struct client *c, struct pcapfile *pf, const char *source,
     const uint16_t *ports, size_t nports, int keep, struct keyfile *kf,
@@ -119,6 +145,7 @@ cmd_load_stream(struct client *c, struct pcapfile *pf, const char *source,
 		    (size_t)(PROTO_FRAMES_BATCH - sizeof(struct proto_frame)));
 	if (client_call(c, PROTO_OP_LOAD_END, &res) != CLIENT_RESULT)
 		return (-1);
+	cmd_load_cut(pf, &res);
 	if ((s = proto_get(&res, "session")) == NULL ||
 	    s->type != MSGPACK_OBJECT_MAP) {
 		log_warnx("htracrd sent no session summary after the load");

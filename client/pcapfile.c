@@ -72,6 +72,7 @@ pcapfile_raw_probe(struct pcapfile *pf, const struct stat *st)
 	else
 		return;
 	pf->off = PCAPFILE_FILEHDR;
+	pf->size = st->st_size;
 }
 
 int
@@ -244,6 +245,30 @@ pcapfile_raw_next(struct pcapfile *pf, struct pcapfile_blob *b)
 }
 
 int
+pcapfile_split(struct pcapfile *pf)
+{
+	if (pf->format == PROTO_FORMAT_FRAMES)
+		return (0);
+	pf->split = 1;
+	return (1);
+}
+
+/* The next range of a split load: up to a batch of the file's bytes. */
+static int
+pcapfile_split_next(struct pcapfile *pf, struct pcapfile_blob *b)
+{
+	off_t	 left = pf->size - pf->off;
+
+	if (left <= 0)
+		return (0);
+	b->data = NULL;
+	b->off = pf->off;
+	b->len = left < PROTO_FRAMES_BATCH ? (size_t)left : PROTO_FRAMES_BATCH;
+	pf->off += (off_t)b->len;
+	return (1);
+}
+
+int
 pcapfile_next(struct pcapfile *pf, struct pcapfile_blob *b)
 {
 	struct pcap_pkthdr	*h;
@@ -253,6 +278,8 @@ pcapfile_next(struct pcapfile *pf, struct pcapfile_blob *b)
 
 	if (pf->cut)
 		return (0);
+	if (pf->split)
+		return (pcapfile_split_next(pf, b));
 	if (pf->format != PROTO_FORMAT_FRAMES)
 		return (pcapfile_raw_next(pf, b));
 	if (pf->held_hdr != NULL) {

@@ -37,6 +37,9 @@ struct pcapfile {
 	size_t			 end;		/* bytes read into buf */
 	off_t			 off;		/* file offset of buf + end */
 	int			 eof;
+	/* Split blobs: the file's bytes in order, walked by the daemon. */
+	int			 split;
+	off_t			 size;		/* of the file when opened */
 };
 
 /*
@@ -58,6 +61,13 @@ int	 pcapfile_open(struct pcapfile *, const char *);
  */
 int	 pcapfile_next(struct pcapfile *, struct pcapfile_blob *);
 int	 pcapfile_fd(const struct pcapfile *);
+/*
+ * For a daemon that takes split blobs (load_begin's "split"): a classic
+ * pcap file in host order then goes as consecutive ranges of its bytes,
+ * which the client never reads; the daemon finds the records and says
+ * where the file was damaged. 1 if the file is sent so, else 0.
+ */
+int	 pcapfile_split(struct pcapfile *);
 void	 pcapfile_close(struct pcapfile *);
 
 struct pcapfile_out {

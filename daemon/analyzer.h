@@ -64,6 +64,10 @@ struct client {
 	uint64_t		 watch_dropped;
 	struct ksession		*load;
 	int			 load_format;	/* enum proto_format */
+	uint64_t		 load_nframes;	/* taken so far */
+	const char		*load_cut;	/* why nothing more is taken */
+	u_char			*load_carry;	/* split blobs: a record begun */
+	size_t			 load_carrylen;
 };
 TAILQ_HEAD(clients, client);
 
@@ -120,6 +124,15 @@ void		 analyzer_test_syscall(const char *);
 int		 limit_admit(int, uid_t, pid_t);
 void		 limit_release(uid_t);
 void		 limit_sweep(void);
+
+/* control_load.c */
+void		 control_load_begin(struct client *, uint64_t,
+		    const msgpack_object *);
+void		 control_load_frames(struct client *, uint64_t,
+		    const msgpack_object *);
+void		 control_load_end(struct client *, uint64_t,
+		    const msgpack_object *);
+void		 control_load_gone(struct client *);
 
 /* control_keys.c */
 void		 control_keys(struct client *, uint64_t, const msgpack_object *);

@@ -1,9 +1,9 @@
 /*
  * control.c: the analyzer's request table. Every client request is
  * checked at the door (hello first, known op, typed fields) before its
- * handler runs; the handlers for kept sessions and loads are here, the
- * live capture ones in live.c. Runs in the analyzer: unprivileged,
- * chrooted, seccomp.
+ * handler runs; the handlers for kept sessions are here, loads in
+ * control_load.c, keys in control_keys.c, the live capture ones in
+ * live.c. Runs in the analyzer: unprivileged, chrooted, seccomp.
  */
 #include <sys/types.h>
 
@@ -62,7 +62,7 @@ static const struct control_field control_f_load_begin[] = {
 	{ "source", CF_STR, 0 }, { "ports", CF_ARRAY, 0 },
 	{ "frames", CF_BOOL, 0 }, { "bodies", CF_BOOL, 0 },
 	{ "packets", CF_BOOL, 0 }, { "headers", CF_BOOL, 0 },
-	{ "format", CF_STR, 0 }, { NULL, 0, 0 } };
+	{ "format", CF_STR, 0 }, { "split", CF_BOOL, 0 }, { NULL, 0, 0 } };
 static const struct control_field control_f_load_frames[] = {
 	{ "frames", CF_BIN, 1 }, { NULL, 0, 0 } };
 static const struct control_field control_f_keys[] = {
@@ -83,12 +83,6 @@ static void	control_frames(struct client *, uint64_t,
 		    const msgpack_object *);
 static void	control_body(struct client *, uint64_t, const msgpack_object *);
 static void	control_delete(struct client *, uint64_t,
-		    const msgpack_object *);
-static void	control_load_begin(struct client *, uint64_t,
-		    const msgpack_object *);
-static void	control_load_frames(struct client *, uint64_t,
-		    const msgpack_object *);
-static void	control_load_end(struct client *, uint64_t,
 		    const msgpack_object *);
 static void	control_status(struct client *, uint64_t,
 		    const msgpack_object *);
@@ -472,170 +466,6 @@ control_pack_ports(msgpack_packer *pk, const struct ipc_ports *p)
 		msgpack_pack_uint16(pk, p->ports[i]);
 }
 
-static void
-control_load_begin(struct client *c, uint64_t id, const msgpack_object *req)
-{
-	msgpack_sbuffer		 sb;
-	msgpack_packer		 pk;
-	struct engine_config	 ec;
-	struct ipc_ports	 ports;
-	const msgpack_object	*o;
-	const char		*src = "client", *fmt = "frames";
-	size_t			 srclen = 6, fmtlen = 6;
-	int64_t			 linktype;
-	uint64_t		 snaplen;
-	char			*source;
-	int			 bodies, packets, headers, format;
-
-	if (c->load != NULL) {
-		analyzer_error(c, id, PROTO_ERR_STATE,
-		    "a load is already running on this connection");
-		return;
-	}
-	proto_get_i64(req, "linktype", &linktype);
-	proto_get_u64(req, "snaplen", &snaplen);
-	if (linktype < 0 || linktype > 65535 || snaplen > INT32_MAX) {
-		analyzer_error(c, id, PROTO_ERR_BAD_ARG,
-		    "bad linktype or snaplen");
-		return;
-	}
-	proto_get_str(req, "format", &fmt, &fmtlen);
-	if ((format = proto_format_find(fmt, fmtlen)) == -1) {
-		analyzer_error(c, id, PROTO_ERR_BAD_ARG, "unknown frames "
-		    "format; known: frames, pcap, pcap-ns");
-		return;
-	}
-	analyzer_engine_config(&ec);
-	proto_get_bool(req, "frames", &ec.keep_frames);
-	if (proto_get_bool(req, "bodies", &bodies) == 0 && !bodies)
-		ec.body_keep = 0;
-	if (proto_get_bool(req, "packets", &packets) == 0 && !packets)
-		ec.no_packets = 1;
-	if (proto_get_bool(req, "headers", &headers) == 0 && !headers)
-		ec.no_headers = 1;
-	if ((o = proto_get(req, "ports")) != NULL &&
-	    o->type == MSGPACK_OBJECT_ARRAY) {
-		if (control_parse_ports(c, id, o, &ports) == -1)
-			return;
-		memcpy(ec.ports, ports.ports, sizeof(ec.ports));
-		ec.nports = ports.nports;
-	}
-	proto_get_str(req, "source", &src, &srclen);
-	source = xstrndup(src, srclen);
-	c->load = analyzer_session_new(SESSION_LOADED, (int)linktype, &ec,
-	    c->uid, source);
-	free(source);
-	if (c->load == NULL) {
-		analyzer_error(c, id, PROTO_ERR_LIMIT, "%zu sessions kept and "
-		    "all in use", analyzer.conf->max_sessions);
-		return;
-	}
-	c->load->refs++;
-	c->load_format = format;
-	session_set_snaplen(c->load->s, (uint32_t)snaplen);
-	log_info("client uid %lu pid %ld loads session %u (%s records)",
-	    (unsigned long)c->uid, (long)c->pid, session_id(c->load->s),
-	    proto_format_name(format));
-	control_ok(&sb, &pk, id, 1);
-	proto_pack_key(&pk, "session");
-	msgpack_pack_uint32(&pk, session_id(c->load->s));
-	analyzer_send(c, &sb);
-}
-
-/*
- * The record header at p as a frame header. A pcap record whose
- * original length is below its captured length is taken at the
- * captured length, as libpcap's readers do; a frames record keeps what
- * it says, for control_blob_valid to refuse.
- */
-static void
-control_record(int format, const u_char *p, struct proto_frame *f)
-{
-	struct proto_pcap_record	 r;
-
-	if (format == PROTO_FORMAT_FRAMES) {
-		memcpy(f, p, sizeof(*f));
-		return;
-	}
-	memcpy(&r, p, sizeof(r));
-	f->ts_us = (uint64_t)r.ts_sec * 1000000 +
-	    (format == PROTO_FORMAT_PCAP_NS ? r.ts_frac / 1000 : r.ts_frac);
-	f->caplen = r.caplen;
-	f->len = r.len < r.caplen ? r.caplen : r.len;
-}
-
-/* Every record fits, is within the snap length and caplen <= len. */
-static int
-control_blob_valid(int format, const u_char *p, size_t len)
-{
-	struct proto_frame	 f;
-	size_t			 off = 0;
-
-	while (off < len) {
-		if (len - off < sizeof(f))
-			return (0);
-		control_record(format, p + off, &f);
-		off += sizeof(f);
-		if (f.caplen > PROTO_MAX_SNAPLEN || f.caplen > f.len ||
-		    f.caplen > len - off)
-			return (0);
-		off += f.caplen;
-	}
-	return (1);
-}
-
-static void
-control_load_frames(struct client *c, uint64_t id, const msgpack_object *req)
-{
-	struct proto_frame	 f;
-	const char		*blob;
-	const u_char		*p;
-	size_t			 len, off;
-
-	if (c->load == NULL) {
-		analyzer_error(c, id, PROTO_ERR_STATE, "load_frames without "
-		    "load_begin");
-		return;
-	}
-	proto_get_bin(req, "frames", &blob, &len);
-	p = (const u_char *)blob;
-	if (len > PROTO_FRAMES_BATCH) {
-		analyzer_error(c, id, PROTO_ERR_LIMIT, "frames blob of %zu "
-		    "bytes over the limit of %d", len, PROTO_FRAMES_BATCH);
-		return;
-	}
-	if (!control_blob_valid(c->load_format, p, len)) {
-		analyzer_error(c, id, PROTO_ERR_BAD_ARG, "frames blob has a "
-		    "bad record; none of it was taken");
-		return;
-	}
-	for (off = 0; off < len; off += sizeof(f) + f.caplen) {
-		control_record(c->load_format, p + off, &f);
-		session_frame(c->load->s, f.ts_us, p + off + sizeof(f),
-		    f.caplen, f.len);
-	}
-}
-
-static void
-control_load_end(struct client *c, uint64_t id, const msgpack_object *req)
-{
-	msgpack_sbuffer	 sb;
-	msgpack_packer	 pk;
-
-	if (c->load == NULL) {
-		analyzer_error(c, id, PROTO_ERR_STATE, "load_end without "
-		    "load_begin");
-		return;
-	}
-	session_finish(c->load->s, analyzer_now_us());
-	control_ok(&sb, &pk, id, 1);
-	proto_pack_key(&pk, "session");
-	session_pack_summary(c->load->s, &pk);
-	analyzer_send(c, &sb);
-	analyzer_session_unref(c->load);
-	c->load = NULL;
-}
-
 /* PROTOCOL.md knows two states; a command in flight counts as before. */
 static const char *
 control_state_name(void)
@@ -734,13 +564,6 @@ void
 control_client_gone(struct client *c)
 {
 	live_client_gone(c);
-	if (c->load != NULL) {
-		log_info("client uid %lu pid %ld left mid-load: session %u "
-		    "kept as aborted", (unsigned long)c->uid, (long)c->pid,
-		    session_id(c->load->s));
-		session_abort(c->load->s, analyzer_now_us());
-		analyzer_session_unref(c->load);
-		c->load = NULL;
-	}
+	control_load_gone(c);
 	c->watching = 0;
 }

@@ -432,9 +432,11 @@ EOF2
 		t_fail "$T_NAME/analyze/file-shrank" "$(head -n 1 "$T_TMP/cc.err")"
 	fi
 	# A nanosecond pcap as the daemon takes it straight from the file:
-	# a frame too long for one message is cut, alone, and said so; a
-	# length below the captured length is taken as the captured one
-	# (bytes counts lengths on the wire: 60 + 262140 + 60).
+	# analyze's own daemon finds the records in split blobs and takes a
+	# frame longer than one message whole; load's blobs hold whole
+	# records, so there it is cut, alone, and said so. A length below
+	# the captured length is taken as the captured one (bytes counts
+	# lengths on the wire: 60 + 262140 + 60).
 	python3 - "$T_TMP/ns.pcap" <<'EOF2'
 import struct, sys
 with open(sys.argv[1], "wb") as f:
@@ -445,11 +447,64 @@ with open(sys.argv[1], "wb") as f:
         f.write(struct.pack("=IIII", sec, ns, cap, length) + b"\0" * cap)
 EOF2
 	ctl analyze "$T_TMP/ns.pcap" --json
-	expect "$T_NAME/analyze/pcap-ns-long-frame" 0 \
-	    "1 frames longer than 262128 bytes were cut"
+	expect "$T_NAME/analyze/pcap-ns-long-frame" 0 ""
+	t_eq "$T_NAME/analyze/pcap-ns-long-frame-whole" "" "$(cat "$T_TMP/err")"
 	got=$(t_json "$T_TMP/out" '[d["session"]["counters"]["frames"], d["session"]["counters"]["bytes"], d["session"]["first_frame_us"], d["session"]["last_frame_us"]]')
 	t_eq "$T_NAME/analyze/pcap-ns-frames" \
 	    "[3, 262260, 1700000000987654, 1700000002000000]" "$got"
+	# load's side: a private daemon again (the first one is stopped).
+	if ! t_daemon_start; then
+		t_fail "$T_NAME/daemon-again" "private htracrd did not start: $(tail -n 1 "$T_TMP/htracrd.log")"
+	fi
+	ctl --socket "$T_SOCK" --json load "$T_TMP/ns.pcap"
+	expect "$T_NAME/load/pcap-ns-long-frame" 0 \
+	    "1 frames longer than 262128 bytes were cut"
+	got=$(t_json "$T_TMP/out" '[d["counters"]["frames"], d["counters"]["bytes"]]')
+	t_eq "$T_NAME/load/pcap-ns-frames" "[3, 262260]" "$got"
+	# Split blobs of 256 KiB: the second record's header is cut after
+	# 8 bytes by the first blob's end and the record ends in the third
+	# blob; then a record whose header says more than any snap length,
+	# and the frames before it are what counts, as when load reads the
+	# file itself; then a file that ends inside a record header.
+	python3 - "$T_TMP/split.pcap" "$T_TMP/bad.pcap" "$T_TMP/hdr.pcap" <<'EOF2'
+import struct, sys
+head = struct.pack("=IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 262144, 1)
+def rec(sec, cap):
+    return struct.pack("=IIII", sec, 0, cap, cap) + bytes([sec % 251]) * cap
+with open(sys.argv[1], "wb") as f:
+    f.write(head + rec(1, 262120) + rec(2, 262144) + rec(3, 60))
+with open(sys.argv[2], "wb") as f:
+    f.write(head + rec(1, 60) + rec(2, 70) +
+            struct.pack("=IIII", 3, 0, 0x7fffffff, 60) + b"\0" * 300)
+with open(sys.argv[3], "wb") as f:
+    f.write(head + rec(1, 60) + rec(2, 70) + rec(3, 80)[:10])
+EOF2
+	ctl analyze "$T_TMP/split.pcap" --json
+	expect "$T_NAME/analyze/split-3-blobs" 0 ""
+	got=$(t_json "$T_TMP/out" '[d["session"]["counters"]["frames"], d["session"]["counters"]["bytes"], d["session"]["last_frame_us"]]')
+	t_eq "$T_NAME/analyze/split-3-blobs-frames" "[3, 524324, 3000000]" "$got"
+	for f in bad hdr; do
+		ctl analyze "$T_TMP/$f.pcap" --json
+		got=$(t_json "$T_TMP/out" 'd["session"]["counters"]["frames"]')
+		sed "s/ after frame [0-9]*/ after frame N/" "$T_TMP/err" \
+		    >"$T_TMP/err.$f.analyze"
+		ctl --socket "$T_SOCK" --json load "$T_TMP/$f.pcap"
+		sed "s/ after frame [0-9]*/ after frame N/" "$T_TMP/err" \
+		    >"$T_TMP/err.$f.load"
+		t_eq "$T_NAME/analyze/split-$f-frames" "2 2" \
+		    "$got $(t_json "$T_TMP/out" 'd["counters"]["frames"]')"
+		t_check "$T_NAME/analyze/split-$f-says-as-load" \
+		    cmp -s "$T_TMP/err.$f.analyze" "$T_TMP/err.$f.load"
+	done
+	grep -q "unreadable after frame N (frame longer than any snap length)" \
+	    "$T_TMP/err.bad.analyze" &&
+	    t_pass "$T_NAME/analyze/split-bad-record" ||
+	    t_fail "$T_NAME/analyze/split-bad-record" "$(cat "$T_TMP/err.bad.analyze")"
+	grep -q "unreadable after frame N (truncated frame header)" \
+	    "$T_TMP/err.hdr.analyze" &&
+	    t_pass "$T_NAME/analyze/split-cut-header" ||
+	    t_fail "$T_NAME/analyze/split-cut-header" "$(cat "$T_TMP/err.hdr.analyze")"
+	t_daemon_stop
 	HTRACR_DAEMON=/bin/false; export HTRACR_DAEMON
 	ctl analyze "$PIPE"
 	expect "$T_NAME/analyze/daemon-fails" 1 \

@@ -135,10 +135,15 @@ capture_shutdown(void)
 		poll(NULL, 0, 10);
 	}
 	close(capture.link);
-	for (i = 0; i < 100; i++) {
+	/*
+	 * Looked for every millisecond, up to a second: the analyzer takes
+	 * a few to give its memory back, and `htracrctl analyze` waits for
+	 * this exit before it can return.
+	 */
+	for (i = 0; i < 1000; i++) {
 		if (waitpid(capture.child, &status, WNOHANG) != 0)
 			exit(0);
-		poll(NULL, 0, 10);
+		poll(NULL, 0, 1);
 	}
 	kill(capture.child, SIGKILL);
 	exit(0);

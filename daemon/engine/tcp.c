@@ -28,6 +28,13 @@
 
 #define TCP_SCAN_PACKETS	16	/* mid-stream: packets searched for HTTP */
 
+/*
+ * The table starts small and doubles as connections come: a session of
+ * a few connections (a loaded capture, a short live one) neither zeroes
+ * nor walks at its end buckets it never used.
+ */
+#define TCP_TABLE_MIN		16
+
 struct tcp_table {
 	struct tcp_live	**b;
 	size_t		  size;		/* power of two */
@@ -77,7 +84,7 @@ tcp_init(struct session *s)
 	struct tcp_table	*t;
 
 	t = xcalloc(1, sizeof(*t));
-	t->size = 1024;
+	t->size = TCP_TABLE_MIN;
 	t->b = xcalloc(t->size, sizeof(*t->b));
 	s->tcp = t;
 	session_charge(s, sizeof(*t) + t->size * sizeof(*t->b));

@@ -54,6 +54,12 @@ static const struct {
 	{ "EARLY_EXPORTER_SECRET", -1 },
 };
 
+/*
+ * The table starts small, as most logs name a few sessions, and doubles
+ * with them up to a quarter of the cap.
+ */
+#define KEYLOG_MIN_BUCKETS	64
+
 struct keylog *
 keylog_new(size_t max)
 {
@@ -61,8 +67,7 @@ keylog_new(size_t max)
 
 	kl = xcalloc(1, sizeof(*kl));
 	kl->max = max ? max : KEYLOG_DEFAULT_MAX;
-	for (kl->nb = 64; kl->nb < kl->max / 4; kl->nb *= 2)
-		;
+	kl->nb = KEYLOG_MIN_BUCKETS;
 	kl->b = xcalloc(kl->nb, sizeof(*kl->b));
 	return (kl);
 }
@@ -89,13 +94,19 @@ keylog_free(struct keylog *kl)
 
 /* The random is random: its first bytes spread the sessions well. */
 static size_t
-keylog_hash(const struct keylog *kl, const u_char *random)
+keylog_slot(const u_char *random, size_t nb)
 {
 	uint32_t	 h;
 
 	h = (uint32_t)random[0] | (uint32_t)random[1] << 8 |
 	    (uint32_t)random[2] << 16 | (uint32_t)random[3] << 24;
-	return (h & (kl->nb - 1));
+	return (h & (nb - 1));
+}
+
+static size_t
+keylog_hash(const struct keylog *kl, const u_char *random)
+{
+	return (keylog_slot(random, kl->nb));
 }
 
 static struct keylog_entry *
@@ -196,6 +207,26 @@ keylog_label(const char *f, size_t len)
 	return (-2);
 }
 
+static void
+keylog_grow(struct keylog *kl)
+{
+	struct keylog_entry	**nb, *e, *next;
+	size_t			  i, h, size = kl->nb * 2;
+
+	nb = xcalloc(size, sizeof(*nb));
+	for (i = 0; i < kl->nb; i++) {
+		for (e = kl->b[i]; e != NULL; e = next) {
+			next = e->next;
+			h = keylog_slot(e->k.random, size);
+			e->next = nb[h];
+			nb[h] = e;
+		}
+	}
+	free(kl->b);
+	kl->b = nb;
+	kl->nb = size;
+}
+
 /* The entry for random, made if there is room; NULL past the cap. */
 static struct keylog_entry *
 keylog_entry(struct keylog *kl, const u_char *random)
@@ -214,6 +245,8 @@ keylog_entry(struct keylog *kl, const u_char *random)
 	kl->b[h] = e;
 	kl->n++;
 	kl->st.sessions++;
+	if (kl->n > kl->nb && kl->nb < kl->max / 4)
+		keylog_grow(kl);
 	return (e);
 }
 

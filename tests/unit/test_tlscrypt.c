@@ -651,12 +651,61 @@ test_keylog_bounds(void)
 	report("keylog_bounds");
 }
 
+/*
+ * More sessions than the table first has buckets: it grows, and every
+ * one is still found, each under its own secret, and exported once.
+ */
+static void
+test_keylog_many(void)
+{
+	struct keylog			*kl = keylog_new(0);
+	const struct keylog_secrets	*k;
+	const u_char			*sec;
+	char				 line[256], *out;
+	u_char				 rnd[KEYLOG_RANDOM];
+	size_t				 i, found = 0, mem0, len, lines = 0;
+
+	mem0 = keylog_memory(kl);
+	for (i = 0; i < 1000; i++) {
+		snprintf(line, sizeof(line), "CLIENT_RANDOM %08zx%056d "
+		    "%08zx%088d\n", i * 2654435761u % 0x100000000, 0, i, 0);
+		feed_str(kl, line);
+	}
+	check(keylog_stats(kl)->sessions == 1000, "1000 sessions, got %llu",
+	    (unsigned long long)keylog_stats(kl)->sessions);
+	for (i = 0; i < 1000; i++) {
+		memset(rnd, 0, sizeof(rnd));
+		snprintf(line, sizeof(line), "%08zx",
+		    i * 2654435761u % 0x100000000);
+		unhex(line, rnd, 4);
+		if ((k = keylog_find(kl, rnd)) == NULL ||
+		    k->len[KEYLOG_MASTER] != KEYLOG_MAX_SECRET)
+			continue;
+		sec = k->secret[KEYLOG_MASTER];
+		if (((size_t)sec[0] << 24 | (size_t)sec[1] << 16 |
+		    (size_t)sec[2] << 8 | sec[3]) == i)
+			found++;
+	}
+	check(found == 1000, "each found with its secret: %zu", found);
+	check(keylog_memory(kl) > mem0 + 1000 * KEYLOG_MAX_SECRET,
+	    "the grown table and entries counted");
+	out = keylog_export(kl, &len);
+	for (i = 0; i < len; i++)
+		if (out[i] == '\n')
+			lines++;
+	check(lines == 1000, "1000 lines exported, got %zu", lines);
+	free(out);
+	keylog_free(kl);
+	report("keylog_many");
+}
+
 int
 main(void)
 {
 	tlscrypt_init();
 	test_keylog_lines();
 	test_keylog_bounds();
+	test_keylog_many();
 	test_rfc8448();
 	test_wrong_key();
 	test_late_keys();

@@ -759,8 +759,11 @@ http_feed(struct http_conn *hc, int dir, const u_char *p, size_t len,
  * Inside a body whose length llhttp tracks (Content-Length, or until
  * close) a hole can be stepped over by feeding as many zero bytes: the
  * framing stays right and the next message parses. The body's content
- * is then unknown, so decoding it stops. Returns the bytes of the hole
- * stepped over; any beyond the body's end lie between messages.
+ * is then unknown, so decoding it stops. A body that runs until close
+ * takes all that comes and llhttp walks it byte by byte: one buffer of
+ * zeros is fed and the rest only counted, as feeding it would change
+ * nothing else. Returns the bytes of the hole stepped over; any beyond
+ * the body's end lie between messages.
  */
 static uint64_t
 http_skip(struct http_dir *hd, uint64_t bytes)
@@ -789,6 +792,12 @@ http_skip(struct http_dir *hd, uint64_t bytes)
 			http_exec(hd, zero, n);
 		hd->off += n;
 		left -= n;
+		if (left > 0 && hd->mode == HTTP_PARSE && hd->msg == m &&
+		    llhttp_message_needs_eof(&hd->p)) {
+			m->body_bytes += left;
+			hd->off += left;
+			left = 0;
+		}
 	}
 	return (bytes);
 }

@@ -971,6 +971,41 @@ test_gap_in_body(void)
 	report("gap_inside_body");
 }
 
+/*
+ * A hole of 100 MB in a body that runs until close: stepped over
+ * whole, counted as body and as lost, and the body still ends at FIN
+ * (not complete, as bytes of it were not seen).
+ */
+static void
+test_gap_in_close_body(void)
+{
+	struct flow	 f;
+	struct session	*s = t_session(DLT_EN10MB, 0, NULL, 0);
+	struct msg	*m;
+
+	t_flow(&f, s, DLT_EN10MB, 0);
+	t_handshake(&f);
+	t_str(&f, 1, "GET /old HTTP/1.0\r\n\r\n");
+	t_str(&f, 0, "HTTP/1.0 200 OK\r\n\r\nfirst part");
+	f.sseq += 100000000;		/* lost by the capture */
+	t_str(&f, 0, "tail");
+	t_seg(&f, 1, f.cseq, f.sseq, T_ACK, NULL, 0);	/* acks the hole */
+	t_seg(&f, 0, f.sseq, f.cseq, T_ACK | T_FIN, NULL, 0);
+	f.sseq++;
+	m = s->ntxns ? t_txn(s, 0)->resp : NULL;
+	check(m && m->gapped && m->lost_bytes == 100000000,
+	    "hole stepped over, lost %llu",
+	    m ? (unsigned long long)m->lost_bytes : 0);
+	check(m && m->body_bytes == 10 + 100000000 + 4, "body_bytes %llu",
+	    m ? (unsigned long long)m->body_bytes : 0);
+	check(m && !m->complete && m->end_us != ENGINE_NOTIME,
+	    "ends at FIN, not complete");
+	check(s->conns[0]->d[DIR_S2C].gap_bytes == 100000000, "gap_bytes");
+	session_finish(s, f.us);
+	session_free(s);
+	report("gap_in_close_body");
+}
+
 /* Packs the whole detail and reads it back. */
 static void
 test_pack(void)
@@ -1453,6 +1488,7 @@ main(void)
 	test_acks();
 	test_midstream_swap();
 	test_gap_in_body();
+	test_gap_in_close_body();
 	test_header_bounds();
 	test_frames_dump();
 	test_pack();

@@ -3,7 +3,7 @@
 # with clang's source-based coverage (no sanitizers) into
 # tests/fuzz/bin/cov/, runs every input of the corpus directories once
 # and prints llvm-cov's report for the code the target is about (the
-# engine for fuzz_engine, fuzz_tls and fuzz_h2; proto/proto.c for
+# engine for fuzz_engine, fuzz_tls, fuzz_h2 and fuzz_dns; proto/proto.c for
 # fuzz_proto; daemon/ipc.c and the engine for fuzz_ipc). Not part of
 # make check: it is for measuring a long fuzzing run.
 #   cover.sh TARGET CORPUS_DIR...
@@ -20,13 +20,13 @@ mkdir -p "$OUT"
 
 FLAGS="-g -O0 -fsanitize=fuzzer -fprofile-instr-generate -fcoverage-mapping
     -D_GNU_SOURCE -Icommon -Iproto -Idaemon -Idaemon/engine -Itests/fuzz
-    -I/usr/share/include/llhttp $(pkg-config --cflags msgpack)"
+    -Itests/unit -I/usr/share/include/llhttp $(pkg-config --cflags msgpack)"
 LIBS="-lpcap $(pkg-config --libs msgpack zlib libnghttp2 libcrypto)"
 ENGINE=$(echo daemon/engine/*.c)
 COMMON="common/log.c common/xmalloc.c common/esc.c proto/proto.c"
 LL="/usr/share/llhttp/llhttp.c /usr/share/llhttp/api.c /usr/share/llhttp/http.c"
 case $t in
-fuzz_engine|fuzz_tls|fuzz_h2)
+fuzz_engine|fuzz_tls|fuzz_h2|fuzz_dns)
 	SRC="tests/fuzz/$t.c tests/fuzz/fuzzconn.c $ENGINE $COMMON $LL"
 	SHOW=$ENGINE ;;
 fuzz_proto)

@@ -395,7 +395,7 @@ control_body(struct client *c, uint64_t id, const msgpack_object *req)
 	const u_char	*data;
 	size_t		 wlen, len;
 	uint64_t	 txn;
-	int		 w, truncated;
+	int		 w, r, truncated;
 
 	proto_get_u64(req, "txn", &txn);
 	proto_get_str(req, "which", &which, &wlen);
@@ -410,8 +410,16 @@ control_body(struct client *c, uint64_t id, const msgpack_object *req)
 	}
 	if ((ks = control_session(c, id, req)) == NULL)
 		return;
-	if (txn > UINT32_MAX || session_body(ks->s, (uint32_t)txn, w, &data,
-	    &len, &truncated) == -1) {
+	r = txn > UINT32_MAX ? -1 : session_body(ks->s, (uint32_t)txn, w,
+	    &data, &len, &truncated);
+	if (r == -2) {
+		analyzer_error(c, id, PROTO_ERR_NOT_FOUND, "the %s body of "
+		    "transaction %llu is gone: it was kept in raw frames the "
+		    "memory budget has evicted since", w ? "response" :
+		    "request", (unsigned long long)txn);
+		return;
+	}
+	if (r == -1) {
 		analyzer_error(c, id, PROTO_ERR_NOT_FOUND, "no %s body kept "
 		    "for transaction %llu", w ? "response" : "request",
 		    (unsigned long long)txn);

@@ -50,13 +50,111 @@ body_free(struct msg *m)
 {
 	size_t	 n = m->bodycap;
 
+	if (m->refs != NULL)
+		n += malloc_usable_size(m->refs);
 	free(m->body);
+	free(m->refs);
 	m->body = NULL;
+	m->refs = NULL;
 	m->bodycap = 0;
+	m->nrefs = m->refcap = 0;
 	return (n);
 }
 
-/* Appends to the kept bytes, up to body_keep; hint sizes the buffer. */
+/*
+ * Copies the bytes m keeps by reference, bodylen of them, into out.
+ * Returns -1 when a frame holding some of them is gone.
+ */
+int
+body_gather(const struct session *s, const struct msg *m, u_char *out)
+{
+	struct ring_pos		 pos;
+	const struct body_ref	*r;
+	const u_char		*f;
+	uint32_t		 i, caplen;
+
+	memset(&pos, 0, sizeof(pos));
+	for (i = 0; i < m->nrefs; i++) {
+		r = &m->refs[i];
+		f = ring_frame(&s->ring, r->frame, &pos, &caplen);
+		if (f == NULL || r->off > caplen || r->len > caplen - r->off)
+			return (-1);
+		memcpy(out, f + r->off, r->len);
+		out += r->len;
+	}
+	return (0);
+}
+
+/*
+ * Keeps n bytes at p as a reference to the raw frame they lie in, when
+ * the session keeps that frame and they are its bytes as sent (not
+ * decrypted, not inflated). Returns 0 when they must be copied.
+ */
+static int
+body_ref(struct session *s, struct msg *m, const u_char *p, size_t n)
+{
+	struct body_ref	*r;
+	uintptr_t	 a = (uintptr_t)s->src_p, b = (uintptr_t)p;
+	uint32_t	 off;
+	size_t		 had;
+
+	if (s->src_frame == 0 || !s->cfg.keep_frames || b < a ||
+	    b - a > s->src_len || n > s->src_len - (b - a) ||
+	    !ring_holds(&s->ring, s->src_frame))
+		return (0);
+	off = s->src_off + (uint32_t)(b - a);
+	r = m->nrefs > 0 ? &m->refs[m->nrefs - 1] : NULL;
+	if (r != NULL && r->frame == s->src_frame && r->off + r->len == off) {
+		r->len += (uint32_t)n;
+		return (1);
+	}
+	if (m->nrefs == m->refcap) {
+		had = m->refs != NULL ? malloc_usable_size(m->refs) : 0;
+		m->refs = xreallocarray(m->refs, m->refcap ? m->refcap * 2 : 1,
+		    sizeof(*m->refs));
+		session_charge(s, malloc_usable_size(m->refs) - had);
+		m->refcap = (uint32_t)(malloc_usable_size(m->refs) /
+		    sizeof(*m->refs));
+	}
+	r = &m->refs[m->nrefs++];
+	r->frame = s->src_frame;
+	r->off = off;
+	r->len = (uint32_t)n;
+	return (1);
+}
+
+/*
+ * Bytes that are not the frames' own follow bytes kept by reference:
+ * the body is copied out of the frames, to go on as a copy. Returns -1
+ * (the body is gone) when the frames are.
+ */
+static int
+body_unref(struct session *s, struct msg *m)
+{
+	u_char	*buf;
+	size_t	 len = m->bodylen;
+
+	buf = xmalloc(len);
+	if (body_gather(s, m, buf) == -1) {
+		free(buf);
+		session_uncharge(s, body_free(m));
+		m->bodylen = 0;
+		m->body_evicted = 1;
+		s->c.evicted_bodies++;
+		return (-1);
+	}
+	session_uncharge(s, body_free(m));
+	m->body = buf;
+	m->bodycap = malloc_usable_size(buf);
+	session_charge(s, m->bodycap);
+	return (0);
+}
+
+/*
+ * Appends to the kept bytes, up to body_keep; hint sizes the buffer.
+ * Bytes as sent in a kept frame are kept as a reference to it, until
+ * the first that are not.
+ */
 static void
 body_keep(struct session *s, struct msg *m, const u_char *p, size_t n,
     uint64_t hint)
@@ -75,6 +173,12 @@ body_keep(struct session *s, struct msg *m, const u_char *p, size_t n,
 		n = room;
 	}
 	if (n == 0)
+		return;
+	if (m->body == NULL && body_ref(s, m, p, n)) {
+		m->bodylen += n;
+		return;
+	}
+	if (m->nrefs > 0 && body_unref(s, m) == -1)
 		return;
 	if (m->bodylen + n > m->bodycap) {
 		ncap = m->bodycap ? m->bodycap : 1024;
@@ -187,11 +291,12 @@ body_end(struct session *s, struct body_dec *b, struct msg *m)
 }
 
 /*
- * Inflates a lazily kept gzip body into out (outlen bytes at most).
- * Returns the bytes produced; a damaged stream yields what came before.
+ * Inflates the kept bytes of a lazily kept gzip body (in, inlen) into
+ * out (outlen bytes at most). Returns the bytes produced; a damaged
+ * stream yields what came before.
  */
 size_t
-body_decode(const struct msg *m, u_char *out, size_t outlen)
+body_decode(const u_char *in, size_t inlen, u_char *out, size_t outlen)
 {
 	z_stream	 z;
 	size_t		 got;
@@ -199,8 +304,8 @@ body_decode(const struct msg *m, u_char *out, size_t outlen)
 	memset(&z, 0, sizeof(z));
 	if (inflateInit2(&z, 15 + 32) != Z_OK)
 		return (0);
-	z.next_in = (Bytef *)(uintptr_t)m->body;
-	z.avail_in = (uInt)m->bodylen;
+	z.next_in = (Bytef *)(uintptr_t)in;
+	z.avail_in = (uInt)inlen;
 	z.next_out = out;
 	z.avail_out = (uInt)outlen;
 	(void)inflate(&z, Z_SYNC_FLUSH);

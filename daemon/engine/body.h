@@ -1,6 +1,8 @@
 /*
  * body.h: what the engine keeps of an HTTP message body: its first
- * body_keep bytes (decoded when compressed) and its decoded size.
+ * body_keep bytes (decoded when compressed) and its decoded size. Bytes
+ * as sent in a raw frame the session keeps are not copied: the body
+ * holds where they lie, and is put together when a client asks for it.
  * gzip bodies are measured from their trailer and inflated only when a
  * client asks for them; deflate bodies are inflated as they pass.
  *
@@ -30,7 +32,9 @@ void	 body_data(struct session *, struct body_dec *, struct msg *,
 	    const u_char *, size_t, uint64_t);
 void	 body_end(struct session *, struct body_dec *, struct msg *);
 void	 body_stop(struct session *, struct body_dec *);
+/* Frees what m keeps of its body; returns the bytes it held. */
 size_t	 body_free(struct msg *);
-size_t	 body_decode(const struct msg *, u_char *, size_t);
+int	 body_gather(const struct session *, const struct msg *, u_char *);
+size_t	 body_decode(const u_char *, size_t, u_char *, size_t);
 
 #endif

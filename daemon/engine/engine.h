@@ -271,6 +271,17 @@ struct h2_info {
 #define TXN_PROTO_HTTP1		0	/* version from the messages */
 #define TXN_PROTO_H2		1
 
+/*
+ * A piece of a kept body that lies, as sent, in a raw frame the session
+ * keeps: bytes off .. off + len of frame number frame, counted from the
+ * start of the frame as captured.
+ */
+struct body_ref {
+	uint32_t	 frame;
+	uint32_t	 off;
+	uint32_t	 len;
+};
+
 /* A header as offsets into its message's text (at most MSG_MAX_TEXT). */
 struct hdr {
 	uint16_t	 name_off;
@@ -311,8 +322,11 @@ struct msg {
 	int		 ce;		/* of Content-Encoding, -1 */
 
 	u_char		*body;		/* first body_keep (decoded) bytes */
-	size_t		 bodylen;
+	size_t		 bodylen;	/* bytes kept, copied or by reference */
 	size_t		 bodycap;
+	struct body_ref	*refs;		/* or where they lie in the raw frames */
+	uint32_t	 nrefs;
+	uint32_t	 refcap;		/* bytes allocated for refs */
 
 	uint16_t	 status;	/* 0: none yet */
 	uint16_t	 interim[MSG_MAX_INTERIM];
@@ -441,7 +455,20 @@ struct session {
 	size_t			 body_evict;	/* next txn whose body goes */
 	size_t			 pkt_evict;	/* next conn whose packets go */
 
-	u_char			*bodybuf;	/* a lazily decoded body */
+	u_char			*bodybuf;	/* a body handed to a client */
+	u_char			*bodyraw;	/* a gzip body gathered */
+
+	/*
+	 * The frame being analyzed, and where the bytes being parsed lie
+	 * in the raw frames (src_frame 0: nowhere, they were decrypted
+	 * or are not the frame's): stream.c sets these, body.c reads them.
+	 */
+	const u_char		*fdata;
+	uint32_t		 fcaplen;
+	const u_char		*src_p;
+	size_t			 src_len;
+	uint32_t		 src_frame;
+	uint32_t		 src_off;
 	struct keylog		*keys;		/* TLS secrets; NULL: none given */
 
 	session_txn_cb		 txn_cb;

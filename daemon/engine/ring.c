@@ -151,7 +151,7 @@ ring_evict(struct ring *r, size_t *freed)
 
 /* The block holding frame number n, or the first later one. */
 static size_t
-ring_find(struct ring *r, uint64_t n)
+ring_find(const struct ring *r, uint64_t n)
 {
 	size_t	 lo = 0, hi = r->nblocks, mid;
 
@@ -163,6 +163,52 @@ ring_find(struct ring *r, uint64_t n)
 			hi = mid;
 	}
 	return (lo);
+}
+
+int
+ring_holds(const struct ring *r, uint64_t n)
+{
+	const struct ring_block	*last;
+
+	if (r->nblocks == 0 || n < r->blocks[0]->first)
+		return (0);
+	last = r->blocks[r->nblocks - 1];
+	return (n < last->first + last->nframes);
+}
+
+/*
+ * Frames are looked up in order of their numbers when a body is put
+ * together, mostly in one block: the walk goes on from where the last
+ * one stopped.
+ */
+const u_char *
+ring_frame(const struct ring *r, uint64_t n, struct ring_pos *pos,
+    uint32_t *caplen)
+{
+	const struct ring_block	*b;
+	struct proto_frame	 h;
+	size_t			 i;
+
+	if (!ring_holds(r, n))
+		return (NULL);
+	b = pos->b;
+	if (b == NULL || n < pos->n || n >= b->first + b->nframes) {
+		i = ring_find(r, n);
+		if (i >= r->nblocks || n < r->blocks[i]->first)
+			return (NULL);
+		b = pos->b = r->blocks[i];
+		pos->n = b->first;
+		pos->off = 0;
+	}
+	for (;;) {
+		memcpy(&h, b->data + pos->off, sizeof(h));
+		if (pos->n == n)
+			break;
+		pos->off += sizeof(h) + h.caplen;
+		pos->n++;
+	}
+	*caplen = h.caplen;
+	return (b->data + pos->off + sizeof(h));
 }
 
 /*

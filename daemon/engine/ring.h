@@ -44,4 +44,21 @@ size_t	 ring_add(struct ring *, uint64_t n, uint64_t ts_us,
 uint64_t ring_evict(struct ring *, size_t *freed);
 size_t	 ring_next(struct ring *, uint64_t *pos, u_char *, size_t);
 
+/* Where a look-up by frame number left off, so the next one walks less. */
+struct ring_pos {
+	const struct ring_block	*b;
+	uint64_t		 n;	/* number of the frame at off */
+	size_t			 off;
+};
+
+/* Whether frame number n is still held. */
+int	 ring_holds(const struct ring *, uint64_t n);
+/*
+ * The captured bytes of frame number n and their length; NULL when it
+ * is no longer held. pos starts zeroed; the ring must not change between
+ * look-ups that share it.
+ */
+const u_char *ring_frame(const struct ring *, uint64_t n, struct ring_pos *,
+	    uint32_t *caplen);
+
 #endif

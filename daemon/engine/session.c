@@ -270,6 +270,7 @@ session_free(struct session *s)
 	free(s->srvhash);
 	ring_free(&s->ring);
 	free(s->bodybuf);
+	free(s->bodyraw);
 	free(s->source);
 	free(s);
 }
@@ -655,6 +656,8 @@ session_frame(struct session *s, uint64_t ts_us, const u_char *data,
 	if (s->cfg.keep_frames)
 		session_charge(s, ring_add(&s->ring, s->frameno, ts_us, data,
 		    caplen, len));
+	s->fdata = data;
+	s->fcaplen = caplen;
 	r = decode_frame(s->linktype, data, caplen, &pk);
 	session_count(s, r);
 	pk.framelen = len;
@@ -666,6 +669,7 @@ session_frame(struct session *s, uint64_t ts_us, const u_char *data,
 		dns_packet(s, &pk, 1, ts_us);
 	else if (r == DECODE_TCP)
 		tcp_packet(s, &pk, ts_us, s->frameno);
+	s->fdata = NULL;
 	if (s->mem > s->cfg.budget)
 		session_enforce(s);
 }
@@ -702,6 +706,17 @@ session_txn(struct session *s, uint32_t id)
 	return (s->txns[id - 1]);
 }
 
+/* One of the session's two buffers for bodies, body_keep bytes. */
+static u_char *
+session_bodybuf(struct session *s, u_char **buf)
+{
+	if (*buf == NULL) {
+		*buf = xmalloc(s->cfg.body_keep);
+		session_charge(s, s->cfg.body_keep);
+	}
+	return (*buf);
+}
+
 int
 session_body(struct session *s, uint32_t txn_id, int which,
     const u_char **data, size_t *len, int *truncated)
@@ -712,17 +727,19 @@ session_body(struct session *s, uint32_t txn_id, int which,
 	if ((t = session_txn(s, txn_id)) == NULL)
 		return (-1);
 	m = which ? t->resp : t->req;
-	if (m == NULL || m->body == NULL || m->bodylen == 0)
+	if (m == NULL || m->bodylen == 0 || (m->body == NULL && m->nrefs == 0))
 		return (-1);
 	*data = m->body;
 	*len = m->bodylen;
+	if (m->nrefs > 0) {
+		*data = session_bodybuf(s, m->lazy ? &s->bodyraw : &s->bodybuf);
+		if (body_gather(s, m, (u_char *)(uintptr_t)*data) == -1)
+			return (-2);
+	}
 	if (m->lazy) {
-		if (s->bodybuf == NULL) {
-			s->bodybuf = xmalloc(s->cfg.body_keep);
-			session_charge(s, s->cfg.body_keep);
-		}
+		*len = body_decode(*data, m->bodylen, session_bodybuf(s,
+		    &s->bodybuf), s->cfg.body_keep);
 		*data = s->bodybuf;
-		*len = body_decode(m, s->bodybuf, s->cfg.body_keep);
 		*truncated = m->decoded_bytes > *len;
 		return (0);
 	}

@@ -117,7 +117,8 @@ int		 session_pack_txn_conn(struct session *, uint32_t txn_id,
 /*
  * Kept body of a transaction's request (which 0) or response (which 1),
  * decoded if it was compressed. *data points into the session and stays
- * valid until the next session_frame/session_free. -1 if none kept.
+ * valid until the next session_frame/session_body/session_free. -1 if
+ * none kept; -2 if it was kept in raw frames that are gone since.
  */
 int		 session_body(struct session *, uint32_t txn_id, int which,
 		    const u_char **data, size_t *len, int *truncated);

@@ -31,6 +31,7 @@ struct stream_seg {
 	struct stream_seg	*next;
 	uint64_t		 us;		/* when it was captured */
 	uint32_t		 frame;
+	uint32_t		 off;		/* in its frame; see stream_off */
 	uint32_t		 seq;
 	uint32_t		 len;
 	u_char			 data[];
@@ -101,9 +102,33 @@ stream_h2c(struct session *s, struct tcp_live *l, struct txn *t, int dir,
 		h2_data(s, l->h2, dir, p, len, us, frame);
 }
 
+/*
+ * Where a segment's payload lies in the frame being analyzed, for
+ * bodies kept by reference to the frames; STREAM_NO_OFF when it lies
+ * elsewhere.
+ */
+#define STREAM_NO_OFF	UINT32_MAX
+
+static uint32_t
+stream_off(const struct session *s, const u_char *p, size_t len)
+{
+	uintptr_t	 a = (uintptr_t)s->fdata, b = (uintptr_t)p;
+
+	if (s->fdata == NULL || b < a || b - a > s->fcaplen ||
+	    len > s->fcaplen - (b - a))
+		return (STREAM_NO_OFF);
+	return ((uint32_t)(b - a));
+}
+
+/*
+ * In-order bytes of dir go to the protocol found on the connection.
+ * HTTP/1.x gets with them where they lie in the raw frames (srcframe,
+ * srcoff), so a body can be kept as a reference to them.
+ */
 static void
 stream_deliver(struct session *s, struct tcp_live *l, int dir,
-    const u_char *p, size_t len, uint64_t us, uint32_t frame)
+    const u_char *p, size_t len, uint64_t us, uint32_t frame,
+    uint32_t srcframe, uint32_t srcoff)
 {
 	struct txn	*t;
 	size_t		 n;
@@ -117,7 +142,14 @@ stream_deliver(struct session *s, struct tcp_live *l, int dir,
 	else if (l->h2 != NULL)
 		h2_data(s, l->h2, dir, p, len, us, frame);
 	else if (l->http != NULL) {
+		if (srcoff != STREAM_NO_OFF) {
+			s->src_p = p;
+			s->src_len = len;
+			s->src_frame = srcframe;
+			s->src_off = srcoff;
+		}
 		n = http_data(s, l->http, dir, p, len, us, frame);
+		s->src_frame = 0;
 		if ((t = http_h2c(l->http)) != NULL)
 			stream_h2c(s, l, t, dir, p + n, len - n, us, frame);
 	}
@@ -206,7 +238,8 @@ stream_drain(struct session *s, struct tcp_live *l, int dir, uint64_t us,
 		}
 		if (skip < g->len) {
 			stream_deliver(s, l, dir, g->data + skip, g->len - skip,
-			    us, frame);
+			    us, frame, g->frame, g->off == STREAM_NO_OFF ?
+			    STREAM_NO_OFF : g->off + skip);
 			h->next = g->seq + g->len;
 		}
 		session_uncharge(s, sizeof(*g) + g->len);
@@ -254,6 +287,7 @@ stream_queue(struct session *s, struct stream *h, uint32_t seq,
 	g = xmalloc(sizeof(*g) + len);
 	g->us = us;
 	g->frame = frame;
+	g->off = frame == s->frameno ? stream_off(s, p, len) : STREAM_NO_OFF;
 	g->seq = seq;
 	g->len = len;
 	memcpy(g->data, p, len);
@@ -316,7 +350,8 @@ stream_segment(struct session *s, struct tcp_live *l, int dir,
 	skip = h->next - seq;
 	if (skip < pk->paylen)
 		stream_deliver(s, l, dir, pk->payload + skip, pk->paylen - skip,
-		    us, frame);
+		    us, frame, s->frameno, stream_off(s, pk->payload + skip,
+		    pk->paylen - skip));
 	h->next = seq + (pk->paylen > skip ? pk->paylen : skip);
 	if (pk->wirelen > pk->paylen && SEQ_LT(h->next, end)) {
 		stream_gap(s, l, dir, end - h->next, us, frame); /* snaplen */

@@ -4,9 +4,11 @@
  * with libpcap, feeds session_frame, finishes, packs the whole detail
  * into a buffer that is thrown away, then prints counts.
  *
- *   drive [-dHnpv] [-P port,...] [-b budget] [-k body_keep] [-K keylog]
+ *   drive [-BdHnpv] [-P port,...] [-b budget] [-k body_keep] [-K keylog]
  *         file.pcap
  *     -p  pack packet records too      -v  one line per transaction
+ *     -B  one line per kept body: its length and CRC-32, as the body
+ *         request hands it out (for comparing two builds)
  *     -d  print every packed item      -n  keep no raw frames or
  *     -H  keep two headers a message,       packet records
  *         pack the brief detail        -K  the TLS key log, given
@@ -24,6 +26,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "engine.h"
 #include "esc.h"
@@ -133,6 +136,27 @@ drive_txn(const struct txn *t)
 	    t->req && t->req->error ? t->req->error : "");
 }
 
+/* Each kept body as session_body hands it out, or why not. */
+static void
+drive_bodies(struct session *s)
+{
+	const u_char	*data;
+	size_t		 i, len;
+	int		 w, r, trunc;
+
+	for (i = 0; i < s->ntxns; i++) {
+		for (w = 0; w < 2; w++) {
+			r = session_body(s, (uint32_t)i + 1, w, &data, &len,
+			    &trunc);
+			if (r < 0)
+				printf("body\t%zu\t%d\tnone %d\n", i + 1, w, r);
+			else
+				printf("body\t%zu\t%d\t%zu\t%d\t%08lx\n", i + 1,
+				    w, len, trunc, crc32(0, data, (uInt)len));
+		}
+	}
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -145,15 +169,18 @@ main(int argc, char *argv[])
 	pcap_t			*p;
 	uint64_t		 req = 0, resp = 0, retrans = 0, items;
 	size_t			 i, bytes = 0;
-	int			 ch, flags = 0, verbose = 0;
+	int			 ch, flags = 0, verbose = 0, bodies = 0;
 	double			 t0, t1, t2, t3;
 
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.budget = SESSION_DEFAULT_BUDGET;
 	cfg.body_keep = SESSION_DEFAULT_BODY_KEEP;
 	cfg.keep_frames = 1;
-	while ((ch = getopt(argc, argv, "b:dHk:K:npP:v")) != -1) {
+	while ((ch = getopt(argc, argv, "Bb:dHk:K:npP:v")) != -1) {
 		switch (ch) {
+		case 'B':
+			bodies = 1;
+			break;
 		case 'H':
 			flags |= SESSION_DETAIL_NO_HEADERS |
 			    SESSION_DETAIL_BRIEF;
@@ -185,12 +212,12 @@ main(int argc, char *argv[])
 			verbose = 1;
 			break;
 		default:
-			errx(2, "usage: drive [-dHnpv] [-b budget] [-k keep] "
+			errx(2, "usage: drive [-BdHnpv] [-b budget] [-k keep] "
 			    "[-K keylog] [-P ports] file");
 		}
 	}
 	if (optind + 1 != argc)
-		errx(2, "usage: drive [-dHnpv] [-b budget] [-k keep] "
+		errx(2, "usage: drive [-BdHnpv] [-b budget] [-k keep] "
 		    "[-K keylog] [-P ports] file");
 	if ((p = pcap_open_offline(argv[optind], ebuf)) == NULL)
 		errx(1, "%s", ebuf);
@@ -228,6 +255,8 @@ main(int argc, char *argv[])
 	    (unsigned long long)s->c.gaps,
 	    (unsigned long long)s->c.parse_errors, (unsigned long long)items,
 	    bytes, s->mem, (unsigned long long)s->c.evicted_frames);
+	if (bodies)
+		drive_bodies(s);
 	t3 = drive_now();
 	session_free(s);
 	fprintf(stderr, "read+analyze %.3f s, pack %.3f s, free %.3f s\n",

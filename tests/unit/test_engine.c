@@ -166,6 +166,43 @@ test_fin_gap(void)
 	report("fin_gap");
 }
 
+/*
+ * A chunked body is kept as where its pieces lie in the raw frames,
+ * put together (without the chunk framing) when asked for, and gone
+ * once those frames are.
+ */
+static void
+test_body_by_reference(void)
+{
+	struct flow	 f;
+	struct session	*s = t_session(DLT_EN10MB, 0, NULL, 0);
+	const char	*r = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
+	    "\r\n5\r\nhello\r\n7\r\n, world\r\n";
+	const u_char	*body;
+	size_t		 len, freed;
+	int		 trunc;
+
+	t_flow(&f, s, DLT_EN10MB, 0);
+	t_handshake(&f);
+	t_str(&f, 1, "GET / HTTP/1.1\r\n\r\n");
+	t_str(&f, 0, r);
+	t_str(&f, 0, "1\r\n!\r\n0\r\n\r\n");
+	session_finish(s, f.us);
+	check(session_body(s, 1, 1, &body, &len, &trunc) == 0 && len == 13 &&
+	    memcmp(body, "hello, world!", 13) == 0 && !trunc,
+	    "body put together: %zu", len);
+	check(t_txn(s, 0)->resp->body == NULL &&
+	    t_txn(s, 0)->resp->nrefs == 3, "pieces: %u",
+	    t_txn(s, 0)->resp->nrefs);
+	while (s->ring.nblocks > 0)
+		(void)ring_evict(&s->ring, &freed);
+	check(session_body(s, 1, 1, &body, &len, &trunc) == -2,
+	    "body with its frames gone");
+	check(t_txn(s, 0)->resp->bodylen == 13, "kept bytes still counted");
+	session_free(s);
+	report("body_by_reference");
+}
+
 static void
 test_reorder(void)
 {
@@ -173,8 +210,10 @@ test_reorder(void)
 	struct session	*s = t_session(DLT_EN10MB, 0, NULL, 0);
 	const char	*r = "HTTP/1.1 200 OK\r\nContent-Length: 30\r\n\r\n"
 	    "0123456789abcdefghijABCDEFGHIJ";
+	const u_char	*body;
 	uint32_t	 base;
-	size_t		 hl = strlen(r) - 30;
+	size_t		 hl = strlen(r) - 30, len;
+	int		 trunc;
 
 	t_flow(&f, s, DLT_EN10MB, 0);
 	t_handshake(&f);
@@ -189,8 +228,12 @@ test_reorder(void)
 	session_finish(s, f.us);
 	check(t_status(t_txn(s, 0)) == 200, "status");
 	check(t_txn(s, 0)->resp->complete, "complete");
-	check(t_txn(s, 0)->resp->bodylen == 30 &&
-	    memcmp(t_txn(s, 0)->resp->body, r + hl, 30) == 0, "body order");
+	check(session_body(s, 1, 1, &body, &len, &trunc) == 0 && len == 30 &&
+	    memcmp(body, r + hl, 30) == 0, "body order");
+	/* kept in the frames it came in, early ones included */
+	check(t_txn(s, 0)->resp->body == NULL &&
+	    t_txn(s, 0)->resp->nrefs == 3, "body kept by reference: %u",
+	    t_txn(s, 0)->resp->nrefs);
 	check(s->conns[0]->d[DIR_S2C].out_of_order == 1, "out_of_order %llu",
 	    (unsigned long long)s->conns[0]->d[DIR_S2C].out_of_order);
 	session_free(s);
@@ -1457,6 +1500,7 @@ main(void)
 	test_overlap_early();
 	test_fin_gap();
 	test_reorder();
+	test_body_by_reference();
 	test_gap_resync();
 	test_midstream();
 	test_pipelined();

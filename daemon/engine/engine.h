@@ -53,7 +53,10 @@ enum pkt_class {
 #define DIR_C2S			0
 #define DIR_S2C			1
 
-/* One packet record; 32 bytes, kept per connection. */
+/*
+ * One packet record, as pktlog.c reads it back: a connection keeps its
+ * records packed, a few bytes each.
+ */
 struct pkt {
 	uint64_t	 us;
 	uint32_t	 frame;
@@ -65,6 +68,15 @@ struct pkt {
 	uint8_t		 dir;
 	uint8_t		 class;
 	uint8_t		 pad;
+};
+
+/* What the next packed record is told apart from (pktlog.c). */
+struct pktlog_state {
+	uint64_t	 us;
+	uint32_t	 frame;
+	uint32_t	 seq[2];	/* where each direction's last ended */
+	uint32_t	 ack[2];
+	uint32_t	 win[2];
 };
 
 struct dirstats {
@@ -129,9 +141,11 @@ struct conn {
 	size_t		 ntxns;
 	size_t		 txncap;
 
-	struct pkt	*pkts;
-	size_t		 npkts;
-	size_t		 pktcap;
+	u_char		*pkts;		/* packed records (pktlog.h) */
+	size_t		 npkts;		/* records */
+	size_t		 pktlen;	/* bytes used */
+	size_t		 pktcap;	/* bytes allocated */
+	struct pktlog_state pktlast;	/* of the newest record */
 
 	uint32_t	 dns;		/* lookup that gave saddr; 0: none */
 

@@ -16,6 +16,7 @@
 
 #include "h2pack.h"
 #include "pack.h"
+#include "pktlog.h"
 #include "tlspack.h"
 
 static const char *pack_states[] = {
@@ -412,6 +413,32 @@ pack_pkt(const struct pkt *p, struct pbuf *pk)
 	pack_strkey(pk, "class", pack_classes[p->class]);
 }
 
+/* The packed records, read from the start; a damaged tail is left out. */
+static void
+pack_pkts(const struct conn *c, struct pbuf *pk)
+{
+	struct pktlog_state	 st;
+	struct pkt		 p;
+	size_t			 i, n = c->npkts, off = 0, got;
+
+	memset(&st, 0, sizeof(st));
+	for (i = 0; i < c->npkts; i++) {
+		if ((got = pktlog_get(c->pkts + off, c->pktlen - off, &st,
+		    &p)) == 0) {
+			n = i;
+			break;
+		}
+		off += got;
+	}
+	pack_key(pk, "packets");
+	pb_array(pk, n);
+	memset(&st, 0, sizeof(st));
+	for (i = 0, off = 0; i < n; i++) {
+		off += pktlog_get(c->pkts + off, c->pktlen - off, &st, &p);
+		pack_pkt(&p, pk);
+	}
+}
+
 /* SYN -> SYN-ACK plus SYN-ACK -> ACK, as seen from the capture point. */
 static uint64_t
 pack_rtt(const struct conn *c)
@@ -553,12 +580,8 @@ pack_conn_items(const struct conn *c, int flags, uint64_t now,
 		pb_uint(pk, c->dns);
 	pack_conn_tls(c, pk);
 	pack_conn_h2(c, pk);
-	if (packets) {
-		pack_key(pk, "packets");
-		pb_array(pk, c->npkts);
-		for (i = 0; i < c->npkts; i++)
-			pack_pkt(&c->pkts[i], pk);
-	}
+	if (packets)
+		pack_pkts(c, pk);
 }
 
 /*

@@ -401,11 +401,11 @@ session_evict_packets(struct session *s)
 		c = s->conns[s->pkt_evict++];
 		c->pkts_evicted = 1;
 		s->c.evicted_packets += c->npkts;
-		session_uncharge(s, c->pktcap * sizeof(*c->pkts));
-		freed += c->pktcap * sizeof(*c->pkts);
+		session_uncharge(s, c->pktcap);
+		freed += c->pktcap;
 		free(c->pkts);
 		c->pkts = NULL;
-		c->npkts = c->pktcap = 0;
+		c->npkts = c->pktlen = c->pktcap = 0;
 	}
 	if (freed >= SESSION_TRIM_AT)
 		malloc_trim(0);

@@ -20,6 +20,7 @@
 #include "dns.h"
 #include "h2.h"
 #include "http.h"
+#include "pktlog.h"
 #include "stream.h"
 #include "tcp.h"
 #include "tls.h"
@@ -131,15 +132,15 @@ tcp_unlink_closed(struct tcp_table *t, struct tcp_live *l)
 static void
 tcp_fit_packets(struct session *s, struct conn *c)
 {
-	if (c->pktcap == c->npkts)
+	if (c->pktcap == c->pktlen)
 		return;
-	if (c->npkts == 0) {
+	if (c->pktlen == 0) {
 		free(c->pkts);
 		c->pkts = NULL;
 	} else
-		c->pkts = xreallocarray(c->pkts, c->npkts, sizeof(*c->pkts));
-	session_uncharge(s, (c->pktcap - c->npkts) * sizeof(*c->pkts));
-	c->pktcap = c->npkts;
+		c->pkts = xreallocarray(c->pkts, c->pktlen, 1);
+	session_uncharge(s, c->pktcap - c->pktlen);
+	c->pktcap = c->pktlen;
 }
 
 /* Frees the live state; the conn keeps its model record. */
@@ -362,7 +363,6 @@ tcp_swap(struct tcp_live *l)
 	struct dirstats	 d;
 	uint8_t		 a[16];
 	uint16_t	 p;
-	size_t		 i;
 
 	memcpy(a, c->caddr, 16);
 	memcpy(c->caddr, c->saddr, 16);
@@ -376,8 +376,7 @@ tcp_swap(struct tcp_live *l)
 	d = c->d[0];
 	c->d[0] = c->d[1];
 	c->d[1] = d;
-	for (i = 0; i < c->npkts; i++)
-		c->pkts[i].dir ^= 1;
+	pktlog_flip(c->pkts, c->pktlen, c->npkts, &c->pktlast);
 }
 
 /*
@@ -570,7 +569,7 @@ tcp_record(struct session *s, struct tcp_live *l, int dir,
     uint32_t win)
 {
 	struct conn	*c = l->conn;
-	struct pkt	*p;
+	struct pkt	 p;
 
 	if (s->cfg.no_packets)
 		return;
@@ -578,20 +577,21 @@ tcp_record(struct session *s, struct tcp_live *l, int dir,
 		s->c.evicted_packets++;
 		return;
 	}
-	if (c->npkts == c->pktcap)
-		c->pkts = session_grow(s, c->pkts, &c->pktcap, c->npkts + 1,
-		    sizeof(*c->pkts));
-	p = &c->pkts[c->npkts++];
-	p->us = us;
-	p->frame = frame;
-	p->seq = pk->seq - l->h[dir].base;
-	p->ack = (pk->flags & TH_ACK) ? pk->ack - l->h[dir ^ 1].base : 0;
-	p->win = win;
-	p->len = pk->wirelen;
-	p->flags = pk->flags;
-	p->dir = dir;
-	p->class = class;
-	p->pad = 0;
+	if (c->pktcap - c->pktlen < PKTLOG_MAX)
+		c->pkts = session_grow(s, c->pkts, &c->pktcap,
+		    c->pktlen + PKTLOG_MAX, 1);
+	p.us = us;
+	p.frame = frame;
+	p.seq = pk->seq - l->h[dir].base;
+	p.ack = (pk->flags & TH_ACK) ? pk->ack - l->h[dir ^ 1].base : 0;
+	p.win = win;
+	p.len = pk->wirelen;
+	p.flags = pk->flags;
+	p.dir = dir;
+	p.class = class;
+	p.pad = 0;
+	c->pktlen += pktlog_put(c->pkts + c->pktlen, &c->pktlast, &p);
+	c->npkts++;
 }
 
 /* Window, zero-window and duplicate-ACK bookkeeping; returns the window. */

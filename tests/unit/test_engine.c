@@ -15,6 +15,7 @@
 #include <zlib.h>
 
 #include "engine.h"
+#include "pktlog.h"
 #include "session.h"
 
 #include "harness.h"
@@ -53,6 +54,72 @@ test_basic(void)
 	report("basic_get");
 }
 
+/* Packet record i of c, read out of its packed log; NULL past the end. */
+static const struct pkt *
+t_pkt(const struct conn *c, size_t i)
+{
+	static struct pkt	 p;
+	struct pktlog_state	 st;
+	size_t			 j, off = 0, got;
+
+	memset(&st, 0, sizeof(st));
+	for (j = 0; j <= i && j < c->npkts; j++) {
+		if ((got = pktlog_get(c->pkts + off, c->pktlen - off, &st,
+		    &p)) == 0)
+			return (NULL);
+		off += got;
+	}
+	return (j == i + 1 ? &p : NULL);
+}
+
+/*
+ * Packed records read back as they were put, through a clock that
+ * steps back, sequence numbers that wrap, windows that shrink, and a
+ * change of sides; a log cut short reads as damaged.
+ */
+static void
+test_pktlog(void)
+{
+	static const struct pkt	 in[] = {
+		{ 1796608463979953ULL, 1, 0, 0, 65535, 0, 0x02, 0, PKT_SYN, 0 },
+		{ 1796608463980053ULL, 2, 0, 1, 65160, 0, 0x12, 1,
+		    PKT_SYNACK, 0 },
+		{ 1796608463970000ULL, 7, 1, 1, 502, 1448, 0x18, 0,
+		    PKT_PUSH, 0 },
+		{ 1796608463990000ULL, 4000000000U, 0xfffffff0U, 1449, 3,
+		    70000, 0x10, 1, PKT_OUT_OF_ORDER, 0 },
+		{ 1796608463990001ULL, 4000000001U, 0x10, 0xffffff00U,
+		    1U << 30, 0, 0x11, 1, PKT_FIN, 0 },
+	};
+	u_char			 log[sizeof(in) / sizeof(in[0]) * PKTLOG_MAX];
+	struct pktlog_state	 put, get;
+	struct pkt		 out;
+	size_t			 i, n = sizeof(in) / sizeof(in[0]), len = 0, off;
+	size_t			 last = 0;
+	int			 same = 1;
+
+	memset(&put, 0, sizeof(put));
+	for (i = 0; i < n; i++)
+		len += pktlog_put(log + len, &put, &in[i]);
+	check(len < n * 16, "packed into %zu bytes", len);
+	pktlog_flip(log, len, n, &put);
+	memset(&get, 0, sizeof(get));
+	for (i = 0, off = 0; i < n; i++) {
+		last = off;
+		off += pktlog_get(log + off, len - off, &get, &out);
+		same &= out.us == in[i].us && out.frame == in[i].frame &&
+		    out.seq == in[i].seq && out.ack == in[i].ack &&
+		    out.win == in[i].win && out.len == in[i].len &&
+		    out.flags == in[i].flags && out.dir == (in[i].dir ^ 1) &&
+		    out.class == in[i].class;
+	}
+	check(same && off == len, "read back");
+	check(memcmp(&get, &put, sizeof(get)) == 0, "appending goes on");
+	check(pktlog_get(log + last, len - last - 1, &get, &out) == 0,
+	    "cut short");
+	report("pktlog");
+}
+
 static void
 test_retransmit(void)
 {
@@ -70,8 +137,8 @@ test_retransmit(void)
 	check(s->conns[0]->d[DIR_C2S].retransmits == 1, "retransmits %llu",
 	    (unsigned long long)s->conns[0]->d[DIR_C2S].retransmits);
 	check(t_status(t_txn(s, 0)) == 200, "status");
-	check(s->conns[0]->npkts > 0 &&
-	    s->conns[0]->pkts[4].class == PKT_RETRANSMIT, "class");
+	check(t_pkt(s->conns[0], 4) != NULL &&
+	    t_pkt(s->conns[0], 4)->class == PKT_RETRANSMIT, "class");
 	session_free(s);
 	report("retransmit");
 }
@@ -912,7 +979,7 @@ test_acks(void)
 	check(c->d[DIR_S2C].out_of_order == 1, "out_of_order");
 	check(t_status(t_txn(s, 0)) == 200 && t_txn(s, 0)->resp->complete,
 	    "response");
-	check(c->npkts >= 9 && c->pkts[c->npkts - 3].class == PKT_DUP_ACK,
+	check(c->npkts >= 9 && t_pkt(c, c->npkts - 3)->class == PKT_DUP_ACK,
 	    "class");
 	session_free(s);
 	report("dup_acks");
@@ -933,7 +1000,8 @@ test_midstream_swap(void)
 	check(s->nconns == 1 && s->conns[0]->cport == 1025 &&
 	    s->conns[0]->sport == 8080, "roles");
 	check(s->conns[0]->d[DIR_C2S].packets == 1 &&
-	    s->conns[0]->pkts[0].dir == DIR_C2S, "directions");
+	    t_pkt(s->conns[0], 0)->dir == DIR_C2S &&
+	    t_pkt(s->conns[0], 1)->dir == DIR_S2C, "directions");
 	check(s->ntxns == 1 && t_target(t_txn(s, 0), "/swap") &&
 	    t_status(t_txn(s, 0)) == 200, "transaction");
 	check(s->nservers == 1 && s->servers[0]->port == 8080, "server");
@@ -1499,6 +1567,7 @@ main(void)
 	test_overlap();
 	test_overlap_early();
 	test_fin_gap();
+	test_pktlog();
 	test_reorder();
 	test_body_by_reference();
 	test_gap_resync();

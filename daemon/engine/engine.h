@@ -304,6 +304,20 @@ struct hdr {
 	uint16_t	 val_len;
 };
 
+/*
+ * A recent message's text and header index, for messages that repeat
+ * it to share (msg.c): a table of MSG_SHARED_SLOTS, the newest in each.
+ */
+#define MSG_SHARED_SLOTS	4096
+
+struct msg_shared {
+	char		*text;
+	struct hdr	*hdrs;
+	uint32_t	 textlen;
+	uint32_t	 nhdrs;
+	uint64_t	 hash;
+};
+
 #define MSG_MAX_TEXT		UINT16_MAX	/* target, reason, headers */
 #define MSG_MAX_HEADERS		256
 #define MSG_MAX_INTERIM		8
@@ -469,6 +483,8 @@ struct session {
 	size_t			 body_evict;	/* next txn whose body goes */
 	size_t			 pkt_evict;	/* next conn whose packets go */
 
+	struct msg_shared	*shared;	/* recent messages' text (msg.c) */
+
 	u_char			*bodybuf;	/* a body handed to a client */
 	u_char			*bodyraw;	/* a gzip body gathered */
 
@@ -505,6 +521,8 @@ void	*session_alloc(struct session *, size_t);
 void	*session_extend(struct session *, void *, size_t, size_t);
 int	 session_trim(struct session *, void *, size_t, size_t, void *,
 	    size_t, size_t, void **);
+/* Gives back p, the start of the newest allocations, and all after it. */
+void	 session_unalloc(struct session *, void *);
 
 /* Model records (session.c). */
 struct server	*session_server(struct session *, uint8_t, const uint8_t *,

@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "msg.h"
+#include "xmalloc.h"
 
 /* Appends to the message's text; 0 when the bound is reached. */
 int
@@ -110,26 +111,88 @@ msg_lean(struct msg *m)
 	m->textlen = end;
 }
 
+/* A hash of the text and header index of a message, eight bytes a step. */
+static uint64_t
+msg_hash(const void *p, size_t n, uint64_t h)
+{
+	const u_char	*b = p;
+	uint64_t	 w;
+
+	for (; n >= 8; b += 8, n -= 8) {
+		memcpy(&w, b, 8);
+		h = (h ^ w) * 0x100000001b3ULL;
+		h ^= h >> 29;
+	}
+	for (; n > 0; b++, n--)
+		h = (h ^ *b) * 0x100000001b3ULL;
+	return (h);
+}
+
+/*
+ * Many messages repeat one seen shortly before, byte for byte (a client
+ * asking again, a server answering the same within a second): the text
+ * and header index of a recent one are shared instead of kept twice.
+ * Shared room is never written again: a message that grows (trailers)
+ * has text and headers at their capacity, so it grows into a copy.
+ * One whose last header still waits for the rest of its name (a name
+ * given no value) could write into it, and is left alone. first is
+ * the start of the newest allocations, where the two lie.
+ */
+static void
+msg_share(struct session *s, struct msg *m, void *first)
+{
+	struct msg_shared	*e;
+	uint64_t		 h;
+
+	if (!m->in_value && m->nhdrs > 0)
+		return;
+	if (s->shared == NULL) {
+		s->shared = xcalloc(MSG_SHARED_SLOTS, sizeof(*s->shared));
+		session_charge(s, MSG_SHARED_SLOTS * sizeof(*s->shared));
+	}
+	h = msg_hash(m->text, m->textlen, 0xcbf29ce484222325ULL);
+	h = msg_hash(m->hdrs, m->nhdrs * sizeof(*m->hdrs), h ^ m->textlen);
+	e = &s->shared[(h ^ h >> 32) & (MSG_SHARED_SLOTS - 1)];
+	if (e->text != NULL && e->hash == h && e->textlen == m->textlen &&
+	    e->nhdrs == m->nhdrs &&
+	    memcmp(e->text, m->text, m->textlen) == 0 &&
+	    memcmp(e->hdrs, m->hdrs, m->nhdrs * sizeof(*m->hdrs)) == 0) {
+		session_unalloc(s, first);
+		m->text = e->text;
+		m->hdrs = e->hdrs;
+		return;
+	}
+	e->text = m->text;
+	e->hdrs = m->hdrs;
+	e->textlen = m->textlen;
+	e->nhdrs = m->nhdrs;
+	e->hash = h;
+}
+
 /*
  * The header block is complete: text and headers give back the room
  * they were grown by (most messages are done growing here; trailers
- * grow them again).
+ * grow them again), or go altogether when a recent message had the
+ * same.
  */
 void
 msg_trim(struct session *s, struct msg *m)
 {
-	void	*nb;
+	void	*nb, *first;
 	size_t	 hcap = m->hdrcap * sizeof(*m->hdrs);
 	size_t	 hlen = m->nhdrs * sizeof(*m->hdrs);
 
 	if (session_trim(s, m->text, m->textcap, m->textlen, m->hdrs, hcap,
 	    hlen, &nb)) {
+		first = m->text;
 		m->hdrs = nb;
 	} else if (session_trim(s, m->hdrs, hcap, hlen, m->text, m->textcap,
 	    m->textlen, &nb)) {
+		first = m->hdrs;
 		m->text = nb;
 	} else
 		return;
 	m->textcap = m->textlen;
 	m->hdrcap = m->nhdrs;
+	msg_share(s, m, first);
 }

@@ -188,6 +188,22 @@ session_trim(struct session *s, void *a, size_t acap, size_t alen, void *b,
 	return (1);
 }
 
+/*
+ * p must lie in the newest chunk: what a message had just allocated,
+ * given back when it found the same kept already.
+ */
+void
+session_unalloc(struct session *s, void *p)
+{
+	struct session_chunk	*k = s->chunks;
+	u_char			*q = p;
+
+	if (k == NULL || q < k->data || q > k->data + k->used)
+		return;
+	k->used = (size_t)(q - k->data);
+	s->last = NULL;
+}
+
 static void
 session_chunks_free(struct session *s)
 {
@@ -271,6 +287,7 @@ session_free(struct session *s)
 	ring_free(&s->ring);
 	free(s->bodybuf);
 	free(s->bodyraw);
+	free(s->shared);
 	free(s->source);
 	free(s);
 }

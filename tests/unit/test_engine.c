@@ -15,6 +15,7 @@
 #include <zlib.h>
 
 #include "engine.h"
+#include "msg.h"
 #include "pktlog.h"
 #include "session.h"
 
@@ -268,6 +269,47 @@ test_body_by_reference(void)
 	check(t_txn(s, 0)->resp->bodylen == 13, "kept bytes still counted");
 	session_free(s);
 	report("body_by_reference");
+}
+
+/*
+ * A message that repeats a recent one shares its text and headers; one
+ * that grows after that (trailers) grows into a copy of its own, and
+ * the one it shared with stays as it was.
+ */
+static void
+test_shared_text(void)
+{
+	struct flow	 f;
+	struct session	*s = t_session(DLT_EN10MB, 0, NULL, 0);
+	const char	*req = "GET /same HTTP/1.1\r\nHost: h\r\nX-A: 1\r\n\r\n";
+	const char	*resp = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
+	    "\r\n0\r\n";
+	struct msg	*a, *b;
+	int		 i;
+
+	t_flow(&f, s, DLT_EN10MB, 0);
+	t_handshake(&f);
+	for (i = 0; i < 2; i++) {
+		t_str(&f, 1, req);
+		t_str(&f, 0, resp);
+		t_str(&f, 0, i == 0 ? "T: one\r\n\r\n" : "T: two\r\n\r\n");
+	}
+	session_finish(s, f.us);
+	check(s->ntxns == 2 && t_txn(s, 1)->resp != NULL &&
+	    t_txn(s, 1)->resp->complete, "transactions");
+	a = t_txn(s, 0)->req;
+	b = t_txn(s, 1)->req;
+	check(a->text == b->text && a->hdrs == b->hdrs && b->nhdrs == 2 &&
+	    msg_val_is(b, &b->hdrs[1], "1"), "request shared");
+	a = t_txn(s, 0)->resp;
+	b = t_txn(s, 1)->resp;
+	check(a->nhdrs == 2 && b->nhdrs == 2 && a->text != b->text &&
+	    msg_hdr_is(a, &a->hdrs[0], "transfer-encoding") &&
+	    msg_hdr_is(b, &b->hdrs[0], "transfer-encoding") &&
+	    msg_val_is(a, &a->hdrs[1], "one") &&
+	    msg_val_is(b, &b->hdrs[1], "two"), "trailers kept apart");
+	session_free(s);
+	report("shared_text");
 }
 
 static void
@@ -1569,6 +1611,7 @@ main(void)
 	test_fin_gap();
 	test_pktlog();
 	test_reorder();
+	test_shared_text();
 	test_body_by_reference();
 	test_gap_resync();
 	test_midstream();

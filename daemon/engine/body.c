@@ -163,6 +163,8 @@ body_keep(struct session *s, struct msg *m, const u_char *p, size_t n,
 
 	if (m->body_evicted || keep == 0)
 		return;
+	if (keep > UINT32_MAX / 2)	/* a message's counts are 32-bit */
+		keep = UINT32_MAX / 2;
 	if (m->gapped) {		/* what follows a hole is not kept */
 		m->body_truncated = 1;
 		return;

@@ -325,56 +325,53 @@ struct msg_shared {
 struct msg {
 	uint64_t	 start_us;
 	uint64_t	 end_us;
-	uint32_t	 first_frame;
-	uint32_t	 last_frame;
-	uint32_t	 packets;
-	uint32_t	 seen_frame;
 	uint64_t	 start_off;	/* stream offset of the first byte */
 	uint64_t	 header_bytes;
 	uint64_t	 body_bytes;
 	uint64_t	 decoded_bytes;
 	uint64_t	 lost_bytes;	/* in holes of the capture */
 	const char	*error;		/* llhttp's static reason text */
-
 	char		*text;		/* target, reason, header names/values */
+	struct hdr	*hdrs;
+	u_char		*body;		/* first body_keep (decoded) bytes */
+	struct body_ref	*refs;		/* or where they lie in the raw frames */
+	uint32_t	 first_frame;
+	uint32_t	 last_frame;
+	uint32_t	 packets;
+	uint32_t	 seen_frame;
 	uint32_t	 textlen;
 	uint32_t	 textcap;
-	uint32_t	 target_off;
-	uint32_t	 target_len;
-	uint32_t	 reason_off;
-	uint32_t	 reason_len;
-	struct hdr	*hdrs;
-	uint32_t	 nhdrs;
-	uint32_t	 hdrcap;
-	int		 ct;		/* header index of Content-Type, -1 */
-	int		 ce;		/* of Content-Encoding, -1 */
-
-	u_char		*body;		/* first body_keep (decoded) bytes */
-	size_t		 bodylen;	/* bytes kept, copied or by reference */
-	size_t		 bodycap;
-	struct body_ref	*refs;		/* or where they lie in the raw frames */
+	uint32_t	 bodylen;	/* bytes kept, copied or by reference */
+	uint32_t	 bodycap;
 	uint32_t	 nrefs;
-	uint32_t	 refcap;		/* bytes allocated for refs */
-
+	uint32_t	 refcap;	/* refs allocated */
+	uint16_t	 target_off;	/* in text, at most MSG_MAX_TEXT */
+	uint16_t	 target_len;
+	uint16_t	 reason_off;
+	uint16_t	 reason_len;
+	uint16_t	 nhdrs;		/* at most MSG_MAX_HEADERS */
+	uint16_t	 hdrcap;
+	int16_t		 ct;		/* header index of Content-Type, -1 */
+	int16_t		 ce;		/* of Content-Encoding, -1 */
 	uint16_t	 status;	/* 0: none yet */
 	uint16_t	 interim[MSG_MAX_INTERIM];
 	uint8_t		 ninterim;
 	uint8_t		 method;
 	uint8_t		 vmajor;
 	uint8_t		 vminor;
-	uint8_t		 has_version;
-	uint8_t		 has_method;
-	uint8_t		 complete;
-	uint8_t		 gapped;	/* a hole was stepped over in it */
-	uint8_t		 chunked;
-	uint8_t		 headers_split;
-	uint8_t		 encoded;	/* gzip/deflate: decoded_bytes valid */
-	uint8_t		 lazy;		/* gzip kept compressed, size from trailer */
 	uint8_t		 tail[4];	/* last body bytes: the gzip ISIZE */
-	uint8_t		 body_truncated;
-	uint8_t		 body_evicted;
-	uint8_t		 in_headers;	/* header block still being parsed */
-	uint8_t		 in_value;	/* last header callback was a value */
+	unsigned int	 has_version:1;
+	unsigned int	 has_method:1;
+	unsigned int	 complete:1;
+	unsigned int	 gapped:1;	/* a hole was stepped over in it */
+	unsigned int	 chunked:1;
+	unsigned int	 headers_split:1;
+	unsigned int	 encoded:1;	/* gzip/deflate: decoded_bytes valid */
+	unsigned int	 lazy:1;	/* gzip kept compressed, size from trailer */
+	unsigned int	 body_truncated:1;
+	unsigned int	 body_evicted:1;
+	unsigned int	 in_headers:1;	/* header block still being parsed */
+	unsigned int	 in_value:1;	/* last header callback was a value */
 };
 
 struct txn {

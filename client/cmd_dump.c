@@ -39,6 +39,8 @@ static int	 cmd_dump_ndjson(FILE *, struct client *, uint64_t,
 		    const struct render_opts *);
 static int	 cmd_dump_otlp(FILE *, struct client *, uint64_t,
 		    const struct render_opts *);
+static int	 cmd_dump_html(FILE *, struct client *, uint64_t,
+		    const struct render_opts *);
 
 /* Every output format; a renderer is one line here. */
 static const struct cmd_format	cmd_dump_formats[] = {
@@ -49,7 +51,7 @@ static const struct cmd_format	cmd_dump_formats[] = {
 	{ "otlp", 0, 1, otlp_render, NULL, cmd_dump_otlp },
 	{ "text", 0, 0, NULL, text_render, cmd_dump_text },
 	{ "har", 0, 1, render_har, NULL, NULL },
-	{ "html", 0, 1, render_html, NULL, NULL },
+	{ "html", 0, 1, NULL, NULL, cmd_dump_html },
 };
 #define CMD_DUMP_NFORMATS \
 	(sizeof(cmd_dump_formats) / sizeof(cmd_dump_formats[0]))
@@ -282,6 +284,22 @@ cmd_dump_otlp(FILE *fp, struct client *c, uint64_t session,
 	if (otlp_free(o) == -1)
 		rc = -1;
 	return (rc);
+}
+
+/*
+ * The page as the detail streams in: the document is written item by
+ * item and only what its explanations read is kept for them.
+ */
+static int
+cmd_dump_html(FILE *fp, struct client *c, uint64_t session,
+    const struct render_opts *ro)
+{
+	struct render_html	*h = render_html_new(fp);
+	int			 rc;
+
+	rc = doc_stream(c, session, ro->packets ? DOC_PACKETS : 0,
+	    render_html_item, h);
+	return (render_html_end(h, rc == 0));
 }
 
 int

@@ -285,6 +285,66 @@ doc_stream(struct client *c, uint64_t session, int flags,
 	return (rc == CLIENT_END ? 0 : -1);
 }
 
+/* A copy of n bytes in zone. */
+static const char *
+doc_copy_bytes(msgpack_zone *zone, const char *p, size_t n)
+{
+	char	*d;
+
+	if (n == 0)
+		return (p);
+	if ((d = msgpack_zone_malloc(zone, n)) == NULL)
+		fatalx("out of memory");
+	memcpy(d, p, n);
+	return (d);
+}
+
+void
+doc_copy(msgpack_zone *zone, msgpack_object *dst, const msgpack_object *src)
+{
+	msgpack_object_kv	*kv;
+	msgpack_object		*a;
+	uint32_t		 i, n;
+
+	*dst = *src;
+	switch (src->type) {
+	case MSGPACK_OBJECT_STR:
+		dst->via.str.ptr = doc_copy_bytes(zone, src->via.str.ptr,
+		    src->via.str.size);
+		break;
+	case MSGPACK_OBJECT_BIN:
+		dst->via.bin.ptr = doc_copy_bytes(zone, src->via.bin.ptr,
+		    src->via.bin.size);
+		break;
+	case MSGPACK_OBJECT_EXT:
+		dst->via.ext.ptr = doc_copy_bytes(zone, src->via.ext.ptr,
+		    src->via.ext.size);
+		break;
+	case MSGPACK_OBJECT_ARRAY:
+		if ((n = src->via.array.size) == 0)
+			break;
+		if ((a = msgpack_zone_malloc(zone, n * sizeof(*a))) == NULL)
+			fatalx("out of memory");
+		for (i = 0; i < n; i++)
+			doc_copy(zone, &a[i], &src->via.array.ptr[i]);
+		dst->via.array.ptr = a;
+		break;
+	case MSGPACK_OBJECT_MAP:
+		if ((n = src->via.map.size) == 0)
+			break;
+		if ((kv = msgpack_zone_malloc(zone, n * sizeof(*kv))) == NULL)
+			fatalx("out of memory");
+		for (i = 0; i < n; i++) {
+			doc_copy(zone, &kv[i].key, &src->via.map.ptr[i].key);
+			doc_copy(zone, &kv[i].val, &src->via.map.ptr[i].val);
+		}
+		dst->via.map.ptr = kv;
+		break;
+	default:
+		break;
+	}
+}
+
 static const msgpack_object *
 doc_lookup(const msgpack_object **t, size_t n, uint64_t id)
 {

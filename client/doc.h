@@ -74,6 +74,12 @@ int	 doc_fetch(struct doc *, struct client *, uint64_t, int);
 int	 doc_stream(struct client *, uint64_t, int,
 	    int (*)(void *, const msgpack_object *), void *);
 
+/*
+ * Copies src into dst, every string and container in zone, so that an
+ * item handed to a doc_stream callback can be kept past the call.
+ */
+void	 doc_copy(msgpack_zone *, msgpack_object *, const msgpack_object *);
+
 void	 doc_free(struct doc *);
 
 #endif

@@ -68,6 +68,12 @@ int	 explain_print(FILE *, const struct doc *, const uint64_t *, size_t,
 int	 explain_json(FILE *, const struct doc *, const uint64_t *, size_t);
 /* The causes of one transaction, as show --txn prints them. */
 void	 explain_print_txn(FILE *, const struct doc *, uint64_t, int);
+/*
+ * A copy in zone of a detail item (valid only during a doc_stream
+ * callback) holding what the explanations read of it, for a document
+ * assembled from such copies with doc_build.
+ */
+const msgpack_object *explain_keep(msgpack_zone *, const msgpack_object *);
 /* {"ID": {...}, ...} for every transaction, for the HTML page. */
 void	 explain_json_all(FILE *, const struct doc *);
 

@@ -13,6 +13,7 @@
 
 #include <msgpack.h>
 
+#include "log.h"
 #include "proto.h"
 #include "render.h"
 #include "xmalloc.h"
@@ -285,6 +286,133 @@ render_json_value(FILE *f, const msgpack_object *o)
 	rc = render_json_depth(r, o, 0);
 	render_flush(r);
 	free(r);
+	return (rc);
+}
+
+/*
+ * The document of doc.h written as its items stream in, byte for byte
+ * what render_json_value writes for the assembled root: the daemon
+ * sends the session, then servers, connections, transactions and DNS
+ * lookups, in that order (session.h), and doc_build keeps that order.
+ */
+enum render_section {
+	RENDER_START,
+	RENDER_SESSION,
+	RENDER_SERVERS,
+	RENDER_CONNECTIONS,
+	RENDER_TRANSACTIONS,
+	RENDER_DNS,
+	RENDER_NSECTIONS
+};
+
+static const struct {
+	const char	*type;
+	const char	*key;
+} render_sections[RENDER_NSECTIONS] = {
+	{ NULL, NULL },
+	{ "session", "session" },
+	{ "server", "servers" },
+	{ "connection", "connections" },
+	{ "transaction", "transactions" },
+	{ "dns", "dns" },
+};
+
+struct render_doc {
+	int			 section;	/* the one being written */
+	uint64_t		 count;		/* items in it so far */
+	uint64_t		 skipped;	/* out of order or unknown */
+	int			 failed;	/* nested too deep */
+	int			 session;	/* its item came */
+	struct render_buf	 r;
+};
+
+struct render_doc *
+render_doc_new(FILE *f)
+{
+	struct render_doc	*rd;
+
+	rd = xcalloc(1, sizeof(*rd));
+	rd->r.f = f;
+	render_put(&rd->r, "{\"htracr\":1", 11);
+	rd->section = RENDER_START;
+	return (rd);
+}
+
+/* Closes the current section and opens the next, up to section. */
+static void
+render_doc_advance(struct render_doc *rd, int section)
+{
+	const char	*key;
+
+	while (rd->section < section) {
+		if (rd->section > RENDER_SESSION)
+			render_putc(&rd->r, ']');
+		else if (rd->section == RENDER_SESSION && rd->count == 0)
+			render_put(&rd->r, "null", 4);
+		rd->section++;
+		rd->count = 0;
+		key = render_sections[rd->section].key;
+		render_putc(&rd->r, ',');
+		render_str_buf(&rd->r, key, strlen(key));
+		render_putc(&rd->r, ':');
+		if (rd->section > RENDER_SESSION)
+			render_putc(&rd->r, '[');
+	}
+}
+
+static int
+render_doc_section(const msgpack_object *item)
+{
+	const char	*type;
+	size_t		 len;
+	int		 k;
+
+	if ((type = render_str(item, "type", &len)) == NULL)
+		return (-1);
+	for (k = RENDER_SESSION; k < RENDER_NSECTIONS; k++)
+		if (strlen(render_sections[k].type) == len &&
+		    memcmp(render_sections[k].type, type, len) == 0)
+			return (k);
+	return (-1);
+}
+
+int
+render_doc_item(struct render_doc *rd, const msgpack_object *item)
+{
+	int	 k = render_doc_section(item);
+
+	/* A second session, or an item behind its section: not ours. */
+	if (k == -1 || k < rd->section ||
+	    (k == RENDER_SESSION && rd->section == RENDER_SESSION)) {
+		rd->skipped++;
+		return (0);
+	}
+	render_doc_advance(rd, k);
+	if (k == RENDER_SESSION)
+		rd->session = 1;
+	if (rd->count++ > 0)
+		render_putc(&rd->r, ',');
+	if (render_json_depth(&rd->r, item, k == RENDER_SESSION ? 1 : 2) ==
+	    -1)
+		rd->failed = 1;
+	return (rd->failed || ferror(rd->r.f) ? -1 : 0);
+}
+
+int
+render_doc_free(struct render_doc *rd)
+{
+	int	 rc;
+
+	render_doc_advance(rd, RENDER_DNS);
+	render_put(&rd->r, "]}", 2);
+	render_flush(&rd->r);
+	if (rd->skipped > 0)
+		log_warnx("left out %llu detail items that came out of order",
+		    (unsigned long long)rd->skipped);
+	if (!rd->session)
+		log_warnx("htracrd sent no session item in the detail");
+	rc = rd->failed || !rd->session || ferror(rd->r.f) ? -1 : 0;
+	free(rd);
 	return (rc);
 }
 

@@ -18,6 +18,16 @@
 int	 render_har(FILE *, const struct doc *);
 int	 render_html(FILE *, const struct doc *);
 /*
+ * The HTML page written as the detail streams in: render_html_item is
+ * a doc_stream callback; render_html_end(h, ok) finishes the page when
+ * ok (the stream ended well) and frees h. render_html does the same
+ * for an assembled document.
+ */
+struct render_html;
+struct render_html *render_html_new(FILE *);
+int	 render_html_item(void *, const msgpack_object *);
+int	 render_html_end(struct render_html *, int);
+/*
  * A curl command line that repeats transaction id's request, with body
  * (NULL: none) fed on its standard input. 1 if there is no such id.
  */
@@ -33,6 +43,17 @@ void	 render_json_str(FILE *, const char *, size_t);
 void	 render_json_cstr(FILE *, const char *);
 /* Any msgpack value; bin values become null. -1 if nested too deep. */
 int	 render_json_value(FILE *, const msgpack_object *);
+
+/*
+ * The document (doc.h's root) as JSON written item by item as a
+ * doc_stream hands them over: the same bytes render_json_value writes
+ * for the assembled root. render_doc_free closes it; -1 if writing
+ * failed, an item was nested too deep or there was no session item.
+ */
+struct render_doc;
+struct render_doc *render_doc_new(FILE *);
+int	 render_doc_item(struct render_doc *, const msgpack_object *);
+int	 render_doc_free(struct render_doc *);
 
 /* Item fields. Absent or nil reads as the fallback / NULL. */
 int64_t	 render_int(const msgpack_object *, const char *, int64_t);

@@ -145,6 +145,12 @@ ex_rtts(const msgpack_object *c, struct explain *e)
 		e->path_rtt_us = e->rtt_us;
 }
 
+static int
+ex_is_id(const msgpack_object *o, uint64_t id)
+{
+	return (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER && o->via.u64 == id);
+}
+
 /* The end of the response before t's on its connection, or -1. */
 static int64_t
 ex_prev_end(const struct doc *d, const msgpack_object *c,
@@ -153,13 +159,16 @@ ex_prev_end(const struct doc *d, const msgpack_object *c,
 	const msgpack_object	*ids = render_array(c, "transactions");
 	const msgpack_object	*prev;
 	uint64_t		 id = (uint64_t)render_int(t, "id", 0);
-	uint32_t		 i;
+	int64_t			 index = render_int(t, "index", -1);
+	uint32_t		 i, n = render_count(ids);
 
-	for (i = 1; i < render_count(ids); i++) {
-		if (ids->via.array.ptr[i].type !=
-		    MSGPACK_OBJECT_POSITIVE_INTEGER ||
-		    ids->via.array.ptr[i].via.u64 != id)
-			continue;
+	/* Where its index on the connection says, else by looking. */
+	if (index > 0 && index < n && ex_is_id(&ids->via.array.ptr[index], id))
+		i = (uint32_t)index;
+	else
+		for (i = 1; i < n && !ex_is_id(&ids->via.array.ptr[i], id); i++)
+			;
+	if (i < n) {
 		prev = doc_txn(d, ids->via.array.ptr[i - 1].via.u64);
 		return (render_int(proto_get(prev, "response"), "end_us", -1));
 	}
@@ -629,29 +638,37 @@ explain_txn(const struct doc *d, const msgpack_object *t, struct explain *e)
  * that a page streamed item by item keeps a tenth of each transaction
  * for its explanations rather than the whole (with its headers).
  */
-static const char *const ex_keep_txn[] = {
-	"type", "id", "connection", "index", "stream_id", "stall_us",
-	"request", "response", NULL
+struct ex_key {
+	const char	*name;
+	size_t		 len;
 };
-static const char *const ex_keep_msg[] = {
-	"start_us", "end_us", "body_bytes", "first_frame", "last_frame", NULL
+#define EX_KEY(s)	{ s, sizeof(s) - 1 }
+
+static const struct ex_key ex_keep_txn[] = {
+	EX_KEY("type"), EX_KEY("id"), EX_KEY("connection"), EX_KEY("index"),
+	EX_KEY("stream_id"), EX_KEY("stall_us"), EX_KEY("request"),
+	EX_KEY("response"), { NULL, 0 }
 };
-static const char *const ex_keep_conn[] = {
-	"type", "id", "syn_us", "synack_us", "established_us", "rtt_us",
-	"tls", "transactions", "packets", "dns", NULL
+static const struct ex_key ex_keep_msg[] = {
+	EX_KEY("start_us"), EX_KEY("end_us"), EX_KEY("body_bytes"),
+	EX_KEY("first_frame"), EX_KEY("last_frame"), { NULL, 0 }
+};
+static const struct ex_key ex_keep_conn[] = {
+	EX_KEY("type"), EX_KEY("id"), EX_KEY("syn_us"), EX_KEY("synack_us"),
+	EX_KEY("established_us"), EX_KEY("rtt_us"), EX_KEY("tls"),
+	EX_KEY("transactions"), EX_KEY("packets"), EX_KEY("dns"), { NULL, 0 }
 };
 
 /* The name in keys that k is, or NULL. */
 static const char *
-ex_keep_name(const char *const *keys, const msgpack_object *k)
+ex_keep_name(const struct ex_key *keys, const msgpack_object *k)
 {
-	if (k->type != MSGPACK_OBJECT_STR || k->via.str.size == 0)
+	if (k->type != MSGPACK_OBJECT_STR)
 		return (NULL);
-	for (; *keys != NULL; keys++)
-		if ((*keys)[0] == k->via.str.ptr[0] &&
-		    strlen(*keys) == k->via.str.size &&
-		    memcmp(*keys, k->via.str.ptr, k->via.str.size) == 0)
-			return (*keys);
+	for (; keys->name != NULL; keys++)
+		if (keys->len == k->via.str.size &&
+		    memcmp(keys->name, k->via.str.ptr, keys->len) == 0)
+			return (keys->name);
 	return (NULL);
 }
 
@@ -662,7 +679,7 @@ ex_keep_name(const char *const *keys, const msgpack_object *k)
  */
 static void
 ex_keep_map(msgpack_zone *zone, msgpack_object *dst,
-    const msgpack_object *src, const char *const *keys)
+    const msgpack_object *src, const struct ex_key *keys)
 {
 	const msgpack_object_kv	*s;
 	msgpack_object_kv	*kv;

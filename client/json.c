@@ -416,6 +416,12 @@ json_out_u64(struct json_out *o, uint64_t v)
 	json_u64(o, (unsigned long long)v);
 }
 
+void
+json_out_i64(struct json_out *o, int64_t v)
+{
+	json_i64(o, (long long)v);
+}
+
 /* The public writers, each through a buffer of its own. */
 void
 json_write(FILE *fp, const msgpack_object *v)

@@ -28,6 +28,7 @@ void	 json_out_raw(struct json_out *, const void *, size_t);
 void	 json_out_str(struct json_out *, const void *, size_t);
 void	 json_out_value(struct json_out *, const msgpack_object *);
 void	 json_out_u64(struct json_out *, uint64_t);
+void	 json_out_i64(struct json_out *, int64_t);
 
 void	 json_write(FILE *, const msgpack_object *);
 void	 json_write_str(FILE *, const void *, size_t);

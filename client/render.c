@@ -111,6 +111,51 @@ render_json_plain(unsigned char c)
 	    c != '<' && c != '>' && c != '&');
 }
 
+/*
+ * Eight bytes tested at once for one that is not plain, with the "has
+ * a zero byte" trick, which is exact about whether any byte matches:
+ * a run of plain bytes, most of any string, is found a word at a time.
+ */
+#define RENDER_ONES	0x0101010101010101ULL
+#define RENDER_HIGHS	0x8080808080808080ULL
+
+static inline uint64_t
+render_has(uint64_t w, unsigned char c)
+{
+	uint64_t	 x = w ^ (RENDER_ONES * c);
+
+	return ((x - RENDER_ONES) & ~x);
+}
+
+static inline int
+render_plain8(uint64_t w)
+{
+	uint64_t	 bad;
+
+	bad = ((w - RENDER_ONES * 0x20) & ~w) | w | render_has(w, '"') |
+	    render_has(w, '\\') | render_has(w, 0x7f) | render_has(w, '<') |
+	    render_has(w, '>') | render_has(w, '&');
+	return ((bad & RENDER_HIGHS) == 0);
+}
+
+/* How many bytes from s on are plain. */
+static size_t
+render_plain_run(const unsigned char *s, size_t len)
+{
+	uint64_t	 w;
+	size_t		 n = 0;
+
+	while (len - n >= 8) {
+		memcpy(&w, s + n, 8);
+		if (!render_plain8(w))
+			break;
+		n += 8;
+	}
+	while (n < len && render_json_plain(s[n]))
+		n++;
+	return (n);
+}
+
 /* \u and four hex digits. */
 static void
 render_json_u(struct render_buf *r, uint32_t cp)
@@ -135,9 +180,7 @@ render_str_buf(struct render_buf *r, const char *str, size_t len)
 	render_putc(r, '"');
 	while (i < len) {
 		/* Runs of plain bytes, most of any string, in one copy. */
-		for (n = 0; i + n < len && render_json_plain(s[i + n]); n++)
-			;
-		if (n > 0) {
+		if ((n = render_plain_run(s + i, len - i)) > 0) {
 			render_put(r, s + i, n);
 			i += n;
 			continue;

@@ -41,6 +41,8 @@ static int	 cmd_dump_otlp(FILE *, struct client *, uint64_t,
 		    const struct render_opts *);
 static int	 cmd_dump_html(FILE *, struct client *, uint64_t,
 		    const struct render_opts *);
+static int	 cmd_dump_har(FILE *, struct client *, uint64_t,
+		    const struct render_opts *);
 
 /* Every output format; a renderer is one line here. */
 static const struct cmd_format	cmd_dump_formats[] = {
@@ -50,7 +52,7 @@ static const struct cmd_format	cmd_dump_formats[] = {
 	{ "ndjson", 0, 1, ndjson_render, NULL, cmd_dump_ndjson },
 	{ "otlp", 0, 1, otlp_render, NULL, cmd_dump_otlp },
 	{ "text", 0, 0, NULL, text_render, cmd_dump_text },
-	{ "har", 0, 1, render_har, NULL, NULL },
+	{ "har", 0, 1, NULL, NULL, cmd_dump_har },
 	{ "html", 0, 1, NULL, NULL, cmd_dump_html },
 };
 #define CMD_DUMP_NFORMATS \
@@ -300,6 +302,19 @@ cmd_dump_html(FILE *fp, struct client *c, uint64_t session,
 	rc = doc_stream(c, session, ro->packets ? DOC_PACKETS : 0,
 	    render_html_item, h);
 	return (render_html_end(h, rc == 0));
+}
+
+/* Entries are written as their transactions arrive (render_har.c). */
+static int
+cmd_dump_har(FILE *fp, struct client *c, uint64_t session,
+    const struct render_opts *ro)
+{
+	struct render_har	*h = render_har_new(fp);
+	int			 rc;
+
+	rc = doc_stream(c, session, ro->packets ? DOC_PACKETS : 0,
+	    render_har_item, h);
+	return (render_har_end(h, rc == 0));
 }
 
 int

@@ -18,6 +18,14 @@
 int	 render_har(FILE *, const struct doc *);
 int	 render_html(FILE *, const struct doc *);
 /*
+ * The same for the HAR file: render_har_item is a doc_stream callback;
+ * render_har_end(h, ok) finishes the file when ok and frees h.
+ */
+struct render_har;
+struct render_har *render_har_new(FILE *);
+int	 render_har_item(void *, const msgpack_object *);
+int	 render_har_end(struct render_har *, int);
+/*
  * The HTML page written as the detail streams in: render_html_item is
  * a doc_stream callback; render_html_end(h, ok) finishes the page when
  * ok (the stream ended well) and frees h. render_html does the same

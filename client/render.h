@@ -18,23 +18,26 @@
 int	 render_har(FILE *, const struct doc *);
 int	 render_html(FILE *, const struct doc *);
 /*
- * The same for the HAR file: render_har_item is a doc_stream callback;
- * render_har_end(h, ok) finishes the file when ok and frees h.
+ * The same written as the detail streams in (render_stream.c): *_item
+ * is a doc_stream callback; *_end(h, ok) finishes the output when ok
+ * (the stream ended well), frees h and returns as the renderers do.
  */
 struct render_har;
 struct render_har *render_har_new(FILE *);
 int	 render_har_item(void *, const msgpack_object *);
 int	 render_har_end(struct render_har *, int);
-/*
- * The HTML page written as the detail streams in: render_html_item is
- * a doc_stream callback; render_html_end(h, ok) finishes the page when
- * ok (the stream ended well) and frees h. render_html does the same
- * for an assembled document.
- */
 struct render_html;
 struct render_html *render_html_new(FILE *);
 int	 render_html_item(void *, const msgpack_object *);
 int	 render_html_end(struct render_html *, int);
+/* Their parts: the HAR file's head, one entry and its tail. */
+void	 render_har_head(FILE *, const msgpack_object *, uint64_t);
+void	 render_har_entry(FILE *, const struct doc *, const msgpack_object *,
+	    uint64_t);
+int	 render_har_tail(FILE *);
+/* The page up to the document; after it, the explanations and the rest. */
+int	 render_html_head(FILE *);
+int	 render_html_rest(FILE *, const struct doc *);
 /*
  * A curl command line that repeats transaction id's request, with body
  * (NULL: none) fed on its standard input. 1 if there is no such id.

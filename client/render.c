@@ -63,12 +63,24 @@ render_utf8_len(const unsigned char *s, size_t n, uint32_t *cp)
  * a stdio call for each cost more than making them.
  */
 #define RENDER_BUFSIZE		(64 * 1024)
+/* A single string's: a large one on the stack costs each call. */
+#define RENDER_STRBUF		512
 
 struct render_buf {
 	FILE	*f;
 	size_t	 len;
-	char	 b[RENDER_BUFSIZE];
+	size_t	 size;
+	char	*b;
 };
+
+static void
+render_buf_init(struct render_buf *r, FILE *f, char *b, size_t size)
+{
+	r->f = f;
+	r->len = 0;
+	r->size = size;
+	r->b = b;
+}
 
 static void
 render_flush(struct render_buf *r)
@@ -81,9 +93,9 @@ render_flush(struct render_buf *r)
 static void
 render_put(struct render_buf *r, const void *p, size_t n)
 {
-	if (n > RENDER_BUFSIZE - r->len) {
+	if (n > r->size - r->len) {
 		render_flush(r);
-		if (n >= RENDER_BUFSIZE) {
+		if (n >= r->size) {
 			fwrite(p, 1, n, r->f);
 			return;
 		}
@@ -95,7 +107,7 @@ render_put(struct render_buf *r, const void *p, size_t n)
 static void
 render_putc(struct render_buf *r, char c)
 {
-	if (r->len == RENDER_BUFSIZE)
+	if (r->len == r->size)
 		render_flush(r);
 	r->b[r->len++] = c;
 }
@@ -209,9 +221,9 @@ void
 render_json_str(FILE *f, const char *str, size_t len)
 {
 	struct render_buf	 r;
+	char			 b[RENDER_STRBUF];
 
-	r.f = f;
-	r.len = 0;
+	render_buf_init(&r, f, b, sizeof(b));
 	render_str_buf(&r, str, len);
 	render_flush(&r);
 }
@@ -320,15 +332,14 @@ render_json_depth(struct render_buf *r, const msgpack_object *o, int depth)
 int
 render_json_value(FILE *f, const msgpack_object *o)
 {
-	struct render_buf	*r;
+	struct render_buf	 r;
+	char			*b = xmalloc(RENDER_BUFSIZE);
 	int			 rc;
 
-	r = xmalloc(sizeof(*r));
-	r->f = f;
-	r->len = 0;
-	rc = render_json_depth(r, o, 0);
-	render_flush(r);
-	free(r);
+	render_buf_init(&r, f, b, RENDER_BUFSIZE);
+	rc = render_json_depth(&r, o, 0);
+	render_flush(&r);
+	free(b);
 	return (rc);
 }
 
@@ -375,7 +386,7 @@ render_doc_new(FILE *f)
 	struct render_doc	*rd;
 
 	rd = xcalloc(1, sizeof(*rd));
-	rd->r.f = f;
+	render_buf_init(&rd->r, f, xmalloc(RENDER_BUFSIZE), RENDER_BUFSIZE);
 	render_put(&rd->r, "{\"htracr\":1", 11);
 	rd->section = RENDER_START;
 	return (rd);
@@ -455,6 +466,7 @@ render_doc_free(struct render_doc *rd)
 	if (!rd->session)
 		log_warnx("htracrd sent no session item in the detail");
 	rc = rd->failed || !rd->session || ferror(rd->r.f) ? -1 : 0;
+	free(rd->r.b);
 	free(rd);
 	return (rc);
 }

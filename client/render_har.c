@@ -16,31 +16,85 @@
 #include "proto.h"
 #include "render.h"
 
-/* Writes an ISO 8601 time with milliseconds and a UTC offset, quoted. */
+/* A key and an integer: printf for each of a million costs. */
+static void
+render_har_int(FILE *f, const char *key, long long v)
+{
+	char			 buf[24], *p = buf + sizeof(buf);
+	unsigned long long	 u = v < 0 ? 0ULL - (unsigned long long)v :
+				    (unsigned long long)v;
+
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (v < 0)
+		*--p = '-';
+	fputs(key, f);
+	fwrite(p, 1, buf + sizeof(buf) - p, f);
+}
+
+/*
+ * Writes an ISO 8601 time with milliseconds and a UTC offset, quoted.
+ * Entries one after the other mostly share their second: the last one
+ * formatted is kept.
+ */
 static void
 render_har_time(FILE *f, int64_t us)
 {
+	static time_t	 last = -1;
+	static char	 buf[32];
 	time_t		 t;
 	struct tm	 tm;
-	char		 buf[32];
+	char		 ms[4];
+	int		 v;
 
 	if (us < 0)
 		us = 0;
 	t = (time_t)(us / 1000000);
-	if (gmtime_r(&t, &tm) == NULL ||
-	    strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
-		snprintf(buf, sizeof(buf), "1970-01-01T00:00:00");
-	fprintf(f, "\"%s.%03d+00:00\"", buf, (int)((us % 1000000) / 1000));
+	if (t != last) {
+		if (gmtime_r(&t, &tm) == NULL ||
+		    strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+			snprintf(buf, sizeof(buf), "1970-01-01T00:00:00");
+		last = t;
+	}
+	v = (int)((us % 1000000) / 1000);
+	ms[0] = '.';
+	ms[1] = (char)('0' + v / 100);
+	ms[2] = (char)('0' + v / 10 % 10);
+	ms[3] = (char)('0' + v % 10);
+	fputc('"', f);
+	fputs(buf, f);
+	fwrite(ms, 1, sizeof(ms), f);
+	fputs("+00:00\"", f);
 }
+
+/*
+ * Below this many microseconds "%.3f" of us / 1000.0 is exactly the
+ * integer's digits with a point three from the end: the quotient is
+ * within half a unit in the last place, far below 0.0005, of the
+ * three-decimal number it stands for.
+ */
+#define RENDER_HAR_EXACT_US	1000000000000000LL
 
 /* A duration in microseconds as HAR milliseconds; -1 when unknown. */
 static void
 render_har_ms(FILE *f, int64_t us)
 {
+	char	 frac[4];
+
 	if (us < 0)
 		fputs("-1", f);
-	else
+	else if (us >= RENDER_HAR_EXACT_US)
 		fprintf(f, "%.3f", (double)us / 1000.0);
+	else {
+		render_har_int(f, "", (long long)(us / 1000));
+		frac[0] = '.';
+		frac[1] = (char)('0' + us % 1000 / 100);
+		frac[2] = (char)('0' + us % 100 / 10);
+		frac[3] = (char)('0' + us % 10);
+		fwrite(frac, 1, sizeof(frac), f);
+	}
 }
 
 /*
@@ -212,8 +266,9 @@ render_har_request(FILE *f, const msgpack_object *req,
 	render_har_headers(f, req);
 	fputc(',', f);
 	render_har_query(f, req);
-	fprintf(f, ",\"headersSize\":%lld,\"bodySize\":%lld",
-	    (long long)render_int(req, "header_bytes", -1),
+	render_har_int(f, ",\"headersSize\":",
+	    (long long)render_int(req, "header_bytes", -1));
+	render_har_int(f, ",\"bodySize\":",
 	    (long long)render_int(req, "body_bytes", -1));
 	if (lost)
 		fputs(",\"comment\":\"request start not captured\"", f);
@@ -229,10 +284,11 @@ render_har_content(FILE *f, const msgpack_object *resp)
 
 	wire = render_int(resp, "body_bytes", 0);
 	decoded = render_int(resp, "decoded_bytes", -1);
-	fprintf(f, "\"content\":{\"size\":%lld",
+	render_har_int(f, "\"content\":{\"size\":",
 	    (long long)(decoded >= 0 ? decoded : wire));
 	if (decoded >= 0)
-		fprintf(f, ",\"compression\":%lld", (long long)(decoded - wire));
+		render_har_int(f, ",\"compression\":",
+		    (long long)(decoded - wire));
 	fputs(",\"mimeType\":", f);
 	if ((ct = render_str(resp, "content_type", &len)) != NULL)
 		render_json_str(f, ct, len);
@@ -256,8 +312,9 @@ render_har_response(FILE *f, const msgpack_object *resp, int lost)
 		    "\"comment\":\"no response seen\"}", f);
 		return;
 	}
-	fprintf(f, "\"response\":{\"status\":%lld,\"statusText\":",
+	render_har_int(f, "\"response\":{\"status\":",
 	    (long long)render_int(resp, "status", 0));
+	fputs(",\"statusText\":", f);
 	s = render_str(resp, "reason", &len);
 	render_json_str(f, s != NULL ? s : "", len);
 	fputc(',', f);
@@ -269,8 +326,9 @@ render_har_response(FILE *f, const msgpack_object *resp, int lost)
 	fputs(",\"redirectURL\":", f);
 	s = render_header(resp, "Location", &len);
 	render_json_str(f, s != NULL ? s : "", s != NULL ? len : 0);
-	fprintf(f, ",\"headersSize\":%lld,\"bodySize\":%lld",
-	    (long long)render_int(resp, "header_bytes", -1),
+	render_har_int(f, ",\"headersSize\":",
+	    (long long)render_int(resp, "header_bytes", -1));
+	render_har_int(f, ",\"bodySize\":",
 	    (long long)render_int(resp, "body_bytes", -1));
 	if (lost)
 		fprintf(f, ",\"comment\":\"response start not captured, "
@@ -340,7 +398,8 @@ static void
 render_har_timings(FILE *f, const msgpack_object *tm, int64_t ssl,
     int64_t dns, int64_t blocked)
 {
-	const char	*names[] = { "connect", "send", "wait", "receive" };
+	const char	*names[] = { ",\"connect\":", ",\"send\":",
+			    ",\"wait\":", ",\"receive\":" };
 	int64_t		 v;
 	size_t		 i;
 
@@ -354,7 +413,7 @@ render_har_timings(FILE *f, const msgpack_object *tm, int64_t ssl,
 		v = render_int(tm, render_har_tkeys[i], -1);
 		if (i == 0 && ssl > 0)
 			v = v > 0 ? v + ssl : ssl;
-		fprintf(f, ",\"%s\":", names[i]);
+		fputs(names[i], f);
 		render_har_ms(f, v);
 	}
 	fputc('}', f);
@@ -383,8 +442,8 @@ render_har_entry(FILE *f, const struct doc *d, const msgpack_object *txn,
 		start -= ssl;
 	if (dns >= 0)
 		start -= dns + blocked;
-	fprintf(f, "{\"pageref\":\"session_%llu\",\"startedDateTime\":",
-	    (unsigned long long)session);
+	render_har_int(f, "{\"pageref\":\"session_", (long long)session);
+	fputs("\",\"startedDateTime\":", f);
 	render_har_time(f, start);
 	total = render_har_total(tm, ssl);
 	if (dns >= 0)
@@ -401,8 +460,9 @@ render_har_entry(FILE *f, const struct doc *d, const msgpack_object *txn,
 		fputs(",\"serverIPAddress\":", f);
 		render_json_str(f, addr, alen);
 	}
-	fprintf(f, ",\"connection\":\"%lld\"}",
+	render_har_int(f, ",\"connection\":\"",
 	    (long long)render_int(txn, "connection", 0));
+	fputs("\"}", f);
 }
 
 static void

@@ -471,55 +471,10 @@ render_doc_free(struct render_doc *rd)
 	return (rc);
 }
 
-int64_t
-render_int(const msgpack_object *item, const char *key, int64_t fallback)
-{
-	int64_t	 v;
 
-	if (proto_get_i64(item, key, &v) == -1)
-		return (fallback);
-	return (v);
-}
 
-int
-render_bool(const msgpack_object *item, const char *key)
-{
-	int	 v;
 
-	if (proto_get_bool(item, key, &v) == -1)
-		return (0);
-	return (v);
-}
 
-const char *
-render_str(const msgpack_object *item, const char *key, size_t *len)
-{
-	const char	*s;
-
-	if (proto_get_str(item, key, &s, len) == -1) {
-		*len = 0;
-		return (NULL);
-	}
-	return (s);
-}
-
-const msgpack_object *
-render_array(const msgpack_object *item, const char *key)
-{
-	const msgpack_object	*o = proto_get(item, key);
-
-	if (o == NULL || o->type != MSGPACK_OBJECT_ARRAY)
-		return (NULL);
-	return (o);
-}
-
-uint32_t
-render_count(const msgpack_object *arr)
-{
-	if (arr == NULL || arr->type != MSGPACK_OBJECT_ARRAY)
-		return (0);
-	return (arr->via.array.size);
-}
 
 int
 render_header_at(const msgpack_object *hs, uint32_t i,

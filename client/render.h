@@ -13,6 +13,7 @@
 #include <msgpack.h>
 
 #include "doc.h"
+#include "proto.h"
 
 /* Each returns 0, or -1 if writing failed (errno from stdio). */
 int	 render_har(FILE *, const struct doc *);
@@ -66,16 +67,68 @@ struct render_doc *render_doc_new(FILE *);
 int	 render_doc_item(struct render_doc *, const msgpack_object *);
 int	 render_doc_free(struct render_doc *);
 
-/* Item fields. Absent or nil reads as the fallback / NULL. */
-int64_t	 render_int(const msgpack_object *, const char *, int64_t);
-int	 render_bool(const msgpack_object *, const char *);
+/*
+ * Item fields. Absent or nil reads as the fallback / NULL. Inline, as
+ * proto_get is, so that a literal key's length is known when compiling.
+ */
+static inline int64_t
+render_int(const msgpack_object *item, const char *key, int64_t fallback)
+{
+	const msgpack_object	*o = proto_get(item, key);
+
+	if (o == NULL)
+		return (fallback);
+	if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
+		return (o->via.i64);
+	if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
+	    o->via.u64 <= INT64_MAX)
+		return ((int64_t)o->via.u64);
+	return (fallback);
+}
+
+static inline int
+render_bool(const msgpack_object *item, const char *key)
+{
+	const msgpack_object	*o = proto_get(item, key);
+
+	if (o == NULL || o->type != MSGPACK_OBJECT_BOOLEAN)
+		return (0);
+	return (o->via.boolean);
+}
+
 /* Points into the document; *len set; NULL if absent or not a string. */
-const char *render_str(const msgpack_object *, const char *, size_t *);
+static inline const char *
+render_str(const msgpack_object *item, const char *key, size_t *len)
+{
+	const msgpack_object	*o = proto_get(item, key);
+
+	if (o == NULL || o->type != MSGPACK_OBJECT_STR) {
+		*len = 0;
+		return (NULL);
+	}
+	*len = o->via.str.size;
+	return (o->via.str.ptr);
+}
+
 /* Array field, or NULL. */
-const msgpack_object *render_array(const msgpack_object *, const char *);
+static inline const msgpack_object *
+render_array(const msgpack_object *item, const char *key)
+{
+	const msgpack_object	*o = proto_get(item, key);
+
+	if (o == NULL || o->type != MSGPACK_OBJECT_ARRAY)
+		return (NULL);
+	return (o);
+}
 
 /* Number of items in one of doc's arrays (0 if absent). */
-uint32_t render_count(const msgpack_object *);
+static inline uint32_t
+render_count(const msgpack_object *arr)
+{
+	if (arr == NULL || arr->type != MSGPACK_OBJECT_ARRAY)
+		return (0);
+	return (arr->via.array.size);
+}
 
 /* One header of a message, as sent; points into the document. */
 struct render_header {

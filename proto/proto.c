@@ -486,9 +486,8 @@ proto_get_is(const msgpack_object *k, const char *key, size_t klen)
 }
 
 const msgpack_object *
-proto_get(const msgpack_object *map, const char *key)
+proto_get_n(const msgpack_object *map, const char *key, size_t klen)
 {
-	size_t		 klen = strlen(key);
 	uint32_t	 i, *hint;
 
 	if (map == NULL || map->type != MSGPACK_OBJECT_MAP)

@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <msgpack.h>
 
@@ -139,8 +140,20 @@ void	 proto_pack_error(msgpack_packer *, uint64_t, int, const char *, ...)
 int	 proto_decode(const char *, size_t, msgpack_zone *, msgpack_object *,
 	    int, const char **);
 
-/* Looks up key in a map object; NULL if absent or obj is not a map. */
-const msgpack_object	*proto_get(const msgpack_object *, const char *);
+/* Looks up key (klen bytes) in a map object; NULL if absent or not a map. */
+const msgpack_object	*proto_get_n(const msgpack_object *, const char *,
+			    size_t);
+
+/*
+ * The same for a C string, inline so that a literal key's length is
+ * known when compiling: a renderer looks up millions of keys.
+ */
+static inline const msgpack_object *
+proto_get(const msgpack_object *map, const char *key)
+{
+	return (proto_get_n(map, key, strlen(key)));
+}
+
 int	 proto_get_u64(const msgpack_object *, const char *, uint64_t *);
 int	 proto_get_i64(const msgpack_object *, const char *, int64_t *);
 int	 proto_get_bool(const msgpack_object *, const char *, int *);

@@ -235,6 +235,22 @@ wf_setup(struct wf *w, FILE *f, const struct doc *d,
 		w->to = w->from + w->scale * w->cols;
 }
 
+/*
+ * n spaces. The views print a few lines for each of a session's
+ * transactions: stdio's plain calls, not a printf format each time.
+ */
+static void
+wf_spaces(const struct wf *w, int n)
+{
+	static const char	 sp[] = "                                ";
+	int			 k;
+
+	for (; n > 0; n -= k) {
+		k = n < (int)sizeof(sp) - 1 ? n : (int)sizeof(sp) - 1;
+		fwrite(sp, 1, (size_t)k, w->f);
+	}
+}
+
 /* Prints s padded or cut to n columns (s is already escaped). */
 static void
 wf_pad(const struct wf *w, const char *s, int n)
@@ -242,10 +258,13 @@ wf_pad(const struct wf *w, const char *s, int n)
 	int	 len = (int)strlen(s);
 
 	if (len > n) {
-		fprintf(w->f, "%.*s~", n - 1, s);
+		/* As "%.*s~": a precision below zero prints all of s. */
+		fwrite(s, 1, n - 1 < 0 ? (size_t)len : (size_t)(n - 1), w->f);
+		fputc('~', w->f);
 		return;
 	}
-	fprintf(w->f, "%s%*s", s, n - len, "");
+	fwrite(s, 1, (size_t)len, w->f);
+	wf_spaces(w, n - len);
 }
 
 /* Draws a chart row held in marks[] with per-column colours. */
@@ -256,16 +275,21 @@ wf_chart(const struct wf *w, const char *marks, const char **colors)
 	int		 i;
 
 	fputc(' ', w->f);
+	if (!w->color) {
+		/* Without colours the row is its marks as they are. */
+		fwrite(marks, 1, (size_t)w->cols, w->f);
+		fputc('\n', w->f);
+		return;
+	}
 	for (i = 0; i < w->cols; i++) {
-		if (w->color && colors[i] != cur) {
+		if (colors[i] != cur) {
 			fputs(C_RESET, w->f);
 			fputs(colors[i], w->f);
 			cur = colors[i];
 		}
 		fputc(marks[i], w->f);
 	}
-	if (w->color)
-		fputs(C_RESET, w->f);
+	fputs(C_RESET, w->f);
 	fputc('\n', w->f);
 }
 
@@ -496,6 +520,39 @@ wf_status_color(int64_t status)
 	return (C_DIM);
 }
 
+/*
+ * "    ID[ h2/N] METHOD TARGET " into lab, cut at its size as snprintf
+ * would cut it.
+ */
+static void
+wf_label(char *lab, size_t size, int64_t id, const char *sid,
+    const char *m, const char *tg)
+{
+	char	 tmp[512], *p = tmp;
+	size_t	 n;
+
+	memcpy(p, "    ", 4);
+	p += 4;
+	if (id < 0) {
+		*p++ = '-';
+		p = fmt_uint(p, 0ULL - (uint64_t)id, 0);
+	} else
+		p = fmt_uint(p, (uint64_t)id, 0);
+	n = strlen(sid);
+	memcpy(p, sid, n);
+	p += n;
+	*p++ = ' ';
+	n = strlen(m);
+	memcpy(p, m, n);
+	p += n;
+	*p++ = ' ';
+	n = strlen(tg);
+	memcpy(p, tg, n);
+	p += n;
+	*p++ = ' ';
+	fmt_copy(lab, size, tmp, p);
+}
+
 static void
 wf_txn_line(const struct wf *w, const msgpack_object *t, char *marks,
     const char **colors)
@@ -507,20 +564,21 @@ wf_txn_line(const struct wf *w, const msgpack_object *t, char *marks,
 	int64_t			 stream = render_int(t, "stream_id", -1);
 
 	if (status >= 0)
-		snprintf(st, sizeof(st), "%lld", (long long)status);
+		*fmt_uint(st, (uint64_t)status, 0) = '\0';
 	else
-		snprintf(st, sizeof(st), "%s", resp != NULL &&
-		    resp->type == MSGPACK_OBJECT_MAP ? "1xx" : "---");
+		memcpy(st, resp != NULL && resp->type == MSGPACK_OBJECT_MAP ?
+		    "1xx" : "---", 4);
 	wf_field(m, sizeof(m), req, "method");
 	wf_field(tg, sizeof(tg), req, "target");
 	sid[0] = '\0';
 	if (stream >= 0)
 		snprintf(sid, sizeof(sid), " h2/%lld", (long long)stream);
 	/* Status first so a long target cannot push it out of sight. */
-	snprintf(lab, sizeof(lab), "    %lld%s %s %s ",
-	    (long long)render_int(t, "id", 0), sid, m, tg);
-	fprintf(w->f, "%s%s%s ", wf_c(w, wf_status_color(status)), st,
-	    wf_c(w, C_RESET));
+	wf_label(lab, sizeof(lab), render_int(t, "id", 0), sid, m, tg);
+	fputs(wf_c(w, wf_status_color(status)), w->f);
+	fputs(st, w->f);
+	fputs(wf_c(w, C_RESET), w->f);
+	fputc(' ', w->f);
 	wf_pad(w, lab + 4, w->label - 4);
 	wf_clear(w, marks, colors);
 	wf_txn_bar(w, t, marks, colors);
@@ -537,13 +595,15 @@ wf_txn_detail(const struct wf *w, const msgpack_object *t)
 	char			 c1[32], c2[32], c3[32], c4[32], c5[32];
 	int64_t			 wire, dec;
 
-	fprintf(w->f, "%*s", 8, "");
+	wf_spaces(w, 8);
 	if (resp != NULL && resp->type == MSGPACK_OBJECT_MAP) {
 		wire = render_int(resp, "body_bytes", -1);
 		dec = render_int(resp, "decoded_bytes", -1);
-		fprintf(w->f, "%s %s  %s", wf_field(reason, sizeof(reason),
-		    resp, "reason"), wf_field(ct, sizeof(ct), resp,
-		    "content_type"), wf_bytes(a, sizeof(a), wire));
+		fputs(wf_field(reason, sizeof(reason), resp, "reason"), w->f);
+		fputc(' ', w->f);
+		fputs(wf_field(ct, sizeof(ct), resp, "content_type"), w->f);
+		fputs("  ", w->f);
+		fputs(wf_bytes(a, sizeof(a), wire), w->f);
 		if (dec >= 0)
 			fprintf(w->f, " -> %s %s x%.1f", wf_bytes(b, sizeof(b),
 			    dec), wf_field(enc, sizeof(enc), resp,
@@ -553,14 +613,21 @@ wf_txn_detail(const struct wf *w, const msgpack_object *t)
 			fputs(" chunked", w->f);
 	} else
 		fputs("no response", w->f);
-	fprintf(w->f, "  %sconn %s send %s wait %s recv %s stall %s%s\n",
-	    wf_c(w, C_DIM),
-	    wf_dur(c1, sizeof(c1), render_int(tm, "connect_us", -1)),
-	    wf_dur(c2, sizeof(c2), render_int(tm, "send_us", -1)),
-	    wf_dur(c3, sizeof(c3), render_int(tm, "wait_us", -1)),
-	    wf_dur(c4, sizeof(c4), render_int(tm, "receive_us", -1)),
-	    wf_dur(c5, sizeof(c5), render_int(tm, "server_stall_us", -1)),
-	    wf_c(w, C_RESET));
+	fputs("  ", w->f);
+	fputs(wf_c(w, C_DIM), w->f);
+	fputs("conn ", w->f);
+	fputs(wf_dur(c1, sizeof(c1), render_int(tm, "connect_us", -1)), w->f);
+	fputs(" send ", w->f);
+	fputs(wf_dur(c2, sizeof(c2), render_int(tm, "send_us", -1)), w->f);
+	fputs(" wait ", w->f);
+	fputs(wf_dur(c3, sizeof(c3), render_int(tm, "wait_us", -1)), w->f);
+	fputs(" recv ", w->f);
+	fputs(wf_dur(c4, sizeof(c4), render_int(tm, "receive_us", -1)), w->f);
+	fputs(" stall ", w->f);
+	fputs(wf_dur(c5, sizeof(c5), render_int(tm, "server_stall_us", -1)),
+	    w->f);
+	fputs(wf_c(w, C_RESET), w->f);
+	fputc('\n', w->f);
 }
 
 void

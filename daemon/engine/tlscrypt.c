@@ -1,6 +1,7 @@
 /*
  * tlscrypt.c: TLS record decryption with key log secrets, on OpenSSL's
- * libcrypto (EVP AEAD ciphers, the HKDF and TLS1-PRF key derivations).
+ * libcrypto (EVP AEAD ciphers, HMAC for HKDF-Expand, the TLS1-PRF key
+ * derivation).
  *
  * TLS 1.3 (RFC 8446): each direction starts with its handshake traffic
  * secret (or, when the client may send 0-RTT data, its early one), moves
@@ -108,14 +109,15 @@ static const char *const tlscrypt_cipher_names[AEAD_N] = {
 static const int tlscrypt_key_len[AEAD_N] = { 16, 32, 32 };
 
 static EVP_CIPHER	*tlscrypt_ciphers[AEAD_N];
-static EVP_KDF		*tlscrypt_hkdf;
 static EVP_KDF		*tlscrypt_prf;
 /*
- * HKDF-Expand with SHA-256 and with SHA-384, set up once: making a
- * context and looking its digest up by name for every derivation was a
- * sixth of what a derivation cost (eight of them for each connection).
+ * HMAC with SHA-256 and with SHA-384, set up once, for HKDF-Expand:
+ * libcrypto's HKDF made three digest contexts and keyed an HMAC for
+ * every derivation (about 17,000 instructions each, eight of them for
+ * each connection).
  */
-static EVP_KDF_CTX	*tlscrypt_expand[2];
+static EVP_MAC		*tlscrypt_hmac;
+static EVP_MAC_CTX	*tlscrypt_expand[2];
 
 /* The keys one direction uses now. */
 struct tlscrypt_dir {
@@ -176,61 +178,82 @@ tlscrypt_digest(const struct tlscrypt_suite *su)
 	return (su->sha384 ? "SHA384" : "SHA256");
 }
 
+/* What HKDF-Expand-Label derives: a label and where its bytes go. */
+struct tlscrypt_label {
+	const char	*label;
+	u_char		*out;
+	size_t		 outlen;
+};
+
 /*
- * HKDF-Expand-Label(secret, label, "", outlen), RFC 8446 7.1. The
- * secret is replaced by a byte of zeros in the shared context as soon
- * as it is used: no key outlives its session there.
+ * HKDF-Expand-Label(secret, label, "", outlen) of each label, RFC 8446
+ * 7.1. No output is longer than the digest, so each is the first
+ * outlen bytes of one HMAC of its HkdfLabel and the byte 1 (RFC 5869
+ * 2.3), under the secret, which is keyed into the shared context once
+ * for all of them. The context is then keyed with a byte of zeros: no
+ * secret outlives its use there.
  */
+static int
+tlscrypt_expand_labels(const struct tlscrypt_suite *su, const u_char *secret,
+    size_t secretlen, const struct tlscrypt_label *l, size_t nl)
+{
+	static const u_char	 none[1];
+	EVP_MAC_CTX		*mc = tlscrypt_expand[su->sha384];
+	u_char			 info[2 + 1 + 255 + 1 + 1];
+	u_char			 t[EVP_MAX_MD_SIZE];
+	size_t			 i, llen, n, tlen;
+	int			 ok = 1;
+
+	if (mc == NULL)
+		return (-1);	/* no tlscrypt_init: nothing is derived */
+	for (i = 0; i < nl && ok; i++) {
+		llen = strlen(l[i].label);
+		n = 0;
+		info[n++] = (u_char)(l[i].outlen >> 8);
+		info[n++] = (u_char)l[i].outlen;
+		info[n++] = (u_char)(6 + llen);
+		memcpy(info + n, "tls13 ", 6);
+		memcpy(info + n + 6, l[i].label, llen);
+		n += 6 + llen;
+		info[n++] = 0;		/* no context */
+		info[n++] = 1;		/* T(1) */
+		ok = EVP_MAC_init(mc, i == 0 ? secret : NULL,
+		    i == 0 ? secretlen : 0, NULL) == 1 &&
+		    EVP_MAC_update(mc, info, n) == 1 &&
+		    EVP_MAC_final(mc, t, &tlen, sizeof(t)) == 1 &&
+		    tlen >= l[i].outlen;
+		if (ok)
+			memcpy(l[i].out, t, l[i].outlen);
+	}
+	explicit_bzero(t, sizeof(t));
+	if (EVP_MAC_init(mc, none, sizeof(none), NULL) != 1)
+		fatalx("libcrypto: HMAC did not take a new key");
+	return (ok ? 0 : -1);
+}
+
 static int
 tlscrypt_expand_label(const struct tlscrypt_suite *su, const u_char *secret,
     size_t secretlen, const char *label, u_char *out, size_t outlen)
 {
-	static const u_char	 none[1];
-	EVP_KDF_CTX		*kc = tlscrypt_expand[su->sha384];
-	OSSL_PARAM		 params[3];
-	u_char			 info[2 + 1 + 255 + 1];
-	size_t			 llen = strlen(label), n = 0;
-	int			 ok;
+	struct tlscrypt_label	 l = { label, out, outlen };
 
-	if (kc == NULL)
-		return (-1);	/* no tlscrypt_init: nothing is derived */
-	info[n++] = (u_char)(outlen >> 8);
-	info[n++] = (u_char)outlen;
-	info[n++] = (u_char)(6 + llen);
-	memcpy(info + n, "tls13 ", 6);
-	memcpy(info + n + 6, label, llen);
-	n += 6 + llen;
-	info[n++] = 0;
-	params[0] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY,
-	    (void *)(uintptr_t)secret, secretlen);
-	params[1] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO,
-	    info, n);
-	params[2] = OSSL_PARAM_construct_end();
-	ok = EVP_KDF_derive(kc, out, outlen, params);
-	params[0] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY,
-	    (void *)(uintptr_t)none, sizeof(none));
-	params[1] = OSSL_PARAM_construct_end();
-	if (EVP_KDF_CTX_set_params(kc, params) != 1)
-		fatalx("libcrypto: HKDF did not take a new key");
-	return (ok == 1 ? 0 : -1);
+	return (tlscrypt_expand_labels(su, secret, secretlen, &l, 1));
 }
 
-/* An HKDF-Expand context of the digest; fatal if libcrypto refuses. */
-static EVP_KDF_CTX *
+/* An HMAC context of the digest; fatal if libcrypto refuses. */
+static EVP_MAC_CTX *
 tlscrypt_expand_new(const char *digest)
 {
-	EVP_KDF_CTX	*kc;
-	OSSL_PARAM	 params[3];
-	int		 mode = EVP_KDF_HKDF_MODE_EXPAND_ONLY;
+	EVP_MAC_CTX	*mc;
+	OSSL_PARAM	 params[2];
 
-	params[0] = OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode);
-	params[1] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST,
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
 	    (char *)(uintptr_t)digest, 0);
-	params[2] = OSSL_PARAM_construct_end();
-	if ((kc = EVP_KDF_CTX_new(tlscrypt_hkdf)) == NULL ||
-	    EVP_KDF_CTX_set_params(kc, params) != 1)
-		fatalx("libcrypto: no HKDF with %s", digest);
-	return (kc);
+	params[1] = OSSL_PARAM_construct_end();
+	if ((mc = EVP_MAC_CTX_new(tlscrypt_hmac)) == NULL ||
+	    EVP_MAC_CTX_set_params(mc, params) != 1)
+		fatalx("libcrypto: no HMAC with %s", digest);
+	return (mc);
 }
 
 /* The TLS 1.2 key block: PRF(master, "key expansion", sr + cr). */
@@ -278,12 +301,13 @@ tlscrypt_keys13(struct tlscrypt *tc, struct tlscrypt_dir *d)
 {
 	const struct tlscrypt_suite	*su = tc->suite;
 	u_char				 key[TLSCRYPT_MAX_KEY];
+	struct tlscrypt_label		 l[2] = {
+		{ "key", key, (size_t)tlscrypt_key_len[su->aead] },
+		{ "iv", d->iv, TLSCRYPT_IV },
+	};
 	int				 rc;
 
-	if (tlscrypt_expand_label(su, d->secret, d->secretlen, "key", key,
-	    (size_t)tlscrypt_key_len[su->aead]) == -1 ||
-	    tlscrypt_expand_label(su, d->secret, d->secretlen, "iv", d->iv,
-	    TLSCRYPT_IV) == -1)
+	if (tlscrypt_expand_labels(su, d->secret, d->secretlen, l, 2) == -1)
 		rc = -1;
 	else
 		rc = tlscrypt_set_key(tc, d, key);
@@ -793,9 +817,9 @@ tlscrypt_init(void)
 		if (tlscrypt_ciphers[i] == NULL)
 			fatalx("libcrypto has no %s", tlscrypt_cipher_names[i]);
 	}
-	if ((tlscrypt_hkdf = EVP_KDF_fetch(NULL, "HKDF", NULL)) == NULL ||
+	if ((tlscrypt_hmac = EVP_MAC_fetch(NULL, "HMAC", NULL)) == NULL ||
 	    (tlscrypt_prf = EVP_KDF_fetch(NULL, "TLS1-PRF", NULL)) == NULL)
-		fatalx("libcrypto has no HKDF or TLS1-PRF");
+		fatalx("libcrypto has no HMAC or TLS1-PRF");
 	tlscrypt_expand[0] = tlscrypt_expand_new("SHA256");
 	tlscrypt_expand[1] = tlscrypt_expand_new("SHA384");
 	tlscrypt_selftest();

@@ -7,6 +7,8 @@
  */
 #include <sys/types.h>
 
+#include <malloc.h>
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -506,6 +508,23 @@ control_pack_clients(msgpack_packer *pk)
 	}
 }
 
+/*
+ * What the allocator holds against what the sessions count: in use
+ * (sessions, clients' buffers, the analyzer's own) and freed but kept.
+ */
+static void
+control_pack_heap(msgpack_packer *pk)
+{
+	struct mallinfo2	 mi = mallinfo2();
+
+	proto_pack_key(pk, "heap");
+	msgpack_pack_map(pk, 2);
+	proto_pack_key(pk, "in_use");
+	msgpack_pack_uint64(pk, mi.uordblks + mi.hblkhd);
+	proto_pack_key(pk, "free");
+	msgpack_pack_uint64(pk, mi.fordblks);
+}
+
 static void
 control_status(struct client *c, uint64_t id, const msgpack_object *req)
 {
@@ -525,7 +544,7 @@ control_status(struct client *c, uint64_t id, const msgpack_object *req)
 #endif
 	TAILQ_FOREACH(ks, &analyzer.sessions, entry)
 		mem += session_memory(ks->s);
-	control_ok(&sb, &pk, id, 9);
+	control_ok(&sb, &pk, id, 10);
 	proto_pack_key(&pk, "capture");
 	if (analyzer.conf->no_capture)
 		msgpack_pack_false(&pk);
@@ -564,6 +583,7 @@ control_status(struct client *c, uint64_t id, const msgpack_object *req)
 	control_pack_clients(&pk);
 	proto_pack_key(&pk, "memory");
 	msgpack_pack_uint64(&pk, mem);
+	control_pack_heap(&pk);
 	analyzer_send(c, &sb);
 }
 

@@ -48,7 +48,7 @@ body_stop(struct session *s, struct body_dec *b)
 size_t
 body_free(struct msg *m)
 {
-	size_t	 n = m->bodycap;
+	size_t	 n = session_size(m->body);
 
 	if (m->refs != NULL)
 		n += malloc_usable_size(m->refs);
@@ -183,22 +183,26 @@ body_keep(struct session *s, struct msg *m, const u_char *p, size_t n,
 	if (m->nrefs > 0 && body_unref(s, m) == -1)
 		return;
 	if (m->bodylen + n > m->bodycap) {
+		/*
+		 * The whole body when its length is known: a one-byte
+		 * body takes a chunk of 32, not of a kilobyte.
+		 */
 		ncap = m->bodycap ? m->bodycap : 1024;
-		if (m->bodycap == 0 && hint > 0 && hint < keep)
+		if (m->bodycap == 0 && hint < keep)
 			ncap = n + (size_t)hint;
 		while (ncap < m->bodylen + n)
 			ncap *= 2;
 		if (ncap > keep)
 			ncap = keep;
+		session_uncharge(s, session_size(m->body));
 		m->body = xreallocarray(m->body, 1, ncap);
 		/*
 		 * What the allocator gave, not what was asked: a body of
 		 * a few bytes takes a chunk of 32, and there may be a
 		 * million of them.
 		 */
-		ncap = malloc_usable_size(m->body);
-		session_charge(s, ncap - m->bodycap);
-		m->bodycap = ncap;
+		session_charge(s, session_size(m->body));
+		m->bodycap = malloc_usable_size(m->body);
 	}
 	memcpy(m->body + m->bodylen, p, n);
 	m->bodylen += n;

@@ -27,7 +27,11 @@ struct body_dec {
 };
 
 void	 body_start(struct body_dec *, const struct msg *);
-/* hint: body bytes still to come, when the framing says (else 0). */
+/*
+ * hint: body bytes still to come after these, when the framing says
+ * (Content-Length), else BODY_HINT_NONE.
+ */
+#define BODY_HINT_NONE	UINT64_MAX
 void	 body_data(struct session *, struct body_dec *, struct msg *,
 	    const u_char *, size_t, uint64_t);
 void	 body_end(struct session *, struct body_dec *, struct msg *);

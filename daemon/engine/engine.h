@@ -406,6 +406,7 @@ struct counters {
 	uint64_t	 evicted_frames;
 	uint64_t	 evicted_bodies;
 	uint64_t	 evicted_packets;
+	uint64_t	 evicted_half_open;	/* handshakes never completed */
 	uint64_t	 dropped_connections;
 	uint64_t	 dropped_transactions;
 	uint64_t	 not_ip;
@@ -427,7 +428,16 @@ enum session_state {
 };
 
 struct tcp_table;
-struct session_chunk;
+
+/* One chunk of the records' arena (session.c). */
+struct session_chunk {
+	struct session_chunk	*next;
+	size_t			 size;
+	size_t			 used;
+	size_t			 pad;		/* data stays 16-byte aligned */
+	u_char			 data[];
+};
+
 struct keylog;
 struct dns_lookup;
 
@@ -450,6 +460,7 @@ struct session {
 
 	size_t			 mem;		/* bytes counted so far */
 	int			 full;		/* budget reached: store no more */
+	size_t			 released;	/* freed by eviction, not trimmed */
 
 	struct session_chunk	*chunks;	/* records' arena, newest first */
 	size_t			 chunksize;
@@ -463,9 +474,10 @@ struct session {
 	struct server		**srvhash;
 	size_t			 srvhashsize;
 
-	struct conn		**conns;
+	struct conn		**conns;	/* by id, with gaps once evicted */
 	size_t			 nconns;
 	size_t			 conncap;
+	uint32_t		 conn_id;	/* the last one given */
 
 	struct txn		**txns;
 	size_t			 ntxns;
@@ -479,6 +491,7 @@ struct session {
 
 	size_t			 body_evict;	/* next txn whose body goes */
 	size_t			 pkt_evict;	/* next conn whose packets go */
+	size_t			 open_evict;	/* conns before it: not half-open */
 
 	struct msg_shared	*shared;	/* recent messages' text (msg.c) */
 
@@ -502,11 +515,18 @@ struct session {
 	void			*txn_arg;
 };
 
-/* Memory accounting (session.c). */
+/*
+ * Memory accounting (session.c). A record allocated on its own is
+ * charged session_size of it, and uncharged the same before its free.
+ */
+#define SESSION_CHUNK_HDR	sizeof(size_t)	/* glibc's, per chunk */
+size_t	 session_size(const void *);
 void	 session_charge(struct session *, size_t);
 void	 session_uncharge(struct session *, size_t);
 int	 session_room(struct session *);
 void	*session_grow(struct session *, void *, size_t *, size_t, size_t);
+void	*session_grow_from(struct session *, void *, size_t *, size_t,
+	    size_t, size_t);
 /*
  * Records that live as long as the session (transactions, messages,
  * their text and headers) come from an arena freed only with it.

@@ -95,7 +95,7 @@ h2_conn_new(struct session *s, struct conn *c)
 	int		 i;
 
 	hc = xcalloc(1, sizeof(*hc));
-	session_charge(s, sizeof(*hc));
+	session_charge(s, session_size(hc));
 	hc->s = s;
 	hc->c = c;
 	if (c->h2 == NULL) {
@@ -128,7 +128,7 @@ h2_conn_free(struct session *s, struct h2_conn *hc)
 	h2stream_free_all(hc);
 	for (i = 0; i < 2; i++)
 		h2stream_hpack_free(hc, &hc->d[i]);
-	session_uncharge(s, sizeof(*hc));
+	session_uncharge(s, session_size(hc));
 	free(hc);
 }
 

@@ -113,7 +113,7 @@ h2stream_close(struct h2_conn *hc, struct h2_stream *st)
 			hc->st[i] = hc->st[--hc->nst];
 			break;
 		}
-	session_uncharge(hc->s, sizeof(*st));
+	session_uncharge(hc->s, session_size(st));
 	free(st);
 }
 
@@ -157,7 +157,7 @@ h2stream_new(struct h2_conn *hc, uint32_t id, struct txn *t)
 	hc->st = session_grow(hc->s, hc->st, &hc->stcap, hc->nst + 1,
 	    sizeof(*hc->st));
 	hc->st[hc->nst++] = st;
-	session_charge(hc->s, sizeof(*st));
+	session_charge(hc->s, session_size(st));
 	hc->info->streams++;
 	return (st);
 }
@@ -167,7 +167,7 @@ h2stream_free_all(struct h2_conn *hc)
 {
 	while (hc->nst > 0)
 		h2stream_close(hc, hc->st[hc->nst - 1]);
-	session_uncharge(hc->s, hc->stcap * sizeof(*hc->st));
+	session_uncharge(hc->s, session_size(hc->st));
 	free(hc->st);
 	hc->st = NULL;
 	hc->stcap = 0;
@@ -719,7 +719,7 @@ h2stream_data(struct h2_conn *hc, struct h2_dir *d, const u_char *p,
 	if (st == NULL || (m = h2stream_msg(st, d->dir)) == NULL)
 		return;
 	h2stream_touch(d, m);
-	body_data(hc->s, &st->body[d->dir], m, p, n, 0);
+	body_data(hc->s, &st->body[d->dir], m, p, n, BODY_HINT_NONE);
 }
 
 void

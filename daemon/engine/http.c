@@ -170,7 +170,7 @@ http_conn_new(struct session *s, struct conn *c, int start)
 
 	http_settings_init();
 	hc = xcalloc(1, sizeof(*hc));
-	session_charge(s, sizeof(*hc));
+	session_charge(s, session_size(hc));
 	hc->s = s;
 	hc->c = c;
 	for (i = 0; i < 2; i++) {
@@ -192,7 +192,7 @@ http_conn_free(struct session *s, struct http_conn *hc)
 	body_stop(s, &hc->d[0].body);
 	body_stop(s, &hc->d[1].body);
 	pair_free(s, &hc->pair);
-	session_uncharge(s, sizeof(*hc));
+	session_uncharge(s, session_size(hc));
 	free(hc);
 }
 
@@ -370,7 +370,7 @@ http_server_name(struct session *s, struct server *srv, const char *v,
 	memcpy(srv->name, v, n);
 	srv->name[n] = '\0';
 	srv->namelen = n;
-	session_charge(s, n + 1);
+	session_charge(s, session_size(srv->name));
 }
 
 static void
@@ -454,7 +454,8 @@ http_on_body(llhttp_t *p, const char *at, size_t n)
 
 	if (hd->msg != NULL)
 		body_data(hd->hc->s, &hd->body, hd->msg, (const u_char *)at, n,
-		    (p->flags & F_CONTENT_LENGTH) ? p->content_length : 0);
+		    (p->flags & F_CONTENT_LENGTH) ? p->content_length :
+		    BODY_HINT_NONE);
 	return (0);
 }
 

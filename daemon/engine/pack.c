@@ -263,7 +263,7 @@ pack_counters(const struct session *s, struct pbuf *pk)
 {
 	const struct counters	*c = &s->c;
 
-	pb_map(pk, 22);
+	pb_map(pk, 23);
 	pack_u64(pk, "frames", c->frames);
 	pack_u64(pk, "bytes", c->bytes);
 	pack_u64(pk, "kernel_drops", s->drops.kernel);
@@ -272,6 +272,7 @@ pack_counters(const struct session *s, struct pbuf *pk)
 	pack_u64(pk, "evicted_frames", c->evicted_frames);
 	pack_u64(pk, "evicted_bodies", c->evicted_bodies);
 	pack_u64(pk, "evicted_packets", c->evicted_packets);
+	pack_u64(pk, "evicted_half_open", c->evicted_half_open);
 	pack_u64(pk, "dropped_connections", c->dropped_connections);
 	pack_u64(pk, "dropped_transactions", c->dropped_transactions);
 	pack_u64(pk, "not_ip", c->not_ip);

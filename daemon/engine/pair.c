@@ -38,7 +38,7 @@ struct pair_ent {
 void
 pair_free(struct session *s, struct pair *p)
 {
-	session_uncharge(s, p->cap * sizeof(*p->q));
+	session_uncharge(s, session_size(p->q));
 	free(p->q);
 	p->q = NULL;
 	p->cap = p->len = p->head = 0;
@@ -60,8 +60,9 @@ pair_grow(struct session *s, struct pair *p)
 	nq = xreallocarray(NULL, ncap, sizeof(*nq));
 	for (i = 0; i < p->len; i++)
 		nq[i] = *pair_at(p, i);
+	session_uncharge(s, session_size(p->q));
 	free(p->q);
-	session_charge(s, (ncap - p->cap) * sizeof(*nq));
+	session_charge(s, session_size(nq));
 	p->q = nq;
 	p->cap = ncap;
 	p->head = 0;

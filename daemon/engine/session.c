@@ -4,10 +4,12 @@
  * (servers, connections, transactions) are kept in arrays that only
  * grow, transactions and their messages in an arena of large chunks
  * freed with the session, and every byte they take is counted against
- * the budget. When
- * the budget is reached the oldest raw frames go first, then kept
- * bodies, then packet records of the oldest connections; after that
- * new connections and transactions are counted but not stored.
+ * the budget, as the allocator holds it. When the budget is reached
+ * the oldest raw frames go first, then connections whose handshake
+ * never completed, then kept bodies, then packet records of the
+ * oldest connections; after that new connections and transactions are
+ * counted but not stored. What eviction frees is handed back to the
+ * kernel, so that the process's memory follows the count.
  *
  * Runs in the analyzer (unprivileged, sandboxed).
  */
@@ -61,6 +63,26 @@ session_malloc_policy(void)
 #define SESSION_TRIM_AT		(1024 * 1024)
 
 /*
+ * What eviction frees is handed back the same way once it adds up to
+ * a sixteenth of the budget, at most 8 MiB (what the process may hold
+ * beyond the count): kept bodies and packet records are many small
+ * blocks, and the room they leave is mostly not what the session asks
+ * for next (arena chunks, frame blocks), so the process would hold it
+ * beside the budget (a million pipelined requests held two thirds of
+ * their budget again so).
+ */
+#define SESSION_TRIM_MAX	(8 * 1024 * 1024)
+#define SESSION_TRIM_STEP(b)	((b) / 16 > SESSION_TRIM_MAX ? \
+				    SESSION_TRIM_MAX : (b) / 16 > \
+				    SESSION_TRIM_AT ? (b) / 16 : SESSION_TRIM_AT)
+
+/*
+ * A connection whose handshake has not completed this long after its
+ * last packet may be evicted when the budget is full.
+ */
+#define SESSION_HALF_OPEN_US	1000000
+
+/*
  * The arena: chunks of a sixty-fourth of the budget, so a small budget
  * is not taken by one chunk, up to a huge page, which is asked for
  * so that a large capture does not fault its records in 4 KiB at a time.
@@ -70,14 +92,6 @@ session_malloc_policy(void)
 #define SESSION_ALIGN		16
 /* Detail items: session, servers, connections, transactions, lookups. */
 #define SESSION_PHASES		5
-
-struct session_chunk {
-	struct session_chunk	*next;
-	size_t			 size;
-	size_t			 used;
-	size_t			 pad;		/* data stays 16-byte aligned */
-	u_char			 data[];
-};
 
 static size_t
 session_chunksize(size_t budget)
@@ -290,6 +304,8 @@ session_free(struct session *s)
 	free(s->shared);
 	free(s->source);
 	free(s);
+	/* Another session may be running: its count is what it uses. */
+	malloc_trim(0);
 }
 
 uint32_t
@@ -336,6 +352,20 @@ session_set_snaplen(struct session *s, uint32_t snaplen)
 		s->snaplen = snaplen;
 }
 
+/*
+ * What the allocator holds for p: its usable size and the chunk header
+ * glibc keeps before it. Charged for each record allocated on its own,
+ * so that the count is what the process really spends (a small record
+ * costs up to a sixth more than its size).
+ */
+size_t
+session_size(const void *p)
+{
+	if (p == NULL)
+		return (0);
+	return (malloc_usable_size((void *)(uintptr_t)p) + SESSION_CHUNK_HDR);
+}
+
 void
 session_charge(struct session *s, size_t n)
 {
@@ -349,26 +379,52 @@ session_uncharge(struct session *s, size_t n)
 }
 
 /*
- * Grows an array of size-byte elements to hold at least need, charging
- * the difference. Returns the (moved) array; *cap is updated.
+ * Grows an array of size-byte elements to hold at least need, first
+ * room for first of them, charging what the allocator gave more.
+ * Returns the (moved) array; *cap is updated.
  */
 void *
-session_grow(struct session *s, void *p, size_t *cap, size_t need,
-    size_t size)
+session_grow_from(struct session *s, void *p, size_t *cap, size_t need,
+    size_t size, size_t first)
 {
-	size_t	 ncap;
+	size_t	 ncap, old = session_size(p);
 
 	if (need <= *cap)
 		return (p);
-	ncap = *cap ? *cap * 2 : 8;
+	ncap = *cap ? *cap * 2 : first;
 	if (ncap < need)
 		ncap = need;
 	p = xreallocarray(p, ncap, size);
-	session_charge(s, (ncap - *cap) * size);
+	session_uncharge(s, old);
+	session_charge(s, session_size(p));
 	if (*cap * size >= SESSION_TRIM_AT)
 		malloc_trim(0);
 	*cap = ncap;
 	return (p);
+}
+
+void *
+session_grow(struct session *s, void *p, size_t *cap, size_t need,
+    size_t size)
+{
+	return (session_grow_from(s, p, cap, need, size, 8));
+}
+
+/* Eviction freed n bytes: they go back to the kernel in steps. */
+static void
+session_released(struct session *s, size_t n)
+{
+	session_uncharge(s, n);
+	s->released += n;
+}
+
+static void
+session_give_back(struct session *s)
+{
+	if (s->released < SESSION_TRIM_STEP(s->cfg.budget))
+		return;
+	malloc_trim(0);
+	s->released = 0;
 }
 
 static void
@@ -379,7 +435,7 @@ session_evict_frames(struct session *s)
 	while (s->mem > s->cfg.budget &&
 	    (s->ring.nblocks > 0 || s->ring.spare != NULL)) {
 		s->c.evicted_frames += ring_evict(&s->ring, &freed);
-		session_uncharge(s, freed);
+		session_released(s, freed);
 	}
 }
 
@@ -390,7 +446,7 @@ session_evict_body(struct session *s, struct msg *m)
 		return;
 	m->body_evicted = 1;
 	if (m->body != NULL) {
-		session_uncharge(s, body_free(m));
+		session_released(s, body_free(m));
 		m->bodylen = 0;
 		s->c.evicted_bodies++;
 	}
@@ -412,20 +468,86 @@ static void
 session_evict_packets(struct session *s)
 {
 	struct conn	*c;
-	size_t		 freed = 0;
 
 	while (s->mem > s->cfg.budget && s->pkt_evict < s->nconns) {
 		c = s->conns[s->pkt_evict++];
 		c->pkts_evicted = 1;
 		s->c.evicted_packets += c->npkts;
-		session_uncharge(s, c->pktcap);
-		freed += c->pktcap;
+		session_released(s, session_size(c->pkts));
 		free(c->pkts);
 		c->pkts = NULL;
 		c->npkts = c->pktlen = c->pktcap = 0;
 	}
-	if (freed >= SESSION_TRIM_AT)
-		malloc_trim(0);
+}
+
+/*
+ * Half-open: the handshake has not completed, nothing was sent on it,
+ * and nothing came for a while. A SYN flood leaves only those; real
+ * connections are never among them.
+ */
+static int
+session_half_open(const struct conn *c, uint64_t now)
+{
+	return (c->state == CONN_HANDSHAKING && c->ntxns == 0 &&
+	    c->d[0].payload == 0 && c->d[1].payload == 0 &&
+	    c->last_us != ENGINE_NOTIME && now != ENGINE_NOTIME &&
+	    now >= c->last_us + SESSION_HALF_OPEN_US);
+}
+
+/* Whether a connection may ever become half-open again: no. */
+static int
+session_settled(const struct conn *c)
+{
+	return (c->state != CONN_HANDSHAKING || c->ntxns > 0 ||
+	    c->d[0].payload > 0 || c->d[1].payload > 0);
+}
+
+/* The whole record goes: live state, arrays, its place in the list. */
+static void
+session_conn_evict(struct session *s, struct conn *c)
+{
+	tcp_forget(s, c);
+	if (c->server != NULL && c->server->nconns > 0)
+		c->server->nconns--;
+	if (c->dns != 0 && c->dns <= s->ndns)
+		s->dns[c->dns - 1]->conns--;
+	session_released(s, session_size(c) + session_size(c->states) +
+	    session_size(c->txns) + session_size(c->pkts));
+	s->c.evicted_half_open++;
+	session_conn_free(c);
+}
+
+/*
+ * Evicts half-open connections, oldest first, down to a sixty-fourth
+ * under the budget so that a flood does not make a pass per SYN. The
+ * list is compacted in the same walk; ids keep their gaps.
+ */
+static void
+session_evict_half_open(struct session *s)
+{
+	struct conn	*c;
+	size_t		 i, j, goal = s->cfg.budget - s->cfg.budget / 64;
+	size_t		 gone_before_pkt = 0;
+	int		 settled = 1;
+
+	if (s->mem <= s->cfg.budget)
+		return;
+	for (i = j = s->open_evict; i < s->nconns; i++) {
+		c = s->conns[i];
+		if (s->mem > goal && session_half_open(c, s->last_frame_us)) {
+			if (i < s->pkt_evict)
+				gone_before_pkt++;
+			session_conn_evict(s, c);
+			continue;
+		}
+		if (settled && session_settled(c))
+			s->open_evict = j + 1;
+		else
+			settled = 0;
+		s->conns[j++] = c;
+	}
+	s->nconns = j;
+	s->pkt_evict -= gone_before_pkt;
 }
 
 /* Brings memory back under the budget, in the documented order. */
@@ -433,8 +555,10 @@ static void
 session_enforce(struct session *s)
 {
 	session_evict_frames(s);
+	session_evict_half_open(s);
 	session_evict_bodies(s);
 	session_evict_packets(s);
+	session_give_back(s);
 	s->full = s->mem > s->cfg.budget;
 }
 
@@ -466,11 +590,11 @@ session_server_rehash(struct session *s)
 	struct server	*v;
 	size_t		 i, n = s->srvhashsize ? s->srvhashsize * 2 : 64;
 
-	session_uncharge(s, s->srvhashsize * sizeof(*s->srvhash));
+	session_uncharge(s, session_size(s->srvhash));
 	free(s->srvhash);
 	s->srvhash = xcalloc(n, sizeof(*s->srvhash));
 	s->srvhashsize = n;
-	session_charge(s, n * sizeof(*s->srvhash));
+	session_charge(s, session_size(s->srvhash));
 	for (i = 0; i < s->nservers; i++) {
 		v = s->servers[i];
 		v->hnext = s->srvhash[session_server_hash(v->family, v->addr,
@@ -500,7 +624,7 @@ session_server(struct session *s, uint8_t family, const uint8_t *addr,
 	if (s->nservers >= s->srvhashsize)
 		session_server_rehash(s);
 	v = xcalloc(1, sizeof(*v));
-	session_charge(s, sizeof(*v));
+	session_charge(s, session_size(v));
 	v->id = (uint32_t)s->nservers + 1;
 	v->family = family;
 	memcpy(v->addr, addr, 16);
@@ -522,8 +646,8 @@ session_conn_new(struct session *s)
 	if (!session_room(s))
 		return (NULL);
 	c = xcalloc(1, sizeof(*c));
-	session_charge(s, sizeof(*c));
-	c->id = (uint32_t)s->nconns + 1;
+	session_charge(s, session_size(c));
+	c->id = ++s->conn_id;
 	c->first_us = c->last_us = ENGINE_NOTIME;
 	c->syn_us = c->synack_us = c->est_us = ENGINE_NOTIME;
 	c->d[0].wscale = c->d[1].wscale = -1;
@@ -540,8 +664,9 @@ session_conn_state(struct session *s, struct conn *c, int state,
 {
 	if (c->nstates > 0 && c->state == state)
 		return;
-	c->states = session_grow(s, c->states, &c->statecap, c->nstates + 1,
-	    sizeof(*c->states));
+	/* Room for one first: a half-open connection has no other. */
+	c->states = session_grow_from(s, c->states, &c->statecap,
+	    c->nstates + 1, sizeof(*c->states), 2);
 	c->states[c->nstates].us = us;
 	c->states[c->nstates].state = (uint8_t)state;
 	c->nstates++;
@@ -836,13 +961,38 @@ session_pack_item(struct session *s, int phase, size_t index, int flags,
 	}
 }
 
+/*
+ * Evicting half-open connections moves the later ones down the list:
+ * a cursor among the connections goes on after the id it packed last.
+ */
+static void
+session_cursor_conns(struct session *s, struct session_cursor *cur)
+{
+	size_t	 lo = 0, hi = s->nconns, mid;
+
+	if (cur->phase != 2 || cur->last_conn == 0)
+		return;
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (s->conns[mid]->id <= cur->last_conn)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	cur->index = lo;
+}
+
 size_t
 session_pack_next(struct session *s, struct session_cursor *cur,
     msgpack_packer *pk, size_t max)
 {
 	size_t	 n = 0, left, take, i;
-	int	 phase = cur->phase;
-	size_t	 index = cur->index;
+	int	 phase;
+	size_t	 index;
+
+	session_cursor_conns(s, cur);
+	phase = cur->phase;
+	index = cur->index;
 
 	/* Count first: the array header comes before its items. */
 	while (phase < SESSION_PHASES && n < max) {
@@ -865,6 +1015,8 @@ session_pack_next(struct session *s, struct session_cursor *cur,
 			cur->index = 0;
 		}
 		session_pack_item(s, cur->phase, cur->index, cur->flags, pk);
+		if (cur->phase == 2)
+			cur->last_conn = s->conns[cur->index]->id;
 		cur->index++;
 	}
 	cur->count += n;

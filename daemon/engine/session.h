@@ -99,6 +99,7 @@ struct session_cursor {
 	int		 flags;
 	int		 phase;
 	size_t		 index;
+	uint32_t	 last_conn;	/* id of the connection packed last */
 	uint64_t	 count;		/* items packed so far */
 };
 size_t		 session_pack_next(struct session *, struct session_cursor *,

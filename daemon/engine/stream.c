@@ -47,7 +47,7 @@ stream_clear(struct session *s, struct stream *h)
 
 	for (g = h->ooo; g != NULL; g = next) {
 		next = g->next;
-		session_uncharge(s, sizeof(*g) + g->len);
+		session_uncharge(s, session_size(g));
 		free(g);
 	}
 	h->ooo = NULL;
@@ -242,7 +242,7 @@ stream_drain(struct session *s, struct tcp_live *l, int dir, uint64_t us,
 			    STREAM_NO_OFF : g->off + skip);
 			h->next = g->seq + g->len;
 		}
-		session_uncharge(s, sizeof(*g) + g->len);
+		session_uncharge(s, session_size(g));
 		free(g);
 	}
 }
@@ -295,7 +295,7 @@ stream_queue(struct session *s, struct stream *h, uint32_t seq,
 	*pp = g;
 	h->ooo_n++;
 	h->ooo_bytes += len;
-	session_charge(s, sizeof(*g) + len);
+	session_charge(s, session_size(g));
 	return (1);
 }
 

@@ -88,7 +88,7 @@ tcp_init(struct session *s)
 	t->size = TCP_TABLE_MIN;
 	t->b = xcalloc(t->size, sizeof(*t->b));
 	s->tcp = t;
-	session_charge(s, sizeof(*t) + t->size * sizeof(*t->b));
+	session_charge(s, session_size(t) + session_size(t->b));
 	tcp_set_ports(s);
 }
 
@@ -134,12 +134,13 @@ tcp_fit_packets(struct session *s, struct conn *c)
 {
 	if (c->pktcap == c->pktlen)
 		return;
+	session_uncharge(s, session_size(c->pkts));
 	if (c->pktlen == 0) {
 		free(c->pkts);
 		c->pkts = NULL;
 	} else
 		c->pkts = xreallocarray(c->pkts, c->pktlen, 1);
-	session_uncharge(s, c->pktcap - c->pktlen);
+	session_charge(s, session_size(c->pkts));
 	c->pktcap = c->pktlen;
 }
 
@@ -174,8 +175,16 @@ tcp_release(struct session *s, struct tcp_live *l)
 		h2_conn_free(s, l->h2);
 	l->conn->live = NULL;
 	tcp_fit_packets(s, l->conn);
-	session_uncharge(s, sizeof(*l));
+	session_uncharge(s, session_size(l));
 	free(l);
+}
+
+/* The connection is evicted: its live state goes first. */
+void
+tcp_forget(struct session *s, struct conn *c)
+{
+	if (c->live != NULL)
+		tcp_release(s, c->live);
 }
 
 void
@@ -196,7 +205,7 @@ tcp_free(struct session *s)
 		while ((l = t->b[i]) != NULL)
 			tcp_release(s, l);
 	}
-	session_uncharge(s, sizeof(*t) + t->size * sizeof(*t->b));
+	session_uncharge(s, session_size(t) + session_size(t->b));
 	free(t->b);
 	free(t);
 	s->tcp = NULL;
@@ -209,6 +218,7 @@ tcp_rehash(struct session *s)
 	struct tcp_live		**nb, *l, *next;
 	size_t			 i, nsize = t->size * 2;
 
+	session_uncharge(s, session_size(t->b));
 	nb = xcalloc(nsize, sizeof(*nb));
 	for (i = 0; i < t->size; i++) {
 		for (l = t->b[i]; l != NULL; l = next) {
@@ -218,7 +228,7 @@ tcp_rehash(struct session *s)
 		}
 	}
 	free(t->b);
-	session_charge(s, (nsize - t->size) * sizeof(*nb));
+	session_charge(s, session_size(nb));
 	t->b = nb;
 	t->size = nsize;
 }
@@ -328,7 +338,7 @@ tcp_create(struct session *s, const struct decode_pkt *pk, uint32_t hash,
 		return (NULL);
 	}
 	l = xcalloc(1, sizeof(*l));
-	session_charge(s, sizeof(*l));
+	session_charge(s, session_size(l));
 	l->conn = c;
 	l->hash = hash;
 	l->sure = sure;

@@ -42,6 +42,8 @@ void	 tcp_set_ports(struct session *);
 void	 tcp_packet(struct session *, const struct decode_pkt *, uint64_t,
 	    uint32_t);
 void	 tcp_finish(struct session *, uint64_t);
+/* Frees the live state of a connection about to be evicted. */
+void	 tcp_forget(struct session *, struct conn *);
 /* The key log grew: TLS connections waiting for keys try again. */
 void	 tcp_keys_added(struct session *);
 

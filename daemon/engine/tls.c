@@ -104,7 +104,7 @@ tls_conn_new(struct session *s, struct conn *c, int synced)
 	int		 i;
 
 	tc = xcalloc(1, sizeof(*tc));
-	session_charge(s, sizeof(*tc));
+	session_charge(s, session_size(tc));
 	ti = session_alloc(s, sizeof(*ti));
 	ti->hello_us = ti->server_hello_us = ti->done_us = ENGINE_NOTIME;
 	ti->psk_accepted = ti->id_echoed = TLS_UNKNOWN;
@@ -142,7 +142,7 @@ tls_conn_free(struct session *s, struct tls_conn *tc)
 			session_uncharge(s, 5 + TLS_MAX_RECORD);
 		free(tc->d[i].rec);
 	}
-	session_uncharge(s, sizeof(*tc));
+	session_uncharge(s, session_size(tc));
 	free(tc);
 }
 

@@ -95,7 +95,7 @@ tlsdec_new(struct session *s, struct conn *c, struct tls_conn *tc)
 	struct tlsdec	*td;
 
 	td = xcalloc(1, sizeof(*td));
-	session_charge(s, sizeof(*td));
+	session_charge(s, session_size(td));
 	td->s = s;
 	td->c = c;
 	td->tc = tc;
@@ -124,7 +124,7 @@ tlsdec_give_up(struct session *s, struct tlsdec *td, const char *why)
 	while ((r = td->q) != NULL) {
 		td->q = r->next;
 		td->ti->rec_skipped++;
-		session_uncharge(s, sizeof(*r) + r->len);
+		session_uncharge(s, session_size(r));
 		free(r);
 	}
 	td->qtail = &td->q;
@@ -147,7 +147,7 @@ tlsdec_free(struct session *s, struct tlsdec *td)
 	}
 	if (td->cr != NULL)
 		session_uncharge(s, tlscrypt_memory());
-	session_uncharge(s, sizeof(*td));
+	session_uncharge(s, session_size(td));
 	free(td);
 }
 
@@ -423,7 +423,7 @@ tlsdec_queue(struct session *s, struct tlsdec *td, const struct tlsdec_rec *r)
 	*td->qtail = q;
 	td->qtail = &q->next;
 	td->qbytes += sizeof(*q) + r->len;
-	session_charge(s, sizeof(*q) + r->len);
+	session_charge(s, session_size(q));
 }
 
 static void
@@ -462,7 +462,7 @@ tlsdec_retry(struct session *s, struct tlsdec *td)
 		if ((td->q = r->next) == NULL)
 			td->qtail = &td->q;
 		td->qbytes -= sizeof(*r) + r->len;
-		session_uncharge(s, sizeof(*r) + r->len);
+		session_uncharge(s, session_size(r));
 		free(r);
 	}
 	tlsdec_ended(s, td);

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include <arpa/inet.h>
+#include <malloc.h>
 #include <pcap/dlt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -736,6 +737,121 @@ test_budget(void)
 	free(buf);
 	session_free(s);
 	report("budget_eviction");
+}
+
+/* SYNs from n clients (one port each), none answered: half-open. */
+static void
+t_syns(struct session *s, struct flow *f, uint32_t first, uint32_t n)
+{
+	uint32_t	 i;
+
+	for (i = first; i < first + n; i++) {
+		f->caddr[2] = (uint8_t)(i >> 16);
+		f->caddr[3] = (uint8_t)(i >> 8);
+		f->cport = (uint16_t)(1024 + (i & 0xff));
+		t_seg(f, 1, f->cseq, 0, T_SYN, NULL, 0);
+	}
+}
+
+/* Connections packed by detail chunks of 64, checked in id order. */
+static size_t
+t_pack_conns(struct session *s, struct session_cursor *cur, uint32_t *last,
+    int once)
+{
+	msgpack_sbuffer	 sb;
+	msgpack_packer	 pk;
+	size_t		 n, total = 0, i;
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	while ((n = session_pack_next(s, cur, &pk, 64)) > 0) {
+		msgpack_sbuffer_clear(&sb);
+		total += n;
+		if (cur->phase == 2 && cur->last_conn <= *last)
+			total = SIZE_MAX / 2;	/* went back: a repeat */
+		if (cur->phase == 2)
+			*last = cur->last_conn;
+		if (once)
+			break;
+	}
+	for (i = 1; i < s->nconns; i++)
+		if (s->conns[i - 1]->id >= s->conns[i]->id)
+			total = SIZE_MAX / 2;
+	msgpack_sbuffer_destroy(&sb);
+	return (total);
+}
+
+/*
+ * A SYN flood over a small budget: half-open connections are evicted
+ * (counted), not the real connection after them, and a detail stream
+ * running across the eviction repeats nothing.
+ */
+static void
+test_half_open(void)
+{
+	uint16_t		 port = 80;
+	struct session		*s = t_session(DLT_EN10MB, 2 * 1024 * 1024,
+				    &port, 1);
+	struct session_cursor	 cur;
+	struct flow		 f, g;
+	const struct txn	*t;
+	uint32_t		 last = 0;
+	size_t			 items;
+
+	t_flow(&f, s, DLT_EN10MB, 0);
+	t_syns(s, &f, 0, 3000);
+	memset(&cur, 0, sizeof(cur));
+	items = t_pack_conns(s, &cur, &last, 1);
+	t_syns(s, &f, 3000, 17000);
+	items += t_pack_conns(s, &cur, &last, 0);
+	check(items < SIZE_MAX / 4, "a connection packed twice or out of order");
+	check(s->c.evicted_half_open > 0, "no half-open connection evicted");
+	check(s->nconns + s->c.evicted_half_open == 20000,
+	    "%zu kept + %llu evicted != 20000", s->nconns,
+	    (unsigned long long)s->c.evicted_half_open);
+	check(s->mem <= s->cfg.budget, "memory %zu over the budget", s->mem);
+	t_flow(&g, s, DLT_EN10MB, 0);
+	g.us = f.us;
+	t_handshake(&g);
+	t_str(&g, 1, "GET /after HTTP/1.1\r\nHost: h\r\n\r\n");
+	t_str(&g, 0, resp_ok);
+	t_close(&g);
+	session_finish(s, g.us);
+	check(s->c.dropped_connections == 0, "%llu connections dropped",
+	    (unsigned long long)s->c.dropped_connections);
+	check(s->ntxns == 1 && (t = s->txns[0])->resp != NULL &&
+	    t->resp->status == 200 && t->conn->state != CONN_HANDSHAKING,
+	    "the real connection after the flood was not kept");
+	session_free(s);
+	report("budget_half_open");
+}
+
+/*
+ * What the session counts is what the allocator holds for it, within
+ * a hundredth (the allocator's own figures; none under ASan).
+ */
+static void
+test_counted_real(void)
+{
+	uint16_t		 port = 80;
+	struct mallinfo2	 before, after;
+	struct session		*s;
+	struct flow		 f;
+	size_t			 held;
+
+	before = mallinfo2();
+	s = t_session(DLT_EN10MB, 64 * 1024 * 1024, &port, 1);
+	t_flow(&f, s, DLT_EN10MB, 0);
+	t_syns(s, &f, 0, 20000);
+	after = mallinfo2();
+	held = (after.uordblks + after.hblkhd) - (before.uordblks +
+	    before.hblkhd);
+	if (before.uordblks != 0)
+		check(held <= s->mem + s->mem / 100 &&
+		    s->mem <= held + held / 100,
+		    "counted %zu, the allocator holds %zu", s->mem, held);
+	session_free(s);
+	report("budget_counted_real");
 }
 
 static void
@@ -1626,6 +1742,8 @@ main(void)
 	test_upgrade();
 	test_malformed();
 	test_budget();
+	test_half_open();
+	test_counted_real();
 	test_linktype(DLT_EN10MB, 1, 0, "ipv6");
 	test_linktype(DLT_EN10MB, 0, 1, "vlan");
 	test_linktype(DLT_LINUX_SLL2, 0, 0, "sll2");

@@ -4,8 +4,10 @@
  * with libpcap, feeds session_frame, finishes, packs the whole detail
  * into a buffer that is thrown away, then prints counts.
  *
- *   drive [-BdHnpv] [-P port,...] [-b budget] [-k body_keep] [-K keylog]
+ *   drive [-BdHmnpv] [-P port,...] [-b budget] [-k body_keep] [-K keylog]
  *         file.pcap
+ *     -m  what the session counted against what the allocator holds,
+ *         by holder, at the end of the input and after the free
  *     -p  pack packet records too      -v  one line per transaction
  *     -B  one line per kept body: its length and CRC-32, as the body
  *         request hands it out (for comparing two builds)
@@ -20,6 +22,7 @@
 
 #include <err.h>
 #include <llhttp.h>
+#include <malloc.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +33,8 @@
 
 #include "engine.h"
 #include "esc.h"
+#include "stream.h"
+#include "tcp.h"
 #include "session.h"
 #include "tlscrypt.h"
 
@@ -112,6 +117,124 @@ drive_pack(struct session *s, int flags, size_t *bytes, uint64_t *items)
 	msgpack_sbuffer_destroy(&sb);
 }
 
+/* What the allocator took for p: its usable size and a chunk header. */
+static size_t
+drive_real(const void *p)
+{
+	return (p != NULL ? malloc_usable_size((void *)(uintptr_t)p) + 8 : 0);
+}
+
+static void
+drive_row(const char *name, size_t n, size_t counted, size_t real)
+{
+	printf("mem\t%-14s %10zu %12zu %12zu %+7.1f%%\n", name, n, counted,
+	    real, counted ? 100.0 * ((double)real - (double)counted) /
+	    (double)counted : 0.0);
+}
+
+static size_t
+drive_status(const char *key)
+{
+	FILE	*f;
+	char	 line[256];
+	size_t	 kb = 0, n = strlen(key);
+
+	if ((f = fopen("/proc/self/status", "r")) == NULL)
+		return (0);
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, key, n) == 0 && line[n] == ':')
+			kb = strtoull(line + n + 1, NULL, 10);
+	fclose(f);
+	return (kb);
+}
+
+static void
+drive_mem_conns(struct session *s)
+{
+	struct conn		*c;
+	struct tcp_live		*l;
+	size_t			 i, d, oo = 0, nl = 0, cc = 0, cr = 0, pc = 0, pr = 0;
+	size_t			 lc = 0, lr = 0, hc = 0, hr = 0, np = 0;
+
+	for (i = 0; i < s->nconns; i++) {
+		c = s->conns[i];
+		cc += sizeof(*c) + c->statecap * sizeof(*c->states) +
+		    c->txncap * sizeof(*c->txns);
+		cr += drive_real(c) + drive_real(c->states) +
+		    drive_real(c->txns);
+		pc += c->pktcap * sizeof(*c->pkts);
+		pr += drive_real(c->pkts);
+		np += c->pkts != NULL;
+		if ((l = c->live) == NULL)
+			continue;
+		nl++;
+		lc += sizeof(*l);
+		lr += drive_real(l);
+		for (d = 0; d < 2; d++)
+			oo += l->h[d].ooo_bytes;
+		hr += drive_real(l->http) + drive_real(l->tls) +
+		    drive_real(l->h2) + drive_real(l->dec);
+	}
+	drive_row("conn records", s->nconns, cc, cr);
+	drive_row("packet arrays", np, pc, pr);
+	drive_row("live tcp", nl, lc, lr);
+	drive_row("live parsers", nl, hc, hr);
+	drive_row("early segments", nl, oo, oo);
+}
+
+static void
+drive_mem_rest(struct session *s)
+{
+	struct session_chunk	*k;
+	size_t			 i, n = 0, ac = 0, ar = 0, bc = 0, br = 0, nb = 0;
+	size_t			 rr;
+	struct msg		*m[2];
+	int			 j;
+
+	rr = drive_real(s->ring.blocks) + drive_real(s->ring.spare);
+	for (i = 0; i < s->ring.nblocks; i++)
+		rr += drive_real(s->ring.blocks[i]);
+	drive_row("frame ring", s->ring.nblocks, s->ring.mem, rr);
+	for (k = s->chunks; k != NULL; k = k->next, n++) {
+		ac += k->size + 4 * sizeof(size_t);
+		ar += drive_real(k);
+	}
+	drive_row("arena chunks", n, ac, ar);
+	for (i = 0; i < s->ntxns; i++) {
+		m[0] = s->txns[i]->req;
+		m[1] = s->txns[i]->resp;
+		for (j = 0; j < 2; j++)
+			if (m[j] != NULL && m[j]->body != NULL) {
+				nb++;
+				bc += m[j]->bodycap;
+				br += drive_real(m[j]->body);
+			}
+	}
+	drive_row("bodies", nb, bc, br);
+	drive_row("model arrays", 3, (s->conncap + s->txncap + s->servercap) *
+	    sizeof(void *), drive_real(s->conns) + drive_real(s->txns) +
+	    drive_real(s->servers));
+}
+
+/* The session's count against what the allocator and the kernel say. */
+static void
+drive_memory(struct session *s, const char *when)
+{
+	struct mallinfo2	 mi = mallinfo2();
+
+	printf("mem\t%s: counted %zu, allocator in use %zu (heap %zu, "
+	    "mmap %zu), free in heap %zu, RSS %zu KiB, peak %zu KiB\n", when,
+	    s != NULL ? s->mem : 0, mi.uordblks + mi.hblkhd, mi.uordblks,
+	    mi.hblkhd, mi.fordblks, drive_status("VmRSS"),
+	    drive_status("VmHWM"));
+	if (s == NULL)
+		return;
+	printf("mem\t%-14s %10s %12s %12s %8s\n", "holder", "n", "counted",
+	    "real", "over");
+	drive_mem_conns(s);
+	drive_mem_rest(s);
+}
+
 static void
 drive_txn(const struct txn *t)
 {
@@ -169,14 +292,14 @@ main(int argc, char *argv[])
 	pcap_t			*p;
 	uint64_t		 req = 0, resp = 0, retrans = 0, items;
 	size_t			 i, bytes = 0;
-	int			 ch, flags = 0, verbose = 0, bodies = 0;
+	int			 ch, flags = 0, verbose = 0, bodies = 0, memory = 0;
 	double			 t0, t1, t2, t3;
 
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.budget = SESSION_DEFAULT_BUDGET;
 	cfg.body_keep = SESSION_DEFAULT_BODY_KEEP;
 	cfg.keep_frames = 1;
-	while ((ch = getopt(argc, argv, "Bb:dHk:K:npP:v")) != -1) {
+	while ((ch = getopt(argc, argv, "Bb:dHk:K:mnpP:v")) != -1) {
 		switch (ch) {
 		case 'B':
 			bodies = 1;
@@ -185,6 +308,9 @@ main(int argc, char *argv[])
 			flags |= SESSION_DETAIL_NO_HEADERS |
 			    SESSION_DETAIL_BRIEF;
 			cfg.no_headers = 1;
+			break;
+		case 'm':
+			memory = 1;
 			break;
 		case 'n':
 			cfg.keep_frames = 0;
@@ -212,12 +338,12 @@ main(int argc, char *argv[])
 			verbose = 1;
 			break;
 		default:
-			errx(2, "usage: drive [-BdHnpv] [-b budget] [-k keep] "
+			errx(2, "usage: drive [-BdHmnpv] [-b budget] [-k keep] "
 			    "[-K keylog] [-P ports] file");
 		}
 	}
 	if (optind + 1 != argc)
-		errx(2, "usage: drive [-BdHnpv] [-b budget] [-k keep] "
+		errx(2, "usage: drive [-BdHmnpv] [-b budget] [-k keep] "
 		    "[-K keylog] [-P ports] file");
 	if ((p = pcap_open_offline(argv[optind], ebuf)) == NULL)
 		errx(1, "%s", ebuf);
@@ -229,6 +355,8 @@ main(int argc, char *argv[])
 	while (pcap_next_ex(p, &h, &data) == 1)
 		session_frame(s, (uint64_t)h->ts.tv_sec * 1000000 +
 		    (uint64_t)h->ts.tv_usec, data, h->caplen, h->len);
+	if (memory)
+		drive_memory(s, "input read");
 	session_finish(s, s->last_frame_us);
 	t1 = drive_now();
 	drive_pack(s, flags, &bytes, &items);
@@ -259,6 +387,8 @@ main(int argc, char *argv[])
 		drive_bodies(s);
 	t3 = drive_now();
 	session_free(s);
+	if (memory)
+		drive_memory(NULL, "session freed");
 	fprintf(stderr, "read+analyze %.3f s, pack %.3f s, free %.3f s\n",
 	    t1 - t0, t2 - t1, drive_now() - t3);
 	pcap_close(p);

@@ -36,7 +36,13 @@
  * freed memory back to the kernel and takes it again a moment later,
  * a page fault per page each time (a third of the time spent on a large
  * capture). Keep freed memory in the process instead; what the process
- * holds is still bounded by the budgets.
+ * holds is still bounded by the budgets (and handed back in steps,
+ * below). Frame blocks and arena chunks (2 MiB at most, aligned to it)
+ * stay in the heap; an array past 8 MiB (a long connection's packet
+ * records, the transaction list) is mapped on its own, so that growing
+ * it moves no bytes and never holds the old copy and the new one at
+ * once (a 3 GiB response went 22 MiB over a 64 MiB budget so), and its
+ * new room takes memory only as it fills.
  */
 static void
 session_malloc_policy(void)
@@ -46,7 +52,7 @@ session_malloc_policy(void)
 	if (done)
 		return;
 	done = 1;
-	mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
+	mallopt(M_MMAP_THRESHOLD, 8 * 1024 * 1024);
 	mallopt(M_TRIM_THRESHOLD, 256 * 1024 * 1024);
 }
 

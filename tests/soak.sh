@@ -7,8 +7,11 @@
 # daemon every few seconds (status, sessions, show), and the RSS and
 # open descriptors of both daemon processes are sampled every 10 s.
 # At the end it prints a summary: RSS from when the first session
-# reached its budget on, descriptors at the start and the end, drops,
-# wrk's requests against the transactions recorded, failed queries.
+# reached its budget on, the analyzer's peak RSS (VmHWM) against the
+# bound it promises (the budgets of the two sessions kept and the base
+# of 32 MiB, README's Reliability; exit status 1 when over),
+# descriptors at the start and the end, drops, wrk's requests against
+# the transactions recorded, failed queries.
 #
 #   sh tests/soak.sh [MINUTES]		default 30
 #
@@ -220,10 +223,10 @@ EOF
 
 summary() {
 	python3 - "$SAMPLES" "$WORK/rounds.tsv" "$WORK/queries.log" \
-	    "$BUDGET" "$FD_START" "$FD_END" "$MINUTES" <<'EOF'
+	    "$BUDGET" "$FD_START" "$FD_END" "$MINUTES" "$HWM" <<'EOF'
 import sys
 samples, rounds, queries, budget = sys.argv[1:5]
-fd0, fd1, minutes = sys.argv[5], sys.argv[6], sys.argv[7]
+fd0, fd1, minutes, hwm = sys.argv[5], sys.argv[6], sys.argv[7], sys.argv[8]
 rows = [l.split("\t") for l in open(samples) if l.strip()]
 rows = [[int(x or 0) for x in r] for r in rows]
 full = [i for i, r in enumerate(rows) if r[5] >= int(budget) * 1024 * 95 // 100]
@@ -242,6 +245,10 @@ else:
 for name, col in (("capture", 1), ("analyzer", 3)):
     v = [r[col] for r in rows]
     print("  %s RSS overall: min %s MiB, max %s MiB" % (name, mib(min(v)), mib(max(v))))
+bound = 2 * int(budget) + 32
+print("  analyzer peak RSS (VmHWM) %s MiB, bound %d MiB: %s"
+      % (mib(int(hwm or 0)), bound,
+         "within" if 0 < int(hwm or 0) <= bound * 1024 else "OVER"))
 print("  open fds (capture analyzer): start %s, end %s" % (fd0, fd1))
 rr = [[int(x) for x in l.split("\t")] for l in open(rounds) if l.strip()]
 req = sum(r[0] for r in rr)
@@ -289,6 +296,7 @@ done
 touch "$WORK/stop"
 sleep 12
 FD_END="$(fds "$D") $(fds "$A")"
+HWM=$(awk '/^VmHWM:/ { print $2 }' "/proc/$A/status" 2>/dev/null)
 summary
 [ -n "${SOAK_SAMPLES:-}" ] && echo "soak: samples in $SAMPLES"
-exit 0
+[ -n "$HWM" ] && [ "$HWM" -le $(((2 * BUDGET + 32) * 1024)) ]

@@ -26,17 +26,13 @@
 #				connection state in $T_TMP/states
 #	bl_ordinary_check NAME	every ordinary request recorded exactly
 #	bl_rss_check NAME	the analyzer's peak RSS (VmHWM) within the
-#				budget, half of it again for what the
-#				allocator spends beyond what the budget
-#				counts (a million small records and the
-#				holes their churn leaves took up to a third
-#				more), and BL_SLACK MiB of fixed cost
+#				budget and the base of lib.sh (the budget
+#				counts what the allocator holds)
 #
 # Under SANITIZE=1 the sanitizer runtime costs memory of its own (shadow
-# and quarantine): the RSS bound grows by the budget again and 256 MiB.
+# and quarantine): the RSS bound grows by twice the budget and 256 MiB.
 
 BL_BUDGET=${BL_BUDGET:-64}
-BL_SLACK=${BL_SLACK:-48}
 BL_RING=${BL_RING:-128}
 
 bl_ctl() {
@@ -228,8 +224,8 @@ bl_rss_peak() {
 }
 
 bl_rss_limit() {
-	_l=$((BL_BUDGET * 3 / 2 + BL_SLACK))
-	[ "${SANITIZE:-}" = 1 ] && _l=$((_l + BL_BUDGET + 256))
+	_l=$((BL_BUDGET + T_RSS_BASE_MIB))
+	[ "${SANITIZE:-}" = 1 ] && _l=$((_l + 2 * BL_BUDGET + 256))
 	echo "$_l"
 }
 

@@ -35,15 +35,14 @@ else
 	H_SCALE=1
 fi
 
-# The analyzer's resident memory beyond its session budget: the
-# program, libraries, buffers of the client connections and the frames
-# queued from capture. The sanitizer build keeps shadow memory, red
-# zones and a quarantine of freed blocks beside every allocation.
+# The analyzer's resident memory beyond its session budget: the base
+# of lib.sh. The sanitizer build keeps shadow memory, red zones and a
+# quarantine of freed blocks beside every allocation.
 if [ "${SANITIZE:-}" = 1 ]; then
 	H_RSS_SLACK_MIB=256
 	H_RSS_FACTOR=3
 else
-	H_RSS_SLACK_MIB=48
+	H_RSS_SLACK_MIB=$T_RSS_BASE_MIB
 	H_RSS_FACTOR=1
 fi
 

@@ -118,6 +118,13 @@ fi
 # Short: it ends up in interface names too (15 bytes at most).
 T_NS_PREFIX="htr$$"
 
+# What the analyzer may hold beyond its session budgets (README,
+# Reliability): the program and its libraries (6 MiB), the buffer for
+# frames from capture (4.3 MiB), a client's queued reply (8 MiB), memory
+# eviction freed and not yet handed back (8 MiB at most) and the pages
+# its allocator leaves partly used.
+T_RSS_BASE_MIB=32
+
 t_pass() {
 	echo "PASS: $1"
 }

@@ -2,18 +2,61 @@
  * ring.c: the raw-frame ring (see ring.h). Each frame costs one memcpy;
  * a new block is allocated only every block-size bytes, and the block
  * evicted last is kept to be reused so a session running at its budget
- * does not churn the allocator.
+ * does not churn the allocator. Blocks are mapped on their own, not
+ * taken from the heap: a block freed goes back to the kernel whole, and
+ * the room it leaves is never cut up by small records (a session whose
+ * every frame is evicted, its budget held by bodies, would otherwise
+ * fragment the heap a block at every frame).
  *
  * Runs in the analyzer (unprivileged, sandboxed).
  */
 #include <sys/types.h>
+#include <sys/mman.h>
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "log.h"
 #include "proto.h"
 #include "ring.h"
 #include "xmalloc.h"
+
+/* The bytes mapped for a block holding size bytes of frames. */
+static size_t
+ring_map_size(size_t size)
+{
+	size_t	 page = (size_t)sysconf(_SC_PAGESIZE);
+
+	return ((sizeof(struct ring_block) + size + page - 1) & ~(page - 1));
+}
+
+static struct ring_block *
+ring_map(size_t size)
+{
+	struct ring_block	*b;
+
+	b = mmap(NULL, ring_map_size(size), PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (b == MAP_FAILED)
+		fatal("mmap of a frame block");
+	b->size = size;
+	return (b);
+}
+
+/* Returns the bytes handed back. */
+static size_t
+ring_unmap(struct ring_block *b)
+{
+	size_t	 n;
+
+	if (b == NULL)
+		return (0);
+	n = ring_map_size(b->size);
+	if (munmap(b, n) == -1)
+		fatal("munmap of a frame block");
+	return (n);
+}
 
 /*
  * Blocks are a sixteenth of the budget (within bounds), so eviction
@@ -36,9 +79,9 @@ ring_free(struct ring *r)
 	size_t	 i;
 
 	for (i = 0; i < r->nblocks; i++)
-		free(r->blocks[i]);
+		ring_unmap(r->blocks[i]);
 	free(r->blocks);
-	free(r->spare);
+	ring_unmap(r->spare);
 	r->blocks = NULL;
 	r->spare = NULL;
 	r->nblocks = r->cap = r->mem = 0;
@@ -58,9 +101,8 @@ ring_block_get(struct ring *r, size_t need, size_t *taken)
 		r->spare = NULL;
 	} else {
 		size = need > r->block ? need : r->block;
-		b = xmalloc(sizeof(*b) + size);
-		b->size = size;
-		*taken = sizeof(*b) + size;
+		b = ring_map(size);
+		*taken = ring_map_size(size);
 		r->mem += *taken;
 	}
 	b->first = 0;
@@ -127,9 +169,8 @@ ring_evict(struct ring *r, size_t *freed)
 	*freed = 0;
 	if (r->nblocks == 0) {
 		if (r->spare != NULL) {
-			*freed = sizeof(*r->spare) + r->spare->size;
+			*freed = ring_unmap(r->spare);
 			r->mem -= *freed;
-			free(r->spare);
 			r->spare = NULL;
 		}
 		return (0);
@@ -142,9 +183,8 @@ ring_evict(struct ring *r, size_t *freed)
 	if (r->spare == NULL && b->size == r->block)
 		r->spare = b;
 	else {
-		*freed = sizeof(*b) + b->size;
+		*freed = ring_unmap(b);
 		r->mem -= *freed;
-		free(b);
 	}
 	return (n);
 }

@@ -438,10 +438,15 @@ session_evict_frames(struct session *s)
 {
 	size_t	 freed;
 
+	/*
+	 * A frame block freed is taken again as it is by the next one:
+	 * not a hole to hand back (a session whose frames all go would
+	 * hand one back at every frame).
+	 */
 	while (s->mem > s->cfg.budget &&
 	    (s->ring.nblocks > 0 || s->ring.spare != NULL)) {
 		s->c.evicted_frames += ring_evict(&s->ring, &freed);
-		session_released(s, freed);
+		session_uncharge(s, freed);
 	}
 }
 

@@ -43,7 +43,7 @@ htracrd_usage(int status)
 	    "[--body-kib N]\n"
 	    "               [--max-sessions N] [--max-clients N] "
 	    "[--max-per-uid N]\n"
-	    "               [--idle-timeout SECS] [-v]\n");
+	    "               [--idle-timeout SECS] [--nice N] [-v]\n");
 	exit(status);
 }
 
@@ -63,6 +63,43 @@ htracrd_number(const char *opt, const char *arg, long long min,
 		exit(2);
 	}
 	return ((size_t)n);
+}
+
+/* A nice value for --nice: -20 to 19, as setpriority(2) takes it. */
+static int
+htracrd_nice(const char *arg)
+{
+	char	*end;
+	long	 n;
+
+	errno = 0;
+	n = strtol(arg, &end, 10);
+	if (*arg == '\0' || *end != '\0' || errno != 0 || n < -20 ||
+	    n > 19) {
+		fprintf(stderr, "htracrd: --nice %s: not a number from -20 "
+		    "to 19\n", arg);
+		exit(2);
+	}
+	return ((int)n);
+}
+
+/*
+ * Both processes get the --nice priority, set once here, before the
+ * split and before either drops its privileges: a negative value
+ * needs root (or CAP_SYS_NICE), and setpriority is in neither seccomp
+ * list. On a machine busy with other work, a capture at the same
+ * priority waits its turn behind every runnable process while frames
+ * fill the kernel's ring.
+ */
+static void
+htracrd_priority(const struct htracrd_conf *conf)
+{
+	if (conf->nice == 0)
+		return;
+	if (setpriority(PRIO_PROCESS, 0, conf->nice) == -1)
+		fatal("--nice %d: setpriority (a negative value needs root "
+		    "or CAP_SYS_NICE)", conf->nice);
+	log_info("running at nice %d", conf->nice);
 }
 
 /*
@@ -326,6 +363,7 @@ htracrd_options(int argc, char **argv, struct htracrd_conf *conf,
 		{ "max-clients", required_argument, NULL, 'c' },
 		{ "max-per-uid", required_argument, NULL, 'p' },
 		{ "idle-timeout", required_argument, NULL, 'i' },
+		{ "nice", required_argument, NULL, 'N' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -377,6 +415,9 @@ htracrd_options(int argc, char **argv, struct htracrd_conf *conf,
 		case 'i':
 			conf->idle_secs = htracrd_number("--idle-timeout",
 			    optarg, 0, 86400);
+			break;
+		case 'N':
+			conf->nice = htracrd_nice(optarg);
 			break;
 		case 'v':
 			conf->verbose = 1;
@@ -473,6 +514,7 @@ main(int argc, char **argv)
 	if (!conf.foreground && daemon(0, 0) == -1)
 		fatal("daemon");
 
+	htracrd_priority(&conf);
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1)
 		fatal("socketpair");
 	if (!conf.foreground && pipe2(logpipe, O_CLOEXEC) == -1)

@@ -36,6 +36,7 @@ struct htracrd_conf {
 	size_t		 max_clients;	/* connections in all */
 	size_t		 max_per_uid;	/* connections of one uid */
 	unsigned int	 idle_secs;	/* 0: never closed for silence */
+	int		 nice;		/* both processes' priority */
 };
 
 #endif

@@ -18,6 +18,8 @@
 #   LIVE_DELAY_MS=N	each connection waits N ms between requests: a
 #			rate below wrk's full one (default: none)
 #   LIVE_LINKS="lo veth"	which links
+#   LIVE_NICE=N		htracrd's --nice (default -10; 0: as inherited,
+#			like tcpdump)
 #
 # Needs root. Everything started is stopped by pid; the namespaces and
 # the temporary directory are removed at the end, and a watchdog ends a
@@ -32,6 +34,7 @@ RUNS=${LIVE_RUNS:-1}
 CONNS=${LIVE_CONNS:-50}
 DELAY=${LIVE_DELAY_MS:-}
 LINKS=${LIVE_LINKS:-lo veth}
+NICE=${LIVE_NICE:--10}
 TAG=hspd$$
 NS_L=${TAG}l
 NS_S=${TAG}s
@@ -135,7 +138,7 @@ EOF
 # Starts htracrd in namespace $1 on socket $2.
 htracrd_start() {
 	ip netns exec "$1" "$ROOT/htracrd" --foreground --socket "$2" \
-	    --user htracr >>"$WORK/htracrd.log" 2>&1 &
+	    --user htracr --nice "$NICE" >>"$WORK/htracrd.log" 2>&1 &
 	PIDS="$PIDS $!"
 	i=0
 	while ! "$ROOT/htracrctl" --socket "$2" status >/dev/null 2>&1; do

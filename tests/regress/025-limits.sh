@@ -185,6 +185,9 @@ t_eq "$T_NAME-per-uid-above-all" \
     "2 htracrd: --max-per-uid 11 is above --max-clients 10" "$? $out"
 out=$("$HTRACRD" --idle-timeout -1 2>&1)
 t_eq "$T_NAME-idle-negative" 2 "$?"
+out=$("$HTRACRD" --nice -21 2>&1)
+t_eq "$T_NAME-nice-range" \
+    "2 htracrd: --nice -21: not a number from -20 to 19" "$? $out"
 mkdir "$T_TMP/nofile"
 chown nobody "$T_TMP/nofile"
 out=$(sh -c 'ulimit -n 200 && exec "$@"' sh setpriv --reuid=nobody \
@@ -195,6 +198,15 @@ case "$rc $out" in
 "1 "*"--max-clients 500 needs 532 open files, above the hard limit of 200"*LimitNOFILE*)
 	t_pass "$T_NAME-nofile-checked" ;;
 *)	t_fail "$T_NAME-nofile-checked" "exit $rc: $out" ;;
+esac
+out=$(setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups \
+    "$HTRACRD" --foreground --no-capture --socket "$T_TMP/nofile/nice.sock" \
+    --nice -5 2>&1)
+rc=$?
+case "$rc $out" in
+"1 "*"--nice -5: setpriority (a negative value needs root or CAP_SYS_NICE)"*)
+	t_pass "$T_NAME-nice-needs-privilege" ;;
+*)	t_fail "$T_NAME-nice-needs-privilege" "exit $rc: $out" ;;
 esac
 
 t_exit

@@ -67,7 +67,7 @@ get() {
 
 T_BG_LOG=$T_TMP/htracrd.log
 t_bg ip netns exec "$T_NS_PREFIX-cli" "$HTRACRD" --foreground \
-    --socket "$SOCK" --user htracr --ring-mib 32 -v
+    --socket "$SOCK" --user htracr --ring-mib 32 --nice -3 -v
 D=$T_BG_PID
 T_BG_LOG=
 if ! t_wait_for 10 test -S "$SOCK"; then
@@ -91,6 +91,9 @@ for who in capture analyzer; do
 	t_eq "$T_NAME-$who-nonewprivs" 1 "$(status_field "$p" NoNewPrivs)"
 	t_eq "$T_NAME-$who-seccomp" 2 "$(status_field "$p" Seccomp)"
 	t_eq "$T_NAME-$who-no-supplementary-groups" "" "$(status_field "$p" Groups)"
+	# --nice: field 19 of stat, counted after the command's ")".
+	t_eq "$T_NAME-$who-nice" -3 \
+	    "$(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null | cut -d' ' -f17)"
 done
 for f in CapPrm CapEff CapAmb CapInh; do
 	t_eq "$T_NAME-analyzer-$f" 0000000000000000 "$(status_field "$A" "$f")"

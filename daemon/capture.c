@@ -38,7 +38,7 @@
 /*
  * Room the queue keeps while the ring is read: more than one frame and
  * its batch header. Below it reading stops (pcap_breakloop) and frames
- * wait in the kernel's ring, four times the queue by default, instead
+ * wait in the kernel's ring, sixteen times the queue by default, instead
  * of being read only to be dropped here: a stalled analyzer then costs
  * frames only once both are full.
  */

@@ -389,7 +389,7 @@ htracrd_options(int argc, char **argv, struct htracrd_conf *conf,
 			break;
 		case 'r':
 			conf->ring_mib = htracrd_number("--ring-mib", optarg,
-			    HTRACRD_RING_MIB, 2048);
+			    HTRACRD_RING_MIB_MIN, 2048);
 			break;
 		case 'b':
 			conf->budget = htracrd_number("--budget", optarg, 1,

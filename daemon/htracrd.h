@@ -14,7 +14,8 @@
 #define HTRACRD_SOCKET		"/run/htracr/htracr.sock"
 #define HTRACRD_USER		"htracr"
 #define HTRACRD_GROUP		"htracr"
-#define HTRACRD_RING_MIB	32	/* least and default kernel ring */
+#define HTRACRD_RING_MIB	128	/* default kernel ring */
+#define HTRACRD_RING_MIB_MIN	32
 #define HTRACRD_MAX_SESSIONS	16
 /* The analyzer's descriptors besides its clients: stdio, link, epoll... */
 #define HTRACRD_SPARE_FDS	32

@@ -146,7 +146,7 @@ body_unref(struct session *s, struct msg *m)
 	session_uncharge(s, body_free(m));
 	m->body = buf;
 	m->bodycap = malloc_usable_size(buf);
-	session_charge(s, m->bodycap);
+	session_charge(s, session_size(buf));
 	return (0);
 }
 

@@ -456,7 +456,7 @@ session_evict_body(struct session *s, struct msg *m)
 	if (m == NULL || m->body_evicted)
 		return;
 	m->body_evicted = 1;
-	if (m->body != NULL) {
+	if (m->body != NULL || m->refs != NULL) {
 		session_released(s, body_free(m));
 		m->bodylen = 0;
 		s->c.evicted_bodies++;

@@ -273,6 +273,34 @@ test_body_by_reference(void)
 }
 
 /*
+ * When the budget is spent, a body kept by reference is evicted like a
+ * copied one: its references freed and counted in evicted_bodies.
+ */
+static void
+test_body_ref_evicted(void)
+{
+	struct flow	 f;
+	struct session	*s = t_session(DLT_EN10MB, 0, NULL, 0);
+	struct msg	*m;
+
+	t_flow(&f, s, DLT_EN10MB, 0);
+	t_handshake(&f);
+	t_str(&f, 1, "GET / HTTP/1.1\r\n\r\n");
+	t_str(&f, 0, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello");
+	m = t_txn(s, 0)->resp;
+	check(m->body == NULL && m->nrefs == 1, "kept by reference: %u",
+	    m->nrefs);
+	s->cfg.budget = 1;		/* everything that can go, goes */
+	t_str(&f, 1, "GET /2 HTTP/1.1\r\n\r\n");
+	check(m->refs == NULL && m->nrefs == 0 && m->bodylen == 0 &&
+	    m->body_evicted, "references freed: %u", m->nrefs);
+	check(s->c.evicted_bodies >= 1, "evicted_bodies %llu",
+	    (unsigned long long)s->c.evicted_bodies);
+	session_free(s);
+	report("body_ref_evicted");
+}
+
+/*
  * A message that repeats a recent one shares its text and headers; one
  * that grows after that (trailers) grows into a copy of its own, and
  * the one it shared with stays as it was.
@@ -1730,6 +1758,7 @@ main(void)
 	test_reorder();
 	test_shared_text();
 	test_body_by_reference();
+	test_body_ref_evicted();
 	test_gap_resync();
 	test_midstream();
 	test_pipelined();

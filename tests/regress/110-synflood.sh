@@ -17,6 +17,10 @@ BUDGET=$((32 / H_SCALE))
 [ "$BUDGET" -ge 8 ] || BUDGET=8
 h_setup 10.77.110 --budget "$BUDGET"
 NSYN=$(h_scaled 100000)
+# Scaled down, the flood still lasts as long (5 s): a half-open
+# connection may go only once it is a second old.
+HOSTILE_RATE=${HOSTILE_RATE:-$((20000 / H_SCALE))}
+export HOSTILE_RATE
 h_ordinary 200 25
 h_raw syn "$NSYN" "$SRV" 80 110
 h_stop

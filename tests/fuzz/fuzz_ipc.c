@@ -149,6 +149,20 @@ fuzz_stream(struct session *s, const uint8_t *data, size_t size,
 		}
 		if (rc == -1)
 			return;
+		/*
+		 * With a header whole, the reads before the one that
+		 * completes its payload change nothing the reader sees:
+		 * take them in one copy (1-byte reads of a big batch
+		 * were half of this target's time).
+		 */
+		if (len >= sizeof(h) && sizeof(h) + h.len - len > chunk) {
+			n = (sizeof(h) + h.len - len - 1) / chunk * chunk;
+			if (n > size - in)
+				n = size - in;
+			memcpy(buf + len, data + in, n);
+			len += n;
+			in += n;
+		}
 	}
 }
 

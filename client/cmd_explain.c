@@ -179,8 +179,12 @@ cmd_explain_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		return (cmd_usage(ctx->entry));
 	if (cmd_connect(ctx, &c) == -1)
 		return (CMD_ERROR);
-	/* The data and ACK pattern is in the packet records. */
-	if ((rc = doc_fetch(&d, &c, a.session, DOC_PACKETS)) == 0) {
+	/*
+	 * The data and ACK pattern is in the packet records. One
+	 * transaction needs only its close-up.
+	 */
+	if ((rc = doc_fetch_closeup(&d, &c, a.session, DOC_PACKETS, a.txn,
+	    0)) == 0) {
 		if (!render_bool(d.session, "packets_kept"))
 			log_warnx("this session kept no packet records: "
 			    "responses are not broken down");

@@ -340,7 +340,8 @@ cmd_show_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	else if (s.txn == 0 && s.conn == 0 && (s.table || ctx->json))
 		rc = cmd_dump_write(&c, cmd_dump_find(ctx->json ? "json" :
 		    "text"), session, stdout, &s.ro);
-	else if ((rc = doc_fetch(&d, &c, session, cmd_show_flags(&s))) == 0) {
+	else if ((rc = doc_fetch_closeup(&d, &c, session, cmd_show_flags(&s),
+	    s.txn, s.conn)) == 0) {
 		rc = cmd_show_render(&s, &c, &d);
 		doc_free(&d);
 	}

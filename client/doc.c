@@ -15,6 +15,8 @@
 #include "xmalloc.h"
 
 #define DOC_ZONE_CHUNK	(1024 * 1024)
+/* Items looked through one by one for an id beyond the by-id table. */
+#define DOC_SCAN_MAX	64
 
 enum doc_kind {
 	DOC_SESSION,
@@ -201,14 +203,25 @@ doc_collect(const msgpack_object *chunk, const msgpack_object ***items,
 	}
 }
 
+/* txn, conn: a close-up of one of them; 0 and 0: the whole session. */
 static uint64_t
-doc_request(struct client *c, uint64_t session, int flags)
+doc_request(struct client *c, uint64_t session, int flags, uint64_t txn,
+    uint64_t conn)
 {
 	msgpack_sbuffer	 sb;
 	msgpack_packer	 pk;
 	uint64_t	 id;
 
-	id = client_begin(c, &sb, &pk, PROTO_OP_DETAIL, 4);
+	id = client_begin(c, &sb, &pk, PROTO_OP_DETAIL, 4 + (txn != 0) +
+	    (conn != 0));
+	if (txn != 0) {
+		proto_pack_key(&pk, "txn");
+		msgpack_pack_uint64(&pk, txn);
+	}
+	if (conn != 0) {
+		proto_pack_key(&pk, "conn");
+		msgpack_pack_uint64(&pk, conn);
+	}
 	proto_pack_key(&pk, "session");
 	msgpack_pack_uint64(&pk, session);
 	proto_pack_key(&pk, "packets");
@@ -225,6 +238,13 @@ doc_request(struct client *c, uint64_t session, int flags)
 int
 doc_fetch(struct doc *d, struct client *c, uint64_t session, int flags)
 {
+	return (doc_fetch_closeup(d, c, session, flags, 0, 0));
+}
+
+int
+doc_fetch_closeup(struct doc *d, struct client *c, uint64_t session,
+    int flags, uint64_t txn, uint64_t conn)
+{
 	msgpack_zone		 *zone;
 	msgpack_object		  val;
 	const msgpack_object	**items = NULL;
@@ -233,7 +253,7 @@ doc_fetch(struct doc *d, struct client *c, uint64_t session, int flags)
 	int			  rc;
 
 	memset(d, 0, sizeof(*d));
-	if ((id = doc_request(c, session, flags)) == 0)
+	if ((id = doc_request(c, session, flags, txn, conn)) == 0)
 		return (-1);
 	if ((zone = msgpack_zone_new(DOC_ZONE_CHUNK)) == NULL)
 		fatalx("out of memory");
@@ -266,7 +286,7 @@ doc_stream(struct client *c, uint64_t session, int flags,
 	uint32_t	 i;
 	int		 rc;
 
-	if ((id = doc_request(c, session, flags)) == 0)
+	if ((id = doc_request(c, session, flags, 0, 0)) == 0)
 		return (-1);
 	/* The client's zone is cleared for each message: memory stays flat. */
 	while ((rc = client_read(c, id, NULL, &val)) == CLIENT_CHUNK) {
@@ -345,46 +365,82 @@ doc_copy(msgpack_zone *zone, msgpack_object *dst, const msgpack_object *src)
 	}
 }
 
+/*
+ * By the table; an id beyond it is looked for in a few items, such as
+ * a close-up's, whose ids are too far apart for a table.
+ */
 static const msgpack_object *
-doc_lookup(const msgpack_object **t, size_t n, uint64_t id)
+doc_lookup(const msgpack_object **t, size_t n, const msgpack_object *arr,
+    uint64_t id)
 {
-	if (t == NULL || id >= n)
+	uint64_t	 v;
+	uint32_t	 i;
+
+	if (t == NULL)
 		return (NULL);
-	return (t[id]);
+	if (id < n)
+		return (t[id]);
+	if (arr->via.array.size > DOC_SCAN_MAX)
+		return (NULL);
+	for (i = 0; i < arr->via.array.size; i++)
+		if (proto_get_u64(&arr->via.array.ptr[i], "id", &v) == 0 &&
+		    v == id)
+			return (&arr->via.array.ptr[i]);
+	return (NULL);
 }
 
 const msgpack_object *
 doc_server(const struct doc *d, uint64_t id)
 {
-	return (doc_lookup(d->server_by_id, d->nserver_by_id, id));
+	return (doc_lookup(d->server_by_id, d->nserver_by_id, d->servers, id));
 }
 
 const msgpack_object *
 doc_conn(const struct doc *d, uint64_t id)
 {
-	return (doc_lookup(d->conn_by_id, d->nconn_by_id, id));
+	return (doc_lookup(d->conn_by_id, d->nconn_by_id, d->connections, id));
 }
 
 const msgpack_object *
 doc_txn(const struct doc *d, uint64_t id)
 {
-	return (doc_lookup(d->txn_by_id, d->ntxn_by_id, id));
+	return (doc_lookup(d->txn_by_id, d->ntxn_by_id, d->transactions, id));
 }
 
 const msgpack_object *
 doc_dns(const struct doc *d, uint64_t id)
 {
-	return (doc_lookup(d->dns_by_id, d->ndns_by_id, id));
+	return (doc_lookup(d->dns_by_id, d->ndns_by_id, d->lookups, id));
+}
+
+/* The first connection tied to lookup l, for an l beyond the table. */
+static uint64_t
+doc_dns_scan(const struct doc *d, uint64_t l)
+{
+	const msgpack_object	*cs = d->connections;
+	uint64_t		 v, id, first = 0;
+	uint32_t		 i;
+
+	if (cs->via.array.size > DOC_SCAN_MAX)
+		return (0);
+	for (i = 0; i < cs->via.array.size; i++)
+		if (proto_get_u64(&cs->via.array.ptr[i], "dns", &v) == 0 &&
+		    v == l && proto_get_u64(&cs->via.array.ptr[i], "id",
+		    &id) == 0 && (first == 0 || id < first))
+			first = id;
+	return (first);
 }
 
 const msgpack_object *
 doc_conn_dns(const struct doc *d, const msgpack_object *c)
 {
-	uint64_t	 id, l;
+	uint64_t	 id, l, first;
 
 	if (c == NULL || proto_get_u64(c, "dns", &l) == -1 ||
-	    proto_get_u64(c, "id", &id) == -1 || l >= d->ndns_by_id ||
-	    d->dns_first[l] != id)
+	    proto_get_u64(c, "id", &id) == -1)
+		return (NULL);
+	first = l < d->ndns_by_id ? d->dns_first[l] : doc_dns_scan(d, l);
+	if (first != id)
 		return (NULL);
 	return (doc_dns(d, l));
 }

@@ -67,6 +67,13 @@ int	 doc_build(struct doc *, msgpack_zone *, const msgpack_object **,
 /* Fetches a session's detail (0: the newest); -1 after reporting why. */
 int	 doc_fetch(struct doc *, struct client *, uint64_t, int);
 /*
+ * Only what the close-up of transaction txn, or else of connection
+ * conn, reads (PROTOCOL.md, detail): a few items instead of the whole
+ * session. An older daemon sends the whole; the views read the same.
+ */
+int	 doc_fetch_closeup(struct doc *, struct client *, uint64_t, int,
+	    uint64_t, uint64_t);
+/*
  * The same detail, handed to fn item by item without keeping it (each
  * item is valid only during its call), for renderers that need not
  * hold the whole session. fn returns -1 to stop.

@@ -51,7 +51,8 @@ static const struct control_field control_f_hello[] = {
 static const struct control_field control_f_none[] = { { NULL, 0, 0 } };
 static const struct control_field control_f_detail[] = {
 	{ "session", CF_UINT, 0 }, { "packets", CF_BOOL, 0 },
-	{ "headers", CF_BOOL, 0 }, { "brief", CF_BOOL, 0 }, { NULL, 0, 0 } };
+	{ "headers", CF_BOOL, 0 }, { "brief", CF_BOOL, 0 },
+	{ "txn", CF_UINT, 0 }, { "conn", CF_UINT, 0 }, { NULL, 0, 0 } };
 static const struct control_field control_f_session[] = {
 	{ "session", CF_UINT, 0 }, { NULL, 0, 0 } };
 static const struct control_field control_f_delete[] = {
@@ -300,15 +301,17 @@ control_session(struct client *c, uint64_t id, const msgpack_object *req)
 	return (ks);
 }
 
+/* cur: where a detail starts; NULL for frames. */
 static void
 control_stream(struct client *c, uint64_t id, struct ksession *ks,
-    enum stream_kind kind, int flags)
+    enum stream_kind kind, const struct session_cursor *cur)
 {
 	memset(&c->stream, 0, sizeof(c->stream));
 	c->stream.kind = kind;
 	c->stream.id = id;
 	c->stream.ks = ks;
-	c->stream.cursor.flags = flags;
+	if (cur != NULL)
+		c->stream.cursor = *cur;
 	ks->refs++;
 	analyzer_stream_start(c);
 }
@@ -358,24 +361,51 @@ control_delete(struct client *c, uint64_t id, const msgpack_object *req)
 	analyzer_send(c, &sb);
 }
 
+/*
+ * A close-up of one transaction or connection, if the request names
+ * one; -1 after the error reply if there is no such one.
+ */
+static int
+control_closeup(struct client *c, uint64_t id, const msgpack_object *req,
+    struct ksession *ks, struct session_cursor *cur)
+{
+	uint64_t	 txn = 0, conn = 0;
+
+	proto_get_u64(req, "txn", &txn);
+	proto_get_u64(req, "conn", &conn);
+	if (txn == 0 && conn == 0)
+		return (0);
+	if (txn <= UINT32_MAX && conn <= UINT32_MAX &&
+	    session_closeup(ks->s, cur, (uint32_t)txn, (uint32_t)conn) == 0)
+		return (0);
+	analyzer_error(c, id, PROTO_ERR_NOT_FOUND, "no %s %llu in session %u",
+	    txn != 0 ? "transaction" : "connection",
+	    (unsigned long long)(txn != 0 ? txn : conn), session_id(ks->s));
+	return (-1);
+}
+
 static void
 control_detail(struct client *c, uint64_t id, const msgpack_object *req)
 {
-	struct ksession	*ks;
-	int		 packets = 0, headers = 1, brief = 0, flags = 0;
+	struct session_cursor	 cur;
+	struct ksession		*ks;
+	int			 packets = 0, headers = 1, brief = 0;
 
 	if ((ks = control_session(c, id, req)) == NULL)
 		return;
+	memset(&cur, 0, sizeof(cur));
 	proto_get_bool(req, "packets", &packets);
 	proto_get_bool(req, "headers", &headers);
 	proto_get_bool(req, "brief", &brief);
 	if (packets)
-		flags |= SESSION_DETAIL_PACKETS;
+		cur.flags |= SESSION_DETAIL_PACKETS;
 	if (!headers)
-		flags |= SESSION_DETAIL_NO_HEADERS;
+		cur.flags |= SESSION_DETAIL_NO_HEADERS;
 	if (brief)
-		flags |= SESSION_DETAIL_BRIEF;
-	control_stream(c, id, ks, STREAM_DETAIL, flags);
+		cur.flags |= SESSION_DETAIL_BRIEF;
+	if (control_closeup(c, id, req, ks, &cur) == -1)
+		return;
+	control_stream(c, id, ks, STREAM_DETAIL, &cur);
 }
 
 static void
@@ -384,7 +414,7 @@ control_frames(struct client *c, uint64_t id, const msgpack_object *req)
 	struct ksession	*ks;
 
 	if ((ks = control_session(c, id, req)) != NULL)
-		control_stream(c, id, ks, STREAM_FRAMES, 0);
+		control_stream(c, id, ks, STREAM_FRAMES, NULL);
 }
 
 static void

@@ -549,5 +549,8 @@ void		 session_conn_state(struct session *, struct conn *, int,
 		    uint64_t);
 struct txn	*session_txn_new(struct session *, struct conn *);
 void		 session_txn_done(struct session *, struct txn *);
+/* session_pack_next for a close-up (session_closeup.c). */
+size_t		 session_closeup_next(struct session *,
+		    struct session_cursor *, msgpack_packer *, int);
 
 #endif

@@ -1001,6 +1001,9 @@ session_pack_next(struct session *s, struct session_cursor *cur,
 	int	 phase;
 	size_t	 index;
 
+	if (cur->npick > 0)
+		return (session_closeup_next(s, cur, pk,
+		    session_pack_flags(cur->flags)));
 	session_cursor_conns(s, cur);
 	phase = cur->phase;
 	index = cur->index;

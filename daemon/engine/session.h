@@ -95,15 +95,36 @@ void		 session_pack_summary(const struct session *, msgpack_packer *);
 #define SESSION_DETAIL_PACKETS	0x1	/* include each connection's packets */
 #define SESSION_DETAIL_NO_HEADERS 0x2	/* leave out messages' header lists */
 #define SESSION_DETAIL_BRIEF	0x4	/* only what a summary prints */
+/* One item of a close-up (closeup.c): its phase, its id. */
+struct session_pick {
+	uint8_t		 phase;		/* 1 server ... 4 dns, as packed */
+	uint8_t		 focus;		/* the one shown: in full */
+	uint32_t	 id;
+};
+#define SESSION_PICKS_MAX	12
 struct session_cursor {
 	int		 flags;
 	int		 phase;
 	size_t		 index;
 	uint32_t	 last_conn;	/* id of the connection packed last */
 	uint64_t	 count;		/* items packed so far */
+	/* A close-up: only these items, after the session; 0: every item. */
+	struct session_pick pick[SESSION_PICKS_MAX];
+	size_t		 npick;
 };
 size_t		 session_pack_next(struct session *, struct session_cursor *,
 		    msgpack_packer *, size_t max);
+/*
+ * Instead of every item, the cursor streams only those a close-up of
+ * one transaction (txn_id) or one connection (conn_id, when txn_id is
+ * 0) reads: the session, that connection with its server and the
+ * packets if the flags ask for them, the connection the session's time
+ * axis starts at, the DNS lookups involved and the first connection
+ * tied to each, and for a transaction itself and the one before it on
+ * its connection. Set the flags first. -1 if there is no such one.
+ */
+int		 session_closeup(struct session *, struct session_cursor *,
+		    uint32_t txn_id, uint32_t conn_id);
 
 /* Packs one transaction item, as in the detail; -1 if there is none. */
 int		 session_pack_txn(struct session *, uint32_t txn_id,

@@ -19,6 +19,7 @@
 #include "explain.h"
 #include "log.h"
 #include "proto.h"
+#include "render.h"
 #include "waterfall.h"
 
 #define SHOW_ZONE_CHUNK	(64 * 1024)
@@ -220,19 +221,25 @@ cmd_show_options(struct cmd_ctx *ctx, struct show *s, int argc, char **argv)
 }
 
 /*
- * A kept body of the transaction (body op). None kept is no error: the
- * view says so. The bytes live in zone.
+ * A kept body of the transaction t (body op). None kept is no error:
+ * the view says so. One the detail says was kept but the daemon no
+ * longer has was evicted with the raw frames it lay in: the daemon's
+ * error is printed and the view says so too. The bytes live in zone.
  */
 static void
 cmd_show_body(struct client *c, msgpack_zone *zone, uint64_t session,
-    uint64_t txn, const char *which, struct waterfall_body *b)
+    const msgpack_object *t, const char *which, struct waterfall_body *b)
 {
 	msgpack_sbuffer	 sb;
 	msgpack_packer	 pk;
 	msgpack_object	 res;
-	uint64_t	 id;
+	uint64_t	 id, txn;
+	int64_t		 kept;
+	int		 rc;
 
 	memset(b, 0, sizeof(*b));
+	txn = (uint64_t)render_int(t, "id", 0);
+	kept = render_int(proto_get(t, which), "body_kept", 0);
 	id = client_begin(c, &sb, &pk, PROTO_OP_BODY, 3);
 	proto_pack_key(&pk, "session");
 	msgpack_pack_uint64(&pk, session);
@@ -242,22 +249,29 @@ cmd_show_body(struct client *c, msgpack_zone *zone, uint64_t session,
 	proto_pack_str(&pk, which);
 	if (client_send(c, &sb, NULL, 0) == -1)
 		return;
-	c->quiet_error = PROTO_ERR_NOT_FOUND;
-	if (client_read(c, id, zone, &res) == CLIENT_RESULT &&
+	if (kept <= 0)
+		c->quiet_error = PROTO_ERR_NOT_FOUND;
+	c->last_error = 0;
+	rc = client_read(c, id, zone, &res);
+	c->quiet_error = 0;
+	if (rc == CLIENT_RESULT &&
 	    proto_get_bin(&res, "body", &b->buf, &b->len) == 0)
 		(void)proto_get_bool(&res, "truncated", &b->truncated);
-	c->quiet_error = 0;
+	else if (rc == CLIENT_FAIL && c->last_error == PROTO_ERR_NOT_FOUND &&
+	    kept > 0)
+		b->evicted = 1;
 }
 
 static int
 cmd_show_txn(struct show *s, struct client *c, const struct doc *d)
 {
 	struct waterfall_body	 req, resp;
+	const msgpack_object	*t;
 	msgpack_zone		*zone;
 	uint64_t		 session = 0;
 	int			 rc;
 
-	if (doc_txn(d, s->txn) == NULL) {
+	if ((t = doc_txn(d, s->txn)) == NULL) {
 		log_warnx("no transaction %llu in this session",
 		    (unsigned long long)s->txn);
 		return (-1);
@@ -265,8 +279,8 @@ cmd_show_txn(struct show *s, struct client *c, const struct doc *d)
 	(void)proto_get_u64(d->session, "id", &session);
 	if ((zone = msgpack_zone_new(SHOW_ZONE_CHUNK)) == NULL)
 		fatalx("out of memory");
-	cmd_show_body(c, zone, session, s->txn, "request", &req);
-	cmd_show_body(c, zone, session, s->txn, "response", &resp);
+	cmd_show_body(c, zone, session, t, "request", &req);
+	cmd_show_body(c, zone, session, t, "response", &resp);
 	rc = waterfall_txn(stdout, d, s->txn, &req, &resp, &s->wf);
 	if (rc == 0) {
 		fputc('\n', stdout);

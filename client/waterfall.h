@@ -40,6 +40,7 @@ struct waterfall_body {
 	const char	*buf;
 	size_t		 len;
 	int		 truncated;
+	int		 evicted;	/* kept by the daemon, gone since */
 };
 
 void	 waterfall_opts_init(struct waterfall_opts *);

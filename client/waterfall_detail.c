@@ -150,6 +150,11 @@ wf_body(FILE *f, const msgpack_object *msg, const struct waterfall_body *b)
 	char		*dec = NULL;
 	size_t		 elen, len;
 
+	if (b != NULL && b->evicted) {
+		fputs("    (body evicted: it lay in raw frames that htracrd's "
+		    "memory budget has dropped since)\n", f);
+		return;
+	}
 	if (b == NULL || b->buf == NULL) {
 		if (render_int(msg, "body_bytes", 0) > 0)
 			fputs("    (body not fetched or not kept)\n", f);

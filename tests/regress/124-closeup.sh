@@ -4,7 +4,9 @@
 # megabytes of packet records, more than one detail chunk may carry:
 # the close-ups must fetch only the items they show and print the
 # transaction, its explanation and every packet of the connection;
-# ids that do not exist are errors naming them. Needs python3.
+# ids that do not exist are errors naming them. A response body kept
+# by reference into frames the memory budget has evicted since must be
+# reported as evicted, not left out silently. Needs python3.
 . "$(dirname "$0")/lib.sh"
 
 t_need_cmd python3
@@ -67,4 +69,18 @@ expect "$T_NAME/no-such-txn" 1 "no transaction $((CONNS + 1))" err
 ctl show --conn $((CONNS + 1)) "$BIG"
 expect "$T_NAME/no-such-conn" 1 "no connection $((CONNS + 1))" err
 
+# 32 MB after the first body, in a budget of 24 MiB.
+$GEN evict "$T_TMP/evict.pcap" 32000000
+EV=$(load "$T_TMP/evict.pcap")
+rm -f "$T_TMP/evict.pcap"
+if [ -z "$EV" ]; then
+	t_fail "$T_NAME/load-evict" "no session"
+	t_exit
+fi
+ctl show --txn 1 "$EV"
+expect "$T_NAME/evicted-view" 0 "^ *(body evicted: "
+expect "$T_NAME/evicted-daemon" 0 "body of transaction 1 is gone" err
+# The last body's frames are still there.
+ctl show --txn 3 "$EV"
+expect "$T_NAME/kept" 0 "^  body: 140 bytes"
 t_exit

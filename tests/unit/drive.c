@@ -124,6 +124,17 @@ drive_real(const void *p)
 	return (p != NULL ? malloc_usable_size((void *)(uintptr_t)p) + 8 : 0);
 }
 
+/* Frame blocks are mapped on their own, whole pages (ring.c). */
+static size_t
+drive_mapped(const struct ring_block *b)
+{
+	size_t	 page = (size_t)sysconf(_SC_PAGESIZE);
+
+	if (b == NULL)
+		return (0);
+	return ((sizeof(*b) + b->size + page - 1) & ~(page - 1));
+}
+
 static void
 drive_row(const char *name, size_t n, size_t counted, size_t real)
 {
@@ -191,9 +202,9 @@ drive_mem_rest(struct session *s)
 	struct msg		*m[2];
 	int			 j;
 
-	rr = drive_real(s->ring.blocks) + drive_real(s->ring.spare);
+	rr = drive_real(s->ring.blocks) + drive_mapped(s->ring.spare);
 	for (i = 0; i < s->ring.nblocks; i++)
-		rr += drive_real(s->ring.blocks[i]);
+		rr += drive_mapped(s->ring.blocks[i]);
 	drive_row("frame ring", s->ring.nblocks, s->ring.mem, rr);
 	for (k = s->chunks; k != NULL; k = k->next, n++) {
 		ac += k->size + 4 * sizeof(size_t);

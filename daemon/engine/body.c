@@ -70,14 +70,15 @@ body_gather(const struct session *s, const struct msg *m, u_char *out)
 {
 	struct ring_pos		 pos;
 	const struct body_ref	*r;
+	struct proto_frame	 h;
 	const u_char		*f;
-	uint32_t		 i, caplen;
+	uint32_t		 i;
 
 	memset(&pos, 0, sizeof(pos));
 	for (i = 0; i < m->nrefs; i++) {
 		r = &m->refs[i];
-		f = ring_frame(&s->ring, r->frame, &pos, &caplen);
-		if (f == NULL || r->off > caplen || r->len > caplen - r->off)
+		f = ring_frame(&s->ring, r->frame, &pos, &h);
+		if (f == NULL || r->off > h.caplen || r->len > h.caplen - r->off)
 			return (-1);
 		memcpy(out, f + r->off, r->len);
 		out += r->len;

@@ -8,6 +8,14 @@
  * every frame is evicted, its budget held by bodies, would otherwise
  * fragment the heap a block at every frame).
  *
+ * A frame's header in a block is LEB128 numbers, not a proto_frame's 16
+ * bytes: its captured length, shifted left one with the low bit set
+ * when the length on the wire differs (that length follows then), and
+ * its time after the frame before it in the block (zigzag, so a clock
+ * that steps back still fits). On the bench capture a header takes
+ * about 4 bytes. The header goes back to a proto_frame's as the frame
+ * is handed out.
+ *
  * Runs in the analyzer (unprivileged, sandboxed).
  */
 #include <sys/types.h>
@@ -21,6 +29,67 @@
 #include "proto.h"
 #include "ring.h"
 #include "xmalloc.h"
+
+#define RING_HDR_MAX	20	/* bytes a frame's header takes at most */
+
+static size_t
+ring_put_num(u_char *out, uint64_t v)
+{
+	size_t	 n = 0;
+
+	while (v >= 0x80) {
+		out[n++] = (u_char)(v | 0x80);
+		v >>= 7;
+	}
+	out[n++] = (u_char)v;
+	return (n);
+}
+
+/* Headers were written by ring_put_hdr: they end within the block. */
+static size_t
+ring_get_num(const u_char *in, uint64_t *v)
+{
+	size_t	 n = 0;
+	int	 shift = 0;
+
+	*v = 0;
+	do {
+		*v |= (uint64_t)(in[n] & 0x7f) << shift;
+		shift += 7;
+	} while (in[n++] & 0x80);
+	return (n);
+}
+
+static size_t
+ring_put_hdr(u_char *out, uint64_t prev_us, const struct proto_frame *h)
+{
+	int64_t	 d = (int64_t)(h->ts_us - prev_us);
+	size_t	 n;
+
+	n = ring_put_num(out, (uint64_t)h->caplen << 1 | (h->len != h->caplen));
+	if (h->len != h->caplen)
+		n += ring_put_num(out + n, h->len);
+	n += ring_put_num(out + n, ((uint64_t)d << 1) ^ (uint64_t)(d >> 63));
+	return (n);
+}
+
+/* Reads the header at in, of a frame after one at time prev_us. */
+static size_t
+ring_get_hdr(const u_char *in, uint64_t prev_us, struct proto_frame *h)
+{
+	uint64_t	 v;
+	size_t		 n;
+
+	n = ring_get_num(in, &v);
+	h->caplen = h->len = (uint32_t)(v >> 1);
+	if (v & 1) {
+		n += ring_get_num(in + n, &v);
+		h->len = (uint32_t)v;
+	}
+	n += ring_get_num(in + n, &v);
+	h->ts_us = prev_us + (uint64_t)((int64_t)(v >> 1) ^ -(int64_t)(v & 1));
+	return (n);
+}
 
 /* The bytes mapped for a block holding size bytes of frames. */
 static size_t
@@ -133,22 +202,29 @@ ring_add(struct ring *r, uint64_t n, uint64_t ts_us, const u_char *data,
 {
 	struct proto_frame	 h;
 	struct ring_block	*b = NULL;
-	size_t			 need, taken = 0;
+	u_char			 hdr[RING_HDR_MAX];
+	size_t			 hlen, need, taken = 0;
 
-	need = sizeof(h) + caplen;
-	if (r->nblocks > 0)
-		b = r->blocks[r->nblocks - 1];
-	if (b == NULL || b->size - b->used < need) {
-		b = ring_block_get(r, need, &taken);
-		taken += ring_push(r, b);
-	}
-	if (b->nframes == 0)
-		b->first = n;
 	h.ts_us = ts_us;
 	h.caplen = caplen;
 	h.len = len;
-	memcpy(b->data + b->used, &h, sizeof(h));
-	memcpy(b->data + b->used + sizeof(h), data, caplen);
+	if (r->nblocks > 0)
+		b = r->blocks[r->nblocks - 1];
+	hlen = ring_put_hdr(hdr, b != NULL ? b->last_us : ts_us, &h);
+	need = hlen + caplen;
+	if (b == NULL || b->size - b->used < need) {
+		hlen = ring_put_hdr(hdr, ts_us, &h);
+		need = hlen + caplen;
+		b = ring_block_get(r, need, &taken);
+		taken += ring_push(r, b);
+	}
+	if (b->nframes == 0) {
+		b->first = n;
+		b->first_us = ts_us;
+	}
+	b->last_us = ts_us;
+	memcpy(b->data + b->used, hdr, hlen);
+	memcpy(b->data + b->used + hlen, data, caplen);
 	b->used += need;
 	b->nframes++;
 	r->nframes++;
@@ -223,11 +299,10 @@ ring_holds(const struct ring *r, uint64_t n)
  */
 const u_char *
 ring_frame(const struct ring *r, uint64_t n, struct ring_pos *pos,
-    uint32_t *caplen)
+    struct proto_frame *h)
 {
 	const struct ring_block	*b;
-	struct proto_frame	 h;
-	size_t			 i;
+	size_t			 i, hlen;
 
 	if (!ring_holds(r, n))
 		return (NULL);
@@ -239,16 +314,17 @@ ring_frame(const struct ring *r, uint64_t n, struct ring_pos *pos,
 		b = pos->b = r->blocks[i];
 		pos->n = b->first;
 		pos->off = 0;
+		pos->us = b->first_us;
 	}
 	for (;;) {
-		memcpy(&h, b->data + pos->off, sizeof(h));
+		hlen = ring_get_hdr(b->data + pos->off, pos->us, h);
 		if (pos->n == n)
 			break;
-		pos->off += sizeof(h) + h.caplen;
+		pos->off += hlen + h->caplen;
+		pos->us = h->ts_us;
 		pos->n++;
 	}
-	*caplen = h.caplen;
-	return (b->data + pos->off + sizeof(h));
+	return (b->data + pos->off + hlen);
 }
 
 /*
@@ -256,14 +332,14 @@ ring_frame(const struct ring *r, uint64_t n, struct ring_pos *pos,
  * shorter capture of the same frame, rather than stopping the dump.
  */
 static size_t
-ring_cut(u_char *buf, size_t max, struct proto_frame *h, const u_char *rec,
+ring_cut(u_char *buf, size_t max, struct proto_frame *h, const u_char *data,
     uint64_t *pos, uint64_t n)
 {
 	if (max <= sizeof(*h))
 		return (0);
 	h->caplen = (uint32_t)(max - sizeof(*h));
 	memcpy(buf, h, sizeof(*h));
-	memcpy(buf + sizeof(*h), rec + sizeof(*h), h->caplen);
+	memcpy(buf + sizeof(*h), data, h->caplen);
 	*pos = n;
 	return (max);
 }
@@ -277,26 +353,30 @@ ring_next(struct ring *r, uint64_t *pos, u_char *buf, size_t max)
 {
 	struct ring_block	*b;
 	struct proto_frame	 h;
-	size_t			 i, off, out = 0, rec;
-	uint64_t		 n;
+	size_t			 i, off, out = 0, rec, hlen;
+	uint64_t		 n, us;
 
 	for (i = ring_find(r, *pos + 1); i < r->nblocks; i++) {
 		b = r->blocks[i];
 		off = 0;
+		us = b->first_us;
 		for (n = b->first; n < b->first + b->nframes; n++) {
-			memcpy(&h, b->data + off, sizeof(h));
+			hlen = ring_get_hdr(b->data + off, us, &h);
+			us = h.ts_us;
 			rec = sizeof(h) + h.caplen;
 			if (n > *pos) {
 				if (max - out < rec && out > 0)
 					return (out);
 				if (max - out < rec)
 					return (ring_cut(buf, max, &h,
-					    b->data + off, pos, n));
-				memcpy(buf + out, b->data + off, rec);
+					    b->data + off + hlen, pos, n));
+				memcpy(buf + out, &h, sizeof(h));
+				memcpy(buf + out + sizeof(h), b->data + off +
+				    hlen, h.caplen);
 				out += rec;
 				*pos = n;
 			}
-			off += rec;
+			off += hlen + h.caplen;
 		}
 	}
 	return (out);

@@ -1,8 +1,8 @@
 /*
  * ring.h: the raw-frame ring of a session. Frames are copied in capture
- * order into large blocks laid out exactly as a proto_frame blob, so a
- * pcap dump copies whole records; the memory budget evicts the oldest
- * block first.
+ * order into large blocks, each behind a header of a few bytes (ring.c),
+ * and handed out again as proto_frame records; the memory budget evicts
+ * the oldest block first.
  *
  * Runs in the analyzer (unprivileged, sandboxed).
  */
@@ -14,11 +14,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "proto.h"
+
 #define RING_BLOCK	(1024 * 1024)	/* largest block */
 #define RING_BLOCK_MIN	(64 * 1024)
 
 struct ring_block {
 	uint64_t	 first;		/* number of its first frame, from 1 */
+	uint64_t	 first_us;	/* its first frame's time */
+	uint64_t	 last_us;	/* its newest frame's */
 	uint32_t	 nframes;
 	size_t		 used;
 	size_t		 size;
@@ -49,16 +53,17 @@ struct ring_pos {
 	const struct ring_block	*b;
 	uint64_t		 n;	/* number of the frame at off */
 	size_t			 off;
+	uint64_t		 us;	/* time of the frame before it */
 };
 
 /* Whether frame number n is still held. */
 int	 ring_holds(const struct ring *, uint64_t n);
 /*
- * The captured bytes of frame number n and their length; NULL when it
- * is no longer held. pos starts zeroed; the ring must not change between
- * look-ups that share it.
+ * The captured bytes of frame number n, and its header in *h; NULL when
+ * it is no longer held. pos starts zeroed; the ring must not change
+ * between look-ups that share it.
  */
 const u_char *ring_frame(const struct ring *, uint64_t n, struct ring_pos *,
-	    uint32_t *caplen);
+	    struct proto_frame *h);
 
 #endif

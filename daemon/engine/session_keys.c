@@ -71,9 +71,10 @@ struct session *
 session_keys_rerun(struct session *old)
 {
 	struct session		*s;
-	struct ring_block	*b;
+	struct ring_pos		 pos;
 	struct proto_frame	 f;
-	size_t			 i, off;
+	const u_char		*p;
+	uint64_t		 n;
 
 	s = session_new(old->id, old->origin, old->linktype, &old->cfg,
 	    old->uid, old->source, old->start_us);
@@ -82,15 +83,9 @@ session_keys_rerun(struct session *old)
 	old->keys = NULL;
 	session_uncharge(old, keylog_memory(s->keys));
 	session_charge(s, keylog_memory(s->keys));
-	for (i = 0; i < old->ring.nblocks; i++) {
-		b = old->ring.blocks[i];
-		for (off = 0; off + sizeof(f) <= b->used;
-		    off += sizeof(f) + f.caplen) {
-			memcpy(&f, b->data + off, sizeof(f));
-			session_frame(s, f.ts_us, b->data + off + sizeof(f),
-			    f.caplen, f.len);
-		}
-	}
+	memset(&pos, 0, sizeof(pos));
+	for (n = 1; (p = ring_frame(&old->ring, n, &pos, &f)) != NULL; n++)
+		session_frame(s, f.ts_us, p, f.caplen, f.len);
 	s->drops = old->drops;
 	if (old->state == SESSION_ABORTED)
 		session_abort(s, old->stop_us);

@@ -1020,6 +1020,58 @@ test_bad_frames(void)
 	report("bad_frames_counted");
 }
 
+/*
+ * The ring's short headers: a clock that steps back, a frame cut short
+ * of its length on the wire, an empty one and one of the largest, across
+ * blocks, come back as the proto_frame records they went in as.
+ */
+static void
+test_ring(void)
+{
+	static const struct proto_frame	 in[] = {
+		{ 1796608463979953ULL, 60, 60 },
+		{ 1796608463979900ULL, 1514, 9000 },
+		{ 0, 0, 0 },
+		{ UINT64_MAX, 70000, 70000 },
+		{ 1796608463990000ULL, 100, UINT32_MAX },
+		{ 1796608463990000ULL, 65535, 65535 },
+	};
+	static u_char		 data[70000 + 8], buf[1 << 18];
+	struct ring		 r;
+	struct ring_pos		 pos;
+	struct proto_frame	 h;
+	const u_char		*p;
+	size_t			 i, n = sizeof(in) / sizeof(in[0]), got, off;
+	uint64_t		 at = 0;
+	int			 same = 1;
+
+	for (i = 0; i < sizeof(data); i++)
+		data[i] = (u_char)(i * 7);
+	ring_init(&r, 0);
+	for (i = 0; i < n; i++)
+		ring_add(&r, i + 1, in[i].ts_us, data + i, in[i].caplen,
+		    in[i].len);
+	check(r.nblocks > 1 && r.nframes == n, "%zu blocks", r.nblocks);
+	memset(&pos, 0, sizeof(pos));
+	for (i = 0; i < n; i++) {
+		p = ring_frame(&r, i + 1, &pos, &h);
+		same &= p != NULL && memcmp(&h, &in[i], sizeof(h)) == 0 &&
+		    memcmp(p, data + i, h.caplen) == 0;
+	}
+	check(same, "looked up");
+	check(ring_frame(&r, n + 1, &pos, &h) == NULL, "past the end");
+	got = ring_next(&r, &at, buf, sizeof(buf));
+	for (i = 0, off = 0; i < n && off < got; i++) {
+		memcpy(&h, buf + off, sizeof(h));
+		same &= memcmp(&h, &in[i], sizeof(h)) == 0 &&
+		    memcmp(buf + off + sizeof(h), data + i, h.caplen) == 0;
+		off += sizeof(h) + h.caplen;
+	}
+	check(same && i == n && off == got && at == n, "handed out");
+	ring_free(&r);
+	report("ring");
+}
+
 static void
 test_frames_dump(void)
 {
@@ -1794,6 +1846,7 @@ main(void)
 	test_gap_in_body();
 	test_gap_in_close_body();
 	test_header_bounds();
+	test_ring();
 	test_frames_dump();
 	test_pack();
 	test_pack_empty_field();

@@ -296,6 +296,9 @@ _t_daemon_up() {
 
 t_daemon_start() {
 	T_SOCK=$T_TMP/s
+	# A daemon stopped before leaves its socket: the wait below would
+	# take it for the new one's and connect before that one listens.
+	rm -f "$T_SOCK"
 	"$HTRACRD" --foreground --no-capture --socket "$T_SOCK" "$@" \
 	    >>"$T_TMP/htracrd.log" 2>&1 &
 	T_DAEMON_PID=$!

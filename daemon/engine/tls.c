@@ -131,6 +131,16 @@ tls_hs_release(struct session *s, struct tls_dir *d)
 	d->hslen = d->hscap = 0;
 }
 
+static void
+tls_rec_release(struct session *s, struct tls_dir *d)
+{
+	if (d->rec != NULL)
+		session_uncharge(s, 5 + TLS_MAX_RECORD);
+	free(d->rec);
+	d->rec = NULL;
+	d->reclen = 0;
+}
+
 void
 tls_conn_free(struct session *s, struct tls_conn *tc)
 {
@@ -138,9 +148,7 @@ tls_conn_free(struct session *s, struct tls_conn *tc)
 
 	for (i = 0; i < 2; i++) {
 		tls_hs_release(s, &tc->d[i]);
-		if (tc->d[i].rec != NULL)
-			session_uncharge(s, 5 + TLS_MAX_RECORD);
-		free(tc->d[i].rec);
+		tls_rec_release(s, &tc->d[i]);
 	}
 	session_uncharge(s, session_size(tc));
 	free(tc);
@@ -604,7 +612,12 @@ tls_gap(struct session *s, struct tls_conn *tc, int dir, uint64_t bytes,
 	d->mode = TLS_RESYNC;
 }
 
-/* The direction ended; a record cut short is left as it is. */
+/*
+ * The direction ended; a record cut short is left as it is. Its record
+ * buffer goes now, not when the live state does: a closed connection
+ * lingers (TCP_LINGER_US), and on a capture of many short connections
+ * those buffers were most of the analyzer's fresh pages.
+ */
 void
 tls_eof(struct session *s, struct tls_conn *tc, int dir, uint64_t us,
     uint32_t frame)
@@ -612,6 +625,7 @@ tls_eof(struct session *s, struct tls_conn *tc, int dir, uint64_t us,
 	struct tls_dir	*d = &tc->d[dir];
 
 	tls_hs_release(s, d);
+	tls_rec_release(s, d);
 	d->hs_lost = 1;
 	d->hdrlen = 0;
 	d->mode = TLS_RESYNC;

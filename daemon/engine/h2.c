@@ -383,6 +383,8 @@ h2_eof(struct session *s, struct h2_conn *hc, int dir, uint64_t us,
 	h2stream_block_abandon(hc, d);
 	d->mode = H2_M_OFF;
 	h2stream_eof(hc, dir);
+	/* Off for good: its inflater and block buffers go now. */
+	h2stream_hpack_free(hc, d);
 }
 
 void

@@ -15,8 +15,9 @@
 #  tls: the same kind of traffic over TLS 1.3 and HTTP/2 (tls_pcap.sh),
 #    htracrctl analyze --keylog side by side with tshark decrypting with
 #    the same key log, the decrypted bytes per second, the counts against
-#    what the clients made, and decryption's share of the engine's
-#    instructions (callgrind on tests/unit/bin/drive -K);
+#    what the clients made, decryption's share of the engine's
+#    instructions (callgrind on tests/unit/bin/drive -K), and its floor
+#    (openssl speed of the suite on this machine);
 # and the machine (nproc, CPU model, kernel, load average).
 # Reports only: nothing here asserts on time. Output: stdout and
 # tests/bench/out/results.md; the raw figures stay in tests/bench/out.
@@ -181,6 +182,13 @@ tls_part() {
 		    >/dev/null 2>"$OUT/tls.cpu.err" ||
 		    echo "bench: perf stat of $c failed"
 	done
+	# The floor: how fast this machine's libcrypto decrypts the suite
+	# nginx and h2load agree on (TLS_AES_128_GCM_SHA256), in EVP calls
+	# as a TLS record layer makes them (CPU time, not wall time).
+	echo "== tls: openssl speed -evp aes-128-gcm -decrypt -aead"
+	openssl speed -evp aes-128-gcm -decrypt -aead -mr -seconds 2 \
+	    >"$OUT/tls.gcm" 2>/dev/null ||
+	    echo "bench: openssl speed failed; no floor"
 	# Instruction counts repeat on a busy machine where times do not.
 	echo "== tls: callgrind of the engine (tests/unit/bin/drive -K)"
 	sh "$ROOT/tests/unit/run.sh" --drive || die "drive did not build"
@@ -203,7 +211,8 @@ tls_part() {
 }
 
 rm -f "$OUT/tls.json" "$OUT/tls-hyperfine.json" "$OUT/tls.callgrind.txt" \
-    "$OUT/tls.perf.txt" "$OUT/tls.cpu.analyze" "$OUT/tls.cpu.tshark"
+    "$OUT/tls.perf.txt" "$OUT/tls.cpu.analyze" "$OUT/tls.cpu.tshark" \
+    "$OUT/tls.gcm"
 if [ "${BENCH_TLS:-1}" = 0 ] || [ "$ONLY" = queries ]; then
 	echo "== tls: left out (BENCH_TLS=0 or BENCH_ONLY)"
 else

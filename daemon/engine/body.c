@@ -31,6 +31,7 @@ void
 body_start(struct body_dec *b, const struct msg *m)
 {
 	b->state = m->encoded ? BODY_PENDING : BODY_PLAIN;
+	memset(b->tail, 0, sizeof(b->tail));
 }
 
 void
@@ -48,16 +49,20 @@ body_stop(struct session *s, struct body_dec *b)
 size_t
 body_free(struct msg *m)
 {
-	size_t	 n = session_size(m->body);
+	struct msg_body	*k = m->kept;
+	size_t		 n;
 
-	if (m->refs != NULL)
-		n += malloc_usable_size(m->refs);
-	free(m->body);
-	free(m->refs);
-	m->body = NULL;
-	m->refs = NULL;
-	m->bodycap = 0;
-	m->nrefs = m->refcap = 0;
+	if (k == NULL)
+		return (0);
+	n = session_size(k->body);
+	if (k->refs != NULL)
+		n += malloc_usable_size(k->refs);
+	free(k->body);
+	free(k->refs);
+	k->body = NULL;
+	k->refs = NULL;
+	k->cap = 0;
+	k->nrefs = k->refcap = 0;
 	return (n);
 }
 
@@ -75,8 +80,8 @@ body_gather(const struct session *s, const struct msg *m, u_char *out)
 	uint32_t		 i;
 
 	memset(&pos, 0, sizeof(pos));
-	for (i = 0; i < m->nrefs; i++) {
-		r = &m->refs[i];
+	for (i = 0; m->kept != NULL && i < m->kept->nrefs; i++) {
+		r = &m->kept->refs[i];
 		f = ring_frame(&s->ring, r->frame, &pos, &h);
 		if (f == NULL || r->off > h.caplen || r->len > h.caplen - r->off)
 			return (-1);
@@ -92,7 +97,7 @@ body_gather(const struct session *s, const struct msg *m, u_char *out)
  * decrypted, not inflated). Returns 0 when they must be copied.
  */
 static int
-body_ref(struct session *s, struct msg *m, const u_char *p, size_t n)
+body_ref(struct session *s, struct msg_body *k, const u_char *p, size_t n)
 {
 	struct body_ref	*r;
 	uintptr_t	 a = (uintptr_t)s->src_p, b = (uintptr_t)p;
@@ -104,20 +109,20 @@ body_ref(struct session *s, struct msg *m, const u_char *p, size_t n)
 	    !ring_holds(&s->ring, s->src_frame))
 		return (0);
 	off = s->src_off + (uint32_t)(b - a);
-	r = m->nrefs > 0 ? &m->refs[m->nrefs - 1] : NULL;
+	r = k->nrefs > 0 ? &k->refs[k->nrefs - 1] : NULL;
 	if (r != NULL && r->frame == s->src_frame && r->off + r->len == off) {
 		r->len += (uint32_t)n;
 		return (1);
 	}
-	if (m->nrefs == m->refcap) {
-		had = m->refs != NULL ? malloc_usable_size(m->refs) : 0;
-		m->refs = xreallocarray(m->refs, m->refcap ? m->refcap * 2 : 1,
-		    sizeof(*m->refs));
-		session_charge(s, malloc_usable_size(m->refs) - had);
-		m->refcap = (uint32_t)(malloc_usable_size(m->refs) /
-		    sizeof(*m->refs));
+	if (k->nrefs == k->refcap) {
+		had = k->refs != NULL ? malloc_usable_size(k->refs) : 0;
+		k->refs = xreallocarray(k->refs, k->refcap ? k->refcap * 2 : 1,
+		    sizeof(*k->refs));
+		session_charge(s, malloc_usable_size(k->refs) - had);
+		k->refcap = (uint32_t)(malloc_usable_size(k->refs) /
+		    sizeof(*k->refs));
 	}
-	r = &m->refs[m->nrefs++];
+	r = &k->refs[k->nrefs++];
 	r->frame = s->src_frame;
 	r->off = off;
 	r->len = (uint32_t)n;
@@ -132,21 +137,21 @@ body_ref(struct session *s, struct msg *m, const u_char *p, size_t n)
 static int
 body_unref(struct session *s, struct msg *m)
 {
-	u_char	*buf;
-	size_t	 len = m->bodylen;
+	struct msg_body	*k = m->kept;
+	u_char		*buf;
 
-	buf = xmalloc(len);
+	buf = xmalloc(k->len);
 	if (body_gather(s, m, buf) == -1) {
 		free(buf);
 		session_uncharge(s, body_free(m));
-		m->bodylen = 0;
+		k->len = 0;
 		m->body_evicted = 1;
 		s->c.evicted_bodies++;
 		return (-1);
 	}
 	session_uncharge(s, body_free(m));
-	m->body = buf;
-	m->bodycap = malloc_usable_size(buf);
+	k->body = buf;
+	k->cap = malloc_usable_size(buf);
 	session_charge(s, session_size(buf));
 	return (0);
 }
@@ -160,7 +165,8 @@ static void
 body_keep(struct session *s, struct msg *m, const u_char *p, size_t n,
     uint64_t hint)
 {
-	size_t	 room, keep = s->cfg.body_keep, ncap;
+	struct msg_body	*k = m->kept;
+	size_t		 room, keep = s->cfg.body_keep, ncap, had;
 
 	if (m->body_evicted || keep == 0)
 		return;
@@ -170,43 +176,46 @@ body_keep(struct session *s, struct msg *m, const u_char *p, size_t n,
 		m->body_truncated = 1;
 		return;
 	}
-	room = keep > m->bodylen ? keep - m->bodylen : 0;
+	had = k != NULL ? k->len : 0;
+	room = keep > had ? keep - had : 0;
 	if (n > room) {
 		m->body_truncated = 1;
 		n = room;
 	}
 	if (n == 0)
 		return;
-	if (m->body == NULL && body_ref(s, m, p, n)) {
-		m->bodylen += n;
+	if (k == NULL)
+		k = m->kept = session_alloc(s, sizeof(*k));
+	if (k->body == NULL && body_ref(s, k, p, n)) {
+		k->len += n;
 		return;
 	}
-	if (m->nrefs > 0 && body_unref(s, m) == -1)
+	if (k->nrefs > 0 && body_unref(s, m) == -1)
 		return;
-	if (m->bodylen + n > m->bodycap) {
+	if (k->len + n > k->cap) {
 		/*
 		 * The whole body when its length is known: a one-byte
 		 * body takes a chunk of 32, not of a kilobyte.
 		 */
-		ncap = m->bodycap ? m->bodycap : 1024;
-		if (m->bodycap == 0 && hint < keep)
+		ncap = k->cap ? k->cap : 1024;
+		if (k->cap == 0 && hint < keep)
 			ncap = n + (size_t)hint;
-		while (ncap < m->bodylen + n)
+		while (ncap < k->len + n)
 			ncap *= 2;
 		if (ncap > keep)
 			ncap = keep;
-		session_uncharge(s, session_size(m->body));
-		m->body = xreallocarray(m->body, 1, ncap);
+		session_uncharge(s, session_size(k->body));
+		k->body = xreallocarray(k->body, 1, ncap);
 		/*
 		 * What the allocator gave, not what was asked: a body of
 		 * a few bytes takes a chunk of 32, and there may be a
 		 * million of them.
 		 */
-		session_charge(s, session_size(m->body));
-		m->bodycap = malloc_usable_size(m->body);
+		session_charge(s, session_size(k->body));
+		k->cap = malloc_usable_size(k->body);
 	}
-	memcpy(m->body + m->bodylen, p, n);
-	m->bodylen += n;
+	memcpy(k->body + k->len, p, n);
+	k->len += n;
 }
 
 /* Raw deflate or a zlib/gzip header, decided from the first bytes. */
@@ -253,13 +262,13 @@ body_inflate(struct session *s, struct body_dec *b, struct msg *m,
 
 /* Keeps the last four body bytes: a gzip member ends with its size. */
 static void
-body_tail(struct msg *m, const u_char *p, size_t n)
+body_tail(struct body_dec *b, const u_char *p, size_t n)
 {
 	if (n >= 4)
-		memcpy(m->tail, p + n - 4, 4);
+		memcpy(b->tail, p + n - 4, 4);
 	else {
-		memmove(m->tail, m->tail + n, 4 - n);
-		memcpy(m->tail + 4 - n, p, n);
+		memmove(b->tail, b->tail + n, 4 - n);
+		memcpy(b->tail + 4 - n, p, n);
 	}
 }
 
@@ -278,7 +287,7 @@ body_data(struct session *s, struct body_dec *b, struct msg *m,
 		b->state = BODY_DONE;
 	}
 	m->body_bytes += n;
-	body_tail(m, p, n);
+	body_tail(b, p, n);
 	if (b->state == BODY_PENDING && body_open(s, b, p, n) == -1)
 		return;
 	if (b->state == BODY_INFLATE)
@@ -292,9 +301,9 @@ body_end(struct session *s, struct body_dec *b, struct msg *m)
 {
 	body_stop(s, b);
 	if (m->lazy)
-		m->decoded_bytes = (uint64_t)m->tail[0] |
-		    (uint64_t)m->tail[1] << 8 | (uint64_t)m->tail[2] << 16 |
-		    (uint64_t)m->tail[3] << 24;
+		m->decoded_bytes = (uint64_t)b->tail[0] |
+		    (uint64_t)b->tail[1] << 8 | (uint64_t)b->tail[2] << 16 |
+		    (uint64_t)b->tail[3] << 24;
 }
 
 /*

@@ -24,6 +24,7 @@
 struct body_dec {
 	int		 state;
 	z_stream	*z;
+	u_char		 tail[4];	/* last body bytes: the gzip ISIZE */
 };
 
 void	 body_start(struct body_dec *, const struct msg *);

@@ -322,6 +322,36 @@ struct msg_shared {
 #define MSG_MAX_HEADERS		256
 #define MSG_MAX_INTERIM		8
 
+/*
+ * What few messages have, in a record of its own (msg.c, the session's
+ * arena) made for the first that needs it: most have none of it.
+ */
+struct msg_rare {
+	const char	*error;		/* llhttp's static reason text */
+	uint64_t	 lost_bytes;	/* in holes of the capture */
+	uint16_t	 interim[MSG_MAX_INTERIM];
+	uint8_t		 ninterim;
+};
+
+/*
+ * The bytes kept of a message's body (body.c), in a record of its own
+ * made with the first of them (the session's arena): copied, or where
+ * they lie in the raw frames. Eviction frees both and leaves the record.
+ */
+struct msg_body {
+	u_char		*body;		/* first body_keep (decoded) bytes */
+	struct body_ref	*refs;		/* or where they lie in the raw frames */
+	uint32_t	 len;		/* bytes kept, copied or by reference */
+	uint32_t	 cap;
+	uint32_t	 nrefs;
+	uint32_t	 refcap;	/* refs allocated */
+};
+
+/*
+ * There is one for every request and response the session holds, so
+ * every byte counts: 128 bytes, the rare parts and the kept body out
+ * of line.
+ */
 struct msg {
 	uint64_t	 start_us;
 	uint64_t	 end_us;
@@ -329,22 +359,16 @@ struct msg {
 	uint64_t	 header_bytes;
 	uint64_t	 body_bytes;
 	uint64_t	 decoded_bytes;
-	uint64_t	 lost_bytes;	/* in holes of the capture */
-	const char	*error;		/* llhttp's static reason text */
 	char		*text;		/* target, reason, header names/values */
 	struct hdr	*hdrs;
-	u_char		*body;		/* first body_keep (decoded) bytes */
-	struct body_ref	*refs;		/* or where they lie in the raw frames */
+	struct msg_rare	*rare;		/* NULL: none of it */
+	struct msg_body	*kept;		/* NULL: no body bytes kept */
 	uint32_t	 first_frame;
 	uint32_t	 last_frame;
 	uint32_t	 packets;
 	uint32_t	 seen_frame;
 	uint32_t	 textlen;
 	uint32_t	 textcap;
-	uint32_t	 bodylen;	/* bytes kept, copied or by reference */
-	uint32_t	 bodycap;
-	uint32_t	 nrefs;
-	uint32_t	 refcap;	/* refs allocated */
 	uint16_t	 target_off;	/* in text, at most MSG_MAX_TEXT */
 	uint16_t	 target_len;
 	uint16_t	 reason_off;
@@ -354,12 +378,9 @@ struct msg {
 	int16_t		 ct;		/* header index of Content-Type, -1 */
 	int16_t		 ce;		/* of Content-Encoding, -1 */
 	uint16_t	 status;	/* 0: none yet */
-	uint16_t	 interim[MSG_MAX_INTERIM];
-	uint8_t		 ninterim;
 	uint8_t		 method;
 	uint8_t		 vmajor;
 	uint8_t		 vminor;
-	uint8_t		 tail[4];	/* last body bytes: the gzip ISIZE */
 	unsigned int	 has_version:1;
 	unsigned int	 has_method:1;
 	unsigned int	 complete:1;

@@ -477,6 +477,15 @@ h2stream_start_line(struct h2_conn *hc, const struct h2_block *b,
 		    b->hdrs[i].val_len);
 }
 
+static void
+h2stream_interim(struct session *s, struct msg *m, uint16_t status)
+{
+	struct msg_rare	*r = msg_rare(s, m);
+
+	if (r->ninterim < MSG_MAX_INTERIM)
+		r->interim[r->ninterim++] = status;
+}
+
 /* Fills m, new or cleared, from a header block that starts a message. */
 static void
 h2stream_fill(struct h2_conn *hc, struct h2_dir *d, struct h2_stream *st,
@@ -500,7 +509,7 @@ h2stream_fill(struct h2_conn *hc, struct h2_dir *d, struct h2_stream *st,
 	m->ct = m->ce = -1;
 	m->end_us = ENGINE_NOTIME;
 	if (b->broken)
-		m->error = "header block not decoded (HPACK)";
+		msg_rare(hc->s, m)->error = "header block not decoded (HPACK)";
 	h2stream_start_line(hc, b, m, st->txn);
 	h2stream_scan(hc, b, m, st->txn, d->dir, &ct, &ce);
 	h2stream_fields_copy(hc, b, m, ct, ce);
@@ -541,7 +550,7 @@ h2stream_msg_end(struct h2_conn *hc, struct h2_dir *d, struct h2_stream *st)
 	h2stream_touch(d, m);
 	m->end_us = d->us;
 	m->last_frame = d->frame;
-	m->complete = !m->gapped && m->error == NULL;
+	m->complete = !m->gapped && msg_rare_of(m)->error == NULL;
 	body_end(hc->s, &st->body[d->dir], m);
 	if (d->dir == DIR_S2C) {
 		st->txn->not_modified = m->status == 304;
@@ -582,8 +591,7 @@ h2stream_response(struct h2_conn *hc, struct h2_dir *d)
 		m = st->txn->resp = h2stream_msg_new(hc);
 	h2stream_fill(hc, d, st, m);
 	if (m->status >= 100 && m->status < 200) {
-		if (m->ninterim < MSG_MAX_INTERIM)
-			m->interim[m->ninterim++] = m->status;
+		h2stream_interim(hc->s, m, m->status);
 		m->status = 0;
 	}
 }
@@ -606,7 +614,7 @@ h2stream_promise(struct h2_conn *hc, struct h2_dir *d)
 	h2stream_fill(hc, d, st, m);
 	m->end_us = d->us;
 	m->last_frame = d->frame;
-	m->complete = m->error == NULL;
+	m->complete = msg_rare_of(m)->error == NULL;
 	st->ended[DIR_C2S] = 1;
 }
 
@@ -851,8 +859,7 @@ h2stream_upgraded(struct h2_conn *hc, struct txn *t)
 		return;
 	st->ended[DIR_C2S] = 1;
 	if (m != NULL && m->status == 101) {
-		if (m->ninterim < MSG_MAX_INTERIM)
-			m->interim[m->ninterim++] = 101;
+		h2stream_interim(hc->s, m, 101);
 		m->status = 0;
 		m->complete = 0;
 	}

@@ -464,10 +464,12 @@ static void
 http_response_done(struct http_dir *hd, struct msg *m, struct txn *t)
 {
 	struct http_conn	*hc = hd->hc;
+	struct msg_rare		*r;
 
 	if (m->status >= 100 && m->status < 200 && m->status != 101) {
-		if (m->ninterim < MSG_MAX_INTERIM)
-			m->interim[m->ninterim++] = m->status;
+		r = msg_rare(hc->s, m);
+		if (r->ninterim < MSG_MAX_INTERIM)
+			r->interim[r->ninterim++] = m->status;
 		m->status = 0;
 		m->complete = 0;
 		m->end_us = ENGINE_NOTIME;
@@ -572,7 +574,7 @@ http_error(struct http_dir *hd, const char *buf, const char *pos)
 
 	s->c.parse_errors++;
 	if (hd->msg != NULL)
-		hd->msg->error = llhttp_get_error_reason(&hd->p);
+		msg_rare(s, hd->msg)->error = llhttp_get_error_reason(&hd->p);
 	http_abandon(hd);
 	http_restart(hd);
 	hd->mode = HTTP_RESYNC;
@@ -785,7 +787,8 @@ http_skip(struct http_dir *hd, uint64_t bytes)
 		return (0);
 	body_stop(hd->hc->s, &hd->body);
 	m->gapped = 1;
-	m->lost_bytes += left;
+	if (left > 0)
+		msg_rare(hd->hc->s, m)->lost_bytes += left;
 	bytes = left;
 	while (left > 0) {
 		n = left < sizeof(zero) ? (size_t)left : sizeof(zero);
@@ -865,7 +868,7 @@ http_eof(struct session *s, struct http_conn *hc, int dir, uint64_t us,
 	hd->frame = frame;
 	if (closed && hd->msg != NULL && llhttp_finish(&hd->p) != HPE_OK &&
 	    hd->msg != NULL)
-		hd->msg->error = llhttp_get_error_reason(&hd->p);
+		msg_rare(s, hd->msg)->error = llhttp_get_error_reason(&hd->p);
 	http_abandon(hd);
 }
 

@@ -15,6 +15,22 @@
 #include "msg.h"
 #include "xmalloc.h"
 
+static const struct msg_rare	 msg_no_rare;
+
+struct msg_rare *
+msg_rare(struct session *s, struct msg *m)
+{
+	if (m->rare == NULL)
+		m->rare = session_alloc(s, sizeof(*m->rare));
+	return (m->rare);
+}
+
+const struct msg_rare *
+msg_rare_of(const struct msg *m)
+{
+	return (m->rare != NULL ? m->rare : &msg_no_rare);
+}
+
 /* Appends to the message's text; 0 when the bound is reached. */
 int
 msg_text(struct session *s, struct msg *m, const char *at, size_t n)

@@ -18,6 +18,12 @@ int		 msg_hdr_is(const struct msg *, const struct hdr *, const char *);
 int		 msg_val_is(const struct msg *, const struct hdr *, const char *);
 /* Keeps the start line, Content-Type and Content-Encoding only. */
 void		 msg_lean(struct msg *);
+/*
+ * m's rare parts to write, made the first time; and to read, all zero
+ * when there are none.
+ */
+struct msg_rare	*msg_rare(struct session *, struct msg *);
+const struct msg_rare *msg_rare_of(const struct msg *);
 /* Gives back the room text and headers grew by, where it can. */
 void		 msg_trim(struct session *, struct msg *);
 

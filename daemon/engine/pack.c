@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "h2pack.h"
+#include "msg.h"
 #include "pack.h"
 #include "pktlog.h"
 #include "tlspack.h"
@@ -665,7 +666,7 @@ pack_msg_brief(const struct msg *m, struct pbuf *pk)
 	pack_u64(pk, "body_bytes", m->body_bytes);
 	pack_bool(pk, "headers_split", m->headers_split);
 	pack_bool(pk, "complete", m->complete);
-	pack_strkey(pk, "error", m->error);
+	pack_strkey(pk, "error", msg_rare_of(m)->error);
 }
 
 /* The fields requests and responses share (17 or 18 with headers). */
@@ -677,7 +678,7 @@ pack_msg_common(const struct msg *m, int headers, struct pbuf *pk)
 		pack_headers(m, pk);
 	pack_u64(pk, "header_bytes", m->header_bytes);
 	pack_u64(pk, "body_bytes", m->body_bytes);
-	pack_u64(pk, "lost_bytes", m->lost_bytes);
+	pack_u64(pk, "lost_bytes", msg_rare_of(m)->lost_bytes);
 	pack_decoded(m, pk);
 	pack_bool(pk, "chunked", m->chunked);
 	pack_hdr_value(pk, "content_type", m, m->ct);
@@ -692,9 +693,9 @@ pack_msg_common(const struct msg *m, int headers, struct pbuf *pk)
 		pb_nil(pk);
 	pack_u64(pk, "packets", m->packets);
 	pack_bool(pk, "headers_split", m->headers_split);
-	pack_u64(pk, "body_kept", m->bodylen);
+	pack_u64(pk, "body_kept", m->kept != NULL ? m->kept->len : 0);
 	pack_bool(pk, "complete", m->complete);
-	pack_strkey(pk, "error", m->error);
+	pack_strkey(pk, "error", msg_rare_of(m)->error);
 }
 
 /* Brief: 7 fields; full: 19, or 20 with headers. */
@@ -720,8 +721,9 @@ pack_request(const struct msg *m, int flags, struct pbuf *pk)
 static void
 pack_response(const struct msg *m, int flags, struct pbuf *pk)
 {
-	int	 headers = (flags & PACK_HEADERS) != 0;
-	uint8_t	 i;
+	const struct msg_rare	*r = msg_rare_of(m);
+	int			 headers = (flags & PACK_HEADERS) != 0;
+	uint8_t			 i;
 
 	if (flags & PACK_FULL)
 		pb_map(pk, headers ? 21 : 20);
@@ -735,9 +737,9 @@ pack_response(const struct msg *m, int flags, struct pbuf *pk)
 	if (flags & PACK_FULL)
 		pack_text(pk, "reason", m, m->reason_off, m->reason_len);
 	pack_key(pk, "interim");
-	pb_array(pk, m->ninterim);
-	for (i = 0; i < m->ninterim; i++)
-		pb_uint(pk, m->interim[i]);
+	pb_array(pk, r->ninterim);
+	for (i = 0; i < r->ninterim; i++)
+		pb_uint(pk, r->interim[i]);
 	if (flags & PACK_FULL) {
 		pack_msg_common(m, headers, pk);
 		return;

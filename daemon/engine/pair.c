@@ -24,6 +24,7 @@
 
 #include <stdlib.h>
 
+#include "msg.h"
 #include "pair.h"
 #include "xmalloc.h"
 
@@ -242,8 +243,8 @@ pair_mark_lost(struct session *s, struct pair *p, struct txn *t, int first,
 	m->status = 0;
 	m->complete = 0;
 	m->end_us = ENGINE_NOTIME;
-	if (first && p->lost)
-		m->lost_bytes += p->lost_bytes;
+	if (first && p->lost && p->lost_bytes > 0)
+		msg_rare(s, m)->lost_bytes += p->lost_bytes;
 	t->resp_lost = 1;
 	session_txn_done(s, t);
 }

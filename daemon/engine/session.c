@@ -456,9 +456,10 @@ session_evict_body(struct session *s, struct msg *m)
 	if (m == NULL || m->body_evicted)
 		return;
 	m->body_evicted = 1;
-	if (m->body != NULL || m->refs != NULL) {
+	if (m->kept != NULL &&
+	    (m->kept->body != NULL || m->kept->refs != NULL)) {
 		session_released(s, body_free(m));
-		m->bodylen = 0;
+		m->kept->len = 0;
 		s->c.evicted_bodies++;
 	}
 }
@@ -876,28 +877,30 @@ session_body(struct session *s, uint32_t txn_id, int which,
 {
 	struct txn	*t;
 	struct msg	*m;
+	struct msg_body	*k;
 
 	if ((t = session_txn(s, txn_id)) == NULL)
 		return (-1);
 	m = which ? t->resp : t->req;
-	if (m == NULL || m->bodylen == 0 || (m->body == NULL && m->nrefs == 0))
+	if (m == NULL || (k = m->kept) == NULL || k->len == 0 ||
+	    (k->body == NULL && k->nrefs == 0))
 		return (-1);
-	*data = m->body;
-	*len = m->bodylen;
-	if (m->nrefs > 0) {
+	*data = k->body;
+	*len = k->len;
+	if (k->nrefs > 0) {
 		*data = session_bodybuf(s, m->lazy ? &s->bodyraw : &s->bodybuf);
 		if (body_gather(s, m, (u_char *)(uintptr_t)*data) == -1)
 			return (-2);
 	}
 	if (m->lazy) {
-		*len = body_decode(*data, m->bodylen, session_bodybuf(s,
+		*len = body_decode(*data, k->len, session_bodybuf(s,
 		    &s->bodybuf), s->cfg.body_keep);
 		*data = s->bodybuf;
 		*truncated = m->decoded_bytes > *len;
 		return (0);
 	}
 	*truncated = m->body_truncated ||
-	    (m->encoded ? m->decoded_bytes : m->body_bytes) > m->bodylen;
+	    (m->encoded ? m->decoded_bytes : m->body_bytes) > k->len;
 	return (0);
 }
 

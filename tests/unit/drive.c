@@ -33,6 +33,7 @@
 
 #include "engine.h"
 #include "esc.h"
+#include "msg.h"
 #include "stream.h"
 #include "tcp.h"
 #include "session.h"
@@ -215,10 +216,11 @@ drive_mem_rest(struct session *s)
 		m[0] = s->txns[i]->req;
 		m[1] = s->txns[i]->resp;
 		for (j = 0; j < 2; j++)
-			if (m[j] != NULL && m[j]->body != NULL) {
+			if (m[j] != NULL && m[j]->kept != NULL &&
+			    m[j]->kept->body != NULL) {
 				nb++;
-				bc += m[j]->bodycap;
-				br += drive_real(m[j]->body);
+				bc += m[j]->kept->cap;
+				br += drive_real(m[j]->kept->body);
 			}
 	}
 	drive_row("bodies", nb, bc, br);
@@ -258,16 +260,17 @@ drive_txn(const struct txn *t)
 		    t->req->target_off, t->req->target_len);
 	st[0] = '\0';
 	if (t->resp != NULL) {
-		for (i = 0; i < t->resp->ninterim; i++)
+		for (i = 0; i < msg_rare_of(t->resp)->ninterim; i++)
 			n += (size_t)snprintf(st + n, sizeof(st) - n, "%u ",
-			    t->resp->interim[i]);
+			    msg_rare_of(t->resp)->interim[i]);
 		snprintf(st + n, sizeof(st) - n, "%u", t->resp->status);
 	}
 	printf("txn\t%u\t%u\t%s\t%s\t%s\t%s\t%s\n", t->id, t->conn->id,
 	    t->req && t->req->has_method ? llhttp_method_name(t->req->method) :
 	    "-", target, t->resp ? st : "none",
 	    t->pipelined ? "pipelined" : "",
-	    t->req && t->req->error ? t->req->error : "");
+	    t->req && msg_rare_of(t->req)->error ?
+	    msg_rare_of(t->req)->error : "");
 }
 
 /* Each kept body as session_body hands it out, or why not. */
@@ -377,7 +380,7 @@ main(int argc, char *argv[])
 			req++;
 		/* as tshark counts: complete messages, interim ones too */
 		if (s->txns[i]->resp != NULL)
-			resp += s->txns[i]->resp->ninterim +
+			resp += msg_rare_of(s->txns[i]->resp)->ninterim +
 			    (s->txns[i]->resp->status != 0 &&
 			    s->txns[i]->resp->complete);
 		if (verbose)

@@ -25,6 +25,15 @@
 static const char *resp_ok =
     "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
 
+/* What m keeps of its body; all zero when nothing. */
+static const struct msg_body *
+t_kept(const struct msg *m)
+{
+	static const struct msg_body	 none;
+
+	return (m->kept != NULL ? m->kept : &none);
+}
+
 static void
 test_basic(void)
 {
@@ -260,14 +269,15 @@ test_body_by_reference(void)
 	check(session_body(s, 1, 1, &body, &len, &trunc) == 0 && len == 13 &&
 	    memcmp(body, "hello, world!", 13) == 0 && !trunc,
 	    "body put together: %zu", len);
-	check(t_txn(s, 0)->resp->body == NULL &&
-	    t_txn(s, 0)->resp->nrefs == 3, "pieces: %u",
-	    t_txn(s, 0)->resp->nrefs);
+	check(t_kept(t_txn(s, 0)->resp)->body == NULL &&
+	    t_kept(t_txn(s, 0)->resp)->nrefs == 3, "pieces: %u",
+	    t_kept(t_txn(s, 0)->resp)->nrefs);
 	while (s->ring.nblocks > 0)
 		(void)ring_evict(&s->ring, &freed);
 	check(session_body(s, 1, 1, &body, &len, &trunc) == -2,
 	    "body with its frames gone");
-	check(t_txn(s, 0)->resp->bodylen == 13, "kept bytes still counted");
+	check(t_kept(t_txn(s, 0)->resp)->len == 13,
+	    "kept bytes still counted");
 	session_free(s);
 	report("body_by_reference");
 }
@@ -288,12 +298,13 @@ test_body_ref_evicted(void)
 	t_str(&f, 1, "GET / HTTP/1.1\r\n\r\n");
 	t_str(&f, 0, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello");
 	m = t_txn(s, 0)->resp;
-	check(m->body == NULL && m->nrefs == 1, "kept by reference: %u",
-	    m->nrefs);
+	check(t_kept(m)->body == NULL && t_kept(m)->nrefs == 1,
+	    "kept by reference: %u", t_kept(m)->nrefs);
 	s->cfg.budget = 1;		/* everything that can go, goes */
 	t_str(&f, 1, "GET /2 HTTP/1.1\r\n\r\n");
-	check(m->refs == NULL && m->nrefs == 0 && m->bodylen == 0 &&
-	    m->body_evicted, "references freed: %u", m->nrefs);
+	check(t_kept(m)->refs == NULL && t_kept(m)->nrefs == 0 &&
+	    t_kept(m)->len == 0 && m->body_evicted, "references freed: %u",
+	    t_kept(m)->nrefs);
 	check(s->c.evicted_bodies >= 1, "evicted_bodies %llu",
 	    (unsigned long long)s->c.evicted_bodies);
 	session_free(s);
@@ -369,9 +380,9 @@ test_reorder(void)
 	check(session_body(s, 1, 1, &body, &len, &trunc) == 0 && len == 30 &&
 	    memcmp(body, r + hl, 30) == 0, "body order");
 	/* kept in the frames it came in, early ones included */
-	check(t_txn(s, 0)->resp->body == NULL &&
-	    t_txn(s, 0)->resp->nrefs == 3, "body kept by reference: %u",
-	    t_txn(s, 0)->resp->nrefs);
+	check(t_kept(t_txn(s, 0)->resp)->body == NULL &&
+	    t_kept(t_txn(s, 0)->resp)->nrefs == 3,
+	    "body kept by reference: %u", t_kept(t_txn(s, 0)->resp)->nrefs);
 	check(s->conns[0]->d[DIR_S2C].out_of_order == 1, "out_of_order %llu",
 	    (unsigned long long)s->conns[0]->d[DIR_S2C].out_of_order);
 	session_free(s);
@@ -504,7 +515,8 @@ test_continue(void)
 	session_finish(s, f.us);
 	t = t_txn(s, 0);
 	check(s->ntxns == 1, "transactions %zu", s->ntxns);
-	check(t && t->resp->ninterim == 1 && t->resp->interim[0] == 100,
+	check(t && msg_rare_of(t->resp)->ninterim == 1 &&
+	    msg_rare_of(t->resp)->interim[0] == 100,
 	    "interim");
 	check(t_status(t) == 200, "status %d", t_status(t));
 	check(t && t->req->body_bytes == 4, "request body");
@@ -657,8 +669,10 @@ test_deflate(void)
 	for (i = 0; i < s->ntxns && i < 2; i++) {
 		m = t_txn(s, i)->resp;
 		ok &= m->complete && m->encoded &&
-		    m->decoded_bytes == sizeof(plain) && m->bodylen == 4096 &&
-		    memcmp(m->body, plain, 4096) == 0 && m->body_truncated;
+		    m->decoded_bytes == sizeof(plain) &&
+		    t_kept(m)->len == 4096 &&
+		    memcmp(t_kept(m)->body, plain, 4096) == 0 &&
+		    m->body_truncated;
 	}
 	check(ok, "decoded size or kept bytes");
 	session_free(s);
@@ -727,7 +741,7 @@ test_malformed(void)
 	check(s->ntxns == 2, "transactions %zu", s->ntxns);
 	check(s->c.parse_errors == 1, "parse_errors %llu",
 	    (unsigned long long)s->c.parse_errors);
-	check(t_txn(s, 0) && t_txn(s, 0)->req->error != NULL, "error kept");
+	check(t_txn(s, 0) && msg_rare_of(t_txn(s, 0)->req)->error != NULL, "error kept");
 	check(t_status(t_txn(s, 0)) == 400, "400 paired");
 	check(t_target(t_txn(s, 1), "/good") && t_status(t_txn(s, 1)) == 200,
 	    "later request");
@@ -1312,7 +1326,7 @@ test_gap_in_body(void)
 	check(s->ntxns == 2, "transactions %zu", s->ntxns);
 	check(m && !m->complete && m->end_us != ENGINE_NOTIME,
 	    "first response: ended but not complete");
-	check(m && m->body_bytes == 3000 && m->bodylen < 1000 &&
+	check(m && m->body_bytes == 3000 && t_kept(m)->len < 1000 &&
 	    m->body_truncated, "body counted, zeros not kept");
 	check(t_status(t_txn(s, 1)) == 200 && t_txn(s, 1)->resp->complete,
 	    "second response after the hole");
@@ -1343,9 +1357,9 @@ test_gap_in_close_body(void)
 	t_seg(&f, 0, f.sseq, f.cseq, T_ACK | T_FIN, NULL, 0);
 	f.sseq++;
 	m = s->ntxns ? t_txn(s, 0)->resp : NULL;
-	check(m && m->gapped && m->lost_bytes == 100000000,
+	check(m && m->gapped && msg_rare_of(m)->lost_bytes == 100000000,
 	    "hole stepped over, lost %llu",
-	    m ? (unsigned long long)m->lost_bytes : 0);
+	    m ? (unsigned long long)msg_rare_of(m)->lost_bytes : 0);
 	check(m && m->body_bytes == 10 + 100000000 + 4, "body_bytes %llu",
 	    m ? (unsigned long long)m->body_bytes : 0);
 	check(m && !m->complete && m->end_us != ENGINE_NOTIME,
@@ -1570,7 +1584,7 @@ test_lean(void)
 	check(session_frames_next(s, &pos, buf, sizeof(buf)) == 0 &&
 	    s->ring.nframes == 0, "frames kept");
 	check(session_body(s, 1, 1, &body, &len, &trunc) == -1 &&
-	    s->txns[0]->resp->body == NULL, "body kept");
+	    t_kept(s->txns[0]->resp)->body == NULL, "body kept");
 	memset(&cur, 0, sizeof(cur));
 	cur.flags = SESSION_DETAIL_NO_HEADERS;
 	msgpack_sbuffer_init(&sb);

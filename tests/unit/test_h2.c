@@ -12,6 +12,7 @@
 
 #include "harness.h"
 #include "h2.h"
+#include "msg.h"
 #include "pack.h"
 #include "proto.h"
 #include "tcp.h"
@@ -815,7 +816,8 @@ test_upgrade(void)
 	    t->req->vmajor == 1 && t_path(t->req, "/up"),
 	    "stream 1 is the HTTP/1.1 request");
 	check(t != NULL && t->resp != NULL && t->resp->status == 201 &&
-	    t->resp->ninterim == 1 && t->resp->interim[0] == 101 &&
+	    msg_rare_of(t->resp)->ninterim == 1 &&
+	    msg_rare_of(t->resp)->interim[0] == 101 &&
 	    t->resp->body_bytes == 3 && t->resp->complete && t->upgrade,
 	    "its response: 101, then 201 on stream 1");
 	check(s->conns[0]->h2 != NULL && s->conns[0]->h2->upgraded &&

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "engine.h"
+#include "msg.h"
 #include "session.h"
 
 #include "harness.h"
@@ -122,9 +123,10 @@ test_lost_response_start(void)
 	check(t_target(t, "/2") && t->resp_lost && !t->req_lost &&
 	    !t->pipelined, "GET /2: response lost, request kept");
 	check(t && t->resp != NULL && t->resp->status == 0 &&
-	    !t->resp->complete && t->resp->lost_bytes == SEG,
+	    !t->resp->complete && msg_rare_of(t->resp)->lost_bytes == SEG,
 	    "lost response: status 0, lost_bytes %llu",
-	    t && t->resp ? (unsigned long long)t->resp->lost_bytes : 0);
+	    t && t->resp ?
+	    (unsigned long long)msg_rare_of(t->resp)->lost_bytes : 0);
 	check(t_wait(t) == -1, "no wait for a lost response");
 	check(s->conns[0]->d[DIR_S2C].gap_bytes == SEG, "gap_bytes");
 	session_free(s);
@@ -266,9 +268,11 @@ test_lost_several(void)
 	    t_status(t_txn(s, 3)) == 0 && !t_txn(s, 3)->pipelined,
 	    "GET /3: response lost");
 	n = t_response(resp, sizeof(resp), 202) + SEG;
-	check(t_txn(s, 2) && t_txn(s, 2)->resp->lost_bytes == n &&
-	    t_txn(s, 3)->resp->lost_bytes == 0, "lost_bytes %llu, want %zu",
-	    (unsigned long long)t_txn(s, 2)->resp->lost_bytes, n);
+	check(t_txn(s, 2) &&
+	    msg_rare_of(t_txn(s, 2)->resp)->lost_bytes == n &&
+	    msg_rare_of(t_txn(s, 3)->resp)->lost_bytes == 0,
+	    "lost_bytes %llu, want %zu",
+	    (unsigned long long)msg_rare_of(t_txn(s, 2)->resp)->lost_bytes, n);
 	session_free(s);
 	report("lost_several_responses");
 }
@@ -309,10 +313,10 @@ test_lost_in_body(void)
 	for (i = 0; i < s->ntxns; i++)
 		t_paired(s, i);
 	t = t_txn(s, 0);
-	check(t && t->resp->lost_bytes == SEG && !t->resp->complete &&
-	    t->resp->end_us != ENGINE_NOTIME && t->resp->body_bytes == BODY,
+	check(t && msg_rare_of(t->resp)->lost_bytes == SEG &&
+	    !t->resp->complete && t->resp->end_us != ENGINE_NOTIME && t->resp->body_bytes == BODY,
 	    "content-length body: stepped over, %llu lost",
-	    t ? (unsigned long long)t->resp->lost_bytes : 0);
+	    t ? (unsigned long long)msg_rare_of(t->resp)->lost_bytes : 0);
 	t = t_txn(s, 1);
 	check(t && t_status(t) == 201 && !t->resp->complete &&
 	    !t->resp_lost && !t->pipelined && t_wait(t) == 1000,

@@ -395,29 +395,30 @@ struct msg {
 	unsigned int	 in_value:1;	/* last header callback was a value */
 };
 
+/* One for every transaction the session holds: 56 bytes. */
 struct txn {
 	uint32_t	 id;
 	uint32_t	 index;		/* position on its connection */
 	struct conn	*conn;
 	struct msg	*req;		/* NULL: response without request seen */
 	struct msg	*resp;
-	uint8_t		 pipelined;
-	uint8_t		 conditional;
-	uint8_t		 not_modified;
-	uint8_t		 conn_close;
-	uint8_t		 upgrade;
-	uint8_t		 head;		/* request method was HEAD */
-	uint8_t		 connect;	/* request method was CONNECT */
-	uint8_t		 req_lost;	/* its request's start: in a hole */
-	uint8_t		 resp_lost;	/* its response's start: in a hole */
-	uint8_t		 reported;	/* txn callback already called */
-	uint8_t		 proto;		/* TXN_PROTO_* */
-	uint8_t		 pushed;	/* HTTP/2 server push */
-	uint8_t		 h2c;		/* the request asked Upgrade: h2c */
-	uint8_t		 reset_by;	/* RST_STREAM: 0 none, 1 client, 2 server */
 	uint32_t	 stream_id;	/* HTTP/2; 0 for HTTP/1.x */
 	uint32_t	 reset_code;
 	uint32_t	 stalls;	/* DATA blocked on a spent window */
+	unsigned int	 pipelined:1;
+	unsigned int	 conditional:1;
+	unsigned int	 not_modified:1;
+	unsigned int	 conn_close:1;
+	unsigned int	 upgrade:1;
+	unsigned int	 head:1;	/* request method was HEAD */
+	unsigned int	 connect:1;	/* request method was CONNECT */
+	unsigned int	 req_lost:1;	/* its request's start: in a hole */
+	unsigned int	 resp_lost:1;	/* its response's start: in a hole */
+	unsigned int	 reported:1;	/* txn callback already called */
+	unsigned int	 pushed:1;	/* HTTP/2 server push */
+	unsigned int	 h2c:1;		/* the request asked Upgrade: h2c */
+	unsigned int	 proto:2;	/* TXN_PROTO_* */
+	unsigned int	 reset_by:2;	/* RST_STREAM: 0 none, 1 client, 2 server */
 	uint64_t	 stall_us;
 };
 

@@ -349,13 +349,12 @@ struct msg_body {
 
 /*
  * There is one for every request and response the session holds, so
- * every byte counts: 128 bytes, the rare parts and the kept body out
+ * every byte counts: 120 bytes, the rare parts and the kept body out
  * of line.
  */
 struct msg {
 	uint64_t	 start_us;
 	uint64_t	 end_us;
-	uint64_t	 start_off;	/* stream offset of the first byte */
 	uint64_t	 header_bytes;
 	uint64_t	 body_bytes;
 	uint64_t	 decoded_bytes;

@@ -39,6 +39,7 @@ struct http_dir {
 	struct msg		*msg;		/* message being parsed */
 	struct txn		*txn;		/* its transaction */
 	uint64_t		 off;		/* stream offset of buf */
+	uint64_t		 msg_off;	/* of the message's first byte */
 	const char		*buf;
 	uint64_t		 us;
 	uint32_t		 frame;
@@ -609,11 +610,10 @@ http_exec(struct http_dir *hd, const char *buf, size_t len)
 			pos = end;
 		if (err == HPE_PAUSED) {
 			if (hd->msg != NULL && hd->msg->in_headers)
-				hd->msg->start_off = hd->off +
-				    (uint64_t)(pos - buf);
+				hd->msg_off = hd->off + (uint64_t)(pos - buf);
 			else if (hd->msg != NULL)
 				hd->msg->header_bytes = hd->off +
-				    (uint64_t)(pos - buf) - hd->msg->start_off;
+				    (uint64_t)(pos - buf) - hd->msg_off;
 			llhttp_resume(&hd->p);
 		} else if (err == HPE_PAUSED_UPGRADE) {
 			if (hd->mode == HTTP_PARSE)

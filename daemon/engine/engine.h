@@ -481,7 +481,6 @@ struct session {
 
 	size_t			 mem;		/* bytes counted so far */
 	int			 full;		/* budget reached: store no more */
-	size_t			 released;	/* freed by eviction, not trimmed */
 
 	struct session_chunk	*chunks;	/* records' arena, newest first */
 	size_t			 chunksize;

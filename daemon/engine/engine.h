@@ -455,7 +455,8 @@ struct session_chunk {
 	struct session_chunk	*next;
 	size_t			 size;
 	size_t			 used;
-	size_t			 pad;		/* data stays 16-byte aligned */
+	size_t			 mapped;	/* mapped on its own; keeps data
+						   16-byte aligned */
 	u_char			 data[];
 };
 

@@ -209,7 +209,7 @@ drive_mem_rest(struct session *s)
 	drive_row("frame ring", s->ring.nblocks, s->ring.mem, rr);
 	for (k = s->chunks; k != NULL; k = k->next, n++) {
 		ac += k->size + 4 * sizeof(size_t);
-		ar += drive_real(k);
+		ar += k->mapped ? k->size + sizeof(*k) : drive_real(k);
 	}
 	drive_row("arena chunks", n, ac, ar);
 	for (i = 0; i < s->ntxns; i++) {

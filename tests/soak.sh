@@ -7,7 +7,9 @@
 # daemon every few seconds (status, sessions, show), and the RSS and
 # open descriptors of both daemon processes are sampled every 10 s.
 # At the end it prints a summary: RSS from when the first session
-# reached its budget on, the analyzer's peak RSS (VmHWM) against the
+# reached its budget on, how far the analyzer's RSS went beyond what
+# its sessions count and its heap beyond what malloc has in use, the
+# analyzer's peak RSS (VmHWM) against the
 # bound it promises (the budgets of the two sessions kept and the base
 # of 32 MiB, README's Reliability; exit status 1 when over),
 # descriptors at the start and the end, drops, wrk's requests against
@@ -165,17 +167,30 @@ rss() {
 	awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null
 }
 
-# Every 10 s: seconds, capture RSS and fds, analyzer RSS and fds, and
-# the running session's memory (KiB; 0 between sessions).
+# The resident part of the heap (its mappings, split where madvise was
+# applied, are all named so).
+heap() {
+	awk '/^[0-9a-f]+-/ { h = /\[heap\]/ } h && /^Rss:/ { n += $2 }
+	    END { print n + 0 }' "/proc/$1/smaps" 2>/dev/null
+}
+
+# Every 10 s: seconds, capture RSS and fds, analyzer RSS and fds, the
+# running session's memory (0 between sessions), what all kept sessions
+# count, the analyzer's heap as malloc sees it (in use, free) and as
+# the kernel does (resident), all in KiB.
 sampler() {
 	t0=$(date +%s)
 	while [ ! -e "$WORK/stop" ]; do
 		mem=$(ctl status --json 2>/dev/null | python3 -c 'import json, sys
-s = json.load(sys.stdin).get("session") or {}
-print(s.get("counters", {}).get("memory_used", 0) // 1024)' 2>/dev/null)
-		printf '%s\t%s\t%s\t%s\t%s\t%s\n' $(($(date +%s) - t0)) \
+j = json.load(sys.stdin)
+s = j.get("session") or {}
+h = j.get("heap") or {}
+print("%d\t%d\t%d\t%d" % (s.get("counters", {}).get("memory_used", 0) // 1024,
+    j.get("memory", 0) // 1024, h.get("in_use", 0) // 1024,
+    h.get("free", 0) // 1024))' 2>/dev/null)
+		printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' $(($(date +%s) - t0)) \
 		    "$(rss "$D")" "$(fds "$D")" "$(rss "$A")" "$(fds "$A")" \
-		    "${mem:-0}" >>"$SAMPLES"
+		    "${mem:-0	0	0	0}" "$(heap "$A")" >>"$SAMPLES"
 		sleep 10
 	done
 }
@@ -245,6 +260,12 @@ else:
 for name, col in (("capture", 1), ("analyzer", 3)):
     v = [r[col] for r in rows]
     print("  %s RSS overall: min %s MiB, max %s MiB" % (name, mib(min(v)), mib(max(v))))
+if after:
+    over = [r[3] - r[6] for r in after]
+    held = [r[9] - r[7] for r in after]
+    print("  analyzer RSS beyond the sessions' count: max %s MiB; heap "
+          "resident beyond malloc's in use: max %s MiB"
+          % (mib(max(over)), mib(max(held))))
 bound = 2 * int(budget) + 32
 print("  analyzer peak RSS (VmHWM) %s MiB, bound %d MiB: %s"
       % (mib(int(hwm or 0)), bound,

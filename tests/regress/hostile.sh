@@ -6,7 +6,7 @@
 #		namespaces srv (nginx on SUBNET.1:80, htracrd capturing its
 #		end of the veth) and cli (SUBNET.2), htracrd started, the
 #		capture started on port 80, the querier running; sets
-#		SRV CLI ANALYZER BUDGET_MIB
+#		SRV CLI ANALYZER
 #	h_ordinary N MS	the ordinary client in cli: N requests, MS
 #			milliseconds apart, in the background; its own log
 #			in $T_TMP/client.log
@@ -125,10 +125,6 @@ EOF
 		t_exit
 	fi
 	ANALYZER=$(pgrep -P "$H_DAEMON" | head -n 1)
-	BUDGET_MIB=$(h_ctl status --json | python3 -c '
-import json, sys
-d = json.load(sys.stdin)
-print(d["budget"] // 1048576 if "budget" in d else "")' 2>/dev/null)
 	if ! h_ctl start --ports 80 --interface "$T_VETH_A" >"$T_TMP/start.out" 2>&1; then
 		t_fail "$T_NAME/start" "$(head -n 1 "$T_TMP/start.out")"
 		t_exit

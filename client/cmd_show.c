@@ -321,6 +321,8 @@ cmd_show_flags(const struct show *s)
 		flags |= DOC_PACKETS;
 	if (s->txn == 0)
 		flags |= DOC_NO_HEADERS;
+	if (s->txn == 0 && s->conn == 0)
+		flags |= DOC_LEAN;
 	return (flags);
 }
 

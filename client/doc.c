@@ -213,7 +213,11 @@ doc_request(struct client *c, uint64_t session, int flags, uint64_t txn,
 	uint64_t	 id;
 
 	id = client_begin(c, &sb, &pk, PROTO_OP_DETAIL, 4 + (txn != 0) +
-	    (conn != 0));
+	    (conn != 0) + ((flags & DOC_LEAN) != 0));
+	if (flags & DOC_LEAN) {
+		proto_pack_key(&pk, "lean");
+		proto_pack_bool(&pk, 1);
+	}
 	if (txn != 0) {
 		proto_pack_key(&pk, "txn");
 		msgpack_pack_uint64(&pk, txn);

@@ -63,6 +63,7 @@ int	 doc_build(struct doc *, msgpack_zone *, const msgpack_object **,
 #define DOC_PACKETS	0x1	/* each connection's packets */
 #define DOC_NO_HEADERS	0x2	/* leave out header lists */
 #define DOC_BRIEF	0x4	/* only the fields the text summary prints */
+#define DOC_LEAN	0x8	/* messages: what the waterfall reads */
 
 /* Fetches a session's detail (0: the newest); -1 after reporting why. */
 int	 doc_fetch(struct doc *, struct client *, uint64_t, int);

@@ -52,7 +52,8 @@ static const struct control_field control_f_none[] = { { NULL, 0, 0 } };
 static const struct control_field control_f_detail[] = {
 	{ "session", CF_UINT, 0 }, { "packets", CF_BOOL, 0 },
 	{ "headers", CF_BOOL, 0 }, { "brief", CF_BOOL, 0 },
-	{ "txn", CF_UINT, 0 }, { "conn", CF_UINT, 0 }, { NULL, 0, 0 } };
+	{ "txn", CF_UINT, 0 }, { "conn", CF_UINT, 0 }, { "lean", CF_BOOL, 0 },
+	{ NULL, 0, 0 } };
 static const struct control_field control_f_session[] = {
 	{ "session", CF_UINT, 0 }, { NULL, 0, 0 } };
 static const struct control_field control_f_delete[] = {
@@ -389,7 +390,7 @@ control_detail(struct client *c, uint64_t id, const msgpack_object *req)
 {
 	struct session_cursor	 cur;
 	struct ksession		*ks;
-	int			 packets = 0, headers = 1, brief = 0;
+	int			 packets = 0, headers = 1, brief = 0, lean = 0;
 
 	if ((ks = control_session(c, id, req)) == NULL)
 		return;
@@ -397,12 +398,15 @@ control_detail(struct client *c, uint64_t id, const msgpack_object *req)
 	proto_get_bool(req, "packets", &packets);
 	proto_get_bool(req, "headers", &headers);
 	proto_get_bool(req, "brief", &brief);
+	proto_get_bool(req, "lean", &lean);
 	if (packets)
 		cur.flags |= SESSION_DETAIL_PACKETS;
 	if (!headers)
 		cur.flags |= SESSION_DETAIL_NO_HEADERS;
 	if (brief)
 		cur.flags |= SESSION_DETAIL_BRIEF;
+	if (lean)
+		cur.flags |= SESSION_DETAIL_LEAN;
 	if (control_closeup(c, id, req, ks, &cur) == -1)
 		return;
 	control_stream(c, id, ks, STREAM_DETAIL, &cur);

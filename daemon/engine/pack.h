@@ -23,6 +23,11 @@ void	 pack_server(const struct server *, msgpack_packer *);
  * list each time, quadratic over a connection carrying many.
  */
 #define PACK_NO_TXNS	0x8
+/*
+ * With PACK_FULL, messages with only what the waterfall reads of them
+ * (pack_msg_lean), and never their header lists.
+ */
+#define PACK_LEAN	0x10
 
 void	 pack_conn(const struct conn *, int, uint64_t, msgpack_packer *);
 void	 pack_txn(const struct txn *, int, msgpack_packer *);

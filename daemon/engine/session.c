@@ -1007,7 +1007,9 @@ session_pack_flags(int flags)
 		pf |= PACK_PACKETS;
 	if (!(flags & SESSION_DETAIL_BRIEF)) {
 		pf |= PACK_FULL;
-		if (!(flags & SESSION_DETAIL_NO_HEADERS))
+		if (flags & SESSION_DETAIL_LEAN)
+			pf |= PACK_LEAN;
+		else if (!(flags & SESSION_DETAIL_NO_HEADERS))
 			pf |= PACK_HEADERS;
 	}
 	return (pf);

@@ -95,6 +95,7 @@ void		 session_pack_summary(const struct session *, msgpack_packer *);
 #define SESSION_DETAIL_PACKETS	0x1	/* include each connection's packets */
 #define SESSION_DETAIL_NO_HEADERS 0x2	/* leave out messages' header lists */
 #define SESSION_DETAIL_BRIEF	0x4	/* only what a summary prints */
+#define SESSION_DETAIL_LEAN	0x8	/* messages: what the waterfall reads */
 /* One item of a close-up (closeup.c): its phase, its id. */
 struct session_pick {
 	uint8_t		 phase;		/* 1 server ... 4 dns, as packed */

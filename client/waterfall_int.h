@@ -89,6 +89,7 @@ struct wf_sum {
 	uint64_t	 packets, retrans, opened, reused;
 	int64_t		*waits;
 	size_t		 nwaits;
+	size_t		 capwaits;
 };
 void	 wf_sum_txn(struct wf_sum *, const msgpack_object *);
 void	 wf_sum_conn(struct wf_sum *, const msgpack_object *);

@@ -474,7 +474,7 @@ proto_decode(const char *buf, size_t len, msgpack_zone *zone,
  * most keys at once there (6 million look-ups for "show" of the bench
  * session). A wrong guess only costs the scan it would have done.
  */
-#define PROTO_GET_HINTS	256
+#define PROTO_GET_HINTS	4096
 static uint32_t	 proto_get_hint[PROTO_GET_HINTS];
 
 static int
@@ -492,8 +492,9 @@ proto_get_n(const msgpack_object *map, const char *key, size_t klen)
 
 	if (map == NULL || map->type != MSGPACK_OBJECT_MAP)
 		return (NULL);
-	hint = &proto_get_hint[(((uintptr_t)key >> 3) ^
-	    (map->via.map.size * 37)) % PROTO_GET_HINTS];
+	hint = &proto_get_hint[((((uint64_t)(uintptr_t)key ^
+	    ((uint64_t)map->via.map.size << 32)) * 0x9e3779b97f4a7c15ULL) >>
+	    52) % PROTO_GET_HINTS];
 	if (*hint < map->via.map.size &&
 	    proto_get_is(&map->via.map.ptr[*hint].key, key, klen))
 		return (&map->via.map.ptr[*hint].val);

@@ -34,7 +34,12 @@ esc_buf(char *dst, size_t dstsize, const void *src, size_t len)
 	if (dstsize == 0)
 		return (dst);
 	for (i = 0; i < len; i++) {
-		n = esc_one(s[i], one);
+		/* Most bytes stand for themselves: no call for those. */
+		if (s[i] >= 0x20 && s[i] < 0x7f && s[i] != '\\') {
+			one[0] = (char)s[i];
+			n = 1;
+		} else
+			n = esc_one(s[i], one);
 		if (off + n + 1 > dstsize) {
 			/* Leave room for "..." and the NUL. */
 			if (dstsize >= 4) {
@@ -45,7 +50,10 @@ esc_buf(char *dst, size_t dstsize, const void *src, size_t len)
 			}
 			break;
 		}
-		memcpy(dst + off, one, n);
+		if (n == 1)
+			dst[off] = one[0];
+		else
+			memcpy(dst + off, one, n);
 		off += n;
 	}
 	dst[off] = '\0';

@@ -503,8 +503,7 @@ h2stream_fill(struct h2_conn *hc, struct h2_dir *d, struct h2_stream *st,
 	m->vmajor = 2;
 	m->vminor = 0;
 	m->has_version = 1;
-	m->textlen = 0;
-	m->nhdrs = 0;
+	msg_restart(m);
 	m->target_len = m->reason_len = 0;
 	m->ct = m->ce = -1;
 	m->end_us = ENGINE_NOTIME;

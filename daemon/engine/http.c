@@ -224,8 +224,7 @@ http_msg_start(struct http_dir *hd, struct msg *m)
 	m->first_frame = hd->frame;
 	m->seen_frame = hd->frame;
 	m->packets = 1;
-	m->textlen = 0;
-	m->nhdrs = 0;
+	msg_restart(m);
 	m->target_len = m->reason_len = 0;
 	m->ct = m->ce = -1;
 	m->in_headers = 1;

@@ -87,6 +87,22 @@ msg_val_is(const struct msg *m, const struct hdr *h, const char *v)
 }
 
 /*
+ * What a restarted message held may be another's too (msg_share), or
+ * be in the table for the next to share: written over in place, it
+ * would change theirs, and given back by msg_share as the newest room
+ * while the table still points at it, it would be handed out again
+ * under them. It stays in the arena, as every message's text does.
+ */
+void
+msg_restart(struct msg *m)
+{
+	m->text = NULL;
+	m->textlen = m->textcap = 0;
+	m->hdrs = NULL;
+	m->nhdrs = m->hdrcap = 0;
+}
+
+/*
  * A session that keeps no header lists (for a summary) holds on to the
  * start line and the two headers a summary shows, Content-Type and
  * Content-Encoding, moved down over the others.

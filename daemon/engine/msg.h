@@ -24,6 +24,12 @@ void		 msg_lean(struct msg *);
  */
 struct msg_rare	*msg_rare(struct session *, struct msg *);
 const struct msg_rare *msg_rare_of(const struct msg *);
+/*
+ * m starts over (a final response after an interim one): its text and
+ * header index are left where they are, shared or not, and new ones
+ * grow from nothing.
+ */
+void		 msg_restart(struct msg *);
 /* Gives back the room text and headers grew by, where it can. */
 void		 msg_trim(struct session *, struct msg *);
 

@@ -14,6 +14,7 @@
 
 #include <string.h>
 
+#include "leb128.h"
 #include "pktlog.h"
 
 #define PKTLOG_DIR	0x01
@@ -21,47 +22,6 @@
 #define PKTLOG_ACK	0x40
 #define PKTLOG_WIN	0x80
 #define PKTLOG_CLASS(b)	(((b) >> 1) & 0x0f)
-
-static size_t
-pktlog_put_num(u_char *out, uint64_t v)
-{
-	size_t	 n = 0;
-
-	while (v >= 0x80) {
-		out[n++] = (u_char)(v | 0x80);
-		v >>= 7;
-	}
-	out[n++] = (u_char)v;
-	return (n);
-}
-
-static size_t
-pktlog_get_num(const u_char *in, size_t avail, uint64_t *v)
-{
-	size_t	 n = 0;
-	int	 shift = 0;
-
-	*v = 0;
-	while (n < avail && shift < 64) {
-		*v |= (uint64_t)(in[n] & 0x7f) << shift;
-		if ((in[n++] & 0x80) == 0)
-			return (n);
-		shift += 7;
-	}
-	return (0);
-}
-
-static uint64_t
-pktlog_zz(int64_t v)
-{
-	return (((uint64_t)v << 1) ^ (uint64_t)(v >> 63));
-}
-
-static int64_t
-pktlog_unzz(uint64_t v)
-{
-	return ((int64_t)(v >> 1) ^ -(int64_t)(v & 1));
-}
 
 size_t
 pktlog_put(u_char *out, struct pktlog_state *st, const struct pkt *p)
@@ -71,25 +31,25 @@ pktlog_put(u_char *out, struct pktlog_state *st, const struct pkt *p)
 
 	out[0] = p->flags;
 	out[1] = (u_char)(d | (p->class & 0x0f) << 1);
-	n += pktlog_put_num(out + n, pktlog_zz((int64_t)(p->us - st->us)));
-	n += pktlog_put_num(out + n, pktlog_zz((int64_t)p->frame -
+	n += leb_put(out + n, leb_zz((int64_t)(p->us - st->us)));
+	n += leb_put(out + n, leb_zz((int64_t)p->frame -
 	    (int64_t)st->frame));
 	if (p->seq != st->seq[d]) {
 		out[1] |= PKTLOG_SEQ;
-		n += pktlog_put_num(out + n,
-		    pktlog_zz((int32_t)(p->seq - st->seq[d])));
+		n += leb_put(out + n,
+		    leb_zz((int32_t)(p->seq - st->seq[d])));
 	}
 	if (p->ack != st->ack[d]) {
 		out[1] |= PKTLOG_ACK;
-		n += pktlog_put_num(out + n,
-		    pktlog_zz((int32_t)(p->ack - st->ack[d])));
+		n += leb_put(out + n,
+		    leb_zz((int32_t)(p->ack - st->ack[d])));
 	}
 	if (p->win != st->win[d]) {
 		out[1] |= PKTLOG_WIN;
-		n += pktlog_put_num(out + n,
-		    pktlog_zz((int32_t)(p->win - st->win[d])));
+		n += leb_put(out + n,
+		    leb_zz((int32_t)(p->win - st->win[d])));
 	}
-	n += pktlog_put_num(out + n, p->len);
+	n += leb_put(out + n, p->len);
 	st->us = p->us;
 	st->frame = p->frame;
 	st->seq[d] = p->seq + p->len;
@@ -104,7 +64,7 @@ pktlog_field(const u_char *in, size_t avail, size_t *n, uint64_t *v)
 {
 	size_t	 got;
 
-	got = pktlog_get_num(in + *n, avail - *n, v);
+	got = leb_get(in + *n, avail - *n, v);
 	*n += got;
 	return (got);
 }
@@ -125,25 +85,25 @@ pktlog_get(const u_char *in, size_t avail, struct pktlog_state *st,
 	p->class = PKTLOG_CLASS(in[1]);
 	if (pktlog_field(in, avail, &n, &v) == 0)
 		return (0);
-	p->us = st->us + (uint64_t)pktlog_unzz(v);
+	p->us = st->us + (uint64_t)leb_unzz(v);
 	if (pktlog_field(in, avail, &n, &v) == 0)
 		return (0);
-	p->frame = (uint32_t)((int64_t)st->frame + pktlog_unzz(v));
+	p->frame = (uint32_t)((int64_t)st->frame + leb_unzz(v));
 	p->seq = st->seq[d];
 	if ((in[1] & PKTLOG_SEQ) && pktlog_field(in, avail, &n, &v) == 0)
 		return (0);
 	if (in[1] & PKTLOG_SEQ)
-		p->seq += (uint32_t)pktlog_unzz(v);
+		p->seq += (uint32_t)leb_unzz(v);
 	p->ack = st->ack[d];
 	if ((in[1] & PKTLOG_ACK) && pktlog_field(in, avail, &n, &v) == 0)
 		return (0);
 	if (in[1] & PKTLOG_ACK)
-		p->ack += (uint32_t)pktlog_unzz(v);
+		p->ack += (uint32_t)leb_unzz(v);
 	p->win = st->win[d];
 	if ((in[1] & PKTLOG_WIN) && pktlog_field(in, avail, &n, &v) == 0)
 		return (0);
 	if (in[1] & PKTLOG_WIN)
-		p->win += (uint32_t)pktlog_unzz(v);
+		p->win += (uint32_t)leb_unzz(v);
 	if (pktlog_field(in, avail, &n, &v) == 0)
 		return (0);
 	p->len = (uint32_t)v;

@@ -25,6 +25,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "leb128.h"
 #include "log.h"
 #include "proto.h"
 #include "ring.h"
@@ -33,61 +34,36 @@
 #define RING_HDR_MAX	20	/* bytes a frame's header takes at most */
 
 static size_t
-ring_put_num(u_char *out, uint64_t v)
-{
-	size_t	 n = 0;
-
-	while (v >= 0x80) {
-		out[n++] = (u_char)(v | 0x80);
-		v >>= 7;
-	}
-	out[n++] = (u_char)v;
-	return (n);
-}
-
-/* Headers were written by ring_put_hdr: they end within the block. */
-static size_t
-ring_get_num(const u_char *in, uint64_t *v)
-{
-	size_t	 n = 0;
-	int	 shift = 0;
-
-	*v = 0;
-	do {
-		*v |= (uint64_t)(in[n] & 0x7f) << shift;
-		shift += 7;
-	} while (in[n++] & 0x80);
-	return (n);
-}
-
-static size_t
 ring_put_hdr(u_char *out, uint64_t prev_us, const struct proto_frame *h)
 {
 	int64_t	 d = (int64_t)(h->ts_us - prev_us);
 	size_t	 n;
 
-	n = ring_put_num(out, (uint64_t)h->caplen << 1 | (h->len != h->caplen));
+	n = leb_put(out, (uint64_t)h->caplen << 1 | (h->len != h->caplen));
 	if (h->len != h->caplen)
-		n += ring_put_num(out + n, h->len);
-	n += ring_put_num(out + n, ((uint64_t)d << 1) ^ (uint64_t)(d >> 63));
+		n += leb_put(out + n, h->len);
+	n += leb_put(out + n, leb_zz(d));
 	return (n);
 }
 
-/* Reads the header at in, of a frame after one at time prev_us. */
+/*
+ * Reads the header at in, of a frame after one at time prev_us; it was
+ * written by ring_put_hdr, so it ends within the block.
+ */
 static size_t
 ring_get_hdr(const u_char *in, uint64_t prev_us, struct proto_frame *h)
 {
 	uint64_t	 v;
 	size_t		 n;
 
-	n = ring_get_num(in, &v);
+	n = leb_get(in, LEB_MAX, &v);
 	h->caplen = h->len = (uint32_t)(v >> 1);
 	if (v & 1) {
-		n += ring_get_num(in + n, &v);
+		n += leb_get(in + n, LEB_MAX, &v);
 		h->len = (uint32_t)v;
 	}
-	n += ring_get_num(in + n, &v);
-	h->ts_us = prev_us + (uint64_t)((int64_t)(v >> 1) ^ -(int64_t)(v & 1));
+	n += leb_get(in + n, LEB_MAX, &v);
+	h->ts_us = prev_us + (uint64_t)leb_unzz(v);
 	return (n);
 }
 

@@ -370,8 +370,8 @@ struct msg {
 	uint32_t	 textcap;
 	uint16_t	 target_off;	/* in text, at most MSG_MAX_TEXT */
 	uint16_t	 target_len;
-	uint16_t	 reason_off;
-	uint16_t	 reason_len;
+	uint16_t	 reason_off;	/* a request's: a method llhttp */
+	uint16_t	 reason_len;	/* does not know (HTTP/2) */
 	uint16_t	 nhdrs;		/* at most MSG_MAX_HEADERS */
 	uint16_t	 hdrcap;
 	int16_t		 ct;		/* header index of Content-Type, -1 */

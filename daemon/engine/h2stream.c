@@ -449,16 +449,21 @@ h2stream_fields_copy(struct h2_conn *hc, const struct h2_block *b,
 	}
 }
 
-/* The start line's parts: the target first in the text, as http.c has it. */
+/*
+ * The start line's parts: the target first in the text, as http.c has
+ * it. HTTP/1 has no method llhttp does not know (it refuses the
+ * message); HTTP/2 may, and its text goes after the target, where a
+ * request has no reason phrase.
+ */
 static void
 h2stream_start_line(struct h2_conn *hc, const struct h2_block *b,
     struct msg *m, struct txn *t)
 {
-	int	 i, meth;
+	int	 i, meth = -1, mi;
 
-	if ((i = h2stream_field(b, ":method")) >= 0 &&
-	    (meth = h2stream_method(b->text + b->hdrs[i].val_off,
-	    b->hdrs[i].val_len)) >= 0) {
+	if ((mi = h2stream_field(b, ":method")) >= 0 &&
+	    (meth = h2stream_method(b->text + b->hdrs[mi].val_off,
+	    b->hdrs[mi].val_len)) >= 0) {
 		m->method = (uint8_t)meth;
 		m->has_method = 1;
 		t->head = meth == HTTP_HEAD;
@@ -471,6 +476,12 @@ h2stream_start_line(struct h2_conn *hc, const struct h2_block *b,
 		if (msg_text(hc->s, m, b->text + b->hdrs[i].val_off,
 		    b->hdrs[i].val_len))
 			m->target_len = b->hdrs[i].val_len;
+	}
+	if (mi >= 0 && meth < 0) {
+		m->reason_off = m->textlen;
+		if (msg_text(hc->s, m, b->text + b->hdrs[mi].val_off,
+		    b->hdrs[mi].val_len))
+			m->reason_len = b->hdrs[mi].val_len;
 	}
 	if ((i = h2stream_field(b, ":status")) >= 0)
 		m->status = h2stream_status(b->text + b->hdrs[i].val_off,

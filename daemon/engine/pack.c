@@ -729,8 +729,11 @@ pack_request(const struct msg *m, int flags, struct pbuf *pk)
 		pb_map(pk, headers ? 20 : 19);
 	else
 		pb_map(pk, 7);
-	pack_strkey(pk, "method", m->has_method ?
-	    llhttp_method_name((llhttp_method_t)m->method) : NULL);
+	if (m->has_method || m->reason_len == 0)
+		pack_strkey(pk, "method", m->has_method ?
+		    llhttp_method_name((llhttp_method_t)m->method) : NULL);
+	else
+		pack_text(pk, "method", m, m->reason_off, m->reason_len);
 	pack_text(pk, "target", m, m->target_off, m->target_len);
 	if (lean)
 		pack_msg_lean(m, pk);

@@ -592,13 +592,16 @@ test_malformed(void)
 static void
 test_hostile_fields(void)
 {
+	static const char odd_method[] = "NOT-A-METHOD";
 	static const char *odd[] = {
-		":method", "NOT-A-METHOD", ":scheme", "http",
+		":method", odd_method, ":scheme", "http",
 		":path", "/odd", "", "empty name", NULL
 	};
 	struct talk	 k;
 	struct session	*s;
 	struct txn	*t;
+	msgpack_sbuffer	 sb;
+	msgpack_packer	 pk;
 
 	k_init(&k);
 	k_open(&k);
@@ -612,6 +615,19 @@ test_hostile_fields(void)
 	t = t_stream(s, 1);
 	check(t != NULL && t->req != NULL && !t->req->has_method &&
 	    t_path(t->req, "/odd"), "stream 1 kept, its method unknown");
+	check(t != NULL && t->req != NULL && t->req->reason_len > 0 &&
+	    t->req->text != NULL && memcmp(t->req->text + t->req->reason_off,
+	    odd_method, t->req->reason_len) == 0 &&
+	    t->req->reason_len == strlen(odd_method),
+	    "stream 1's method kept as its text");
+	if (t != NULL) {
+		msgpack_sbuffer_init(&sb);
+		msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+		pack_txn(t, PACK_FULL, &pk);
+		check(memmem(sb.data, sb.size, "\xa6" "method" "\xac"
+		    "NOT-A-METHOD", 20) != NULL, "stream 1 packed with its method");
+		msgpack_sbuffer_destroy(&sb);
+	}
 	check(s->conns[0]->h2->malformed == 1, "the empty name counted, "
 	    "got %u", s->conns[0]->h2->malformed);
 	t = t_stream(s, 3);

@@ -16,10 +16,8 @@
 #include "log.h"
 #include "proto.h"
 #include "render.h"
+#include "render_int.h"
 #include "xmalloc.h"
-
-/* Deeper than anything the daemon sends (PROTO_MAX_DEPTH) plus the root. */
-#define RENDER_JSON_DEPTH	32
 
 /*
  * Length of the valid UTF-8 sequence at s (at most n bytes), or 0 if the
@@ -55,61 +53,6 @@ render_utf8_len(const unsigned char *s, size_t n, uint32_t *cp)
 		return (0);
 	*cp = c;
 	return (len);
-}
-
-/*
- * JSON goes out through a buffer of its own and leaves in large
- * writes: a session's page is a hundred megabytes of short pieces, and
- * a stdio call for each cost more than making them.
- */
-#define RENDER_BUFSIZE		(64 * 1024)
-/* A single string's: a large one on the stack costs each call. */
-#define RENDER_STRBUF		512
-
-struct render_buf {
-	FILE	*f;
-	size_t	 len;
-	size_t	 size;
-	char	*b;
-};
-
-static void
-render_buf_init(struct render_buf *r, FILE *f, char *b, size_t size)
-{
-	r->f = f;
-	r->len = 0;
-	r->size = size;
-	r->b = b;
-}
-
-static void
-render_flush(struct render_buf *r)
-{
-	if (r->len > 0)
-		fwrite(r->b, 1, r->len, r->f);
-	r->len = 0;
-}
-
-static void
-render_put(struct render_buf *r, const void *p, size_t n)
-{
-	if (n > r->size - r->len) {
-		render_flush(r);
-		if (n >= r->size) {
-			fwrite(p, 1, n, r->f);
-			return;
-		}
-	}
-	memcpy(r->b + r->len, p, n);
-	r->len += n;
-}
-
-static void
-render_putc(struct render_buf *r, char c)
-{
-	if (r->len == r->size)
-		render_flush(r);
-	r->b[r->len++] = c;
 }
 
 /*
@@ -182,7 +125,7 @@ render_json_u(struct render_buf *r, uint32_t cp)
 	render_put(r, e, sizeof(e));
 }
 
-static void
+void
 render_str_buf(struct render_buf *r, const char *str, size_t len)
 {
 	const unsigned char	*s = (const unsigned char *)str;
@@ -235,7 +178,7 @@ render_json_cstr(FILE *f, const char *s)
 }
 
 /* Most values of a session are integers: no printf for each. */
-static void
+void
 render_json_u64(struct render_buf *r, uint64_t v)
 {
 	char	 buf[24], *p = buf + sizeof(buf);
@@ -264,7 +207,7 @@ render_json_f64(struct render_buf *r, double v)
 		render_put(r, "null", 4);
 }
 
-static int
+int
 render_json_depth(struct render_buf *r, const msgpack_object *o, int depth)
 {
 	uint32_t	 i;

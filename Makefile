@@ -196,7 +196,8 @@ $(B)/daemon/control-testhooks.o: daemon/control.c | buildcheck
 # docrender runs the renderers over a document file, for tests/regress
 # 060, 070 and 075, without a daemon.
 RENDER_O = $(B)/client/render.o $(B)/client/render_har.o \
-	   $(B)/client/render_html.o $(B)/client/render_curl.o \
+	   $(B)/client/render_html.o $(B)/client/render_pack.o \
+	   $(B)/client/render_curl.o \
 	   $(B)/client/waterfall.o $(B)/client/waterfall_detail.o \
 	   $(B)/client/waterfall_filter.o $(B)/client/waterfall_sum.o \
 	   $(B)/client/waterfall_h2.o \

@@ -74,7 +74,12 @@ void	 explain_print_txn(FILE *, const struct doc *, uint64_t, int);
  * assembled from such copies with doc_build.
  */
 const msgpack_object *explain_keep(msgpack_zone *, const msgpack_object *);
-/* {"ID": {...}, ...} for every transaction, for the HTML page. */
+/*
+ * Every transaction's explanation for the HTML page, as rows of values
+ * after the list of their keys: {"keys": [...], "causes": [...],
+ * "rows": [[id, verdict, explained, ...], ...]}; a row of one without
+ * a complete response stops after "explained".
+ */
 void	 explain_json_all(FILE *, const struct doc *);
 
 #endif

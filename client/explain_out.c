@@ -277,16 +277,89 @@ explain_json(FILE *f, const struct doc *d, const uint64_t *ids, size_t n)
 	return (ferror(f) ? -1 : 0);
 }
 
+/* The keys of a row of explain_json_all, in order; the causes' below. */
+static const char *const ex_row_keys[] = {
+	"id", "verdict", "explained", "start_us", "end_us", "total_us",
+	"causes", "rtt_us", "path_rtt_us", "slow_start_rtts", "loss_episodes",
+	"zero_windows", "body_bytes", "connection_opened", "dns", "packets"
+};
+
+static void
+ex_json_bool(struct json_out *o, int v)
+{
+	json_out_raw(o, v ? ",true" : ",false", v ? 5 : 6);
+}
+
+/* One transaction's row: ex_json_one's values without their keys. */
+static void
+ex_json_row(struct json_out *o, uint64_t id, const struct explain *e)
+{
+	char	 v[160];
+	int	 k;
+
+	json_out_raw(o, "[", 1);
+	json_out_u64(o, id);
+	json_out_raw(o, ",", 1);
+	explain_verdict(e, v, sizeof(v));
+	json_out_str(o, v, strlen(v));
+	ex_json_bool(o, e->ok);
+	if (e->ok) {
+		json_out_raw(o, ",", 1);
+		json_out_i64(o, e->start_us);
+		json_out_raw(o, ",", 1);
+		json_out_i64(o, e->end_us);
+		json_out_raw(o, ",", 1);
+		json_out_i64(o, e->total_us);
+		json_out_raw(o, ",[", 2);
+		for (k = 0; k < EXPLAIN_NCAUSES; k++) {
+			if (k > 0)
+				json_out_raw(o, ",", 1);
+			json_out_u64(o, (uint64_t)e->us[k]);
+		}
+		json_out_raw(o, "],", 2);
+		json_out_i64(o, e->rtt_us);
+		json_out_raw(o, ",", 1);
+		json_out_i64(o, e->path_rtt_us);
+		json_out_raw(o, ",", 1);
+		json_out_i64(o, e->slow_start_rtts);
+		json_out_raw(o, ",", 1);
+		json_out_i64(o, e->loss_episodes);
+		json_out_raw(o, ",", 1);
+		json_out_i64(o, e->zero_windows);
+		json_out_raw(o, ",", 1);
+		json_out_i64(o, e->body_bytes);
+		ex_json_bool(o, e->opened);
+		ex_json_bool(o, e->dns);
+		ex_json_bool(o, e->packets);
+	}
+	json_out_raw(o, "]", 1);
+}
+
 void
 explain_json_all(FILE *f, const struct doc *d)
 {
 	struct json_out		*o = json_out_new(f);
 	const msgpack_object	*t;
 	struct explain		 e;
+	const char		*key;
 	uint32_t		 i, out = 0;
 	uint64_t		 id;
+	size_t			 k;
 
-	json_out_raw(o, "{", 1);
+	json_out_raw(o, "{\"keys\":[", 9);
+	for (k = 0; k < sizeof(ex_row_keys) / sizeof(ex_row_keys[0]); k++) {
+		json_out_raw(o, k > 0 ? ",\"" : "\"", k > 0 ? 2 : 1);
+		json_out_raw(o, ex_row_keys[k], strlen(ex_row_keys[k]));
+		json_out_raw(o, "\"", 1);
+	}
+	json_out_raw(o, "],\"causes\":[", 12);
+	for (k = 0; k < EXPLAIN_NCAUSES; k++) {
+		key = explain_key((int)k);
+		json_out_raw(o, k > 0 ? ",\"" : "\"", k > 0 ? 2 : 1);
+		json_out_raw(o, key, strlen(key));
+		json_out_raw(o, "_us\"", 4);
+	}
+	json_out_raw(o, "],\"rows\":[", 10);
 	for (i = 0; i < render_count(d->transactions); i++) {
 		t = &d->transactions->via.array.ptr[i];
 		if (proto_get_u64(t, "id", &id) == -1)
@@ -294,11 +367,8 @@ explain_json_all(FILE *f, const struct doc *d)
 		explain_txn(d, t, &e);
 		if (out++ > 0)
 			json_out_raw(o, ",", 1);
-		json_out_raw(o, "\"", 1);
-		json_out_u64(o, id);
-		json_out_raw(o, "\":", 2);
-		ex_json_one(o, id, &e);
+		ex_json_row(o, id, &e);
 	}
-	json_out_raw(o, "}", 1);
+	json_out_raw(o, "]}", 2);
 	json_out_free(o);
 }

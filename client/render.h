@@ -36,9 +36,13 @@ void	 render_har_head(FILE *, const msgpack_object *, uint64_t);
 void	 render_har_entry(FILE *, const struct doc *, const msgpack_object *,
 	    uint64_t);
 int	 render_har_tail(FILE *);
-/* The page up to the document; after it, the explanations and the rest. */
+struct render_pack;
+/*
+ * The page up to the document; after it, the explanations, the shapes
+ * of the packed document and the rest.
+ */
 int	 render_html_head(FILE *);
-int	 render_html_rest(FILE *, const struct doc *);
+int	 render_html_rest(FILE *, const struct doc *, struct render_pack *);
 /*
  * A curl command line that repeats transaction id's request, with body
  * (NULL: none) fed on its standard input. 1 if there is no such id.
@@ -66,6 +70,19 @@ struct render_doc;
 struct render_doc *render_doc_new(FILE *);
 int	 render_doc_item(struct render_doc *, const msgpack_object *);
 int	 render_doc_free(struct render_doc *);
+
+/*
+ * The same items packed for the HTML page (render_pack.c): keys and
+ * header lines said once, timeline.html unpacks them. render_pack_close
+ * ends the data and returns as render_doc_free does; render_pack_code
+ * then writes the shapes as the page script's code.
+ */
+struct render_pack;
+struct render_pack *render_pack_new(FILE *);
+int	 render_pack_item(struct render_pack *, const msgpack_object *);
+int	 render_pack_close(struct render_pack *);
+void	 render_pack_code(struct render_pack *, FILE *);
+void	 render_pack_free(struct render_pack *);
 
 /*
  * Item fields. Absent or nil reads as the fallback / NULL. Inline, as

@@ -32,9 +32,10 @@ __asm__(
 );
 extern const char render_html_tpl[];
 
-/* Where the document and the explanations go; each appears once. */
+/* Where the document, explanations and shapes go; each appears once. */
 #define RENDER_HTML_MARK	"/*HTRACR-DATA*/"
 #define RENDER_HTML_EXPLAIN	"/*HTRACR-EXPLAIN*/"
+#define RENDER_HTML_SHAPES	"/*HTRACR-SHAPES*/"
 
 static const char *
 render_html_mark(void)
@@ -54,27 +55,51 @@ render_html_head(FILE *f)
 }
 
 int
-render_html_rest(FILE *f, const struct doc *d)
+render_html_rest(FILE *f, const struct doc *d, struct render_pack *rp)
 {
-	const char	*rest, *ex;
+	const char	*rest, *at;
 
 	rest = render_html_mark() + strlen(RENDER_HTML_MARK);
-	if ((ex = strstr(rest, RENDER_HTML_EXPLAIN)) != NULL) {
-		fwrite(rest, 1, ex - rest, f);
+	if ((at = strstr(rest, RENDER_HTML_EXPLAIN)) != NULL) {
+		fwrite(rest, 1, at - rest, f);
 		fflush(f);
 		explain_json_all(f, d);
-		rest = ex + strlen(RENDER_HTML_EXPLAIN);
+		rest = at + strlen(RENDER_HTML_EXPLAIN);
+	}
+	if ((at = strstr(rest, RENDER_HTML_SHAPES)) != NULL) {
+		fwrite(rest, 1, at - rest, f);
+		fflush(f);
+		render_pack_code(rp, f);
+		rest = at + strlen(RENDER_HTML_SHAPES);
 	}
 	fputs(rest, f);
 	fflush(f);
 	return (ferror(f) ? -1 : 0);
 }
 
+/* An assembled document, its items packed in the order they came. */
 int
 render_html(FILE *f, const struct doc *d)
 {
-	if (render_html_head(f) == -1 ||
-	    render_json_value(f, &d->root) == -1)
+	const msgpack_object	*lists[] = { d->servers, d->connections,
+				    d->transactions, d->lookups };
+	struct render_pack	*rp;
+	size_t			 k;
+	uint32_t		 i;
+	int			 rc = 0;
+
+	if (render_html_head(f) == -1)
 		return (-1);
-	return (render_html_rest(f, d));
+	rp = render_pack_new(f);
+	if (d->session != NULL)
+		rc = render_pack_item(rp, d->session);
+	for (k = 0; k < sizeof(lists) / sizeof(lists[0]) && rc == 0; k++)
+		for (i = 0; i < render_count(lists[k]) && rc == 0; i++)
+			rc = render_pack_item(rp, &lists[k]->via.array.ptr[i]);
+	if (render_pack_close(rp) == -1)
+		rc = -1;
+	if (rc == 0)
+		rc = render_html_rest(f, d, rp);
+	render_pack_free(rp);
+	return (rc);
 }

@@ -28,7 +28,7 @@
  */
 struct render_html {
 	FILE			 *f;
-	struct render_doc	 *doc;	/* NULL until the first item */
+	struct render_pack	 *doc;	/* NULL until the first item */
 	msgpack_zone		 *zone;	/* the kept copies */
 	const msgpack_object	**kept;
 	size_t			  nkept;
@@ -56,14 +56,14 @@ render_html_item(void *arg, const msgpack_object *item)
 	if (h->doc == NULL) {
 		if (render_html_head(h->f) == -1)
 			return (-1);
-		h->doc = render_doc_new(h->f);
+		h->doc = render_pack_new(h->f);
 	}
 	if (h->nkept == h->cap) {
 		h->cap = h->cap == 0 ? 1024 : h->cap * 2;
 		h->kept = xreallocarray(h->kept, h->cap, sizeof(*h->kept));
 	}
 	h->kept[h->nkept++] = explain_keep(h->zone, item);
-	return (render_doc_item(h->doc, item));
+	return (render_pack_item(h->doc, item));
 }
 
 int
@@ -74,15 +74,17 @@ render_html_end(struct render_html *h, int ok)
 
 	if (ok && h->doc == NULL)
 		log_warnx("htracrd sent no session item in the detail");
-	if (h->doc == NULL || render_doc_free(h->doc) == -1)
+	if (h->doc == NULL || render_pack_close(h->doc) == -1)
 		ok = 0;
 	if (ok) {
 		/* doc_build takes the zone over, whatever it returns. */
 		if (doc_build(&d, h->zone, h->kept, h->nkept) == 0)
-			rc = render_html_rest(h->f, &d);
+			rc = render_html_rest(h->f, &d, h->doc);
 		h->zone = NULL;
 		doc_free(&d);
 	}
+	if (h->doc != NULL)
+		render_pack_free(h->doc);
 	if (h->zone != NULL)
 		msgpack_zone_free(h->zone);
 	free(h->kept);

@@ -4,7 +4,7 @@
  * by mkdoc.py or any other producer) and runs one renderer over it, so
  * the HAR, HTML and waterfall output can be checked without a daemon.
  *
- *   docrender [options] har|html|waterfall FILE
+ *   docrender [options] har|html|json|waterfall FILE
  *   docrender [options] txn|conn FILE ID
  *   docrender curl FILE ID [BODYFILE]
  *
@@ -170,7 +170,7 @@ docrender_usage(void)
 {
 	fprintf(stderr, "usage: docrender [-c 0|1] [-w width] [-s scale_ms] "
 	    "[-f from_ms] [-t to_ms]\n\t[-H host] [-S status] [-M method] "
-	    "[-W min_wait_ms] har|html|waterfall|txn|conn|curl FILE [ID "
+	    "[-W min_wait_ms] har|html|json|waterfall|txn|conn|curl FILE [ID "
 	    "[BODYFILE]]\n");
 	exit(2);
 }
@@ -241,6 +241,8 @@ main(int argc, char **argv)
 		rc = render_har(stdout, &d);
 	else if (strcmp(mode, "html") == 0)
 		rc = render_html(stdout, &d);
+	else if (strcmp(mode, "json") == 0)
+		rc = render_json_value(stdout, &d.root);
 	else if (strcmp(mode, "waterfall") == 0)
 		rc = waterfall_render(stdout, &d, &o);
 	else if (strcmp(mode, "txn") == 0)

@@ -16,6 +16,10 @@
 //       each LAYER (packets, states, txn, tls, dns) must be drawn; each
 //       layer's checkbox takes it, and only it, off the timeline and
 //       brings it back
+//   node timeline.js same PAGE DOC.json
+//       the document the page unpacked from its packed data must be
+//       DOC.json (htracrctl's JSON of the same session), section by
+//       section; of the session, the times it was made may differ
 //   node timeline.js print PAGE OUT.pdf
 //       prints the page to OUT.pdf with chromium's PDF printing (A4
 //       landscape, as its print stylesheet asks); the caller reads it
@@ -172,10 +176,34 @@ async function layersPage(pagePath, want) {
 	await close(o);
 }
 
+/* The page's unpacked document against htracrctl's own JSON of it. */
+async function samePage(pagePath, docPath) {
+	const o = await open(pagePath), page = o.page;
+	const want = JSON.parse(fs.readFileSync(docPath, "utf8"));
+	const got = await page.evaluate(() => JSON.stringify(window.htracr.data));
+	const d = JSON.parse(got);
+	const session = (s) => s && Object.assign({}, s, { start_us: null, stop_us: null });
+	check("html-same-session", JSON.stringify(session(d.session)) === JSON.stringify(session(want.session)),
+		"session differs");
+	for (const k of ["servers", "connections", "transactions", "dns"]) {
+		const a = JSON.stringify(d[k] || []), b = JSON.stringify(want[k] || []);
+		let i = 0;
+		while (i < a.length && a[i] === b[i]) i++;
+		check("html-same-" + k, a === b, (want[k] || []).length + " in the document, " +
+			(d[k] || []).length + " on the page; first difference at " + i + ": " +
+			JSON.stringify(a.slice(i, i + 60)) + " vs " + JSON.stringify(b.slice(i, i + 60)));
+	}
+	check("html-same-no-console-errors", o.seen.errors.length === 0, JSON.stringify(o.seen.errors.slice(0, 3)));
+	await close(o);
+}
+
 /* Chromium's own printing of the page, with the page's print stylesheet. */
 async function printPage(pagePath, out) {
 	const o = await open(pagePath), page = o.page;
 	await page.emulateMedia({ media: "print" });
+	/* The page builds its printed rows as printing starts. */
+	await page.waitForFunction(() => document.querySelectorAll("#print .prow").length > 0,
+		null, { timeout: 10000 }).catch(() => {});
 	const shown = await page.evaluate(() => ({
 		rows: document.querySelectorAll("#print .prow").length,
 		conns: window.htracr.data.connections.length,
@@ -278,6 +306,7 @@ async function whyPage(pagePath, target, words) {
 		else if (process.argv[2] === "tls") await tlsPage(process.argv[3], process.argv.slice(4));
 		else if (process.argv[2] === "hide") await hidePage(process.argv[3]);
 		else if (process.argv[2] === "print") await printPage(process.argv[3], process.argv[4]);
+		else if (process.argv[2] === "same") await samePage(process.argv[3], process.argv[4]);
 		else if (process.argv[2] === "layers") await layersPage(process.argv[3], process.argv.slice(4));
 		else if (process.argv[2] === "why") await whyPage(process.argv[3], process.argv[4], process.argv.slice(5));
 		else await perfPage(process.argv[3]);

@@ -4,6 +4,8 @@
 # hostile document and for a corpus capture through "htracrctl analyze
 # --format html": no console errors, no network request, every
 # transaction listed, a click opens the inspector on the right target,
+# the document the page unpacks from its packed data is htracrctl's
+# JSON of the same session,
 # the keyboard moves the selection and zooms; a click on a row's hide
 # mark takes a connection or a server out of the timeline and the list,
 # and the buttons bring them back. Saves the screenshot
@@ -44,6 +46,18 @@ hide() {
 	grep -q '^FAIL' "$T_TMP/h.out" && T_FAILED=1
 	if [ "$rc" -ne 0 ] && ! grep -q '^FAIL' "$T_TMP/h.out"; then
 		t_fail "$1/hide-browser" "node exited $rc"
+	fi
+}
+
+# $1 prefix, $2 page, $3 the same session as htracrctl's JSON: what the
+# page unpacks from its packed data is that document.
+same() {
+	timeout 180 node "$TIMELINE" same "$2" "$3" >"$T_TMP/sm.out" 2>&1
+	rc=$?
+	sed "s#^\(PASS\|FAIL\|SKIP\): #\1: $1/#" "$T_TMP/sm.out"
+	grep -q '^FAIL' "$T_TMP/sm.out" && T_FAILED=1
+	if [ "$rc" -ne 0 ] && ! grep -q '^FAIL' "$T_TMP/sm.out"; then
+		t_fail "$1/same-browser" "node exited $rc"
 	fi
 }
 
@@ -98,6 +112,8 @@ print(json.dumps({"targets": [x for x in t if x.isprintable()], "click": t[len(t
 PY
 browse "$T_NAME/sample" "$T_TMP/s.html" "$T_TMP/s.expect" "$B_DIR/out/sample.png"
 hide "$T_NAME/sample" "$T_TMP/s.html"
+"$DOCRENDER" json "$T_TMP/s.mp" >"$T_TMP/s.doc.json"
+same "$T_NAME/sample" "$T_TMP/s.html" "$T_TMP/s.doc.json"
 
 # A real capture through the whole client.
 if CORPUS=$(t_shared corpus) && [ -f "$CORPUS/zeek-bro.org.pcap" ]; then
@@ -117,6 +133,20 @@ print(json.dumps({"targets": t, "click": t[len(t) // 2]}))' >"$T_TMP/bro.expect"
 	fi
 else
 	t_skip "$T_NAME/bro.org" "../shared/corpus/zeek-bro.org.pcap is absent"
+fi
+
+# The page and the JSON of one loaded session (frames, packets and
+# headers kept): the document the page unpacks is the JSON's.
+if [ -n "${CORPUS:-}" ] && [ -f "$CORPUS/zeek-bro.org.pcap" ]; then
+	t_daemon_start
+	if t_ctl load "$CORPUS/zeek-bro.org.pcap" >"$T_TMP/load.err" 2>&1 &&
+	    t_ctl dump --format html --packets -o "$T_TMP/bro-s.html" &&
+	    t_ctl dump --format json --packets -o "$T_TMP/bro-s.json"; then
+		same "$T_NAME/bro.org" "$T_TMP/bro-s.html" "$T_TMP/bro-s.json"
+	else
+		t_fail "$T_NAME/bro.org/load-dump" "$(head -n 1 "$T_TMP/load.err")"
+	fi
+	t_daemon_stop
 fi
 
 # 10,000 transactions: a synthetic capture when analyze works, else the

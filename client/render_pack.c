@@ -6,13 +6,17 @@
  *
  *	[shape, v1, v2, ...]		an item: its values in its shape's order
  *	{"$pairs": [[n, v], ...]}	header lines numbered next, in order
+ *	{"$strs": [s, ...]}		short strings numbered next, in order
  *	{...}				an item as it is (no shape fits it)
  *
  * A shape lists a map's keys, each holding a value as it is, a map of
  * another shape (or null), a header list (numbers of header lines, or
- * [n, v] for one the table has no room for) or a list of maps of
- * another shape. A value that does not match its key's kind goes as
- * {"=": value}. The shapes themselves go into the page's script as
+ * [n, v] for one the table has no room for), a list of maps of another
+ * shape, a boolean (1 or 0), a time in µs (after the first time
+ * packed, which the code holds) or a short string (its number, or the
+ * string when the table has no room). A key's kind is what its value
+ * was in the item the shape was made from. A value that does not
+ * match its key's kind goes as {"=": value}. The shapes themselves go into the page's script as
  * code (render_pack_code), one function per shape that returns the
  * object literal: a browser builds objects from literals many times
  * faster than from keys looked up one by one. An item's shape is the
@@ -41,14 +45,20 @@
 #define PACK_SHAPES	64		/* top-level shapes */
 #define PACK_NODES	1024		/* shapes, nested ones included */
 #define PACK_COLS	128		/* keys of a map that gets a shape */
-#define PACK_MAXPAIRS	65536		/* header lines given a number */
-#define PACK_PAIR_BYTES	(8 * 1024 * 1024)	/* and their bytes */
+#define PACK_TABLE_MAX	65536		/* header lines or strings numbered */
+#define PACK_TABLE_BYTES (8 * 1024 * 1024)	/* and their bytes, each */
+#define PACK_SHORT	64		/* the longest string numbered */
+#define PACK_TIME_MIN	1000000000000000ULL	/* µs since 1970: 2001 */
+#define PACK_TIME_MAX	(1ULL << 53)	/* exact in a browser's numbers */
 
 enum pack_kind {
 	PACK_PLAIN,
 	PACK_MAP,
 	PACK_PAIRS,
-	PACK_LIST
+	PACK_LIST,
+	PACK_BOOL,		/* true, false as 1, 0 */
+	PACK_TIME,		/* a time in µs, after the first one packed */
+	PACK_STR		/* a short string by its number */
 };
 
 struct pack_shape;
@@ -68,12 +78,22 @@ struct pack_shape {
 	char			*keys;	/* the keys' bytes */
 };
 
-struct pack_pair {
-	char			*s;	/* name then value; NULL: free slot */
-	uint32_t		 nlen;
-	uint32_t		 vlen;
+/* A header line (a name and a value) or a string (a alone). */
+struct pack_entry {
+	char			*s;	/* a then b; NULL: a free slot */
+	uint32_t		 alen;
+	uint32_t		 blen;
 	uint64_t		 hash;
 	uint32_t		 id;
+};
+
+/* Header lines or strings given numbers in the order they came. */
+struct pack_table {
+	struct pack_entry	*e;
+	size_t			 cap;		/* slots, a power of two */
+	uint32_t		 n;
+	size_t			 bytes;
+	const char		*record;	/* what declares them */
 };
 
 struct render_pack {
@@ -82,11 +102,11 @@ struct render_pack {
 	uint32_t		 nshapes;
 	uint32_t		 nnodes;
 	struct pack_shape	*nodes[PACK_NODES];	/* to free them */
-	struct pack_pair	*pairs;
-	size_t			 pcap;		/* slots, a power of two */
-	uint32_t		 npairs;
-	size_t			 pbytes;
-	int			 pairs_open;	/* a $pairs record is */
+	struct pack_table	 pairs;
+	struct pack_table	 strs;
+	struct pack_table	*open;		/* whose record is */
+	uint64_t		 time0;		/* what PACK_TIME is after */
+	int			 has_time0;
 	uint64_t		 records;
 	uint64_t		 skipped;
 	int			 session;
@@ -265,7 +285,16 @@ pack_shape_new(struct render_pack *rp, const msgpack_object *o, int depth)
 			if ((c->sub = pack_shape_new(rp, &kv->val,
 			    depth + 1)) != NULL)
 				c->kind = PACK_MAP;
-		} else if (kv->val.type == MSGPACK_OBJECT_ARRAY &&
+		} else if (kv->val.type == MSGPACK_OBJECT_BOOLEAN)
+			c->kind = PACK_BOOL;
+		else if (kv->val.type == MSGPACK_OBJECT_STR &&
+		    kv->val.via.str.size <= PACK_SHORT)
+			c->kind = PACK_STR;
+		else if (kv->val.type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
+		    kv->val.via.u64 >= PACK_TIME_MIN &&
+		    kv->val.via.u64 < PACK_TIME_MAX)
+			c->kind = PACK_TIME;
+		else if (kv->val.type == MSGPACK_OBJECT_ARRAY &&
 		    kv->val.via.array.size > 0) {
 			if (pack_is_pairs(&kv->val))
 				c->kind = PACK_PAIRS;
@@ -285,115 +314,140 @@ pack_record(struct render_pack *rp)
 		render_putc(&rp->r, ',');
 }
 
-/* FNV-1a over the name, a zero byte and the value. */
+/* FNV-1a over a, a zero byte and b. */
 static uint64_t
-pack_pair_hash(const msgpack_object *p)
+pack_hash(const char *a, uint32_t alen, const char *b, uint32_t blen)
 {
-	const msgpack_object	*nv = p->via.array.ptr;
-	const unsigned char	*s;
-	uint64_t		 h = 0xcbf29ce484222325ULL;
-	uint32_t		 i, k;
+	uint64_t	 h = 0xcbf29ce484222325ULL;
+	uint32_t	 i;
 
-	for (k = 0; k < 2; k++) {
-		s = (const unsigned char *)nv[k].via.str.ptr;
-		for (i = 0; i < nv[k].via.str.size; i++)
-			h = (h ^ s[i]) * 0x100000001b3ULL;
-		h = (h ^ (k == 0 ? 0 : 0xff)) * 0x100000001b3ULL;
-	}
+	for (i = 0; i < alen; i++)
+		h = (h ^ (u_char)a[i]) * 0x100000001b3ULL;
+	h = (h ^ 0xff) * 0x100000001b3ULL;
+	for (i = 0; i < blen; i++)
+		h = (h ^ (u_char)b[i]) * 0x100000001b3ULL;
 	return (h);
 }
 
-/* The slot holding pair p, or the free one where it would go. */
-static struct pack_pair *
-pack_pair_slot(struct render_pack *rp, const msgpack_object *p, uint64_t h)
+/* The slot holding (a, b), or the free one where it would go. */
+static struct pack_entry *
+pack_slot(struct pack_table *t, const char *a, uint32_t alen, const char *b,
+    uint32_t blen, uint64_t h)
 {
-	const msgpack_object	*nv = p->via.array.ptr;
-	struct pack_pair	*e;
-	size_t			 i = (size_t)h & (rp->pcap - 1);
+	struct pack_entry	*e;
+	size_t			 i = (size_t)h & (t->cap - 1);
 
 	for (;;) {
-		e = &rp->pairs[i];
+		e = &t->e[i];
 		if (e->s == NULL)
 			return (e);
-		if (e->hash == h && e->nlen == nv[0].via.str.size &&
-		    e->vlen == nv[1].via.str.size &&
-		    memcmp(e->s, nv[0].via.str.ptr, e->nlen) == 0 &&
-		    memcmp(e->s + e->nlen, nv[1].via.str.ptr, e->vlen) == 0)
+		if (e->hash == h && e->alen == alen && e->blen == blen &&
+		    memcmp(e->s, a, alen) == 0 &&
+		    memcmp(e->s + alen, b, blen) == 0)
 			return (e);
-		i = (i + 1) & (rp->pcap - 1);
+		i = (i + 1) & (t->cap - 1);
 	}
 }
 
-static void
-pack_pairs_grow(struct render_pack *rp)
+/* The number of (a, b), -1 if it has none. */
+static int64_t
+pack_find(struct pack_table *t, const char *a, uint32_t alen, const char *b,
+    uint32_t blen)
 {
-	struct pack_pair	*old = rp->pairs, *e;
-	size_t			 ocap = rp->pcap, i, j;
+	struct pack_entry	*e;
 
-	rp->pcap = ocap == 0 ? 256 : ocap * 2;
-	rp->pairs = xcalloc(rp->pcap, sizeof(*rp->pairs));
+	if (t->cap == 0)
+		return (-1);
+	e = pack_slot(t, a, alen, b, blen, pack_hash(a, alen, b, blen));
+	return (e->s != NULL ? (int64_t)e->id : -1);
+}
+
+static void
+pack_grow(struct pack_table *t)
+{
+	struct pack_entry	*old = t->e, *e;
+	size_t			 ocap = t->cap, i, j;
+
+	t->cap = ocap == 0 ? 256 : ocap * 2;
+	t->e = xcalloc(t->cap, sizeof(*t->e));
 	for (i = 0; i < ocap; i++) {
 		if (old[i].s == NULL)
 			continue;
-		j = (size_t)old[i].hash & (rp->pcap - 1);
-		while ((e = &rp->pairs[j])->s != NULL)
-			j = (j + 1) & (rp->pcap - 1);
+		j = (size_t)old[i].hash & (t->cap - 1);
+		while ((e = &t->e[j])->s != NULL)
+			j = (j + 1) & (t->cap - 1);
 		*e = old[i];
 	}
 	free(old);
 }
 
 /*
- * Numbers the header lines of list o that have none yet while there is
- * room, writing them out in a $pairs record ahead of the item.
+ * Numbers (a, b) if it has no number yet and the table has room,
+ * declaring it in the table's record ahead of the item: a header line
+ * as [a, b], a string (b NULL) as itself.
  */
 static void
-pack_note_pairs(struct render_pack *rp, const msgpack_object *o)
+pack_note(struct render_pack *rp, struct pack_table *t, const char *a,
+    uint32_t alen, const char *b, uint32_t blen)
 {
-	const msgpack_object	*p, *nv;
-	struct pack_pair	*e;
+	struct pack_entry	*e;
 	uint64_t		 h;
-	uint32_t		 i;
 
-	for (i = 0; i < o->via.array.size; i++) {
-		p = &o->via.array.ptr[i];
-		nv = p->via.array.ptr;
-		if (rp->npairs == PACK_MAXPAIRS || rp->pbytes +
-		    nv[0].via.str.size + nv[1].via.str.size > PACK_PAIR_BYTES)
-			return;
-		if ((rp->npairs + 1) * 2 > rp->pcap)
-			pack_pairs_grow(rp);
-		h = pack_pair_hash(p);
-		if ((e = pack_pair_slot(rp, p, h))->s != NULL)
-			continue;
-		e->nlen = nv[0].via.str.size;
-		e->vlen = nv[1].via.str.size;
-		e->s = xmalloc(e->nlen + e->vlen + 1);
-		memcpy(e->s, nv[0].via.str.ptr, e->nlen);
-		memcpy(e->s + e->nlen, nv[1].via.str.ptr, e->vlen);
-		e->hash = h;
-		e->id = rp->npairs++;
-		rp->pbytes += e->nlen + e->vlen;
-		if (!rp->pairs_open) {
-			pack_record(rp);
-			render_put(&rp->r, "{\"$pairs\":[", 11);
-			rp->pairs_open = 1;
-		} else
-			render_putc(&rp->r, ',');
-		render_putc(&rp->r, '[');
-		render_str_buf(&rp->r, e->s, e->nlen);
+	if (t->n == PACK_TABLE_MAX ||
+	    t->bytes + alen + blen > PACK_TABLE_BYTES)
+		return;
+	if ((t->n + 1) * 2 > t->cap)
+		pack_grow(t);
+	h = pack_hash(a, alen, b, blen);
+	if ((e = pack_slot(t, a, alen, b, blen, h))->s != NULL)
+		return;
+	e->alen = alen;
+	e->blen = blen;
+	e->s = xmalloc(alen + blen + 1);
+	memcpy(e->s, a, alen);
+	if (blen > 0)
+		memcpy(e->s + alen, b, blen);
+	e->hash = h;
+	e->id = t->n++;
+	t->bytes += alen + blen;
+	if (rp->open != t) {
+		if (rp->open != NULL)
+			render_put(&rp->r, "]}", 2);
+		pack_record(rp);
+		render_put(&rp->r, t->record, strlen(t->record));
+		rp->open = t;
+	} else
 		render_putc(&rp->r, ',');
-		render_str_buf(&rp->r, e->s + e->nlen, e->vlen);
-		render_putc(&rp->r, ']');
+	if (b == NULL) {
+		render_str_buf(&rp->r, e->s, alen);
+		return;
 	}
+	render_putc(&rp->r, '[');
+	render_str_buf(&rp->r, e->s, alen);
+	render_putc(&rp->r, ',');
+	render_str_buf(&rp->r, e->s + alen, blen);
+	render_putc(&rp->r, ']');
 }
 
-/* The header lists of map o in shape s, and of the maps in it. */
 static void
-pack_walk_pairs(struct render_pack *rp, const struct pack_shape *s,
+pack_table_free(struct pack_table *t)
+{
+	size_t	 i;
+
+	for (i = 0; i < t->cap; i++)
+		free(t->e[i].s);
+	free(t->e);
+}
+
+/*
+ * The header lines and short strings of map o in shape s, and of the
+ * maps in it, numbered ahead of the item.
+ */
+static void
+pack_walk(struct render_pack *rp, const struct pack_shape *s,
     const msgpack_object *o)
 {
-	const msgpack_object	*v;
+	const msgpack_object	*v, *nv;
 	uint32_t		 i, j;
 
 	if (!pack_keys_match(s, o))
@@ -402,18 +456,30 @@ pack_walk_pairs(struct render_pack *rp, const struct pack_shape *s,
 		v = &o->via.map.ptr[i].val;
 		switch (s->cols[i].kind) {
 		case PACK_MAP:
-			pack_walk_pairs(rp, s->cols[i].sub, v);
+			pack_walk(rp, s->cols[i].sub, v);
 			break;
 		case PACK_PAIRS:
-			if (pack_is_pairs(v))
-				pack_note_pairs(rp, v);
+			if (!pack_is_pairs(v))
+				break;
+			for (j = 0; j < v->via.array.size; j++) {
+				nv = v->via.array.ptr[j].via.array.ptr;
+				pack_note(rp, &rp->pairs, nv[0].via.str.ptr,
+				    nv[0].via.str.size, nv[1].via.str.ptr,
+				    nv[1].via.str.size);
+			}
 			break;
 		case PACK_LIST:
 			if (v->type != MSGPACK_OBJECT_ARRAY)
 				break;
 			for (j = 0; j < v->via.array.size; j++)
-				pack_walk_pairs(rp, s->cols[i].sub,
+				pack_walk(rp, s->cols[i].sub,
 				    &v->via.array.ptr[j]);
+			break;
+		case PACK_STR:
+			if (v->type == MSGPACK_OBJECT_STR &&
+			    v->via.str.size <= PACK_SHORT)
+				pack_note(rp, &rp->strs, v->via.str.ptr,
+				    v->via.str.size, NULL, 0);
 			break;
 		default:
 			break;
@@ -440,19 +506,20 @@ pack_wrapped(struct render_pack *rp, const msgpack_object *v, int depth)
 static int
 pack_header_list(struct render_pack *rp, const msgpack_object *v, int depth)
 {
-	const msgpack_object	*p;
-	struct pack_pair	*e;
+	const msgpack_object	*p, *nv;
 	uint32_t		 i;
+	int64_t			 id;
 
 	render_putc(&rp->r, '[');
 	for (i = 0; i < v->via.array.size; i++) {
 		p = &v->via.array.ptr[i];
+		nv = p->via.array.ptr;
 		if (i > 0)
 			render_putc(&rp->r, ',');
-		e = rp->pcap == 0 ? NULL :
-		    pack_pair_slot(rp, p, pack_pair_hash(p));
-		if (e != NULL && e->s != NULL)
-			render_json_u64(&rp->r, e->id);
+		id = pack_find(&rp->pairs, nv[0].via.str.ptr,
+		    nv[0].via.str.size, nv[1].via.str.ptr, nv[1].via.str.size);
+		if (id >= 0)
+			render_json_u64(&rp->r, (uint64_t)id);
 		else if (render_json_depth(&rp->r, p, depth + 1) == -1)
 			return (-1);
 	}
@@ -465,6 +532,7 @@ pack_value(struct render_pack *rp, const struct pack_col *c,
     const msgpack_object *v, int depth)
 {
 	uint32_t	 i;
+	int64_t		 id;
 
 	if (c->kind == PACK_PLAIN)
 		return (render_json_depth(&rp->r, v, depth));
@@ -481,6 +549,34 @@ pack_value(struct render_pack *rp, const struct pack_col *c,
 		if (pack_is_pairs(v))
 			return (pack_header_list(rp, v, depth));
 		break;
+	case PACK_BOOL:
+		if (v->type != MSGPACK_OBJECT_BOOLEAN)
+			break;
+		render_putc(&rp->r, v->via.boolean ? '1' : '0');
+		return (0);
+	case PACK_TIME:
+		if (v->type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+		    v->via.u64 >= PACK_TIME_MAX)
+			break;
+		if (!rp->has_time0) {
+			rp->time0 = v->via.u64;
+			rp->has_time0 = 1;
+		}
+		if (v->via.u64 < rp->time0) {
+			render_putc(&rp->r, '-');
+			render_json_u64(&rp->r, rp->time0 - v->via.u64);
+		} else
+			render_json_u64(&rp->r, v->via.u64 - rp->time0);
+		return (0);
+	case PACK_STR:
+		if (v->type != MSGPACK_OBJECT_STR)
+			break;
+		if ((id = pack_find(&rp->strs, v->via.str.ptr,
+		    v->via.str.size, NULL, 0)) >= 0)
+			render_json_u64(&rp->r, (uint64_t)id);
+		else
+			render_str_buf(&rp->r, v->via.str.ptr, v->via.str.size);
+		return (0);
 	case PACK_LIST:
 		if (v->type != MSGPACK_OBJECT_ARRAY)
 			break;
@@ -564,6 +660,8 @@ render_pack_new(FILE *f)
 	struct render_pack	*rp;
 
 	rp = xcalloc(1, sizeof(*rp));
+	rp->pairs.record = "{\"$pairs\":[";
+	rp->strs.record = "{\"$strs\":[";
 	render_buf_init(&rp->r, f, xmalloc(RENDER_BUFSIZE), RENDER_BUFSIZE);
 	render_put(&rp->r, head, sizeof(head) - 1);
 	return (rp);
@@ -588,10 +686,10 @@ render_pack_item(struct render_pack *rp, const msgpack_object *item)
 		rp->session = 1;
 	}
 	if ((k = pack_choose(rp, item)) != -1)
-		pack_walk_pairs(rp, rp->shapes[k], item);
-	if (rp->pairs_open) {
+		pack_walk(rp, rp->shapes[k], item);
+	if (rp->open != NULL) {
 		render_put(&rp->r, "]}", 2);
-		rp->pairs_open = 0;
+		rp->open = NULL;
 	}
 	pack_record(rp);
 	if (k == -1) {
@@ -639,7 +737,12 @@ pack_code_value(struct render_buf *r, const struct pack_col *c, uint32_t i)
 		render_put(r, "])", 2);
 		break;
 	case PACK_PAIRS:
-		render_put(r, "H(", 2);
+	case PACK_BOOL:
+	case PACK_TIME:
+	case PACK_STR:
+		render_putc(r, "HBUS"[c->kind == PACK_PAIRS ? 0 :
+		    c->kind == PACK_BOOL ? 1 : c->kind == PACK_TIME ? 2 : 3]);
+		render_putc(r, '(');
 		render_put(r, n, (size_t)len);
 		render_putc(r, ')');
 		break;
@@ -652,9 +755,10 @@ pack_code_value(struct render_buf *r, const struct pack_col *c, uint32_t i)
 /*
  * The shapes as code for the page's script: N[id] makes a shape's
  * object from its values (an item's start at a[1], after its shape's
- * number), T[k] is the item shape k's. M, L and H unpack a map, a list
- * of maps and a header list, or take a value that did not match its
- * kind; the page defines them. Keys are written as JSON strings, which
+ * number), T[k] is the item shape k's, T0 the time the others are
+ * after. M, L, H, B, U and S unpack a map, a list of maps, a header
+ * list, a boolean, a time and a short string, or take a value that did
+ * not match its kind; the page defines them. Keys are written as JSON strings, which
  * are JavaScript strings too, escaped as in the data; "__proto__" is
  * never one (pack_shape_new).
  */
@@ -666,6 +770,9 @@ render_pack_code(struct render_pack *rp, FILE *f)
 	uint32_t		 i, j;
 
 	render_buf_init(&r, f, rp->r.b, RENDER_BUFSIZE);
+	render_put(&r, "T0=", 3);
+	render_json_u64(&r, rp->time0);
+	render_put(&r, ";\n", 2);
 	for (i = 0; i < rp->nnodes; i++) {
 		s = rp->nodes[i];
 		render_put(&r, "N[", 2);
@@ -697,9 +804,8 @@ render_pack_free(struct render_pack *rp)
 {
 	size_t	 i;
 
-	for (i = 0; i < rp->pcap; i++)
-		free(rp->pairs[i].s);
-	free(rp->pairs);
+	pack_table_free(&rp->pairs);
+	pack_table_free(&rp->strs);
 	for (i = 0; i < rp->nnodes; i++)
 		pack_shape_free(rp->nodes[i]);
 	free(rp->r.b);

@@ -113,11 +113,18 @@ struct render_pack {
 	int			 failed;
 };
 
+/* n bytes at a and b the same; no pointer is read when n is 0. */
+static int
+pack_same(const void *a, const void *b, size_t n)
+{
+	return (n == 0 || memcmp(a, b, n) == 0);
+}
+
 static int
 pack_key_is(const struct pack_col *c, const msgpack_object *k)
 {
 	return (k->type == MSGPACK_OBJECT_STR && k->via.str.size == c->klen &&
-	    memcmp(k->via.str.ptr, c->key, c->klen) == 0);
+	    pack_same(k->via.str.ptr, c->key, c->klen));
 }
 
 /* Does map o have exactly s's keys, in s's order? */
@@ -149,7 +156,7 @@ pack_same_keys(const msgpack_object *a, const msgpack_object *b)
 		if (x->type != MSGPACK_OBJECT_STR ||
 		    y->type != MSGPACK_OBJECT_STR ||
 		    x->via.str.size != y->via.str.size ||
-		    memcmp(x->via.str.ptr, y->via.str.ptr, x->via.str.size) != 0)
+		    !pack_same(x->via.str.ptr, y->via.str.ptr, x->via.str.size))
 			return (0);
 	}
 	return (1);
@@ -276,7 +283,9 @@ pack_shape_new(struct render_pack *rp, const msgpack_object *o, int depth)
 	for (i = 0; i < n; i++) {
 		kv = &o->via.map.ptr[i];
 		c = &s->cols[i];
-		memcpy(s->keys + off, kv->key.via.str.ptr, kv->key.via.str.size);
+		if (kv->key.via.str.size > 0)
+			memcpy(s->keys + off, kv->key.via.str.ptr,
+			    kv->key.via.str.size);
 		c->key = s->keys + off;
 		c->klen = kv->key.via.str.size;
 		off += c->klen;
@@ -342,8 +351,7 @@ pack_slot(struct pack_table *t, const char *a, uint32_t alen, const char *b,
 		if (e->s == NULL)
 			return (e);
 		if (e->hash == h && e->alen == alen && e->blen == blen &&
-		    memcmp(e->s, a, alen) == 0 &&
-		    memcmp(e->s + alen, b, blen) == 0)
+		    pack_same(e->s, a, alen) && pack_same(e->s + alen, b, blen))
 			return (e);
 		i = (i + 1) & (t->cap - 1);
 	}
@@ -404,7 +412,8 @@ pack_note(struct render_pack *rp, struct pack_table *t, const char *a,
 	e->alen = alen;
 	e->blen = blen;
 	e->s = xmalloc(alen + blen + 1);
-	memcpy(e->s, a, alen);
+	if (alen > 0)
+		memcpy(e->s, a, alen);
 	if (blen > 0)
 		memcpy(e->s + alen, b, blen);
 	e->hash = h;

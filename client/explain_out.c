@@ -284,8 +284,16 @@ static const char *const ex_row_keys[] = {
 	"zero_windows", "body_bytes", "connection_opened", "dns", "packets"
 };
 
+/* A row's next value: a comma, then the number or the boolean. */
 static void
-ex_json_bool(struct json_out *o, int v)
+ex_row_i64(struct json_out *o, int64_t v)
+{
+	json_out_raw(o, ",", 1);
+	json_out_i64(o, v);
+}
+
+static void
+ex_row_bool(struct json_out *o, int v)
 {
 	json_out_raw(o, v ? ",true" : ",false", v ? 5 : 6);
 }
@@ -302,35 +310,27 @@ ex_json_row(struct json_out *o, uint64_t id, const struct explain *e)
 	json_out_raw(o, ",", 1);
 	explain_verdict(e, v, sizeof(v));
 	json_out_str(o, v, strlen(v));
-	ex_json_bool(o, e->ok);
+	ex_row_bool(o, e->ok);
 	if (e->ok) {
-		json_out_raw(o, ",", 1);
-		json_out_i64(o, e->start_us);
-		json_out_raw(o, ",", 1);
-		json_out_i64(o, e->end_us);
-		json_out_raw(o, ",", 1);
-		json_out_i64(o, e->total_us);
+		ex_row_i64(o, e->start_us);
+		ex_row_i64(o, e->end_us);
+		ex_row_i64(o, e->total_us);
 		json_out_raw(o, ",[", 2);
 		for (k = 0; k < EXPLAIN_NCAUSES; k++) {
 			if (k > 0)
 				json_out_raw(o, ",", 1);
 			json_out_u64(o, (uint64_t)e->us[k]);
 		}
-		json_out_raw(o, "],", 2);
-		json_out_i64(o, e->rtt_us);
-		json_out_raw(o, ",", 1);
-		json_out_i64(o, e->path_rtt_us);
-		json_out_raw(o, ",", 1);
-		json_out_i64(o, e->slow_start_rtts);
-		json_out_raw(o, ",", 1);
-		json_out_i64(o, e->loss_episodes);
-		json_out_raw(o, ",", 1);
-		json_out_i64(o, e->zero_windows);
-		json_out_raw(o, ",", 1);
-		json_out_i64(o, e->body_bytes);
-		ex_json_bool(o, e->opened);
-		ex_json_bool(o, e->dns);
-		ex_json_bool(o, e->packets);
+		json_out_raw(o, "]", 1);
+		ex_row_i64(o, e->rtt_us);
+		ex_row_i64(o, e->path_rtt_us);
+		ex_row_i64(o, e->slow_start_rtts);
+		ex_row_i64(o, e->loss_episodes);
+		ex_row_i64(o, e->zero_windows);
+		ex_row_i64(o, e->body_bytes);
+		ex_row_bool(o, e->opened);
+		ex_row_bool(o, e->dns);
+		ex_row_bool(o, e->packets);
 	}
 	json_out_raw(o, "]", 1);
 }

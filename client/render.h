@@ -61,21 +61,12 @@ void	 render_json_cstr(FILE *, const char *);
 int	 render_json_value(FILE *, const msgpack_object *);
 
 /*
- * The document (doc.h's root) as JSON written item by item as a
- * doc_stream hands them over: the same bytes render_json_value writes
- * for the assembled root. render_doc_free closes it; -1 if writing
- * failed, an item was nested too deep or there was no session item.
- */
-struct render_doc;
-struct render_doc *render_doc_new(FILE *);
-int	 render_doc_item(struct render_doc *, const msgpack_object *);
-int	 render_doc_free(struct render_doc *);
-
-/*
- * The same items packed for the HTML page (render_pack.c): keys and
- * header lines said once, timeline.html unpacks them. render_pack_close
- * ends the data and returns as render_doc_free does; render_pack_code
- * then writes the shapes as the page script's code.
+ * The document (doc.h's root) packed for the HTML page as a detail
+ * stream hands over its items (render_pack.c): keys and header lines
+ * said once, timeline.html unpacks them. render_pack_close ends the
+ * data; -1 if writing failed, an item was nested too deep or there was
+ * no session item. render_pack_code then writes the shapes as the page
+ * script's code.
  */
 struct render_pack;
 struct render_pack *render_pack_new(FILE *);

@@ -546,6 +546,7 @@ void	 session_charge(struct session *, size_t);
 void	 session_uncharge(struct session *, size_t);
 int	 session_room(struct session *);
 void	*session_grow(struct session *, void *, size_t *, size_t, size_t);
+void	*session_fit(struct session *, void *, size_t *, size_t, size_t);
 void	*session_grow_from(struct session *, void *, size_t *, size_t,
 	    size_t, size_t);
 /*

@@ -491,6 +491,26 @@ session_grow(struct session *s, void *p, size_t *cap, size_t need,
 	return (session_grow_from(s, p, cap, need, size, 8));
 }
 
+/*
+ * An array grown by doubling that will not (or rarely) grow again gives
+ * back its spare room: it is made n elements long. Returns the array.
+ */
+void *
+session_fit(struct session *s, void *p, size_t *cap, size_t n, size_t size)
+{
+	if (*cap == n)
+		return (p);
+	session_uncharge(s, session_size(p));
+	if (n == 0) {
+		free(p);
+		p = NULL;
+	} else
+		p = xreallocarray(p, n, size);
+	session_charge(s, session_size(p));
+	*cap = n;
+	return (p);
+}
+
 static void
 session_evict_frames(struct session *s)
 {

@@ -32,6 +32,7 @@ struct tcp_live {
 	uint8_t		 sure;		/* roles known (SYN or ports) */
 	uint8_t		 decided;	/* HTTP or not decided */
 	uint8_t		 on_closed;
+	uint8_t		 shed;		/* closed: parser gone (tcp.c) */
 	uint8_t		 scans;
 	uint8_t		 fed;		/* bytes were handed on already */
 };

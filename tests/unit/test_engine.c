@@ -20,6 +20,7 @@
 #include "msg.h"
 #include "pktlog.h"
 #include "session.h"
+#include "tcp.h"
 
 #include "harness.h"
 
@@ -153,6 +154,46 @@ test_retransmit(void)
 	    t_pkt(s->conns[0], 4)->class == PKT_RETRANSMIT, "class");
 	session_free(s);
 	report("retransmit");
+}
+
+/*
+ * Once both sides' FINs are acknowledged, a connection's parser goes
+ * and its arrays fit what they hold, while its sequence numbers stay
+ * for a while: a late copy of the response is still a retransmission,
+ * not a new message.
+ */
+static void
+test_closed_shed(void)
+{
+	struct flow	 f;
+	struct session	*s = t_session(DLT_EN10MB, 0, NULL, 0);
+	const char	*req = "GET /c HTTP/1.1\r\nHost: h\r\n\r\n";
+	struct conn	*c;
+	uint32_t	 rseq;
+	size_t		 npkts;
+
+	t_flow(&f, s, DLT_EN10MB, 0);
+	t_handshake(&f);
+	t_str(&f, 1, req);
+	rseq = f.sseq;
+	t_str(&f, 0, resp_ok);
+	t_close(&f);
+	c = s->nconns == 1 ? s->conns[0] : NULL;
+	check(c != NULL && c->state == CONN_CLOSED, "closed");
+	check(c->live != NULL && c->live->http == NULL, "parser gone");
+	check(c->pktcap == c->pktlen && c->statecap == c->nstates &&
+	    c->txncap == c->ntxns, "arrays fitted");
+	npkts = c->npkts;
+	t_seg(&f, 0, rseq, f.cseq, T_ACK | T_PSH, resp_ok, strlen(resp_ok));
+	check(c->npkts == npkts + 1 && t_pkt(c, npkts) != NULL &&
+	    t_pkt(c, npkts)->class == PKT_RETRANSMIT, "late copy's class");
+	check(c->d[DIR_S2C].retransmits == 1, "retransmits %llu",
+	    (unsigned long long)c->d[DIR_S2C].retransmits);
+	session_finish(s, f.us);
+	check(s->ntxns == 1 && t_status(t_txn(s, 0)) == 200 &&
+	    t_txn(s, 0)->resp->complete, "one transaction");
+	session_free(s);
+	report("closed_shed");
 }
 
 static void
@@ -1899,6 +1940,7 @@ main(void)
 	test_brief();
 	test_no_headers();
 	test_retransmit();
+	test_closed_shed();
 	test_overlap();
 	test_overlap_early();
 	test_fin_gap();

@@ -558,6 +558,8 @@ void	*session_grow_from(struct session *, void *, size_t *, size_t,
  */
 void	*session_alloc(struct session *, size_t);
 void	*session_extend(struct session *, void *, size_t, size_t);
+void	*session_extend_under(struct session *, void *, size_t, size_t,
+	    void *, size_t);
 int	 session_trim(struct session *, void *, size_t, size_t, void *,
 	    size_t, size_t, void **);
 /* Gives back p, the start of the newest allocations, and all after it. */

@@ -325,6 +325,7 @@ http_on_field(llhttp_t *p, const char *at, size_t n)
 		h = &m->hdrs[m->nhdrs - 1];
 	if (h->name_off + h->name_len == m->textlen && h->val_len == 0 &&
 	    msg_text(hd->hc->s, m, at, n)) {
+		h = &m->hdrs[m->nhdrs - 1];	/* msg_text may move them */
 		h->name_len += (uint16_t)n;
 		h->val_off = (uint16_t)m->textlen;
 	}
@@ -345,8 +346,9 @@ http_on_value(llhttp_t *p, const char *at, size_t n)
 		m->in_value = 1;
 		h->val_off = (uint16_t)m->textlen;
 	}
-	if (h->val_off + h->val_len == m->textlen && msg_text(hd->hc->s, m, at, n))
-		h->val_len += (uint16_t)n;
+	if (h->val_off + h->val_len == m->textlen &&
+	    msg_text(hd->hc->s, m, at, n))
+		m->hdrs[m->nhdrs - 1].val_len += (uint16_t)n;
 	return (0);
 }
 

@@ -31,11 +31,17 @@ msg_rare_of(const struct msg *m)
 	return (m->rare != NULL ? m->rare : &msg_no_rare);
 }
 
-/* Appends to the message's text; 0 when the bound is reached. */
+/*
+ * Appends to the message's text; 0 when the bound is reached. While an
+ * HTTP/1 header block is parsed, its text grows in place, moving the
+ * header index after it up (nobody shares either yet, msg_share): a
+ * header entry held across the call must be found again.
+ */
 int
 msg_text(struct session *s, struct msg *m, const char *at, size_t n)
 {
 	size_t	 ncap;
+	void	*hdrs = NULL;
 
 	if (n == 0)
 		return (1);	/* llhttp may hand over an empty span */
@@ -45,7 +51,13 @@ msg_text(struct session *s, struct msg *m, const char *at, size_t n)
 		ncap = m->textcap ? m->textcap : 256;
 		while (ncap < m->textlen + n)
 			ncap *= 2;
-		m->text = session_extend(s, m->text, m->textcap, ncap);
+		if (m->in_headers)
+			hdrs = session_extend_under(s, m->text, m->textcap, ncap,
+			    m->hdrs, m->hdrcap * sizeof(*m->hdrs));
+		if (hdrs != NULL)
+			m->hdrs = hdrs;
+		else
+			m->text = session_extend(s, m->text, m->textcap, ncap);
 		m->textcap = (uint32_t)ncap;
 	}
 	memcpy(m->text + m->textlen, at, n);

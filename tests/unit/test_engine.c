@@ -512,6 +512,56 @@ test_pipelined(void)
 	report("pipelined_burst");
 }
 
+/*
+ * A header block of more text and more headers than a message's first
+ * room holds, in pieces that split names and values: every header is
+ * kept whole, and the text grows in place, leaving no old room behind
+ * in the arena (only the message, its text and its header index).
+ */
+static void
+test_text_grows(void)
+{
+	struct flow	 f;
+	struct session	*s = t_session(DLT_EN10MB, 0, NULL, 0);
+	struct msg	*m;
+	char		 req[4096], name[32], val[96];
+	size_t		 i, len, used, grew, want;
+	int		 n;
+
+	len = (size_t)snprintf(req, sizeof(req), "GET /long HTTP/1.1\r\n");
+	for (i = 0; i < 24; i++)
+		len += (size_t)snprintf(req + len, sizeof(req) - len,
+		    "X-Header-%zu: value %zu %.*s\r\n", i, i, (int)(i * 3),
+		    "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz"
+		    "abcdefghijklmnopqrstuvwxyz");
+	len += (size_t)snprintf(req + len, sizeof(req) - len, "\r\n");
+	t_flow(&f, s, DLT_EN10MB, 0);
+	t_handshake(&f);
+	used = s->chunks != NULL ? s->chunks->used : 0;
+	for (i = 0; i < len; i += 7)
+		t_send(&f, 1, req + i, len - i < 7 ? len - i : 7);
+	check(s->ntxns == 1 && t_target(t_txn(s, 0), "/long"), "target");
+	m = t_txn(s, 0)->req;
+	check(m->nhdrs == 24, "headers %u", m->nhdrs);
+	for (i = 0; i < m->nhdrs; i++) {
+		snprintf(name, sizeof(name), "x-header-%zu", i);
+		n = snprintf(val, sizeof(val), "value %zu %.*s", i, (int)(i * 3),
+		    "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz"
+		    "abcdefghijklmnopqrstuvwxyz");
+		check(n > 0 && msg_hdr_is(m, &m->hdrs[i], name) &&
+		    msg_val_is(m, &m->hdrs[i], val), "header %zu", i);
+	}
+	grew = s->chunks->used - used;
+	want = sizeof(struct txn) + sizeof(struct msg) +
+	    ((m->textlen + 7) & ~(size_t)7) + m->nhdrs * sizeof(*m->hdrs);
+	check(grew == want, "arena grew %zu bytes, records %zu", grew, want);
+	t_str(&f, 0, resp_ok);
+	session_finish(s, f.us);
+	check(t_status(t_txn(s, 0)) == 200, "status");
+	session_free(s);
+	report("text_grows");
+}
+
 static void
 test_bytewise(void)
 {
@@ -1953,6 +2003,7 @@ main(void)
 	test_midstream();
 	test_pipelined();
 	test_bytewise();
+	test_text_grows();
 	test_continue();
 	test_head();
 	test_304();

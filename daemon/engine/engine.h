@@ -77,6 +77,7 @@ struct pktlog_state {
 	uint32_t	 seq[2];	/* where each direction's last ended */
 	uint32_t	 ack[2];
 	uint32_t	 win[2];
+	uint32_t	 len[2];	/* each direction's last payload */
 };
 
 struct dirstats {

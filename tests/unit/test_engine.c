@@ -88,7 +88,8 @@ t_pkt(const struct conn *c, size_t i)
 /*
  * Packed records read back as they were put, through a clock that
  * steps back, sequence numbers that wrap, windows that shrink, and a
- * change of sides; a log cut short reads as damaged.
+ * change of sides; a segment like the one before it takes three bytes;
+ * a log cut short reads as damaged.
  */
 static void
 test_pktlog(void)
@@ -99,6 +100,8 @@ test_pktlog(void)
 		    PKT_SYNACK, 0 },
 		{ 1796608463970000ULL, 7, 1, 1, 502, 1448, 0x18, 0,
 		    PKT_PUSH, 0 },
+		{ 1796608463970050ULL, 8, 1449, 1, 502, 1448, 0x10, 0,
+		    PKT_DATA, 0 },
 		{ 1796608463990000ULL, 4000000000U, 0xfffffff0U, 1449, 3,
 		    70000, 0x10, 1, PKT_OUT_OF_ORDER, 0 },
 		{ 1796608463990001ULL, 4000000001U, 0x10, 0xffffff00U,
@@ -112,8 +115,13 @@ test_pktlog(void)
 	int			 same = 1;
 
 	memset(&put, 0, sizeof(put));
-	for (i = 0; i < n; i++)
-		len += pktlog_put(log + len, &put, &in[i]);
+	for (i = 0; i < n; i++) {
+		last = pktlog_put(log + len, &put, &in[i]);
+		/* a segment like the one before: kind, time, frame */
+		if (i == 3)
+			check(last == 3, "a like segment took %zu bytes", last);
+		len += last;
+	}
 	check(len < n * 16, "packed into %zu bytes", len);
 	pktlog_flip(log, len, n, &put);
 	memset(&get, 0, sizeof(get));

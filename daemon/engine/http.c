@@ -36,6 +36,7 @@ struct http_dir {
 	int			 dir;
 	int			 mode;
 	int			 at_line;	/* last byte seen was '\n' */
+	int			 hdr_skip;	/* this header is past the bound */
 	struct msg		*msg;		/* message being parsed */
 	struct txn		*txn;		/* its transaction */
 	uint64_t		 off;		/* stream offset of buf */
@@ -319,10 +320,11 @@ http_on_field(llhttp_t *p, const char *at, size_t n)
 		return (0);
 	if (m->in_value || m->nhdrs == 0) {
 		m->in_value = 0;
-		if ((h = msg_hdr_new(hd->hc->s, m)) == NULL)
-			return (0);
-	} else
-		h = &m->hdrs[m->nhdrs - 1];
+		hd->hdr_skip = msg_hdr_new(hd->hc->s, m) == NULL;
+	}
+	if (hd->hdr_skip)
+		return (0);
+	h = &m->hdrs[m->nhdrs - 1];
 	if (h->name_off + h->name_len == m->textlen && h->val_len == 0 &&
 	    msg_text(hd->hc->s, m, at, n)) {
 		h = &m->hdrs[m->nhdrs - 1];	/* msg_text may move them */
@@ -341,6 +343,11 @@ http_on_value(llhttp_t *p, const char *at, size_t n)
 
 	if (m == NULL || m->nhdrs == 0)
 		return (0);
+	if (hd->hdr_skip) {
+		/* a header past the bound: its value goes with it */
+		m->in_value = 1;
+		return (0);
+	}
 	h = &m->hdrs[m->nhdrs - 1];
 	if (!m->in_value) {
 		m->in_value = 1;

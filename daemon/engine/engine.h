@@ -350,37 +350,32 @@ struct msg_body {
 
 /*
  * There is one for every request and response the session holds, so
- * every byte counts: 120 bytes, the rare parts and the kept body out
- * of line.
+ * every byte counts: 104 bytes, the rare parts and the kept body out
+ * of line, counts in as few bits as their bounds need.
  */
 struct msg {
 	uint64_t	 start_us;
 	uint64_t	 end_us;
-	uint64_t	 header_bytes;
 	uint64_t	 body_bytes;
 	uint64_t	 decoded_bytes;
 	char		*text;		/* target, reason, header names/values */
 	struct hdr	*hdrs;
 	struct msg_rare	*rare;		/* NULL: none of it */
 	struct msg_body	*kept;		/* NULL: no body bytes kept */
+	uint32_t	 header_bytes;	/* stops at UINT32_MAX (msg_u32) */
 	uint32_t	 first_frame;
-	uint32_t	 last_frame;
+	uint32_t	 last_frame;	/* while parsed: the newest seen */
 	uint32_t	 packets;
-	uint32_t	 seen_frame;
-	uint32_t	 textlen;
-	uint32_t	 textcap;
-	uint16_t	 target_off;	/* in text, at most MSG_MAX_TEXT */
+	uint16_t	 textlen;	/* at most MSG_MAX_TEXT */
+	uint16_t	 textcap;
+	uint16_t	 target_off;	/* in text */
 	uint16_t	 target_len;
 	uint16_t	 reason_off;	/* a request's: a method llhttp */
 	uint16_t	 reason_len;	/* does not know (HTTP/2) */
-	uint16_t	 nhdrs;		/* at most MSG_MAX_HEADERS */
-	uint16_t	 hdrcap;
 	int16_t		 ct;		/* header index of Content-Type, -1 */
 	int16_t		 ce;		/* of Content-Encoding, -1 */
 	uint16_t	 status;	/* 0: none yet */
 	uint8_t		 method;
-	uint8_t		 vmajor;
-	uint8_t		 vminor;
 	unsigned int	 has_version:1;
 	unsigned int	 has_method:1;
 	unsigned int	 complete:1;
@@ -393,6 +388,10 @@ struct msg {
 	unsigned int	 body_evicted:1;
 	unsigned int	 in_headers:1;	/* header block still being parsed */
 	unsigned int	 in_value:1;	/* last header callback was a value */
+	unsigned int	 nhdrs:9;	/* at most MSG_MAX_HEADERS */
+	unsigned int	 hdrcap:9;
+	unsigned int	 vmajor:4;	/* HTTP versions are single digits */
+	unsigned int	 vminor:4;
 };
 
 /* One for every transaction the session holds: 56 bytes. */

@@ -182,8 +182,8 @@ h2stream_msg(const struct h2_stream *st, int dir)
 static void
 h2stream_touch(struct h2_dir *d, struct msg *m)
 {
-	if (m->seen_frame != d->frame) {
-		m->seen_frame = d->frame;
+	if (m->last_frame != d->frame) {
+		m->last_frame = d->frame;
 		m->packets++;
 	}
 }
@@ -507,9 +507,9 @@ h2stream_fill(struct h2_conn *hc, struct h2_dir *d, struct h2_stream *st,
 
 	m->start_us = b->us;
 	m->first_frame = b->frame;
-	m->seen_frame = d->frame;
+	m->last_frame = d->frame;
 	m->packets = b->packets;
-	m->header_bytes = b->wire;
+	m->header_bytes = msg_u32(b->wire);
 	m->headers_split = b->frame != d->frame;
 	m->vmajor = 2;
 	m->vminor = 0;
@@ -543,7 +543,7 @@ static void
 h2stream_trailers(struct h2_conn *hc, struct h2_dir *d, struct msg *m)
 {
 	h2stream_touch(d, m);
-	m->header_bytes += d->blk.wire;
+	m->header_bytes = msg_u32((uint64_t)m->header_bytes + d->blk.wire);
 	if (!hc->s->cfg.no_headers)
 		h2stream_copy(hc, &d->blk, m);
 }

@@ -223,7 +223,7 @@ http_msg_start(struct http_dir *hd, struct msg *m)
 {
 	m->start_us = hd->us;
 	m->first_frame = hd->frame;
-	m->seen_frame = hd->frame;
+	m->last_frame = hd->frame;
 	m->packets = 1;
 	msg_restart(m);
 	m->target_len = m->reason_len = 0;
@@ -235,8 +235,8 @@ http_msg_start(struct http_dir *hd, struct msg *m)
 static void
 http_touch(struct http_dir *hd, struct msg *m)
 {
-	if (m->seen_frame != hd->frame) {
-		m->seen_frame = hd->frame;
+	if (m->last_frame != hd->frame) {
+		m->last_frame = hd->frame;
 		m->packets++;
 	}
 }
@@ -620,8 +620,8 @@ http_exec(struct http_dir *hd, const char *buf, size_t len)
 			if (hd->msg != NULL && hd->msg->in_headers)
 				hd->msg_off = hd->off + (uint64_t)(pos - buf);
 			else if (hd->msg != NULL)
-				hd->msg->header_bytes = hd->off +
-				    (uint64_t)(pos - buf) - hd->msg_off;
+				hd->msg->header_bytes = msg_u32(hd->off +
+				    (uint64_t)(pos - buf) - hd->msg_off);
 			llhttp_resume(&hd->p);
 		} else if (err == HPE_PAUSED_UPGRADE) {
 			if (hd->mode == HTTP_PARSE)

@@ -51,6 +51,8 @@ msg_text(struct session *s, struct msg *m, const char *at, size_t n)
 		ncap = m->textcap ? m->textcap : 256;
 		while (ncap < m->textlen + n)
 			ncap *= 2;
+		if (ncap > MSG_MAX_TEXT)
+			ncap = MSG_MAX_TEXT;
 		if (m->in_headers)
 			hdrs = session_extend_under(s, m->text, m->textcap, ncap,
 			    m->hdrs, m->hdrcap * sizeof(*m->hdrs));
@@ -58,10 +60,10 @@ msg_text(struct session *s, struct msg *m, const char *at, size_t n)
 			m->hdrs = hdrs;
 		else
 			m->text = session_extend(s, m->text, m->textcap, ncap);
-		m->textcap = (uint32_t)ncap;
+		m->textcap = (uint16_t)ncap;
 	}
 	memcpy(m->text + m->textlen, at, n);
-	m->textlen += (uint32_t)n;
+	m->textlen += (uint16_t)n;
 	return (1);
 }
 
@@ -76,7 +78,7 @@ msg_hdr_new(struct session *s, struct msg *m)
 		ncap = m->hdrcap ? m->hdrcap * 2 : 16;
 		m->hdrs = session_extend(s, m->hdrs,
 		    m->hdrcap * sizeof(*m->hdrs), ncap * sizeof(*m->hdrs));
-		m->hdrcap = (uint32_t)ncap;
+		m->hdrcap = (unsigned int)ncap;
 	}
 	memset(&m->hdrs[m->nhdrs], 0, sizeof(m->hdrs[0]));
 	m->hdrs[m->nhdrs].name_off = (uint16_t)m->textlen;

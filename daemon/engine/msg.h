@@ -9,6 +9,13 @@
 
 #include "engine.h"
 
+/* A byte count held in 32 bits: it stops at the most. */
+static inline uint32_t
+msg_u32(uint64_t v)
+{
+	return (v > UINT32_MAX ? UINT32_MAX : (uint32_t)v);
+}
+
 /* Appends n bytes to m's text; 0 when the bound is reached. */
 int		 msg_text(struct session *, struct msg *, const char *, size_t);
 /* A new, empty header at the end of m's text; NULL past the bound. */

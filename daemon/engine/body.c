@@ -13,10 +13,13 @@
 #include <string.h>
 
 #include "body.h"
+#include "leb128.h"
 #include "xmalloc.h"
 
 #define BODY_ZLIB_MEM		(sizeof(z_stream) + 48 * 1024)
 #define BODY_MAX_INFLATE	(64ULL * 1024 * 1024)	/* per body: bombs */
+#define BODY_REF_MAX		15	/* bytes a packed reference takes */
+#define BODY_REFS_MAX		(UINT32_MAX / 4)	/* bytes of them */
 
 enum body_state {
 	BODY_PLAIN,		/* kept as it comes */
@@ -61,9 +64,61 @@ body_free(struct msg *m)
 	free(k->refs);
 	k->body = NULL;
 	k->refs = NULL;
-	k->cap = 0;
-	k->nrefs = k->refcap = 0;
+	memset(&k->last, 0, sizeof(k->last));
+	k->cap = k->nrefs = k->reflen = k->refframe = 0;
 	return (n);
+}
+
+/*
+ * A body's references but the newest are packed in the order they came:
+ * the frame after the one before (zigzag: a hole filled late hands over
+ * bytes of a later frame first), the offset in the frame, the length;
+ * LEB128 numbers. A body in full-sized segments takes about four bytes
+ * a segment, not twelve.
+ */
+static void
+body_ref_pack(struct session *s, struct msg_body *k)
+{
+	size_t	 had, ncap;
+	u_char	*p;
+
+	if (k->cap - k->reflen < BODY_REF_MAX) {
+		had = k->refs != NULL ? malloc_usable_size(k->refs) : 0;
+		ncap = k->cap ? (size_t)k->cap * 2 : 32;
+		k->refs = xreallocarray(k->refs, ncap, 1);
+		session_charge(s, malloc_usable_size(k->refs) - had);
+		k->cap = (uint32_t)malloc_usable_size(k->refs);
+	}
+	p = k->refs + k->reflen;
+	p += leb_put(p, leb_zz((int64_t)k->last.frame - k->refframe));
+	p += leb_put(p, k->last.off);
+	p += leb_put(p, k->last.len);
+	k->reflen = (uint32_t)(p - k->refs);
+	k->refframe = k->last.frame;
+}
+
+/* Reference i of k into r (the newest last); -1 if the packing is bad. */
+static int
+body_ref_next(const struct msg_body *k, uint32_t i, uint32_t *at,
+    struct body_ref *r)
+{
+	uint64_t	 v[3];
+	size_t		 got;
+	int		 j;
+
+	if (i + 1 == k->nrefs) {
+		*r = k->last;
+		return (0);
+	}
+	for (j = 0; j < 3; j++) {
+		if ((got = leb_get(k->refs + *at, k->reflen - *at, &v[j])) == 0)
+			return (-1);
+		*at += (uint32_t)got;
+	}
+	r->frame += (uint32_t)leb_unzz(v[0]);
+	r->off = (uint32_t)v[1];
+	r->len = (uint32_t)v[2];
+	return (0);
 }
 
 /*
@@ -73,20 +128,23 @@ body_free(struct msg *m)
 int
 body_gather(const struct session *s, const struct msg *m, u_char *out)
 {
+	const struct msg_body	*k = m->kept;
 	struct ring_pos		 pos;
-	const struct body_ref	*r;
+	struct body_ref		 r;
 	struct proto_frame	 h;
 	const u_char		*f;
-	uint32_t		 i;
+	uint32_t		 i, at = 0;
 
 	memset(&pos, 0, sizeof(pos));
-	for (i = 0; m->kept != NULL && i < m->kept->nrefs; i++) {
-		r = &m->kept->refs[i];
-		f = ring_frame(&s->ring, r->frame, &pos, &h);
-		if (f == NULL || r->off > h.caplen || r->len > h.caplen - r->off)
+	memset(&r, 0, sizeof(r));
+	for (i = 0; k != NULL && i < k->nrefs; i++) {
+		if (body_ref_next(k, i, &at, &r) == -1)
 			return (-1);
-		memcpy(out, f + r->off, r->len);
-		out += r->len;
+		f = ring_frame(&s->ring, r.frame, &pos, &h);
+		if (f == NULL || r.off > h.caplen || r.len > h.caplen - r.off)
+			return (-1);
+		memcpy(out, f + r.off, r.len);
+		out += r.len;
 	}
 	return (0);
 }
@@ -99,33 +157,27 @@ body_gather(const struct session *s, const struct msg *m, u_char *out)
 static int
 body_ref(struct session *s, struct msg_body *k, const u_char *p, size_t n)
 {
-	struct body_ref	*r;
+	struct body_ref	*r = &k->last;
 	uintptr_t	 a = (uintptr_t)s->src_p, b = (uintptr_t)p;
 	uint32_t	 off;
-	size_t		 had;
 
 	if (s->src_frame == 0 || !s->cfg.keep_frames || b < a ||
 	    b - a > s->src_len || n > s->src_len - (b - a) ||
-	    !ring_holds(&s->ring, s->src_frame))
+	    !ring_holds(&s->ring, s->src_frame) ||
+	    k->reflen > BODY_REFS_MAX)
 		return (0);
 	off = s->src_off + (uint32_t)(b - a);
-	r = k->nrefs > 0 ? &k->refs[k->nrefs - 1] : NULL;
-	if (r != NULL && r->frame == s->src_frame && r->off + r->len == off) {
+	if (k->nrefs > 0 && r->frame == s->src_frame &&
+	    r->off + r->len == off) {
 		r->len += (uint32_t)n;
 		return (1);
 	}
-	if (k->nrefs == k->refcap) {
-		had = k->refs != NULL ? malloc_usable_size(k->refs) : 0;
-		k->refs = xreallocarray(k->refs, k->refcap ? k->refcap * 2 : 1,
-		    sizeof(*k->refs));
-		session_charge(s, malloc_usable_size(k->refs) - had);
-		k->refcap = (uint32_t)(malloc_usable_size(k->refs) /
-		    sizeof(*k->refs));
-	}
-	r = &k->refs[k->nrefs++];
+	if (k->nrefs > 0)
+		body_ref_pack(s, k);
 	r->frame = s->src_frame;
 	r->off = off;
 	r->len = (uint32_t)n;
+	k->nrefs++;
 	return (1);
 }
 
@@ -299,7 +351,16 @@ body_data(struct session *s, struct body_dec *b, struct msg *m,
 void
 body_end(struct session *s, struct body_dec *b, struct msg *m)
 {
+	struct msg_body	*k = m->kept;
+
 	body_stop(s, b);
+	/* the references packed grow no more: their spare room goes */
+	if (k != NULL && k->refs != NULL && k->reflen < k->cap) {
+		session_uncharge(s, malloc_usable_size(k->refs));
+		k->refs = xreallocarray(k->refs, k->reflen, 1);
+		k->cap = (uint32_t)malloc_usable_size(k->refs);
+		session_charge(s, k->cap);
+	}
 	if (m->lazy)
 		m->decoded_bytes = (uint64_t)b->tail[0] |
 		    (uint64_t)b->tail[1] << 8 | (uint64_t)b->tail[2] << 16 |

@@ -337,15 +337,19 @@ struct msg_rare {
 /*
  * The bytes kept of a message's body (body.c), in a record of its own
  * made with the first of them (the session's arena): copied, or where
- * they lie in the raw frames. Eviction frees both and leaves the record.
+ * they lie in the raw frames, the newest reference here and those
+ * before it packed in refs, a few bytes each. Eviction frees both and
+ * leaves the record.
  */
 struct msg_body {
 	u_char		*body;		/* first body_keep (decoded) bytes */
-	struct body_ref	*refs;		/* or where they lie in the raw frames */
+	u_char		*refs;		/* or where they lie, packed */
+	struct body_ref	 last;		/* the newest reference */
 	uint32_t	 len;		/* bytes kept, copied or by reference */
-	uint32_t	 cap;
-	uint32_t	 nrefs;
-	uint32_t	 refcap;	/* refs allocated */
+	uint32_t	 cap;		/* body's room, or refs' */
+	uint32_t	 nrefs;		/* references, the newest included */
+	uint32_t	 reflen;	/* bytes of refs used */
+	uint32_t	 refframe;	/* frame of the newest packed one */
 };
 
 /*

@@ -567,7 +567,7 @@ session_evict_body(struct session *s, struct msg *m)
 		return;
 	m->body_evicted = 1;
 	if (m->kept != NULL &&
-	    (m->kept->body != NULL || m->kept->refs != NULL)) {
+	    (m->kept->body != NULL || m->kept->nrefs > 0)) {
 		session_uncharge(s, body_free(m));
 		m->kept->len = 0;
 		s->c.evicted_bodies++;

@@ -322,6 +322,9 @@ test_body_by_reference(void)
 	check(t_kept(t_txn(s, 0)->resp)->body == NULL &&
 	    t_kept(t_txn(s, 0)->resp)->nrefs == 3, "pieces: %u",
 	    t_kept(t_txn(s, 0)->resp)->nrefs);
+	/* the two before the newest packed: frame, offset, length */
+	check(t_kept(t_txn(s, 0)->resp)->reflen == 2 * 3,
+	    "packed references: %u bytes", t_kept(t_txn(s, 0)->resp)->reflen);
 	while (s->ring.nblocks > 0)
 		(void)ring_evict(&s->ring, &freed);
 	check(session_body(s, 1, 1, &body, &len, &trunc) == -2,

@@ -132,9 +132,10 @@ struct conn {
 	uint64_t	 synack_us;
 	uint64_t	 est_us;
 
-	struct state_change *states;
+	u_char		*states;	/* packed (session_conn_state) */
 	size_t		 nstates;
-	size_t		 statecap;
+	size_t		 statelen;	/* bytes used */
+	size_t		 statecap;	/* bytes allocated */
 
 	struct dirstats	 d[2];
 
@@ -570,6 +571,12 @@ int	 session_trim(struct session *, void *, size_t, size_t, void *,
 void	 session_unalloc(struct session *, void *);
 
 /* Model records (session.c). */
+/*
+ * Reads the state change at *off of c's packed list into *sc and moves
+ * *off past it; 0 at the end or if the list is damaged.
+ */
+int		 session_conn_state_get(const struct conn *, size_t *,
+		    struct state_change *);
 struct server	*session_server(struct session *, uint8_t, const uint8_t *,
 		    uint16_t);
 struct conn	*session_conn_new(struct session *);

@@ -459,14 +459,20 @@ pack_rtt(const struct conn *c)
 static void
 pack_conn_states(const struct conn *c, struct pbuf *pk)
 {
-	size_t	 i;
+	struct state_change	 sc;
+	size_t			 i, off = 0;
 
 	pack_key(pk, "states");
 	pb_array(pk, c->nstates);
 	for (i = 0; i < c->nstates; i++) {
+		/* made here alone, the list holds nstates of them */
+		if (!session_conn_state_get(c, &off, &sc)) {
+			sc.state = c->state;
+			sc.us = c->last_us;
+		}
 		pb_map(pk, 2);
-		pack_strkey(pk, "state", pack_states[c->states[i].state]);
-		pack_u64(pk, "us", c->states[i].us);
+		pack_strkey(pk, "state", pack_states[sc.state]);
+		pack_u64(pk, "us", sc.us);
 	}
 }
 

@@ -28,6 +28,7 @@
 #include "log.h"
 #include "pack.h"
 #include "tcp.h"
+#include "leb128.h"
 #include "xmalloc.h"
 
 /*
@@ -780,19 +781,45 @@ session_conn_new(struct session *s)
 	return (c);
 }
 
+/*
+ * A connection's state changes are packed: the state in a byte, then
+ * its time after the connection's first packet as a zigzag LEB128
+ * number (an idle state is dated back, and a clock may step back):
+ * three or four bytes each instead of sixteen.
+ */
 void
 session_conn_state(struct session *s, struct conn *c, int state,
     uint64_t us)
 {
+	u_char	*p;
+
 	if (c->nstates > 0 && c->state == state)
 		return;
 	/* Room for one first: a half-open connection has no other. */
 	c->states = session_grow_from(s, c->states, &c->statecap,
-	    c->nstates + 1, sizeof(*c->states), 2);
-	c->states[c->nstates].us = us;
-	c->states[c->nstates].state = (uint8_t)state;
+	    c->statelen + 1 + LEB_MAX, 1, 1 + LEB_MAX);
+	p = c->states + c->statelen;
+	*p++ = (u_char)state;
+	p += leb_put(p, leb_zz((int64_t)(us - c->first_us)));
+	c->statelen = (size_t)(p - c->states);
 	c->nstates++;
 	c->state = (uint8_t)state;
+}
+
+int
+session_conn_state_get(const struct conn *c, size_t *off,
+    struct state_change *sc)
+{
+	uint64_t	 v;
+	size_t		 got;
+
+	if (*off >= c->statelen || (got = leb_get(c->states + *off + 1,
+	    c->statelen - *off - 1, &v)) == 0)
+		return (0);
+	sc->state = c->states[*off];
+	sc->us = c->first_us + (uint64_t)leb_unzz(v);
+	*off += 1 + got;
+	return (1);
 }
 
 struct txn *

@@ -158,8 +158,7 @@ tcp_shed(struct session *s, struct tcp_live *l)
 		l->h2 = NULL;
 	}
 	tcp_fit_packets(s, c);
-	c->states = session_fit(s, c->states, &c->statecap, c->nstates,
-	    sizeof(*c->states));
+	c->states = session_fit(s, c->states, &c->statecap, c->statelen, 1);
 	c->txns = session_fit(s, c->txns, &c->txncap, c->ntxns,
 	    sizeof(*c->txns));
 }

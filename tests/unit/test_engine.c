@@ -189,7 +189,7 @@ test_closed_shed(void)
 	c = s->nconns == 1 ? s->conns[0] : NULL;
 	check(c != NULL && c->state == CONN_CLOSED, "closed");
 	check(c->live != NULL && c->live->http == NULL, "parser gone");
-	check(c->pktcap == c->pktlen && c->statecap == c->nstates &&
+	check(c->pktcap == c->pktlen && c->statecap == c->statelen &&
 	    c->txncap == c->ntxns, "arrays fitted");
 	npkts = c->npkts;
 	t_seg(&f, 0, rseq, f.cseq, T_ACK | T_PSH, resp_ok, strlen(resp_ok));
@@ -1364,7 +1364,8 @@ test_idle(void)
 	struct flow	 f;
 	struct session	*s = t_session(DLT_EN10MB, 0, NULL, 0);
 	struct conn	*c;
-	size_t		 i;
+	struct state_change sc;
+	size_t		 off = 0;
 	int		 idle = 0;
 
 	t_flow(&f, s, DLT_EN10MB, 0);
@@ -1376,8 +1377,8 @@ test_idle(void)
 	t_str(&f, 0, resp_ok);
 	session_finish(s, f.us);
 	c = s->conns[0];
-	for (i = 0; i < c->nstates; i++)
-		if (c->states[i].state == CONN_IDLE)
+	while (session_conn_state_get(c, &off, &sc))
+		if (sc.state == CONN_IDLE)
 			idle++;
 	check(idle == 1, "idle entered %d times", idle);
 	check(c->state == CONN_CONNECTED, "state %d", c->state);

@@ -3,14 +3,18 @@
 # measures tcpdump: nginx and wrk (-t2, the kit's mix.lua) in network
 # namespaces this script creates, on a namespace's loopback and on a veth
 # pair (MTU 1500, offloads off). For each link and run: wrk with nothing
-# capturing, with tcpdump (its default 2 MiB ring) and with htracrd
-# capturing. One tab-separated line per measurement goes to OUTFILE:
+# capturing, with tcpdump (its default 2 MiB ring), with htracrd
+# capturing, and with htracrd capturing while LIVE_QUERIES clients ask
+# it for the live session over and over ("queried"). One tab-separated
+# line per measurement goes to OUTFILE:
 #
 #   link capture run requests rps kernel_drops forward_drops recorded
+#   queries
 #
 # requests and rps are wrk's; recorded is the number of transactions
 # htracrd's session holds ("-" for the others); forward_drops is "-" for
-# tcpdump, which has no such stage. Reports only, asserts nothing.
+# tcpdump, which has no such stage; queries is "answered/failed" for the
+# queried run. Reports only, asserts nothing.
 #
 #   LIVE_SECS=N		wrk's duration (default 10)
 #   LIVE_RUNS=N		runs of each link (default 1)
@@ -20,6 +24,9 @@
 #   LIVE_LINKS="lo veth"	which links
 #   LIVE_NICE=N		htracrd's --nice (default -10; 0: as inherited,
 #			like tcpdump)
+#   LIVE_QUERIES=N	clients of the queried run, each running
+#			htracrctl show in a loop while wrk runs (default 50;
+#			0: no queried run)
 #
 # Needs root. Everything started is stopped by pid; the namespaces and
 # the temporary directory are removed at the end, and a watchdog ends a
@@ -35,6 +42,7 @@ CONNS=${LIVE_CONNS:-50}
 DELAY=${LIVE_DELAY_MS:-}
 LINKS=${LIVE_LINKS:-lo veth}
 NICE=${LIVE_NICE:--10}
+QUERIES=${LIVE_QUERIES:-50}
 TAG=hspd$$
 NS_L=${TAG}l
 NS_S=${TAG}s
@@ -84,8 +92,8 @@ WORK=$(mktemp -d -t htracr-live.XXXXXX) || die "mktemp failed"
 chmod 755 "$WORK"
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-# Per run: three captures of SECS plus start and stop, per link.
-MAX=$(( (SECS + 15) * 3 * 2 * RUNS + 60 ))
+# Per run: four captures of SECS plus start and stop, per link.
+MAX=$(( (SECS + 15) * 4 * 2 * RUNS + 60 ))
 ( sleep "$MAX"; echo "live: watchdog: $MAX s exceeded" >&2; kill -TERM $$ ) &
 WD=$!
 
@@ -193,7 +201,28 @@ wrk_run() {
 	echo "${req:--} ${rps:--}"
 }
 
-# One measurement: link $1, capture $2 (none, tcpdump, htracrd), run $3.
+# N clients ($1) asking socket $2 for the live session until $3 exists;
+# each leaves "answered failed" in $3.N.
+queriers() {
+	for q in $(seq "$1"); do
+		(
+			ok=0; bad=0
+			while [ ! -e "$3" ]; do
+				if "$ROOT/htracrctl" --socket "$2" show \
+				    >/dev/null 2>&1; then
+					ok=$((ok + 1))
+				else
+					bad=$((bad + 1))
+				fi
+			done
+			echo "$ok $bad" >"$3.$q"
+		) &
+		QPIDS="$QPIDS $!"
+	done
+}
+
+# One measurement: link $1, capture $2 (none, tcpdump, htracrd, queried),
+# run $3.
 measure() {
 	if [ "$1" = lo ]; then
 		cns=$NS_L; wns=$NS_L; ifc=lo; url=http://127.0.0.1:8080/
@@ -201,7 +230,7 @@ measure() {
 		cns=$NS_S; wns=$NS_C; ifc=$VS; url=http://10.81.0.1:8080/
 	fi
 	sock=$WORK/$1.sock
-	kd=-; fd=-; rec=-
+	kd=-; fd=-; rec=-; qs=-
 	case $2 in
 	tcpdump)
 		ip netns exec "$cns" tcpdump -i "$ifc" -n -w /dev/null \
@@ -214,11 +243,22 @@ measure() {
 		wait "$tp"
 		kd=$(sed -n 's/^\([0-9]*\) packets dropped by kernel.*/\1/p' "$WORK/td.err")
 		;;
-	htracrd)
+	htracrd|queried)
 		"$ROOT/htracrctl" --socket "$sock" start --interface "$ifc" \
 		    --ports 8080 >/dev/null || die "htracrctl start failed"
 		sleep 1
+		QPIDS=
+		rm -f "$WORK"/qstop*
+		[ "$2" = queried ] && queriers "$QUERIES" "$sock" "$WORK/qstop"
 		set -- "$1" "$2" "$3" $(wrk_run "$wns" "$url")
+		if [ "$2" = queried ]; then
+			touch "$WORK/qstop"
+			for p in $QPIDS; do
+				wait "$p"
+			done
+			qs=$(cat "$WORK"/qstop.* | awk '{ a += $1; b += $2 }
+			    END { print a "/" b }')
+		fi
 		sleep 1
 		"$ROOT/htracrctl" --socket "$sock" stop --json >"$WORK/stop.json" ||
 		    die "htracrctl stop failed"
@@ -231,13 +271,15 @@ measure() {
 		set -- "$1" "$2" "$3" $(wrk_run "$wns" "$url")
 		;;
 	esac
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" \
-	    "${kd:--}" "$fd" "$rec" | tee -a "$OUTF"
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" \
+	    "$5" "${kd:--}" "$fd" "$rec" "$qs" | tee -a "$OUTF"
 }
 
+CAPS="none tcpdump htracrd"
+[ "$QUERIES" -gt 0 ] && CAPS="$CAPS queried"
 for run in $(seq "$RUNS"); do
 	for link in $LINKS; do
-		for cap in none tcpdump htracrd; do
+		for cap in $CAPS; do
 			measure "$link" "$cap" "$run"
 		done
 	done

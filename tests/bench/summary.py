@@ -450,7 +450,7 @@ def live():
 		return
 	runs = {}
 	for l in lines:
-		if len(l) == 8:
+		if len(l) in (8, 9):
 			runs.setdefault((l[0], l[2]), {})[l[1]] = l[3:]
 	for (link, run), caps in sorted(runs.items()):
 		name = "loopback" if link == "lo" else "veth, MTU 1500"
@@ -474,6 +474,14 @@ def live():
 			row("live", "  htracrd: wrk's requests recorded",
 			    "%s of %s" % (hd[4], hd[0]), "",
 			    "**%.2f %%**" % (100 * rec / req) if rec is not None and req else "")
+		qd = caps.get("queried")
+		if qd and len(qd) > 5:
+			rec, req = num(qd[4]), num(qd[0])
+			row("live", "  htracrd, live session asked for by clients "
+			    "(`show` in a loop): queries answered/failed",
+			    qd[5], "%s + %s drops" % (qd[2], qd[3]),
+			    "%s of %s recorded (%.2f %%)" % (qd[4], qd[0],
+			    100 * rec / req) if rec is not None and req else "")
 
 
 def machine():

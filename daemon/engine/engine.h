@@ -313,8 +313,7 @@ struct hdr {
 #define MSG_SHARED_SLOTS	4096
 
 struct msg_shared {
-	char		*text;
-	struct hdr	*hdrs;
+	char		*text;		/* its header index after it */
 	uint32_t	 textlen;
 	uint32_t	 nhdrs;
 	uint64_t	 hash;
@@ -355,7 +354,7 @@ struct msg_body {
 
 /*
  * There is one for every request and response the session holds, so
- * every byte counts: 104 bytes, the rare parts and the kept body out
+ * every byte counts: 96 bytes, the rare parts and the kept body out
  * of line, counts in as few bits as their bounds need.
  */
 struct msg {
@@ -363,8 +362,8 @@ struct msg {
 	uint64_t	 end_us;
 	uint64_t	 body_bytes;
 	uint64_t	 decoded_bytes;
-	char		*text;		/* target, reason, header names/values */
-	struct hdr	*hdrs;
+	char		*text;		/* target, reason, header names/values,
+					   then the header index (msg_hdrs) */
 	struct msg_rare	*rare;		/* NULL: none of it */
 	struct msg_body	*kept;		/* NULL: no body bytes kept */
 	uint32_t	 header_bytes;	/* stops at UINT32_MAX (msg_u32) */
@@ -563,10 +562,7 @@ void	*session_grow_from(struct session *, void *, size_t *, size_t,
  */
 void	*session_alloc(struct session *, size_t);
 void	*session_extend(struct session *, void *, size_t, size_t);
-void	*session_extend_under(struct session *, void *, size_t, size_t,
-	    void *, size_t);
-int	 session_trim(struct session *, void *, size_t, size_t, void *,
-	    size_t, size_t, void **);
+int	 session_shrink(struct session *, void *, size_t, size_t);
 /* Gives back p, the start of the newest allocations, and all after it. */
 void	 session_unalloc(struct session *, void *);
 

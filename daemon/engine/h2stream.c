@@ -313,18 +313,22 @@ h2stream_copy_field(struct h2_conn *hc, const struct h2_block *b, uint32_t i,
 {
 	const struct hdr	*f = &b->hdrs[i];
 	struct hdr		*h;
+	int			 at;
 
-	if ((h = msg_hdr_new(hc->s, m)) == NULL)
+	if (msg_hdr_new(hc->s, m) == NULL)
 		return (-1);
+	at = (int)m->nhdrs - 1;
 	if (!msg_text(hc->s, m, b->text + f->name_off, f->name_len)) {
 		m->nhdrs--;
 		return (-1);
 	}
+	/* found again after each append: the text's growth moves them */
+	h = &msg_hdrs(m)[at];
 	h->name_len = f->name_len;
 	h->val_off = (uint16_t)m->textlen;
 	if (msg_text(hc->s, m, b->text + f->val_off, f->val_len))
-		h->val_len = f->val_len;
-	return ((int)m->nhdrs - 1);
+		msg_hdrs(m)[at].val_len = f->val_len;
+	return (at);
 }
 
 /* Copies the block's fields into m's headers, in order, names as sent. */

@@ -324,10 +324,10 @@ http_on_field(llhttp_t *p, const char *at, size_t n)
 	}
 	if (hd->hdr_skip)
 		return (0);
-	h = &m->hdrs[m->nhdrs - 1];
+	h = &msg_hdrs(m)[m->nhdrs - 1];
 	if (h->name_off + h->name_len == m->textlen && h->val_len == 0 &&
 	    msg_text(hd->hc->s, m, at, n)) {
-		h = &m->hdrs[m->nhdrs - 1];	/* msg_text may move them */
+		h = &msg_hdrs(m)[m->nhdrs - 1];	/* msg_text may move them */
 		h->name_len += (uint16_t)n;
 		h->val_off = (uint16_t)m->textlen;
 	}
@@ -348,14 +348,14 @@ http_on_value(llhttp_t *p, const char *at, size_t n)
 		m->in_value = 1;
 		return (0);
 	}
-	h = &m->hdrs[m->nhdrs - 1];
+	h = &msg_hdrs(m)[m->nhdrs - 1];
 	if (!m->in_value) {
 		m->in_value = 1;
 		h->val_off = (uint16_t)m->textlen;
 	}
 	if (h->val_off + h->val_len == m->textlen &&
 	    msg_text(hd->hc->s, m, at, n))
-		m->hdrs[m->nhdrs - 1].val_len += (uint16_t)n;
+		msg_hdrs(m)[m->nhdrs - 1].val_len += (uint16_t)n;
 	return (0);
 }
 
@@ -390,7 +390,7 @@ http_headers_scan(struct http_dir *hd, struct msg *m, struct txn *t)
 	uint32_t	 i;
 
 	for (i = 0; i < m->nhdrs; i++) {
-		h = &m->hdrs[i];
+		h = &msg_hdrs(m)[i];
 		if (m->ct < 0 && msg_hdr_is(m, h, "content-type"))
 			m->ct = (int)i;
 		else if (m->ce < 0 && msg_hdr_is(m, h, "content-encoding")) {

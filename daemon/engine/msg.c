@@ -32,35 +32,61 @@ msg_rare_of(const struct msg *m)
 }
 
 /*
- * Appends to the message's text; 0 when the bound is reached. While an
- * HTTP/1 header block is parsed, its text grows in place, moving the
- * header index after it up (nobody shares either yet, msg_share): a
- * header entry held across the call must be found again.
+ * A message's text and header index share one block in the arena, the
+ * index right after the text's room (msg_hdrs): one pointer for both,
+ * and shared (msg_share) as one.
  */
+#define MSG_TEXT_FIRST		256	/* bytes of text room at first */
+#define MSG_HDRS_FIRST		16	/* headers of room at first */
+
+static size_t
+msg_block_size(size_t textcap, size_t hdrcap)
+{
+	return (MSG_TEXT_ROOM(textcap) + hdrcap * sizeof(struct hdr));
+}
+
+/*
+ * Gives m's block room for textcap bytes of text and hdrcap headers:
+ * in place when it is the newest room in the arena and not yet
+ * settled (msg_trim), else as a copy; the index moves up behind the
+ * text when that grows. A header entry held across it must be found
+ * again.
+ */
+static void
+msg_block(struct session *s, struct msg *m, size_t textcap, size_t hdrcap)
+{
+	size_t	 old = 0, was = MSG_TEXT_ROOM(m->textcap);
+	char	*b;
+
+	if (m->text != NULL)
+		old = msg_block_size(m->textcap, m->hdrcap);
+	b = session_extend(s, m->text, old, msg_block_size(textcap, hdrcap));
+	if (m->nhdrs > 0 && MSG_TEXT_ROOM(textcap) != was)
+		memmove(b + MSG_TEXT_ROOM(textcap), b + was,
+		    m->nhdrs * sizeof(struct hdr));
+	m->text = b;
+	m->textcap = (uint16_t)textcap;
+	m->hdrcap = (unsigned int)hdrcap;
+}
+
+/* Appends to the message's text; 0 when the bound is reached. */
 int
 msg_text(struct session *s, struct msg *m, const char *at, size_t n)
 {
 	size_t	 ncap;
-	void	*hdrs = NULL;
 
 	if (n == 0)
 		return (1);	/* llhttp may hand over an empty span */
 	if (n > MSG_MAX_TEXT || m->textlen + n > MSG_MAX_TEXT)
 		return (0);
-	if (m->textlen + n > m->textcap) {
-		ncap = m->textcap ? m->textcap : 256;
+	if (m->text == NULL || m->textlen + n > m->textcap) {
+		ncap = m->textcap ? m->textcap : MSG_TEXT_FIRST;
 		while (ncap < m->textlen + n)
 			ncap *= 2;
 		if (ncap > MSG_MAX_TEXT)
 			ncap = MSG_MAX_TEXT;
-		if (m->in_headers)
-			hdrs = session_extend_under(s, m->text, m->textcap, ncap,
-			    m->hdrs, m->hdrcap * sizeof(*m->hdrs));
-		if (hdrs != NULL)
-			m->hdrs = hdrs;
-		else
-			m->text = session_extend(s, m->text, m->textcap, ncap);
-		m->textcap = (uint16_t)ncap;
+		msg_block(s, m, ncap, m->text != NULL ? m->hdrcap :
+		    MSG_HDRS_FIRST);
 	}
 	memcpy(m->text + m->textlen, at, n);
 	m->textlen += (uint16_t)n;
@@ -70,20 +96,19 @@ msg_text(struct session *s, struct msg *m, const char *at, size_t n)
 struct hdr *
 msg_hdr_new(struct session *s, struct msg *m)
 {
-	size_t	 ncap;
+	struct hdr	*h;
 
 	if (m->nhdrs >= MSG_MAX_HEADERS)
 		return (NULL);
-	if (m->nhdrs == m->hdrcap) {
-		ncap = m->hdrcap ? m->hdrcap * 2 : 16;
-		m->hdrs = session_extend(s, m->hdrs,
-		    m->hdrcap * sizeof(*m->hdrs), ncap * sizeof(*m->hdrs));
-		m->hdrcap = (unsigned int)ncap;
-	}
-	memset(&m->hdrs[m->nhdrs], 0, sizeof(m->hdrs[0]));
-	m->hdrs[m->nhdrs].name_off = (uint16_t)m->textlen;
-	m->hdrs[m->nhdrs].val_off = (uint16_t)m->textlen;
-	return (&m->hdrs[m->nhdrs++]);
+	if (m->text == NULL)
+		msg_block(s, m, MSG_TEXT_FIRST, MSG_HDRS_FIRST);
+	else if (m->nhdrs == m->hdrcap)
+		msg_block(s, m, m->textcap, m->hdrcap ? m->hdrcap * 2 :
+		    MSG_HDRS_FIRST);
+	h = &msg_hdrs(m)[m->nhdrs++];
+	memset(h, 0, sizeof(*h));
+	h->name_off = h->val_off = m->textlen;
+	return (h);
 }
 
 int
@@ -112,7 +137,6 @@ msg_restart(struct msg *m)
 {
 	m->text = NULL;
 	m->textlen = m->textcap = 0;
-	m->hdrs = NULL;
 	m->nhdrs = m->hdrcap = 0;
 }
 
@@ -140,7 +164,7 @@ msg_lean(struct msg *m)
 		keep[1] = m->ct;
 	}
 	for (i = 0; i < n; i++) {
-		h = m->hdrs[keep[i]];
+		h = msg_hdrs(m)[keep[i]];
 		memmove(m->text + end, m->text + h.name_off, h.name_len);
 		h.name_off = (uint16_t)end;
 		end += h.name_len;
@@ -151,7 +175,7 @@ msg_lean(struct msg *m)
 			m->ct = (int)i;
 		else
 			m->ce = (int)i;
-		m->hdrs[i] = h;
+		msg_hdrs(m)[i] = h;
 	}
 	m->nhdrs = n;
 	m->textlen = end;
@@ -176,18 +200,19 @@ msg_hash(const void *p, size_t n, uint64_t h)
 
 /*
  * Many messages repeat one seen shortly before, byte for byte (a client
- * asking again, a server answering the same within a second): the text
- * and header index of a recent one are shared instead of kept twice.
- * Shared room is never written again: a message that grows (trailers)
- * has text and headers at their capacity, so it grows into a copy.
- * One whose last header still waits for the rest of its name (a name
- * given no value) could write into it, and is left alone. first is
- * the start of the newest allocations, where the two lie.
+ * asking again, a server answering the same within a second): the block
+ * of a recent one is shared instead of kept twice. A shared block is
+ * settled (msg_trim): it never grows in place, and a message that
+ * grows (trailers) has text and headers at their capacity, so it grows
+ * into a copy. One whose last header still waits for the rest of its
+ * name (a name given no value) could write into it, and is left alone.
+ * m's block is the newest room in the arena.
  */
 static void
-msg_share(struct session *s, struct msg *m, void *first)
+msg_share(struct session *s, struct msg *m)
 {
 	struct msg_shared	*e;
+	size_t			 hlen = m->nhdrs * sizeof(struct hdr);
 	uint64_t		 h;
 
 	if (!m->in_value && m->nhdrs > 0)
@@ -197,48 +222,41 @@ msg_share(struct session *s, struct msg *m, void *first)
 		session_charge(s, MSG_SHARED_SLOTS * sizeof(*s->shared));
 	}
 	h = msg_hash(m->text, m->textlen, 0xcbf29ce484222325ULL);
-	h = msg_hash(m->hdrs, m->nhdrs * sizeof(*m->hdrs), h ^ m->textlen);
+	h = msg_hash(msg_hdrs(m), hlen, h ^ m->textlen);
 	e = &s->shared[(h ^ h >> 32) & (MSG_SHARED_SLOTS - 1)];
 	if (e->text != NULL && e->hash == h && e->textlen == m->textlen &&
 	    e->nhdrs == m->nhdrs &&
 	    memcmp(e->text, m->text, m->textlen) == 0 &&
-	    memcmp(e->hdrs, m->hdrs, m->nhdrs * sizeof(*m->hdrs)) == 0) {
-		session_unalloc(s, first);
+	    memcmp(e->text + MSG_TEXT_ROOM(e->textlen), msg_hdrs(m),
+	    hlen) == 0) {
+		session_unalloc(s, m->text);
 		m->text = e->text;
-		m->hdrs = e->hdrs;
 		return;
 	}
 	e->text = m->text;
-	e->hdrs = m->hdrs;
 	e->textlen = m->textlen;
 	e->nhdrs = m->nhdrs;
 	e->hash = h;
 }
 
 /*
- * The header block is complete: text and headers give back the room
- * they were grown by (most messages are done growing here; trailers
- * grow them again), or go altogether when a recent message had the
- * same.
+ * The header block is complete: the block gives back the room text and
+ * headers were grown by, when it is the newest (most messages are done
+ * growing here; trailers grow them again, into a copy), or goes
+ * altogether when a recent message had the same.
  */
 void
 msg_trim(struct session *s, struct msg *m)
 {
-	void	*nb, *first;
-	size_t	 hcap = m->hdrcap * sizeof(*m->hdrs);
-	size_t	 hlen = m->nhdrs * sizeof(*m->hdrs);
+	size_t	 hlen = m->nhdrs * sizeof(struct hdr);
 
-	if (session_trim(s, m->text, m->textcap, m->textlen, m->hdrs, hcap,
-	    hlen, &nb)) {
-		first = m->text;
-		m->hdrs = nb;
-	} else if (session_trim(s, m->hdrs, hcap, hlen, m->text, m->textcap,
-	    m->textlen, &nb)) {
-		first = m->hdrs;
-		m->text = nb;
-	} else
+	if (m->text == NULL || !session_shrink(s, m->text,
+	    msg_block_size(m->textcap, m->hdrcap),
+	    msg_block_size(m->textlen, m->nhdrs)))
 		return;
+	/* still in place: nothing was allocated after it */
+	memmove(m->text + MSG_TEXT_ROOM(m->textlen), msg_hdrs(m), hlen);
 	m->textcap = m->textlen;
 	m->hdrcap = m->nhdrs;
-	msg_share(s, m, first);
+	msg_share(s, m);
 }

@@ -9,6 +9,18 @@
 
 #include "engine.h"
 
+/* The room a message's text takes in its block (msg.c). */
+#define MSG_TEXT_ROOM(cap)	(((size_t)(cap) + 7) & ~(size_t)7)
+
+/* m's header index: it follows the text's room in one block. */
+static inline struct hdr *
+msg_hdrs(const struct msg *m)
+{
+	if (m->text == NULL)
+		return (NULL);
+	return ((struct hdr *)(void *)(m->text + MSG_TEXT_ROOM(m->textcap)));
+}
+
 /* A byte count held in 32 bits: it stops at the most. */
 static inline uint32_t
 msg_u32(uint64_t v)

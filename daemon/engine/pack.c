@@ -622,7 +622,7 @@ pack_hdr_value(struct pbuf *pk, const char *key, const struct msg *m,
 		pack_strkey(pk, key, NULL);
 		return;
 	}
-	pack_text(pk, key, m, m->hdrs[i].val_off, m->hdrs[i].val_len);
+	pack_text(pk, key, m, msg_hdrs(m)[i].val_off, msg_hdrs(m)[i].val_len);
 }
 
 static void
@@ -634,8 +634,8 @@ pack_headers(const struct msg *m, struct pbuf *pk)
 	pb_array(pk, m->nhdrs);
 	for (i = 0; i < m->nhdrs; i++) {
 		pb_array(pk, 2);
-		pack_msgtext(pk, m, m->hdrs[i].name_off, m->hdrs[i].name_len);
-		pack_msgtext(pk, m, m->hdrs[i].val_off, m->hdrs[i].val_len);
+		pack_msgtext(pk, m, msg_hdrs(m)[i].name_off, msg_hdrs(m)[i].name_len);
+		pack_msgtext(pk, m, msg_hdrs(m)[i].val_off, msg_hdrs(m)[i].val_len);
 	}
 }
 

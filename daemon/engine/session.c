@@ -233,64 +233,23 @@ session_extend(struct session *s, void *p, size_t old, size_t n)
 }
 
 /*
- * A message's text and header array grow by doubling while it is
- * parsed; once its header block is complete both are shrunk to what
- * they hold, when they are the newest two allocations (a first, then b
- * right after it, at the end of the newest chunk), as they are when
- * the block came in one packet. b moves down next to a; *nb is where
- * it went. Returns 0 when they are not placed so.
+ * Shrinks p, the newest allocation (old bytes), to n bytes and settles
+ * it: it no longer grows in place (session_extend), since what it holds
+ * may be shared from now on. Returns 0, with nothing changed, when p is
+ * not the newest.
  */
 int
-session_trim(struct session *s, void *a, size_t acap, size_t alen, void *b,
-    size_t bcap, size_t blen, void **nb)
+session_shrink(struct session *s, void *p, size_t old, size_t n)
 {
 	struct session_chunk	*k = s->chunks;
-	u_char			*to;
+	u_char			*q = p;
 
-	if (k == NULL || a == NULL || b == NULL || alen > acap ||
-	    blen > bcap ||
-	    (u_char *)a + session_align(acap > 0 ? acap : 1) != b ||
-	    (u_char *)b + session_align(bcap > 0 ? bcap : 1) !=
-	    k->data + k->used)
+	if (k == NULL || q == NULL || s->last != p ||
+	    q + session_align(old > 0 ? old : 1) != k->data + k->used)
 		return (0);
-	to = (u_char *)a + session_align(alen > 0 ? alen : 1);
-	memmove(to, b, blen);
-	k->used = (size_t)(to - k->data) + session_align(blen > 0 ? blen : 1);
-	s->last = to;
-	*nb = to;
+	k->used = (size_t)(q - k->data) + session_align(n > 0 ? n : 1);
+	s->last = NULL;
 	return (1);
-}
-
-/*
- * Grows a to n bytes in place when b follows it at the end of the
- * newest chunk, as a message's text and header index lie while its
- * header block is parsed: b moves up. Returns where b went; NULL, with
- * nothing moved, when they do not lie so or the chunk has no room.
- * Grown by a copy instead, a message's text would leave its old room
- * behind b for good (on the bench capture a third of the arena).
- */
-void *
-session_extend_under(struct session *s, void *a, size_t acap, size_t n,
-    void *b, size_t bcap)
-{
-	struct session_chunk	*k = s->chunks;
-	u_char			*to;
-	size_t			 grow;
-
-	if (k == NULL || a == NULL || b == NULL)
-		return (NULL);
-	acap = session_align(acap > 0 ? acap : 1);
-	bcap = session_align(bcap > 0 ? bcap : 1);
-	if ((u_char *)a + acap != b || (u_char *)b + bcap != k->data + k->used)
-		return (NULL);
-	grow = session_align(n) > acap ? session_align(n) - acap : 0;
-	if (k->size - k->used < grow)
-		return (NULL);
-	to = (u_char *)b + grow;
-	memmove(to, b, bcap);
-	k->used += grow;
-	s->last = to;
-	return (to);
 }
 
 /*

@@ -392,15 +392,15 @@ test_shared_text(void)
 	    t_txn(s, 1)->resp->complete, "transactions");
 	a = t_txn(s, 0)->req;
 	b = t_txn(s, 1)->req;
-	check(a->text == b->text && a->hdrs == b->hdrs && b->nhdrs == 2 &&
-	    msg_val_is(b, &b->hdrs[1], "1"), "request shared");
+	check(a->text == b->text && b->nhdrs == 2 &&
+	    msg_val_is(b, &msg_hdrs(b)[1], "1"), "request shared");
 	a = t_txn(s, 0)->resp;
 	b = t_txn(s, 1)->resp;
 	check(a->nhdrs == 2 && b->nhdrs == 2 && a->text != b->text &&
-	    msg_hdr_is(a, &a->hdrs[0], "transfer-encoding") &&
-	    msg_hdr_is(b, &b->hdrs[0], "transfer-encoding") &&
-	    msg_val_is(a, &a->hdrs[1], "one") &&
-	    msg_val_is(b, &b->hdrs[1], "two"), "trailers kept apart");
+	    msg_hdr_is(a, &msg_hdrs(a)[0], "transfer-encoding") &&
+	    msg_hdr_is(b, &msg_hdrs(b)[0], "transfer-encoding") &&
+	    msg_val_is(a, &msg_hdrs(a)[1], "one") &&
+	    msg_val_is(b, &msg_hdrs(b)[1], "two"), "trailers kept apart");
 	session_free(s);
 	report("shared_text");
 }
@@ -559,12 +559,12 @@ test_text_grows(void)
 		n = snprintf(val, sizeof(val), "value %zu %.*s", i, (int)(i * 3),
 		    "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz"
 		    "abcdefghijklmnopqrstuvwxyz");
-		check(n > 0 && msg_hdr_is(m, &m->hdrs[i], name) &&
-		    msg_val_is(m, &m->hdrs[i], val), "header %zu", i);
+		check(n > 0 && msg_hdr_is(m, &msg_hdrs(m)[i], name) &&
+		    msg_val_is(m, &msg_hdrs(m)[i], val), "header %zu", i);
 	}
 	grew = s->chunks->used - used;
 	want = sizeof(struct txn) + sizeof(struct msg) +
-	    ((m->textlen + 7) & ~(size_t)7) + m->nhdrs * sizeof(*m->hdrs);
+	    ((m->textlen + 7) & ~(size_t)7) + m->nhdrs * sizeof(struct hdr);
 	check(grew == want, "arena grew %zu bytes, records %zu", grew, want);
 	t_str(&f, 0, resp_ok);
 	session_finish(s, f.us);
@@ -1477,8 +1477,8 @@ test_header_bounds(void)
 	check(m && m->nhdrs == MSG_MAX_HEADERS, "headers kept %u",
 	    m ? m->nhdrs : 0);
 	check(m && m->complete &&
-	    msg_hdr_is(m, &m->hdrs[MSG_MAX_HEADERS - 1], "x-h255") &&
-	    msg_val_is(m, &m->hdrs[MSG_MAX_HEADERS - 1], "255"),
+	    msg_hdr_is(m, &msg_hdrs(m)[MSG_MAX_HEADERS - 1], "x-h255") &&
+	    msg_val_is(m, &msg_hdrs(m)[MSG_MAX_HEADERS - 1], "255"),
 	    "the last header kept whole");
 	check(m && m->header_bytes == n, "header_bytes %llu want %zu",
 	    m ? (unsigned long long)m->header_bytes : 0, n);
@@ -1644,8 +1644,8 @@ test_pack_empty_field(void)
 	t_str(&f, 1, "CONNECT \n:");
 	session_finish(s, f.us);
 	m = t_txn(s, 0) ? t_txn(s, 0)->req : NULL;
-	check(m != NULL && m->nhdrs == 1 && m->hdrs[0].name_len == 0 &&
-	    m->text == NULL, "one empty header, no text");
+	check(m != NULL && m->nhdrs == 1 && msg_hdrs(m)[0].name_len == 0 &&
+	    m->textlen == 0, "one empty header, no text");
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
 	check(session_pack_txn(s, 1, &pk) == 0, "pack_txn");
@@ -1670,10 +1670,10 @@ t_header(const struct msg *m, uint32_t i, const char *name,
     const char *value)
 {
 	return (m != NULL && i < m->nhdrs &&
-	    m->hdrs[i].name_len == strlen(name) &&
-	    m->hdrs[i].val_len == strlen(value) &&
-	    memcmp(m->text + m->hdrs[i].name_off, name, strlen(name)) == 0 &&
-	    memcmp(m->text + m->hdrs[i].val_off, value, strlen(value)) == 0);
+	    msg_hdrs(m)[i].name_len == strlen(name) &&
+	    msg_hdrs(m)[i].val_len == strlen(value) &&
+	    memcmp(m->text + msg_hdrs(m)[i].name_off, name, strlen(name)) == 0 &&
+	    memcmp(m->text + msg_hdrs(m)[i].val_off, value, strlen(value)) == 0);
 }
 
 /*
@@ -1813,11 +1813,11 @@ test_lean(void)
 static int
 t_hdr(const struct msg *m, uint32_t i, const char *name, const char *value)
 {
-	return (i < m->nhdrs && m->hdrs[i].name_len == strlen(name) &&
-	    memcmp(m->text + m->hdrs[i].name_off, name,
-	    m->hdrs[i].name_len) == 0 && m->hdrs[i].val_len == strlen(value) &&
-	    memcmp(m->text + m->hdrs[i].val_off, value,
-	    m->hdrs[i].val_len) == 0);
+	return (i < m->nhdrs && msg_hdrs(m)[i].name_len == strlen(name) &&
+	    memcmp(m->text + msg_hdrs(m)[i].name_off, name,
+	    msg_hdrs(m)[i].name_len) == 0 && msg_hdrs(m)[i].val_len == strlen(value) &&
+	    memcmp(m->text + msg_hdrs(m)[i].val_off, value,
+	    msg_hdrs(m)[i].val_len) == 0);
 }
 
 /*

@@ -289,11 +289,11 @@ t_field(const struct msg *m, const char *name)
 	uint32_t	 i;
 
 	for (i = 0; i < m->nhdrs; i++)
-		if (m->hdrs[i].name_len == strlen(name) &&
-		    memcmp(m->text + m->hdrs[i].name_off, name,
-		    m->hdrs[i].name_len) == 0) {
-			snprintf(v, sizeof(v), "%.*s", m->hdrs[i].val_len,
-			    m->text + m->hdrs[i].val_off);
+		if (msg_hdrs(m)[i].name_len == strlen(name) &&
+		    memcmp(m->text + msg_hdrs(m)[i].name_off, name,
+		    msg_hdrs(m)[i].name_len) == 0) {
+			snprintf(v, sizeof(v), "%.*s", msg_hdrs(m)[i].val_len,
+			    m->text + msg_hdrs(m)[i].val_off);
 			return (v);
 		}
 	return ("");

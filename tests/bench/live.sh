@@ -9,12 +9,14 @@
 # line per measurement goes to OUTFILE:
 #
 #   link capture run requests rps kernel_drops forward_drops recorded
-#   queries
+#   queries cpu
 #
 # requests and rps are wrk's; recorded is the number of transactions
 # htracrd's session holds ("-" for the others); forward_drops is "-" for
 # tcpdump, which has no such stage; queries is "answered/failed" for the
-# queried run. Reports only, asserts nothing.
+# queried run; cpu is the CPU time (user + system, seconds) the capturing
+# tool took while wrk ran: tcpdump, or htracrd's two processes. Reports
+# only, asserts nothing.
 #
 #   LIVE_SECS=N		wrk's duration (default 10)
 #   LIVE_RUNS=N		runs of each link (default 1)
@@ -143,11 +145,28 @@ EOF
 	PIDS="$PIDS $!"
 }
 
-# Starts htracrd in namespace $1 on socket $2.
+# CPU seconds (user + system) processes $@ have taken so far.
+cpu_of() {
+	t=0
+	for p in "$@"; do
+		t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null ||
+		    echo 0)))
+	done
+	echo "$t"
+}
+
+# Starts htracrd in namespace $1 on socket $2; its pid goes to $WORK/$3.
+# The queried run's clients are all root: the cap per user (16 by
+# default) is raised to let them all in. Each capturing tool runs in a
+# session of its own (setsid), so the kernel's autogroup scheduling
+# gives it its own share of the CPU beside wrk, nginx and the clients,
+# as a service's own cgroup does.
 htracrd_start() {
-	ip netns exec "$1" "$ROOT/htracrd" --foreground --socket "$2" \
-	    --user htracr --nice "$NICE" >>"$WORK/htracrd.log" 2>&1 &
+	ip netns exec "$1" setsid "$ROOT/htracrd" --foreground --socket "$2" \
+	    --user htracr --nice "$NICE" --max-per-uid $((QUERIES + 8)) \
+	    >>"$WORK/htracrd.log" 2>&1 &
 	PIDS="$PIDS $!"
+	echo $! >"$WORK/$3.pid"
 	i=0
 	while ! "$ROOT/htracrctl" --socket "$2" status >/dev/null 2>&1; do
 		[ "$i" -lt 100 ] || die "htracrd did not come up: $(tail -n 2 "$WORK/htracrd.log")"
@@ -167,7 +186,7 @@ print(s.get(k, s["counters"].get(k)))' "$1" "$2"
 ip netns add "$NS_L" || die "cannot create a namespace"
 ip -n "$NS_L" link set lo up
 nginx_start "$NS_L" 127.0.0.1:8080 lo
-htracrd_start "$NS_L" "$WORK/lo.sock"
+htracrd_start "$NS_L" "$WORK/lo.sock" lo
 case " $LINKS " in
 *" veth "*)
 	ip netns add "$NS_S" && ip netns add "$NS_C" || die "cannot create namespaces"
@@ -183,7 +202,7 @@ case " $LINKS " in
 		ip -n "$1" link set "$2" mtu 1500 up
 	done
 	nginx_start "$NS_S" 10.81.0.1:8080 veth
-	htracrd_start "$NS_S" "$WORK/veth.sock"
+	htracrd_start "$NS_S" "$WORK/veth.sock" veth
 	;;
 esac
 for n in $(seq 50); do
@@ -230,15 +249,18 @@ measure() {
 		cns=$NS_S; wns=$NS_C; ifc=$VS; url=http://10.81.0.1:8080/
 	fi
 	sock=$WORK/$1.sock
-	kd=-; fd=-; rec=-; qs=-
+	hp=$(cat "$WORK/$1.pid")
+	kd=-; fd=-; rec=-; qs=-; cpu=-
 	case $2 in
 	tcpdump)
-		ip netns exec "$cns" tcpdump -i "$ifc" -n -w /dev/null \
+		ip netns exec "$cns" setsid tcpdump -i "$ifc" -n -w /dev/null \
 		    tcp port 8080 2>"$WORK/td.err" &
 		tp=$!
 		sleep 1
+		c0=$(cpu_of "$tp")
 		set -- "$1" "$2" "$3" $(wrk_run "$wns" "$url")
 		sleep 1
+		cpu=$(( $(cpu_of "$tp") - c0 ))
 		kill -INT "$tp"
 		wait "$tp"
 		kd=$(sed -n 's/^\([0-9]*\) packets dropped by kernel.*/\1/p' "$WORK/td.err")
@@ -249,6 +271,8 @@ measure() {
 		sleep 1
 		QPIDS=
 		rm -f "$WORK"/qstop*
+		ap=$(pgrep -P "$hp" | head -n 1)
+		c0=$(cpu_of "$hp" $ap)
 		[ "$2" = queried ] && queriers "$QUERIES" "$sock" "$WORK/qstop"
 		set -- "$1" "$2" "$3" $(wrk_run "$wns" "$url")
 		if [ "$2" = queried ]; then
@@ -260,6 +284,7 @@ measure() {
 			    END { print a "/" b }')
 		fi
 		sleep 1
+		cpu=$(( $(cpu_of "$hp" $ap) - c0 ))
 		"$ROOT/htracrctl" --socket "$sock" stop --json >"$WORK/stop.json" ||
 		    die "htracrctl stop failed"
 		kd=$(( $(summary_field "$WORK/stop.json" kernel_drops) + \
@@ -271,8 +296,10 @@ measure() {
 		set -- "$1" "$2" "$3" $(wrk_run "$wns" "$url")
 		;;
 	esac
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" \
-	    "$5" "${kd:--}" "$fd" "$rec" "$qs" | tee -a "$OUTF"
+	[ "$cpu" = - ] || cpu=$(awk -v t="$cpu" -v hz="$(getconf CLK_TCK)" \
+	    'BEGIN { printf "%.2f", t / hz }')
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" \
+	    "$4" "$5" "${kd:--}" "$fd" "$rec" "$qs" "$cpu" | tee -a "$OUTF"
 }
 
 CAPS="none tcpdump htracrd"

@@ -442,6 +442,11 @@ def browser():
 		    "target < 3 s")
 
 
+def cpu(vals):
+	"""The capturing tool's CPU time while wrk ran, from live.tsv."""
+	return "CPU %s s" % vals[6] if len(vals) > 6 and vals[6] != "-" else "CPU ?"
+
+
 def live():
 	try:
 		lines = [l.rstrip("\n").split("\t") for l in open(path("live.tsv"))]
@@ -450,7 +455,7 @@ def live():
 		return
 	runs = {}
 	for l in lines:
-		if len(l) in (8, 9):
+		if len(l) in (8, 9, 10):
 			runs.setdefault((l[0], l[2]), {})[l[1]] = l[3:]
 	for (link, run), caps in sorted(runs.items()):
 		name = "loopback" if link == "lo" else "veth, MTU 1500"
@@ -461,14 +466,15 @@ def live():
 			row("live", "%s mix, run %s: wrk alone" % (name, run),
 			    "%s req/s" % none[1], "%s requests" % none[0])
 		if td:
-			row("live", "  tcpdump (2 MiB ring): wrk rate, kernel drops",
-			    "%s req/s" % td[1], "%s drops" % td[2],
+			row("live", "  tcpdump (2 MiB ring): wrk rate, kernel drops; its CPU",
+			    "%s req/s" % td[1], "%s drops; %s" % (td[2], cpu(td)),
 			    "%.3f of alone" % (num(td[1]) / num(none[1]))
 			    if none and num(td[1]) and num(none[1]) else "")
 		if hd:
 			rec, req = num(hd[4]), num(hd[0])
-			row("live", "  htracrd: wrk rate, kernel + forward drops",
-			    "%s req/s" % hd[1], "%s + %s drops" % (hd[2], hd[3]),
+			row("live", "  htracrd: wrk rate, kernel + forward drops; its CPU",
+			    "%s req/s" % hd[1], "%s + %s drops; %s" % (hd[2],
+			    hd[3], cpu(hd)),
 			    "**%.3f of tcpdump's rate**" % (num(hd[1]) / num(td[1]))
 			    if td and num(hd[1]) and num(td[1]) else "")
 			row("live", "  htracrd: wrk's requests recorded",

@@ -28,7 +28,11 @@ msg_u32(uint64_t v)
 	return (v > UINT32_MAX ? UINT32_MAX : (uint32_t)v);
 }
 
-/* Appends n bytes to m's text; 0 when the bound is reached. */
+/*
+ * Appends n bytes to m's text; 0 when the bound is reached. Both this
+ * and msg_hdr_new may move m's block: a header entry held across either
+ * must be found again (msg_hdrs).
+ */
 int		 msg_text(struct session *, struct msg *, const char *, size_t);
 /* A new, empty header at the end of m's text; NULL past the bound. */
 struct hdr	*msg_hdr_new(struct session *, struct msg *);

@@ -85,6 +85,8 @@ body_ref_pack(struct session *s, struct msg_body *k)
 	if (k->cap - k->reflen < BODY_REF_MAX) {
 		had = k->refs != NULL ? malloc_usable_size(k->refs) : 0;
 		ncap = k->cap ? (size_t)k->cap * 2 : 32;
+		if (ncap < (size_t)k->reflen + BODY_REF_MAX)
+			ncap = (size_t)k->reflen + BODY_REF_MAX;
 		k->refs = xreallocarray(k->refs, ncap, 1);
 		session_charge(s, malloc_usable_size(k->refs) - had);
 		k->cap = (uint32_t)malloc_usable_size(k->refs);

@@ -49,77 +49,124 @@ body_stop(struct session *s, struct body_dec *b)
 	b->state = BODY_DONE;
 }
 
+/* Whether the packed references lie in the heap, not in the record. */
+static int
+body_refs_out(const struct msg_body *k)
+{
+	return (k->nrefs > 0 && k->reflen > BODY_REFS_INLINE);
+}
+
+static const u_char *
+body_refs(const struct msg_body *k)
+{
+	return (body_refs_out(k) ? k->u.refs : k->u.in);
+}
+
 size_t
 body_free(struct msg *m)
 {
 	struct msg_body	*k = m->kept;
-	size_t		 n;
+	size_t		 n = 0;
 
 	if (k == NULL)
 		return (0);
-	n = session_size(k->body);
-	if (k->refs != NULL)
-		n += malloc_usable_size(k->refs);
-	free(k->body);
-	free(k->refs);
-	k->body = NULL;
-	k->refs = NULL;
+	if (body_refs_out(k)) {
+		n = malloc_usable_size(k->u.refs);
+		free(k->u.refs);
+	} else if (k->nrefs == 0) {
+		n = session_size(k->u.body);
+		free(k->u.body);
+	}
+	memset(&k->u, 0, sizeof(k->u));
 	memset(&k->last, 0, sizeof(k->last));
-	k->cap = k->nrefs = k->reflen = k->refframe = 0;
+	k->nrefs = k->reflen = 0;
 	return (n);
 }
 
 /*
  * A body's references but the newest are packed in the order they came:
- * the frame after the one before (zigzag: a hole filled late hands over
- * bytes of a later frame first), the offset in the frame, the length;
- * LEB128 numbers. A body in full-sized segments takes about four bytes
- * a segment, not twelve.
+ * the step to the frame of the one after it (zigzag: a hole filled late
+ * hands over bytes of a later frame first), the offset in the frame, the
+ * length; LEB128 numbers. A body in full-sized segments takes about four
+ * bytes a segment, not twelve, and the frame of the first is the newest
+ * one's less the steps. Packs last, which next (in frame) follows.
  */
 static void
-body_ref_pack(struct session *s, struct msg_body *k)
+body_ref_pack(struct session *s, struct msg_body *k, uint32_t next)
 {
-	size_t	 had, ncap;
-	u_char	*p;
+	u_char	 one[BODY_REF_MAX], *p;
+	size_t	 n, had, ncap;
 
-	if (k->cap - k->reflen < BODY_REF_MAX) {
-		had = k->refs != NULL ? malloc_usable_size(k->refs) : 0;
-		ncap = k->cap ? (size_t)k->cap * 2 : 32;
-		if (ncap < (size_t)k->reflen + BODY_REF_MAX)
-			ncap = (size_t)k->reflen + BODY_REF_MAX;
-		k->refs = xreallocarray(k->refs, ncap, 1);
-		session_charge(s, malloc_usable_size(k->refs) - had);
-		k->cap = (uint32_t)malloc_usable_size(k->refs);
+	n = leb_put(one, leb_zz((int64_t)next - k->last.frame));
+	n += leb_put(one + n, k->last.off);
+	n += leb_put(one + n, k->last.len);
+	if (k->reflen + n <= BODY_REFS_INLINE) {
+		memcpy(k->u.in + k->reflen, one, n);
+		k->reflen += (uint32_t)n;
+		return;
 	}
-	p = k->refs + k->reflen;
-	p += leb_put(p, leb_zz((int64_t)k->last.frame - k->refframe));
-	p += leb_put(p, k->last.off);
-	p += leb_put(p, k->last.len);
-	k->reflen = (uint32_t)(p - k->refs);
-	k->refframe = k->last.frame;
+	had = body_refs_out(k) ? malloc_usable_size(k->u.refs) : 0;
+	if (had < k->reflen + n) {
+		ncap = had ? had * 2 : 32;
+		if (ncap < (size_t)k->reflen + n)
+			ncap = (size_t)k->reflen + n;
+		if (had == 0) {
+			p = xmalloc(ncap);
+			memcpy(p, k->u.in, k->reflen);
+		} else
+			p = xreallocarray(k->u.refs, ncap, 1);
+		k->u.refs = p;
+		session_charge(s, malloc_usable_size(p) - had);
+	}
+	memcpy(k->u.refs + k->reflen, one, n);
+	k->reflen += (uint32_t)n;
 }
 
-/* Reference i of k into r (the newest last); -1 if the packing is bad. */
+/*
+ * The next packed reference of k at *at into r, whose frame it is; -1
+ * if the packing is bad. The frame of the one after it is r's, stepped.
+ */
 static int
-body_ref_next(const struct msg_body *k, uint32_t i, uint32_t *at,
-    struct body_ref *r)
+body_ref_next(const struct msg_body *k, uint32_t *at, struct body_ref *r,
+    uint32_t *next)
 {
+	const u_char	*refs = body_refs(k);
 	uint64_t	 v[3];
 	size_t		 got;
 	int		 j;
 
-	if (i + 1 == k->nrefs) {
-		*r = k->last;
-		return (0);
-	}
 	for (j = 0; j < 3; j++) {
-		if ((got = leb_get(k->refs + *at, k->reflen - *at, &v[j])) == 0)
+		if ((got = leb_get(refs + *at, k->reflen - *at, &v[j])) == 0)
 			return (-1);
 		*at += (uint32_t)got;
 	}
-	r->frame += (uint32_t)leb_unzz(v[0]);
+	r->frame = *next;
 	r->off = (uint32_t)v[1];
 	r->len = (uint32_t)v[2];
+	*next += (uint32_t)leb_unzz(v[0]);
+	return (0);
+}
+
+/* The frame of k's first reference: the newest's, less every step. */
+static int
+body_ref_first(const struct msg_body *k, uint32_t *frame)
+{
+	const u_char	*refs = body_refs(k);
+	uint64_t	 v;
+	uint32_t	 at = 0, steps = 0;
+	size_t		 got;
+	int		 j;
+
+	while (at < k->reflen)
+		for (j = 0; j < 3; j++) {
+			if ((got = leb_get(refs + at, k->reflen - at,
+			    &v)) == 0)
+				return (-1);
+			if (j == 0)
+				steps += (uint32_t)leb_unzz(v);
+			at += (uint32_t)got;
+		}
+	*frame = k->last.frame - steps;
 	return (0);
 }
 
@@ -135,12 +182,17 @@ body_gather(const struct session *s, const struct msg *m, u_char *out)
 	struct body_ref		 r;
 	struct proto_frame	 h;
 	const u_char		*f;
-	uint32_t		 i, at = 0;
+	uint32_t		 i, at = 0, next;
 
+	if (k == NULL || k->nrefs == 0)
+		return (0);
+	if (body_ref_first(k, &next) == -1)
+		return (-1);
 	memset(&pos, 0, sizeof(pos));
-	memset(&r, 0, sizeof(r));
-	for (i = 0; k != NULL && i < k->nrefs; i++) {
-		if (body_ref_next(k, i, &at, &r) == -1)
+	for (i = 0; i < k->nrefs; i++) {
+		if (i + 1 == k->nrefs)
+			r = k->last;
+		else if (body_ref_next(k, &at, &r, &next) == -1)
 			return (-1);
 		f = ring_frame(&s->ring, r.frame, &pos, &h);
 		if (f == NULL || r.off > h.caplen || r.len > h.caplen - r.off)
@@ -175,7 +227,7 @@ body_ref(struct session *s, struct msg_body *k, const u_char *p, size_t n)
 		return (1);
 	}
 	if (k->nrefs > 0)
-		body_ref_pack(s, k);
+		body_ref_pack(s, k, s->src_frame);
 	r->frame = s->src_frame;
 	r->off = off;
 	r->len = (uint32_t)n;
@@ -204,8 +256,7 @@ body_unref(struct session *s, struct msg *m)
 		return (-1);
 	}
 	session_uncharge(s, body_free(m));
-	k->body = buf;
-	k->cap = malloc_usable_size(buf);
+	k->u.body = buf;
 	session_charge(s, session_size(buf));
 	return (0);
 }
@@ -220,7 +271,7 @@ body_keep(struct session *s, struct msg *m, const u_char *p, size_t n,
     uint64_t hint)
 {
 	struct msg_body	*k = m->kept;
-	size_t		 room, keep = s->cfg.body_keep, ncap, had;
+	size_t		 room, keep = s->cfg.body_keep, ncap, had, cap;
 
 	if (m->body_evicted || keep == 0)
 		return;
@@ -240,35 +291,35 @@ body_keep(struct session *s, struct msg *m, const u_char *p, size_t n,
 		return;
 	if (k == NULL)
 		k = m->kept = session_alloc(s, sizeof(*k));
-	if (k->body == NULL && body_ref(s, k, p, n)) {
+	if ((k->nrefs > 0 || k->u.body == NULL) && body_ref(s, k, p, n)) {
 		k->len += n;
 		return;
 	}
 	if (k->nrefs > 0 && body_unref(s, m) == -1)
 		return;
-	if (k->len + n > k->cap) {
+	cap = k->u.body != NULL ? malloc_usable_size(k->u.body) : 0;
+	if (k->len + n > cap) {
 		/*
 		 * The whole body when its length is known: a one-byte
 		 * body takes a chunk of 32, not of a kilobyte.
 		 */
-		ncap = k->cap ? k->cap : 1024;
-		if (k->cap == 0 && hint < keep)
+		ncap = cap ? cap : 1024;
+		if (cap == 0 && hint < keep)
 			ncap = n + (size_t)hint;
 		while (ncap < k->len + n)
 			ncap *= 2;
 		if (ncap > keep)
 			ncap = keep;
-		session_uncharge(s, session_size(k->body));
-		k->body = xreallocarray(k->body, 1, ncap);
+		session_uncharge(s, session_size(k->u.body));
+		k->u.body = xreallocarray(k->u.body, 1, ncap);
 		/*
 		 * What the allocator gave, not what was asked: a body of
 		 * a few bytes takes a chunk of 32, and there may be a
 		 * million of them.
 		 */
-		session_charge(s, session_size(k->body));
-		k->cap = malloc_usable_size(k->body);
+		session_charge(s, session_size(k->u.body));
 	}
-	memcpy(k->body + k->len, p, n);
+	memcpy(k->u.body + k->len, p, n);
 	k->len += n;
 }
 
@@ -354,14 +405,15 @@ void
 body_end(struct session *s, struct body_dec *b, struct msg *m)
 {
 	struct msg_body	*k = m->kept;
+	size_t		 had;
 
 	body_stop(s, b);
 	/* the references packed grow no more: their spare room goes */
-	if (k != NULL && k->refs != NULL && k->reflen < k->cap) {
-		session_uncharge(s, malloc_usable_size(k->refs));
-		k->refs = xreallocarray(k->refs, k->reflen, 1);
-		k->cap = (uint32_t)malloc_usable_size(k->refs);
-		session_charge(s, k->cap);
+	if (k != NULL && body_refs_out(k) &&
+	    (had = malloc_usable_size(k->u.refs)) > k->reflen) {
+		session_uncharge(s, had);
+		k->u.refs = xreallocarray(k->u.refs, k->reflen, 1);
+		session_charge(s, malloc_usable_size(k->u.refs));
 	}
 	if (m->lazy)
 		m->decoded_bytes = (uint64_t)b->tail[0] |

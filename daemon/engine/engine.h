@@ -337,19 +337,23 @@ struct msg_rare {
 /*
  * The bytes kept of a message's body (body.c), in a record of its own
  * made with the first of them (the session's arena): copied, or where
- * they lie in the raw frames, the newest reference here and those
- * before it packed in refs, a few bytes each. Eviction frees both and
- * leaves the record.
+ * they lie in the raw frames, the newest reference in last and those
+ * before it packed, a few bytes each, in the record itself while they
+ * fit in a pointer's room (most bodies are one or two references).
+ * Eviction frees what is allocated and leaves the record: 32 bytes.
  */
+#define BODY_REFS_INLINE	8
+
 struct msg_body {
-	u_char		*body;		/* first body_keep (decoded) bytes */
-	u_char		*refs;		/* or where they lie, packed */
-	struct body_ref	 last;		/* the newest reference */
+	union {
+		u_char	*body;		/* nrefs 0: the bytes, copied */
+		u_char	*refs;		/* the packed ones, reflen above */
+		u_char	 in[BODY_REFS_INLINE]; /* them, reflen at most */
+	} u;
+	struct body_ref	 last;		/* nrefs > 0: the newest reference */
 	uint32_t	 len;		/* bytes kept, copied or by reference */
-	uint32_t	 cap;		/* body's room, or refs' */
 	uint32_t	 nrefs;		/* references, the newest included */
-	uint32_t	 reflen;	/* bytes of refs used */
-	uint32_t	 refframe;	/* frame of the newest packed one */
+	uint32_t	 reflen;	/* bytes of packed references */
 };
 
 /*

@@ -527,7 +527,7 @@ session_evict_body(struct session *s, struct msg *m)
 		return;
 	m->body_evicted = 1;
 	if (m->kept != NULL &&
-	    (m->kept->body != NULL || m->kept->nrefs > 0)) {
+	    (m->kept->nrefs > 0 || m->kept->u.body != NULL)) {
 		session_uncharge(s, body_free(m));
 		m->kept->len = 0;
 		s->c.evicted_bodies++;
@@ -983,9 +983,9 @@ session_body(struct session *s, uint32_t txn_id, int which,
 		return (-1);
 	m = which ? t->resp : t->req;
 	if (m == NULL || (k = m->kept) == NULL || k->len == 0 ||
-	    (k->body == NULL && k->nrefs == 0))
+	    (k->nrefs == 0 && k->u.body == NULL))
 		return (-1);
-	*data = k->body;
+	*data = k->u.body;
 	*len = k->len;
 	if (k->nrefs > 0) {
 		*data = session_bodybuf(s, m->lazy ? &s->bodyraw : &s->bodybuf);

@@ -217,10 +217,11 @@ drive_mem_rest(struct session *s)
 		m[1] = s->txns[i]->resp;
 		for (j = 0; j < 2; j++)
 			if (m[j] != NULL && m[j]->kept != NULL &&
-			    m[j]->kept->body != NULL) {
+			    m[j]->kept->nrefs == 0 &&
+			    m[j]->kept->u.body != NULL) {
 				nb++;
-				bc += m[j]->kept->cap;
-				br += drive_real(m[j]->kept->body);
+				bc += malloc_usable_size(m[j]->kept->u.body);
+				br += drive_real(m[j]->kept->u.body);
 			}
 	}
 	drive_row("bodies", nb, bc, br);

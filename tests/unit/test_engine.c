@@ -319,8 +319,7 @@ test_body_by_reference(void)
 	check(session_body(s, 1, 1, &body, &len, &trunc) == 0 && len == 13 &&
 	    memcmp(body, "hello, world!", 13) == 0 && !trunc,
 	    "body put together: %zu", len);
-	check(t_kept(t_txn(s, 0)->resp)->body == NULL &&
-	    t_kept(t_txn(s, 0)->resp)->nrefs == 3, "pieces: %u",
+	check(t_kept(t_txn(s, 0)->resp)->nrefs == 3, "pieces: %u",
 	    t_kept(t_txn(s, 0)->resp)->nrefs);
 	/* the two before the newest packed: frame, offset, length */
 	check(t_kept(t_txn(s, 0)->resp)->reflen == 2 * 3,
@@ -333,6 +332,47 @@ test_body_by_reference(void)
 	    "kept bytes still counted");
 	session_free(s);
 	report("body_by_reference");
+}
+
+/*
+ * A body in many pieces packs more references than a record holds: they
+ * move out to the heap, counted, and still put the body together, in
+ * order, across frames; eviction gives back what they took.
+ */
+static void
+test_body_refs_spill(void)
+{
+	struct flow	 f;
+	struct session	*s = t_session(DLT_EN10MB, 0, NULL, 0);
+	char		 chunk[64];
+	const u_char	*body;
+	size_t		 len, i;
+	int		 trunc;
+	struct msg	*m;
+
+	t_flow(&f, s, DLT_EN10MB, 0);
+	t_handshake(&f);
+	t_str(&f, 1, "GET / HTTP/1.1\r\n\r\n");
+	t_str(&f, 0, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+	for (i = 0; i < 6; i++) {
+		(void)snprintf(chunk, sizeof(chunk), "3\r\n<%zu>\r\n", i);
+		t_str(&f, 0, chunk);
+	}
+	t_str(&f, 0, "0\r\n\r\n");
+	m = t_txn(s, 0)->resp;
+	check(m->complete && t_kept(m)->nrefs == 6 &&
+	    t_kept(m)->reflen > BODY_REFS_INLINE, "pieces %u, packed %u",
+	    t_kept(m)->nrefs, t_kept(m)->reflen);
+	check(session_body(s, 1, 1, &body, &len, &trunc) == 0 && len == 18 &&
+	    memcmp(body, "<0><1><2><3><4><5>", 18) == 0 && !trunc,
+	    "body put together: %zu", len);
+	s->cfg.budget = 1;
+	t_str(&f, 1, "GET /2 HTTP/1.1\r\n\r\n");
+	check(m->body_evicted && t_kept(m)->nrefs == 0 &&
+	    t_kept(m)->u.refs == NULL, "references freed: %u",
+	    t_kept(m)->nrefs);
+	session_free(s);
+	report("body_refs_spill");
 }
 
 /*
@@ -351,11 +391,11 @@ test_body_ref_evicted(void)
 	t_str(&f, 1, "GET / HTTP/1.1\r\n\r\n");
 	t_str(&f, 0, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello");
 	m = t_txn(s, 0)->resp;
-	check(t_kept(m)->body == NULL && t_kept(m)->nrefs == 1,
+	check(t_kept(m)->nrefs == 1,
 	    "kept by reference: %u", t_kept(m)->nrefs);
 	s->cfg.budget = 1;		/* everything that can go, goes */
 	t_str(&f, 1, "GET /2 HTTP/1.1\r\n\r\n");
-	check(t_kept(m)->refs == NULL && t_kept(m)->nrefs == 0 &&
+	check(t_kept(m)->u.body == NULL && t_kept(m)->nrefs == 0 &&
 	    t_kept(m)->len == 0 && m->body_evicted, "references freed: %u",
 	    t_kept(m)->nrefs);
 	check(s->c.evicted_bodies >= 1, "evicted_bodies %llu",
@@ -433,8 +473,7 @@ test_reorder(void)
 	check(session_body(s, 1, 1, &body, &len, &trunc) == 0 && len == 30 &&
 	    memcmp(body, r + hl, 30) == 0, "body order");
 	/* kept in the frames it came in, early ones included */
-	check(t_kept(t_txn(s, 0)->resp)->body == NULL &&
-	    t_kept(t_txn(s, 0)->resp)->nrefs == 3,
+	check(t_kept(t_txn(s, 0)->resp)->nrefs == 3,
 	    "body kept by reference: %u", t_kept(t_txn(s, 0)->resp)->nrefs);
 	check(s->conns[0]->d[DIR_S2C].out_of_order == 1, "out_of_order %llu",
 	    (unsigned long long)s->conns[0]->d[DIR_S2C].out_of_order);
@@ -774,7 +813,8 @@ test_deflate(void)
 		ok &= m->complete && m->encoded &&
 		    m->decoded_bytes == sizeof(plain) &&
 		    t_kept(m)->len == 4096 &&
-		    memcmp(t_kept(m)->body, plain, 4096) == 0 &&
+		    t_kept(m)->nrefs == 0 &&
+		    memcmp(t_kept(m)->u.body, plain, 4096) == 0 &&
 		    m->body_truncated;
 	}
 	check(ok, "decoded size or kept bytes");
@@ -1772,7 +1812,8 @@ test_lean(void)
 	check(session_frames_next(s, &pos, buf, sizeof(buf)) == 0 &&
 	    s->ring.nframes == 0, "frames kept");
 	check(session_body(s, 1, 1, &body, &len, &trunc) == -1 &&
-	    t_kept(s->txns[0]->resp)->body == NULL, "body kept");
+	    t_kept(s->txns[0]->resp)->nrefs == 0 &&
+	    t_kept(s->txns[0]->resp)->u.body == NULL, "body kept");
 	memset(&cur, 0, sizeof(cur));
 	cur.flags = SESSION_DETAIL_NO_HEADERS;
 	msgpack_sbuffer_init(&sb);
@@ -2013,6 +2054,7 @@ main(void)
 	test_reorder();
 	test_shared_text();
 	test_body_by_reference();
+	test_body_refs_spill();
 	test_body_ref_evicted();
 	test_gap_resync();
 	test_midstream();

@@ -282,6 +282,20 @@ struct h2_info {
 	uint64_t	 rtt_us[H2_MAX_RTTS];	/* the first ones */
 	const char	*error;		/* first problem, static text */
 	struct h2_dirstats d[2];
+	struct txn_h2	*txns;		/* by transaction index (h2_txn) */
+	size_t		 ntxns;		/* set, zeroed when made */
+	size_t		 txncap;
+};
+
+/*
+ * A transaction's HTTP/2 facts: kept by its connection, not in the
+ * record every transaction has, so that HTTP/1.x pays nothing for them.
+ */
+struct txn_h2 {
+	uint64_t	 stall_us;	/* DATA blocked on a spent window */
+	uint32_t	 stream_id;
+	uint32_t	 reset_code;
+	uint32_t	 stalls;
 };
 
 #define TXN_PROTO_HTTP1		0	/* version from the messages */
@@ -409,9 +423,6 @@ struct txn {
 	struct conn	*conn;
 	struct msg	*req;		/* NULL: response without request seen */
 	struct msg	*resp;
-	uint32_t	 stream_id;	/* HTTP/2; 0 for HTTP/1.x */
-	uint32_t	 reset_code;
-	uint32_t	 stalls;	/* DATA blocked on a spent window */
 	unsigned int	 pipelined:1;
 	unsigned int	 conditional:1;
 	unsigned int	 not_modified:1;
@@ -426,7 +437,6 @@ struct txn {
 	unsigned int	 h2c:1;		/* the request asked Upgrade: h2c */
 	unsigned int	 proto:2;	/* TXN_PROTO_* */
 	unsigned int	 reset_by:2;	/* RST_STREAM: 0 none, 1 client, 2 server */
-	uint64_t	 stall_us;
 };
 
 struct counters {

@@ -88,6 +88,31 @@ h2_settings_clear(struct h2_settings *st)
 	st->count = 0;
 }
 
+struct txn_h2 *
+h2_txn(struct session *s, const struct txn *t)
+{
+	struct h2_info	*hi = t->conn->h2;
+
+	if (t->index >= hi->ntxns) {
+		hi->txns = session_grow(s, hi->txns, &hi->txncap,
+		    (size_t)t->index + 1, sizeof(*hi->txns));
+		memset(hi->txns + hi->ntxns, 0, ((size_t)t->index + 1 -
+		    hi->ntxns) * sizeof(*hi->txns));
+		hi->ntxns = (size_t)t->index + 1;
+	}
+	return (&hi->txns[t->index]);
+}
+
+const struct txn_h2 *
+h2_txn_get(const struct txn *t)
+{
+	const struct h2_info	*hi = t->conn->h2;
+
+	if (t->proto != TXN_PROTO_H2 || hi == NULL || t->index >= hi->ntxns)
+		return (NULL);
+	return (&hi->txns[t->index]);
+}
+
 struct h2_conn *
 h2_conn_new(struct session *s, struct conn *c)
 {
@@ -128,6 +153,9 @@ h2_conn_free(struct session *s, struct h2_conn *hc)
 	h2stream_free_all(hc);
 	for (i = 0; i < 2; i++)
 		h2stream_hpack_free(hc, &hc->d[i]);
+	/* no stream starts now: the facts' array gives back its room */
+	hc->info->txns = session_fit(s, hc->info->txns, &hc->info->txncap,
+	    hc->info->ntxns, sizeof(*hc->info->txns));
 	session_uncharge(s, session_size(hc));
 	free(hc);
 }

@@ -46,6 +46,13 @@ void	 h2_eof(struct session *, struct h2_conn *, int, uint64_t,
  * response comes on stream 1; the client still sends the preface.
  */
 void	 h2_upgraded(struct session *, struct h2_conn *, struct txn *);
+/*
+ * The HTTP/2 facts of t, a transaction of an HTTP/2 connection, made
+ * zeroed the first time; the pointer holds until the connection's next
+ * transaction. h2_txn_get: NULL for a transaction of HTTP/1.x.
+ */
+struct txn_h2	*h2_txn(struct session *, const struct txn *);
+const struct txn_h2 *h2_txn_get(const struct txn *);
 /* Whether a client's first bytes are (so far) the connection preface. */
 int	 h2_looks(const u_char *, size_t);
 

@@ -145,7 +145,7 @@ h2stream_new(struct h2_conn *hc, uint32_t id, struct txn *t)
 	if (t == NULL && (t = session_txn_new(hc->s, hc->c)) == NULL)
 		return (NULL);
 	t->proto = TXN_PROTO_H2;
-	t->stream_id = id;
+	h2_txn(hc->s, t)->stream_id = id;
 	if (id > hc->last_sid[(id & 1) ? 0 : 1])
 		hc->last_sid[(id & 1) ? 0 : 1] = id;
 	st = xcalloc(1, sizeof(*st));
@@ -727,7 +727,7 @@ h2stream_data_begin(struct h2_conn *hc, struct h2_dir *d)
 	if (more && st->win[d->dir] <= 0 &&
 	    st->stall_since[d->dir] == ENGINE_NOTIME) {
 		st->stall_since[d->dir] = d->frame_us;
-		st->txn->stalls++;
+		h2_txn(hc->s, st->txn)->stalls++;
 	}
 }
 
@@ -779,7 +779,7 @@ h2stream_reset(struct h2_conn *hc, struct h2_dir *d, uint32_t sid,
 		return;
 	if (st->txn->reset_by == 0) {
 		st->txn->reset_by = d->dir == DIR_C2S ? 1 : 2;
-		st->txn->reset_code = code;
+		h2_txn(hc->s, st->txn)->reset_code = code;
 	}
 	/*
 	 * The server may have answered before the client's RST_STREAM
@@ -823,7 +823,7 @@ h2stream_window(struct h2_conn *hc, struct h2_dir *d, uint32_t sid,
 	}
 	if ((st = h2stream_find(hc, sid)) != NULL)
 		h2stream_credit(&st->win[o->dir], &st->stall_since[o->dir],
-		    &st->txn->stall_us, inc, d->frame_us);
+		    &h2_txn(hc->s, st->txn)->stall_us, inc, d->frame_us);
 }
 
 /* SETTINGS_INITIAL_WINDOW_SIZE changed every open stream's window. */
@@ -834,7 +834,8 @@ h2stream_initial_window(struct h2_conn *hc, int dir, int64_t delta)
 
 	for (i = 0; i < hc->nst; i++)
 		h2stream_credit(&hc->st[i]->win[dir],
-		    &hc->st[i]->stall_since[dir], &hc->st[i]->txn->stall_us,
+		    &hc->st[i]->stall_since[dir],
+		    &h2_txn(hc->s, hc->st[i]->txn)->stall_us,
 		    delta, hc->d[dir ^ 1].frame_us);
 }
 

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "h2.h"
 #include "h2pack.h"
 #include "msg.h"
 #include "pack.h"
@@ -872,34 +873,37 @@ pack_protocol(const struct txn *t)
 
 /* RST_STREAM: who reset the stream and why; nil when nobody did. */
 static void
-pack_reset(const struct txn *t, struct pbuf *pk)
+pack_reset(const struct txn *t, const struct txn_h2 *x, struct pbuf *pk)
 {
 	pack_key(pk, "reset");
-	if (t->reset_by == 0) {
+	if (t->reset_by == 0 || x == NULL) {
 		pb_nil(pk);
 		return;
 	}
 	pb_map(pk, 3);
 	pack_strkey(pk, "by", t->reset_by == 1 ? "client" : "server");
-	pack_u64(pk, "error_code", t->reset_code);
-	pack_strkey(pk, "error", h2pack_error(t->reset_code));
+	pack_u64(pk, "error_code", x->reset_code);
+	pack_strkey(pk, "error", h2pack_error(x->reset_code));
 }
 
 /* HTTP/2 facts of a full transaction (4 fields). */
 static void
 pack_txn_h2(const struct txn *t, struct pbuf *pk)
 {
+	const struct txn_h2	*x = h2_txn_get(t);
+
 	pack_bool(pk, "pushed", t->pushed);
-	pack_reset(t, pk);
-	pack_u64(pk, "stalls", t->stalls);
-	pack_u64(pk, "stall_us", t->stall_us);
+	pack_reset(t, x, pk);
+	pack_u64(pk, "stalls", x != NULL ? x->stalls : 0);
+	pack_u64(pk, "stall_us", x != NULL ? x->stall_us : 0);
 }
 
 /* Brief: 15 fields; full: 21. */
 static void
 pack_txn_items(const struct txn *t, int flags, struct pbuf *pk)
 {
-	int	 full = flags & PACK_FULL;
+	const struct txn_h2	*x;
+	int			 full = flags & PACK_FULL;
 
 	pb_map(pk, full ? 21 : 15);
 	pack_strkey(pk, "type", "transaction");
@@ -914,8 +918,8 @@ pack_txn_items(const struct txn *t, int flags, struct pbuf *pk)
 		pack_u64(pk, "index", t->index);
 	pack_strkey(pk, "protocol", pack_protocol(t));
 	pack_key(pk, "stream_id");
-	if (t->proto == TXN_PROTO_H2)
-		pb_uint(pk, t->stream_id);
+	if ((x = h2_txn_get(t)) != NULL)
+		pb_uint(pk, x->stream_id);
 	else
 		pb_nil(pk);
 	pack_key(pk, "request");

@@ -320,6 +320,8 @@ session_new(uint32_t id, enum session_origin origin, int linktype,
 static void
 session_conn_free(struct conn *c)
 {
+	if (c->h2 != NULL)
+		free(c->h2->txns);
 	free(c->states);
 	free(c->txns);
 	free(c->pkts);

@@ -273,10 +273,12 @@ k_two(struct talk *k)
 static struct txn *
 t_stream(struct session *s, uint32_t id)
 {
-	size_t	 i;
+	const struct txn_h2	*x;
+	size_t			 i;
 
 	for (i = 0; i < s->ntxns; i++)
-		if (s->txns[i]->stream_id == id)
+		if ((x = h2_txn_get(s->txns[i])) != NULL &&
+		    x->stream_id == id)
 			return (s->txns[i]);
 	return (NULL);
 }
@@ -440,7 +442,7 @@ test_rst(void)
 	b = t_stream(s, 3);
 	check(a != NULL && b != NULL, "two streams");
 	if (!failed) {
-		check(a->reset_by == 2 && a->reset_code == 8,
+		check(a->reset_by == 2 && h2_txn_get(a)->reset_code == 8,
 		    "stream 1 reset by the server, CANCEL");
 		check(a->resp != NULL && !a->resp->complete,
 		    "reset response incomplete");
@@ -480,7 +482,7 @@ test_late_frames(void)
 	s = k_play(&k, 1000);
 	t = t_stream(s, 1);
 	check(s->ntxns == 1 && t != NULL && t->reset_by == 1 &&
-	    t->reset_code == 8, "one transaction, reset by the client, "
+	    h2_txn_get(t)->reset_code == 8, "one transaction, reset by the client, "
 	    "got %zu", s->ntxns);
 	check(t != NULL && t->resp != NULL && t->resp->status == 201 &&
 	    t->resp->complete && t->resp->body_bytes == 4,
@@ -699,7 +701,8 @@ test_flow(void)
 	s = k_play(&k, 1000);
 	t = t_stream(s, 1);
 	hi = s->conns[0]->h2;
-	check(t != NULL && t->stalls == 1 && t->stall_us > 0,
+	check(t != NULL && h2_txn_get(t)->stalls == 1 &&
+	    h2_txn_get(t)->stall_us > 0,
 	    "one stall on stream 1");
 	check(t != NULL && t->req != NULL && t->req->body_bytes == 13,
 	    "13 body bytes");
@@ -928,7 +931,7 @@ test_http1(void)
 	session_finish(s, f.us);
 	check(s->ntxns == 1 && s->conns[0]->h2 == NULL &&
 	    s->txns[0]->proto == TXN_PROTO_HTTP1 &&
-	    s->txns[0]->stream_id == 0 && s->txns[0]->resp != NULL &&
+	    h2_txn_get(s->txns[0]) == NULL && s->txns[0]->resp != NULL &&
 	    s->txns[0]->resp->status == 204, "HTTP/1.1 as before");
 	session_free(s);
 	report("h2_http1_unchanged");

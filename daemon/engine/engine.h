@@ -117,15 +117,16 @@ struct h2_info;
 
 struct conn {
 	uint32_t	 id;
+	uint32_t	 dns;		/* lookup that gave saddr; 0: none */
 	struct server	*server;
 	uint8_t		 family;
 	uint8_t		 caddr[16];
 	uint8_t		 saddr[16];
-	uint16_t	 cport;
-	uint16_t	 sport;
 	uint8_t		 state;
 	uint8_t		 flags;
 	uint8_t		 pkts_evicted;	/* stop recording packets */
+	uint16_t	 cport;
+	uint16_t	 sport;
 	uint64_t	 first_us;
 	uint64_t	 last_us;
 	uint64_t	 syn_us;
@@ -133,23 +134,21 @@ struct conn {
 	uint64_t	 est_us;
 
 	u_char		*states;	/* packed (session_conn_state) */
-	size_t		 nstates;
 	size_t		 statelen;	/* bytes used */
 	size_t		 statecap;	/* bytes allocated */
+	uint32_t	 nstates;
+	uint32_t	 ntxns;		/* ids are 32-bit */
 
 	struct dirstats	 d[2];
 
 	uint32_t	*txns;
-	size_t		 ntxns;
 	size_t		 txncap;
 
 	u_char		*pkts;		/* packed records (pktlog.h) */
-	size_t		 npkts;		/* records */
 	size_t		 pktlen;	/* bytes used */
 	size_t		 pktcap;	/* bytes allocated */
+	uint32_t	 npkts;		/* records; frame numbers are 32-bit */
 	struct pktlog_state pktlast;	/* of the newest record */
-
-	uint32_t	 dns;		/* lookup that gave saddr; 0: none */
 
 	struct tls_info	*tls;		/* NULL: not a TLS connection */
 	struct h2_info	*h2;		/* NULL: not HTTP/2 */

@@ -16,8 +16,9 @@
 
 #include "proto.h"
 
-#define RING_BLOCK	(1024 * 1024)	/* largest block */
-#define RING_BLOCK_MIN	(64 * 1024)
+/* A block's mapping, header included, at most and at least. */
+#define RING_MAP	(1024 * 1024)
+#define RING_MAP_MIN	(64 * 1024)
 
 struct ring_block {
 	uint64_t	 first;		/* number of its first frame, from 1 */
@@ -41,6 +42,8 @@ struct ring {
 
 void	 ring_init(struct ring *, size_t);
 void	 ring_free(struct ring *);
+/* The bytes a new block takes. */
+size_t	 ring_block_cost(const struct ring *);
 /* Appends frame number n; returns the bytes of memory newly taken. */
 size_t	 ring_add(struct ring *, uint64_t n, uint64_t ts_us,
 	    const u_char *, uint32_t caplen, uint32_t len);

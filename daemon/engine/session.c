@@ -522,6 +522,20 @@ session_evict_frames(struct session *s)
 	}
 }
 
+/*
+ * Whether a frame can be kept: not when the ring holds no block, not
+ * even a spare, and a new one would not fit in the budget, the rest of
+ * the session holding it all (a SYN flood's half-open connections).
+ * The block would be mapped, faulted in whole (ring.c) and evicted at
+ * once, for every frame of the flood.
+ */
+static int
+session_frame_room(const struct session *s)
+{
+	return (s->ring.nblocks > 0 || s->ring.spare != NULL ||
+	    s->mem + ring_block_cost(&s->ring) <= s->cfg.budget);
+}
+
 static void
 session_evict_body(struct session *s, struct msg *m)
 {
@@ -905,9 +919,11 @@ session_frame(struct session *s, uint64_t ts_us, const u_char *data,
 	if (s->first_frame_us == ENGINE_NOTIME)
 		s->first_frame_us = ts_us;
 	s->last_frame_us = ts_us;
-	if (s->cfg.keep_frames)
+	if (s->cfg.keep_frames && session_frame_room(s))
 		session_charge(s, ring_add(&s->ring, s->frameno, ts_us, data,
 		    caplen, len));
+	else if (s->cfg.keep_frames)
+		s->c.evicted_frames++;
 	s->fdata = data;
 	s->fcaplen = caplen;
 	r = decode_frame(s->linktype, data, caplen, &pk);

@@ -184,11 +184,14 @@ uninstall:
 .PHONY: install uninstall
 
 # htracrd with the hooks only tests use (HTRACR_TEST_HOOKS), for
-# tests/regress/100: never installed, never the program "make" builds.
-$(B)/htracrd-testhooks: $(filter-out $(B)/daemon/control.o,$(DAEMON_O)) \
-    $(B)/daemon/control-testhooks.o $(B)/libengine.a $(COMMON_O) $(LL_O)
+# tests/regress/100 and 115: never installed, never the program "make"
+# builds.
+TESTHOOKS_O = $(B)/daemon/control-testhooks.o $(B)/daemon/analyzer-testhooks.o
+$(B)/htracrd-testhooks: $(filter-out $(B)/daemon/control.o \
+    $(B)/daemon/analyzer.o,$(DAEMON_O)) $(TESTHOOKS_O) $(B)/libengine.a \
+    $(COMMON_O) $(LL_O)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(DPKG_LIBS)
-$(B)/daemon/control-testhooks.o: daemon/control.c | buildcheck
+$(B)/daemon/%-testhooks.o: daemon/%.c | buildcheck
 	$(CC) $(ALL_CFLAGS) -DHTRACR_TEST_HOOKS -c -o $@ $<
 
 # Renderers. render_html.c embeds client/timeline.html with an .incbin,

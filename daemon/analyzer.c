@@ -59,6 +59,14 @@
 #define ANALYZER_LINK_BUF	(4 * 1024 * 1024)
 /* A closed client that does not take its last replies goes anyway. */
 #define ANALYZER_CLOSE_GRACE	5	/* seconds */
+/*
+ * Frames come first (analyzer_main), but not for ever: after reading
+ * them for the longer of TURN_MIN_US and TURN_SHARE times the clients'
+ * last turn, the link steps aside while clients are busy, for at most
+ * a TURN_SHARE-th of the time it had (analyzer_link_turn).
+ */
+#define ANALYZER_TURN_MIN_US	20000
+#define ANALYZER_TURN_SHARE	4
 
 struct analyzer		 analyzer;
 
@@ -79,6 +87,14 @@ struct analyzer_conn {
 static u_char		*analyzer_frames_buf;	/* one frames chunk */
 static u_char		*analyzer_link_buf;	/* from the capture process */
 static size_t		 analyzer_link_len;
+static struct event	*analyzer_link_ev;	/* priority 0 */
+static struct event	*analyzer_link_back;	/* priority 1: the turn */
+static uint64_t		 analyzer_link_since;	/* monotonic us */
+static uint64_t		 analyzer_turn_began;	/* the clients' */
+static uint64_t		 analyzer_turn_room;	/* what they may take */
+static uint64_t		 analyzer_turn_last;	/* what they took last */
+static unsigned int	 analyzer_calls;	/* client callbacks run */
+static unsigned int	 analyzer_calls_seen;
 
 static void	analyzer_client_free(struct client *);
 static void	analyzer_stream_pump(struct client *);
@@ -498,6 +514,7 @@ analyzer_client_read(evutil_socket_t fd, short what, void *arg)
 	ssize_t			 n;
 	uint32_t		 len;
 
+	analyzer_calls++;
 	analyzer_client_room(ac);
 	want = ac->insize - ac->inlen;
 	if (want > ANALYZER_READ_MAX)
@@ -532,6 +549,7 @@ analyzer_client_write(struct bufferevent *bev, void *arg)
 {
 	struct client	*c = arg;
 
+	analyzer_calls++;
 	if (c->closing) {
 		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
 			analyzer_client_free(c);
@@ -545,6 +563,7 @@ analyzer_client_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct client	*c = arg;
 
+	analyzer_calls++;
 	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
 		log_debug("client uid %lu pid %ld: %s",
 		    (unsigned long)c->uid, (long)c->pid,
@@ -582,6 +601,7 @@ analyzer_accept(struct evconnlistener *l, evutil_socket_t fd,
 	socklen_t		 len = sizeof(cred);
 	int			 sndbuf = ANALYZER_STREAM_HIGH;
 
+	analyzer_calls++;
 	memset(&cred, 0, sizeof(cred));
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1) {
 		log_warn("SO_PEERCRED");
@@ -654,6 +674,93 @@ analyzer_link_message(const struct ipc_hdr *h, const u_char *p)
 	live_reply(h->type, p, h->len);
 }
 
+static uint64_t
+analyzer_mono_us(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000);
+}
+
+#ifdef HTRACR_TEST_HOOKS
+/*
+ * Test builds only (make build/htracrd-testhooks): HTRACR_TEST_SLOW_LINK
+ * =US makes every read of the link cost US more microseconds of CPU, an
+ * analyzer that cannot keep up with the capture (tests/regress/115).
+ */
+static void
+analyzer_test_slow(void)
+{
+	static long	 us = -1;
+	const char	*v;
+	uint64_t	 until;
+
+	if (us == -1)
+		us = (v = getenv("HTRACR_TEST_SLOW_LINK")) != NULL ?
+		    strtol(v, NULL, 10) : 0;
+	if (us <= 0)
+		return;
+	until = analyzer_mono_us() + (uint64_t)us;
+	while (analyzer_mono_us() < until)
+		continue;
+}
+#endif
+
+static void
+analyzer_link_later(void)
+{
+	struct timeval	 now = { 0, 0 };
+
+	analyzer_calls_seen = analyzer_calls;
+	if (evtimer_add(analyzer_link_back, &now) == -1)
+		fatalx("cannot time the clients' turn");
+}
+
+/*
+ * While the link always has frames, priority 0 alone would run and no
+ * client would be served, not even "stop". When the link's turn is
+ * over it is unwatched, and analyzer_link_back, a timer due at once,
+ * runs after each poll behind the clients' callbacks: the clients'
+ * turn goes on while they had any and their time lasts. The longer
+ * their turn, the longer the link's next one: a busy analyzer gives
+ * clients at most a fifth of its time, and never nothing.
+ */
+static void
+analyzer_link_back_cb(evutil_socket_t fd, short what, void *arg)
+{
+	uint64_t	 now = analyzer_mono_us();
+
+	if (analyzer_calls != analyzer_calls_seen &&
+	    now - analyzer_turn_began < analyzer_turn_room) {
+		analyzer_link_later();
+		return;
+	}
+	analyzer_turn_last = now - analyzer_turn_began;
+	analyzer_link_since = now;
+	if (event_add(analyzer_link_ev, NULL) == -1)
+		fatalx("cannot watch the capture link again");
+}
+
+static void
+analyzer_link_turn(void)
+{
+	uint64_t	 now = analyzer_mono_us(), mine;
+
+	mine = analyzer_turn_last * ANALYZER_TURN_SHARE;
+	if (mine < ANALYZER_TURN_MIN_US)
+		mine = ANALYZER_TURN_MIN_US;
+	if (analyzer_link_since == 0)
+		analyzer_link_since = now;
+	if (now - analyzer_link_since < mine)
+		return;
+	if (event_del(analyzer_link_ev) == -1)
+		fatalx("cannot step the capture link aside");
+	analyzer_turn_began = now;
+	analyzer_turn_room = (now - analyzer_link_since) / ANALYZER_TURN_SHARE;
+	analyzer_link_later();
+}
+
 /*
  * Frames arrive at the capture rate: read them straight into one flat
  * buffer and hand each message to the engine where it lies, so no
@@ -667,6 +774,7 @@ analyzer_link_read(evutil_socket_t fd, short what, void *arg)
 	ssize_t		 n;
 	int		 rc;
 
+	analyzer_link_turn();
 	n = read(fd, analyzer_link_buf + analyzer_link_len,
 	    ANALYZER_LINK_BUF - analyzer_link_len);
 	if (n == 0)
@@ -687,6 +795,9 @@ analyzer_link_read(evutil_socket_t fd, short what, void *arg)
 	memmove(analyzer_link_buf, analyzer_link_buf + off,
 	    analyzer_link_len - off);
 	analyzer_link_len -= off;
+#ifdef HTRACR_TEST_HOOKS
+	analyzer_test_slow();
+#endif
 }
 
 /*
@@ -794,7 +905,7 @@ void
 analyzer_main(struct htracrd_conf *conf, int listen_fd, int link_fd)
 {
 	struct evconnlistener	*l;
-	struct event		*tick, *link;
+	struct event		*tick;
 	struct timeval		 sec = { 1, 0 };
 	const char		*test = getenv("HTRACR_TEST_SYSCALL");
 
@@ -809,7 +920,8 @@ analyzer_main(struct htracrd_conf *conf, int listen_fd, int link_fd)
 	 * everything else (clients, the tick). A frame that waits can be
 	 * lost once the rings are full; a client that waits only waits.
 	 * Without them fifty clients asking for the live session made
-	 * the kernel drop a tenth of the frames.
+	 * the kernel drop a tenth of the frames. A link never empty would
+	 * shut the clients out: analyzer_link_turn gives them their turn.
 	 */
 	if ((analyzer.base = event_base_new()) == NULL ||
 	    event_base_priority_init(analyzer.base, 2) == -1)
@@ -823,10 +935,14 @@ analyzer_main(struct htracrd_conf *conf, int listen_fd, int link_fd)
 	evutil_make_socket_nonblocking(link_fd);
 	analyzer.linkfd = link_fd;
 	analyzer_link_buf = xmalloc(ANALYZER_LINK_BUF);
-	link = event_new(analyzer.base, link_fd, EV_READ | EV_PERSIST,
-	    analyzer_link_read, NULL);
-	if (link == NULL || event_priority_set(link, 0) == -1 ||
-	    event_add(link, NULL) == -1)
+	analyzer_link_ev = event_new(analyzer.base, link_fd,
+	    EV_READ | EV_PERSIST, analyzer_link_read, NULL);
+	analyzer_link_back = evtimer_new(analyzer.base, analyzer_link_back_cb,
+	    NULL);
+	if (analyzer_link_ev == NULL || analyzer_link_back == NULL ||
+	    event_priority_set(analyzer_link_ev, 0) == -1 ||
+	    event_priority_set(analyzer_link_back, 1) == -1 ||
+	    event_add(analyzer_link_ev, NULL) == -1)
 		fatalx("cannot watch the capture link");
 	tick = event_new(analyzer.base, -1, EV_PERSIST, analyzer_tick, NULL);
 	evtimer_add(tick, &sec);

@@ -148,6 +148,17 @@ ring_block_cost(const struct ring *r)
 	return (ring_map_size(r->block));
 }
 
+int
+ring_needs_block(const struct ring *r, uint32_t caplen)
+{
+	const struct ring_block	*b;
+
+	if (r->nblocks == 0)
+		return (1);
+	b = r->blocks[r->nblocks - 1];
+	return (b->size - b->used < RING_HDR_MAX + (size_t)caplen);
+}
+
 /* A block able to hold need bytes, from the spare when it is big enough. */
 static struct ring_block *
 ring_block_get(struct ring *r, size_t need, size_t *taken)
@@ -162,6 +173,7 @@ ring_block_get(struct ring *r, size_t need, size_t *taken)
 	} else {
 		size = need > r->block ? need : r->block;
 		b = ring_map(size);
+		r->maps++;
 		*taken = ring_map_size(size);
 		r->mem += *taken;
 	}

@@ -38,12 +38,15 @@ struct ring {
 	size_t			  mem;		/* bytes held, spare included */
 	uint64_t		  nframes;	/* frames held */
 	size_t			  block;	/* size of a new block */
+	uint64_t		  maps;		/* blocks ever mapped */
 };
 
 void	 ring_init(struct ring *, size_t);
 void	 ring_free(struct ring *);
 /* The bytes a new block takes. */
 size_t	 ring_block_cost(const struct ring *);
+/* Whether a frame of caplen bytes may need a new block. */
+int	 ring_needs_block(const struct ring *, uint32_t caplen);
 /* Appends frame number n; returns the bytes of memory newly taken. */
 size_t	 ring_add(struct ring *, uint64_t n, uint64_t ts_us,
 	    const u_char *, uint32_t caplen, uint32_t len);

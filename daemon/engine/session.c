@@ -536,6 +536,27 @@ session_frame_room(const struct session *s)
 	    s->mem + ring_block_cost(&s->ring) <= s->cfg.budget);
 }
 
+/*
+ * At the budget, a frame that needs a new block takes the oldest one's
+ * place: that block is evicted now, as it would be a moment later, and
+ * kept as the ring's spare for the new frame. Its memory is reused as
+ * it is, not unmapped while a new block is mapped and zeroed: a live
+ * capture running at its budget did that for every other block, a
+ * quarter of the analyzer's time.
+ */
+static void
+session_frame_recycle(struct session *s, uint32_t caplen)
+{
+	size_t	 freed;
+
+	if (s->ring.spare != NULL || s->ring.nblocks == 0 ||
+	    s->mem + ring_block_cost(&s->ring) <= s->cfg.budget ||
+	    !ring_needs_block(&s->ring, caplen))
+		return;
+	s->c.evicted_frames += ring_evict(&s->ring, &freed);
+	session_discount(s, freed);
+}
+
 static void
 session_evict_body(struct session *s, struct msg *m)
 {
@@ -919,11 +940,14 @@ session_frame(struct session *s, uint64_t ts_us, const u_char *data,
 	if (s->first_frame_us == ENGINE_NOTIME)
 		s->first_frame_us = ts_us;
 	s->last_frame_us = ts_us;
-	if (s->cfg.keep_frames && session_frame_room(s))
-		session_charge(s, ring_add(&s->ring, s->frameno, ts_us, data,
-		    caplen, len));
-	else if (s->cfg.keep_frames)
-		s->c.evicted_frames++;
+	if (s->cfg.keep_frames) {
+		session_frame_recycle(s, caplen);
+		if (session_frame_room(s))
+			session_charge(s, ring_add(&s->ring, s->frameno,
+			    ts_us, data, caplen, len));
+		else
+			s->c.evicted_frames++;
+	}
 	s->fdata = data;
 	s->fcaplen = caplen;
 	r = decode_frame(s->linktype, data, caplen, &pk);

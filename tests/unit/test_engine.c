@@ -899,17 +899,23 @@ test_budget(void)
 	struct session	*s = t_session(DLT_EN10MB, 3 * 1024 * 1024, NULL, 0);
 	static char	 big[1400];
 	u_char		*buf;
-	uint64_t	 pos = 0, first;
+	uint64_t	 pos = 0, first, maps;
 	size_t		 i, n;
 
 	memset(big, 'x', sizeof(big));
 	t_flow(&f, s, DLT_EN10MB, 0);
 	t_handshake(&f);
 	t_str(&f, 1, "POST /big HTTP/1.1\r\nContent-Length: 8400000\r\n\r\n");
-	for (i = 0; i < 6000; i++)
+	for (i = 0; i < 3000; i++)
 		t_send(&f, 1, big, sizeof(big));
-	session_finish(s, f.us);
+	/* at the budget: blocks are reused, none mapped any more */
+	maps = s->ring.maps;
 	check(s->c.evicted_frames > 0, "no frames evicted");
+	for (i = 0; i < 3000; i++)
+		t_send(&f, 1, big, sizeof(big));
+	check(s->ring.maps == maps, "blocks mapped at the budget: %llu",
+	    (unsigned long long)(s->ring.maps - maps));
+	session_finish(s, f.us);
 	check(s->c.evicted_bodies == 0, "bodies evicted before frames");
 	check(s->mem <= s->cfg.budget, "memory %zu over the budget", s->mem);
 	buf = malloc(1 << 20);

@@ -63,9 +63,11 @@
  * Frames come first (analyzer_main), but not for ever: after reading
  * them for the longer of TURN_MIN_US and TURN_SHARE times the clients'
  * last turn, the link steps aside while clients are busy, for at most
- * a TURN_SHARE-th of the time it had (analyzer_link_turn).
+ * a TURN_SHARE-th of the time it had and never more than TURN_MAX_US
+ * at a time (analyzer_link_turn).
  */
 #define ANALYZER_TURN_MIN_US	20000
+#define ANALYZER_TURN_MAX_US	50000
 #define ANALYZER_TURN_SHARE	4
 
 struct analyzer		 analyzer;
@@ -758,6 +760,9 @@ analyzer_link_turn(void)
 		fatalx("cannot step the capture link aside");
 	analyzer_turn_began = now;
 	analyzer_turn_room = (now - analyzer_link_since) / ANALYZER_TURN_SHARE;
+	/* after a quiet while, not a quarter of all of it at once */
+	if (analyzer_turn_room > ANALYZER_TURN_MAX_US)
+		analyzer_turn_room = ANALYZER_TURN_MAX_US;
 	analyzer_link_later();
 }
 

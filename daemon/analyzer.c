@@ -13,6 +13,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -591,6 +592,35 @@ analyzer_client_free(struct client *c)
 	bufferevent_free(c->bev);
 	free(ac->in);
 	free(ac);
+}
+
+/*
+ * Frees the clients of uid (of every uid when all is set) whose peer has
+ * gone while its end of file still waits in the event loop: a client
+ * that connects again at once is not to find its last connection still
+ * counted against its limits. A peer that shut down only its writing
+ * half, to wait for a reply, has not gone (no POLLHUP).
+ */
+void
+analyzer_reap(uid_t uid, int all)
+{
+	struct client	*c, *next;
+	struct pollfd	 p;
+
+	for (c = TAILQ_FIRST(&analyzer.clients); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, entry);
+		if (!all && c->uid != uid)
+			continue;
+		p.fd = bufferevent_getfd(c->bev);
+		p.events = 0;
+		p.revents = 0;
+		if (poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR))) {
+			log_debug("client uid %lu pid %ld: gone before its "
+			    "end of file was read", (unsigned long)c->uid,
+			    (long)c->pid);
+			analyzer_client_free(c);
+		}
+	}
 }
 
 static void

@@ -109,6 +109,7 @@ void		 analyzer_send(struct client *, msgpack_sbuffer *);
 void		 analyzer_error(struct client *, uint64_t, int, const char *,
 		    ...) __attribute__((format(printf, 4, 5)));
 void		 analyzer_close(struct client *);
+void		 analyzer_reap(uid_t, int);
 struct ksession	*analyzer_session_find(uint64_t);
 struct ksession	*analyzer_session_new(enum session_origin, int,
 		    const struct engine_config *, uid_t, const char *);

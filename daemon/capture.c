@@ -523,7 +523,13 @@ capture_signals(sigset_t *old)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	/*
+	 * Only an analyzer that ended: one stopped (a debugger, SIGSTOP)
+	 * and continued is no reason to leave, as SIGCHLD alone took it.
+	 */
+	sa.sa_flags = SA_NOCLDSTOP;
 	sigaction(SIGCHLD, &sa, NULL);
+	sa.sa_flags = 0;
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
 	/* Delivered only inside ppoll, so no wake-up is ever missed. */

@@ -120,7 +120,10 @@ limit_refuse_all(int fd, uid_t uid, pid_t pid)
 /*
  * Counts a new connection of uid against its limits: 0 if it may stay,
  * -1 if it was refused (told why and closed). The uid's own cap is
- * checked first: that is the one its owner can do something about.
+ * checked first: that is the one its owner can do something about. At
+ * a cap, connections whose peer has gone, their end of file not read
+ * yet, are let go first (analyzer_reap): a client that closes and
+ * connects again at once is not refused for its own last connection.
  */
 int
 limit_admit(int fd, uid_t uid, pid_t pid)
@@ -128,9 +131,15 @@ limit_admit(int fd, uid_t uid, pid_t pid)
 	struct limit_user	*lu = limit_user_find(uid);
 
 	if (lu != NULL && lu->n >= analyzer.conf->max_per_uid) {
+		analyzer_reap(uid, 0);
+		lu = limit_user_find(uid);
+	}
+	if (lu != NULL && lu->n >= analyzer.conf->max_per_uid) {
 		limit_refuse_user(fd, lu, pid);
 		return (-1);
 	}
+	if (analyzer.nclients >= analyzer.conf->max_clients)
+		analyzer_reap(0, 1);
 	if (analyzer.nclients >= analyzer.conf->max_clients) {
 		limit_refuse_all(fd, uid, pid);
 		return (-1);

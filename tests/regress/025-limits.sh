@@ -179,6 +179,24 @@ t_wait_for 5 grep -q "below --max-clients again, after refusing 13" "$LOG2" &&
 t_check "$T_NAME-global-serves-again" t_ctl status
 t_daemon_stop
 
+# --- a uid at its limit that closes and connects again at once ---
+# Its new connection reaches the analyzer beside the ends of file of
+# the ones it closed (the analyzer is stopped meanwhile), and often
+# before them: those are let go as gone, not counted against the limit.
+t_daemon_start --max-per-uid 2 --max-clients 4
+APID=$(pgrep -P "$T_DAEMON_PID" | head -n 1)
+t_eq "$T_NAME-reconnect-at-limit" "late: 16 of 16 let in" \
+    "$(timeout 60 python3 "$T_ROOT/tests/regress/rawclient.py" "$T_SOCK" \
+    reconnect 2 "$APID" 16 2>&1)"
+t_check "$T_NAME-reconnect-serves" t_ctl status
+# Stopped for two seconds (a debugger, SIGSTOP) and continued, the
+# analyzer is not taken for one that ended.
+kill -STOP "$APID"
+sleep 2
+kill -CONT "$APID"
+t_check "$T_NAME-stopped-analyzer-kept" t_ctl status
+t_daemon_stop
+
 # --- the options: checked, and the descriptors they need ---
 out=$("$HTRACRD" --max-clients 10 --max-per-uid 11 2>&1)
 t_eq "$T_NAME-per-uid-above-all" \

@@ -264,10 +264,55 @@ def hold(path, n, release):
     print("kept=%d" % (len(held) - len(lost)))
 
 
+def reconnect(path, n, pid, rounds):
+    """
+    Holds n connections (the uid's limit), then, with the analyzer pid
+    stopped, connects once more and closes the n: the new connection
+    waits in the listen queue beside their ends of file. Once the
+    analyzer runs again, the answer to its hello tells whether it was
+    let in. The order the analyzer sees them in varies: rounds of it.
+    Prints how many rounds let it in, and the first refusal.
+    """
+    import signal
+    ok, first = 0, None
+    for _ in range(rounds):
+        held = [Conn(path) for _ in range(n)]
+        for k in held:
+            k.hello()
+        os.kill(pid, signal.SIGSTOP)
+        # A stop is delivered when the process next runs: wait for it.
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            with open("/proc/%d/stat" % pid) as f:
+                if f.read().rsplit(")", 1)[1].split()[0] == "T":
+                    break
+            time.sleep(0.01)
+        try:
+            late = Conn(path)
+            late.req(1, version=1, client="rawclient")
+            for k in held:
+                k.s.close()
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        m = late.recv()
+        if m is not None and "ok" in m:
+            ok += 1
+        elif first is None:
+            first = show(m)
+        late.s.close()
+        time.sleep(0.2)     # its end of file read: the uid holds none
+    print("late: %d of %d let in%s" % (ok, rounds,
+          "" if first is None else "; first refused: " + first))
+
+
 def main():
     path, scen = sys.argv[1], sys.argv[2]
     if scen == "hold":
         hold(path, int(sys.argv[3]), sys.argv[4])
+        return
+    if scen == "reconnect":
+        reconnect(path, int(sys.argv[3]), int(sys.argv[4]),
+                  int(sys.argv[5]))
         return
     if scen == "abuse":
         # A well-behaved client stays connected while others misbehave.

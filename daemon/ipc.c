@@ -47,12 +47,16 @@ ipc_buf_compact(struct ipc_buf *b)
 
 /*
  * Bytes that can be appended. Unsent bytes move to the front only when
- * the tail runs short, so a backlog is not copied at every append.
+ * the tail runs short and no more of them are left than were sent, so
+ * no byte is moved more than once on average. Moving them whenever the
+ * tail ran short moved a backlog of 6 MiB for every 200 KiB the analyzer
+ * took, and a capture process behind it spent its time copying instead
+ * of emptying the kernel's ring.
  */
 size_t
 ipc_buf_room(struct ipc_buf *b)
 {
-	if (b->size - b->used < b->size / 4)
+	if (b->size - b->used < b->size / 4 && b->off >= b->used - b->off)
 		ipc_buf_compact(b);
 	return (b->size - b->used);
 }

@@ -1,11 +1,10 @@
 #!/bin/sh
 # Builds and runs the engine's unit tests (test_engine.c, test_tls.c,
 # test_tlscrypt.c, test_tlsdec.c, test_h2.c, test_pair.c and test_dns.c,
-# against the
-# engine objects,
-# llhttp and the common helpers) and checks the engine against tshark's
-# view of the real captures in the corpus (corpus.py, through the drive
-# program). Prints PASS/FAIL/SKIP lines.
+# against the engine objects, llhttp and the common helpers) and the
+# capture link's (test_ipc.c, against daemon/ipc.c), and checks the
+# engine against tshark's view of the real captures in the corpus
+# (corpus.py, through the drive program). Prints PASS/FAIL/SKIP lines.
 #
 #   run.sh --drive	only builds tests/unit/bin/drive (for make bench)
 cd "$(dirname "$0")/../.." || exit 1
@@ -13,7 +12,7 @@ cd "$(dirname "$0")/../.." || exit 1
 OBJS="build/libengine.a
     build/common/log.o build/common/xmalloc.o build/common/esc.o
     build/proto/proto.o build/llhttp/llhttp.o build/llhttp/api.o
-    build/llhttp/http.o"
+    build/llhttp/http.o build/daemon/ipc.o"
 CC=${CC:-cc}
 FLAGS="-O2 -g -D_GNU_SOURCE -Icommon -Iproto -Idaemon -Idaemon/engine
     -I/usr/share/include/llhttp
@@ -31,7 +30,7 @@ if ! make -s $OBJS >"$BIN/build.log" 2>&1; then
 	exit 1
 fi
 PROGS="test_engine test_tls test_tlscrypt test_tlsdec test_h2 test_pair test_dns
-    drive"
+    test_ipc drive"
 [ "${1:-}" = --drive ] && PROGS=drive
 for prog in $PROGS; do
 	# shellcheck disable=SC2086
@@ -51,6 +50,7 @@ rc=0
 "$BIN/test_h2" || rc=1
 "$BIN/test_pair" || rc=1
 "$BIN/test_dns" || rc=1
+"$BIN/test_ipc" || rc=1
 
 # The same cases again under AddressSanitizer and UBSan, one line.
 if command -v clang >/dev/null 2>&1; then
@@ -63,13 +63,13 @@ if command -v clang >/dev/null 2>&1; then
 	    -I/usr/share/include/llhttp $(pkg-config --cflags msgpack 2>/dev/null)"
 	export ASAN AOBJ
 	# shellcheck disable=SC2086
-	printf '%s\n' daemon/engine/*.c common/log.c common/xmalloc.c \
+	printf '%s\n' daemon/engine/*.c daemon/ipc.c common/log.c common/xmalloc.c \
 	    common/esc.c proto/proto.c /usr/share/llhttp/llhttp.c \
 	    /usr/share/llhttp/api.c /usr/share/llhttp/http.c |
 	    xargs -P 2 -I{} sh -c 'clang $ASAN -c -o "$AOBJ/$(echo "{}" |
 	    tr / _).o" "{}"' >>"$BIN/build.log" 2>&1
 	for prog in test_engine test_tls test_tlscrypt test_tlsdec test_h2 \
-	    test_pair test_dns; do
+	    test_pair test_dns test_ipc; do
 		case=unit_asan
 		[ "$prog" = test_tls ] && case=unit_asan_tls
 		[ "$prog" = test_tlscrypt ] && case=unit_asan_tlscrypt
@@ -77,6 +77,7 @@ if command -v clang >/dev/null 2>&1; then
 		[ "$prog" = test_h2 ] && case=unit_asan_h2
 		[ "$prog" = test_pair ] && case=unit_asan_pair
 		[ "$prog" = test_dns ] && case=unit_asan_dns
+		[ "$prog" = test_ipc ] && case=unit_asan_ipc
 		# shellcheck disable=SC2086
 		if ! clang $ASAN -o "$BIN/${prog}_asan" "tests/unit/$prog.c" \
 		    "$AOBJ"/*.o $LIBS >>"$BIN/build.log" 2>&1; then

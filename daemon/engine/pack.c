@@ -46,7 +46,10 @@ struct pbuf {
 	u_char		 b[8192];
 };
 
-static void
+/* For the few helpers every item goes through (see pack_key). */
+#define PACK_INLINE	static inline __attribute__((always_inline))
+
+static void __attribute__((noinline))
 pb_flush(struct pbuf *pb)
 {
 	if (pb->n > 0)
@@ -55,7 +58,7 @@ pb_flush(struct pbuf *pb)
 }
 
 /* Room for need bytes; NULL when need exceeds the whole buffer. */
-static u_char *
+PACK_INLINE u_char *
 pb_room(struct pbuf *pb, size_t need)
 {
 	if (pb->n + need > sizeof(pb->b))
@@ -175,13 +178,27 @@ pb_str(struct pbuf *pb, const void *p, size_t n)
 	pb_raw(pb, p, n);
 }
 
-static void
+/*
+ * Keys are string literals: inlined, strlen is a constant and the key
+ * and its type byte are one fixed-size copy. As calls, strlen and the
+ * copy of a few bytes were a third of packing a detail.
+ */
+PACK_INLINE void
 pack_key(struct pbuf *pk, const char *key)
 {
-	pb_str(pk, key, strlen(key));
+	size_t	 n = strlen(key);
+	u_char	*d;
+
+	if (n < 32 && (d = pb_room(pk, n + 1)) != NULL) {
+		d[0] = 0xa0 | (u_char)n;
+		memcpy(d + 1, key, n);
+		pk->n += n + 1;
+		return;
+	}
+	pb_str(pk, key, n);
 }
 
-static void
+PACK_INLINE void
 pack_u64(struct pbuf *pk, const char *key, uint64_t v)
 {
 	pack_key(pk, key);
@@ -189,7 +206,7 @@ pack_u64(struct pbuf *pk, const char *key, uint64_t v)
 }
 
 /* A time or a duration that may be unknown. */
-static void
+PACK_INLINE void
 pack_time(struct pbuf *pk, const char *key, uint64_t us)
 {
 	if (us != ENGINE_NOTIME) {
@@ -200,7 +217,7 @@ pack_time(struct pbuf *pk, const char *key, uint64_t us)
 	pb_nil(pk);
 }
 
-static void
+PACK_INLINE void
 pack_bool(struct pbuf *pk, const char *key, int v)
 {
 	pack_key(pk, key);
@@ -210,7 +227,7 @@ pack_bool(struct pbuf *pk, const char *key, int v)
 		pb_bool(pk, 0);
 }
 
-static void
+PACK_INLINE void
 pack_strkey(struct pbuf *pk, const char *key, const char *v)
 {
 	pack_key(pk, key);

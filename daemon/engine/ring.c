@@ -125,6 +125,8 @@ ring_init(struct ring *r, size_t budget)
 		map = RING_MAP_MIN;
 	/* whole pages, the header in the first: none is left untouched */
 	r->block = (map & ~(page - 1)) - sizeof(struct ring_block);
+	/* asked before every frame at the budget: sysconf once, here */
+	r->cost = ring_map_size(r->block);
 }
 
 void
@@ -145,7 +147,7 @@ ring_free(struct ring *r)
 size_t
 ring_block_cost(const struct ring *r)
 {
-	return (ring_map_size(r->block));
+	return (r->cost);
 }
 
 int

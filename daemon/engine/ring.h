@@ -38,6 +38,7 @@ struct ring {
 	size_t			  mem;		/* bytes held, spare included */
 	uint64_t		  nframes;	/* frames held */
 	size_t			  block;	/* size of a new block */
+	size_t			  cost;		/* bytes it maps */
 	uint64_t		  maps;		/* blocks ever mapped */
 };
 

@@ -1059,23 +1059,34 @@ session_pack_summary(const struct session *s, msgpack_packer *pk)
 	pack_session(s, pk);
 }
 
-/* Items left in each phase: session, servers, connections, txns. */
+/*
+ * Items left in each phase (session, servers, connections, txns, DNS)
+ * of what the session held when the stream began.
+ */
 static size_t
-session_left(const struct session *s, int phase, size_t index)
+session_left(const struct session_cursor *cur, int phase, size_t index)
 {
+	size_t	 end;
+
 	switch (phase) {
 	case 0:
 		return (index == 0 ? 1 : 0);
 	case 1:
-		return (s->nservers > index ? s->nservers - index : 0);
+		end = cur->end_servers;
+		break;
 	case 2:
-		return (s->nconns > index ? s->nconns - index : 0);
+		end = cur->end_conns;
+		break;
 	case 3:
-		return (s->ntxns > index ? s->ntxns - index : 0);
+		end = cur->end_txns;
+		break;
 	case 4:
-		return (s->ndns > index ? s->ndns - index : 0);
+		end = cur->end_dns;
+		break;
+	default:
+		return (0);
 	}
-	return (0);
+	return (end > index ? end - index : 0);
 }
 
 static int
@@ -1119,25 +1130,42 @@ session_pack_item(struct session *s, int phase, size_t index, int flags,
 	}
 }
 
-/*
- * Evicting half-open connections moves the later ones down the list:
- * a cursor among the connections goes on after the id it packed last.
- */
-static void
-session_cursor_conns(struct session *s, struct session_cursor *cur)
+/* Where the first connection with an id above id is in the list. */
+static size_t
+session_conns_after(const struct session *s, uint32_t id)
 {
 	size_t	 lo = 0, hi = s->nconns, mid;
 
-	if (cur->phase != 2 || cur->last_conn == 0)
-		return;
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
-		if (s->conns[mid]->id <= cur->last_conn)
+		if (s->conns[mid]->id <= id)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	cur->index = lo;
+	return (lo);
+}
+
+/*
+ * The first chunk takes what the session holds. Evicting half-open
+ * connections moves the later ones down the list: a cursor among the
+ * connections goes on after the id it packed last, up to the last id
+ * the session held then. Servers, transactions and lookups are only
+ * ever added.
+ */
+static void
+session_cursor_conns(const struct session *s, struct session_cursor *cur)
+{
+	if (!cur->taken) {
+		cur->taken = 1;
+		cur->end_servers = s->nservers;
+		cur->end_txns = s->ntxns;
+		cur->end_dns = s->ndns;
+		cur->end_conn = s->nconns > 0 ? s->conns[s->nconns - 1]->id : 0;
+	}
+	cur->end_conns = session_conns_after(s, cur->end_conn);
+	if (cur->phase == 2 && cur->last_conn != 0)
+		cur->index = session_conns_after(s, cur->last_conn);
 }
 
 size_t
@@ -1157,7 +1185,7 @@ session_pack_next(struct session *s, struct session_cursor *cur,
 
 	/* Count first: the array header comes before its items. */
 	while (phase < SESSION_PHASES && n < max) {
-		left = session_left(s, phase, index);
+		left = session_left(cur, phase, index);
 		take = left < max - n ? left : max - n;
 		n += take;
 		if (take < left)
@@ -1171,7 +1199,7 @@ session_pack_next(struct session *s, struct session_cursor *cur,
 	}
 	msgpack_pack_array(pk, n);
 	for (i = 0; i < n; i++) {
-		while (session_left(s, cur->phase, cur->index) == 0) {
+		while (session_left(cur, cur->phase, cur->index) == 0) {
 			cur->phase++;
 			cur->index = 0;
 		}

@@ -109,6 +109,15 @@ struct session_cursor {
 	size_t		 index;
 	uint32_t	 last_conn;	/* id of the connection packed last */
 	uint64_t	 count;		/* items packed so far */
+	/*
+	 * What the session held at the first chunk: a live session grows
+	 * while it is streamed, and a stream that followed it would not
+	 * end while it grew faster than one client was served.
+	 */
+	int		 taken;
+	size_t		 end_servers, end_txns, end_dns;
+	uint32_t	 end_conn;	/* id of the last connection then */
+	size_t		 end_conns;	/* where it is now in the list */
 	/* A close-up: only these items, after the session; 0: every item. */
 	struct session_pick pick[SESSION_PICKS_MAX];
 	size_t		 npick;

@@ -1783,6 +1783,57 @@ t_has_headers(const msgpack_object *txn, const char *which)
  * The lean session analyze asks for: no raw frames, no bodies, and a
  * detail without header lists; what is still reported stays the same.
  */
+/*
+ * A live session grows while a client reads its detail: the stream
+ * holds what the session held at its first chunk and then ends, though
+ * a transaction and a connection come with every chunk after it (a
+ * capture faster than one client is served). It followed the session
+ * before, and never ended while the session grew faster.
+ */
+static void
+test_detail_snapshot(void)
+{
+	struct session		*s = t_session(DLT_EN10MB, 0, NULL, 0);
+	struct session_cursor	 cur;
+	struct flow		 f, g;
+	msgpack_sbuffer		 sb;
+	msgpack_packer		 pk;
+	size_t			 n, items, chunks = 0, i;
+
+	t_flow(&f, s, DLT_EN10MB, 0);
+	t_handshake(&f);
+	for (i = 0; i < 3; i++) {
+		t_str(&f, 1, "GET /a HTTP/1.1\r\nHost: h\r\n\r\n");
+		t_str(&f, 0, resp_ok);
+	}
+	memset(&cur, 0, sizeof(cur));
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	/* the session and its server; one connection and 3 txns to come */
+	items = session_pack_next(s, &cur, &pk, 2);
+	while ((n = session_pack_next(s, &cur, &pk, 1)) > 0 &&
+	    chunks < 100) {
+		items += n;
+		chunks++;
+		t_flow(&g, s, DLT_EN10MB, 0);
+		g.cport = (uint16_t)(41000 + chunks);
+		t_handshake(&g);
+		t_str(&g, 1, "GET /b HTTP/1.1\r\nHost: h\r\n\r\n");
+		t_str(&g, 0, resp_ok);
+		t_str(&f, 1, "GET /a HTTP/1.1\r\nHost: h\r\n\r\n");
+		t_str(&f, 0, resp_ok);
+	}
+	check(n == 0, "the stream had not ended after %zu chunks", chunks);
+	check(items == 6 && chunks == 4, "%zu items in %zu chunks, want 6 "
+	    "in 4", items, chunks);
+	check(s->ntxns == 3 + 2 * chunks && s->nconns == 1 + chunks,
+	    "the session holds %zu txns, %zu connections", s->ntxns,
+	    s->nconns);
+	msgpack_sbuffer_destroy(&sb);
+	session_free(s);
+	report("detail_snapshot");
+}
+
 static void
 test_lean(void)
 {
@@ -2087,6 +2138,7 @@ main(void)
 	test_linktype(DLT_NULL, 1, 0, "null_ipv6");
 	test_linktype(DLT_LOOP, 0, 0, "loop");
 	test_wrap();
+	test_detail_snapshot();
 	test_not_http();
 	test_ports();
 	test_reordered_handshake();

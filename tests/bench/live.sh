@@ -4,9 +4,12 @@
 # namespaces this script creates, on a namespace's loopback and on a veth
 # pair (MTU 1500, offloads off). For each link and run: wrk with nothing
 # capturing, with tcpdump (its default 2 MiB ring), with htracrd
-# capturing, and with htracrd capturing while LIVE_QUERIES clients ask
-# it for the live session over and over ("queried"). One tab-separated
-# line per measurement goes to OUTFILE:
+# capturing, with htracrd capturing while LIVE_QUERIES clients ask
+# it for the live session over and over ("queried"), and while
+# LIVE_PULLERS clients of the protocol (puller.py) pull the session's
+# detail over and over without rendering it ("pulled"), which keeps the
+# analyzer busy where htracrctl's rendering would slow the clients
+# down. One tab-separated line per measurement goes to OUTFILE:
 #
 #   link capture run requests rps kernel_drops forward_drops recorded
 #   queries cpu
@@ -14,7 +17,7 @@
 # requests and rps are wrk's; recorded is the number of transactions
 # htracrd's session holds ("-" for the others); forward_drops is "-" for
 # tcpdump, which has no such stage; queries is "answered/failed" for the
-# queried run; cpu is the CPU time (user + system, seconds) the capturing
+# queried and pulled runs; cpu is the CPU time (user + system, seconds) the capturing
 # tool took while wrk ran: tcpdump, or htracrd's two processes. Reports
 # only, asserts nothing.
 #
@@ -29,6 +32,7 @@
 #   LIVE_QUERIES=N	clients of the queried run, each running
 #			htracrctl show in a loop while wrk runs (default 50;
 #			0: no queried run)
+#   LIVE_PULLERS=N	clients of the pulled run (default 50; 0: none)
 #
 # Needs root. Everything started is stopped by pid; the namespaces and
 # the temporary directory are removed at the end, and a watchdog ends a
@@ -45,6 +49,7 @@ DELAY=${LIVE_DELAY_MS:-}
 LINKS=${LIVE_LINKS:-lo veth}
 NICE=${LIVE_NICE:--10}
 QUERIES=${LIVE_QUERIES:-50}
+PULLERS=${LIVE_PULLERS:-50}
 TAG=hspd$$
 NS_L=${TAG}l
 NS_S=${TAG}s
@@ -156,14 +161,15 @@ cpu_of() {
 }
 
 # Starts htracrd in namespace $1 on socket $2; its pid goes to $WORK/$3.
-# The queried run's clients are all root: the cap per user (16 by
-# default) is raised to let them all in. Each capturing tool runs in a
+# The queried and pulled runs' clients are all root: the cap per user
+# (16 by default) is raised to let them all in. Each capturing tool runs in a
 # session of its own (setsid), so the kernel's autogroup scheduling
 # gives it its own share of the CPU beside wrk, nginx and the clients,
 # as a service's own cgroup does.
 htracrd_start() {
 	ip netns exec "$1" setsid "$ROOT/htracrd" --foreground --socket "$2" \
-	    --user htracr --nice "$NICE" --max-per-uid $((QUERIES + 8)) \
+	    --user htracr --nice "$NICE" \
+	    --max-per-uid $((QUERIES > PULLERS ? QUERIES + 8 : PULLERS + 8)) \
 	    >>"$WORK/htracrd.log" 2>&1 &
 	PIDS="$PIDS $!"
 	echo $! >"$WORK/$3.pid"
@@ -265,7 +271,7 @@ measure() {
 		wait "$tp"
 		kd=$(sed -n 's/^\([0-9]*\) packets dropped by kernel.*/\1/p' "$WORK/td.err")
 		;;
-	htracrd|queried)
+	htracrd|queried|pulled)
 		"$ROOT/htracrctl" --socket "$sock" start --interface "$ifc" \
 		    --ports 8080 >/dev/null || die "htracrctl start failed"
 		sleep 1
@@ -274,6 +280,11 @@ measure() {
 		ap=$(pgrep -P "$hp" | head -n 1)
 		c0=$(cpu_of "$hp" $ap)
 		[ "$2" = queried ] && queriers "$QUERIES" "$sock" "$WORK/qstop"
+		if [ "$2" = pulled ]; then
+			python3 "$ROOT/tests/bench/puller.py" "$sock" "$PULLERS" \
+			    "$WORK/qstop" >"$WORK/pulled" 2>&1 &
+			QPIDS=$!
+		fi
 		set -- "$1" "$2" "$3" $(wrk_run "$wns" "$url")
 		if [ "$2" = queried ]; then
 			touch "$WORK/qstop"
@@ -282,6 +293,11 @@ measure() {
 			done
 			qs=$(cat "$WORK"/qstop.* | awk '{ a += $1; b += $2 }
 			    END { print a "/" b }')
+		elif [ "$2" = pulled ]; then
+			touch "$WORK/qstop"
+			wait "$QPIDS"
+			qs=$(awk 'NF == 2 { print $1 "/" $2 }' "$WORK/pulled")
+			[ -n "$qs" ] || qs="?/?"
 		fi
 		sleep 1
 		cpu=$(( $(cpu_of "$hp" $ap) - c0 ))
@@ -304,6 +320,7 @@ measure() {
 
 CAPS="none tcpdump htracrd"
 [ "$QUERIES" -gt 0 ] && CAPS="$CAPS queried"
+[ "$PULLERS" -gt 0 ] && CAPS="$CAPS pulled"
 for run in $(seq "$RUNS"); do
 	for link in $LINKS; do
 		for cap in $CAPS; do

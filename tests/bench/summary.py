@@ -480,12 +480,16 @@ def live():
 			row("live", "  htracrd: wrk's requests recorded",
 			    "%s of %s" % (hd[4], hd[0]), "",
 			    "**%.2f %%**" % (100 * rec / req) if rec is not None and req else "")
-		qd = caps.get("queried")
-		if qd and len(qd) > 5:
+		for cap, what in (("queried", "live session asked for by "
+		    "clients (`show` in a loop): queries"), ("pulled", "live "
+		    "session's detail pulled by clients (puller.py): details")):
+			qd = caps.get(cap)
+			if not qd or len(qd) <= 5:
+				continue
 			rec, req = num(qd[4]), num(qd[0])
-			row("live", "  htracrd, live session asked for by clients "
-			    "(`show` in a loop): queries answered/failed",
-			    qd[5], "%s + %s drops" % (qd[2], qd[3]),
+			row("live", "  htracrd, %s answered/failed; wrk's rate"
+			    % what, qd[5], "%s + %s drops; %s req/s" % (qd[2],
+			    qd[3], qd[1]),
 			    "%s of %s recorded (%.2f %%)" % (qd[4], qd[0],
 			    100 * rec / req) if rec is not None and req else "")
 

@@ -1154,7 +1154,7 @@ session_conns_after(const struct session *s, uint32_t id)
  * ever added.
  */
 static void
-session_cursor_conns(const struct session *s, struct session_cursor *cur)
+session_cursor_bounds(const struct session *s, struct session_cursor *cur)
 {
 	if (!cur->taken) {
 		cur->taken = 1;
@@ -1179,7 +1179,7 @@ session_pack_next(struct session *s, struct session_cursor *cur,
 	if (cur->npick > 0)
 		return (session_closeup_next(s, cur, pk,
 		    session_pack_flags(cur->flags)));
-	session_cursor_conns(s, cur);
+	session_cursor_bounds(s, cur);
 	phase = cur->phase;
 	index = cur->index;
 

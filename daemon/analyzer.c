@@ -381,8 +381,8 @@ analyzer_frames_next(struct client *c)
 		analyzer_send(c, &sb);
 		return (1);
 	}
-	n = session_frames_next(st->ks->s, &st->pos, analyzer_frames_buf,
-	    PROTO_FRAMES_BATCH);
+	n = session_frames_next(st->ks->s, &st->pos, st->last,
+	    analyzer_frames_buf, PROTO_FRAMES_BATCH);
 	if (n == 0) {
 		msgpack_sbuffer_destroy(&sb);
 		return (0);

@@ -42,6 +42,7 @@ struct stream {
 	struct ksession		*ks;
 	struct session_cursor	 cursor;	/* detail */
 	uint64_t		 pos;		/* frames */
+	uint64_t		 last;		/* frames: the newest when asked */
 	int			 header_sent;	/* frames: pcap item */
 	uint64_t		 count;
 };

@@ -313,6 +313,7 @@ control_stream(struct client *c, uint64_t id, struct ksession *ks,
 	c->stream.ks = ks;
 	if (cur != NULL)
 		c->stream.cursor = *cur;
+	c->stream.last = session_frames_last(ks->s);
 	ks->refs++;
 	analyzer_stream_start(c);
 }

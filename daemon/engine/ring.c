@@ -233,6 +233,7 @@ ring_add(struct ring *r, uint64_t n, uint64_t ts_us, const u_char *data,
 	b->used += need;
 	b->nframes++;
 	r->nframes++;
+	r->last = n;
 	return (taken);
 }
 
@@ -350,11 +351,13 @@ ring_cut(u_char *buf, size_t max, struct proto_frame *h, const u_char *data,
 }
 
 /*
- * *pos is the number of the last frame handed out (0 at the start).
- * Copies whole records; only one larger than max on its own is cut.
+ * *pos is the number of the last frame handed out (0 at the start);
+ * none after frame number last goes out. Copies whole records; only
+ * one larger than max on its own is cut.
  */
 size_t
-ring_next(struct ring *r, uint64_t *pos, u_char *buf, size_t max)
+ring_next(struct ring *r, uint64_t *pos, uint64_t last, u_char *buf,
+    size_t max)
 {
 	struct ring_block	*b;
 	struct proto_frame	 h;
@@ -369,6 +372,8 @@ ring_next(struct ring *r, uint64_t *pos, u_char *buf, size_t max)
 			hlen = ring_get_hdr(b->data + off, us, &h);
 			us = h.ts_us;
 			rec = sizeof(h) + h.caplen;
+			if (n > last)
+				return (out);
 			if (n > *pos) {
 				if (max - out < rec && out > 0)
 					return (out);

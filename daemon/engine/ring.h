@@ -37,6 +37,7 @@ struct ring {
 	struct ring_block	 *spare;	/* last evicted block, reused */
 	size_t			  mem;		/* bytes held, spare included */
 	uint64_t		  nframes;	/* frames held */
+	uint64_t		  last;		/* number of the last added */
 	size_t			  block;	/* size of a new block */
 	size_t			  cost;		/* bytes it maps */
 	uint64_t		  maps;		/* blocks ever mapped */
@@ -53,7 +54,9 @@ size_t	 ring_add(struct ring *, uint64_t n, uint64_t ts_us,
 	    const u_char *, uint32_t caplen, uint32_t len);
 /* Drops the oldest block; returns its frame count and *freed bytes. */
 uint64_t ring_evict(struct ring *, size_t *freed);
-size_t	 ring_next(struct ring *, uint64_t *pos, u_char *, size_t);
+/* The frames after *pos up to frame number last, as ring.c says. */
+size_t	 ring_next(struct ring *, uint64_t *pos, uint64_t last, u_char *,
+	    size_t);
 
 /* Where a look-up by frame number left off, so the next one walks less. */
 struct ring_pos {

@@ -1047,10 +1047,16 @@ session_body(struct session *s, uint32_t txn_id, int which,
 }
 
 size_t
-session_frames_next(struct session *s, uint64_t *pos, u_char *buf,
-    size_t maxbytes)
+session_frames_next(struct session *s, uint64_t *pos, uint64_t last,
+    u_char *buf, size_t maxbytes)
 {
-	return (ring_next(&s->ring, pos, buf, maxbytes));
+	return (ring_next(&s->ring, pos, last, buf, maxbytes));
+}
+
+uint64_t
+session_frames_last(const struct session *s)
+{
+	return (s->ring.last);
 }
 
 void

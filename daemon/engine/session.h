@@ -163,7 +163,12 @@ int		 session_body(struct session *, uint32_t txn_id, int which,
  * advancing *pos. Returns bytes written, 0 at the end.
  */
 size_t		 session_frames_next(struct session *, uint64_t *pos,
-		    u_char *buf, size_t maxbytes);
+		    uint64_t last, u_char *buf, size_t maxbytes);
+/*
+ * The number of the newest frame kept: a stream of a live session's
+ * frames stops there (last), as its detail stops at what it held.
+ */
+uint64_t	 session_frames_last(const struct session *);
 int		 session_linktype(const struct session *);
 uint32_t	 session_snaplen(const struct session *);
 void		 session_set_snaplen(struct session *, uint32_t);

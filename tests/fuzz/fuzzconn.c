@@ -70,7 +70,8 @@ fuzz_drain(struct session *s)
 	}
 	session_pack_summary(s, &pk);
 	msgpack_sbuffer_destroy(&sb);
-	while (session_frames_next(s, &pos, frames, sizeof(frames)) > 0)
+	while (session_frames_next(s, &pos, UINT64_MAX, frames,
+	    sizeof(frames)) > 0)
 		;
 }
 

@@ -919,7 +919,7 @@ test_budget(void)
 	check(s->c.evicted_bodies == 0, "bodies evicted before frames");
 	check(s->mem <= s->cfg.budget, "memory %zu over the budget", s->mem);
 	buf = malloc(1 << 20);
-	n = session_frames_next(s, &pos, buf, 1 << 20);
+	n = session_frames_next(s, &pos, UINT64_MAX, buf, 1 << 20);
 	memcpy(&first, buf, 8);
 	check(n > 0 && pos > 1, "frames_next: first %llu",
 	    (unsigned long long)pos);
@@ -1304,7 +1304,7 @@ test_ring(void)
 	}
 	check(same, "looked up");
 	check(ring_frame(&r, n + 1, &pos, &h) == NULL, "past the end");
-	got = ring_next(&r, &at, buf, sizeof(buf));
+	got = ring_next(&r, &at, UINT64_MAX, buf, sizeof(buf));
 	for (i = 0, off = 0; i < n && off < got; i++) {
 		memcpy(&h, buf + off, sizeof(h));
 		same &= memcmp(&h, &in[i], sizeof(h)) == 0 &&
@@ -1331,7 +1331,8 @@ test_frames_dump(void)
 	t_handshake(&f);
 	t_str(&f, 1, "GET /f HTTP/1.1\r\n\r\n");
 	t_str(&f, 0, resp_ok);
-	while ((got = session_frames_next(s, &pos, buf, 200)) > 0) {
+	while ((got = session_frames_next(s, &pos, UINT64_MAX, buf,
+	    200)) > 0) {
 		for (off = 0; off < got; off += sizeof(h) + h.caplen) {
 			memcpy(&h, buf + off, sizeof(h));
 			ordered &= h.ts_us > last;
@@ -1343,7 +1344,7 @@ test_frames_dump(void)
 	    (unsigned long long)n);
 	check(ordered, "capture order");
 	pos = 0;
-	got = session_frames_next(s, &pos, buf, 40);
+	got = session_frames_next(s, &pos, UINT64_MAX, buf, 40);
 	memcpy(&h, buf, sizeof(h));
 	check(got == 40 && h.caplen == 24 && h.len > 24 && pos == 1,
 	    "oversized frame not cut to fit");
@@ -1834,6 +1835,45 @@ test_detail_snapshot(void)
 	report("detail_snapshot");
 }
 
+/*
+ * The same for a stream of frames: it ends at the newest frame kept
+ * when it began, though frames come with every chunk after it.
+ */
+static void
+test_frames_snapshot(void)
+{
+	struct session		*s = t_session(DLT_EN10MB, 0, NULL, 0);
+	struct proto_frame	 h;
+	struct flow		 f;
+	u_char			 buf[4096];
+	uint64_t		 pos = 0, last;
+	size_t			 got, off, frames = 0, chunks = 0, held;
+
+	t_flow(&f, s, DLT_EN10MB, 0);
+	t_handshake(&f);
+	t_str(&f, 1, "GET /f HTTP/1.1\r\nHost: h\r\n\r\n");
+	t_str(&f, 0, resp_ok);
+	held = s->ring.nframes;
+	last = session_frames_last(s);
+	while ((got = session_frames_next(s, &pos, last, buf, 200)) > 0 &&
+	    chunks < 100) {
+		for (off = 0; off < got; off += sizeof(h) + h.caplen) {
+			memcpy(&h, buf + off, sizeof(h));
+			frames++;
+		}
+		chunks++;
+		t_str(&f, 1, "GET /f HTTP/1.1\r\nHost: h\r\n\r\n");
+		t_str(&f, 0, resp_ok);
+	}
+	check(got == 0, "the stream had not ended after %zu chunks", chunks);
+	check(held > 0 && frames == held && pos == last, "%zu frames out of "
+	    "%zu held when asked (pos %llu, last %llu)", frames, held,
+	    (unsigned long long)pos, (unsigned long long)last);
+	check(s->ring.nframes > held, "no frames came after");
+	session_free(s);
+	report("frames_snapshot");
+}
+
 static void
 test_lean(void)
 {
@@ -1866,8 +1906,8 @@ test_lean(void)
 	check(s->ntxns == 3 && s->txns[2]->resp != NULL &&
 	    s->txns[2]->resp->complete && s->txns[2]->resp->body_bytes > 0,
 	    "transactions not analysed");
-	check(session_frames_next(s, &pos, buf, sizeof(buf)) == 0 &&
-	    s->ring.nframes == 0, "frames kept");
+	check(session_frames_next(s, &pos, UINT64_MAX, buf,
+	    sizeof(buf)) == 0 && s->ring.nframes == 0, "frames kept");
 	check(session_body(s, 1, 1, &body, &len, &trunc) == -1 &&
 	    t_kept(s->txns[0]->resp)->nrefs == 0 &&
 	    t_kept(s->txns[0]->resp)->u.body == NULL, "body kept");
@@ -2139,6 +2179,7 @@ main(void)
 	test_linktype(DLT_LOOP, 0, 0, "loop");
 	test_wrap();
 	test_detail_snapshot();
+	test_frames_snapshot();
 	test_not_http();
 	test_ports();
 	test_reordered_handshake();

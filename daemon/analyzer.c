@@ -30,6 +30,7 @@
 #include "live.h"
 #include "log.h"
 #include "sandbox.h"
+#include "shring.h"
 #include "tlscrypt.h"
 #include "xmalloc.h"
 
@@ -57,7 +58,15 @@
 #define ANALYZER_READ_MAX	(128 * 1024)
 /* Items per detail chunk with packets: each connection may hold many. */
 #define ANALYZER_PACKET_ITEMS	16
-#define ANALYZER_LINK_BUF	(4 * 1024 * 1024)
+/*
+ * What one read of the link takes: spans of up to 256 KiB of frames
+ * each, so a read brings a few MiB of frames at most, as the link's
+ * turn expects (analyzer_link_turn); and the longest reply whole.
+ */
+#define ANALYZER_LINK_BUF	512
+
+_Static_assert(ANALYZER_LINK_BUF >= sizeof(struct ipc_hdr) +
+    sizeof(struct ipc_failed), "a reply fits in the link's buffer");
 /* A closed client that does not take its last replies goes anyway. */
 #define ANALYZER_CLOSE_GRACE	5	/* seconds */
 /*
@@ -88,7 +97,8 @@ struct analyzer_conn {
 };
 
 static u_char		*analyzer_frames_buf;	/* one frames chunk */
-static u_char		*analyzer_link_buf;	/* from the capture process */
+static u_char		 analyzer_link_buf[ANALYZER_LINK_BUF];
+static struct shring	*analyzer_ring;		/* frames from capture */
 static size_t		 analyzer_link_len;
 static struct event	*analyzer_link_ev;	/* priority 0 */
 static struct event	*analyzer_link_back;	/* priority 1: the turn */
@@ -672,33 +682,42 @@ analyzer_accept(struct evconnlistener *l, evutil_socket_t fd,
 	    (long)c->pid);
 }
 
-/* Feeds a frames blob from the capture process to the live session. */
+/*
+ * Feeds a frames batch to the live session where it lies in the shared
+ * ring, then gives its room back to the capture process.
+ */
 static void
-analyzer_link_frames(const u_char *p, size_t len)
+analyzer_link_frames(const u_char *msg)
 {
+	struct ipc_span		 sp;
 	struct proto_frame	 f;
-	const u_char		*data;
-	size_t			 off = 0;
+	const u_char		*p, *data;
+	size_t			 len, off = 0;
 	int			 rc;
 
+	memcpy(&sp, msg, sizeof(sp));
+	if ((p = shring_take(analyzer_ring, &sp, &len)) == NULL)
+		fatalx("capture sent span %llu-%llu, not the next in the ring",
+		    (unsigned long long)sp.start, (unsigned long long)sp.end);
 	while ((rc = ipc_frames_next(p, len, &off, &f, &data)) == 1)
 		if (analyzer.live != NULL)
 			session_frame(analyzer.live->s, f.ts_us, data,
 			    f.caplen, f.len);
 	if (rc == -1)
 		fatalx("capture sent a cut frame or one overrunning its batch");
+	shring_release(analyzer_ring, &sp);
 }
 
 static void
 analyzer_link_message(const struct ipc_hdr *h, const u_char *p)
 {
-	if (h->type == IPC_FRAMES) {
-		analyzer_link_frames(p, h->len);
-		return;
-	}
 	if (ipc_reply_size(h->type) != (ssize_t)h->len)
 		fatalx("capture sent message type %u of %u bytes", h->type,
 		    h->len);
+	if (h->type == IPC_SPAN) {
+		analyzer_link_frames(p);
+		return;
+	}
 	if (h->type == IPC_QUIT) {
 		log_debug("capture process asked to quit");
 		exit(0);
@@ -797,9 +816,8 @@ analyzer_link_turn(void)
 }
 
 /*
- * Frames arrive at the capture rate: read them straight into one flat
- * buffer and hand each message to the engine where it lies, so no
- * byte is copied between the socket and session_frame.
+ * The link brings replies and the spans of frame batches; the frames
+ * themselves are read where the capture process put them.
  */
 static void
 analyzer_link_read(evutil_socket_t fd, short what, void *arg)
@@ -937,7 +955,8 @@ analyzer_signals(void)
 
 /* Runs the analyzer; never returns. */
 void
-analyzer_main(struct htracrd_conf *conf, int listen_fd, int link_fd)
+analyzer_main(struct htracrd_conf *conf, int listen_fd, int link_fd,
+    struct shring *ring)
 {
 	struct evconnlistener	*l;
 	struct event		*tick;
@@ -969,7 +988,8 @@ analyzer_main(struct htracrd_conf *conf, int listen_fd, int link_fd)
 		fatalx("evconnlistener_new failed");
 	evutil_make_socket_nonblocking(link_fd);
 	analyzer.linkfd = link_fd;
-	analyzer_link_buf = xmalloc(ANALYZER_LINK_BUF);
+	analyzer_ring = ring;
+	shring_reader(ring);
 	analyzer_link_ev = event_new(analyzer.base, link_fd,
 	    EV_READ | EV_PERSIST, analyzer_link_read, NULL);
 	analyzer_link_back = evtimer_new(analyzer.base, analyzer_link_back_cb,

@@ -21,6 +21,7 @@
 #include "ipc.h"
 #include "proto.h"
 #include "session.h"
+#include "shring.h"
 
 /* A kept session and who is using it. */
 struct ksession {
@@ -104,7 +105,7 @@ extern struct analyzer	 analyzer;
 
 /* analyzer.c */
 __attribute__((noreturn))
-void		 analyzer_main(struct htracrd_conf *, int, int);
+void		 analyzer_main(struct htracrd_conf *, int, int, struct shring *);
 uint64_t	 analyzer_now_us(void);
 void		 analyzer_send(struct client *, msgpack_sbuffer *);
 void		 analyzer_error(struct client *, uint64_t, int, const char *,

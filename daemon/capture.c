@@ -4,11 +4,13 @@
  * CAP_NET_RAW, raised into the effective set just around
  * pcap_activate. It takes a closed set of fixed-form commands from the
  * analyzer, re-checks each (a malformed one is fatal), builds BPF
- * filters itself from port numbers, and forwards frames in batches over
- * the non-blocking socketpair, never waiting for the analyzer: while
- * its queue is nearly full it leaves frames in the kernel's ring, and
- * what cannot be queued even so is counted as a forward drop. It also
- * watches the analyzer: if it dies, the daemon exits non-zero.
+ * filters itself from port numbers, and forwards frames in batches
+ * through the ring both processes map (shring.c: of that memory it
+ * reads only the analyzer's head, and checks it), announcing each batch
+ * on the non-blocking socketpair. It never waits for the analyzer:
+ * while the ring is nearly full it leaves frames in the kernel's ring,
+ * and what cannot be put in even so is counted as a forward drop. It
+ * also watches the analyzer: if it dies, the daemon exits non-zero.
  */
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -30,22 +32,29 @@
 #include "log.h"
 #include "notify.h"
 #include "sandbox.h"
+#include "shring.h"
 
-/* Frames wait here for the analyzer; beyond it they are dropped. */
-#define CAPTURE_STAGING		(8 * 1024 * 1024)
-/* Room always left for replies, so a command is never refused. */
-#define CAPTURE_RESERVE		4096
 /*
- * Room the queue keeps while the ring is read: more than one frame and
- * its batch header. Below it reading stops (pcap_breakloop) and frames
- * wait in the kernel's ring, sixteen times the queue by default, instead
- * of being read only to be dropped here: a stalled analyzer then costs
- * frames only once both are full.
+ * Replies and the spans of frame batches wait here for the analyzer.
+ * The pcap ring is read only while half of it is free: a span is 24
+ * bytes and a reply at most 272, so neither ever finds it full.
+ */
+#define CAPTURE_QUEUE		(64 * 1024)
+/*
+ * Room the shared ring keeps while pcap's is read: more than one frame.
+ * Below it reading stops (pcap_breakloop) and frames wait in the
+ * kernel's ring, sixteen times this one by default, instead of being
+ * read only to be dropped here: a stalled analyzer then costs frames
+ * only once both are full.
  */
 #define CAPTURE_READ_ROOM	(2 * 1024 * 1024)
+/* How often a full ring is looked at again, in ns: no wake-up comes. */
+#define CAPTURE_FULL_NS		(1000 * 1000)
 
-_Static_assert(CAPTURE_READ_ROOM < CAPTURE_STAGING / 2,
-    "the queue holds batches beyond the room a read needs");
+_Static_assert(CAPTURE_READ_ROOM < SHRING_SIZE / 2,
+    "the ring holds batches beyond the room a read needs");
+_Static_assert(PROTO_MAX_SNAPLEN + sizeof(struct proto_frame) <
+    CAPTURE_READ_ROOM, "a frame fits in the room a read keeps");
 
 /* From the Linux cooked headers: a loopback frame seen going out. */
 #define CAPTURE_PACKET_OUTGOING	4
@@ -56,6 +65,7 @@ static struct {
 	int			 link;
 	pid_t			 child;
 	struct ipc_buf		 out;
+	struct shring		*ring;
 	pcap_t			*pcap;
 	int			 linktype;
 	struct ipc_start	 cur;
@@ -117,6 +127,21 @@ capture_lost(const char *what)
 	fatalx("analyzer %s; exiting", what);
 }
 
+/*
+ * Tells the analyzer of the frames written since the last span, ahead
+ * of any other message: it sees frames and replies in the order they
+ * came.
+ */
+static void
+capture_announce(void)
+{
+	struct ipc_span	 sp;
+
+	if (shring_span(capture.ring, &sp) &&
+	    ipc_buf_put(&capture.out, IPC_SPAN, &sp, sizeof(sp)) == -1)
+		fatalx("no room to announce frames to the analyzer");
+}
+
 /* Orderly end: tell the analyzer, let it go, leave with 0. */
 static void __attribute__((noreturn))
 capture_shutdown(void)
@@ -127,7 +152,7 @@ capture_shutdown(void)
 	notify_stopping();
 	if (capture.pcap != NULL)
 		pcap_close(capture.pcap);
-	ipc_buf_end(&capture.out);
+	capture_announce();
 	ipc_buf_put(&capture.out, IPC_QUIT, NULL, 0);
 	for (i = 0; i < 100 && ipc_buf_pending(&capture.out) > 0; i++) {
 		if (ipc_buf_flush(&capture.out, capture.link) == -1)
@@ -152,7 +177,7 @@ capture_shutdown(void)
 static void
 capture_reply(uint32_t type, const void *p, size_t len)
 {
-	ipc_buf_end(&capture.out);
+	capture_announce();
 	if (ipc_buf_put(&capture.out, type, p, len) == -1)
 		fatalx("no room for a reply to the analyzer");
 }
@@ -220,12 +245,13 @@ capture_duplicate(const u_char *d, uint32_t caplen)
 	    hatype == CAPTURE_ARPHRD_LOOPBACK);
 }
 
-/* Whether the queue can take more frames from the ring. */
+/* Whether the shared ring and the queue can take more frames. */
 static int
 capture_can_read(void)
 {
 	return (capture.pcap != NULL &&
-	    ipc_buf_room(&capture.out) >= CAPTURE_READ_ROOM);
+	    ipc_buf_room(&capture.out) >= CAPTURE_QUEUE / 2 &&
+	    shring_room(capture.ring) >= CAPTURE_READ_ROOM);
 }
 
 static void
@@ -233,6 +259,7 @@ capture_frame(u_char *arg, const struct pcap_pkthdr *h, const u_char *d)
 {
 	struct proto_frame	 f;
 	size_t			 need;
+	u_char			*p;
 
 	if (capture_duplicate(d, h->caplen))
 		return;
@@ -241,21 +268,19 @@ capture_frame(u_char *arg, const struct pcap_pkthdr *h, const u_char *d)
 	    h->caplen;
 	f.len = h->len < f.caplen ? f.caplen : h->len;
 	need = sizeof(f) + f.caplen;
-	if (ipc_buf_msglen(&capture.out) + need > PROTO_FRAMES_BATCH)
-		ipc_buf_end(&capture.out);
-	need += sizeof(struct ipc_hdr) + CAPTURE_RESERVE;
-	if (ipc_buf_room(&capture.out) < need) {
-		/* Closing the batch lets the queue compact. */
-		ipc_buf_end(&capture.out);
-		if (ipc_buf_room(&capture.out) < need) {
+	if (shring_open(capture.ring) + need > PROTO_FRAMES_BATCH)
+		capture_announce();
+	if ((p = shring_reserve(capture.ring, need)) == NULL) {
+		/* It may have to start over at the ring's beginning. */
+		capture_announce();
+		if ((p = shring_reserve(capture.ring, need)) == NULL) {
 			capture.forward_drops++;
 			return;
 		}
 	}
-	if (!ipc_buf_building(&capture.out))
-		ipc_buf_begin(&capture.out, IPC_FRAMES);
-	ipc_buf_append(&capture.out, &f, sizeof(f));
-	ipc_buf_append(&capture.out, d, f.caplen);
+	memcpy(p, &f, sizeof(f));
+	memcpy(p + sizeof(f), d, f.caplen);
+	shring_commit(capture.ring, need);
 	capture.frames++;
 	/* One call can drain the whole ring: leave the rest there. */
 	if (!capture_can_read())
@@ -272,7 +297,7 @@ capture_dispatch(void)
 		n = pcap_dispatch(capture.pcap, -1, capture_frame, NULL);
 		if (n == PCAP_ERROR)
 			fatalx("pcap_dispatch: %s", pcap_geterr(capture.pcap));
-		ipc_buf_end(&capture.out);
+		capture_announce();
 		if (n <= 0)
 			break;
 		if (ipc_buf_flush(&capture.out, capture.link) == -1)
@@ -408,6 +433,9 @@ capture_stop(void)
 	log_info("capture stopped: %llu frames forwarded, %llu dropped by "
 	    "the kernel, %llu not forwarded", (unsigned long long)st.frames,
 	    (unsigned long long)st.kernel, (unsigned long long)st.forward);
+	if (capture.ring->bogus > 0)
+		log_warnx("the analyzer wrote %llu ring heads out of bounds",
+		    (unsigned long long)capture.ring->bogus);
 	notify_status("idle");
 }
 
@@ -545,7 +573,7 @@ static void
 capture_loop(const sigset_t *mask)
 {
 	struct pollfd	 pfd[3];
-	struct timespec	 ts = { 1, 0 };
+	struct timespec	 ts;
 	int		 n, logi;
 
 	for (;;) {
@@ -558,9 +586,15 @@ capture_loop(const sigset_t *mask)
 		if (ipc_buf_pending(&capture.out) > 0)
 			pfd[0].events |= POLLOUT;
 		n = 1;
+		ts.tv_sec = 1;
+		ts.tv_nsec = 0;
 		if (capture_can_read()) {
 			pfd[n].fd = pcap_get_selectable_fd(capture.pcap);
 			pfd[n++].events = POLLIN;
+		} else if (capture.pcap != NULL) {
+			/* The analyzer frees ring room without a word. */
+			ts.tv_sec = 0;
+			ts.tv_nsec = CAPTURE_FULL_NS;
 		}
 		logi = -1;
 		if (capture.logfd != -1) {
@@ -585,20 +619,22 @@ capture_loop(const sigset_t *mask)
 }
 
 void
-capture_main(const struct htracrd_conf *conf, int link_fd, pid_t child,
-    int log_fd)
+capture_main(const struct htracrd_conf *conf, int link_fd,
+    struct shring *ring, pid_t child, int log_fd)
 {
 	sigset_t	 mask;
 
 	log_procname("capture");
 	capture.conf = conf;
 	capture.link = link_fd;
+	capture.ring = ring;
 	capture.child = child;
 	capture.logfd = log_fd;
 	capture_signals(&mask);
 	if (fcntl(link_fd, F_SETFL, O_NONBLOCK) == -1)
 		fatal("fcntl");
-	ipc_buf_init(&capture.out, CAPTURE_STAGING);
+	ipc_buf_init(&capture.out, CAPTURE_QUEUE);
+	shring_writer(ring);
 	sandbox_capture(conf, !conf->no_capture, child);
 	capture_loop(&mask);
 	fatalx("capture loop ended");

@@ -9,13 +9,15 @@
 #include <sys/types.h>
 
 #include "htracrd.h"
+#include "shring.h"
 
 /*
- * Drops privileges, serves the analyzer's commands; never returns.
- * log_fd, unless -1, carries the analyzer's log lines to syslog.
+ * Drops privileges, serves the analyzer's commands, writes frames into
+ * ring; never returns. log_fd, unless -1, carries the analyzer's log
+ * lines to syslog.
  */
 __attribute__((noreturn))
-void	capture_main(const struct htracrd_conf *, int link_fd, pid_t child,
-	    int log_fd);
+void	capture_main(const struct htracrd_conf *, int link_fd,
+	    struct shring *ring, pid_t child, int log_fd);
 
 #endif

@@ -31,6 +31,7 @@
 #include "htracrd.h"
 #include "log.h"
 #include "notify.h"
+#include "shring.h"
 #include "xmalloc.h"
 
 static void __attribute__((noreturn))
@@ -475,6 +476,7 @@ main(int argc, char **argv)
 	static struct htracrd_conf	 conf;
 	const char			*user = NULL, *group = NULL;
 	int				 listen_fd, sp[2];
+	struct shring			 ring;
 	int				 logpipe[2] = { -1, -1 };
 	pid_t				 pid;
 
@@ -517,6 +519,7 @@ main(int argc, char **argv)
 	htracrd_priority(&conf);
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1)
 		fatal("socketpair");
+	shring_init(&ring, SHRING_SIZE);
 	if (!conf.foreground && pipe2(logpipe, O_CLOEXEC) == -1)
 		fatal("pipe2");
 	if ((pid = fork()) == -1)
@@ -524,7 +527,7 @@ main(int argc, char **argv)
 	if (pid == 0) {
 		close(sp[0]);
 		htracrd_child_log(&conf, logpipe);
-		analyzer_main(&conf, listen_fd, sp[1]);
+		analyzer_main(&conf, listen_fd, sp[1], &ring);
 	}
 	close(sp[1]);
 	close(listen_fd);
@@ -535,5 +538,5 @@ main(int argc, char **argv)
 	    conf.socket_path, (long)pid,
 	    conf.no_capture ? ", without capture" : "");
 	notify_ready();
-	capture_main(&conf, sp[0], pid, logpipe[0]);
+	capture_main(&conf, sp[0], &ring, pid, logpipe[0]);
 }

@@ -15,15 +15,12 @@
 #include "ipc.h"
 #include "xmalloc.h"
 
-#define IPC_NONE	SIZE_MAX
-
 void
 ipc_buf_init(struct ipc_buf *b, size_t size)
 {
 	b->data = xmalloc(size);
 	b->size = size;
 	b->off = b->used = 0;
-	b->open = IPC_NONE;
 }
 
 void
@@ -34,11 +31,11 @@ ipc_buf_free(struct ipc_buf *b)
 	b->size = b->off = b->used = 0;
 }
 
-/* Moves unsent bytes to the front; never while a message is open. */
+/* Moves unsent bytes to the front. */
 static void
 ipc_buf_compact(struct ipc_buf *b)
 {
-	if (b->off == 0 || b->open != IPC_NONE)
+	if (b->off == 0)
 		return;
 	memmove(b->data, b->data + b->off, b->used - b->off);
 	b->used -= b->off;
@@ -71,82 +68,25 @@ ipc_buf_pending(const struct ipc_buf *b)
 int
 ipc_buf_put(struct ipc_buf *b, uint32_t type, const void *p, size_t len)
 {
-	if (ipc_buf_begin(b, type) == -1)
-		return (-1);
-	if (len > 0 && ipc_buf_append(b, p, len) == -1) {
-		b->used = b->open;
-		b->open = IPC_NONE;
-		return (-1);
-	}
-	ipc_buf_end(b);
-	return (0);
-}
+	struct ipc_hdr	 h = { type, (uint32_t)len };
 
-/* Starts a message whose payload is added piecewise by ipc_buf_append. */
-int
-ipc_buf_begin(struct ipc_buf *b, uint32_t type)
-{
-	struct ipc_hdr	 h = { type, 0 };
-
-	if (b->open != IPC_NONE || ipc_buf_room(b) < sizeof(h))
+	if (len > IPC_MAX_PAYLOAD || ipc_buf_room(b) < sizeof(h) + len)
 		return (-1);
-	b->open = b->used;
 	memcpy(b->data + b->used, &h, sizeof(h));
-	b->used += sizeof(h);
+	if (len > 0)
+		memcpy(b->data + b->used + sizeof(h), p, len);
+	b->used += sizeof(h) + len;
 	return (0);
 }
 
-int
-ipc_buf_append(struct ipc_buf *b, const void *p, size_t len)
-{
-	if (b->open == IPC_NONE || len > b->size - b->used ||
-	    ipc_buf_msglen(b) + len > IPC_MAX_PAYLOAD)
-		return (-1);
-	memcpy(b->data + b->used, p, len);
-	b->used += len;
-	return (0);
-}
-
-/* Whether a message begun by ipc_buf_begin is still open. */
-int
-ipc_buf_building(const struct ipc_buf *b)
-{
-	return (b->open != IPC_NONE);
-}
-
-size_t
-ipc_buf_msglen(const struct ipc_buf *b)
-{
-	if (b->open == IPC_NONE)
-		return (0);
-	return (b->used - b->open - sizeof(struct ipc_hdr));
-}
-
-void
-ipc_buf_end(struct ipc_buf *b)
-{
-	struct ipc_hdr	 h;
-
-	if (b->open == IPC_NONE)
-		return;
-	memcpy(&h, b->data + b->open, sizeof(h));
-	h.len = (uint32_t)ipc_buf_msglen(b);
-	memcpy(b->data + b->open, &h, sizeof(h));
-	b->open = IPC_NONE;
-}
-
-/*
- * Writes what the non-blocking fd takes now (only whole messages:
- * an open one stays queued). -1 if the peer is gone.
- */
+/* Writes what the non-blocking fd takes now. -1 if the peer is gone. */
 int
 ipc_buf_flush(struct ipc_buf *b, int fd)
 {
-	size_t	 end = b->open == IPC_NONE ? b->used : b->open;
 	ssize_t	 n;
 
-	while (b->off < end) {
-		n = write(fd, b->data + b->off, end - b->off);
+	while (b->off < b->used) {
+		n = write(fd, b->data + b->off, b->used - b->off);
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;
@@ -260,10 +200,7 @@ ipc_command_size(uint32_t type)
 	return (-1);
 }
 
-/*
- * The payload size of a reply (capture -> analyzer); -1 if unknown.
- * IPC_FRAMES, of any size, is not a reply.
- */
+/* The payload size of a message to the analyzer; -1 if unknown. */
 ssize_t
 ipc_reply_size(uint32_t type)
 {
@@ -275,6 +212,8 @@ ipc_reply_size(uint32_t type)
 	case IPC_STOPPED:
 	case IPC_STATS:
 		return (sizeof(struct ipc_stats));
+	case IPC_SPAN:
+		return (sizeof(struct ipc_span));
 	case IPC_PORTS_SET:
 	case IPC_QUIT:
 		return (0);

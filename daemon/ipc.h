@@ -3,7 +3,8 @@
  * socketpair created before the split. Each message is a fixed header
  * (type, length) followed by length bytes. Commands (analyzer ->
  * capture) are fixed-size structures the capture process re-checks;
- * replies and frame batches go the other way. Both processes use it:
+ * replies and the spans of frame batches go the other way, the frames
+ * themselves in the ring both map (shring.h). Both processes use it:
  * the capture process (CAP_NET_RAW only) and the sandboxed analyzer.
  */
 #ifndef HTRACR_IPC_H
@@ -34,12 +35,13 @@ enum ipc_type {
 	IPC_PORTS_SET = 102,	/* no payload */
 	IPC_STOPPED = 103,	/* struct ipc_stats, the final counters */
 	IPC_STATS = 104,	/* struct ipc_stats */
-	IPC_FRAMES = 105,	/* a proto_frame blob */
+	/* 105: retired (frames batches on the link itself) */
 	IPC_QUIT = 106,		/* orderly shutdown: the analyzer exits 0 */
+	IPC_SPAN = 107,		/* struct ipc_span: a batch in the ring */
 };
 
 /* Largest payload either side accepts; anything larger is fatal. */
-#define IPC_MAX_PAYLOAD		(PROTO_FRAMES_BATCH + 4096)
+#define IPC_MAX_PAYLOAD		4096
 
 /*
  * "(tcp and (port N or ...)) or ((udp or tcp) and port 53)" for
@@ -68,6 +70,15 @@ struct ipc_failed {
 	char		 msg[256];	/* NUL-terminated */
 };
 
+/*
+ * A frames batch in the shared ring: the proto_frame blob at positions
+ * [start, end) of the ring's byte stream.
+ */
+struct ipc_span {
+	uint64_t	 start;
+	uint64_t	 end;
+};
+
 struct ipc_stats {
 	uint64_t	 kernel;	/* pcap_stats ps_drop */
 	uint64_t	 ifdrop;	/* pcap_stats ps_ifdrop */
@@ -85,18 +96,12 @@ struct ipc_buf {
 	size_t		 off;		/* first byte not yet written */
 	size_t		 used;		/* end of queued bytes */
 	size_t		 size;
-	size_t		 open;		/* header of the message being built */
 };
 
 void	 ipc_buf_init(struct ipc_buf *, size_t);
 void	 ipc_buf_free(struct ipc_buf *);
 size_t	 ipc_buf_room(struct ipc_buf *);
 int	 ipc_buf_put(struct ipc_buf *, uint32_t, const void *, size_t);
-int	 ipc_buf_begin(struct ipc_buf *, uint32_t);
-int	 ipc_buf_append(struct ipc_buf *, const void *, size_t);
-int	 ipc_buf_building(const struct ipc_buf *);
-size_t	 ipc_buf_msglen(const struct ipc_buf *);
-void	 ipc_buf_end(struct ipc_buf *);
 int	 ipc_buf_flush(struct ipc_buf *, int);
 size_t	 ipc_buf_pending(const struct ipc_buf *);
 

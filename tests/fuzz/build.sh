@@ -55,5 +55,5 @@ done
 $CC $FLAGS -o "$OUT/fuzz_proto" tests/fuzz/fuzz_proto.c proto/proto.c \
     $LIBS || exit 1
 # shellcheck disable=SC2086
-$CC $FLAGS -o "$OUT/fuzz_ipc" tests/fuzz/fuzz_ipc.c daemon/ipc.c \
+$CC $FLAGS -o "$OUT/fuzz_ipc" tests/fuzz/fuzz_ipc.c daemon/ipc.c daemon/shring.c \
     "$OBJ"/*.o $LIBS || exit 1

@@ -1,10 +1,12 @@
 /*
  * fuzz_ipc.c: libFuzzer target for the reading side of htracrd's
  * private link (daemon/ipc.c), both ways, chosen by the first byte:
- *  - even: what the analyzer reads from the capture process: messages
- *    split by ipc_msg_next, replies held to ipc_reply_size, frames
- *    batches walked by ipc_frames_next and every frame fed to a live
- *    session as the analyzer does;
+ *  - even: what the analyzer reads from the capture process. Four bytes
+ *    give the length n of what follows for the shared frames ring
+ *    (daemon/shring.c), then the link's messages: split by
+ *    ipc_msg_next, held to ipc_reply_size, spans taken by shring_take,
+ *    the frames batches in them walked by ipc_frames_next and every
+ *    frame fed to a live session as the analyzer does;
  *  - odd: what the capture process reads from the analyzer: commands
  *    held to ipc_command_size, start and ports checked as the capture
  *    process checks them, and the filter built from what passed must
@@ -23,10 +25,14 @@
 #include "engine.h"
 #include "ipc.h"
 #include "session.h"
+#include "shring.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
-static pcap_t	*fuzz_pcap;
+#define FUZZ_RING	(256 * 1024)
+
+static pcap_t		*fuzz_pcap;
+static struct shring	 fuzz_ring;
 
 /* Everything an accepted start or ports command may lead to. */
 static void
@@ -95,23 +101,45 @@ fuzz_command(const struct ipc_hdr *h, const u_char *p)
 	return (1);
 }
 
-/* A frames batch, or a reply; 0 where the analyzer would stop. */
+/* A span of frames, or a reply; 0 where the analyzer would stop. */
 static int
 fuzz_message(struct session *s, const struct ipc_hdr *h, const u_char *p)
 {
+	struct ipc_span		 sp;
 	struct proto_frame	 f;
-	const u_char		*data;
-	size_t			 off = 0;
+	const u_char		*ring, *data;
+	size_t			 len, off = 0;
 	int			 rc;
 
-	if (h->type != IPC_FRAMES)
-		return (ipc_reply_size(h->type) == (ssize_t)h->len);
-	while ((rc = ipc_frames_next(p, h->len, &off, &f, &data)) == 1) {
-		if (data < p || data + f.caplen > p + h->len || off > h->len)
+	if (ipc_reply_size(h->type) != (ssize_t)h->len)
+		return (0);
+	if (h->type != IPC_SPAN)
+		return (1);
+	memcpy(&sp, p, sizeof(sp));
+	if ((ring = shring_take(&fuzz_ring, &sp, &len)) == NULL)
+		return (0);
+	if (ring < fuzz_ring.data || ring + len > fuzz_ring.data + FUZZ_RING)
+		abort();
+	while ((rc = ipc_frames_next(ring, len, &off, &f, &data)) == 1) {
+		if (data < ring || data + f.caplen > ring + len || off > len)
 			abort();
 		session_frame(s, f.ts_us, data, f.caplen, f.len);
 	}
+	shring_release(&fuzz_ring, &sp);
 	return (rc == 0);
+}
+
+/* The ring as the capture process left it: n bytes of data, then 0. */
+static void
+fuzz_ring_fill(const uint8_t *data, size_t n)
+{
+	if (fuzz_ring.data == NULL)
+		shring_init(&fuzz_ring, FUZZ_RING);
+	if (n > FUZZ_RING)
+		n = FUZZ_RING;
+	memcpy(fuzz_ring.data, data, n);
+	memset(fuzz_ring.data + n, 0, FUZZ_RING - n);
+	fuzz_ring.done = 0;
 }
 
 /*
@@ -173,6 +201,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct engine_config	 cfg;
 	struct session		*s;
 	size_t			 chunk;
+	uint32_t		 n;
 
 	if (size == 0)
 		return (0);
@@ -181,13 +210,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_stream(NULL, data + 1, size - 1, chunk);
 		return (0);
 	}
+	if (size < 1 + sizeof(n))
+		return (0);
+	memcpy(&n, data + 1, sizeof(n));
+	if (n > size - 1 - sizeof(n))
+		n = (uint32_t)(size - 1 - sizeof(n));
+	fuzz_ring_fill(data + 1 + sizeof(n), n);
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.budget = 256 * 1024;
 	cfg.body_keep = 512;
 	cfg.keep_frames = 1;
 	s = session_new(1, SESSION_CAPTURED, DLT_EN10MB, &cfg, 0, "fuzz",
 	    1000000);
-	fuzz_stream(s, data + 1, size - 1, chunk);
+	fuzz_stream(s, data + 1 + sizeof(n) + n, size - 1 - sizeof(n) - n,
+	    chunk);
 	session_finish(s, 2000000);
 	session_free(s);
 	return (0);

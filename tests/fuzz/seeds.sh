@@ -236,8 +236,9 @@ for name, data in seeds.items():
     with open(os.path.join(proto, name), "wb") as f:
         f.write(data)
 
-# fuzz_ipc: [view and read size] then messages, host byte order: a
-# header (type, length) and the payload (daemon/ipc.h).
+# fuzz_ipc: [view and read size] then, for the analyzer's view, the
+# length of the shared ring's bytes and those bytes; then messages, host
+# byte order: a header (type, length) and the payload (daemon/ipc.h).
 if not ipc:
     sys.exit(0)
 
@@ -261,14 +262,15 @@ for name, data in cmds.items():
 replies = (msg(100, struct.pack("=iI", 1, 262144)) + msg(102) + msg(104, stats)
     + msg(101, failed) + msg(103, stats) + msg(106))
 with open(os.path.join(ipc, "replies"), "wb") as f:
-    f.write(b"\0" + replies)
+    f.write(b"\0" + struct.pack("=I", 0) + replies)
 for path in sorted(glob.glob(os.path.join(corpus, "*.pcap")))[:8]:
     batch = bytearray()
     for i, fr in enumerate(frames(path)):
         batch += struct.pack("=QII", 1700000000000000 + i * 1000, len(fr), len(fr)) + fr
         if len(batch) > 60000:
             break
-    data = msg(100, struct.pack("=iI", 1, 262144)) + msg(105, bytes(batch)) + msg(103, stats)
+    data = (msg(100, struct.pack("=iI", 1, 262144))
+        + msg(107, struct.pack("=QQ", 0, len(batch))) + msg(103, stats))
     with open(os.path.join(ipc, "frames_" + os.path.basename(path)), "wb") as f:
-        f.write(b"\x02" + data)
+        f.write(b"\x02" + struct.pack("=I", len(batch)) + bytes(batch) + data)
 PY

@@ -2,7 +2,8 @@
 # Builds and runs the engine's unit tests (test_engine.c, test_tls.c,
 # test_tlscrypt.c, test_tlsdec.c, test_h2.c, test_pair.c and test_dns.c,
 # against the engine objects, llhttp and the common helpers) and the
-# capture link's (test_ipc.c, against daemon/ipc.c), and checks the
+# capture link's (test_ipc.c, against daemon/ipc.c and daemon/shring.c),
+# and checks the
 # engine against tshark's view of the real captures in the corpus
 # (corpus.py, through the drive program). Prints PASS/FAIL/SKIP lines.
 #
@@ -12,7 +13,7 @@ cd "$(dirname "$0")/../.." || exit 1
 OBJS="build/libengine.a
     build/common/log.o build/common/xmalloc.o build/common/esc.o
     build/proto/proto.o build/llhttp/llhttp.o build/llhttp/api.o
-    build/llhttp/http.o build/daemon/ipc.o"
+    build/llhttp/http.o build/daemon/ipc.o build/daemon/shring.o"
 CC=${CC:-cc}
 FLAGS="-O2 -g -D_GNU_SOURCE -Icommon -Iproto -Idaemon -Idaemon/engine
     -I/usr/share/include/llhttp
@@ -63,7 +64,7 @@ if command -v clang >/dev/null 2>&1; then
 	    -I/usr/share/include/llhttp $(pkg-config --cflags msgpack 2>/dev/null)"
 	export ASAN AOBJ
 	# shellcheck disable=SC2086
-	printf '%s\n' daemon/engine/*.c daemon/ipc.c common/log.c common/xmalloc.c \
+	printf '%s\n' daemon/engine/*.c daemon/ipc.c daemon/shring.c common/log.c common/xmalloc.c \
 	    common/esc.c proto/proto.c /usr/share/llhttp/llhttp.c \
 	    /usr/share/llhttp/api.c /usr/share/llhttp/http.c |
 	    xargs -P 2 -I{} sh -c 'clang $ASAN -c -o "$AOBJ/$(echo "{}" |

@@ -45,9 +45,10 @@
  * Below it reading stops (pcap_breakloop) and frames wait in the
  * kernel's ring, sixteen times this one by default, instead of being
  * read only to be dropped here: a stalled analyzer then costs frames
- * only once both are full.
+ * only once both are full. Three quarters of this ring hold twelve
+ * batches of 256 KiB.
  */
-#define CAPTURE_READ_ROOM	(2 * 1024 * 1024)
+#define CAPTURE_READ_ROOM	(1024 * 1024)
 /* How often a full ring is looked at again, in ns: no wake-up comes. */
 #define CAPTURE_FULL_NS		(1000 * 1000)
 

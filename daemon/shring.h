@@ -18,7 +18,7 @@
 #include "ipc.h"
 
 /* Bytes of frames the ring holds: a power of two. */
-#define SHRING_SIZE	(8 * 1024 * 1024)
+#define SHRING_SIZE	(4 * 1024 * 1024)
 
 /* The one word the analyzer writes: how far it has read. */
 struct shring_ctl {

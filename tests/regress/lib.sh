@@ -119,10 +119,11 @@ fi
 T_NS_PREFIX="htr$$"
 
 # What the analyzer may hold beyond its session budgets (README,
-# Reliability): the program and its libraries (6 MiB), the buffer for
-# frames from capture (4.3 MiB), a client's queued reply (8 MiB), memory
-# eviction freed and not yet handed back (8 MiB at most) and the pages
-# its allocator leaves partly used.
+# Reliability): the program and its libraries (6 MiB), the ring of
+# frames from capture (4 MiB, shared with the capture process), a
+# client's queued reply (8 MiB), memory eviction freed and not yet
+# handed back (8 MiB at most) and the pages its allocator leaves partly
+# used.
 T_RSS_BASE_MIB=32
 
 t_pass() {

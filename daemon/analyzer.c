@@ -682,6 +682,39 @@ analyzer_accept(struct evconnlistener *l, evutil_socket_t fd,
 	    (long)c->pid);
 }
 
+#ifdef HTRACR_TEST_HOOKS
+/*
+ * Test builds only: HTRACR_TEST_BAD_HEAD=1 makes every other batch end
+ * with the ring's head overwritten by one the capture process must not
+ * take (far ahead, back at the start, one ring ahead), as a subverted
+ * analyzer could write it (tests/regress/116).
+ */
+static void
+analyzer_test_bad_head(void)
+{
+	static int	 on = -1;
+	static uint64_t	 n;
+	uint64_t	 v;
+
+	if (on == -1)
+		on = getenv("HTRACR_TEST_BAD_HEAD") != NULL;
+	if (!on || n++ % 2 == 0)
+		return;
+	switch (n / 2 % 3) {
+	case 0:
+		v = UINT64_MAX;
+		break;
+	case 1:
+		v = 0;
+		break;
+	default:
+		v = analyzer_ring->done + analyzer_ring->size;
+		break;
+	}
+	__atomic_store_n(&analyzer_ring->ctl->head, v, __ATOMIC_RELEASE);
+}
+#endif
+
 /*
  * Feeds a frames batch to the live session where it lies in the shared
  * ring, then gives its room back to the capture process.
@@ -706,6 +739,9 @@ analyzer_link_frames(const u_char *msg)
 	if (rc == -1)
 		fatalx("capture sent a cut frame or one overrunning its batch");
 	shring_release(analyzer_ring, &sp);
+#ifdef HTRACR_TEST_HOOKS
+	analyzer_test_bad_head();
+#endif
 }
 
 static void

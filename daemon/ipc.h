@@ -82,7 +82,7 @@ struct ipc_span {
 struct ipc_stats {
 	uint64_t	 kernel;	/* pcap_stats ps_drop */
 	uint64_t	 ifdrop;	/* pcap_stats ps_ifdrop */
-	uint64_t	 forward;	/* frames the staging buffer refused */
+	uint64_t	 forward;	/* frames the shared ring refused */
 	uint64_t	 frames;	/* frames forwarded */
 };
 

@@ -61,7 +61,8 @@
 /*
  * What one read of the link takes: spans of up to 256 KiB of frames
  * each, so a read brings a few MiB of frames at most, as the link's
- * turn expects (analyzer_link_turn); and the longest reply whole.
+ * turn expects (analyzer_link_turn); and the longest reply whole. A
+ * message that cannot fit is the capture process's fault, fatal.
  */
 #define ANALYZER_LINK_BUF	512
 
@@ -879,7 +880,8 @@ analyzer_link_read(evutil_socket_t fd, short what, void *arg)
 		analyzer_link_message(&h, analyzer_link_buf + off + sizeof(h));
 		off += sizeof(h) + h.len;
 	}
-	if (rc == -1)
+	if (rc == -1 || (rc == 0 && analyzer_link_len - off >= sizeof(h) &&
+	    sizeof(h) + h.len > ANALYZER_LINK_BUF))
 		fatalx("capture sent a message of %u bytes", h.len);
 	memmove(analyzer_link_buf, analyzer_link_buf + off,
 	    analyzer_link_len - off);

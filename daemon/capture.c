@@ -49,8 +49,15 @@
  * batches of 256 KiB.
  */
 #define CAPTURE_READ_ROOM	(1024 * 1024)
-/* How often a full ring is looked at again, in ns: no wake-up comes. */
+/*
+ * How soon a full ring is looked at again, in ns: no wake-up comes when
+ * the analyzer makes room. Twice as long each time it is still full,
+ * up to the longest: an analyzer that has stopped reading costs little.
+ */
 #define CAPTURE_FULL_NS		(1000 * 1000)
+#define CAPTURE_FULL_MAX_NS	(16 * 1000 * 1000)
+/* How long a stop waits for the analyzer to make ring room, in ms. */
+#define CAPTURE_DRAIN_MS	1000
 
 _Static_assert(CAPTURE_READ_ROOM < SHRING_SIZE / 2,
     "the ring holds batches beyond the room a read needs");
@@ -72,6 +79,8 @@ static struct {
 	struct ipc_start	 cur;
 	uint64_t		 forward_drops;
 	uint64_t		 frames;
+	long			 full_ns;	/* next look at a full ring */
+	int			 draining;	/* a stop takes what is left */
 	u_char			 in[sizeof(struct ipc_hdr) +
 				    sizeof(struct ipc_start)];
 	size_t			 inlen;
@@ -126,6 +135,13 @@ capture_lost(const char *what)
 	}
 	kill(capture.child, SIGKILL);
 	fatalx("analyzer %s; exiting", what);
+}
+
+static void
+capture_flush(void)
+{
+	if (ipc_buf_flush(&capture.out, capture.link) == -1)
+		capture_lost("closed the link");
 }
 
 /*
@@ -284,7 +300,7 @@ capture_frame(u_char *arg, const struct pcap_pkthdr *h, const u_char *d)
 	shring_commit(capture.ring, need);
 	capture.frames++;
 	/* One call can drain the whole ring: leave the rest there. */
-	if (!capture_can_read())
+	if (!capture.draining && !capture_can_read())
 		pcap_breakloop(capture.pcap);
 }
 
@@ -301,8 +317,7 @@ capture_dispatch(void)
 		capture_announce();
 		if (n <= 0)
 			break;
-		if (ipc_buf_flush(&capture.out, capture.link) == -1)
-			capture_lost("closed the link");
+		capture_flush();
 	}
 }
 
@@ -401,22 +416,42 @@ capture_ports(const struct ipc_ports *p)
 /*
  * The kernel hands TPACKET_V3 blocks over when full or after the 100 ms
  * block timeout: wait out one timeout so frames seen before the stop
- * are in the session.
+ * are in the session. The analyzer goes on reading the shared ring
+ * meanwhile; while it is full, wait for room (CAPTURE_DRAIN_MS at
+ * most). Then take what pcap's ring still holds: a frame the shared
+ * ring cannot take is a forward drop, counted, not lost unsaid when
+ * pcap's ring is closed.
  */
 static void
 capture_drain(void)
 {
 	struct pollfd	 pfd;
-	int		 i;
+	int		 rounds = 0, waited = 0, i, n;
 
 	pfd.fd = pcap_get_selectable_fd(capture.pcap);
 	pfd.events = POLLIN;
-	for (i = 0; i < 3; i++) {
+	while (rounds < 3 && waited < CAPTURE_DRAIN_MS) {
 		capture_dispatch();
+		capture_flush();
+		if (!capture_can_read()) {
+			poll(NULL, 0, 1);
+			waited++;
+			continue;
+		}
+		rounds++;
 		if (poll(&pfd, 1, 100) <= 0)
 			break;
 	}
-	capture_dispatch();
+	capture.draining = 1;
+	for (i = 0; i < 64; i++) {
+		n = pcap_dispatch(capture.pcap, -1, capture_frame, NULL);
+		if (n == PCAP_ERROR)
+			fatalx("pcap_dispatch: %s", pcap_geterr(capture.pcap));
+		if (n <= 0)
+			break;
+	}
+	capture.draining = 0;
+	capture_announce();
 }
 
 static void
@@ -592,10 +627,12 @@ capture_loop(const sigset_t *mask)
 		if (capture_can_read()) {
 			pfd[n].fd = pcap_get_selectable_fd(capture.pcap);
 			pfd[n++].events = POLLIN;
+			capture.full_ns = CAPTURE_FULL_NS;
 		} else if (capture.pcap != NULL) {
-			/* The analyzer frees ring room without a word. */
 			ts.tv_sec = 0;
-			ts.tv_nsec = CAPTURE_FULL_NS;
+			ts.tv_nsec = capture.full_ns;
+			if (capture.full_ns < CAPTURE_FULL_MAX_NS)
+				capture.full_ns *= 2;
 		}
 		logi = -1;
 		if (capture.logfd != -1) {
@@ -614,8 +651,7 @@ capture_loop(const sigset_t *mask)
 		if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR))
 			capture_read_link();
 		capture_dispatch();
-		if (ipc_buf_flush(&capture.out, capture.link) == -1)
-			capture_lost("closed the link");
+		capture_flush();
 	}
 }
 
@@ -629,6 +665,7 @@ capture_main(const struct htracrd_conf *conf, int link_fd,
 	capture.conf = conf;
 	capture.link = link_fd;
 	capture.ring = ring;
+	capture.full_ns = CAPTURE_FULL_NS;
 	capture.child = child;
 	capture.logfd = log_fd;
 	capture_signals(&mask);

@@ -34,6 +34,10 @@
 #include "log.h"
 #include "shring.h"
 
+/* The head is read with a plain load: its page is read-only there. */
+_Static_assert(__atomic_always_lock_free(sizeof(uint64_t), 0),
+    "a 64-bit head is read and written whole");
+
 static size_t
 shring_page(void)
 {

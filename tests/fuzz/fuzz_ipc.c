@@ -16,6 +16,7 @@
  * (fatalx), the target stops reading.
  */
 #include <sys/types.h>
+#include <sys/mman.h>
 
 #include <pcap/pcap.h>
 #include <stdint.h>
@@ -129,16 +130,22 @@ fuzz_message(struct session *s, const struct ipc_hdr *h, const u_char *p)
 	return (rc == 0);
 }
 
-/* The ring as the capture process left it: n bytes of data, then 0. */
+/*
+ * The ring as the capture process left it: n bytes of data, then 0;
+ * read-only, as the analyzer maps it.
+ */
 static void
 fuzz_ring_fill(const uint8_t *data, size_t n)
 {
 	if (fuzz_ring.data == NULL)
 		shring_init(&fuzz_ring, FUZZ_RING);
+	else if (mprotect(fuzz_ring.data, FUZZ_RING, PROT_READ | PROT_WRITE))
+		abort();
 	if (n > FUZZ_RING)
 		n = FUZZ_RING;
 	memcpy(fuzz_ring.data, data, n);
 	memset(fuzz_ring.data + n, 0, FUZZ_RING - n);
+	shring_reader(&fuzz_ring);
 	fuzz_ring.done = 0;
 }
 

@@ -12,12 +12,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/hostile.sh"
 
-t_need_bins
-if ! out=$(make -s -C "$T_ROOT" "$T_BUILD/htracrd-testhooks" 2>&1); then
-	t_fail "$T_NAME-testhooks-build" "$(printf '%s\n' "$out" | tail -n 1)"
-	t_exit
-fi
-HTRACRD=$T_ROOT/$T_BUILD/htracrd-testhooks
+h_testhooks
 HTRACR_TEST_SLOW_LINK=150000
 export HTRACR_TEST_SLOW_LINK
 h_setup 10.77.115

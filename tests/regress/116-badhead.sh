@@ -10,12 +10,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/hostile.sh"
 
-t_need_bins
-if ! out=$(make -s -C "$T_ROOT" "$T_BUILD/htracrd-testhooks" 2>&1); then
-	t_fail "$T_NAME-testhooks-build" "$(printf '%s\n' "$out" | tail -n 1)"
-	t_exit
-fi
-HTRACRD=$T_ROOT/$T_BUILD/htracrd-testhooks
+h_testhooks
 HTRACR_TEST_BAD_HEAD=1
 export HTRACR_TEST_BAD_HEAD
 h_setup 10.77.116

@@ -51,6 +51,17 @@ h_scaled() {
 	echo $(($1 / H_SCALE))
 }
 
+# HTRACRD becomes the test build of htracrd (make
+# build/htracrd-testhooks), whose hooks the environment turns on.
+h_testhooks() {
+	t_need_bins
+	if ! out=$(make -s -C "$T_ROOT" "$T_BUILD/htracrd-testhooks" 2>&1); then
+		t_fail "$T_NAME-testhooks-build" "$(printf '%s\n' "$out" | tail -n 1)"
+		t_exit
+	fi
+	HTRACRD=$T_ROOT/$T_BUILD/htracrd-testhooks
+}
+
 h_ctl() {
 	timeout 60 "$HTRACRCTL" --socket "$H_SOCK" "$@"
 }

@@ -470,8 +470,8 @@ capture_stop(void)
 	    "the kernel, %llu not forwarded", (unsigned long long)st.frames,
 	    (unsigned long long)st.kernel, (unsigned long long)st.forward);
 	if (capture.ring->bogus > 0)
-		log_warnx("the analyzer wrote %llu ring heads out of bounds",
-		    (unsigned long long)capture.ring->bogus);
+		log_warnx("the ring's head, as the analyzer left it, was out "
+		    "of bounds %llu times", (unsigned long long)capture.ring->bogus);
 	notify_status("idle");
 }
 

@@ -38,7 +38,7 @@ struct shring {
 	uint64_t		 tail;	/* end of the bytes written */
 	uint64_t		 sent;	/* end of the bytes announced */
 	uint64_t		 head;	/* the analyzer's head last taken */
-	uint64_t		 bogus;	/* heads not taken: out of bounds */
+	uint64_t		 bogus;	/* times the head read was refused */
 	/* the analyzer's */
 	uint64_t		 done;	/* end of the bytes read */
 };

@@ -19,7 +19,7 @@ h_ordinary 400 0
 h_stop
 h_check_common
 
-refused=$(sed -n 's/.*the analyzer wrote \([0-9]*\) ring heads out of bounds.*/\1/p' \
+refused=$(sed -n 's/.*was out of bounds \([0-9]*\) times.*/\1/p' \
     "$T_TMP/htracrd.log" | tail -n 1)
 echo "# $T_NAME: heads refused ${refused:-none}"
 if [ -n "$refused" ] && [ "$refused" -gt 0 ]; then

@@ -184,10 +184,18 @@ client_begin(struct client *c, msgpack_sbuffer *sb, msgpack_packer *pk,
 	return (id);
 }
 
-/* Writes every byte of iov, however the kernel splits it. */
+/*
+ * Writes every byte of iov, however the kernel splits it; pass, if not
+ * -1, goes with the first byte (SCM_RIGHTS).
+ */
 static int
-client_writev(int fd, struct iovec *iov, int iovcnt)
+client_writev(int fd, struct iovec *iov, int iovcnt, int pass)
 {
+	union {
+		struct cmsghdr	 hdr;
+		char		 buf[CMSG_SPACE(sizeof(int))];
+	}		 cmsg;
+	struct cmsghdr	*cm;
 	struct msghdr	 mh;
 	ssize_t		 n;
 
@@ -200,11 +208,22 @@ client_writev(int fd, struct iovec *iov, int iovcnt)
 		memset(&mh, 0, sizeof(mh));
 		mh.msg_iov = iov;
 		mh.msg_iovlen = iovcnt;
+		if (pass != -1) {
+			memset(&cmsg, 0, sizeof(cmsg));
+			mh.msg_control = cmsg.buf;
+			mh.msg_controllen = sizeof(cmsg.buf);
+			cm = CMSG_FIRSTHDR(&mh);
+			cm->cmsg_level = SOL_SOCKET;
+			cm->cmsg_type = SCM_RIGHTS;
+			cm->cmsg_len = CMSG_LEN(sizeof(pass));
+			memcpy(CMSG_DATA(cm), &pass, sizeof(pass));
+		}
 		if ((n = sendmsg(fd, &mh, MSG_NOSIGNAL)) == -1) {
 			if (errno == EINTR)
 				continue;
 			return (-1);
 		}
+		pass = -1;
 		while (iovcnt > 0 && (size_t)n >= iov->iov_len) {
 			n -= iov->iov_len;
 			iov++;
@@ -246,11 +265,12 @@ client_sendfile(struct client *c, int fd, off_t off, size_t len)
 /*
  * Sends the message in sb with len more bytes as the tail of its last
  * field: from memory at data, or when data is NULL, from fd at off
- * without passing through this process.
+ * without passing through this process. pass, if not -1, is a
+ * descriptor handed over with the message.
  */
 static int
 client_send_tail(struct client *c, msgpack_sbuffer *sb, const void *data,
-    int fd, off_t off, size_t len)
+    int fd, off_t off, size_t len, int pass)
 {
 	struct iovec	 iov[2];
 	uint32_t	 n;
@@ -267,7 +287,8 @@ client_send_tail(struct client *c, msgpack_sbuffer *sb, const void *data,
 	iov[0].iov_len = sb->size;
 	iov[1].iov_base = (void *)(uintptr_t)data;
 	iov[1].iov_len = len;
-	rc = client_writev(c->fd, iov, data != NULL && len > 0 ? 2 : 1);
+	rc = client_writev(c->fd, iov, data != NULL && len > 0 ? 2 : 1,
+	    pass);
 	if (rc == 0 && data == NULL && len > 0)
 		rc = client_sendfile(c, fd, off, len);
 	saved = errno;
@@ -288,14 +309,20 @@ client_send(struct client *c, msgpack_sbuffer *sb, const void *tail,
     size_t taillen)
 {
 	return (client_send_tail(c, sb, tail, -1, 0, tail != NULL ? taillen :
-	    0));
+	    0, -1));
 }
 
 int
 client_send_file(struct client *c, msgpack_sbuffer *sb, int fd, off_t off,
     size_t len)
 {
-	return (client_send_tail(c, sb, NULL, fd, off, len));
+	return (client_send_tail(c, sb, NULL, fd, off, len, -1));
+}
+
+int
+client_send_fd(struct client *c, msgpack_sbuffer *sb, int fd)
+{
+	return (client_send_tail(c, sb, NULL, -1, 0, 0, fd));
 }
 
 /*

@@ -51,6 +51,8 @@ int	 client_send(struct client *, msgpack_sbuffer *, const void *, size_t);
 /* The same with len bytes of a file at off as the tail, by sendfile. */
 int	 client_send_file(struct client *, msgpack_sbuffer *, int, off_t,
 	    size_t);
+/* The request in sb with the open descriptor fd handed over with it. */
+int	 client_send_fd(struct client *, msgpack_sbuffer *, int);
 
 /*
  * Reads the next reply to id. Objects live in zone (the client's own,

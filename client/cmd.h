@@ -101,6 +101,8 @@ int	 cmd_load_stream(struct client *, struct pcapfile *, const char *,
 #define CMD_KEEP_FRAMES		0x1	/* raw frames and body bytes */
 #define CMD_KEEP_PACKETS	0x2	/* each connection's packet records */
 #define CMD_KEEP_HEADERS	0x4	/* every header of every message */
+/* Not kept: the file itself handed over (a daemon with --take-files). */
+#define CMD_LOAD_HANDED		0x8
 
 /* Helpers shared by the commands (cmd.c). */
 int	 cmd_usage(const struct cmd_entry *);

@@ -98,7 +98,7 @@ cmd_analyze_daemon(void)
 static void
 cmd_analyze_child(struct analyze *a, const char *daemon)
 {
-	char	*argv[10];
+	char	*argv[11];
 	int	 i = 0, fd, errfd;
 
 	(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
@@ -117,6 +117,7 @@ cmd_analyze_child(struct analyze *a, const char *daemon)
 	argv[i++] = xstrdup("htracrd");
 	argv[i++] = xstrdup("--foreground");
 	argv[i++] = xstrdup("--no-capture");
+	argv[i++] = xstrdup("--take-files");
 	argv[i++] = xstrdup("--socket");
 	argv[i++] = a->sock;
 	if (a->budget != NULL) {
@@ -331,7 +332,7 @@ cmd_analyze_run(struct cmd_ctx *ctx, struct analyze *a,
 	rc = cmd_load_stream(&c, pf, basename(copy), a->ports, a->nports,
 	    (fmt->doc == NULL && fmt->doc_opts == NULL ? CMD_KEEP_FRAMES : 0) |
 	    (a->packets ? CMD_KEEP_PACKETS : 0) |
-	    (fmt->headers ? CMD_KEEP_HEADERS : 0),
+	    (fmt->headers ? CMD_KEEP_HEADERS : 0) | CMD_LOAD_HANDED,
 	    a->keylog != NULL ? &a->kf : NULL, &summary);
 	free(copy);
 	if (rc == 0 && proto_get_u64(&summary, "id", &session) == -1) {
@@ -383,7 +384,7 @@ cmd_analyze_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		keyfile_close(&a.kf);
 		return (CMD_ERROR);
 	}
-	/* Its own daemon finds the records: the file is not read here. */
+	/* Its own daemon reads the records: the file is not read here. */
 	(void)pcapfile_split(&pf);
 	if (outfile_open(&of, a.output, a.force, fmt->binary) == -1) {
 		pcapfile_close(&pf);

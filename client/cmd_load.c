@@ -36,8 +36,10 @@ cmd_load_begin(struct client *c, struct pcapfile *pf, const char *source,
 	msgpack_object	 res;
 	uint64_t	 id, session;
 
+	int		 hand = (keep & CMD_LOAD_HANDED) && pf->split;
+
 	id = client_begin(c, &sb, &pk, PROTO_OP_LOAD_BEGIN,
-	    8 + (nports > 0) + (pf->split != 0));
+	    8 + (nports > 0) + (pf->split != 0) + 3 * hand);
 	proto_pack_key(&pk, "linktype");
 	msgpack_pack_int(&pk, pf->linktype);
 	proto_pack_key(&pk, "snaplen");
@@ -61,7 +63,17 @@ cmd_load_begin(struct client *c, struct pcapfile *pf, const char *source,
 		proto_pack_key(&pk, "split");
 		proto_pack_bool(&pk, 1);
 	}
-	if (client_send(c, &sb, NULL, 0) == -1 ||
+	if (hand) {
+		/* The daemon reads the records where they lie. */
+		proto_pack_key(&pk, "file");
+		proto_pack_bool(&pk, 1);
+		proto_pack_key(&pk, "offset");
+		msgpack_pack_uint64(&pk, (uint64_t)pf->off);
+		proto_pack_key(&pk, "length");
+		msgpack_pack_uint64(&pk, (uint64_t)(pf->size - pf->off));
+	}
+	if ((hand ? client_send_fd(c, &sb, pcapfile_fd(pf)) :
+	    client_send(c, &sb, NULL, 0)) == -1 ||
 	    client_read(c, id, NULL, &res) != CLIENT_RESULT)
 		return (0);
 	if (proto_get_u64(&res, "session", &session) == -1 || session == 0) {
@@ -136,7 +148,8 @@ cmd_load_stream(struct client *c, struct pcapfile *pf, const char *source,
 			return (-1);
 		keyfile_report(kf, &res);
 	}
-	while (pcapfile_next(pf, &b))
+	while (!((keep & CMD_LOAD_HANDED) && pf->split) &&
+	    pcapfile_next(pf, &b))
 		if (cmd_load_frames(c, pf, &b) == -1)
 			return (-1);
 	if (pf->clipped > 0)

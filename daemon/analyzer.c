@@ -472,7 +472,8 @@ analyzer_client_parse(struct analyzer_conn *ac)
 	size_t		 off = 0;
 	uint32_t	 n;
 
-	while (!c->closing && ac->inlen - off >= sizeof(n)) {
+	while (!c->closing && c->load_ev == NULL &&
+	    ac->inlen - off >= sizeof(n)) {
 		memcpy(&n, ac->in + off, sizeof(n));
 		n = ntohl(n);
 		if (analyzer_request_size(c, n) == -1)
@@ -516,14 +517,75 @@ analyzer_client_room(struct analyzer_conn *ac)
 }
 
 /*
- * Reads straight into the client's own buffer: one read(2) per wakeup,
- * no FIONREAD, and requests are decoded where they landed.
+ * While a load reads its file the client is not heard: its next
+ * requests wait in the socket, in order.
+ */
+void
+analyzer_client_hold(struct client *c)
+{
+	if (event_del(analyzer_conn(c)->rev) == -1)
+		fatalx("cannot stop watching a client");
+}
+
+/* The file is read: the requests that came meanwhile are handled. */
+void
+analyzer_client_resume(struct client *c)
+{
+	struct analyzer_conn	*ac = analyzer_conn(c);
+
+	if (event_add(ac->rev, NULL) == -1)
+		fatalx("cannot watch a client socket");
+	analyzer_client_parse(ac);
+}
+
+/*
+ * A descriptor that came with the bytes is kept as the client's file
+ * when the daemon takes files and the client holds none yet; any other
+ * is closed at once, so that no client can fill the analyzer's table.
+ */
+static void
+analyzer_client_fds(struct client *c, struct msghdr *mh)
+{
+	struct cmsghdr	*cm;
+	size_t		 i, n;
+	int		 fd;
+
+	for (cm = CMSG_FIRSTHDR(mh); cm != NULL; cm = CMSG_NXTHDR(mh, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET ||
+		    cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(fd);
+		for (i = 0; i < n; i++) {
+			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(fd),
+			    sizeof(fd));
+			if (analyzer.conf->take_files && c->file_fd == -1) {
+				c->file_fd = fd;
+				continue;
+			}
+			log_debug("client uid %lu pid %ld: a descriptor it "
+			    "handed over was closed", (unsigned long)c->uid,
+			    (long)c->pid);
+			close(fd);
+		}
+	}
+}
+
+/*
+ * Reads straight into the client's own buffer: one read per wakeup,
+ * no FIONREAD, and requests are decoded where they landed. recvmsg, as
+ * a client may hand over a file with a load_begin.
  */
 static void
 analyzer_client_read(evutil_socket_t fd, short what, void *arg)
 {
 	struct analyzer_conn	*ac = arg;
 	struct client		*c = &ac->c;
+	union {
+		struct cmsghdr	 hdr;
+		char		 buf[CMSG_SPACE(sizeof(int))];
+	}			 cmsg;
+	struct msghdr		 mh;
+	struct iovec		 iov;
 	size_t			 want, left;
 	ssize_t			 n;
 	uint32_t		 len;
@@ -544,9 +606,18 @@ analyzer_client_read(evutil_socket_t fd, short what, void *arg)
 		if (left > 0 && left < want)
 			want = left;
 	}
-	n = read(fd, ac->in + ac->inlen, want);
+	iov.iov_base = ac->in + ac->inlen;
+	iov.iov_len = want;
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cmsg.buf;
+	mh.msg_controllen = sizeof(cmsg.buf);
+	n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
 	if (n == -1 && (errno == EINTR || errno == EAGAIN))
 		return;
+	if (mh.msg_controllen > 0)
+		analyzer_client_fds(c, &mh);
 	if (n <= 0) {
 		log_debug("client uid %lu pid %ld: %s", (unsigned long)c->uid,
 		    (long)c->pid, n == 0 ? "disconnected" : "lost");
@@ -597,6 +668,8 @@ analyzer_client_free(struct client *c)
 	TAILQ_REMOVE(&analyzer.clients, c, entry);
 	analyzer.nclients--;
 	limit_release(c->uid);
+	if (c->file_fd != -1)
+		close(c->file_fd);
 	event_free(ac->rev);
 	if (ac->closer != NULL)
 		event_free(ac->closer);
@@ -663,6 +736,8 @@ analyzer_accept(struct evconnlistener *l, evutil_socket_t fd,
 	c->pid = cred.pid;
 	c->since_us = analyzer_now_us();
 	c->heard = 1;		/* idle from the next sweep on */
+	c->file_fd = -1;
+	c->load_fd = -1;
 	c->bev = bufferevent_socket_new(analyzer.base, fd,
 	    BEV_OPT_CLOSE_ON_FREE);
 	if (c->bev == NULL)
@@ -1042,7 +1117,7 @@ analyzer_main(struct htracrd_conf *conf, int listen_fd, int link_fd,
 
 	/* libcrypto finds its algorithms now: the sandbox lets it open nothing. */
 	tlscrypt_init();
-	sandbox_analyzer(conf, conf->max_clients + HTRACRD_SPARE_FDS);
+	sandbox_analyzer(conf, HTRACRD_NOFILE(conf));
 	analyzer_test_syscall(test);
 	log_debug("serving clients");
 	event_base_dispatch(analyzer.base);

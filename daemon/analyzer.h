@@ -70,6 +70,13 @@ struct client {
 	const char		*load_cut;	/* why nothing more is taken */
 	u_char			*load_carry;	/* split blobs: a record begun */
 	size_t			 load_carrylen;
+	int			 file_fd;	/* handed over, not taken; -1 */
+	int			 load_fd;	/* the load's file, or -1 */
+	off_t			 load_off;	/* its next record byte */
+	uint64_t		 load_left;	/* bytes of records to read */
+	uint64_t		 load_end_id;	/* load_end, answered when read */
+	struct event		*load_ev;	/* reads a turn's worth */
+	u_char			*load_buf;
 };
 TAILQ_HEAD(clients, client);
 
@@ -119,6 +126,8 @@ void		 analyzer_session_unref(struct ksession *);
 /* Forgets a kept session nobody is using (refs 0, not running). */
 void		 analyzer_session_delete(struct ksession *);
 void		 analyzer_stream_start(struct client *);
+void		 analyzer_client_hold(struct client *);
+void		 analyzer_client_resume(struct client *);
 int		 analyzer_capture_cmd(uint32_t, const void *, size_t);
 void		 analyzer_engine_config(struct engine_config *);
 void		 analyzer_test_syscall(const char *);

@@ -44,7 +44,8 @@ htracrd_usage(int status)
 	    "[--body-kib N]\n"
 	    "               [--max-sessions N] [--max-clients N] "
 	    "[--max-per-uid N]\n"
-	    "               [--idle-timeout SECS] [--nice N] [-v]\n");
+	    "               [--idle-timeout SECS] [--nice N] [--take-files] "
+	    "[-v]\n");
 	exit(status);
 }
 
@@ -365,6 +366,7 @@ htracrd_options(int argc, char **argv, struct htracrd_conf *conf,
 		{ "max-per-uid", required_argument, NULL, 'p' },
 		{ "idle-timeout", required_argument, NULL, 'i' },
 		{ "nice", required_argument, NULL, 'N' },
+		{ "take-files", no_argument, NULL, 'T' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -420,6 +422,9 @@ htracrd_options(int argc, char **argv, struct htracrd_conf *conf,
 		case 'N':
 			conf->nice = htracrd_nice(optarg);
 			break;
+		case 'T':
+			conf->take_files = 1;
+			break;
 		case 'v':
 			conf->verbose = 1;
 			break;
@@ -443,7 +448,8 @@ htracrd_options(int argc, char **argv, struct htracrd_conf *conf,
 }
 
 /*
- * The analyzer holds a descriptor per client besides its own few, and
+ * The analyzer holds a descriptor per client (two with --take-files)
+ * besides its own few, and
  * needs one more to accept a client it refuses: with fewer, accept(2)
  * would fail with EMFILE and the listening socket would stay readable
  * forever. It sets its limit to exactly that after dropping privilege,
@@ -454,7 +460,7 @@ static void
 htracrd_nofile(const struct htracrd_conf *conf)
 {
 	struct rlimit	 rl;
-	rlim_t		 need = conf->max_clients + HTRACRD_SPARE_FDS, hard;
+	rlim_t		 need = HTRACRD_NOFILE(conf), hard;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
 		fatal("getrlimit RLIMIT_NOFILE");

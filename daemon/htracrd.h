@@ -19,11 +19,15 @@
 #define HTRACRD_MAX_SESSIONS	16
 /* The analyzer's descriptors besides its clients: stdio, link, epoll... */
 #define HTRACRD_SPARE_FDS	32
+/* All of them: a socket per client, with --take-files a file each too. */
+#define HTRACRD_NOFILE(conf)	((conf)->max_clients * \
+	    ((conf)->take_files ? 2 : 1) + HTRACRD_SPARE_FDS)
 
 struct htracrd_conf {
 	const char	*socket_path;
 	char		*chroot_dir;	/* empty directory for the analyzer */
 	int		 no_capture;
+	int		 take_files;	/* clients may hand over a file */
 	int		 foreground;
 	int		 verbose;
 	int		 as_root;	/* started with uid 0: drop and chroot */

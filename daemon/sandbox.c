@@ -300,9 +300,23 @@ sandbox_sanitizer_prepare(void)
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 
-/* child: the analyzer's pid for the capture process, else 0. */
+/*
+ * Files clients hand over (--take-files) are read where the load stands
+ * in them: pread, on descriptors the analyzer was given, never opened.
+ */
 static void
-sandbox_seccomp(int analyzer, pid_t child)
+sandbox_files(scmp_filter_ctx ctx)
+{
+	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(pread64), 0) != 0)
+		fatalx("seccomp: cannot allow pread64");
+}
+
+/*
+ * child: the analyzer's pid for the capture process, else 0; files:
+ * the analyzer reads files clients hand over.
+ */
+static void
+sandbox_seccomp(int analyzer, pid_t child, int files)
 {
 	scmp_filter_ctx	 ctx;
 
@@ -320,6 +334,8 @@ sandbox_seccomp(int analyzer, pid_t child)
 		sandbox_allow(ctx, sandbox_analyzer_io,
 		    NELEM(sandbox_analyzer_io));
 		sandbox_client_sockets(ctx);
+		if (files)
+			sandbox_files(ctx);
 	} else {
 		sandbox_allow(ctx, sandbox_capture_calls,
 		    NELEM(sandbox_capture_calls));
@@ -504,7 +520,7 @@ sandbox_analyzer(struct htracrd_conf *conf, size_t nofile)
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) == -1)
 		fatal("PR_SET_PDEATHSIG");
 	sandbox_test_hooks();
-	sandbox_seccomp(1, 0);
+	sandbox_seccomp(1, 0, conf->take_files);
 	log_debug("sandbox: uid %lu gid %lu, %s, no capabilities, seccomp on",
 	    (unsigned long)getuid(), (unsigned long)getgid(),
 	    conf->chroot_done ? "chrooted" : "not chrooted");
@@ -584,7 +600,7 @@ sandbox_capture(const struct htracrd_conf *conf, int keep_net_raw,
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
 		fatal("PR_SET_DUMPABLE");
 	sandbox_test_hooks();
-	sandbox_seccomp(0, child);
+	sandbox_seccomp(0, child, 0);
 	sandbox_test_tty();
 	log_debug("sandbox: uid %lu gid %lu, permitted capabilities %#llx, "
 	    "seccomp on", (unsigned long)getuid(), (unsigned long)getgid(),

@@ -132,6 +132,15 @@ class Conn:
         self.send(m)
         return m["id"]
 
+    def req_fds(self, fds, op, **fields):
+        # The request with descriptors handed over (SCM_RIGHTS).
+        m = {"op": op, "id": self.next_id}
+        self.next_id += 1
+        m.update(fields)
+        body = enc(m)
+        socket.send_fds(self.s, [struct.pack(">I", len(body)) + body], fds)
+        return m["id"]
+
     def _exact(self, n):
         buf = b""
         while len(buf) < n:
@@ -305,8 +314,62 @@ def reconnect(path, n, pid, rounds):
           "" if first is None else "; first refused: " + first))
 
 
+def hand(c, kind, args):
+    # A load of a pcap file handed over as an open descriptor (a daemon
+    # with --take-files reads it): "file PATH [EXTRA]" claims EXTRA
+    # bytes more than the file holds; "pipe" hands over a pipe, "none"
+    # nothing; "flood N" sends N status requests with three descriptors
+    # each, then one more status request.
+    print(show(c.hello()))
+    if kind == "flood":
+        f = open(sys.argv[0], "rb")
+        for _ in range(int(args[0])):
+            c.req_fds([f.fileno()] * 3, 303)
+            c.recv()
+        c.req(303)
+        print("after flood: " + show(c.recv()))
+        return
+    fields = dict(linktype=1, snaplen=65535, source="handed",
+                  format="pcap", file=True, offset=24)
+    fds = []
+    if kind == "file":
+        f = open(args[0], "rb")
+        fields["length"] = os.fstat(f.fileno()).st_size - 24 + \
+            (int(args[1]) if len(args) > 1 else 0)
+        fds = [f.fileno()]
+    elif kind == "pipe":
+        r, w = os.pipe()
+        fields["length"] = 1000
+        fds = [r]
+    else:
+        fields["length"] = 1000
+    if fds:
+        c.req_fds(fds, 200, **fields)
+    else:
+        c.req(200, **fields)
+    r = c.recv()
+    print(show(r))
+    if "error" in r:
+        return
+    c.req(202)
+    r = c.recv()
+    print(show(r))
+    if r is not None and "ok" in r:
+        ok = r["ok"]
+        print("frames=%d transactions=%d" % (ok["session"]["counters"]["frames"],
+                                            ok["session"]["transactions"]))
+        if "cut" in ok:
+            print("cut=%s after %d" % (ok["cut"], ok["cut_frames"]))
+    # the client is heard again once the file is read
+    c.req(303)
+    print("after: " + show(c.recv()))
+
+
 def main():
     path, scen = sys.argv[1], sys.argv[2]
+    if scen == "hand":
+        hand(Conn(path), sys.argv[3], sys.argv[4:])
+        return
     if scen == "hold":
         hold(path, int(sys.argv[3]), sys.argv[4])
         return

@@ -111,20 +111,6 @@ msg_hdr_new(struct session *s, struct msg *m)
 	return (h);
 }
 
-int
-msg_hdr_is(const struct msg *m, const struct hdr *h, const char *name)
-{
-	return (h->name_len == strlen(name) &&
-	    strncasecmp(m->text + h->name_off, name, h->name_len) == 0);
-}
-
-int
-msg_val_is(const struct msg *m, const struct hdr *h, const char *v)
-{
-	return (h->val_len == strlen(v) &&
-	    strncasecmp(m->text + h->val_off, v, h->val_len) == 0);
-}
-
 /*
  * What a restarted message held may be another's too (msg_share), or
  * be in the table for the next to share: written over in place, it

@@ -7,6 +7,9 @@
 #ifndef HTRACR_MSG_H
 #define HTRACR_MSG_H
 
+#include <string.h>
+#include <strings.h>
+
 #include "engine.h"
 
 /* The room a message's text takes in its block (msg.c). */
@@ -36,9 +39,28 @@ msg_u32(uint64_t v)
 int		 msg_text(struct session *, struct msg *, const char *, size_t);
 /* A new, empty header at the end of m's text; NULL past the bound. */
 struct hdr	*msg_hdr_new(struct session *, struct msg *);
-/* Whether h's name, or its value, is the given one, case folded. */
-int		 msg_hdr_is(const struct msg *, const struct hdr *, const char *);
-int		 msg_val_is(const struct msg *, const struct hdr *, const char *);
+/*
+ * Whether h's name, or its value, is the given one, case folded.
+ * Inline: the callers name literals, whose lengths are then known when
+ * compiling, and most headers differ in length alone.
+ */
+static inline int
+msg_hdr_is(const struct msg *m, const struct hdr *h, const char *name)
+{
+	size_t	 n = strlen(name);
+
+	return (h->name_len == n &&
+	    strncasecmp(m->text + h->name_off, name, n) == 0);
+}
+
+static inline int
+msg_val_is(const struct msg *m, const struct hdr *h, const char *v)
+{
+	size_t	 n = strlen(v);
+
+	return (h->val_len == n &&
+	    strncasecmp(m->text + h->val_off, v, n) == 0);
+}
 /* Keeps the start line, Content-Type and Content-Encoding only. */
 void		 msg_lean(struct msg *);
 /*

@@ -33,13 +33,21 @@ has() {
 	fi
 }
 
-# --- the shared daemon's way: no files -------------------------------------
-t_daemon_start || {
-	t_fail "$T_NAME/daemon" "$(tail -n 1 "$T_TMP/htracrd.log")"
-	t_exit
+# NAME [OPTION]: a private daemon, serving; its analyzer's descriptors
+# then are in $before.
+daemon() {
+	_name=$1
+	shift
+	t_daemon_start "$@" || {
+		t_fail "$T_NAME/$_name" "$(tail -n 1 "$T_TMP/htracrd.log")"
+		t_exit
+	}
+	t_wait_for 5 t_ctl status >/dev/null
+	before=$(fds "$T_DAEMON_PID")
 }
-t_wait_for 5 t_ctl status >/dev/null
-before=$(fds "$T_DAEMON_PID")
+
+# --- the shared daemon's way: no files -------------------------------------
+daemon daemon
 $RAW "$T_SOCK" hand file "$F" >"$T_TMP/out" 2>&1
 has "$T_NAME/refused" "takes no files (--take-files)"
 $RAW "$T_SOCK" hand flood 50 >"$T_TMP/out" 2>&1
@@ -53,12 +61,7 @@ want_big=$(t_json "$T_TMP/load.json" '"frames=%d transactions=%d" % (d["counters
 t_daemon_stop
 
 # --- a daemon that takes files --------------------------------------------
-t_daemon_start --take-files || {
-	t_fail "$T_NAME/daemon-files" "$(tail -n 1 "$T_TMP/htracrd.log")"
-	t_exit
-}
-t_wait_for 5 t_ctl status >/dev/null
-before=$(fds "$T_DAEMON_PID")
+daemon daemon-files --take-files
 $RAW "$T_SOCK" hand file "$F" >"$T_TMP/out" 2>&1
 has "$T_NAME/file-session" "$want"
 has "$T_NAME/file-served-after" "after: ok"

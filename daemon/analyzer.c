@@ -128,6 +128,16 @@ analyzer_now_us(void)
 	return ((uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000);
 }
 
+/* For durations: never jumps with the wall clock. */
+uint64_t
+analyzer_mono_us(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000);
+}
+
 static void
 analyzer_send_done(const void *data, size_t len, void *arg)
 {
@@ -835,15 +845,6 @@ analyzer_link_message(const struct ipc_hdr *h, const u_char *p)
 		exit(0);
 	}
 	live_reply(h->type, p, h->len);
-}
-
-static uint64_t
-analyzer_mono_us(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000);
 }
 
 #ifdef HTRACR_TEST_HOOKS

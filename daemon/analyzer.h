@@ -114,6 +114,7 @@ extern struct analyzer	 analyzer;
 __attribute__((noreturn))
 void		 analyzer_main(struct htracrd_conf *, int, int, struct shring *);
 uint64_t	 analyzer_now_us(void);
+uint64_t	 analyzer_mono_us(void);
 void		 analyzer_send(struct client *, msgpack_sbuffer *);
 void		 analyzer_error(struct client *, uint64_t, int, const char *,
 		    ...) __attribute__((format(printf, 4, 5)));

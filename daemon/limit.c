@@ -16,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -184,16 +183,6 @@ limit_release(uid_t uid)
 	}
 }
 
-/* Seconds that never jump with the wall clock. */
-static uint64_t
-limit_now(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((uint64_t)ts.tv_sec);
-}
-
 /*
  * Quiet but not idle: a watch waits for transactions, a stream for
  * the client to read, a start or stop for the capture process.
@@ -217,7 +206,7 @@ limit_sweep(void)
 {
 	struct client	*c, *next;
 	unsigned int	 idle = analyzer.conf->idle_secs;
-	uint64_t	 now = limit_now();
+	uint64_t	 now = analyzer_mono_us() / 1000000;
 	size_t		 out;
 
 	for (c = TAILQ_FIRST(&analyzer.clients); c != NULL; c = next) {

@@ -138,6 +138,8 @@ cmd_load_stream(struct client *c, struct pcapfile *pf, const char *source,
 	const msgpack_object	*s;
 	struct pcapfile_blob	 b;
 	uint64_t		 session;
+	int			 hand = (keep & CMD_LOAD_HANDED) && pf->split;
+	int			 rc, timeout = c->timeout_ms;
 
 	if ((session = cmd_load_begin(c, pf, source, ports, nports,
 	    keep)) == 0)
@@ -148,15 +150,22 @@ cmd_load_stream(struct client *c, struct pcapfile *pf, const char *source,
 			return (-1);
 		keyfile_report(kf, &res);
 	}
-	while (!((keep & CMD_LOAD_HANDED) && pf->split) &&
-	    pcapfile_next(pf, &b))
+	while (!hand && pcapfile_next(pf, &b))
 		if (cmd_load_frames(c, pf, &b) == -1)
 			return (-1);
 	if (pf->clipped > 0)
 		log_warnx("%llu frames longer than %zu bytes were cut",
 		    (unsigned long long)pf->clipped,
 		    (size_t)(PROTO_FRAMES_BATCH - sizeof(struct proto_frame)));
-	if (client_call(c, PROTO_OP_LOAD_END, &res) != CLIENT_RESULT)
+	/*
+	 * A daemon reading the file answers once it is read, however long
+	 * that takes: its own (the one handed files) dies with us.
+	 */
+	if (hand)
+		c->timeout_ms = -1;
+	rc = client_call(c, PROTO_OP_LOAD_END, &res);
+	c->timeout_ms = timeout;
+	if (rc != CLIENT_RESULT)
 		return (-1);
 	cmd_load_cut(pf, &res);
 	if ((s = proto_get(&res, "session")) == NULL ||

@@ -537,6 +537,29 @@ analyzer_client_hold(struct client *c)
 		fatalx("cannot stop watching a client");
 }
 
+/*
+ * A turn of work a held client does without its socket (a file it
+ * handed over, read): it counts as a client's callback for the
+ * clients' turn, and a client whose peer has gone is freed (-1).
+ */
+int
+analyzer_client_turn(struct client *c)
+{
+	struct pollfd	 p;
+
+	analyzer_calls++;
+	p.fd = bufferevent_getfd(c->bev);
+	p.events = 0;
+	p.revents = 0;
+	if (poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR))) {
+		log_info("client uid %lu pid %ld left while its file was "
+		    "read", (unsigned long)c->uid, (long)c->pid);
+		analyzer_client_free(c);
+		return (-1);
+	}
+	return (0);
+}
+
 /* The file is read: the requests that came meanwhile are handled. */
 void
 analyzer_client_resume(struct client *c)
@@ -550,8 +573,10 @@ analyzer_client_resume(struct client *c)
 
 /*
  * A descriptor that came with the bytes is kept as the client's file
- * when the daemon takes files and the client holds none yet; any other
- * is closed at once, so that no client can fill the analyzer's table.
+ * when the daemon takes files and the client has none, neither waiting
+ * nor loading; any other is closed at once, so that a client holds two
+ * descriptors at most (its socket and one file) and none can fill the
+ * analyzer's table.
  */
 static void
 analyzer_client_fds(struct client *c, struct msghdr *mh)
@@ -568,7 +593,8 @@ analyzer_client_fds(struct client *c, struct msghdr *mh)
 		for (i = 0; i < n; i++) {
 			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(fd),
 			    sizeof(fd));
-			if (analyzer.conf->take_files && c->file_fd == -1) {
+			if (analyzer.conf->take_files && c->file_fd == -1 &&
+			    c->load == NULL) {
 				c->file_fd = fd;
 				continue;
 			}

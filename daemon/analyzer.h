@@ -129,6 +129,7 @@ void		 analyzer_session_delete(struct ksession *);
 void		 analyzer_stream_start(struct client *);
 void		 analyzer_client_hold(struct client *);
 void		 analyzer_client_resume(struct client *);
+int		 analyzer_client_turn(struct client *);
 int		 analyzer_capture_cmd(uint32_t, const void *, size_t);
 void		 analyzer_engine_config(struct engine_config *);
 void		 analyzer_test_syscall(const char *);

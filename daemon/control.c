@@ -66,7 +66,9 @@ static const struct control_field control_f_load_begin[] = {
 	{ "source", CF_STR, 0 }, { "ports", CF_ARRAY, 0 },
 	{ "frames", CF_BOOL, 0 }, { "bodies", CF_BOOL, 0 },
 	{ "packets", CF_BOOL, 0 }, { "headers", CF_BOOL, 0 },
-	{ "format", CF_STR, 0 }, { "split", CF_BOOL, 0 }, { NULL, 0, 0 } };
+	{ "format", CF_STR, 0 }, { "split", CF_BOOL, 0 },
+	{ "file", CF_BOOL, 0 }, { "offset", CF_UINT, 0 },
+	{ "length", CF_UINT, 0 }, { NULL, 0, 0 } };
 static const struct control_field control_f_load_frames[] = {
 	{ "frames", CF_BIN, 1 }, { NULL, 0, 0 } };
 static const struct control_field control_f_keys[] = {

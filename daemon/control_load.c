@@ -11,7 +11,7 @@
  * A daemon started with --take-files (the private one of htracrctl
  * analyze) also takes the file itself: an open descriptor handed over
  * with load_begin, read here at load_end in pieces that stay in the
- * cache, a turn of the event loop at a time, as split blobs. The daemon
+ * cache, sixteen a turn of the event loop, as split blobs. The daemon
  * still opens nothing: the client opened the file, as its user.
  *
  * Runs in the analyzer: unprivileged, chrooted, seccomp.
@@ -61,7 +61,11 @@ control_load_file(struct client *c, uint64_t id, const msgpack_object *req)
 		return (-1);
 	}
 	proto_get_u64(req, "offset", &off);
-	proto_get_u64(req, "length", &len);
+	if (proto_get_u64(req, "length", &len) == -1) {
+		analyzer_error(c, id, PROTO_ERR_BAD_ARG, "a load of a file "
+		    "needs its length");
+		return (-1);
+	}
 	if (fstat(c->file_fd, &sb) == -1 || !S_ISREG(sb.st_mode) ||
 	    off > INT64_MAX || len > INT64_MAX - off) {
 		analyzer_error(c, id, PROTO_ERR_BAD_ARG, "the file handed "
@@ -375,9 +379,24 @@ control_load_finish(struct client *c, uint64_t id)
 }
 
 /*
+ * The next turn, behind every other callback ready now: a timer due at
+ * once, as an event made active from its own callback would run again
+ * before the loop looked at anything else.
+ */
+static void
+control_load_later(struct client *c)
+{
+	struct timeval	 now = { 0, 0 };
+
+	if (evtimer_add(c->load_ev, &now) == -1)
+		fatalx("cannot read a file handed over");
+}
+
+/*
  * A turn's worth of the handed-over file. A file that ends before the
  * length the client saw, or cannot be read, ends what the load takes,
- * as a damaged record would.
+ * as a damaged record would. A client that left meanwhile (its socket
+ * is not watched while the file is read) leaves the load aborted.
  */
 static void
 control_load_read(evutil_socket_t fd, short what, void *arg)
@@ -387,6 +406,8 @@ control_load_read(evutil_socket_t fd, short what, void *arg)
 	ssize_t		 n;
 	int		 i;
 
+	if (analyzer_client_turn(c) == -1)
+		return;
 	for (i = 0; i < CONTROL_FILE_TURN && c->load_left > 0 &&
 	    c->load_cut == NULL; i++) {
 		want = c->load_left < CONTROL_FILE_PIECE ?
@@ -405,7 +426,7 @@ control_load_read(evutil_socket_t fd, short what, void *arg)
 	}
 	c->heard = 1;
 	if (c->load_left > 0 && c->load_cut == NULL) {
-		event_active(c->load_ev, EV_TIMEOUT, 1);
+		control_load_later(c);
 		return;
 	}
 	control_load_finish(c, c->load_end_id);
@@ -427,11 +448,11 @@ control_load_end(struct client *c, uint64_t id, const msgpack_object *req)
 	/* Keys came first; now the file, and the client waits. */
 	c->load_end_id = id;
 	c->load_buf = xmalloc(CONTROL_FILE_PIECE);
-	c->load_ev = event_new(analyzer.base, -1, 0, control_load_read, c);
+	c->load_ev = evtimer_new(analyzer.base, control_load_read, c);
 	if (c->load_ev == NULL)
 		fatalx("cannot read a file handed over");
 	analyzer_client_hold(c);
-	event_active(c->load_ev, EV_TIMEOUT, 1);
+	control_load_later(c);
 }
 
 /* The client left: a load it had running is kept, as aborted. */

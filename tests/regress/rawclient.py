@@ -314,6 +314,77 @@ def reconnect(path, n, pid, rounds):
           "" if first is None else "; first refused: " + first))
 
 
+def hold_fds(c, pid, path):
+    # How many descriptors the analyzer (pid) holds for this client
+    # beyond its socket: idle, while a load of a handed file is open,
+    # after it; and that requests sent behind load_end in the same write
+    # are answered after it.
+    def extra():
+        return len(os.listdir("/proc/%d/fd" % pid)) - base
+    base = len(os.listdir("/proc/%d/fd" % pid))
+    f = open(path, "rb")
+    for _ in range(5):
+        c.req_fds([f.fileno()] * 2, 303)
+        c.recv()
+    print("idle: +%d" % extra())
+    size = os.fstat(f.fileno()).st_size
+    c.req_fds([f.fileno()], 200, linktype=1, snaplen=65535, source="held",
+              format="pcap", file=True, offset=24, length=size - 24)
+    print("begin: " + show(c.recv()))
+    for _ in range(3):
+        c.req_fds([f.fileno()] * 2, 303)
+        c.recv()
+    print("loading: +%d" % extra())
+    ids = []
+    raw = b""
+    for op in (202, 303):
+        m = {"op": op, "id": c.next_id}
+        ids.append(c.next_id)
+        c.next_id += 1
+        body = enc(m)
+        raw += struct.pack(">I", len(body)) + body
+    c.raw(raw)
+    got = [c.recv(), c.recv()]
+    print("order: %s" % ("load_end first" if [m.get("id") for m in got] ==
+                         ids and "session" in got[0].get("ok", {})
+                         else "wrong: %r" % [m.get("id") for m in got]))
+    time.sleep(0.1)
+    print("after: +%d" % extra())
+
+
+def long_load(c, path, sock):
+    # A file that takes long to read (a large sparse one: records of
+    # nothing): another client is answered while it is read, and when
+    # this one leaves mid-read the load stops, kept as aborted.
+    f = open(path, "rb")
+    size = os.fstat(f.fileno()).st_size
+    c.req_fds([f.fileno()], 200, linktype=1, snaplen=65535, source="long",
+              format="pcap", file=True, offset=24, length=size - 24)
+    r = c.recv()
+    print("begin: " + show(r))
+    sid = r["ok"]["session"]
+    c.req(202)
+    other = Conn(sock)
+    other.hello()
+    other.req(303)
+    served = show(other.recv())
+    c.s.settimeout(0)
+    try:
+        waiting = c.s.recv(1) == b""
+    except BlockingIOError:
+        waiting = True
+    print("other while reading: %s%s" % (served, "" if waiting else
+                                         " (but the load had ended)"))
+    c.s.close()
+    for _ in range(100):
+        other.req(100)
+        s = [x for x in other.recv()["ok"]["sessions"] if x["id"] == sid]
+        if s and s[0]["state"] != "running":
+            break
+        time.sleep(0.1)
+    print("left mid-read: %s" % (s[0]["state"] if s else "no session"))
+
+
 def hand(c, kind, args):
     # A load of a pcap file handed over as an open descriptor (a daemon
     # with --take-files reads it): "file PATH [EXTRA]" claims EXTRA
@@ -321,6 +392,12 @@ def hand(c, kind, args):
     # nothing; "flood N" sends N status requests with three descriptors
     # each, then one more status request.
     print(show(c.hello()))
+    if kind == "hold":
+        hold_fds(c, int(args[0]), args[1])
+        return
+    if kind == "long":
+        long_load(c, args[0], args[1])
+        return
     if kind == "flood":
         f = open(sys.argv[0], "rb")
         for _ in range(int(args[0])):

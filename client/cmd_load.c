@@ -27,6 +27,13 @@ const struct cmd_entry	cmd_load_entry = {
 	cmd_load_exec
 };
 
+/* Whether the file itself goes to the daemon, which reads it. */
+static int
+cmd_load_handed(const struct pcapfile *pf, int keep)
+{
+	return ((keep & CMD_LOAD_HANDED) && pf->split);
+}
+
 static uint64_t
 cmd_load_begin(struct client *c, struct pcapfile *pf, const char *source,
     const uint16_t *ports, size_t nports, int keep)
@@ -35,8 +42,7 @@ cmd_load_begin(struct client *c, struct pcapfile *pf, const char *source,
 	msgpack_packer	 pk;
 	msgpack_object	 res;
 	uint64_t	 id, session;
-
-	int		 hand = (keep & CMD_LOAD_HANDED) && pf->split;
+	int		 hand = cmd_load_handed(pf, keep);
 
 	id = client_begin(c, &sb, &pk, PROTO_OP_LOAD_BEGIN,
 	    8 + (nports > 0) + (pf->split != 0) + 3 * hand);
@@ -138,7 +144,7 @@ cmd_load_stream(struct client *c, struct pcapfile *pf, const char *source,
 	const msgpack_object	*s;
 	struct pcapfile_blob	 b;
 	uint64_t		 session;
-	int			 hand = (keep & CMD_LOAD_HANDED) && pf->split;
+	int			 hand = cmd_load_handed(pf, keep);
 	int			 rc, timeout = c->timeout_ms;
 
 	if ((session = cmd_load_begin(c, pf, source, ports, nports,

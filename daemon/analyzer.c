@@ -527,6 +527,22 @@ analyzer_client_room(struct analyzer_conn *ac)
 }
 
 /*
+ * Whether c's peer has gone, its end of file maybe not yet read. A
+ * peer that shut down only its writing half, to wait for a reply, has
+ * not gone (no POLLHUP).
+ */
+static int
+analyzer_peer_gone(struct client *c)
+{
+	struct pollfd	 p;
+
+	p.fd = bufferevent_getfd(c->bev);
+	p.events = 0;
+	p.revents = 0;
+	return (poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR)));
+}
+
+/*
  * While a load reads its file the client is not heard: its next
  * requests wait in the socket, in order.
  */
@@ -545,13 +561,8 @@ analyzer_client_hold(struct client *c)
 int
 analyzer_client_turn(struct client *c)
 {
-	struct pollfd	 p;
-
 	analyzer_calls++;
-	p.fd = bufferevent_getfd(c->bev);
-	p.events = 0;
-	p.revents = 0;
-	if (poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR))) {
+	if (analyzer_peer_gone(c)) {
 		log_info("client uid %lu pid %ld left while its file was "
 		    "read", (unsigned long)c->uid, (long)c->pid);
 		analyzer_client_free(c);
@@ -718,23 +729,18 @@ analyzer_client_free(struct client *c)
  * Frees the clients of uid (of every uid when all is set) whose peer has
  * gone while its end of file still waits in the event loop: a client
  * that connects again at once is not to find its last connection still
- * counted against its limits. A peer that shut down only its writing
- * half, to wait for a reply, has not gone (no POLLHUP).
+ * counted against its limits.
  */
 void
 analyzer_reap(uid_t uid, int all)
 {
 	struct client	*c, *next;
-	struct pollfd	 p;
 
 	for (c = TAILQ_FIRST(&analyzer.clients); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, entry);
 		if (!all && c->uid != uid)
 			continue;
-		p.fd = bufferevent_getfd(c->bev);
-		p.events = 0;
-		p.revents = 0;
-		if (poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR))) {
+		if (analyzer_peer_gone(c)) {
 			log_debug("client uid %lu pid %ld: gone before its "
 			    "end of file was read", (unsigned long)c->uid,
 			    (long)c->pid);

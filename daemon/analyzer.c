@@ -663,7 +663,8 @@ analyzer_client_read(evutil_socket_t fd, short what, void *arg)
 	n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
 	if (n == -1 && (errno == EINTR || errno == EAGAIN))
 		return;
-	if (mh.msg_controllen > 0)
+	/* A failed recvmsg leaves msg_controllen as it was given. */
+	if (n > 0 && mh.msg_controllen > 0)
 		analyzer_client_fds(c, &mh);
 	if (n <= 0) {
 		log_debug("client uid %lu pid %ld: %s", (unsigned long)c->uid,

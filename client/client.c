@@ -382,13 +382,12 @@ client_read_full(struct client *c, void *buf, size_t len)
 	return (0);
 }
 
-/* Reads one message into zone; its strings point into zone too. */
+/* The next message's bytes, in zone. */
 static int
-client_recv(struct client *c, msgpack_zone *zone, msgpack_object *msg)
+client_recv_bytes(struct client *c, msgpack_zone *zone, char **buf,
+    uint32_t *len)
 {
 	uint32_t	 n;
-	char		*buf;
-	const char	*why;
 
 	if (client_read_full(c, &n, sizeof(n)) == -1)
 		return (-1);
@@ -397,15 +396,35 @@ client_recv(struct client *c, msgpack_zone *zone, msgpack_object *msg)
 		log_warnx("htracrd sent a message of %u bytes; giving up", n);
 		return (-1);
 	}
-	if ((buf = msgpack_zone_malloc(zone, n)) == NULL)
+	if ((*buf = msgpack_zone_malloc(zone, n)) == NULL)
 		fatalx("out of memory");
-	if (client_read_full(c, buf, n) == -1)
-		return (-1);
+	*len = n;
+	return (client_read_full(c, *buf, n));
+}
+
+static int
+client_decode(const char *buf, uint32_t n, msgpack_zone *zone,
+    msgpack_object *msg)
+{
+	const char	*why;
+
 	if (proto_decode(buf, n, zone, msg, 0, &why) == -1) {
 		log_warnx("htracrd sent a bad message: %s", why);
 		return (-1);
 	}
 	return (0);
+}
+
+/* Reads one message into zone; its strings point into zone too. */
+static int
+client_recv(struct client *c, msgpack_zone *zone, msgpack_object *msg)
+{
+	char		*buf;
+	uint32_t	 n;
+
+	if (client_recv_bytes(c, zone, &buf, &n) == -1)
+		return (-1);
+	return (client_decode(buf, n, zone, msg));
 }
 
 /* Prints an error reply; the message is the daemon's, quoting wire bytes. */
@@ -431,13 +450,47 @@ client_report(struct client *c, const msgpack_object *err)
 		log_warnx("htracrd: %s: %s", client_err_name(code), text);
 }
 
+/* What a decoded reply to id is, as client_read returns it. */
+static int
+client_reply(struct client *c, uint64_t id, const msgpack_object *msg,
+    msgpack_object *val)
+{
+	const msgpack_object	*v;
+	uint64_t		 rid = 0;
+
+	if ((v = proto_get(msg, "error")) != NULL) {
+		client_report(c, v);
+		return (CLIENT_FAIL);
+	}
+	if (proto_get_u64(msg, "id", &rid) == -1 || rid != id) {
+		log_warnx("htracrd answered request %llu, not %llu",
+		    (unsigned long long)rid, (unsigned long long)id);
+		return (CLIENT_FAIL);
+	}
+	if ((v = proto_get(msg, "ok")) != NULL && v->type ==
+	    MSGPACK_OBJECT_MAP) {
+		*val = *v;
+		return (CLIENT_RESULT);
+	}
+	if ((v = proto_get(msg, "chunk")) != NULL && v->type ==
+	    MSGPACK_OBJECT_ARRAY) {
+		*val = *v;
+		return (CLIENT_CHUNK);
+	}
+	if ((v = proto_get(msg, "end")) != NULL && v->type ==
+	    MSGPACK_OBJECT_POSITIVE_INTEGER) {
+		*val = *v;
+		return (CLIENT_END);
+	}
+	log_warnx("htracrd sent a reply of unknown shape");
+	return (CLIENT_FAIL);
+}
+
 int
 client_read(struct client *c, uint64_t id, msgpack_zone *zone,
     msgpack_object *val)
 {
 	msgpack_object		 msg;
-	const msgpack_object	*v;
-	uint64_t		 rid = 0;
 
 	if (zone == NULL) {
 		msgpack_zone_clear(c->zone);
@@ -445,32 +498,75 @@ client_read(struct client *c, uint64_t id, msgpack_zone *zone,
 	}
 	if (client_recv(c, zone, &msg) == -1)
 		return (CLIENT_FAIL);
-	if ((v = proto_get(&msg, "error")) != NULL) {
-		client_report(c, v);
+	return (client_reply(c, id, &msg, val));
+}
+
+/*
+ * A chunk as the daemon writes one: {"id": id, "chunk": [...]}, in
+ * that order; *items is where its items begin. 0 if buf is not one.
+ */
+static int
+client_chunk_at(const char *buf, uint32_t len, uint64_t id,
+    const char **items, uint32_t *n)
+{
+	const unsigned char	*p = (const unsigned char *)buf;
+	const unsigned char	*end = p + len;
+	uint64_t		 v = 0;
+	size_t			 w = 0, i;
+
+	if (len < 12 || memcmp(p, "\x82\xa2id", 4) != 0)
+		return (0);
+	p += 4;
+	if (*p <= 0x7f)
+		v = *p++;
+	else if (*p >= 0xcc && *p <= 0xcf) {
+		w = (size_t)1 << (*p++ - 0xcc);
+		if ((size_t)(end - p) < w)
+			return (0);
+		for (i = 0; i < w; i++)
+			v = (v << 8) | *p++;
+	} else
+		return (0);
+	if (v != id || (size_t)(end - p) < 7 || memcmp(p, "\xa5" "chunk", 6))
+		return (0);
+	p += 6;
+	if (*p >= 0x90 && *p <= 0x9f)
+		*n = *p++ & 0x0f;
+	else if (*p == 0xdc || *p == 0xdd) {
+		w = *p++ == 0xdc ? 2 : 4;
+		if ((size_t)(end - p) < w)
+			return (0);
+		for (*n = 0, i = 0; i < w; i++)
+			*n = (*n << 8) | *p++;
+	} else
+		return (0);
+	*items = (const char *)p;
+	return (1);
+}
+
+int
+client_read_raw(struct client *c, uint64_t id, const char **items,
+    const char **end, uint32_t *n, msgpack_object *val)
+{
+	msgpack_object	 msg;
+	char		*buf;
+	uint32_t	 len;
+	int		 rc;
+
+	msgpack_zone_clear(c->zone);
+	if (client_recv_bytes(c, c->zone, &buf, &len) == -1)
 		return (CLIENT_FAIL);
-	}
-	if (proto_get_u64(&msg, "id", &rid) == -1 || rid != id) {
-		log_warnx("htracrd answered request %llu, not %llu",
-		    (unsigned long long)rid, (unsigned long long)id);
-		return (CLIENT_FAIL);
-	}
-	if ((v = proto_get(&msg, "ok")) != NULL && v->type ==
-	    MSGPACK_OBJECT_MAP) {
-		*val = *v;
-		return (CLIENT_RESULT);
-	}
-	if ((v = proto_get(&msg, "chunk")) != NULL && v->type ==
-	    MSGPACK_OBJECT_ARRAY) {
-		*val = *v;
+	if (client_chunk_at(buf, len, id, items, n)) {
+		*end = buf + len;
 		return (CLIENT_CHUNK);
 	}
-	if ((v = proto_get(&msg, "end")) != NULL && v->type ==
-	    MSGPACK_OBJECT_POSITIVE_INTEGER) {
-		*val = *v;
-		return (CLIENT_END);
+	if (client_decode(buf, len, c->zone, &msg) == -1)
+		return (CLIENT_FAIL);
+	if ((rc = client_reply(c, id, &msg, val)) == CLIENT_CHUNK) {
+		log_warnx("htracrd sent a chunk laid out unlike its own");
+		return (CLIENT_FAIL);
 	}
-	log_warnx("htracrd sent a reply of unknown shape");
-	return (CLIENT_FAIL);
+	return (rc);
 }
 
 int

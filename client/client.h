@@ -61,6 +61,14 @@ int	 client_send_fd(struct client *, msgpack_sbuffer *, int);
  */
 int	 client_read(struct client *, uint64_t, msgpack_zone *,
 	    msgpack_object *);
+/*
+ * The same for a stream whose items the caller walks as msgpack bytes:
+ * a chunk is CLIENT_CHUNK with its n items from *items to at most *end
+ * (valid until the next read), not decoded; any other reply is as
+ * client_read returns it.
+ */
+int	 client_read_raw(struct client *, uint64_t, const char **,
+	    const char **, uint32_t *, msgpack_object *);
 /* Sends a request with no fields beyond op and id; reads its result. */
 int	 client_call(struct client *, int, msgpack_object *);
 /* Non-blocking: reports an error reply already waiting, if any. */

@@ -237,8 +237,8 @@ cmd_dump_json(FILE *fp, struct client *c, uint64_t session,
 	struct json_stream	*j = json_stream_new(fp);
 	int			 rc;
 
-	rc = doc_stream(c, session, ro->packets ? DOC_PACKETS : 0,
-	    json_stream_item, j);
+	rc = doc_stream_raw(c, session, ro->packets ? DOC_PACKETS : 0,
+	    json_stream_raw, j);
 	if (json_stream_free(j) == -1)
 		rc = -1;
 	return (rc);

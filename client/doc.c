@@ -281,6 +281,20 @@ doc_fetch_closeup(struct doc *d, struct client *c, uint64_t session,
 	return (rc);
 }
 
+/* How a detail stream of n items ended: 0 if as it should. */
+static int
+doc_stream_end(int rc, const msgpack_object *val, uint64_t n)
+{
+	if (rc == CLIENT_END && val->via.u64 != n) {
+		log_warnx("htracrd announced %llu detail items but sent %llu",
+		    (unsigned long long)val->via.u64, (unsigned long long)n);
+		return (-1);
+	}
+	if (rc == CLIENT_RESULT)
+		log_warnx("htracrd answered the detail stream with a result");
+	return (rc == CLIENT_END ? 0 : -1);
+}
+
 int
 doc_stream(struct client *c, uint64_t session, int flags,
     int (*fn)(void *, const msgpack_object *), void *arg)
@@ -299,14 +313,34 @@ doc_stream(struct client *c, uint64_t session, int flags,
 				return (-1);
 		n += val.via.array.size;
 	}
-	if (rc == CLIENT_END && val.via.u64 != n) {
-		log_warnx("htracrd announced %llu detail items but sent %llu",
-		    (unsigned long long)val.via.u64, (unsigned long long)n);
+	return (doc_stream_end(rc, &val, n));
+}
+
+int
+doc_stream_raw(struct client *c, uint64_t session, int flags,
+    int (*fn)(void *, const char **, const char *), void *arg)
+{
+	msgpack_object	 val;
+	const char	*p, *end;
+	uint64_t	 id, n = 0;
+	uint32_t	 i, nitems;
+	int		 rc;
+
+	if ((id = doc_request(c, session, flags, 0, 0)) == 0)
 		return (-1);
+	while ((rc = client_read_raw(c, id, &p, &end, &nitems, &val)) ==
+	    CLIENT_CHUNK) {
+		for (i = 0; i < nitems; i++)
+			if (fn(arg, &p, end) == -1)
+				return (-1);
+		if (p != end) {
+			log_warnx("htracrd sent a detail chunk with bytes "
+			    "after its items");
+			return (-1);
+		}
+		n += nitems;
 	}
-	if (rc == CLIENT_RESULT)
-		log_warnx("htracrd answered the detail stream with a result");
-	return (rc == CLIENT_END ? 0 : -1);
+	return (doc_stream_end(rc, &val, n));
 }
 
 /* A copy of n bytes in zone. */

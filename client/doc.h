@@ -81,6 +81,12 @@ int	 doc_fetch_closeup(struct doc *, struct client *, uint64_t, int,
  */
 int	 doc_stream(struct client *, uint64_t, int,
 	    int (*)(void *, const msgpack_object *), void *);
+/*
+ * The same with each item as its msgpack bytes, not decoded: fn reads
+ * the item at *p (never past end) and moves *p to its end.
+ */
+int	 doc_stream_raw(struct client *, uint64_t, int,
+	    int (*)(void *, const char **, const char *), void *);
 
 /*
  * Copies src into dst, every string and container in zone, so that an

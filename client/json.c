@@ -14,6 +14,7 @@
 #include "doc.h"
 #include "json.h"
 #include "log.h"
+#include "proto.h"
 #include "xmalloc.h"
 
 /*
@@ -77,9 +78,31 @@ json_putc(struct json_out *o, char c)
 	o->buf[o->len++] = c;
 }
 
+/* How many decimal digits v has. */
+static inline size_t
+json_digits(unsigned long long v)
+{
+	static const unsigned long long	 pow10[20] = {
+		1ULL, 10ULL, 100ULL, 1000ULL, 10000ULL, 100000ULL,
+		1000000ULL, 10000000ULL, 100000000ULL, 1000000000ULL,
+		10000000000ULL, 100000000000ULL, 1000000000000ULL,
+		10000000000000ULL, 100000000000000ULL, 1000000000000000ULL,
+		10000000000000000ULL, 100000000000000000ULL,
+		1000000000000000000ULL, 10000000000000000000ULL
+	};
+	size_t				 t;
+
+	if (v < 10)
+		return (1);
+	/* log10(2) is about 1233 / 4096: t is the digits less one or two. */
+	t = ((size_t)(64 - __builtin_clzll(v)) * 1233) >> 12;
+	return (t + (v >= pow10[t]));
+}
+
 /*
- * Two digits a step: the microsecond times every item holds have
- * sixteen.
+ * Written in place, from the last digit back, two digits a step: the
+ * microsecond times every item holds have sixteen. Above eight digits
+ * the number is cut in eights, each written in 32-bit arithmetic.
  */
 static void
 json_u64(struct json_out *o, unsigned long long v)
@@ -89,19 +112,34 @@ json_u64(struct json_out *o, unsigned long long v)
 	    "31323334353637383940414243444546474849505152535455565758596061"
 	    "62636465666768697071727374757677787980818283848586878889909192"
 	    "93949596979899";
-	char			 buf[24], *p = buf + sizeof(buf);
+	char			*p;
+	uint32_t		 x;
+	int			 i;
 
-	while (v >= 100) {
-		p -= 2;
-		memcpy(p, pairs + 2 * (v % 100), 2);
-		v /= 100;
+	if (JSON_BUFSIZE - o->len < 20)
+		json_flush(o);
+	o->len += json_digits(v);
+	p = o->buf + o->len;
+	while (v >= 100000000) {
+		x = (uint32_t)(v % 100000000);
+		v /= 100000000;
+		for (i = 0; i < 4; i++) {
+			p -= 2;
+			memcpy(p, pairs + 2 * (x % 100), 2);
+			x /= 100;
+		}
 	}
-	if (v >= 10) {
+	x = (uint32_t)v;
+	while (x >= 100) {
 		p -= 2;
-		memcpy(p, pairs + 2 * v, 2);
+		memcpy(p, pairs + 2 * (x % 100), 2);
+		x /= 100;
+	}
+	if (x >= 10) {
+		p -= 2;
+		memcpy(p, pairs + 2 * x, 2);
 	} else
-		*--p = (char)('0' + v);
-	json_puts(o, p, buf + sizeof(buf) - p);
+		*--p = (char)('0' + x);
 }
 
 static void
@@ -185,24 +223,25 @@ static const unsigned char	 json_plain[256] = {
 
 /*
  * Whether all eight bytes of w are plain, tested at once: no byte
- * below 0x20, none equal to '"', '\\' or DEL, no high bit. Each test is
- * the classic "has a zero byte" trick, exact about whether any byte
- * matches.
+ * below 0x20, none equal to '"' or '\\', none at DEL or above. The
+ * first three tests are the classic "has a zero byte" trick, exact
+ * about whether any byte matches; in the last, a byte at 0x7f or above
+ * has its high bit set in w or in w plus one (a carry out of a byte
+ * comes only from 0xff, itself caught).
  */
 #define JSON_ONES	0x0101010101010101ULL
 #define JSON_HIGHS	0x8080808080808080ULL
 
-static int
+static inline int
 json_plain8(uint64_t w)
 {
 	uint64_t	 q = w ^ (JSON_ONES * '"');
 	uint64_t	 b = w ^ (JSON_ONES * '\\');
-	uint64_t	 del = w ^ (JSON_ONES * 0x7f);
 	uint64_t	 bad;
 
 	bad = ((w - JSON_ONES * 0x20) & ~w) |
 	    ((q - JSON_ONES) & ~q) | ((b - JSON_ONES) & ~b) |
-	    ((del - JSON_ONES) & ~del) | w;
+	    (w + JSON_ONES) | w;
 	return ((bad & JSON_HIGHS) == 0);
 }
 
@@ -400,6 +439,389 @@ json_value(struct json_out *o, const msgpack_object *v)
 	}
 }
 
+/*
+ * The same writer reading msgpack bytes where they lie, for the detail
+ * of a session, which otherwise cost as much to decode into objects as
+ * to write: for every value it writes what json_value writes for the
+ * value decoded (proto_decode). Each function returns where the value
+ * ended, or NULL if the bytes are not one whole value before end or
+ * nest deeper than a reply may (PROTO_MAX_REPLY_DEPTH, counted as the
+ * decoder counts it from the message).
+ */
+static const unsigned char *json_raw(struct json_out *,
+		    const unsigned char *, const unsigned char *, int);
+
+/* The n-byte big-endian number at p (n <= 8), or NULL. */
+static inline const unsigned char *
+json_raw_be(const unsigned char *p, const unsigned char *end, size_t n,
+    uint64_t *v)
+{
+	size_t	 i;
+
+	if ((size_t)(end - p) < n)
+		return (NULL);
+	*v = 0;
+	for (i = 0; i < n; i++)
+		*v = (*v << 8) | p[i];
+	return (p + n);
+}
+
+/*
+ * A string of a raw message: most are short plain ASCII (keys, times,
+ * names), tested eight bytes a word, the last word read whole where
+ * the message goes on past the string and its bytes beyond the string
+ * taken as plain. Anything else goes the long way, json_str.
+ */
+static inline __attribute__((always_inline)) void
+json_raw_str(struct json_out *o, const unsigned char *s, size_t n,
+    const unsigned char *end)
+{
+	uint64_t	 w, mask;
+	char		*d;
+	size_t		 i;
+
+	if (n > 64 || (size_t)(end - s) < ((n + 7) & ~(size_t)7) ||
+	    JSON_BUFSIZE - o->len < n + 2 + 8) {
+		json_str(o, s, n);
+		return;
+	}
+	d = o->buf + o->len + 1;
+	for (i = 0; i + 8 <= n; i += 8) {
+		memcpy(&w, s + i, 8);
+		if (!json_plain8(w))
+			goto slow;
+		memcpy(d + i, &w, 8);
+	}
+	if (i < n) {
+		memcpy(&w, s + i, 8);
+		mask = ~0ULL >> (8 * (8 - (n - i)));
+		w = (w & mask) | ((JSON_ONES * 'a') & ~mask);
+		if (!json_plain8(w))
+			goto slow;
+		memcpy(d + i, &w, 8);
+	}
+	d[-1] = '"';
+	d[n] = '"';
+	o->len += n + 2;
+	return;
+slow:
+	json_str(o, s, n);
+}
+
+/* Where the value at p ends, as json_raw finds it; NULL if none does. */
+static const unsigned char *
+json_raw_skip(const unsigned char *p, const unsigned char *end, int depth)
+{
+	unsigned char	 b;
+	uint64_t	 v, n, i;
+
+	if (depth > PROTO_MAX_REPLY_DEPTH || p >= end)
+		return (NULL);
+	b = *p++;
+	if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3)
+		return (p);
+	if (b <= 0x9f) {
+		n = (b & 0x0f) * (b <= 0x8f ? 2 : 1);
+		goto items;
+	}
+	if (b <= 0xbf) {
+		v = b & 0x1f;
+		goto bytes;
+	}
+	switch (b) {
+	case 0xc4:
+	case 0xc5:
+	case 0xc6:
+		if ((p = json_raw_be(p, end, (size_t)1 << (b - 0xc4), &v)) ==
+		    NULL)
+			return (NULL);
+		goto bytes;
+	case 0xc7:
+	case 0xc8:
+	case 0xc9:
+		if ((p = json_raw_be(p, end, (size_t)1 << (b - 0xc7), &v)) ==
+		    NULL)
+			return (NULL);
+		v++;
+		goto bytes;
+	case 0xca:
+		v = 4;
+		goto bytes;
+	case 0xcb:
+		v = 8;
+		goto bytes;
+	case 0xcc:
+	case 0xcd:
+	case 0xce:
+	case 0xcf:
+		v = (uint64_t)1 << (b - 0xcc);
+		goto bytes;
+	case 0xd0:
+	case 0xd1:
+	case 0xd2:
+	case 0xd3:
+		v = (uint64_t)1 << (b - 0xd0);
+		goto bytes;
+	case 0xd4:
+	case 0xd5:
+	case 0xd6:
+	case 0xd7:
+	case 0xd8:
+		v = ((uint64_t)1 << (b - 0xd4)) + 1;
+		goto bytes;
+	case 0xd9:
+	case 0xda:
+	case 0xdb:
+		if ((p = json_raw_be(p, end, (size_t)1 << (b - 0xd9), &v)) ==
+		    NULL)
+			return (NULL);
+		goto bytes;
+	case 0xdc:
+	case 0xdd:
+	case 0xde:
+	case 0xdf:
+		if ((p = json_raw_be(p, end, (b & 1) ? 4 : 2, &n)) == NULL)
+			return (NULL);
+		if (b >= 0xde)
+			n *= 2;
+		goto items;
+	}
+	return (NULL);
+bytes:
+	if (v > (uint64_t)(end - p))
+		return (NULL);
+	return (p + v);
+items:
+	if (n > (uint64_t)(end - p))
+		return (NULL);
+	for (i = 0; i < n && p != NULL; i++)
+		p = json_raw_skip(p, end, depth + 1);
+	return (p);
+}
+
+/* The bytes of a value as a map key: json_key's rules. */
+static const unsigned char *
+json_raw_key(struct json_out *o, const unsigned char *p,
+    const unsigned char *end, int depth)
+{
+	const unsigned char	*q;
+	unsigned char		 b;
+	size_t			 n;
+
+	if (depth > PROTO_MAX_REPLY_DEPTH)
+		return (NULL);
+	if (p < end && (b = *p) >= 0xa0 && b <= 0xbf) {
+		n = b & 0x1f;
+		if ((size_t)(end - p - 1) < n)
+			return (NULL);
+		json_raw_str(o, p + 1, n, end);
+		return (p + 1 + n);
+	}
+	if (p < end && (*p <= 0x7f || *p >= 0xe0 || (*p >= 0xcc &&
+	    *p <= 0xd3) || (*p >= 0xd9 && *p <= 0xdb))) {
+		/* Numbers and long strings: as values, quoted if numbers. */
+		if (*p >= 0xd9 && *p <= 0xdb)
+			return (json_raw(o, p, end, depth));
+		json_putc(o, '"');
+		q = json_raw(o, p, end, depth);
+		json_putc(o, '"');
+		return (q);
+	}
+	/* Any other key is written as an empty string, and skipped. */
+	json_puts(o, "\"\"", 2);
+	return (json_raw_skip(p, end, depth));
+}
+
+/*
+ * A value inside a container: the common leaves (short strings, small
+ * numbers, nil and booleans) here, without a call; the rest by json_raw.
+ */
+static inline __attribute__((always_inline)) const unsigned char *
+json_raw_elem(struct json_out *o, const unsigned char *p,
+    const unsigned char *end, int depth)
+{
+	unsigned char	 b;
+	size_t		 n;
+
+	if (p >= end || depth > PROTO_MAX_REPLY_DEPTH)
+		return (NULL);
+	b = *p;
+	if (b >= 0xa0 && b <= 0xbf) {
+		n = b & 0x1f;
+		if ((size_t)(end - p - 1) < n)
+			return (NULL);
+		json_raw_str(o, p + 1, n, end);
+		return (p + 1 + n);
+	}
+	if (b <= 0x7f)
+		json_u64(o, b);
+	else if (b == 0xc0)
+		json_puts(o, "null", 4);
+	else if (b == 0xc2)
+		json_puts(o, "false", 5);
+	else if (b == 0xc3)
+		json_puts(o, "true", 4);
+	else
+		return (json_raw(o, p, end, depth));
+	return (p + 1);
+}
+
+static const unsigned char *
+json_raw_container(struct json_out *o, const unsigned char *p,
+    const unsigned char *end, uint64_t n, int map, int depth)
+{
+	uint64_t	 i;
+
+	if (n > (uint64_t)(end - p))
+		return (NULL);
+	json_putc(o, map ? '{' : '[');
+	for (i = 0; i < n && p != NULL; i++) {
+		if (i > 0)
+			json_putc(o, ',');
+		if (map) {
+			if ((p = json_raw_key(o, p, end, depth + 1)) == NULL)
+				break;
+			json_putc(o, ':');
+		}
+		p = json_raw_elem(o, p, end, depth + 1);
+	}
+	json_putc(o, map ? '}' : ']');
+	return (p);
+}
+
+static const unsigned char *
+json_raw(struct json_out *o, const unsigned char *p, const unsigned char *end,
+    int depth)
+{
+	unsigned char	 b;
+	uint64_t	 v;
+	uint32_t	 w;
+	float		 f;
+	double		 d;
+
+	if (depth > PROTO_MAX_REPLY_DEPTH || p >= end)
+		return (NULL);
+	b = *p++;
+	if (b <= 0x7f) {
+		json_u64(o, b);
+		return (p);
+	}
+	if (b >= 0xe0) {
+		json_i64(o, (int8_t)b);
+		return (p);
+	}
+	if (b <= 0x8f)
+		return (json_raw_container(o, p, end, b & 0x0f, 1, depth));
+	if (b <= 0x9f)
+		return (json_raw_container(o, p, end, b & 0x0f, 0, depth));
+	if (b <= 0xbf) {
+		v = b & 0x1f;
+		goto str;
+	}
+	switch (b) {
+	case 0xc0:
+		json_puts(o, "null", 4);
+		return (p);
+	case 0xc2:
+		json_puts(o, "false", 5);
+		return (p);
+	case 0xc3:
+		json_puts(o, "true", 4);
+		return (p);
+	case 0xc4:
+	case 0xc5:
+	case 0xc6:
+		if ((p = json_raw_be(p, end, (size_t)1 << (b - 0xc4), &v)) ==
+		    NULL || v > (uint64_t)(end - p))
+			return (NULL);
+		json_base64(o, p, (size_t)v);
+		return (p + v);
+	case 0xc7:
+	case 0xc8:
+	case 0xc9:
+		if ((p = json_raw_be(p, end, (size_t)1 << (b - 0xc7), &v)) ==
+		    NULL)
+			return (NULL);
+		v++;		/* the ext type byte */
+		goto ext;
+	case 0xca:
+		if ((p = json_raw_be(p, end, 4, &v)) == NULL)
+			return (NULL);
+		w = (uint32_t)v;
+		memcpy(&f, &w, sizeof(f));
+		json_double(o, f);
+		return (p);
+	case 0xcb:
+		if ((p = json_raw_be(p, end, 8, &v)) == NULL)
+			return (NULL);
+		memcpy(&d, &v, sizeof(d));
+		json_double(o, d);
+		return (p);
+	case 0xcc:
+	case 0xcd:
+	case 0xce:
+	case 0xcf:
+		if ((p = json_raw_be(p, end, (size_t)1 << (b - 0xcc), &v)) ==
+		    NULL)
+			return (NULL);
+		json_u64(o, v);
+		return (p);
+	case 0xd0:
+		if ((p = json_raw_be(p, end, 1, &v)) == NULL)
+			return (NULL);
+		json_i64(o, (int8_t)v);
+		return (p);
+	case 0xd1:
+		if ((p = json_raw_be(p, end, 2, &v)) == NULL)
+			return (NULL);
+		json_i64(o, (int16_t)v);
+		return (p);
+	case 0xd2:
+		if ((p = json_raw_be(p, end, 4, &v)) == NULL)
+			return (NULL);
+		json_i64(o, (int32_t)v);
+		return (p);
+	case 0xd3:
+		if ((p = json_raw_be(p, end, 8, &v)) == NULL)
+			return (NULL);
+		json_i64(o, (int64_t)v);
+		return (p);
+	case 0xd4:
+	case 0xd5:
+	case 0xd6:
+	case 0xd7:
+	case 0xd8:
+		v = ((uint64_t)1 << (b - 0xd4)) + 1;
+		goto ext;
+	case 0xd9:
+	case 0xda:
+	case 0xdb:
+		if ((p = json_raw_be(p, end, (size_t)1 << (b - 0xd9), &v)) ==
+		    NULL)
+			return (NULL);
+		goto str;
+	case 0xdc:
+	case 0xdd:
+	case 0xde:
+	case 0xdf:
+		if ((p = json_raw_be(p, end, (b & 1) ? 4 : 2, &v)) == NULL)
+			return (NULL);
+		return (json_raw_container(o, p, end, v, b >= 0xde, depth));
+	}
+	return (NULL);		/* 0xc1, never used */
+str:
+	if (v > (uint64_t)(end - p))
+		return (NULL);
+	json_raw_str(o, p, (size_t)v, end);
+	return (p + v);
+ext:
+	/* JSON cannot say an ext: null, as for a decoded one. */
+	if (v > (uint64_t)(end - p))
+		return (NULL);
+	json_puts(o, "null", 4);
+	return (p + v);
+}
+
 /* The buffered writer, for renderers that build their own shapes. */
 void
 json_out_flush(struct json_out *o)
@@ -445,6 +867,18 @@ json_write(FILE *fp, const msgpack_object *v)
 
 	json_value(o, v);
 	json_out_free(o);
+}
+
+const char *
+json_write_raw(FILE *fp, const char *p, const char *end, int depth)
+{
+	struct json_out		*o = json_out_new(fp);
+	const unsigned char	*q;
+
+	q = json_raw(o, (const unsigned char *)p, (const unsigned char *)end,
+	    depth);
+	json_out_free(o);
+	return ((const char *)q);
 }
 
 void
@@ -518,47 +952,95 @@ json_stream_advance(struct json_stream *j, int section)
 	}
 }
 
-static int
-json_section_of(const msgpack_object *item)
+
+
+/* The string at p (any str form): its bytes and where it ends; NULL if none. */
+static const unsigned char *
+json_raw_strat(const unsigned char *p, const unsigned char *end,
+    const unsigned char **s, uint64_t *len)
 {
-	const msgpack_object_kv	*kv;
-	uint32_t		 i;
+	unsigned char	 b;
+
+	if (p >= end)
+		return (NULL);
+	b = *p++;
+	if (b >= 0xa0 && b <= 0xbf)
+		*len = b & 0x1f;
+	else if (b >= 0xd9 && b <= 0xdb) {
+		if ((p = json_raw_be(p, end, (size_t)1 << (b - 0xd9), len)) ==
+		    NULL)
+			return (NULL);
+	} else
+		return (NULL);
+	if (*len > (uint64_t)(end - p))
+		return (NULL);
+	*s = p;
+	return (p + *len);
+}
+
+/*
+ * The section of a raw item: the first of its "type" keys whose value
+ * names one, found at once where the daemon puts it (the first key),
+ * else by walking the keys.
+ */
+static int
+json_raw_section(const unsigned char *p, const unsigned char *end)
+{
+	const unsigned char	*s, *q;
+	uint64_t		 n, i, len, vlen;
 	int			 k;
 
-	if (item->type != MSGPACK_OBJECT_MAP)
+	if (p >= end)
 		return (-1);
-	for (i = 0; i < item->via.map.size; i++) {
-		kv = &item->via.map.ptr[i];
-		if (kv->key.type != MSGPACK_OBJECT_STR ||
-		    kv->key.via.str.size != 4 ||
-		    memcmp(kv->key.via.str.ptr, "type", 4) != 0 ||
-		    kv->val.type != MSGPACK_OBJECT_STR)
-			continue;
-		for (k = JSON_SESSION; k < JSON_NSECTIONS; k++)
-			if (kv->val.via.str.size == strlen(json_types[k]) &&
-			    memcmp(kv->val.via.str.ptr, json_types[k],
-			    kv->val.via.str.size) == 0)
-				return (k);
+	if (*p >= 0x80 && *p <= 0x8f)
+		n = *p++ & 0x0f;
+	else if (*p == 0xde || *p == 0xdf) {
+		if ((p = json_raw_be(p + 1, end, *p == 0xdf ? 4 : 2, &n)) ==
+		    NULL)
+			return (-1);
+	} else
+		return (-1);
+	for (i = 0; i < n; i++) {
+		if ((q = json_raw_strat(p, end, &s, &len)) != NULL &&
+		    len == 4 && memcmp(s, "type", 4) == 0 &&
+		    json_raw_strat(q, end, &s, &vlen) != NULL) {
+			for (k = JSON_SESSION; k < JSON_NSECTIONS; k++)
+				if (vlen == strlen(json_types[k]) &&
+				    memcmp(s, json_types[k], vlen) == 0)
+					return (k);
+		}
+		if ((p = json_raw_skip(p, end, 3)) == NULL ||
+		    (p = json_raw_skip(p, end, 3)) == NULL)
+			return (-1);
 	}
 	return (-1);
 }
 
 int
-json_stream_item(void *arg, const msgpack_object *item)
+json_stream_raw(void *arg, const char **pp, const char *end)
 {
 	struct json_stream	*j = arg;
-	int			 k = json_section_of(item);
+	const unsigned char	*p = (const unsigned char *)*pp;
+	const unsigned char	*e = (const unsigned char *)end;
+	int			 k = json_raw_section(p, e);
 
-	/* A second session, or an item behind its section: not ours. */
+	/* Items are at depth 2 of their message: its map, the chunk. */
 	if (k == -1 || k < j->section ||
 	    (k == JSON_SESSION && j->section == JSON_SESSION)) {
 		j->skipped++;
-		return (0);
+		p = json_raw_skip(p, e, 2);
+	} else {
+		json_stream_advance(j, k);
+		if (j->count++ > 0)
+			json_putc(j->out, ',');
+		p = json_raw(j->out, p, e, 2);
 	}
-	json_stream_advance(j, k);
-	if (j->count++ > 0)
-		json_putc(j->out, ',');
-	json_value(j->out, item);
+	if (p == NULL) {
+		log_warnx("htracrd sent a detail item that is not msgpack, or "
+		    "nests too deeply");
+		return (-1);
+	}
+	*pp = (const char *)p;
 	return (ferror(j->out->fp) ? -1 : 0);
 }
 

@@ -32,17 +32,27 @@ void	 json_out_i64(struct json_out *, int64_t);
 
 void	 json_write(FILE *, const msgpack_object *);
 void	 json_write_str(FILE *, const void *, size_t);
+/*
+ * The msgpack value at p (never read past end) as JSON, what
+ * json_write writes for it decoded (proto_decode); depth is where it
+ * sits in its message (the message's map: 0), for the limit on
+ * nesting. Returns where the value ended; NULL if the bytes are not
+ * one value (what was written of it is left).
+ */
+const char *json_write_raw(FILE *, const char *, const char *, int);
 /* The whole document, one JSON object and a newline. */
 int	 json_render(FILE *, const struct doc *);
 
 /*
- * The same object written item by item as the detail streams in (the
- * callback shape doc_stream wants); json_stream_free closes it and
- * returns -1 if writing failed.
+ * The same object written item by item as the detail streams in, each
+ * item as its msgpack bytes from *p to at most end (the callback shape
+ * doc_stream_raw wants), never decoded: *p is moved past the item; -1
+ * if they are not one msgpack value (reported) or writing failed.
+ * json_stream_free closes the object and returns -1 if writing failed.
  */
 struct json_stream;
 struct json_stream *json_stream_new(FILE *);
-int	 json_stream_item(void *, const msgpack_object *);
+int	 json_stream_raw(void *, const char **, const char *);
 int	 json_stream_free(struct json_stream *);
 
 #endif

@@ -138,11 +138,16 @@ main(int argc, char **argv)
 	if (argc > 1 && strcmp(argv[1], "text") == 0)
 		text_render(stdout, &d, &ro);
 	else if (argc > 1 && strcmp(argv[1], "stream") == 0) {
-		/* Item by item, as a detail stream would hand them over. */
+		/*
+		 * Item by item from their bytes, as a detail stream hands
+		 * them over: past the array's header (a fixarray).
+		 */
 		struct json_stream	*j = json_stream_new(stdout);
+		const char		*p = sb.data + 1;
 
 		for (i = 0; i < all.via.array.size; i++)
-			json_stream_item(j, &all.via.array.ptr[i]);
+			if (json_stream_raw(j, &p, sb.data + sb.size) == -1)
+				return (1);
 		json_stream_free(j);
 	} else
 		json_render(stdout, &d);

@@ -4,7 +4,8 @@
 # reassembly, HTTP parsing, packing), fuzz_tls (the TLS record layer and
 # handshake, decryption attempted), fuzz_h2 (HTTP/2 frames and HPACK),
 # fuzz_dns (DNS messages on port 53, lookups tied to a connection),
-# fuzz_proto (the protocol decoder) and fuzz_ipc (the capture<->analyzer
+# fuzz_proto (the protocol decoder, and the JSON writer that reads its
+# bytes) and fuzz_ipc (the capture<->analyzer
 # link, both ways). Exits 2 when clang or its fuzzer runtime is missing.
 cd "$(dirname "$0")/../.." || exit 1
 CC=${FUZZ_CC:-clang}
@@ -52,8 +53,8 @@ for t in fuzz_engine fuzz_tls fuzz_h2 fuzz_dns; do
 	$CC $FLAGS -o "$OUT/$t" tests/fuzz/$t.c "$OBJ"/*.o $LIBS || exit 1
 done
 # shellcheck disable=SC2086
-$CC $FLAGS -o "$OUT/fuzz_proto" tests/fuzz/fuzz_proto.c proto/proto.c \
-    $LIBS || exit 1
+$CC $FLAGS -Iclient -o "$OUT/fuzz_proto" tests/fuzz/fuzz_proto.c \
+    proto/proto.c client/json.c common/log.c common/xmalloc.c $LIBS || exit 1
 # shellcheck disable=SC2086
 $CC $FLAGS -o "$OUT/fuzz_ipc" tests/fuzz/fuzz_ipc.c daemon/ipc.c daemon/shring.c \
     "$OBJ"/*.o $LIBS || exit 1

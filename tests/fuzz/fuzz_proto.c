@@ -5,14 +5,50 @@
  * against msgpack-c's own unpacker: what one accepts as a reply the
  * other reads as the same objects (unless it nests deeper than a reply
  * may), and what it accepts as a request it also accepts as a reply.
+ * The JSON writer that reads msgpack bytes where they lie (json.c) is
+ * checked against the same writer over the decoded reply: it writes
+ * the same bytes for every message proto_decode takes, and never reads
+ * a message proto_decode refuses as one whole value.
  */
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "json.h"
 #include "proto.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+/* json_write_raw on the message agrees with json_write on obj (NULL: none). */
+static void
+fuzz_json(const uint8_t *data, size_t size, const msgpack_object *obj)
+{
+	const char	*end;
+	char		*a = NULL, *b = NULL;
+	size_t		 alen = 0, blen = 0;
+	FILE		*fa, *fb;
+
+	if (size == 0 || ((data[0] & 0xf0) != 0x80 && data[0] != 0xde &&
+	    data[0] != 0xdf))
+		return;
+	if ((fa = open_memstream(&a, &alen)) == NULL ||
+	    (fb = open_memstream(&b, &blen)) == NULL)
+		abort();
+	if (obj != NULL)
+		json_write(fa, obj);
+	end = json_write_raw(fb, (const char *)data, (const char *)data +
+	    size, 0);
+	fclose(fa);
+	fclose(fb);
+	if (obj != NULL && (end != (const char *)data + size ||
+	    alen != blen || memcmp(a, b, alen) != 0))
+		abort();
+	if (obj == NULL && end == (const char *)data + size)
+		abort();
+	free(a);
+	free(b);
+}
 
 static void
 fuzz_fields(const msgpack_object *o)
@@ -70,6 +106,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (ok[1] && !ok[0])
 		abort();
+	fuzz_json(data, size, ok[0] ? &obj[0] : NULL);
 	/*
 	 * msgpack-c's view, where it cannot be led to allocate much: the
 	 * counts it meets first fit the bytes unless proto_decode said not.

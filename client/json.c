@@ -456,13 +456,9 @@ static inline const unsigned char *
 json_raw_be(const unsigned char *p, const unsigned char *end, size_t n,
     uint64_t *v)
 {
-	size_t	 i;
-
 	if ((size_t)(end - p) < n)
 		return (NULL);
-	*v = 0;
-	for (i = 0; i < n; i++)
-		*v = (*v << 8) | p[i];
+	*v = proto_be(p, n);
 	return (p + n);
 }
 

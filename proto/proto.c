@@ -174,13 +174,10 @@ proto_dec_fail(struct proto_dec *d, const char *why)
 static int
 proto_dec_be(struct proto_dec *d, size_t n, uint64_t *v)
 {
-	size_t	 i;
-
 	if (d->len - d->off < n)
 		return (proto_dec_fail(d, "message truncated"));
-	*v = 0;
-	for (i = 0; i < n; i++)
-		*v = (*v << 8) | d->p[d->off++];
+	*v = proto_be(d->p + d->off, n);
+	d->off += n;
 	return (0);
 }
 
@@ -198,8 +195,9 @@ proto_dec_bytes(struct proto_dec *d, uint64_t n, const char **ptr)
 static int	proto_dec_obj(struct proto_dec *, msgpack_object *, int, int);
 
 /*
- * Short strings and one-byte scalars, most of a detail chunk, decoded
- * in place; 0 leaves the object (and any error) to proto_dec_obj.
+ * Short strings, one-byte scalars and unsigned integers (the times),
+ * most of a detail chunk, decoded in place; 0 leaves the object (and
+ * any error) to proto_dec_obj.
  * Where only a string may stand (a request's map key) nothing else is
  * taken here.
  */
@@ -235,6 +233,14 @@ proto_dec_leaf(struct proto_dec *d, msgpack_object *o, int strings_only)
 	else if (b == 0xc2 || b == 0xc3) {
 		o->type = MSGPACK_OBJECT_BOOLEAN;
 		o->via.boolean = b == 0xc3;
+	} else if (b >= 0xcc && b <= 0xcf) {
+		n = (size_t)1 << (b - 0xcc);
+		if (d->len - d->off - 1 < n)
+			return (0);
+		o->type = MSGPACK_OBJECT_POSITIVE_INTEGER;
+		o->via.u64 = proto_be(d->p + d->off + 1, n);
+		d->off += 1 + n;
+		return (1);
 	} else
 		return (0);
 	d->off++;

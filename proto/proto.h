@@ -140,6 +140,29 @@ void	 proto_pack_error(msgpack_packer *, uint64_t, int, const char *, ...)
 int	 proto_decode(const char *, size_t, msgpack_zone *, msgpack_object *,
 	    int, const char **);
 
+/* The n-byte big-endian number at p, n 1, 2, 4 or 8 (msgpack's sizes). */
+static inline uint64_t
+proto_be(const unsigned char *p, size_t n)
+{
+	uint64_t	 v8;
+	uint32_t	 v4;
+	uint16_t	 v2;
+
+	switch (n) {
+	case 1:
+		return (p[0]);
+	case 2:
+		memcpy(&v2, p, 2);
+		return (__builtin_bswap16(v2));
+	case 4:
+		memcpy(&v4, p, 4);
+		return (__builtin_bswap32(v4));
+	default:
+		memcpy(&v8, p, 8);
+		return (__builtin_bswap64(v8));
+	}
+}
+
 /* Looks up key (klen bytes) in a map object; NULL if absent or not a map. */
 const msgpack_object	*proto_get_n(const msgpack_object *, const char *,
 			    size_t);

@@ -511,8 +511,8 @@ client_chunk_at(const char *buf, uint32_t len, uint64_t id,
 {
 	const unsigned char	*p = (const unsigned char *)buf;
 	const unsigned char	*end = p + len;
-	uint64_t		 v = 0;
-	size_t			 w = 0, i;
+	uint64_t		 v;
+	size_t			 w;
 
 	if (len < 12 || memcmp(p, "\x82\xa2id", 4) != 0)
 		return (0);
@@ -523,8 +523,8 @@ client_chunk_at(const char *buf, uint32_t len, uint64_t id,
 		w = (size_t)1 << (*p++ - 0xcc);
 		if ((size_t)(end - p) < w)
 			return (0);
-		for (i = 0; i < w; i++)
-			v = (v << 8) | *p++;
+		v = proto_be(p, w);
+		p += w;
 	} else
 		return (0);
 	if (v != id || (size_t)(end - p) < 7 || memcmp(p, "\xa5" "chunk", 6))
@@ -536,8 +536,8 @@ client_chunk_at(const char *buf, uint32_t len, uint64_t id,
 		w = *p++ == 0xdc ? 2 : 4;
 		if ((size_t)(end - p) < w)
 			return (0);
-		for (*n = 0, i = 0; i < w; i++)
-			*n = (*n << 8) | *p++;
+		*n = (uint32_t)proto_be(p, w);
+		p += w;
 	} else
 		return (0);
 	*items = (const char *)p;

@@ -451,17 +451,6 @@ json_value(struct json_out *o, const msgpack_object *v)
 static const unsigned char *json_raw(struct json_out *,
 		    const unsigned char *, const unsigned char *, int);
 
-/* The n-byte big-endian number at p (n <= 8), or NULL. */
-static inline const unsigned char *
-json_raw_be(const unsigned char *p, const unsigned char *end, size_t n,
-    uint64_t *v)
-{
-	if ((size_t)(end - p) < n)
-		return (NULL);
-	*v = proto_be(p, n);
-	return (p + n);
-}
-
 /*
  * A string of a raw message: most are short plain ASCII (keys, times,
  * names), tested eight bytes a word, the last word read whole where
@@ -504,92 +493,120 @@ slow:
 	json_str(o, s, n);
 }
 
-/* Where the value at p ends, as json_raw finds it; NULL if none does. */
-static const unsigned char *
-json_raw_skip(const unsigned char *p, const unsigned char *end, int depth)
+/*
+ * The head of a msgpack value: its kind, and its number (the integer,
+ * sign-extended, or the float's bits), the length of its body (a str,
+ * bin or ext, the ext's type byte counted) or its count of items.
+ */
+enum json_kind {
+	JSON_UINT, JSON_INT, JSON_FLOAT32, JSON_FLOAT64, JSON_NIL,
+	JSON_FALSE, JSON_TRUE, JSON_STR, JSON_BIN, JSON_EXT, JSON_ARRAY,
+	JSON_MAP
+};
+
+struct json_head {
+	enum json_kind	 kind;
+	uint64_t	 v;
+};
+
+/*
+ * Reads the head of the value at p; returns where its body (or next
+ * value) begins, NULL if the head does not fit before end or is the
+ * unused type byte. Bodies and counts are not checked against end.
+ */
+static inline __attribute__((always_inline)) const unsigned char *
+json_raw_head(const unsigned char *p, const unsigned char *end,
+    struct json_head *h)
 {
 	unsigned char	 b;
-	uint64_t	 v, n, i;
+	size_t		 n;
 
-	if (depth > PROTO_MAX_REPLY_DEPTH || p >= end)
+	if (p >= end)
 		return (NULL);
 	b = *p++;
-	if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3)
+	if (b <= 0x7f || b >= 0xe0) {
+		h->kind = b <= 0x7f ? JSON_UINT : JSON_INT;
+		h->v = b <= 0x7f ? b : (uint64_t)(int64_t)(int8_t)b;
 		return (p);
+	}
 	if (b <= 0x9f) {
-		n = (b & 0x0f) * (b <= 0x8f ? 2 : 1);
-		goto items;
+		h->kind = b <= 0x8f ? JSON_MAP : JSON_ARRAY;
+		h->v = b & 0x0f;
+		return (p);
 	}
 	if (b <= 0xbf) {
-		v = b & 0x1f;
-		goto bytes;
+		h->kind = JSON_STR;
+		h->v = b & 0x1f;
+		return (p);
 	}
 	switch (b) {
-	case 0xc4:
-	case 0xc5:
-	case 0xc6:
-		if ((p = json_raw_be(p, end, (size_t)1 << (b - 0xc4), &v)) ==
-		    NULL)
-			return (NULL);
-		goto bytes;
-	case 0xc7:
-	case 0xc8:
-	case 0xc9:
-		if ((p = json_raw_be(p, end, (size_t)1 << (b - 0xc7), &v)) ==
-		    NULL)
-			return (NULL);
-		v++;
-		goto bytes;
-	case 0xca:
-		v = 4;
-		goto bytes;
-	case 0xcb:
-		v = 8;
-		goto bytes;
-	case 0xcc:
-	case 0xcd:
-	case 0xce:
-	case 0xcf:
-		v = (uint64_t)1 << (b - 0xcc);
-		goto bytes;
-	case 0xd0:
-	case 0xd1:
-	case 0xd2:
-	case 0xd3:
-		v = (uint64_t)1 << (b - 0xd0);
-		goto bytes;
+	case 0xc0:
+		h->kind = JSON_NIL;
+		return (p);
+	case 0xc2:
+	case 0xc3:
+		h->kind = b == 0xc3 ? JSON_TRUE : JSON_FALSE;
+		return (p);
 	case 0xd4:
 	case 0xd5:
 	case 0xd6:
 	case 0xd7:
 	case 0xd8:
-		v = ((uint64_t)1 << (b - 0xd4)) + 1;
-		goto bytes;
-	case 0xd9:
-	case 0xda:
-	case 0xdb:
-		if ((p = json_raw_be(p, end, (size_t)1 << (b - 0xd9), &v)) ==
-		    NULL)
-			return (NULL);
-		goto bytes;
-	case 0xdc:
-	case 0xdd:
-	case 0xde:
-	case 0xdf:
-		if ((p = json_raw_be(p, end, (b & 1) ? 4 : 2, &n)) == NULL)
-			return (NULL);
-		if (b >= 0xde)
-			n *= 2;
-		goto items;
+		h->kind = JSON_EXT;
+		h->v = ((uint64_t)1 << (b - 0xd4)) + 1;
+		return (p);
 	}
-	return (NULL);
-bytes:
-	if (v > (uint64_t)(end - p))
+	/* The rest have a number of 1 to 8 bytes next. */
+	if (b >= 0xc4 && b <= 0xc6) {
+		h->kind = JSON_BIN;
+		n = (size_t)1 << (b - 0xc4);
+	} else if (b >= 0xc7 && b <= 0xc9) {
+		h->kind = JSON_EXT;
+		n = (size_t)1 << (b - 0xc7);
+	} else if (b == 0xca || b == 0xcb) {
+		h->kind = b == 0xca ? JSON_FLOAT32 : JSON_FLOAT64;
+		n = b == 0xca ? 4 : 8;
+	} else if (b >= 0xcc && b <= 0xcf) {
+		h->kind = JSON_UINT;
+		n = (size_t)1 << (b - 0xcc);
+	} else if (b >= 0xd0 && b <= 0xd3) {
+		h->kind = JSON_INT;
+		n = (size_t)1 << (b - 0xd0);
+	} else if (b >= 0xd9 && b <= 0xdb) {
+		h->kind = JSON_STR;
+		n = (size_t)1 << (b - 0xd9);
+	} else if (b >= 0xdc) {
+		h->kind = b >= 0xde ? JSON_MAP : JSON_ARRAY;
+		n = (b & 1) ? 4 : 2;
+	} else
+		return (NULL);		/* 0xc1, never used */
+	if ((size_t)(end - p) < n)
 		return (NULL);
-	return (p + v);
-items:
-	if (n > (uint64_t)(end - p))
+	h->v = proto_be(p, n);
+	if (h->kind == JSON_EXT)
+		h->v++;			/* the type byte */
+	else if (h->kind == JSON_INT && n < 8 && (h->v >> (8 * n - 1)))
+		h->v |= ~0ULL << (8 * n);
+	return (p + n);
+}
+
+/* Where the value at p ends, as json_raw finds it; NULL if none does. */
+static const unsigned char *
+json_raw_skip(const unsigned char *p, const unsigned char *end, int depth)
+{
+	struct json_head	 h;
+	uint64_t		 i, n;
+
+	if (depth > PROTO_MAX_REPLY_DEPTH ||
+	    (p = json_raw_head(p, end, &h)) == NULL)
 		return (NULL);
+	if (h.kind < JSON_STR)
+		return (p);
+	if (h.v > (uint64_t)(end - p))
+		return (NULL);
+	if (h.kind < JSON_ARRAY)
+		return (p + h.v);
+	n = h.kind == JSON_MAP ? 2 * h.v : h.v;
 	for (i = 0; i < n && p != NULL; i++)
 		p = json_raw_skip(p, end, depth + 1);
 	return (p);
@@ -600,6 +617,7 @@ static const unsigned char *
 json_raw_key(struct json_out *o, const unsigned char *p,
     const unsigned char *end, int depth)
 {
+	struct json_head	 h;
 	const unsigned char	*q;
 	unsigned char		 b;
 	size_t			 n;
@@ -613,17 +631,20 @@ json_raw_key(struct json_out *o, const unsigned char *p,
 		json_raw_str(o, p + 1, n, end);
 		return (p + 1 + n);
 	}
-	if (p < end && (*p <= 0x7f || *p >= 0xe0 || (*p >= 0xcc &&
-	    *p <= 0xd3) || (*p >= 0xd9 && *p <= 0xdb))) {
-		/* Numbers and long strings: as values, quoted if numbers. */
-		if (*p >= 0xd9 && *p <= 0xdb)
-			return (json_raw(o, p, end, depth));
+	if ((q = json_raw_head(p, end, &h)) == NULL)
+		return (NULL);
+	if (h.kind == JSON_STR)
+		return (json_raw(o, p, end, depth));
+	/* Numbers quoted; any other key an empty string, skipped. */
+	if (h.kind == JSON_UINT || h.kind == JSON_INT) {
 		json_putc(o, '"');
-		q = json_raw(o, p, end, depth);
+		if (h.kind == JSON_UINT)
+			json_u64(o, h.v);
+		else
+			json_i64(o, (int64_t)h.v);
 		json_putc(o, '"');
 		return (q);
 	}
-	/* Any other key is written as an empty string, and skipped. */
 	json_puts(o, "\"\"", 2);
 	return (json_raw_skip(p, end, depth));
 }
@@ -689,133 +710,55 @@ static const unsigned char *
 json_raw(struct json_out *o, const unsigned char *p, const unsigned char *end,
     int depth)
 {
-	unsigned char	 b;
-	uint64_t	 v;
-	uint32_t	 w;
-	float		 f;
-	double		 d;
+	struct json_head	 h;
+	uint32_t		 w;
+	float			 f;
+	double			 d;
 
-	if (depth > PROTO_MAX_REPLY_DEPTH || p >= end)
+	if (depth > PROTO_MAX_REPLY_DEPTH ||
+	    (p = json_raw_head(p, end, &h)) == NULL)
 		return (NULL);
-	b = *p++;
-	if (b <= 0x7f) {
-		json_u64(o, b);
+	switch (h.kind) {
+	case JSON_UINT:
+		json_u64(o, h.v);
 		return (p);
-	}
-	if (b >= 0xe0) {
-		json_i64(o, (int8_t)b);
+	case JSON_INT:
+		json_i64(o, (int64_t)h.v);
 		return (p);
-	}
-	if (b <= 0x8f)
-		return (json_raw_container(o, p, end, b & 0x0f, 1, depth));
-	if (b <= 0x9f)
-		return (json_raw_container(o, p, end, b & 0x0f, 0, depth));
-	if (b <= 0xbf) {
-		v = b & 0x1f;
-		goto str;
-	}
-	switch (b) {
-	case 0xc0:
-		json_puts(o, "null", 4);
-		return (p);
-	case 0xc2:
-		json_puts(o, "false", 5);
-		return (p);
-	case 0xc3:
-		json_puts(o, "true", 4);
-		return (p);
-	case 0xc4:
-	case 0xc5:
-	case 0xc6:
-		if ((p = json_raw_be(p, end, (size_t)1 << (b - 0xc4), &v)) ==
-		    NULL || v > (uint64_t)(end - p))
-			return (NULL);
-		json_base64(o, p, (size_t)v);
-		return (p + v);
-	case 0xc7:
-	case 0xc8:
-	case 0xc9:
-		if ((p = json_raw_be(p, end, (size_t)1 << (b - 0xc7), &v)) ==
-		    NULL)
-			return (NULL);
-		v++;		/* the ext type byte */
-		goto ext;
-	case 0xca:
-		if ((p = json_raw_be(p, end, 4, &v)) == NULL)
-			return (NULL);
-		w = (uint32_t)v;
+	case JSON_FLOAT32:
+		w = (uint32_t)h.v;
 		memcpy(&f, &w, sizeof(f));
 		json_double(o, f);
 		return (p);
-	case 0xcb:
-		if ((p = json_raw_be(p, end, 8, &v)) == NULL)
-			return (NULL);
-		memcpy(&d, &v, sizeof(d));
+	case JSON_FLOAT64:
+		memcpy(&d, &h.v, sizeof(d));
 		json_double(o, d);
 		return (p);
-	case 0xcc:
-	case 0xcd:
-	case 0xce:
-	case 0xcf:
-		if ((p = json_raw_be(p, end, (size_t)1 << (b - 0xcc), &v)) ==
-		    NULL)
-			return (NULL);
-		json_u64(o, v);
+	case JSON_NIL:
+		json_puts(o, "null", 4);
 		return (p);
-	case 0xd0:
-		if ((p = json_raw_be(p, end, 1, &v)) == NULL)
-			return (NULL);
-		json_i64(o, (int8_t)v);
+	case JSON_FALSE:
+		json_puts(o, "false", 5);
 		return (p);
-	case 0xd1:
-		if ((p = json_raw_be(p, end, 2, &v)) == NULL)
-			return (NULL);
-		json_i64(o, (int16_t)v);
+	case JSON_TRUE:
+		json_puts(o, "true", 4);
 		return (p);
-	case 0xd2:
-		if ((p = json_raw_be(p, end, 4, &v)) == NULL)
-			return (NULL);
-		json_i64(o, (int32_t)v);
-		return (p);
-	case 0xd3:
-		if ((p = json_raw_be(p, end, 8, &v)) == NULL)
-			return (NULL);
-		json_i64(o, (int64_t)v);
-		return (p);
-	case 0xd4:
-	case 0xd5:
-	case 0xd6:
-	case 0xd7:
-	case 0xd8:
-		v = ((uint64_t)1 << (b - 0xd4)) + 1;
-		goto ext;
-	case 0xd9:
-	case 0xda:
-	case 0xdb:
-		if ((p = json_raw_be(p, end, (size_t)1 << (b - 0xd9), &v)) ==
-		    NULL)
-			return (NULL);
-		goto str;
-	case 0xdc:
-	case 0xdd:
-	case 0xde:
-	case 0xdf:
-		if ((p = json_raw_be(p, end, (b & 1) ? 4 : 2, &v)) == NULL)
-			return (NULL);
-		return (json_raw_container(o, p, end, v, b >= 0xde, depth));
+	case JSON_ARRAY:
+	case JSON_MAP:
+		return (json_raw_container(o, p, end, h.v,
+		    h.kind == JSON_MAP, depth));
+	default:
+		break;
 	}
-	return (NULL);		/* 0xc1, never used */
-str:
-	if (v > (uint64_t)(end - p))
+	if (h.v > (uint64_t)(end - p))
 		return (NULL);
-	json_raw_str(o, p, (size_t)v, end);
-	return (p + v);
-ext:
-	/* JSON cannot say an ext: null, as for a decoded one. */
-	if (v > (uint64_t)(end - p))
-		return (NULL);
-	json_puts(o, "null", 4);
-	return (p + v);
+	if (h.kind == JSON_STR)
+		json_raw_str(o, p, (size_t)h.v, end);
+	else if (h.kind == JSON_BIN)
+		json_base64(o, p, (size_t)h.v);
+	else
+		json_puts(o, "null", 4);	/* an ext: JSON cannot say it */
+	return (p + h.v);
 }
 
 /* The buffered writer, for renderers that build their own shapes. */
@@ -949,29 +892,19 @@ json_stream_advance(struct json_stream *j, int section)
 }
 
 
-
-/* The string at p (any str form): its bytes and where it ends; NULL if none. */
+/* The string at p (any str form): its bytes and where it ends, or NULL. */
 static const unsigned char *
 json_raw_strat(const unsigned char *p, const unsigned char *end,
     const unsigned char **s, uint64_t *len)
 {
-	unsigned char	 b;
+	struct json_head	 h;
 
-	if (p >= end)
-		return (NULL);
-	b = *p++;
-	if (b >= 0xa0 && b <= 0xbf)
-		*len = b & 0x1f;
-	else if (b >= 0xd9 && b <= 0xdb) {
-		if ((p = json_raw_be(p, end, (size_t)1 << (b - 0xd9), len)) ==
-		    NULL)
-			return (NULL);
-	} else
-		return (NULL);
-	if (*len > (uint64_t)(end - p))
+	if ((p = json_raw_head(p, end, &h)) == NULL || h.kind != JSON_STR ||
+	    h.v > (uint64_t)(end - p))
 		return (NULL);
 	*s = p;
-	return (p + *len);
+	*len = h.v;
+	return (p + h.v);
 }
 
 /*
@@ -982,21 +915,14 @@ json_raw_strat(const unsigned char *p, const unsigned char *end,
 static int
 json_raw_section(const unsigned char *p, const unsigned char *end)
 {
+	struct json_head	 h;
 	const unsigned char	*s, *q;
-	uint64_t		 n, i, len, vlen;
+	uint64_t		 i, len, vlen;
 	int			 k;
 
-	if (p >= end)
+	if ((p = json_raw_head(p, end, &h)) == NULL || h.kind != JSON_MAP)
 		return (-1);
-	if (*p >= 0x80 && *p <= 0x8f)
-		n = *p++ & 0x0f;
-	else if (*p == 0xde || *p == 0xdf) {
-		if ((p = json_raw_be(p + 1, end, *p == 0xdf ? 4 : 2, &n)) ==
-		    NULL)
-			return (-1);
-	} else
-		return (-1);
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < h.v; i++) {
 		if ((q = json_raw_strat(p, end, &s, &len)) != NULL &&
 		    len == 4 && memcmp(s, "type", 4) == 0 &&
 		    json_raw_strat(q, end, &s, &vlen) != NULL) {
